@@ -1,0 +1,178 @@
+"""The `waterfall` command line: run deals, list scenarios and deals, print the schema,
+benchmark the kernel. Bad input exits with status 2 and one message per problem."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import DealError
+
+EXIT_BAD_INPUT = 2
+
+
+def _fmt(value, kind: str = "ratio") -> str:
+    if value is None:
+        return "-"
+    if kind == "ratio":
+        return f"{value:.4f}x"
+    if kind == "pct":
+        return f"{value * 100:.3f}%"
+    if kind == "amount":
+        return f"{value:,.3f}"
+    return str(value)
+
+
+def _summary(result) -> str:
+    m = result.metrics
+    units = "USD millions"
+    rows = [
+        ("deal", result.deal_name), ("scenario", result.scenario), ("engine", result.engine),
+        ("min DSCR", _fmt(m["min_dscr"])), ("average DSCR", _fmt(m["avg_dscr"])),
+        ("LLCR", _fmt(m["llcr"])), ("PLCR", _fmt(m["plcr"])),
+        ("default period", "none" if m["default_period"] is None else str(m["default_period"])),
+        (f"lender claim ({units})", _fmt(m["lender_claim"] if m["default_period"] else None, "amount")),
+        ("recovery rate", _fmt(m["recovery_rate"], "pct")),
+        (f"lender loss ({units})", _fmt(m["lender_loss"], "amount")),
+        ("lender IRR", _fmt(m["lender_irr"], "pct")), ("equity IRR", _fmt(m["equity_irr"], "pct")),
+        (f"equity invested ({units})", _fmt(m["equity_invested"], "amount")),
+        (f"equity distributions ({units})", _fmt(m["equity_distributions"], "amount")),
+    ]
+    rows += [(f"WAL {name} (years)", "-" if w is None else f"{w:.3f}") for name, w in m["wal_years"].items()]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+def cmd_run(args) -> int:
+    from . import engine
+
+    chosen = args.engine
+    if chosen == "compiled" and not engine.kernel_available():
+        print(f"warning: compiled kernel not built ({engine.kernel_error()}); running the reference",
+              file=sys.stderr)
+        chosen = "reference"
+    result = engine.run(args.deal, args.scenario, engine=chosen)
+    if args.csv:
+        _write_atomic(Path(args.csv), result.cash_flows().to_csv(float_format="%.10g"))
+    if args.json:
+        print(json.dumps({"deal": result.deal_name, "scenario": result.scenario,
+                          "engine": result.engine, "metrics": result.metrics}, indent=2))
+    else:
+        print(_summary(result))
+        if args.csv:
+            print(f"cash flows written to {args.csv}")
+    return 0
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write next to the target, then rename: never a half-written file."""
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def cmd_scenarios(args) -> int:
+    from .load import load_deal
+
+    deal = load_deal(args.deal)
+    names = ["base"] + [s.name for s in deal.scenarios if s.name != "base"]
+    for name in names:
+        scen = deal.scenario(name)
+        print(f"{name}\t{scen.description}")
+    return 0
+
+
+def cmd_deals(args) -> int:
+    from .load import builtin_deals, load_deal
+
+    for path in builtin_deals():
+        deal = load_deal(path)
+        debt = sum(t.amount for t in deal.tranches)
+        tenants = sorted({lease.tenant for lease in deal.leases}) or ["-"]
+        lenders = sorted({name for t in deal.tranches for name in t.lenders}) or ["-"]
+        sources = _count_sources(deal)
+        print(f"{deal.name}\t{debt:,.2f} {deal.deal.units}\ttenant: {', '.join(tenants)}\t"
+              f"lenders: {', '.join(lenders)}\tsources: {sources}\t{path}")
+    return 0
+
+
+def _count_sources(deal) -> int:
+    found = set()
+
+    def walk(obj):
+        from pydantic import BaseModel
+        if isinstance(obj, BaseModel):
+            for src in getattr(obj, "provenance", {}).values():
+                if src.source:
+                    found.add(src.source)
+            for name in type(obj).model_fields:
+                walk(getattr(obj, name))
+        elif isinstance(obj, (list, tuple)):
+            for item in obj:
+                walk(item)
+    walk(deal)
+    return len(found)
+
+
+def cmd_schema(args) -> int:
+    from .model import Deal, Scenario
+
+    model = Scenario if args.scenario else Deal
+    print(json.dumps(model.model_json_schema(), indent=2))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import bench_main
+    return bench_main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="waterfall", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a deal under one scenario")
+    run.add_argument("deal", help="a deal file, or the name of a built-in deal")
+    run.add_argument("--scenario", default="base", help="scenario name in the deal, or a scenario file")
+    run.add_argument("--json", action="store_true", help="print one JSON object")
+    run.add_argument("--csv", metavar="PATH", help="write per-period cash flows to CSV")
+    run.add_argument("--engine", choices=["compiled", "reference"], default="compiled")
+    run.set_defaults(func=cmd_run)
+
+    scen = sub.add_parser("scenarios", help="list a deal's scenarios")
+    scen.add_argument("deal")
+    scen.set_defaults(func=cmd_scenarios)
+
+    deals = sub.add_parser("deals", help="list the built-in deals")
+    deals.set_defaults(func=cmd_deals)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of a deal file")
+    schema.add_argument("--scenario", action="store_true", help="the schema of a scenario file instead")
+    schema.set_defaults(func=cmd_schema)
+
+    bench = sub.add_parser("bench", help="time the compiled kernel against the reference")
+    bench.add_argument("deal", nargs="?", default=None)
+    bench.add_argument("--scenarios", type=int, default=100_000)
+    bench.add_argument("--threads", type=int, default=None)
+    bench.add_argument("--reference-sample", type=int, default=200)
+    bench.add_argument("--seed", type=int, default=7)
+    bench.add_argument("--json", action="store_true")
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except DealError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyError as exc:  # unknown scenario name
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,242 @@
+"""Model -> program: compile a deal once into flat arrays, and scenarios into a batch.
+
+Everything that depends only on the deal (dates, accruals, schedules, sizing of
+scheduled principal on the base case) happens here, once; the interpreters only loop.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import dates, ops
+from .checks import check_deal, check_scenario
+from .errors import DealError
+from .model.deal import Deal
+from .model.scenario import Scenario
+from .program import NO_LIMIT, Program, ScenarioBatch
+from .schedules import (
+    asset_values, base_cfads, annual_flow, interpolate_points, principal_schedule,
+    rate_curve, spend_shares,
+)
+
+NO_FLOOR = -1e9
+
+
+def period_dates(deal: Deal):
+    """(unadjusted, adjusted) period-end dates, index 0 = financial close."""
+    tl = deal.timeline
+    raw = dates.unadjusted_dates(tl.financial_close, tl.months_per_period, tl.n_periods)
+    return raw, dates.adjust(raw, tl.calendar, tl.roll)
+
+
+def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
+    """Compile a validated deal into a Program. Raises DealError on inconsistencies."""
+    problems = check_deal(deal)
+    if problems:
+        raise DealError(source, problems)
+    tl = deal.timeline
+    n, months, cod = tl.n_periods, tl.months_per_period, tl.cod_period
+    raw, adjusted = period_dates(deal)
+    accrual_dates = adjusted if tl.accrue_on_adjusted_dates else raw
+
+    rent, opex = base_cfads(deal, n, months)
+    capex = np.zeros(n + 1)
+    for asset in deal.assets:
+        capex += asset.cost * spend_shares(asset, tl.construction_periods, n)
+    base_rate = rate_curve(deal.base_rate, n)
+
+    k_count = len(deal.tranches)
+    accrual = np.zeros((k_count, n + 1))
+    is_floating = np.zeros(k_count, dtype=np.int64)
+    fixed_rate, spread = np.zeros(k_count), np.zeros(k_count)
+    floor = np.full(k_count, NO_FLOOR)
+    maturity = np.zeros(k_count, dtype=np.int64)
+    capitalise = np.zeros((k_count, n + 1), dtype=np.int64)
+    hard = np.zeros(k_count, dtype=np.int64)
+    for k, tr in enumerate(deal.tranches):
+        accrual[k] = dates.accrual_fractions(accrual_dates, tr.day_count)
+        if tr.rate.kind == "fixed":
+            fixed_rate[k] = tr.rate.annual
+        else:
+            is_floating[k] = 1
+            spread[k] = tr.rate.spread
+            if tr.rate.floor is not None:
+                floor[k] = tr.rate.floor
+        maturity[k] = tr.maturity_period or n
+        if tr.capitalise_interest == "always":
+            capitalise[k, :] = 1
+        elif tr.capitalise_interest == "construction":
+            capitalise[k, 1:tl.construction_periods + 1] = 1
+        hard[k] = int(tr.default_on_shortfall)
+
+    draw, equity_in = _funding(deal, capex, n)
+    per_rate = _base_per_rate(base_rate, is_floating, fixed_rate, spread, floor, accrual)
+    sched = np.zeros((k_count, n + 1))
+    for k, tr in enumerate(deal.tranches):
+        balance_at_start, start = _balance_at_amortisation(tr, draw[k], capitalise[k], per_rate[k], cod)
+        sched[k] = principal_schedule(tr.amortisation, balance_at_start, start, int(maturity[k]),
+                                      per_rate[k], rent - opex)
+
+    names = {"tranches": [t.name for t in deal.tranches], "accounts": [a.name for a in deal.accounts],
+             "fees": [f.name for f in deal.fees]}
+    dscr_names = deal.covenants.dscr_tranches or names["tranches"]
+    dscr_mask = np.array([int(t in dscr_names) for t in names["tranches"]], dtype=np.int64)
+    acct_mask = np.array([[int(t in a.tranches) for t in names["tranches"]] for a in deal.accounts],
+                         dtype=np.int64).reshape(len(deal.accounts), k_count)
+    fee_due = np.array([annual_flow(f.annual_amount, 0.0, f.from_period,
+                                    n if f.to_period is None else f.to_period, n, months)
+                        for f in deal.fees]).reshape(len(deal.fees), n + 1)
+    step_op, step_arg, step_share, step_share_locked = _steps(deal, names)
+    enf = deal.enforcement
+    cov = deal.covenants
+    return Program(
+        n_periods=n, months_per_period=months, cod_period=cod,
+        base_rent=rent, opex=opex, capex=capex, equity_in=equity_in, base_rate=base_rate,
+        draw=draw, accrual=accrual, is_floating=is_floating, fixed_rate=fixed_rate,
+        spread=spread, floor=floor, sched=sched, maturity=maturity, capitalise=capitalise,
+        hard=hard, dscr_mask=dscr_mask,
+        acct_kind=np.array([ops.ACCOUNT_KIND[a.kind] for a in deal.accounts], dtype=np.int64),
+        acct_periods=np.array([a.target_periods for a in deal.accounts], dtype=np.int64),
+        acct_target=np.array([a.target for a in deal.accounts], dtype=float),
+        acct_mask=acct_mask, fee_due=fee_due, step_op=step_op, step_arg=step_arg,
+        step_share=step_share, step_share_locked=step_share_locked,
+        lock_up_dscr=NO_LIMIT if cov.lock_up_dscr is None else cov.lock_up_dscr,
+        default_dscr=NO_LIMIT if cov.default_dscr is None else cov.default_dscr,
+        cure_periods=cov.cure_periods,
+        asset_value=asset_values(deal.assets, n, months),
+        fire_sale=enf.fire_sale_discount, cost_share=enf.cost_share, cost_fixed=enf.cost_fixed,
+        sale_discount=(1.0 + enf.discount_rate) ** (-enf.months_to_sale / 12.0),
+        names=names,
+    )
+
+
+def _base_per_rate(base_rate, is_floating, fixed_rate, spread, floor, accrual) -> np.ndarray:
+    annual = np.where(is_floating[:, None] == 1,
+                      np.maximum(base_rate[None, :], floor[:, None]) + spread[:, None],
+                      fixed_rate[:, None])
+    return annual * accrual
+
+
+def _balance_at_amortisation(tr, draw, capitalise, per_rate, cod):
+    """Balance when amortisation starts (draws plus base-case capitalised interest) and
+    the first amortising period (after the last draw, COD and any interest-only time)."""
+    last_draw = int(np.nonzero(draw)[0].max()) if draw.any() else 0
+    start = max(cod, last_draw + 1) + tr.interest_only_periods
+    balance = 0.0
+    for t in range(min(start, len(draw))):
+        if capitalise[t]:
+            balance += balance * per_rate[t]
+        balance += draw[t]
+    return balance, start
+
+
+def _funding(deal: Deal, capex: np.ndarray, n: int):
+    """Draws per tranche and equity contributions per period under the funding rule."""
+    k_count = len(deal.tranches)
+    draw = np.zeros((k_count, n + 1))
+    cost = capex.sum()
+    debt = np.array([t.amount for t in deal.tranches])
+    explicit = [t.draws is not None for t in deal.tranches]
+    for k, tr in enumerate(deal.tranches):
+        for period, amount in tr.draws or []:
+            draw[k, period] += amount
+    if deal.funding == "at_close":
+        for k in range(k_count):
+            if not explicit[k]:
+                draw[k, 0] = debt[k]
+    elif deal.funding == "pro_rata":
+        for k in range(k_count):
+            if not explicit[k] and cost > 0:
+                draw[k] = capex * debt[k] / cost
+    else:  # equity_first
+        equity_total = cost - debt.sum()
+        spent = np.cumsum(capex)
+        equity_cum = np.minimum(spent, equity_total)
+        debt_part = capex - np.diff(np.concatenate([[0.0], equity_cum]))
+        free = [k for k in range(k_count) if not explicit[k]]
+        share = debt[free] / debt[free].sum() if free and debt[free].sum() > 0 else []
+        for i, k in enumerate(free):
+            draw[k] = debt_part * share[i]
+    equity_in = np.maximum(capex - draw.sum(axis=0), 0.0)
+    return draw, equity_in
+
+
+def _steps(deal: Deal, names):
+    code = {"tranche": names["tranches"], "account": names["accounts"], "fee": names["fees"]}
+    step_op, step_arg, share, share_locked = [], [], [], []
+    for step in deal.waterfall:
+        step_op.append(ops.STEP_CODE[step.step])
+        if step.step == "fee":
+            step_arg.append(code["fee"].index(step.fee))
+        elif step.step in ("interest", "principal", "sweep"):
+            step_arg.append(code["tranche"].index(step.tranche))
+        elif step.account is not None:
+            step_arg.append(code["account"].index(step.account))
+        else:
+            step_arg.append(-1)
+        share.append(step.share)
+        share_locked.append(step.share_locked)
+    return (np.array(step_op, dtype=np.int64), np.array(step_arg, dtype=np.int64),
+            np.array(share, dtype=float), np.array(share_locked, dtype=float))
+
+
+def scenario_adjustments(scenario: Scenario, n: int):
+    """A scenario as a list of (channel, from, to, value) and an optional rate path."""
+    rows, path = [], None
+    for adj in scenario.adjustments:
+        if adj.kind == "rent_multiplier":
+            rows.append((ops.CH_RENT, adj.from_period, _to(adj.to_period, n), adj.multiplier))
+        elif adj.kind == "tenant_default":
+            dark_end = adj.period + adj.downtime_periods - 1
+            if adj.downtime_periods > 0:
+                rows.append((ops.CH_RENT, adj.period, min(dark_end, n), 0.0))
+            if dark_end + 1 <= n:
+                rows.append((ops.CH_RENT, dark_end + 1, n, 1.0 - adj.relet_haircut))
+        elif adj.kind == "rate_shock":
+            rows.append((ops.CH_RATE_ADD, adj.from_period, _to(adj.to_period, n), adj.bp / 1e4))
+        elif adj.kind == "opex_multiplier":
+            rows.append((ops.CH_OPEX, adj.from_period, _to(adj.to_period, n), adj.multiplier))
+        elif adj.kind == "asset_value_multiplier":
+            classes = ops.COMPONENTS if adj.component == "all" else (adj.component,)
+            for c in classes:
+                rows.append((ops.CH_VAL_LAND + ops.COMPONENTS.index(c), adj.from_period, n, adj.multiplier))
+        elif adj.kind == "rate_path":
+            path = interpolate_points(adj.points, "step", n)
+    return rows, path
+
+
+def _to(value, n):
+    return n if value is None else value
+
+
+def compile_scenarios(scenarios: list[Scenario], program: Program, source: str = "<scenario>") -> ScenarioBatch:
+    """Compile scenarios for a compiled deal into a padded batch."""
+    n = program.n_periods
+    all_rows, paths, path_index = [], [], []
+    for scenario in scenarios:
+        problems = check_scenario(scenario, n)
+        if problems:
+            raise DealError(source, [(f"scenario '{scenario.name}'.{p}", m, v) for p, m, v in problems])
+        rows, path = scenario_adjustments(scenario, n)
+        all_rows.append(rows)
+        if path is None:
+            path_index.append(-1)
+        else:
+            path_index.append(len(paths))
+            paths.append(path)
+    return batch_from_rows([s.name for s in scenarios], all_rows, path_index, paths, n)
+
+
+def batch_from_rows(names, all_rows, path_index, paths, n) -> ScenarioBatch:
+    """Pad per-scenario adjustment rows into [S, J] arrays (channel -1 = no-op)."""
+    s_count = len(all_rows)
+    j = max([len(r) for r in all_rows] + [1])
+    channel = np.full((s_count, j), -1, dtype=np.int64)
+    start = np.zeros((s_count, j), dtype=np.int64)
+    end = np.zeros((s_count, j), dtype=np.int64)
+    value = np.zeros((s_count, j))
+    for s, rows in enumerate(all_rows):
+        for i, (c, a, b, v) in enumerate(rows):
+            channel[s, i], start[s, i], end[s, i], value[s, i] = c, a, b, v
+    table = np.array(paths, dtype=float).reshape(len(paths), n + 1) if paths else np.zeros((0, n + 1))
+    return ScenarioBatch(names=list(names), adj_channel=channel, adj_from=start, adj_to=end,
+                         adj_value=value, path_index=np.array(path_index, dtype=np.int64), paths=table)

@@ -1,0 +1,114 @@
+"""Run a deal: one scenario or a batch, on the compiled kernel or the reference.
+
+The compiled kernel (waterfall._kernel, built from ext/_kernel.pyx) is used when it
+is importable; otherwise the pure-Python reference runs and `engine_available()`
+says why.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+from . import reference
+from .compile import compile_deal, compile_scenarios, period_dates
+from .model.deal import Deal
+from .model.scenario import Scenario
+from .program import Program, ScenarioBatch
+from .results import BatchResult, Result
+
+try:  # the compiled kernel is optional: the reference is the fallback
+    from . import _kernel
+    _KERNEL_ERROR = None
+except ImportError as exc:  # pragma: no cover - exercised when built without the extension
+    _kernel = None
+    _KERNEL_ERROR = str(exc)
+
+
+def kernel_available() -> bool:
+    return _kernel is not None
+
+
+def kernel_error() -> str | None:
+    return _KERNEL_ERROR
+
+
+def _deal(deal) -> Deal:
+    if isinstance(deal, Deal):
+        return deal
+    from .load import load_deal
+    return load_deal(deal)
+
+
+def _scenario(deal: Deal, scenario) -> Scenario:
+    if scenario is None:
+        return deal.scenario("base")
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, (str, Path)) and Path(str(scenario)).suffix in (".toml", ".json") \
+            and Path(str(scenario)).exists():
+        from .load import load_scenario
+        return load_scenario(scenario)
+    return deal.scenario(str(scenario))
+
+
+def _pick_engine(engine: str) -> str:
+    if engine not in ("compiled", "reference", "auto"):
+        raise ValueError(f"engine must be 'compiled', 'reference' or 'auto', not {engine!r}")
+    if engine == "reference":
+        return "reference"
+    if _kernel is None:
+        if engine == "compiled":
+            raise RuntimeError(f"the compiled kernel is not built ({_KERNEL_ERROR}); use engine='reference'")
+        return "reference"
+    return "compiled"
+
+
+def run(deal, scenario=None, engine: str = "auto", program: Program | None = None) -> Result:
+    """Run one scenario (a name in the deal, a Scenario, a scenario file, or None for base)."""
+    deal = _deal(deal)
+    scen = _scenario(deal, scenario)
+    program = program or compile_deal(deal)
+    batch = compile_scenarios([scen], program)
+    used = _pick_engine(engine)
+    if used == "reference":
+        ledger, metrics, wal = reference.run_one(program, batch, 0)
+    else:
+        ledgers, metrics_all, wal_all = run_program(program, batch, ledgers=True, threads=1)
+        ledger, metrics, wal = ledgers[0], metrics_all[0], wal_all[0]
+    return Result(deal_name=deal.name, scenario=scen.name, engine=used, program=program,
+                  ledger=ledger, metric_values=metrics, wal=wal, dates=period_dates(deal)[1])
+
+
+def run_program(program: Program, batch: ScenarioBatch, ledgers: bool = False,
+                threads: int | None = None, engine: str = "compiled"):
+    """Run a compiled batch: (ledgers [S,T+1,L] or None, metrics [S,M], wal [S,K])."""
+    if _pick_engine(engine) == "reference":
+        led, met, wal = reference.run_batch(program, batch)
+        return (led if ledgers else None), met, wal
+    threads = threads or default_threads()
+    return _kernel.run_batch(program, batch, ledgers, threads)
+
+
+def default_threads() -> int:
+    env = os.environ.get("WATERFALL_THREADS")
+    return int(env) if env else (os.cpu_count() or 1)
+
+
+def run_batch(deal, scenarios=None, engine: str = "auto", ledgers: bool = False,
+              threads: int | None = None, batch: ScenarioBatch | None = None) -> BatchResult:
+    """Run many scenarios of one deal. `scenarios` is a list of names/Scenario objects
+    (default: all the deal's scenarios), or pass a precompiled `batch`. Metrics come as
+    a DataFrame (`.metrics`); per-period lines only with `ledgers=True`."""
+    deal = _deal(deal)
+    program = compile_deal(deal)
+    if batch is None:
+        chosen = scenarios if scenarios is not None else (deal.scenarios or [deal.scenario("base")])
+        batch = compile_scenarios([_scenario(deal, s) for s in chosen], program)
+    used = _pick_engine(engine)
+    led, met, wal = run_program(program, batch, ledgers=ledgers, threads=threads, engine=used)
+    return BatchResult(deal_name=deal.name, engine=used, program=program,
+                       scenario_names=list(batch.names), metric_values=met, wal=wal, ledgers=led)
+
+
+__all__ = ["run", "run_batch", "run_program", "kernel_available"]

@@ -1,0 +1,51 @@
+"""Shared pieces of the deal schema: strict models, finite numbers, provenance."""
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+Confidence = Literal["reported", "reported (secondary)", "estimated", "assumption", "illustrative"]
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number (NaN and inf are not allowed)")
+    return value
+
+
+Finite = Annotated[float, AfterValidator(_finite)]
+NonNegative = Annotated[float, Field(ge=0), AfterValidator(_finite)]
+Fraction = Annotated[float, Field(ge=0, le=1), AfterValidator(_finite)]
+Rate = Annotated[float, Field(ge=-0.5, le=5.0), AfterValidator(_finite)]
+"""An annual rate as a decimal (0.06 is 6% a year)."""
+Period = Annotated[int, Field(ge=0)]
+"""A period index: 0 is financial close, 1 the first period after it."""
+
+
+class Source(BaseModel):
+    """Where a number comes from: a URL or document, and how far to trust it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    source: str = ""
+    confidence: Confidence = "assumption"
+    note: str = ""
+
+
+class Part(BaseModel):
+    """Base of every deal part: unknown fields are errors; `provenance` maps a field
+    name of this part to its source, and the names are checked."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    provenance: dict[str, Source] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _provenance_names_fields(self):
+        known = set(type(self).model_fields)
+        for key in self.provenance:
+            if key not in known:
+                raise ValueError(
+                    f"provenance names '{key}', which is not a field of {type(self).__name__}"
+                )
+        return self

@@ -1,0 +1,320 @@
+"""The deal: timeline, assets, leases, opex, tranches, accounts, fees, the priority of
+payments, covenants and enforcement. Amounts are in the deal's `units` (USD millions
+unless it says otherwise); rates are annual decimals; periods are indices where 0 is
+financial close."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import Field, model_validator
+
+from .base import Finite, Fraction, NonNegative, Part, Period, Rate
+from .scenario import Scenario
+
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "half-year": 6}
+DayCount = Literal["ACT/360", "30/360", "ACT/365F"]
+CalendarName = Literal["none", "weekends", "us-sofr", "us-government-bond", "us-nyse", "target", "uk"]
+Roll = Literal["unadjusted", "following", "modified-following", "preceding"]
+
+
+class Timeline(Part):
+    """When the deal lives: financial close, period length, construction then operations."""
+
+    financial_close: dt.date
+    period: Literal["month", "quarter", "half-year"] = "quarter"
+    construction_periods: Annotated[int, Field(ge=0)] = 0
+    operating_periods: Annotated[int, Field(ge=1, le=1200)]
+    calendar: CalendarName = "none"
+    roll: Roll = "unadjusted"
+    accrue_on_adjusted_dates: bool = False
+
+    @property
+    def months_per_period(self) -> int:
+        return PERIOD_MONTHS[self.period]
+
+    @property
+    def n_periods(self) -> int:
+        """Periods after financial close (the ledger has n_periods + 1 rows)."""
+        return self.construction_periods + self.operating_periods
+
+    @property
+    def cod_period(self) -> int:
+        """First operating period (commercial operation date)."""
+        return self.construction_periods + 1
+
+
+class ValueCurve(Part):
+    """Value of an asset component as a fraction of its cost, by age in months since
+    financial close: straight-line to `salvage` over `life_months`, a table of points
+    (linear between them, flat after the last), or constant."""
+
+    kind: Literal["straight_line", "points", "constant"] = "straight_line"
+    life_months: Optional[Annotated[int, Field(ge=1)]] = None
+    salvage: Fraction = 0.0
+    points: list[tuple[Annotated[int, Field(ge=0)], NonNegative]] = Field(default_factory=list)
+    level: NonNegative = 1.0
+
+    @model_validator(mode="after")
+    def _complete(self):
+        if self.kind == "straight_line" and self.life_months is None:
+            raise ValueError("a straight_line curve needs life_months")
+        if self.kind == "points":
+            if not self.points:
+                raise ValueError("a points curve needs at least one point")
+            ages = [a for a, _ in self.points]
+            if ages != sorted(set(ages)):
+                raise ValueError("points must have strictly increasing ages")
+        return self
+
+
+class AssetComponent(Part):
+    """One class of cost (land, shell, MEP or IT/GPU) with its own seizure-value curve."""
+
+    cost: NonNegative
+    curve: ValueCurve = Field(default_factory=lambda: ValueCurve(kind="constant"))
+
+
+class Asset(Part):
+    """A data-center campus or GPU fleet. `spend` says how its cost is paid: all at
+    financial close, straight-line over construction, or explicit shares per period."""
+
+    name: str = Field(min_length=1)
+    land: Optional[AssetComponent] = None
+    shell: Optional[AssetComponent] = None
+    mep: Optional[AssetComponent] = None
+    it: Optional[AssetComponent] = None
+    spend: Union[Literal["at_close", "over_construction"], list[tuple[Period, Fraction]]] = "at_close"
+
+    @property
+    def components(self) -> dict[str, AssetComponent]:
+        return {k: getattr(self, k) for k in ("land", "shell", "mep", "it") if getattr(self, k)}
+
+    @property
+    def cost(self) -> float:
+        return sum(c.cost for c in self.components.values())
+
+    @model_validator(mode="after")
+    def _shares(self):
+        if not self.components:
+            raise ValueError("an asset needs at least one of land, shell, mep, it")
+        if isinstance(self.spend, list) and abs(sum(s for _, s in self.spend) - 1.0) > 1e-9:
+            raise ValueError("spend shares must add up to 1")
+        return self
+
+
+class Renewal(Part):
+    """A renewal option: `term_months` more at the then-current rent x `rent_reset`.
+    Whether the base case assumes it is exercised is `exercised`."""
+
+    term_months: Annotated[int, Field(ge=1)]
+    rent_reset: NonNegative = 1.0
+    exercised: bool = True
+
+
+class Lease(Part):
+    """A lease: `annual_rent` in the first lease year, stepping up by `escalation`
+    every `escalation_every_months`; from `start_period` (default: COD) for `term_months`."""
+
+    tenant: str = Field(min_length=1)
+    annual_rent: NonNegative
+    start_period: Optional[Annotated[int, Field(ge=1)]] = None
+    term_months: Annotated[int, Field(ge=1)]
+    escalation: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0
+    escalation_every_months: Annotated[int, Field(ge=1)] = 12
+    renewals: list[Renewal] = Field(default_factory=list)
+
+
+class Opex(Part):
+    """An operating cost paid before debt service, `annual_amount` escalating yearly."""
+
+    name: str = Field(min_length=1)
+    annual_amount: NonNegative
+    escalation: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0
+    from_period: Optional[Annotated[int, Field(ge=0)]] = None
+
+
+class BaseRateCurve(Part):
+    """The floating base rate (e.g. Term SOFR), annual, by period; step or linear
+    between points, flat beyond the ends."""
+
+    name: str = "SOFR"
+    points: list[tuple[Period, Rate]] = Field(min_length=1)
+    interpolation: Literal["step", "linear"] = "step"
+
+    @model_validator(mode="after")
+    def _sorted(self):
+        periods = [p for p, _ in self.points]
+        if periods != sorted(set(periods)):
+            raise ValueError("base-rate points must have strictly increasing periods")
+        return self
+
+
+class FixedRate(Part):
+    kind: Literal["fixed"]
+    annual: Rate
+
+
+class FloatingRate(Part):
+    """Base rate (floored at `floor`) plus `spread`, both annual decimals."""
+
+    kind: Literal["floating"]
+    spread: Rate
+    floor: Optional[Rate] = 0.0
+
+
+class Amortisation(Part):
+    """How scheduled principal is set (in the base case, at compile time):
+    straight_line / level_payment over `periods` (may run past maturity: the rest is a
+    balloon), sculpted to `target_dscr` on base-case CFADS, bullet at maturity, or
+    `custom` shares of the drawn amount by operating period."""
+
+    kind: Literal["straight_line", "level_payment", "sculpted", "bullet", "custom"]
+    periods: Optional[Annotated[int, Field(ge=1)]] = None
+    target_dscr: Optional[Annotated[float, Field(gt=0)]] = None
+    shares: list[Fraction] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _complete(self):
+        if self.kind in ("straight_line", "level_payment") and self.periods is None:
+            raise ValueError(f"{self.kind} amortisation needs periods")
+        if self.kind == "sculpted" and self.target_dscr is None:
+            raise ValueError("sculpted amortisation needs target_dscr")
+        if self.kind == "custom" and not self.shares:
+            raise ValueError("custom amortisation needs shares")
+        return self
+
+
+class Tranche(Part):
+    """A loan or note. `amount` is the commitment (USD); draws follow the deal's funding
+    rule unless `draws` lists them. Interest accrues on the opening balance by
+    `day_count`; it is capitalised in construction if `capitalise_interest` says so."""
+
+    name: str = Field(min_length=1)
+    amount: NonNegative
+    lenders: dict[str, Fraction] = Field(default_factory=dict)
+    rate: Annotated[Union[FixedRate, FloatingRate], Field(discriminator="kind")]
+    day_count: DayCount = "ACT/360"
+    draws: Optional[list[tuple[Period, NonNegative]]] = None
+    interest_only_periods: Annotated[int, Field(ge=0)] = 0
+    amortisation: Amortisation
+    maturity_period: Optional[Annotated[int, Field(ge=1)]] = None
+    capitalise_interest: Literal["never", "construction", "always"] = "construction"
+    default_on_shortfall: bool = True
+
+    @model_validator(mode="after")
+    def _lenders(self):
+        if self.lenders and abs(sum(self.lenders.values()) - 1.0) > 1e-9:
+            raise ValueError("lender shares must add up to 1")
+        return self
+
+
+class Account(Part):
+    """A reserve account. A `dsra` targets the next `target_periods` of scheduled debt
+    service on `tranches`; `fixed` targets `target` USD; `lockup` holds cash trapped by
+    the lock-up test. Every balance is available to the waterfall at the start of a
+    period and refilled by its `reserve` step (a lock-up account by `distribute`)."""
+
+    name: str = Field(min_length=1)
+    kind: Literal["dsra", "fixed", "lockup"]
+    target_periods: Annotated[int, Field(ge=1)] = 1
+    tranches: list[str] = Field(default_factory=list)
+    target: NonNegative = 0.0
+
+
+class Fee(Part):
+    """A periodic fee (agency, trustee, asset management): `annual_amount` USD paid in
+    every period in [from_period, to_period]."""
+
+    name: str = Field(min_length=1)
+    annual_amount: NonNegative
+    from_period: Period = 1
+    to_period: Optional[Period] = None
+
+
+class Step(Part):
+    """One line of the priority of payments. `step` is one of: fee, interest,
+    principal, reserve, sweep, distribute. Operands name a tranche, an account or a fee."""
+
+    step: Literal["fee", "interest", "principal", "reserve", "sweep", "distribute"]
+    tranche: Optional[str] = None
+    account: Optional[str] = None
+    fee: Optional[str] = None
+    share: Fraction = 0.0
+    share_locked: Fraction = 1.0
+
+
+class Covenants(Part):
+    """Lock-up DSCR (distributions stop below it), default DSCR (an event of default
+    after `cure_periods` further periods below it), and which tranches count in DSCR."""
+
+    lock_up_dscr: Optional[Annotated[float, Field(ge=0)]] = None
+    default_dscr: Optional[Annotated[float, Field(ge=0)]] = None
+    cure_periods: Annotated[int, Field(ge=0)] = 0
+    dscr_tranches: list[str] = Field(default_factory=list)
+
+
+class Enforcement(Part):
+    """What lenders realise on seizure: asset value x (1 - fire_sale_discount), less
+    costs (a share of gross value plus a fixed amount), discounted over the months to
+    sale at `discount_rate` (annual)."""
+
+    fire_sale_discount: Fraction = 0.3
+    cost_share: Fraction = 0.0
+    cost_fixed: NonNegative = 0.0
+    months_to_sale: Annotated[int, Field(ge=0)] = 0
+    discount_rate: Rate = 0.0
+
+
+class Equity(Part):
+    """Sponsors and their shares of the equity."""
+
+    sponsors: dict[str, Fraction] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _shares(self):
+        if self.sponsors and abs(sum(self.sponsors.values()) - 1.0) > 1e-9:
+            raise ValueError("sponsor shares must add up to 1")
+        return self
+
+
+class DealInfo(Part):
+    name: str = Field(min_length=1)
+    description: str = ""
+    units: str = "USD millions"
+    kind: Literal["spv", "corporate", "example"] = "spv"
+    recourse: Literal["non-recourse", "limited", "full"] = "non-recourse"
+    assumptions: list[str] = Field(default_factory=list)
+
+
+class Deal(Part):
+    """A whole deal. Names used in the waterfall, accounts and covenants are checked."""
+
+    deal: DealInfo
+    timeline: Timeline
+    funding: Literal["at_close", "pro_rata", "equity_first"] = "at_close"
+    assets: list[Asset] = Field(min_length=1)
+    leases: list[Lease] = Field(default_factory=list)
+    opex: list[Opex] = Field(default_factory=list)
+    base_rate: Optional[BaseRateCurve] = None
+    tranches: list[Tranche] = Field(min_length=1)
+    equity: Equity = Field(default_factory=Equity)
+    accounts: list[Account] = Field(default_factory=list)
+    fees: list[Fee] = Field(default_factory=list)
+    waterfall: list[Step] = Field(min_length=1)
+    covenants: Covenants = Field(default_factory=Covenants)
+    enforcement: Enforcement = Field(default_factory=Enforcement)
+    scenarios: list[Scenario] = Field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.deal.name
+
+    def scenario(self, name: str) -> Scenario:
+        for s in self.scenarios:
+            if s.name == name:
+                return s
+        if name == "base":
+            return Scenario(name="base")
+        known = ", ".join(["base"] + [s.name for s in self.scenarios if s.name != "base"])
+        raise KeyError(f"no scenario '{name}' in deal '{self.name}' (known: {known})")

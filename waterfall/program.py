@@ -1,0 +1,93 @@
+"""The compiled form of a deal (flat numpy arrays) and of a batch of scenarios.
+
+Both interpreters (the pure-Python reference and the Cython kernel) read only these.
+Periods run t = 0..T, where 0 is financial close.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+NO_LIMIT = -1.0  # a covenant threshold that is not set
+
+
+@dataclass
+class Program:
+    """A deal compiled for one base case. Amounts in deal units (USD millions),
+    rates annual decimals, `accrual` in years per period."""
+
+    n_periods: int
+    months_per_period: int
+    cod_period: int
+    base_rent: np.ndarray          # [T+1] contracted rent
+    opex: np.ndarray               # [T+1]
+    capex: np.ndarray              # [T+1] construction spend
+    equity_in: np.ndarray          # [T+1] sponsor contributions
+    base_rate: np.ndarray          # [T+1] floating base rate, annual
+    draw: np.ndarray               # [K, T+1]
+    accrual: np.ndarray            # [K, T+1]
+    is_floating: np.ndarray        # [K] int64
+    fixed_rate: np.ndarray         # [K]
+    spread: np.ndarray             # [K]
+    floor: np.ndarray              # [K] (-1e9 when none)
+    sched: np.ndarray              # [K, T+1] scheduled principal (balloon excluded)
+    maturity: np.ndarray           # [K] int64 period of the balloon
+    capitalise: np.ndarray         # [K, T+1] int64: 1 = interest capitalised
+    hard: np.ndarray               # [K] int64: shortfall is an event of default
+    dscr_mask: np.ndarray          # [K] int64
+    acct_kind: np.ndarray          # [A] int64 (ops.ACCOUNT_KIND)
+    acct_periods: np.ndarray       # [A] int64
+    acct_target: np.ndarray        # [A]
+    acct_mask: np.ndarray          # [A, K] int64
+    fee_due: np.ndarray            # [F, T+1]
+    step_op: np.ndarray            # [S] int64
+    step_arg: np.ndarray           # [S] int64
+    step_share: np.ndarray         # [S]
+    step_share_locked: np.ndarray  # [S]
+    lock_up_dscr: float
+    default_dscr: float
+    cure_periods: int
+    asset_value: np.ndarray        # [4, T+1] gross value by component class (land, shell, mep, it)
+    fire_sale: float
+    cost_share: float
+    cost_fixed: float
+    sale_discount: float           # factor applied to net proceeds for time to sale
+    names: dict = field(default_factory=dict)  # tranches, accounts, fees: lists of names
+
+    @property
+    def n_tranches(self) -> int:
+        return self.draw.shape[0]
+
+    @property
+    def n_accounts(self) -> int:
+        return self.acct_kind.shape[0]
+
+    @property
+    def n_fees(self) -> int:
+        return self.fee_due.shape[0]
+
+
+@dataclass
+class ScenarioBatch:
+    """S scenarios as compact parameters: adjustments (channel, from, to, value) padded
+    with channel -1, and an optional base-rate path per scenario (index into `paths`,
+    -1 for the deal's curve). Memory is O(S x J), not O(S x T)."""
+
+    names: list[str]
+    adj_channel: np.ndarray  # [S, J] int64
+    adj_from: np.ndarray     # [S, J] int64
+    adj_to: np.ndarray       # [S, J] int64
+    adj_value: np.ndarray    # [S, J]
+    path_index: np.ndarray   # [S] int64
+    paths: np.ndarray        # [R, T+1]
+
+    def __len__(self) -> int:
+        return self.adj_channel.shape[0]
+
+    def row(self, s: int) -> "ScenarioBatch":
+        return ScenarioBatch(
+            names=[self.names[s]], adj_channel=self.adj_channel[s:s + 1],
+            adj_from=self.adj_from[s:s + 1], adj_to=self.adj_to[s:s + 1],
+            adj_value=self.adj_value[s:s + 1], path_index=self.path_index[s:s + 1],
+            paths=self.paths)

@@ -1,0 +1,147 @@
+"""Per-period schedules built from the deal's terms: rent, opex, fees, capex, asset
+values, base rates and scheduled principal. Pure functions of the model, no state."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .model.deal import Amortisation, Asset, BaseRateCurve, Deal, Lease, ValueCurve
+
+
+def rent_schedule(lease: Lease, n_periods: int, months: int, cod: int) -> np.ndarray:
+    """Scheduled rent by period (USD per period): annual rent x months/12, stepped up by
+    `escalation` every `escalation_every_months` counted from lease start, continued
+    through renewals assumed exercised (each resets rent by `rent_reset`)."""
+    out = np.zeros(n_periods + 1)
+    start = lease.start_period or cod
+    per_period = lease.annual_rent * months / 12.0
+    terms = [(lease.term_months, 1.0)]
+    for renewal in lease.renewals:
+        if not renewal.exercised:
+            break
+        terms.append((renewal.term_months, renewal.rent_reset))
+    t, reset = start, 1.0
+    for term_months, rent_reset in terms:
+        reset *= rent_reset
+        for _ in range(math.ceil(term_months / months)):
+            if t > n_periods:
+                return out
+            steps = ((t - start) * months) // lease.escalation_every_months
+            out[t] = per_period * reset * (1.0 + lease.escalation) ** steps
+            t += 1
+    return out
+
+
+def annual_flow(annual: float, escalation: float, first: int, last: int,
+                n_periods: int, months: int) -> np.ndarray:
+    """An annual amount paid per period in [first, last], escalating once a year."""
+    out = np.zeros(n_periods + 1)
+    for t in range(max(first, 0), min(last, n_periods) + 1):
+        out[t] = annual * months / 12.0 * (1.0 + escalation) ** (((t - first) * months) // 12)
+    return out
+
+
+def spend_shares(asset: Asset, construction_periods: int, n_periods: int) -> np.ndarray:
+    """Share of the asset's cost paid in each period."""
+    out = np.zeros(n_periods + 1)
+    if asset.spend == "at_close":
+        out[0] = 1.0
+    elif asset.spend == "over_construction":
+        if construction_periods == 0:
+            out[0] = 1.0
+        else:
+            out[1:construction_periods + 1] = 1.0 / construction_periods
+    else:
+        for period, share in asset.spend:
+            out[period] += share
+    return out
+
+
+def curve_value(curve: ValueCurve, age_months: float) -> float:
+    """Fraction of cost an asset component is worth at `age_months`."""
+    if curve.kind == "constant":
+        return curve.level
+    if curve.kind == "straight_line":
+        return curve.salvage + (1.0 - curve.salvage) * max(0.0, 1.0 - age_months / curve.life_months)
+    ages = [a for a, _ in curve.points]
+    values = [v for _, v in curve.points]
+    return float(np.interp(age_months, ages, values))
+
+
+def asset_values(assets: list[Asset], n_periods: int, months: int) -> np.ndarray:
+    """Gross seizure value [4, T+1] by component class (land, shell, mep, it), USD."""
+    out = np.zeros((4, n_periods + 1))
+    for asset in assets:
+        for c, name in enumerate(("land", "shell", "mep", "it")):
+            component = getattr(asset, name)
+            if component is None:
+                continue
+            for t in range(n_periods + 1):
+                out[c, t] += component.cost * curve_value(component.curve, t * months)
+    return out
+
+
+def rate_curve(curve: BaseRateCurve | None, n_periods: int) -> np.ndarray:
+    """Base rate by period (annual), flat beyond the first and last points."""
+    if curve is None:
+        return np.zeros(n_periods + 1)
+    return interpolate_points(curve.points, curve.interpolation, n_periods)
+
+
+def interpolate_points(points, interpolation: str, n_periods: int) -> np.ndarray:
+    periods = np.array([p for p, _ in points], dtype=float)
+    rates = np.array([r for _, r in points], dtype=float)
+    grid = np.arange(n_periods + 1, dtype=float)
+    if interpolation == "linear":
+        return np.interp(grid, periods, rates)
+    idx = np.searchsorted(periods, grid, side="right") - 1
+    return rates[np.clip(idx, 0, len(rates) - 1)]
+
+
+def principal_schedule(am: Amortisation, principal: float, start: int, maturity: int,
+                       per_rate: np.ndarray, cfads: np.ndarray) -> np.ndarray:
+    """Scheduled principal by period for a balance `principal` outstanding at the start
+    of period `start`, with per-period rates `per_rate` (base case). The balloon at
+    `maturity` is not in the schedule: the waterfall pays the whole balance then."""
+    n = len(per_rate) - 1
+    out = np.zeros(n + 1)
+    if am.kind == "bullet" or principal <= 0:
+        return out
+    last = min(maturity, n)
+    if am.kind == "straight_line":
+        for t in range(start, min(start + am.periods - 1, last) + 1):
+            out[t] = principal / am.periods
+    elif am.kind == "custom":
+        for i, share in enumerate(am.shares):
+            if start + i <= last:
+                out[start + i] = principal * share
+    elif am.kind == "level_payment":
+        ts = [t for t in range(start, start + am.periods) if t <= n]
+        factors = np.cumprod([1.0 / (1.0 + per_rate[t]) for t in ts])
+        payment = principal / factors.sum() if factors.sum() > 0 else 0.0
+        balance = principal
+        for t in ts:
+            if t > last:
+                break
+            out[t] = min(balance, max(0.0, payment - balance * per_rate[t]))
+            balance -= out[t]
+    elif am.kind == "sculpted":
+        balance = principal
+        for t in range(start, last + 1):
+            out[t] = min(balance, max(0.0, cfads[t] / am.target_dscr - balance * per_rate[t]))
+            balance -= out[t]
+    return out
+
+
+def base_cfads(deal: Deal, n_periods: int, months: int) -> tuple[np.ndarray, np.ndarray]:
+    """Contracted rent and opex by period (base case), USD."""
+    cod = deal.timeline.cod_period
+    rent = np.zeros(n_periods + 1)
+    for lease in deal.leases:
+        rent += rent_schedule(lease, n_periods, months, cod)
+    opex = np.zeros(n_periods + 1)
+    for item in deal.opex:
+        first = cod if item.from_period is None else item.from_period
+        opex += annual_flow(item.annual_amount, item.escalation, first, n_periods, n_periods, months)
+    return rent, opex
