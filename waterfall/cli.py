@@ -11,6 +11,9 @@ from .errors import DealError
 
 EXIT_BAD_INPUT = 2
 
+# Modules under waterfall/commands/ that add their own subcommands (see its __init__).
+COMMAND_MODULES: list[str] = []
+
 
 def _fmt(value, kind: str = "ratio") -> str:
     if value is None:
@@ -159,6 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=7)
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(func=cmd_bench)
+
+    import importlib
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
     return parser
 
 
