@@ -23,13 +23,16 @@ cdef enum:
     OP_RESERVE = 3
     OP_SWEEP = 4
     OP_DISTRIBUTE = 5
+    OP_BORROWING_BASE = 6
     ACC_DSRA = 0
     ACC_FIXED = 1
     CH_RENT = 0
     CH_OPEX = 1
     CH_RATE_ADD = 2
     CH_VAL = 3
-    N_CH = 7
+    CH_REFI = 7
+    CH_RVG = 8
+    N_CH = 9
     G_REVENUE = 0
     G_OPEX = 1
     G_CFADS = 2
@@ -46,9 +49,10 @@ cdef enum:
     G_FUNDING = 13
     G_SEIZE_GROSS = 14
     G_SEIZE_NET = 15
-    G_EQUITY_DIST = 16
-    G_EOD = 17
-    N_GLOBAL = 18
+    G_GUARANTEE = 16
+    G_EQUITY_DIST = 17
+    G_EOD = 18
+    N_GLOBAL = 19
     T_OPEN = 0
     T_DRAW = 1
     T_RATE = 2
@@ -61,8 +65,9 @@ cdef enum:
     T_REC_INT = 9
     T_REC_PRIN = 10
     T_WRITE_OFF = 11
-    T_CLOSE = 12
-    N_TL = 13
+    T_REFI = 12
+    T_CLOSE = 13
+    N_TL = 14
     M_MIN_DSCR = 0
     M_AVG_DSCR = 1
     M_LLCR = 2
@@ -86,7 +91,9 @@ cdef double TOL_V = 1e-15
 # tranche lines
 # metrics
 
-LAYOUT = dict(n_global=N_GLOBAL, n_tranche_lines=N_TL, n_metrics=N_M, n_channels=N_CH)
+LAYOUT = dict(n_global=N_GLOBAL, n_tranche_lines=N_TL, n_metrics=N_M, n_channels=N_CH,
+              op_borrowing_base=OP_BORROWING_BASE, op_distribute=OP_DISTRIBUTE,
+              g_equity_distribution=G_EQUITY_DIST, t_balance_close=T_CLOSE)
 
 cdef double R_GRID[24]
 R_GRID[:] = [-0.99, -0.9, -0.75, -0.5, -0.3, -0.2, -0.1, -0.05, -0.02, -0.005, 0.0, 0.005,
@@ -134,6 +141,14 @@ ctypedef struct Prog:
     double cost_share
     double cost_fixed
     double sale_discount
+    double *refi_spread
+    double *refi_floor
+    int64_t *refi_periods
+    double *refi_min_dscr
+    double *bb_advance
+    int64_t *bb_mask     # [K, 4]
+    double rvg_cap
+    int rvg_until
     int n_lines
 
 
@@ -271,7 +286,8 @@ cdef inline void add(double *L, int n_lines, int t, int col, double value) noexc
         L[t * n_lines + col] += value
 
 
-cdef double reserve_target(const Prog *p, const double *per_rate, const double *balance,
+cdef double reserve_target(const Prog *p, const double *per_rate, const double *sched,
+                           const int64_t *maturity, const double *balance,
                            int a, int t) noexcept nogil:
     cdef int T = p.T, W = p.T + 1, k, u, last
     cdef double target = 0.0, b, interest, principal
@@ -289,15 +305,43 @@ cdef double reserve_target(const Prog *p, const double *per_rate, const double *
             continue
         b = balance[k]
         for u in range(t + 1, last + 1):
-            if u > p.maturity[k]:
+            if u > maturity[k]:
                 break
             interest = 0.0 if p.capitalise[k * W + u] else b * per_rate[k * W + u]
-            principal = p.sched[k * W + u]
+            principal = sched[k * W + u]
             if b < principal:
                 principal = b
             target += interest + principal
             b -= principal
     return target
+
+
+cdef bint refinance(const Prog *p, int k, int t, double balance, const double *base,
+                    const double *factor, double *annual, double *per_rate, double *sched,
+                    int64_t *maturity, double cfads_next) noexcept nogil:
+    """Twin of reference.refinance: roll tranche k over at maturity t if possible."""
+    cdef int T = p.T, W = p.T + 1, periods = <int>p.refi_periods[k], u
+    cdef double rate, amortisation, service, first_rate
+    if periods <= 0 or t >= T or balance <= 0.0 or factor[CH_REFI * W + t] <= 0.0:
+        return False
+    first_rate = base[t + 1] + factor[CH_RATE_ADD * W + t + 1]
+    if first_rate < p.refi_floor[k]:
+        first_rate = p.refi_floor[k]
+    first_rate = first_rate + p.refi_spread[k]
+    amortisation = balance / periods
+    service = balance * first_rate * p.accrual[k * W + t + 1] + (amortisation if amortisation < balance else balance)
+    if cfads_next < p.refi_min_dscr[k] * service:
+        return False
+    for u in range(t + 1, W):
+        rate = base[u] + factor[CH_RATE_ADD * W + u]
+        if rate < p.refi_floor[k]:
+            rate = p.refi_floor[k]
+        rate = rate + p.refi_spread[k]
+        annual[k * W + u] = rate
+        per_rate[k * W + u] = rate * p.accrual[k * W + u]
+        sched[k * W + u] = amortisation if u <= t + periods else 0.0
+    maturity[k] = t + periods if t + periods < T else T
+    return True
 
 
 cdef void run_scenario(const Prog *p, int s,
@@ -321,13 +365,16 @@ cdef void run_scenario(const Prog *p, int s,
     cdef double *int_paid = paid + K
     cdef double *repaid = int_paid + K             # sum of principal over life (WAL)
     cdef double *repaid_t = repaid + K             # sum of t x principal
-    cdef double *reserve = repaid_t + K            # [A]
+    cdef double *scheduled = repaid_t + K          # principal due without balloon
+    cdef double *sched = scheduled + K             # [K, W] scenario copy of the schedule
+    cdef int64_t *maturity = <int64_t *>(sched + K * W)   # [K] scenario maturities
+    cdef double *reserve = sched + K * W + K       # [A]
     cdef double revenue, opx, cfads, draws, release, cash, support, debt_service, dscr
     cdef double interest, pay, shortfall, target, share, equity_out, fees_paid, due
     cdef double gross, net, pool, unpaid_interest, rec_int, rec_prin, claim_total = 0.0
     cdef double received_total = 0.0, min_dscr = NAN, sum_dscr = 0.0, rate, x, debt0
     cdef double eq_dist_total = 0.0, eq_in_total = 0.0, discount, npv_loan, npv_project
-    cdef double cf_l, cf_e, lender_irr, equity_irr, ppy
+    cdef double cf_l, cf_e, lender_irr, equity_irr, ppy, collateral, excess, owed, guarantee
     cdef bint locked, is_default, last
     cdef int senior, last_maturity
 
@@ -357,6 +404,9 @@ cdef void run_scenario(const Prog *p, int s,
             annual[k * W + t] = rate
             per_rate[k * W + t] = rate * p.accrual[k * W + t]
         balance[k] = 0.0
+        maturity[k] = p.maturity[k]
+        for t in range(W):
+            sched[k * W + t] = p.sched[k * W + t]
         repaid[k] = 0.0
         repaid_t[k] = 0.0
     for a in range(A):
@@ -398,12 +448,15 @@ cdef void run_scenario(const Prog *p, int s,
             draws += p.draw[k * W + t]
             lcf[t] -= p.draw[k * W + t]
             put(L, NL, t, tc + T_DRAW, p.draw[k * W + t])
-            if t == p.maturity[k]:
-                prin_due[k] = balance[k]
-            else:
-                prin_due[k] = p.sched[k * W + t]
-                if balance[k] < prin_due[k]:
-                    prin_due[k] = balance[k]
+            if t == maturity[k] and t < T:
+                if refinance(p, k, t, balance[k], base, factor, annual, per_rate, sched, maturity,
+                             p.base_rent[t + 1] * factor[CH_RENT * W + t + 1]
+                             - p.opex[t + 1] * factor[CH_OPEX * W + t + 1]):
+                    put(L, NL, t, tc + T_REFI, balance[k])
+            scheduled[k] = sched[k * W + t]
+            if balance[k] < scheduled[k]:
+                scheduled[k] = balance[k]
+            prin_due[k] = balance[k] if t == maturity[k] else scheduled[k]
             put(L, NL, t, tc + T_PRIN_DUE, prin_due[k])
         put(L, NL, t, G_DRAWS, draws)
 
@@ -425,7 +478,7 @@ cdef void run_scenario(const Prog *p, int s,
         debt_service = 0.0
         for k in range(K):
             if p.dscr_mask[k]:
-                debt_service += int_due[k] + prin_due[k]
+                debt_service += int_due[k] + scheduled[k]
         dscr = cfads / debt_service if debt_service > 0.0 else NAN
         put(L, NL, t, G_DS, debt_service)
         put(L, NL, t, G_DSCR, dscr)
@@ -480,10 +533,28 @@ cdef void run_scenario(const Prog *p, int s,
                 repaid[arg] += pay
                 repaid_t[arg] += pay * t
                 add(L, NL, t, N_GLOBAL + arg * N_TL + T_PRIN_PAID, pay)
-                if prin_due[arg] - pay > 0.0 and (p.hard[arg] or t == p.maturity[arg]):
+                if prin_due[arg] - pay > 0.0 and (p.hard[arg] or t == maturity[arg]):
+                    is_default = True
+            elif op == OP_BORROWING_BASE:
+                collateral = 0.0
+                for c in range(4):
+                    if p.bb_mask[arg * 4 + c]:
+                        collateral += p.asset_value[c * W + t] * factor[(CH_VAL + c) * W + t]
+                excess = balance[arg] - p.bb_advance[arg] * collateral
+                if excess < 0.0:
+                    excess = 0.0
+                pay = cash if cash < excess else excess
+                cash -= pay
+                balance[arg] -= pay
+                paid[arg] += pay
+                lcf[t] += pay
+                repaid[arg] += pay
+                repaid_t[arg] += pay * t
+                add(L, NL, t, N_GLOBAL + arg * N_TL + T_PREPAY, pay)
+                if excess - pay > 0.0 and p.hard[arg]:
                     is_default = True
             elif op == OP_RESERVE:
-                target = reserve_target(p, per_rate, balance, arg, t)
+                target = reserve_target(p, per_rate, sched, maturity, balance, arg, t)
                 reserve[arg] = cash if cash < target else target
                 cash -= reserve[arg]
             elif op == OP_SWEEP:
@@ -522,6 +593,17 @@ cdef void run_scenario(const Prog *p, int s,
                 x += reserve[a]
                 reserve[a] = 0.0
             pool = cash + x + net
+            if p.rvg_cap > 0.0 and t <= p.rvg_until:
+                owed = 0.0
+                for k in range(K):
+                    owed += int_due[k] - int_paid[k] + balance[k]
+                guarantee = owed - pool
+                if guarantee < 0.0:
+                    guarantee = 0.0
+                if p.rvg_cap * factor[CH_RVG * W + t] < guarantee:
+                    guarantee = p.rvg_cap * factor[CH_RVG * W + t]
+                put(L, NL, t, G_GUARANTEE, guarantee)
+                pool += guarantee
             for k in range(K):
                 tc = N_GLOBAL + k * N_TL
                 unpaid_interest = int_due[k] - int_paid[k]
@@ -618,10 +700,11 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     keep = {}  # keep contiguous copies alive while the kernel runs
     for name in ("base_rent", "opex", "capex", "equity_in", "base_rate", "draw", "accrual",
                  "fixed_rate", "spread", "floor", "sched", "acct_target", "fee_due",
-                 "step_share", "step_share_locked", "asset_value"):
+                 "step_share", "step_share_locked", "asset_value", "refi_spread", "refi_floor",
+                 "refi_min_dscr", "bb_advance"):
         keep[name] = _f64(getattr(program, name))
     for name in ("is_floating", "maturity", "capitalise", "hard", "dscr_mask", "acct_kind",
-                 "acct_periods", "acct_mask", "step_op", "step_arg"):
+                 "acct_periods", "acct_mask", "step_op", "step_arg", "refi_periods", "bb_mask"):
         keep[name] = _i64(getattr(program, name))
     p.T = program.n_periods
     p.K = program.n_tranches
@@ -651,6 +734,11 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.cost_share = program.cost_share
     p.cost_fixed = program.cost_fixed
     p.sale_discount = program.sale_discount
+    p.refi_spread = dptr(keep["refi_spread"]); p.refi_floor = dptr(keep["refi_floor"])
+    p.refi_periods = lptr(keep["refi_periods"]); p.refi_min_dscr = dptr(keep["refi_min_dscr"])
+    p.bb_advance = dptr(keep["bb_advance"]); p.bb_mask = lptr(keep["bb_mask"])
+    p.rvg_cap = program.rvg_cap
+    p.rvg_until = program.rvg_until
     p.n_lines = N_GLOBAL + p.K * N_TL + p.A * 2 + p.F * 2
 
     cdef cnp.ndarray channel = _i64(batch.adj_channel)
@@ -684,7 +772,7 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     cdef double *paths_ptr = dptr(paths_arr)
     if threads < 1:
         threads = 1
-    cdef Py_ssize_t scratch_size = N_CH * W + 2 * p.K * W + 2 * W + 7 * p.K + p.A + 8
+    cdef Py_ssize_t scratch_size = N_CH * W + 3 * p.K * W + 2 * W + 9 * p.K + p.A + 8
     cdef double *scratch = <double *>malloc(threads * scratch_size * sizeof(double))
     if scratch == NULL:
         raise MemoryError()

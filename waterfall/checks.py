@@ -3,12 +3,13 @@ waterfall, periods within the horizon, funding that balances. Every problem is
 returned as (field path, message, value) so all of them are reported at once."""
 from __future__ import annotations
 
-from collections import Counter
-
 from .model.deal import Deal
+from .ops import STEP_KINDS
 from .model.scenario import Scenario
 
 Problem = tuple[str, str, object]
+
+MAX_PERIODS = 1200
 
 
 def check_deal(deal: Deal) -> list[Problem]:
@@ -17,12 +18,19 @@ def check_deal(deal: Deal) -> list[Problem]:
     tranches = [t.name for t in deal.tranches]
     accounts = {a.name: a for a in deal.accounts}
     fees = [f.name for f in deal.fees]
-    for label, names in (("tranches", tranches), ("accounts", list(accounts)), ("fees", fees),
-                         ("assets", [a.name for a in deal.assets]),
+    for label, names in (("tranches", tranches), ("accounts", [a.name for a in deal.accounts]),
+                         ("fees", fees), ("assets", [a.name for a in deal.assets]),
                          ("scenarios", [s.name for s in deal.scenarios])):
-        for name, count in Counter(names).items():
-            if count > 1:
-                problems.append((label, f"name '{name}' is used {count} times", name))
+        first: dict[str, int] = {}
+        for i, name in enumerate(names):
+            if name in first:
+                problems.append((f"{label}[{i}].name", f"name already used by {label}[{first[name]}]", name))
+            else:
+                first[name] = i
+    if deal.timeline.construction_periods > MAX_PERIODS:
+        problems.append(("timeline.construction_periods", f"at most {MAX_PERIODS} periods",
+                         deal.timeline.construction_periods))
+        return problems  # every other period check would be measured against it
     problems += _check_steps(deal, tranches, accounts, fees)
     for i, acct in enumerate(deal.accounts):
         for j, name in enumerate(acct.tranches):
@@ -40,40 +48,56 @@ def check_deal(deal: Deal) -> list[Problem]:
     return problems
 
 
+_OPERANDS = ("tranche", "account", "fee")
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
+
+
 def _check_steps(deal: Deal, tranches, accounts, fees) -> list[Problem]:
     problems: list[Problem] = []
+    known = {"tranche": set(tranches), "account": set(accounts), "fee": set(fees)}
+    by_name = {t.name: t for t in deal.tranches}
+    takes = {k.name: k.operand for k in STEP_KINDS}
     paid = set()
+    last = len(deal.waterfall) - 1
     for i, step in enumerate(deal.waterfall):
         where = f"waterfall[{i}]"
-        if step.step in ("interest", "principal", "sweep"):
-            if step.tranche is None:
-                problems.append((f"{where}.tranche", f"a {step.step} step needs a tranche", None))
-            elif step.tranche not in tranches:
-                problems.append((f"{where}.tranche", "unknown tranche", step.tranche))
-            else:
-                paid.add((step.step, step.tranche))
-        elif step.step == "reserve":
-            if step.account not in accounts:
-                problems.append((f"{where}.account", "unknown account", step.account))
-            elif accounts[step.account].kind == "lockup":
-                problems.append((f"{where}.account", "a lockup account is filled by distribute, not reserve", step.account))
-        elif step.step == "fee":
-            if step.fee not in fees:
-                problems.append((f"{where}.fee", "unknown fee", step.fee))
-        elif step.step == "distribute":
-            if i != len(deal.waterfall) - 1:
-                problems.append((where, "distribute must be the last step", step.step))
-            if step.account is not None:
-                if step.account not in accounts:
-                    problems.append((f"{where}.account", "unknown account", step.account))
-                elif accounts[step.account].kind != "lockup":
-                    problems.append((f"{where}.account", "distribute traps cash only in a lockup account", step.account))
+        operand = takes.get(step.step, "")
+        wanted, optional = operand.rstrip("?"), operand.endswith("?")
+        for name in _OPERANDS:
+            value = getattr(step, name, None)
+            if name != wanted:
+                if value is not None:
+                    problems.append((f"{where}.{name}", f"{_a(step.step)} step takes no {name}"
+                                     + (f" (it names {_a(wanted)})" if wanted else ""), value))
+            elif value is None:
+                if not optional:
+                    problems.append((f"{where}.{name}", f"{_a(step.step)} step needs {_a(name)}", None))
+            elif value not in known[name]:
+                problems.append((f"{where}.{name}", f"unknown {name}", value))
+            elif name == "tranche":
+                paid.add((step.step, value))
+        if step.step == "reserve" and step.account in accounts and accounts[step.account].kind == "lockup":
+            problems.append((f"{where}.account", "a lockup account is filled by distribute, not reserve", step.account))
+        if step.step == "borrowing_base" and step.tranche in by_name \
+                and getattr(by_name[step.tranche], "borrowing_base", None) is None:
+            problems.append((f"{where}.tranche", "a borrowing_base step needs a tranche with [borrowing_base] terms",
+                             step.tranche))
+        if step.step == "distribute":
+            if i != last:
+                problems.append((f"{where}.step", f"distribute must be the last step (it is step {i} of 0..{last})",
+                                 step.step))
+            if step.account in accounts and accounts[step.account].kind != "lockup":
+                problems.append((f"{where}.account", "distribute traps cash only in a lockup account", step.account))
     for name in tranches:
         for kind in ("interest", "principal"):
             if (kind, name) not in paid:
                 problems.append(("waterfall", f"tranche '{name}' has no {kind} step", name))
-    if not deal.waterfall or deal.waterfall[-1].step != "distribute":
-        problems.append(("waterfall", "the last step must be distribute", None))
+    if deal.waterfall and deal.waterfall[-1].step != "distribute" \
+            and not any(s.step == "distribute" for s in deal.waterfall):
+        problems.append((f"waterfall[{last}].step", "the last step must be distribute", deal.waterfall[-1].step))
     return problems
 
 
@@ -86,6 +110,8 @@ def _check_periods(deal: Deal, n: int) -> list[Problem]:
 
     for i, t in enumerate(deal.tranches):
         beyond(f"tranches[{i}].maturity_period", t.maturity_period)
+        if t.maturity_period is not None and t.maturity_period <= n:
+            beyond(f"tranches[{i}].extension_periods", t.maturity_period + t.extension_periods)
         for j, (period, _) in enumerate(t.draws or []):
             beyond(f"tranches[{i}].draws[{j}]", period)
         if t.rate.kind == "floating" and deal.base_rate is None:
@@ -95,8 +121,14 @@ def _check_periods(deal: Deal, n: int) -> list[Problem]:
     for i, fee in enumerate(deal.fees):
         beyond(f"fees[{i}].from_period", fee.from_period)
         beyond(f"fees[{i}].to_period", fee.to_period)
+        if fee.to_period is not None and fee.to_period < fee.from_period:
+            problems.append((f"fees[{i}].to_period", f"to_period is before from_period ({fee.from_period})",
+                             fee.to_period))
     for i, item in enumerate(deal.opex):
         beyond(f"opex[{i}].from_period", item.from_period)
+    rvg = getattr(deal, "residual_value_guarantee", None)
+    if rvg is not None:
+        beyond("residual_value_guarantee.until_period", getattr(rvg, "until_period", None))
     for i, asset in enumerate(deal.assets):
         if isinstance(asset.spend, list):
             for j, (period, _) in enumerate(asset.spend):
@@ -107,7 +139,10 @@ def _check_periods(deal: Deal, n: int) -> list[Problem]:
 def _check_funding(deal: Deal) -> list[Problem]:
     problems: list[Problem] = []
     cost = sum(a.cost for a in deal.assets)
-    debt = sum(t.amount for t in deal.tranches)
+    debt = sum(t.amount for t in deal.tranches if t.amount is not None)
+    for i, t in enumerate(deal.tranches):
+        if t.sizing is not None and deal.funding == "equity_first":
+            problems.append((f"tranches[{i}].sizing", "sizing needs funding 'at_close' or 'pro_rata'", deal.funding))
     if debt > cost + 1e-9:
         problems.append(("tranches", f"debt commitments {debt:g} exceed total asset cost {cost:g}", debt))
     if deal.funding == "at_close":
@@ -115,7 +150,7 @@ def _check_funding(deal: Deal) -> list[Problem]:
             if asset.spend != "at_close":
                 problems.append((f"assets[{i}].spend", "funding 'at_close' needs every asset paid at close", asset.spend))
     for i, t in enumerate(deal.tranches):
-        if t.draws is not None and abs(sum(a for _, a in t.draws) - t.amount) > 1e-9:
+        if t.draws is not None and t.amount is not None and abs(sum(a for _, a in t.draws) - t.amount) > 1e-9:
             problems.append((f"tranches[{i}].draws", f"draws add up to {sum(a for _, a in t.draws):g}, not the amount {t.amount:g}", t.draws))
     return problems
 
@@ -129,7 +164,7 @@ def check_scenario(scenario: Scenario, n: int) -> list[Problem]:
                 problems.append((f"adjustments[{j}].{name}", f"period is beyond the horizon ({n} periods)", value))
         to = getattr(adj, "to_period", None)
         if to is not None and to < getattr(adj, "from_period", 0):
-            problems.append((f"adjustments[{j}].to_period", "to_period is before from_period", to))
+            problems.append((f"adjustments[{j}].to_period", f"to_period is before from_period ({getattr(adj, 'from_period', 0)})", to))
         if adj.kind == "rate_path":
             for k, (period, _) in enumerate(adj.points):
                 if period > n:

@@ -91,7 +91,8 @@ def cmd_deals(args) -> int:
 
     for path in builtin_deals():
         deal = load_deal(path)
-        debt = sum(t.amount for t in deal.tranches)
+        from .compile import compile_deal
+        debt = float(compile_deal(deal, str(path)).amounts.sum())
         tenants = sorted({lease.tenant for lease in deal.leases}) or ["-"]
         lenders = sorted({name for t in deal.tranches for name in t.lenders}) or ["-"]
         sources = _count_sources(deal)

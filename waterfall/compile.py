@@ -61,15 +61,16 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
             spread[k] = tr.rate.spread
             if tr.rate.floor is not None:
                 floor[k] = tr.rate.floor
-        maturity[k] = tr.maturity_period or n
+        maturity[k] = min((tr.maturity_period or n) + tr.extension_periods, n)
         if tr.capitalise_interest == "always":
             capitalise[k, :] = 1
         elif tr.capitalise_interest == "construction":
             capitalise[k, 1:tl.construction_periods + 1] = 1
         hard[k] = int(tr.default_on_shortfall)
 
-    draw, equity_in = _funding(deal, capex, n)
     per_rate = _base_per_rate(base_rate, is_floating, fixed_rate, spread, floor, accrual)
+    amounts = _size_tranches(deal, capex, per_rate, capitalise, maturity, rent - opex, n, cod)
+    draw, equity_in = _funding(deal, capex, n, amounts)
     sched = np.zeros((k_count, n + 1))
     for k, tr in enumerate(deal.tranches):
         balance_at_start, start = _balance_at_amortisation(tr, draw[k], capitalise[k], per_rate[k], cod)
@@ -105,8 +106,66 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         asset_value=asset_values(deal.assets, n, months),
         fire_sale=enf.fire_sale_discount, cost_share=enf.cost_share, cost_fixed=enf.cost_fixed,
         sale_discount=(1.0 + enf.discount_rate) ** (-enf.months_to_sale / 12.0),
-        names=names,
+        names=names, amounts=amounts, **_refinancing(deal), **_borrowing_base(deal),
+        **_guarantee(deal, n),
     )
+
+
+def _refinancing(deal: Deal) -> dict:
+    refi = [t.refinancing for t in deal.tranches]
+    return dict(
+        refi_spread=np.array([r.spread if r else 0.0 for r in refi]),
+        refi_floor=np.array([(NO_FLOOR if r.floor is None else r.floor) if r else NO_FLOOR for r in refi]),
+        refi_periods=np.array([r.amort_periods if r else 0 for r in refi], dtype=np.int64),
+        refi_min_dscr=np.array([r.min_dscr if r else 0.0 for r in refi]),
+    )
+
+
+def _borrowing_base(deal: Deal) -> dict:
+    bases = [t.borrowing_base for t in deal.tranches]
+    mask = np.array([[int(b is not None and c in b.components) for c in ops.COMPONENTS] for b in bases],
+                    dtype=np.int64).reshape(len(bases), 4)
+    return dict(bb_advance=np.array([b.advance_rate if b else 0.0 for b in bases]), bb_mask=mask)
+
+
+def _guarantee(deal: Deal, n: int) -> dict:
+    rvg = deal.residual_value_guarantee
+    if rvg is None:
+        return dict(rvg_cap=0.0, rvg_until=-1)
+    return dict(rvg_cap=rvg.cap, rvg_until=n if rvg.until_period is None else rvg.until_period)
+
+
+def _unit_draws(deal: Deal, capex: np.ndarray, n: int) -> np.ndarray:
+    """Draw profile of one unit of commitment under the funding rule (sizing only)."""
+    out = np.zeros(n + 1)
+    if deal.funding == "at_close":
+        out[0] = 1.0
+    else:
+        out = capex / capex.sum()
+    return out
+
+
+def _size_tranches(deal, capex, per_rate, capitalise, maturity, cfads, n, cod) -> np.ndarray:
+    """Commitments: given amounts, or the sculpted sizing solved in closed form:
+    amount = min(max_gearing x cost, PV(CFADS / target DSCR) / growth), where growth is
+    what one unit drawn becomes by the start of amortisation (capitalised interest)."""
+    cost = capex.sum()
+    amounts = np.zeros(len(deal.tranches))
+    for k, tr in enumerate(deal.tranches):
+        if tr.sizing is None:
+            amounts[k] = tr.amount
+            continue
+        unit = _unit_draws(deal, capex, n)
+        growth, start = _balance_at_amortisation(tr, unit, capitalise[k], per_rate[k], cod)
+        last = int(maturity[k])
+        if tr.sizing.tenor_periods is not None:
+            last = min(last, start + tr.sizing.tenor_periods - 1)
+        discount, pv = 1.0, 0.0
+        for t in range(start, last + 1):
+            discount /= 1.0 + per_rate[k, t]
+            pv += max(cfads[t], 0.0) / tr.sizing.target_dscr * discount
+        amounts[k] = min(tr.sizing.max_gearing * cost, pv / growth if growth > 0 else 0.0)
+    return amounts
 
 
 def _base_per_rate(base_rate, is_floating, fixed_rate, spread, floor, accrual) -> np.ndarray:
@@ -129,12 +188,12 @@ def _balance_at_amortisation(tr, draw, capitalise, per_rate, cod):
     return balance, start
 
 
-def _funding(deal: Deal, capex: np.ndarray, n: int):
+def _funding(deal: Deal, capex: np.ndarray, n: int, amounts: np.ndarray):
     """Draws per tranche and equity contributions per period under the funding rule."""
     k_count = len(deal.tranches)
     draw = np.zeros((k_count, n + 1))
     cost = capex.sum()
-    debt = np.array([t.amount for t in deal.tranches])
+    debt = np.asarray(amounts, dtype=float)
     explicit = [t.draws is not None for t in deal.tranches]
     for k, tr in enumerate(deal.tranches):
         for period, amount in tr.draws or []:
@@ -167,7 +226,7 @@ def _steps(deal: Deal, names):
         step_op.append(ops.STEP_CODE[step.step])
         if step.step == "fee":
             step_arg.append(code["fee"].index(step.fee))
-        elif step.step in ("interest", "principal", "sweep"):
+        elif step.step in ("interest", "principal", "sweep", "borrowing_base"):
             step_arg.append(code["tranche"].index(step.tranche))
         elif step.account is not None:
             step_arg.append(code["account"].index(step.account))
@@ -201,6 +260,10 @@ def scenario_adjustments(scenario: Scenario, n: int):
                 rows.append((ops.CH_VAL_LAND + ops.COMPONENTS.index(c), adj.from_period, n, adj.multiplier))
         elif adj.kind == "rate_path":
             path = interpolate_points(adj.points, "step", n)
+        elif adj.kind == "refinancing_closed":
+            rows.append((ops.CH_REFI, adj.from_period, _to(adj.to_period, n), 0.0))
+        elif adj.kind == "guarantor_default":
+            rows.append((ops.CH_RVG, adj.from_period, n, adj.paid_share))
     return rows, path
 
 

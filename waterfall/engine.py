@@ -24,6 +24,15 @@ except ImportError as exc:  # pragma: no cover - exercised when built without th
     _kernel = None
     _KERNEL_ERROR = str(exc)
 
+from . import ops as _ops
+
+if _kernel is not None and (_kernel.LAYOUT["n_global"] != _ops.N_GLOBAL
+                            or _kernel.LAYOUT["n_tranche_lines"] != _ops.N_TRANCHE_LINES
+                            or _kernel.LAYOUT["n_metrics"] != _ops.N_METRICS
+                            or _kernel.LAYOUT["n_channels"] != _ops.N_CHANNELS):
+    _kernel = None  # a stale build: its ledger layout is not ops.py's
+    _KERNEL_ERROR = "the built kernel is stale (ledger layout differs); rebuild with pip install -e ."
+
 
 def kernel_available() -> bool:
     return _kernel is not None

@@ -1,97 +1,294 @@
 """Deal and scenario files -> validated models. Every error names the file, the field
-path and the bad value; nothing in a file is ever evaluated as code."""
+path and the bad value; nothing in a file is ever evaluated as code.
+
+A file is parsed as plain data (``tomllib`` / ``json``: no expressions, no includes),
+checked for NaN/inf, then validated strictly: a string, a boolean or a fractional
+number where a number or a whole number belongs is an error, never coerced."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
+import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from .checks import check_deal
+from .checks import check_deal, check_scenario
 from .errors import _NO_VALUE, DealError
 from .model.deal import Deal
 from .model.scenario import Scenario
 
 DEALS_DIR = Path(__file__).resolve().parent.parent / "deals"
 
+Problem = tuple[str, str, object]
+
+
+class _JSONObject(dict):
+    """A JSON object that remembers keys given more than once (json keeps the last)."""
+
+    duplicates: list[tuple[str, list]]
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> _JSONObject:
+    obj = _JSONObject()
+    seen: dict[str, list] = {}
+    for key, value in pairs:
+        seen.setdefault(key, []).append(value)
+        obj[key] = value
+    obj.duplicates = [(k, v) for k, v in seen.items() if len(v) > 1]
+    return obj
+
 
 def read_document(path: str | Path) -> dict[str, Any]:
     """Parse a TOML or JSON file into plain data (no code is executed)."""
     path = Path(path)
+    is_json = path.suffix.lower() == ".json"
+    kind = "JSON" if is_json else "TOML"
     try:
-        text = path.read_bytes()
+        raw = path.read_bytes()
     except OSError as exc:
-        raise DealError(str(path), [("", f"cannot read file: {exc.strerror}", _NO_VALUE)]) from None
+        raise DealError(str(path), [("", f"cannot read the file: {exc.strerror or exc}", _NO_VALUE)]) from None
     try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text, parse_constant=_reject_constant)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DealError(str(path), [("", f"not valid {kind}: not UTF-8 text (byte {exc.start})", _NO_VALUE)]) from None
+    try:
+        if is_json:
+            # NaN/Infinity are kept as floats here so that the non-finite check below
+            # can name their field path.
+            data = json.loads(text, parse_constant=float, object_pairs_hook=_json_object)
         else:
-            data = tomllib.loads(text.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
-        raise DealError(str(path), [("", f"not valid {'JSON' if path.suffix == '.json' else 'TOML'}: {exc}", _NO_VALUE)]) from None
+            data = tomllib.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DealError(str(path), [(f"line {exc.lineno}, column {exc.colno}",
+                                     f"not valid JSON: {exc.msg}", _NO_VALUE)]) from None
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        where = re.search(r"\s*\(at (line \d+, column \d+|end of document)\)$", message)
+        field = where.group(1) if where else ""
+        message = message[: where.start()] if where else message
+        raise DealError(str(path), [(field, f"not valid TOML: {message}", _NO_VALUE)]) from None
+    except (RecursionError, ValueError) as exc:
+        raise DealError(str(path), [("", f"not valid {kind}: {exc or 'nested too deeply'}", _NO_VALUE)]) from None
     if not isinstance(data, dict):
-        raise DealError(str(path), [("", "the document must be a table/object", type(data).__name__)])
+        raise DealError(str(path), [("", f"the document must be a {'JSON object' if is_json else 'TOML table'}",
+                                     type(data).__name__)])
+    duplicates = _duplicate_keys(data)
+    if duplicates:
+        raise DealError(str(path), duplicates)
     return data
 
 
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not allowed")
-
-
-def _field_path(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part in ("fixed", "floating", "rent_multiplier", "tenant_default", "rate_shock",
-                      "rate_path", "opex_multiplier", "asset_value_multiplier") or str(part).startswith(("function-", "tagged-union", "tuple[", "list[", "literal[", "union[")):
-            continue  # discriminator and validator names are not fields in the file
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
-def _problems(exc: ValidationError) -> list[tuple[str, str, object]]:
-    problems = []
-    for err in exc.errors(include_url=False):
-        value = err.get("input", _NO_VALUE)
-        if isinstance(value, dict):
-            value = _NO_VALUE
-        message = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "missing":
-            message = "required field is missing"
-            value = _NO_VALUE
-        elif err["type"] == "extra_forbidden":
-            message = "unknown field"
-        problems.append((_field_path(err["loc"]), message, value))
-    return problems
-
-
-def _no_nonfinite(data: Any, path: str = "") -> list[tuple[str, str, object]]:
-    """TOML allows nan and inf literals; no amount, rate or period may be one."""
-    found = []
-    if isinstance(data, float) and not math.isfinite(data):
-        found.append((path, "must be a finite number (NaN and inf are not allowed)", data))
-    elif isinstance(data, dict):
-        for k, v in data.items():
-            found += _no_nonfinite(v, f"{path}.{k}" if path else str(k))
+def _duplicate_keys(data: Any, path: str = "") -> list[Problem]:
+    found: list[Problem] = []
+    if isinstance(data, dict):
+        for key, values in getattr(data, "duplicates", []):
+            found.append((_join(path, key), f"given {len(values)} times", values))
+        for key, value in data.items():
+            found += _duplicate_keys(value, _join(path, key))
     elif isinstance(data, list):
-        for i, v in enumerate(data):
-            found += _no_nonfinite(v, f"{path}[{i}]")
+        for i, value in enumerate(data):
+            found += _duplicate_keys(value, f"{path}[{i}]")
     return found
 
 
-def deal_from_data(data: dict, source: str = "<deal>") -> Deal:
-    nonfinite = _no_nonfinite(data)
-    if nonfinite:
-        raise DealError(source, nonfinite)
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+def _join(path: str, key: object) -> str:
+    """`path.key`, or `path["odd key"]` for a key that is not a plain name."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    key = str(key)
+    if _IDENTIFIER.match(key):
+        return f"{path}.{key}" if path else key
+    return f"{path}[{json.dumps(key)}]"
+
+
+# Parts of a pydantic error location that are not fields in the file: validator
+# names and the member names of a union.
+_NOT_A_FIELD = ("function-", "tagged-union[", "tuple[", "list[", "literal[", "union[", "dict[",
+                "nullable[", "json-or-python[")
+
+
+def _locate(loc: tuple, data: Any) -> tuple[str, Any]:
+    """The field path of an error location in the file, and the data found there.
+
+    The raw data is walked alongside the location, so a discriminator tag of a union
+    (e.g. `fixed` in tranches[0].rate) is told apart from a field of the same name."""
+    path, here, found = "", data, True
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(part, int):
+            path = _join(path, part)
+            if found and isinstance(here, list) and -len(here) <= part < len(here):
+                here = here[part]
+            else:
+                found = False
+            continue
+        part = str(part)
+        if found and isinstance(here, dict) and part in here:
+            path, here = _join(path, part), here[part]
+            continue
+        if part.startswith(_NOT_A_FIELD) or (found and isinstance(here, dict) and not last):
+            continue  # a union member or a validator, not a key in the file
+        path, found = _join(path, part), False
+    return path, (here if found else _NO_VALUE)
+
+
+_PROVENANCE = re.compile(r"^provenance names '([^']*)'")
+
+
+def _problems(exc: ValidationError, data: Any, root: type[BaseModel]) -> list[Problem]:
+    problems: list[Problem] = []
+    for err in exc.errors(include_url=False):
+        path, value = _locate(err["loc"], data)
+        whole_table = isinstance(value, dict)
+        kind = err["type"]
+        message = err["msg"].removeprefix("Value error, ")
+        ctx = err.get("ctx") or {}
+        if kind == "missing":
+            message, value = "required field is missing", _NO_VALUE
+        elif kind == "extra_forbidden":
+            message = "unknown field"
+        elif kind == "union_tag_invalid":
+            path = _join(path, str(ctx.get("discriminator", "kind")).strip("'"))
+            message = f"unknown kind; expected one of {ctx.get('expected_tags')}"
+            value, whole_table = ctx.get("tag", _NO_VALUE), False
+        elif kind == "union_tag_not_found":
+            path = _join(path, str(ctx.get("discriminator", "kind")).strip("'"))
+            message = "required field is missing (it says which kind this is)"
+            value, whole_table = _NO_VALUE, False
+        elif kind == "value_error" and isinstance(value, dict):
+            # A check across the fields of one part: name the field it is about.
+            match = _PROVENANCE.match(message)
+            if match:
+                path, value = _join(_join(path, "provenance"), match.group(1)), match.group(1)
+                whole_table = False
+            else:
+                field = _field_named_in(message, _fields_at(root, err["loc"]))
+                if field is not None:
+                    path, value = _join(path, field), value.get(field, _NO_VALUE)
+                    whole_table = False
+        if whole_table:
+            value = _NO_VALUE  # a whole table says nothing its path does not
+        problems.append((path, message, value))
+    return _merge_union_branches(problems)
+
+
+def _models_in(annotation: Any) -> set[type[BaseModel]]:
+    """The models an annotation can hold (through Optional, Union, list, dict, ...)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return {annotation}
+    found: set[type[BaseModel]] = set()
+    for arg in get_args(annotation):
+        found |= _models_in(arg)
+    return found
+
+
+def _fields_at(root: type[BaseModel], loc: tuple) -> set[str]:
+    """Names of the fields of the part(s) at an error location."""
+    here = {root}
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        inner = set()
+        for model in here:
+            if part in model.model_fields:
+                inner |= _models_in(model.model_fields[part].annotation)
+        if inner:
+            here = inner
+    return {name for model in here for name in model.model_fields} - {"provenance"}
+
+
+def _field_named_in(message: str, fields: set[str]) -> str | None:
+    """The first field the message names (`lender shares must add up to 1` is about
+    `lenders`, `custom amortisation needs shares` about `shares`)."""
+    for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", message):
+        for name in (word, word + "s"):
+            if name in fields:
+                return name
+    return None
+
+
+def _merge_union_branches(problems: list[Problem]) -> list[Problem]:
+    """A value that matches no member of a union gives one error per member, all at the
+    same path: report them as one line."""
+    merged: list[Problem] = []
+    for path, message, value in problems:
+        if merged and merged[-1][0] == path and _same(merged[-1][2], value):
+            prev = merged[-1]
+            merged[-1] = (path, f"{prev[1]}; or {message[:1].lower()}{message[1:]}", prev[2])
+        else:
+            merged.append((path, message, value))
+    return merged
+
+
+def _same(a: object, b: object) -> bool:
     try:
-        deal = Deal.model_validate(data)
+        return a is b or bool(a == b)
+    except Exception:
+        return False
+
+
+def _no_nonfinite(data: Any, path: str = "") -> tuple[Any, list[Problem]]:
+    """TOML allows nan and inf literals (and JSON readers NaN/Infinity); no amount,
+    rate or period may be one. Returns the data with each of them replaced by None
+    (so the rest can still be validated) and a problem for each."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return None, [(path, "must be a finite number (NaN and inf are not allowed)", data)]
+    if isinstance(data, dict):
+        found: list[Problem] = []
+        out = {}
+        for k, v in data.items():
+            out[k], more = _no_nonfinite(v, _join(path, k))
+            found += more
+        return (out if found else data), found
+    if isinstance(data, list):
+        found, out = [], []
+        for i, v in enumerate(data):
+            item, more = _no_nonfinite(v, f"{path}[{i}]")
+            out.append(item)
+            found += more
+        return (out if found else data), found
+    return data, []
+
+
+def _plain(value: Any):
+    """JSON form of TOML dates and times (validated as ISO strings)."""
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def _validate(model, data: dict, source: str):
+    """Validate strictly: no string, boolean or fractional number is coerced into a
+    number or a whole number. Data that is not plain (API callers passing objects)
+    is validated as Python values instead. Every problem is reported at once."""
+    clean, problems = _no_nonfinite(data)
+    try:
+        try:
+            text = json.dumps(clean, default=_plain, allow_nan=False)
+        except (TypeError, ValueError):
+            result = model.model_validate(clean)
+        else:
+            result = model.model_validate_json(text, strict=True)
     except ValidationError as exc:
-        raise DealError(source, _problems(exc)) from None
+        reported = {p for p, _, _ in problems}
+        problems += [p for p in _problems(exc, clean, model) if p[0] not in reported]
+    except RecursionError:
+        problems.append(("", "nested too deeply", _NO_VALUE))
+    if problems:
+        raise DealError(source, problems) from None
+    return result
+
+
+def deal_from_data(data: dict, source: str = "<deal>") -> Deal:
+    """Validate and check a deal given as plain data (as read from a file)."""
+    deal = _validate(Deal, data, source)
     problems = check_deal(deal)
     if problems:
         raise DealError(source, problems)
@@ -104,16 +301,15 @@ def load_deal(path: str | Path) -> Deal:
     return deal_from_data(read_document(path), str(path))
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Load a scenario file: a table with name, description and [[adjustments]]."""
-    data = read_document(path)
-    nonfinite = _no_nonfinite(data)
-    if nonfinite:
-        raise DealError(str(path), nonfinite)
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise DealError(str(path), _problems(exc)) from None
+def load_scenario(path: str | Path, deal: Deal | None = None) -> Scenario:
+    """Load a scenario file: a table with name, description and [[adjustments]].
+    Given the deal it is for, its periods are also checked against the deal's horizon."""
+    scenario = _validate(Scenario, read_document(path), str(path))
+    if deal is not None:
+        problems = check_scenario(scenario, deal.timeline.n_periods)
+        if problems:
+            raise DealError(str(path), problems)
+    return scenario
 
 
 def resolve_deal_path(path: str | Path) -> Path:

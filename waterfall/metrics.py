@@ -2,7 +2,9 @@
 flows (for IRR, see irr.py), WAL (reference.wal). The Cython kernel mirrors these.
 
 - DSCR of a period = CFADS / scheduled debt service (cash interest + scheduled
-  principal, balloon included) of the covenant tranches, where debt service > 0.
+  principal, a balloon at maturity excluded) of the covenant tranches, where debt
+  service > 0. It is computed in the waterfall (reference.py, step 4) because the
+  lock-up and default tests read it.
 - min and average DSCR: over periods with debt service > 0, up to and including a
   default period; the average is the mean of the ratios, not a ratio of sums.
 - LLCR: NPV of projected CFADS from COD to the last maturity of the covenant

@@ -28,17 +28,20 @@ STEP_KINDS = [
              "set the account to min(target, cash): refills a shortfall, releases a surplus"),
     StepKind(4, "sweep", "tranche",
              "prepay min(cash x share, balance), share_locked while the lock-up test fails"),
+    StepKind(6, "borrowing_base", "tranche",
+             "prepay the excess of the balance over advance rate x collateral value, as far as "
+             "cash allows; a shortfall is an event of default for a tranche with default_on_shortfall"),
     StepKind(5, "distribute", "account?",
              "pay all remaining cash to equity, or into the lock-up account while locked up"),
 ]
 STEP_CODE = {k.name: k.code for k in STEP_KINDS}
-OP_FEE, OP_INTEREST, OP_PRINCIPAL, OP_RESERVE, OP_SWEEP, OP_DISTRIBUTE = range(6)
+OP_FEE, OP_INTEREST, OP_PRINCIPAL, OP_RESERVE, OP_SWEEP, OP_DISTRIBUTE, OP_BORROWING_BASE = range(7)
 
 ACCOUNT_KIND = {"dsra": 0, "fixed": 1, "lockup": 2}
 
 # Scenario channels: a per-period factor the kernel builds from (channel, from, to, value).
-CH_RENT, CH_OPEX, CH_RATE_ADD, CH_VAL_LAND, CH_VAL_SHELL, CH_VAL_MEP, CH_VAL_IT = range(7)
-N_CHANNELS = 7
+CH_RENT, CH_OPEX, CH_RATE_ADD, CH_VAL_LAND, CH_VAL_SHELL, CH_VAL_MEP, CH_VAL_IT, CH_REFI, CH_RVG = range(9)
+N_CHANNELS = 9
 COMPONENTS = ("land", "shell", "mep", "it")
 
 # Ledger lines, one column each per period. Global lines first, then per tranche,
@@ -46,13 +49,13 @@ COMPONENTS = ("land", "shell", "mep", "it")
 GLOBAL_LINES = (
     "revenue", "opex", "cfads", "capex", "equity_in", "sponsor_support", "draws",
     "reserve_release", "cash_available", "debt_service", "dscr", "lock_up", "fees_paid",
-    "reserve_funding", "seizure_gross", "seizure_net", "equity_distribution",
+    "reserve_funding", "seizure_gross", "seizure_net", "guarantee_paid", "equity_distribution",
     "event_of_default",
 )
 TRANCHE_LINES = (
     "balance_open", "draw", "rate", "interest_due", "interest_paid", "interest_capitalised",
     "principal_due", "principal_paid", "prepayment", "recovery_interest",
-    "recovery_principal", "write_off", "balance_close",
+    "recovery_principal", "write_off", "refinanced", "balance_close",
 )
 ACCOUNT_LINES = ("balance_open", "balance_close")
 FEE_LINES = ("due", "paid")

@@ -53,6 +53,15 @@ class Program:
     cost_share: float
     cost_fixed: float
     sale_discount: float           # factor applied to net proceeds for time to sale
+    refi_spread: np.ndarray        # [K] annual spread of a refinancing at maturity
+    refi_floor: np.ndarray         # [K]
+    refi_periods: np.ndarray       # [K] int64 amortisation of the refinancing (0 = none)
+    refi_min_dscr: np.ndarray      # [K]
+    bb_advance: np.ndarray         # [K] borrowing-base advance rate (0 = none)
+    bb_mask: np.ndarray            # [K, 4] int64 components in the collateral
+    rvg_cap: float                 # residual value guarantee cap, USD (0 = none)
+    rvg_until: int                 # last period the guarantee covers
+    amounts: np.ndarray = None     # [K] commitments after sizing
     names: dict = field(default_factory=dict)  # tranches, accounts, fees: lists of names
 
     @property

@@ -7,16 +7,19 @@ Each period t = 0..T (0 is financial close):
 2. Each tranche: interest due = opening balance x annual rate x accrual; in a
    capitalised period it is added to the balance instead of being due in cash. Draws
    are added to the balance. Principal due = min(schedule, balance), the whole
-   balance at maturity.
+   balance at maturity, unless a refinancing can be done then (market open, next
+   period's projected DSCR on the new terms >= its minimum): the loan then goes on at
+   the refinancing spread, amortising straight-line, and only the schedule is due.
 3. Every reserve balance is released into cash; cash = CFADS + draws + equity in -
    capex + reserves. A negative cash is met by the sponsors (sponsor support).
-4. DSCR = CFADS / (cash interest + principal due) over the covenant tranches, where
-   that debt service is positive. Lock-up and default-DSCR tests read this DSCR.
+4. DSCR = CFADS / (cash interest + scheduled principal, balloons excluded) over the
+   covenant tranches, where that debt service is positive. Lock-up and default-DSCR tests read this DSCR.
 5. The steps run in priority order (see ops.STEP_KINDS). A hard shortfall, or a
    default-DSCR breach past its cure periods, is an event of default.
-6. On an event of default the lenders take all cash, reserves and the net seizure
-   value, in tranche order, interest then principal; the rest is written off and any
-   surplus goes to equity. The deal ends.
+6. On an event of default the lenders take all cash, reserves, the net seizure
+   value and any residual value guarantee (up to its cap, for what is still owed), in
+   tranche order, interest then principal; the rest is written off and any surplus
+   goes to equity. The deal ends.
 At the last period every reserve target is zero and lock-up no longer applies.
 """
 from __future__ import annotations
@@ -69,6 +72,9 @@ def run_one(program: Program, batch: ScenarioBatch, s: int = 0):
     n, k_count, a_count, f_count = program.n_periods, program.n_tranches, program.n_accounts, program.n_fees
     factor, base = scenario_factors(program, batch, s)
     annual, per_rate = tranche_rates(program, base, factor[ops.CH_RATE_ADD])
+    projected_cfads = program.base_rent * factor[ops.CH_RENT] - program.opex * factor[ops.CH_OPEX]
+    sched = program.sched.copy()          # refinancing rewrites these per scenario
+    maturity = program.maturity.copy()
     ledger = np.zeros((n + 1, ops.n_lines(k_count, a_count, f_count)))
     tc = [[ops.tranche_col(k, line) for line in ops.TRANCHE_LINES] for k in range(k_count)]
     ac = [[ops.account_col(k_count, a, line) for line in ops.ACCOUNT_LINES] for a in range(a_count)]
@@ -91,6 +97,7 @@ def run_one(program: Program, batch: ScenarioBatch, s: int = 0):
         # 2. accrue interest, add draws, set what is due
         int_due = [0.0] * k_count
         prin_due = [0.0] * k_count
+        scheduled = [0.0] * k_count  # principal due without any balloon: what DSCR counts
         draws = 0.0
         for k in range(k_count):
             c = tc[k]
@@ -106,7 +113,11 @@ def run_one(program: Program, batch: ScenarioBatch, s: int = 0):
             balance[k] += program.draw[k, t]
             draws += program.draw[k, t]
             row[c[TL["draw"]]] = program.draw[k, t]
-            prin_due[k] = balance[k] if t == program.maturity[k] else min(program.sched[k, t], balance[k])
+            if t == maturity[k] and refinance(program, k, t, balance[k], base, factor, annual,
+                                              per_rate, sched, maturity, projected_cfads):
+                row[c[TL["refinanced"]]] = balance[k]
+            scheduled[k] = min(sched[k, t], balance[k])
+            prin_due[k] = balance[k] if t == maturity[k] else scheduled[k]
             row[c[TL["principal_due"]]] = prin_due[k]
         row[G["draws"]] = draws
 
@@ -123,7 +134,7 @@ def run_one(program: Program, batch: ScenarioBatch, s: int = 0):
         row[G["cash_available"]] = cash
 
         # 4. covenant tests
-        debt_service = sum(int_due[k] + prin_due[k] for k in range(k_count) if program.dscr_mask[k])
+        debt_service = sum(int_due[k] + scheduled[k] for k in range(k_count) if program.dscr_mask[k])
         dscr = cfads / debt_service if debt_service > 0.0 else NAN
         row[G["debt_service"]], row[G["dscr"]] = debt_service, dscr
         last = t == n
@@ -167,10 +178,21 @@ def run_one(program: Program, batch: ScenarioBatch, s: int = 0):
                 balance[arg] -= pay
                 paid[arg] += pay
                 row[tc[arg][TL["principal_paid"]]] += pay
-                if prin_due[arg] - pay > 0.0 and (program.hard[arg] or t == program.maturity[arg]):
+                if prin_due[arg] - pay > 0.0 and (program.hard[arg] or t == maturity[arg]):
+                    default = True
+            elif op == ops.OP_BORROWING_BASE:
+                collateral = sum(program.asset_value[c, t] * factor[ops.CH_VAL_LAND + c, t]
+                                 for c in range(4) if program.bb_mask[arg, c])
+                excess = max(0.0, balance[arg] - program.bb_advance[arg] * collateral)
+                pay = min(cash, excess)
+                cash -= pay
+                balance[arg] -= pay
+                paid[arg] += pay
+                row[tc[arg][TL["prepayment"]]] += pay
+                if excess - pay > 0.0 and program.hard[arg]:
                     default = True
             elif op == ops.OP_RESERVE:
-                target = reserve_target(program, per_rate, balance, arg, t)
+                target = reserve_target(program, per_rate, sched, maturity, balance, arg, t)
                 reserve[arg] = min(target, cash)
                 cash -= reserve[arg]
             elif op == ops.OP_SWEEP:
@@ -197,6 +219,11 @@ def run_one(program: Program, batch: ScenarioBatch, s: int = 0):
             row[G["seizure_gross"]], row[G["seizure_net"]] = gross, net
             pool = cash + sum(reserve) + net
             reserve = [0.0] * a_count
+            if program.rvg_cap > 0.0 and t <= program.rvg_until:
+                owed = sum(int_due[k] - row[tc[k][TL["interest_paid"]]] + balance[k] for k in range(k_count))
+                guarantee = min(program.rvg_cap * factor[ops.CH_RVG, t], max(0.0, owed - pool))
+                row[G["guarantee_paid"]] = guarantee
+                pool += guarantee
             for k in range(k_count):
                 c = tc[k]
                 unpaid_interest = int_due[k] - row[c[TL["interest_paid"]]]
@@ -222,13 +249,34 @@ def run_one(program: Program, batch: ScenarioBatch, s: int = 0):
         if default:
             break
 
-    projected_cfads = program.base_rent * factor[ops.CH_RENT] - program.opex * factor[ops.CH_OPEX]
     metrics = summarise(program, ledger, per_rate, projected_cfads, default_period,
                         claim_total, received_total)
     return ledger, metrics, wal(program, ledger)
 
 
-def reserve_target(program: Program, per_rate: np.ndarray, balance, a: int, t: int) -> float:
+def refinance(program: Program, k: int, t: int, balance: float, base, factor, annual, per_rate,
+              sched, maturity, projected_cfads) -> bool:
+    """Try to refinance tranche k at its maturity t; on success rewrite its rates,
+    schedule and maturity from t+1 on (in place) and return True."""
+    n, periods = program.n_periods, int(program.refi_periods[k])
+    if periods <= 0 or t >= n or balance <= 0.0 or factor[ops.CH_REFI, t] <= 0.0:
+        return False
+    new_annual = [max(base[u] + factor[ops.CH_RATE_ADD, u], program.refi_floor[k]) + program.refi_spread[k]
+                  for u in range(t + 1, n + 1)]
+    amortisation = balance / periods
+    service = balance * new_annual[0] * program.accrual[k, t + 1] + min(amortisation, balance)
+    if projected_cfads[t + 1] < program.refi_min_dscr[k] * service:
+        return False
+    for i, u in enumerate(range(t + 1, n + 1)):
+        annual[k, u] = new_annual[i]
+        per_rate[k, u] = new_annual[i] * program.accrual[k, u]
+        sched[k, u] = amortisation if u <= t + periods else 0.0
+    maturity[k] = min(t + periods, n)
+    return True
+
+
+def reserve_target(program: Program, per_rate: np.ndarray, sched: np.ndarray, maturity,
+                   balance, a: int, t: int) -> float:
     """Target of account a at period t: for a DSRA, the scheduled debt service of the
     next `acct_periods` periods on the covered tranches, projected from the current
     balance (no balloon); for a fixed reserve, its amount. Zero at the last period."""
@@ -246,10 +294,10 @@ def reserve_target(program: Program, per_rate: np.ndarray, balance, a: int, t: i
             continue
         b = balance[k]
         for u in range(t + 1, min(t + program.acct_periods[a], n) + 1):
-            if u > program.maturity[k]:
+            if u > maturity[k]:
                 break
             interest = 0.0 if program.capitalise[k, u] else b * per_rate[k, u]
-            principal = min(program.sched[k, u], b)
+            principal = min(sched[k, u], b)
             target += interest + principal
             b -= principal
     return target

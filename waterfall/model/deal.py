@@ -185,13 +185,50 @@ class Amortisation(Part):
         return self
 
 
+class Sizing(Part):
+    """Size the tranche as the largest amount whose base-case debt service, sculpted
+    over `tenor_periods` from the start of amortisation, keeps DSCR at `target_dscr`,
+    capped at `max_gearing` x total asset cost. Solved in closed form at compile time."""
+
+    target_dscr: Annotated[float, Field(gt=0)]
+    max_gearing: Fraction = 1.0
+    tenor_periods: Optional[Annotated[int, Field(ge=1)]] = None
+
+
+class Refinancing(Part):
+    """At maturity the balance is refinanced instead of repaid if the market is open and
+    the next period's projected DSCR on the new terms is at least `min_dscr`: the new
+    loan pays base rate (floored at `floor`) + `spread` and amortises straight-line over
+    `amort_periods`. A refinancing that cannot be done leaves the balloon due: unpaid,
+    it is an event of default."""
+
+    spread: Rate
+    floor: Optional[Rate] = 0.0
+    amort_periods: Annotated[int, Field(ge=1)]
+    min_dscr: Annotated[float, Field(ge=0)] = 1.0
+
+
+class BorrowingBase(Part):
+    """Availability = `advance_rate` x seizure value of `components` (e.g. the GPUs);
+    the `borrowing_base` step prepays any excess of the balance over it."""
+
+    advance_rate: Fraction
+    components: list[Literal["land", "shell", "mep", "it"]] = Field(default_factory=lambda: ["it"])
+
+
 class Tranche(Part):
-    """A loan or note. `amount` is the commitment (USD); draws follow the deal's funding
-    rule unless `draws` lists them. Interest accrues on the opening balance by
-    `day_count`; it is capitalised in construction if `capitalise_interest` says so."""
+    """A loan or note. `amount` is the commitment (USD), or set by `sizing`; draws
+    follow the deal's funding rule unless `draws` lists them. Interest accrues on the
+    opening balance by `day_count`; it is capitalised in construction if
+    `capitalise_interest` says so. `maturity_period` is the initial maturity;
+    `extension_periods` (extension options, assumed exercised) are added to it."""
 
     name: str = Field(min_length=1)
-    amount: NonNegative
+    amount: Optional[NonNegative] = None
+    sizing: Optional[Sizing] = None
+    extension_periods: Annotated[int, Field(ge=0)] = 0
+    refinancing: Optional[Refinancing] = None
+    borrowing_base: Optional[BorrowingBase] = None
     lenders: dict[str, Fraction] = Field(default_factory=dict)
     rate: Annotated[Union[FixedRate, FloatingRate], Field(discriminator="kind")]
     day_count: DayCount = "ACT/360"
@@ -206,6 +243,10 @@ class Tranche(Part):
     def _lenders(self):
         if self.lenders and abs(sum(self.lenders.values()) - 1.0) > 1e-9:
             raise ValueError("lender shares must add up to 1")
+        if (self.amount is None) == (self.sizing is None):
+            raise ValueError("give exactly one of amount and sizing")
+        if self.sizing is not None and self.draws is not None:
+            raise ValueError("a sized tranche draws by the funding rule, not explicit draws")
         return self
 
 
@@ -236,7 +277,7 @@ class Step(Part):
     """One line of the priority of payments. `step` is one of: fee, interest,
     principal, reserve, sweep, distribute. Operands name a tranche, an account or a fee."""
 
-    step: Literal["fee", "interest", "principal", "reserve", "sweep", "distribute"]
+    step: Literal["fee", "interest", "principal", "reserve", "sweep", "borrowing_base", "distribute"]
     tranche: Optional[str] = None
     account: Optional[str] = None
     fee: Optional[str] = None
@@ -264,6 +305,15 @@ class Enforcement(Part):
     cost_fixed: NonNegative = 0.0
     months_to_sale: Annotated[int, Field(ge=0)] = 0
     discount_rate: Rate = 0.0
+
+
+class ResidualValueGuarantee(Part):
+    """A guarantor (e.g. the tenant) pays lenders, on an event of default up to
+    `until_period`, what seizure and cash leave unpaid, up to `cap` USD."""
+
+    guarantor: str = Field(min_length=1)
+    cap: NonNegative
+    until_period: Optional[Period] = None
 
 
 class Equity(Part):
@@ -304,6 +354,7 @@ class Deal(Part):
     waterfall: list[Step] = Field(min_length=1)
     covenants: Covenants = Field(default_factory=Covenants)
     enforcement: Enforcement = Field(default_factory=Enforcement)
+    residual_value_guarantee: Optional[ResidualValueGuarantee] = None
     scenarios: list[Scenario] = Field(default_factory=list)
 
     @property

@@ -68,8 +68,26 @@ class AssetValueMultiplier(Part):
     multiplier: NonNegative
 
 
+class RefinancingClosed(Part):
+    """No refinancing can be done at a maturity falling in [from_period, to_period]:
+    the balloon is due, and unpaid it is an event of default."""
+
+    kind: Literal["refinancing_closed"]
+    from_period: Period = 0
+    to_period: Optional[Period] = None
+
+
+class GuarantorDefault(Part):
+    """The residual value guarantor pays only `paid_share` of what it owes from a period on."""
+
+    kind: Literal["guarantor_default"]
+    from_period: Period = 0
+    paid_share: Fraction = 0.0
+
+
 Adjustment = Annotated[
-    Union[RentMultiplier, TenantDefault, RateShock, RatePath, OpexMultiplier, AssetValueMultiplier],
+    Union[RentMultiplier, TenantDefault, RateShock, RatePath, OpexMultiplier, AssetValueMultiplier,
+          RefinancingClosed, GuarantorDefault],
     Field(discriminator="kind"),
 ]
 

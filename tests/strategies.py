@@ -1,0 +1,165 @@
+"""Hypothesis strategies for random but valid deals and scenarios (as plain data that
+goes through the same loader as deal files)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import strategies as st
+
+amounts = st.floats(min_value=1.0, max_value=500.0, allow_nan=False, allow_infinity=False)
+rates = st.floats(min_value=0.0, max_value=0.15, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def deals(draw, max_operating: int = 40):
+    period = draw(st.sampled_from(["month", "quarter", "half-year"]))
+    construction = draw(st.integers(0, 4))
+    operating = draw(st.integers(4, max_operating))
+    n = construction + operating
+    funding = "at_close" if construction == 0 else draw(st.sampled_from(["pro_rata", "equity_first", "at_close"]))
+    spend = "at_close" if funding == "at_close" else "over_construction"
+    cost = draw(st.floats(min_value=200.0, max_value=2000.0))
+    it_share = draw(st.floats(min_value=0.0, max_value=0.6))
+    asset = {
+        "name": "campus", "spend": spend,
+        "land": {"cost": cost * 0.05, "curve": {"kind": "constant", "level": 1.0}},
+        "shell": {"cost": cost * (0.95 - it_share),
+                  "curve": {"kind": "straight_line", "life_months": draw(st.integers(60, 480)),
+                            "salvage": draw(st.floats(0.0, 0.3))}},
+    }
+    if it_share > 0:
+        asset["it"] = {"cost": cost * it_share,
+                       "curve": {"kind": "points", "points": [[0, 1.0], [12, 0.7], [24, 0.5], [60, 0.1]]}}
+    n_tranches = draw(st.integers(1, 3))
+    gearing = draw(st.floats(min_value=0.2, max_value=0.9))
+    tranches, names = [], []
+    for k in range(n_tranches):
+        name = ["senior", "mezz", "junior"][k]
+        names.append(name)
+        floating = draw(st.booleans())
+        rate = ({"kind": "floating", "spread": draw(rates), "floor": draw(st.sampled_from([0.0, None, 0.01]))}
+                if floating else {"kind": "fixed", "annual": draw(rates)})
+        kind = draw(st.sampled_from(["straight_line", "level_payment", "sculpted", "bullet", "custom"]))
+        am = {"kind": kind}
+        if kind in ("straight_line", "level_payment"):
+            am["periods"] = draw(st.integers(1, operating + 10))
+        if kind == "sculpted":
+            am["target_dscr"] = draw(st.floats(1.0, 2.5))
+        if kind == "custom":
+            am["shares"] = draw(st.lists(st.floats(0.0, 0.3), min_size=1, max_size=8))
+        maturity = draw(st.integers(construction + 1, n))
+        tranche = {
+            "name": name, "rate": rate, "amortisation": am,
+            "day_count": draw(st.sampled_from(["ACT/360", "30/360", "ACT/365F"])),
+            "interest_only_periods": draw(st.integers(0, 3)),
+            "maturity_period": maturity,
+            "extension_periods": draw(st.integers(0, n - maturity)),
+            "capitalise_interest": draw(st.sampled_from(["never", "construction", "always"]) if k > 0
+                                        else st.sampled_from(["never", "construction"])),
+            "default_on_shortfall": True if k == 0 else draw(st.booleans()),
+        }
+        if k == 0 and draw(st.booleans()) and funding != "equity_first":
+            tranche["sizing"] = {"target_dscr": draw(st.floats(1.05, 2.0)),
+                                 "max_gearing": min(gearing, 0.9)}
+        else:
+            tranche["amount"] = cost * gearing / n_tranches
+        if draw(st.booleans()):
+            tranche["refinancing"] = {"spread": draw(rates), "amort_periods": draw(st.integers(1, 40)),
+                                      "min_dscr": draw(st.floats(0.5, 1.5))}
+        if it_share > 0 and draw(st.booleans()):
+            tranche["borrowing_base"] = {"advance_rate": draw(st.floats(0.3, 1.0)), "components": ["it"]}
+        tranches.append(tranche)
+    leases = [{
+        "tenant": "Tenant", "annual_rent": cost * draw(st.floats(0.06, 0.3)),
+        "term_months": draw(st.integers(36, 600)),
+        "escalation": draw(st.floats(-0.02, 0.05)),
+        "escalation_every_months": draw(st.sampled_from([6, 12, 24])),
+        "renewals": [{"term_months": 60, "rent_reset": draw(st.floats(0.7, 1.1)),
+                      "exercised": draw(st.booleans())}],
+    }]
+    opex = [{"name": "opex", "annual_amount": cost * draw(st.floats(0.0, 0.03)),
+             "escalation": draw(st.floats(0.0, 0.04))}]
+    accounts, steps = [], []
+    fees = []
+    if draw(st.booleans()):
+        fees.append({"name": "agency", "annual_amount": draw(st.floats(0.0, 5.0))})
+        steps.append({"step": "fee", "fee": "agency"})
+    order = draw(st.sampled_from(["sequential", "interest_first"]))
+    if order == "interest_first":
+        steps += [{"step": "interest", "tranche": t} for t in names]
+        steps += [{"step": "principal", "tranche": t} for t in names]
+    else:
+        for t in names:
+            steps += [{"step": "interest", "tranche": t}, {"step": "principal", "tranche": t}]
+    for t in tranches:
+        if "borrowing_base" in t:
+            steps.append({"step": "borrowing_base", "tranche": t["name"]})
+    if draw(st.booleans()):
+        accounts.append({"name": "dsra", "kind": "dsra", "target_periods": draw(st.integers(1, 4)),
+                         "tranches": draw(st.lists(st.sampled_from(names), min_size=1, unique=True))})
+        steps.append({"step": "reserve", "account": "dsra"})
+    if draw(st.booleans()):
+        accounts.append({"name": "mra", "kind": "fixed", "target": draw(st.floats(0.0, 50.0))})
+        steps.append({"step": "reserve", "account": "mra"})
+    if draw(st.booleans()):
+        steps.append({"step": "sweep", "tranche": draw(st.sampled_from(names)),
+                      "share": draw(st.floats(0.0, 0.5)), "share_locked": draw(st.floats(0.5, 1.0))})
+    distribute = {"step": "distribute"}
+    if draw(st.booleans()):
+        accounts.append({"name": "lockup", "kind": "lockup"})
+        distribute["account"] = "lockup"
+    steps.append(distribute)
+    covenants = {"lock_up_dscr": draw(st.sampled_from([None, 1.1, 1.2, 1.5])),
+                 "default_dscr": draw(st.sampled_from([None, 0.9, 1.0, 1.05])),
+                 "cure_periods": draw(st.integers(0, 2))}
+    deal = {
+        "deal": {"name": "random", "kind": "example"},
+        "timeline": {"financial_close": dt.date(2026, 1, 31) + dt.timedelta(days=draw(st.integers(0, 400))),
+                     "period": period, "construction_periods": construction,
+                     "operating_periods": operating,
+                     "calendar": draw(st.sampled_from(["none", "us-sofr", "target"])),
+                     "roll": draw(st.sampled_from(["unadjusted", "following", "modified-following"])),
+                     "accrue_on_adjusted_dates": draw(st.booleans())},
+        "funding": funding, "assets": [asset], "leases": leases, "opex": opex,
+        "base_rate": {"points": [[0, draw(rates)], [max(1, n // 2), draw(rates)]],
+                      "interpolation": draw(st.sampled_from(["step", "linear"]))},
+        "tranches": tranches, "accounts": accounts, "fees": fees, "waterfall": steps,
+        "covenants": covenants,
+        "enforcement": {"fire_sale_discount": draw(st.floats(0.0, 0.8)),
+                        "cost_share": draw(st.floats(0.0, 0.1)), "cost_fixed": draw(st.floats(0.0, 10.0)),
+                        "months_to_sale": draw(st.integers(0, 24)), "discount_rate": draw(rates)},
+    }
+    if draw(st.booleans()):
+        deal["residual_value_guarantee"] = {"guarantor": "Tenant", "cap": cost * draw(st.floats(0.0, 0.5)),
+                                            "until_period": draw(st.integers(0, n))}
+    return deal
+
+
+@st.composite
+def scenarios(draw, n_periods: int):
+    kinds = draw(st.lists(st.sampled_from(["rent_multiplier", "tenant_default", "rate_shock", "rate_path",
+                                           "opex_multiplier", "asset_value_multiplier",
+                                           "refinancing_closed", "guarantor_default"]),
+                          max_size=4))
+    adjustments = []
+    period = st.integers(1, n_periods)
+    for kind in dict.fromkeys(kinds):
+        if kind == "rent_multiplier":
+            adjustments.append({"kind": kind, "from_period": draw(period), "multiplier": draw(st.floats(0.0, 1.2))})
+        elif kind == "tenant_default":
+            adjustments.append({"kind": kind, "period": draw(period), "downtime_periods": draw(st.integers(0, 12)),
+                                "relet_haircut": draw(st.floats(0.0, 1.0))})
+        elif kind == "rate_shock":
+            adjustments.append({"kind": kind, "bp": draw(st.floats(-200, 400)), "from_period": draw(period)})
+        elif kind == "rate_path":
+            adjustments.append({"kind": kind, "points": [[0, draw(rates)], [draw(period), draw(rates)]]})
+        elif kind == "opex_multiplier":
+            adjustments.append({"kind": kind, "from_period": draw(period), "multiplier": draw(st.floats(0.5, 3.0))})
+        elif kind == "asset_value_multiplier":
+            adjustments.append({"kind": kind, "component": draw(st.sampled_from(["it", "shell", "all"])),
+                                "from_period": draw(period), "multiplier": draw(st.floats(0.0, 1.0))})
+        elif kind == "refinancing_closed":
+            adjustments.append({"kind": kind, "from_period": draw(period)})
+        else:
+            adjustments.append({"kind": kind, "from_period": draw(period), "paid_share": draw(st.floats(0.0, 1.0))})
+    return {"name": "random", "adjustments": adjustments}
