@@ -116,7 +116,10 @@ def annualise(periodic: float, periods_per_year: float) -> float:
     """(1 + r)^periods_per_year - 1; NaN stays NaN."""
     if math.isnan(periodic):
         return math.nan
-    return (1.0 + periodic) ** periods_per_year - 1.0
+    try:
+        return (1.0 + periodic) ** periods_per_year - 1.0
+    except OverflowError:  # C's pow gives inf here; so do we
+        return math.inf
 
 
 def irr_or_none(cash_flows, periods_per_year: float = 1.0):

@@ -31,7 +31,7 @@ def metrics_dict(values: np.ndarray, wal: np.ndarray, program: Program) -> dict:
         if name == "default_period":
             out[name] = None if value < 0 else int(value)
         else:
-            out[name] = None if math.isnan(value) else value
+            out[name] = value if math.isfinite(value) else None
     out["wal_years"] = {n: (None if math.isnan(w) else float(w))
                         for n, w in zip(program.names["tranches"], wal)}
     return out
