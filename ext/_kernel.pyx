@@ -84,6 +84,7 @@ cdef enum:
     N_M = 13
     N_GRID = 24
     MAX_NEWTON = 60
+    MAX_BRACKET = 200
 cdef double TOL_V = 1e-15
 
 # --- opcodes, channels, line layout: must match waterfall/ops.py (checked at import) ---
@@ -174,25 +175,54 @@ cdef inline int sign_changes(const double *cf, int n) noexcept nogil:
 
 
 cdef double bisect_v(const double *cf, int n, double lo, double hi, double f_lo) noexcept nogil:
-    cdef double mid, f_mid
-    cdef int i
-    for i in range(200):
-        mid = 0.5 * (lo + hi)
-        if mid <= lo or mid >= hi:
-            break
-        f_mid = npv_v(cf, n, mid)
-        if f_mid == 0.0:
-            return mid
-        if (f_mid > 0.0) == (f_lo > 0.0):
-            lo = mid
-            f_lo = f_mid
+    """Illinois false position on [lo, hi] (twin of irr._bisect)."""
+    cdef double f_hi = npv_v(cf, n, hi), x = lo, f_x
+    cdef int i, side = 0
+    for i in range(MAX_BRACKET):
+        x = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+        if not (lo < x and x < hi):
+            x = 0.5 * (lo + hi)
+        f_x = npv_v(cf, n, x)
+        if f_x == 0.0 or hi - lo <= TOL_V * (x if x > 1.0 else 1.0):
+            return x
+        if (f_x > 0.0) == (f_lo > 0.0):
+            lo = x
+            f_lo = f_x
+            if side == 1:
+                f_hi *= 0.5
+            side = 1
         else:
-            hi = mid
-    return 0.5 * (lo + hi)
+            hi = x
+            f_hi = f_x
+            if side == -1:
+                f_lo *= 0.5
+            side = -1
+    return x
+
+
+cdef double closest_root(const double *cf, int n) noexcept nogil:
+    cdef double best = NAN, root, r, v, f, prev_v = NAN, prev_f = NAN
+    cdef int i
+    for i in range(N_GRID):
+        r = R_GRID[i]
+        v = 1.0 / (1.0 + r)
+        f = npv_v(cf, n, v)
+        if not isfinite(f):
+            continue
+        root = NAN
+        if f == 0.0:
+            root = r
+        elif not isnan(prev_f) and prev_f != 0.0 and ((f > 0.0) != (prev_f > 0.0)):
+            root = 1.0 / bisect_v(cf, n, v, prev_v, f) - 1.0
+        if not isnan(root) and (isnan(best) or fabs(root) < fabs(best)):
+            best = root
+        prev_v = v
+        prev_f = f
+    return best
 
 
 cdef double single_root(const double *cf, int n) noexcept nogil:
-    cdef double v = 1.0 / 1.1, f, slope, v_new, lo, hi, f_lo, f_hi
+    cdef double v = 1.0, f, slope, v_new
     cdef int it, t
     for it in range(MAX_NEWTON):
         f = 0.0
@@ -203,38 +233,16 @@ cdef double single_root(const double *cf, int n) noexcept nogil:
         if slope == 0.0 or not isfinite(f):
             break
         v_new = v - f / slope
-        if not (v_new > 0.0) or not isfinite(v_new):
+        if not isfinite(v_new):
             break
+        if v_new < 0.5 * v:
+            v_new = 0.5 * v
+        elif v_new > 2.0 * v:
+            v_new = 2.0 * v
         if fabs(v_new - v) <= TOL_V * (v_new if v_new > 1.0 else 1.0):
             return 1.0 / v_new - 1.0
         v = v_new
-    lo = 1e-9
-    hi = 1e9
-    f_lo = npv_v(cf, n, lo)
-    f_hi = npv_v(cf, n, hi)
-    if not (isfinite(f_lo) and isfinite(f_hi)) or ((f_lo > 0.0) == (f_hi > 0.0)):
-        return NAN
-    return 1.0 / bisect_v(cf, n, lo, hi, f_lo) - 1.0
-
-
-cdef double closest_root(const double *cf, int n) noexcept nogil:
-    cdef double best = NAN, root
-    cdef double vs[N_GRID]
-    cdef double fs[N_GRID]
-    cdef int i
-    for i in range(N_GRID):
-        vs[i] = 1.0 / (1.0 + R_GRID[i])
-        fs[i] = npv_v(cf, n, vs[i])
-    for i in range(N_GRID - 1):
-        if fs[i] == 0.0:
-            root = R_GRID[i]
-        elif ((fs[i] > 0.0) != (fs[i + 1] > 0.0)) and fs[i + 1] != 0.0:
-            root = 1.0 / bisect_v(cf, n, vs[i + 1], vs[i], fs[i + 1]) - 1.0
-        else:
-            continue
-        if isnan(best) or fabs(root) < fabs(best):
-            best = root
-    return best
+    return closest_root(cf, n)
 
 
 cdef double irr_periodic(const double *cf, int n) noexcept nogil:
@@ -328,6 +336,8 @@ cdef bint refinance(const Prog *p, int k, int t, double balance, const double *b
     if first_rate < p.refi_floor[k]:
         first_rate = p.refi_floor[k]
     first_rate = first_rate + p.refi_spread[k]
+    if first_rate < 0.0:
+        first_rate = 0.0
     amortisation = balance / periods
     service = balance * first_rate * p.accrual[k * W + t + 1] + (amortisation if amortisation < balance else balance)
     if cfads_next < p.refi_min_dscr[k] * service:
@@ -337,6 +347,8 @@ cdef bint refinance(const Prog *p, int k, int t, double balance, const double *b
         if rate < p.refi_floor[k]:
             rate = p.refi_floor[k]
         rate = rate + p.refi_spread[k]
+        if rate < 0.0:
+            rate = 0.0
         annual[k * W + u] = rate
         per_rate[k * W + u] = rate * p.accrual[k * W + u]
         sched[k * W + u] = amortisation if u <= t + periods else 0.0
@@ -401,6 +413,8 @@ cdef void run_scenario(const Prog *p, int s,
                 rate = rate + p.spread[k]
             else:
                 rate = p.fixed_rate[k]
+            if rate < 0.0:
+                rate = 0.0
             annual[k * W + t] = rate
             per_rate[k * W + t] = rate * p.accrual[k * W + t]
         balance[k] = 0.0

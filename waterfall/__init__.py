@@ -12,7 +12,8 @@ from .engine import kernel_available, run, run_batch, run_program
 from .errors import DealError
 from .load import load_deal, load_scenario
 from .model import Deal, Scenario
+from .sweeps import sweep
 
 __version__ = "0.1.0"
 __all__ = ["Deal", "DealError", "Scenario", "compile_deal", "compile_scenarios",
-           "kernel_available", "load_deal", "load_scenario", "run", "run_batch", "run_program"]
+           "kernel_available", "load_deal", "load_scenario", "run", "run_batch", "run_program", "sweep"]

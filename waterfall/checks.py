@@ -38,6 +38,9 @@ def check_deal(deal: Deal) -> list[Problem]:
                 problems.append((f"accounts[{i}].tranches[{j}]", "unknown tranche", name))
         if acct.kind == "dsra" and not acct.tranches:
             problems.append((f"accounts[{i}].tranches", "a dsra must name the tranches it covers", []))
+        if acct.target_periods > n:
+            problems.append((f"accounts[{i}].target_periods", f"more periods than the horizon ({n} periods)",
+                             acct.target_periods))
     for j, name in enumerate(deal.covenants.dscr_tranches):
         if name not in tranches:
             problems.append((f"covenants.dscr_tranches[{j}]", "unknown tranche", name))

@@ -12,7 +12,7 @@ from .errors import DealError
 EXIT_BAD_INPUT = 2
 
 # Modules under waterfall/commands/ that add their own subcommands (see its __init__).
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["waterfall.commands.sweep"]
 
 
 def _fmt(value, kind: str = "ratio") -> str:
@@ -55,9 +55,26 @@ def cmd_run(args) -> int:
         print(f"warning: compiled kernel not built ({engine.kernel_error()}); running the reference",
               file=sys.stderr)
         chosen = "reference"
-    result = engine.run(args.deal, args.scenario, engine=chosen)
+    if args.formulas and not args.xlsx:
+        print("error: --formulas needs --xlsx PATH", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    deal = engine._deal(args.deal) if (args.xlsx or args.plot) else args.deal
+    result = engine.run(deal, args.scenario, engine=chosen)
     if args.csv:
         _write_atomic(Path(args.csv), result.cash_flows().to_csv(float_format="%.10g"))
+    written = []
+    if args.xlsx:
+        from .output.excel import FormulaTieOutError, write_workbook
+        try:
+            write_workbook(result, args.xlsx, formulas=args.formulas, deal=deal, scenario=args.scenario)
+        except FormulaTieOutError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        written.append(f"workbook written to {args.xlsx}")
+    if args.plot:
+        from .output.plots import write_plots
+        paths = write_plots(result, args.plot, deal=deal, scenario=args.scenario)
+        written.append(f"plots written to {args.plot}: " + ", ".join(p.name for p in paths))
     if args.json:
         print(json.dumps({"deal": result.deal_name, "scenario": result.scenario,
                           "engine": result.engine, "metrics": result.metrics}, indent=2))
@@ -65,6 +82,8 @@ def cmd_run(args) -> int:
         print(_summary(result))
         if args.csv:
             print(f"cash flows written to {args.csv}")
+        for line in written:
+            print(line)
     return 0
 
 
@@ -142,6 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.add_argument("--csv", metavar="PATH", help="write per-period cash flows to CSV")
     run.add_argument("--engine", choices=["compiled", "reference"], default="compiled")
+    run.add_argument("--xlsx", metavar="PATH",
+                     help="write an Excel workbook: Summary, Cash flows, Scenarios (and Inputs with --formulas)")
+    run.add_argument("--formulas", action="store_true",
+                     help="with --xlsx: build Cash flows from live Excel formulas over an Inputs sheet")
+    run.add_argument("--plot", metavar="DIR", help="write PNG plots (DSCR by scenario, balances, cash flows)")
     run.set_defaults(func=cmd_run)
 
     scen = sub.add_parser("scenarios", help="list a deal's scenarios")

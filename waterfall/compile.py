@@ -172,7 +172,7 @@ def _base_per_rate(base_rate, is_floating, fixed_rate, spread, floor, accrual) -
     annual = np.where(is_floating[:, None] == 1,
                       np.maximum(base_rate[None, :], floor[:, None]) + spread[:, None],
                       fixed_rate[:, None])
-    return annual * accrual
+    return np.maximum(annual, 0.0) * accrual
 
 
 def _balance_at_amortisation(tr, draw, capitalise, per_rate, cod):

@@ -2,10 +2,12 @@
 
 Solved on v = 1/(1+r) so the NPV is a polynomial evaluated by Horner's rule:
 - no sign change in the flows: no root, None (NaN in arrays);
-- one sign change: exactly one root with r > -1 (Descartes); Newton from r = 10%,
-  and bisection on a bracket when Newton leaves the domain or stalls;
-- several sign changes: every root found on a fixed grid of brackets is refined by
+- one sign change: exactly one root with r > -1 (Descartes); Newton from r = 0
+  (the NPV is monotone and convex or concave in v then, so Newton converges), and
+  bisection on a bracket from a fixed grid when Newton leaves the domain or stalls;
+- several sign changes: every root found on the fixed grid of brackets is refined by
   bisection and the one closest to zero is returned (numpy-financial's choice).
+Grid points where the NPV overflows (v large, long series) are skipped.
 The Cython kernel implements the same algorithm (ext/_kernel.pyx: irr_periodic).
 """
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 R_GRID = (-0.99, -0.9, -0.75, -0.5, -0.3, -0.2, -0.1, -0.05, -0.02, -0.005, 0.0, 0.005,
           0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0, 100.0)
 MAX_NEWTON = 60
+MAX_BRACKET = 200
 TOL_V = 1e-15
 
 
@@ -48,56 +51,65 @@ def sign_changes(cf) -> int:
 
 
 def _bisect(cf, lo: float, hi: float, f_lo: float) -> float:
-    """Root in v between lo and hi (f changes sign), to machine precision."""
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if mid <= lo or mid >= hi:
-            break
-        f_mid = npv_v(cf, mid)
-        if f_mid == 0.0:
-            return mid
-        if (f_mid > 0.0) == (f_lo > 0.0):
-            lo, f_lo = mid, f_mid
+    """Root in v between lo and hi (f changes sign): Illinois false position, which
+    converges superlinearly, to machine precision."""
+    f_hi = npv_v(cf, hi)
+    side = 0
+    x = lo
+    for _ in range(MAX_BRACKET):
+        x = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+        if not (lo < x < hi):
+            x = 0.5 * (lo + hi)
+        f_x = npv_v(cf, x)
+        if f_x == 0.0 or hi - lo <= TOL_V * max(1.0, x):
+            return x
+        if (f_x > 0.0) == (f_lo > 0.0):
+            lo, f_lo = x, f_x
+            if side == 1:
+                f_hi *= 0.5
+            side = 1
         else:
-            hi = mid
-    return 0.5 * (lo + hi)
+            hi, f_hi = x, f_x
+            if side == -1:
+                f_lo *= 0.5
+            side = -1
+    return x
 
 
 def _single_root(cf) -> float:
-    v = 1.0 / 1.1
+    v = 1.0
     for _ in range(MAX_NEWTON):
         f, slope = _npv_and_slope(cf, v)
         if slope == 0.0 or not math.isfinite(f):
             break
-        step = f / slope
-        v_new = v - step
-        if not (v_new > 0.0) or not math.isfinite(v_new):
+        v_new = v - f / slope
+        if not math.isfinite(v_new):
             break
+        v_new = min(max(v_new, 0.5 * v), 2.0 * v)  # damped: at most halve or double v
         if abs(v_new - v) <= TOL_V * max(1.0, v_new):
             return 1.0 / v_new - 1.0
         v = v_new
-    # bisection on [1e-9, 1e9] in v, i.e. r from about 1e9 down to -1 + 1e-9
-    lo, hi = 1e-9, 1e9
-    f_lo, f_hi = npv_v(cf, lo), npv_v(cf, hi)
-    if not (math.isfinite(f_lo) and math.isfinite(f_hi)) or (f_lo > 0.0) == (f_hi > 0.0):
-        return math.nan
-    return 1.0 / _bisect(cf, lo, hi, f_lo) - 1.0
+    return _closest_root(cf)
 
 
 def _closest_root(cf) -> float:
+    """Roots bracketed by consecutive finite grid points, refined by bisection; the one
+    closest to zero."""
     best = math.nan
-    vs = [1.0 / (1.0 + r) for r in R_GRID]
-    fs = [npv_v(cf, v) for v in vs]
-    for i in range(len(vs) - 1):
-        if fs[i] == 0.0:
-            root = R_GRID[i]
-        elif (fs[i] > 0.0) != (fs[i + 1] > 0.0) and fs[i + 1] != 0.0:
-            # vs decreasing: bisect on [vs[i+1], vs[i]]
-            root = 1.0 / _bisect(cf, vs[i + 1], vs[i], fs[i + 1]) - 1.0
-        else:
+    prev_r = prev_v = prev_f = math.nan
+    for r in R_GRID:
+        v = 1.0 / (1.0 + r)
+        f = npv_v(cf, v)
+        if not math.isfinite(f):
             continue
-        if math.isnan(best) or abs(root) < abs(best):
+        root = math.nan
+        if f == 0.0:
+            root = r
+        elif not math.isnan(prev_f) and prev_f != 0.0 and (f > 0.0) != (prev_f > 0.0):
+            root = 1.0 / _bisect(cf, v, prev_v, f) - 1.0  # v < prev_v
+        if not math.isnan(root) and (math.isnan(best) or abs(root) < abs(best)):
             best = root
+        prev_r, prev_v, prev_f = r, v, f
     return best
 
 

@@ -234,12 +234,17 @@ def _same(a: object, b: object) -> bool:
         return False
 
 
+_MAX_INT = 2**53  # an integer beyond this is no amount or period (and overflows an array)
+
+
 def _no_nonfinite(data: Any, path: str = "") -> tuple[Any, list[Problem]]:
     """TOML allows nan and inf literals (and JSON readers NaN/Infinity); no amount,
-    rate or period may be one. Returns the data with each of them replaced by None
+    rate or period may be one, nor an integer too large for a float or an array index. Returns the data with each of them replaced by None
     (so the rest can still be validated) and a problem for each."""
     if isinstance(data, float) and not math.isfinite(data):
         return None, [(path, "must be a finite number (NaN and inf are not allowed)", data)]
+    if isinstance(data, int) and not isinstance(data, bool) and abs(data) > _MAX_INT:
+        return None, [(path, f"number is too large (at most {_MAX_INT:.3g} in size)", data)]
     if isinstance(data, dict):
         found: list[Problem] = []
         out = {}

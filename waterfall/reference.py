@@ -54,15 +54,16 @@ def scenario_factors(program: Program, batch: ScenarioBatch, s: int):
 
 
 def tranche_rates(program: Program, base: np.ndarray, rate_add: np.ndarray):
-    """(annual all-in rate, per-period rate) [K, T+1] for a scenario."""
+    """(annual all-in rate, per-period rate) [K, T+1] for a scenario; never below zero."""
     k_count, n = program.n_tranches, program.n_periods
     annual = np.zeros((k_count, n + 1))
     for k in range(k_count):
         for t in range(n + 1):
             if program.is_floating[k]:
-                annual[k, t] = max(base[t] + rate_add[t], program.floor[k]) + program.spread[k]
+                rate = max(base[t] + rate_add[t], program.floor[k]) + program.spread[k]
             else:
-                annual[k, t] = program.fixed_rate[k]
+                rate = program.fixed_rate[k]
+            annual[k, t] = max(rate, 0.0)  # an all-in rate below zero is charged as zero
     return annual, annual * program.accrual
 
 
@@ -261,8 +262,8 @@ def refinance(program: Program, k: int, t: int, balance: float, base, factor, an
     n, periods = program.n_periods, int(program.refi_periods[k])
     if periods <= 0 or t >= n or balance <= 0.0 or factor[ops.CH_REFI, t] <= 0.0:
         return False
-    new_annual = [max(base[u] + factor[ops.CH_RATE_ADD, u], program.refi_floor[k]) + program.refi_spread[k]
-                  for u in range(t + 1, n + 1)]
+    new_annual = [max(0.0, max(base[u] + factor[ops.CH_RATE_ADD, u], program.refi_floor[k])
+                      + program.refi_spread[k]) for u in range(t + 1, n + 1)]
     amortisation = balance / periods
     service = balance * new_annual[0] * program.accrual[k, t + 1] + min(amortisation, balance)
     if projected_cfads[t + 1] < program.refi_min_dscr[k] * service:

@@ -1,0 +1,116 @@
+"""`waterfall bench`: time the compiled kernel against the reference on generated
+lease scenarios, check that they agree, and report ns per scenario-period."""
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+
+from . import ops, reference
+from .compile import batch_from_rows, compile_deal
+from .engine import default_threads, kernel_available, run_program
+from .load import load_deal
+from .program import ScenarioBatch
+
+BENCH_DEAL = "benchmark_spv"
+
+
+def lease_scenarios(n_periods: int, count: int, seed: int = 7) -> ScenarioBatch:
+    """`count` generated lease scenarios: 30% with a tenant default (period, downtime of
+    0-24 periods, re-let haircut 0-60%), each with a base-rate shock of -100..+200 bp and
+    a rent multiplier of 0.9-1.05. Built as arrays directly (no pydantic objects)."""
+    rng = np.random.default_rng(seed)
+    j = 4
+    channel = np.full((count, j), -1, dtype=np.int64)
+    start = np.zeros((count, j), dtype=np.int64)
+    stop = np.full((count, j), n_periods, dtype=np.int64)
+    value = np.zeros((count, j))
+    defaults = rng.random(count) < 0.3
+    period = rng.integers(max(1, n_periods // 15), n_periods + 1, count)
+    downtime = rng.integers(0, 25, count)
+    haircut = rng.uniform(0.0, 0.6, count)
+    dark_end = np.minimum(period + downtime - 1, n_periods)
+    has_dark = defaults & (downtime > 0)
+    channel[has_dark, 0] = ops.CH_RENT
+    start[has_dark, 0], stop[has_dark, 0], value[has_dark, 0] = period[has_dark], dark_end[has_dark], 0.0
+    relet = defaults & (period + downtime <= n_periods)
+    channel[relet, 1] = ops.CH_RENT
+    start[relet, 1], value[relet, 1] = (period + downtime)[relet], 1.0 - haircut[relet]
+    channel[:, 2] = ops.CH_RATE_ADD
+    start[:, 2], value[:, 2] = 1, rng.uniform(-0.01, 0.02, count)
+    channel[:, 3] = ops.CH_RENT
+    start[:, 3], value[:, 3] = 1, rng.uniform(0.9, 1.05, count)
+    empty = batch_from_rows([], [], [], [], n_periods)
+    return ScenarioBatch(names=[f"s{i}" for i in range(count)], adj_channel=channel, adj_from=start,
+                         adj_to=stop, adj_value=value, path_index=np.full(count, -1, dtype=np.int64),
+                         paths=empty.paths)
+
+
+def _subset(batch: ScenarioBatch, rows: np.ndarray) -> ScenarioBatch:
+    return ScenarioBatch(names=[batch.names[i] for i in rows], adj_channel=batch.adj_channel[rows],
+                         adj_from=batch.adj_from[rows], adj_to=batch.adj_to[rows],
+                         adj_value=batch.adj_value[rows], path_index=batch.path_index[rows],
+                         paths=batch.paths)
+
+
+def _agree(a: np.ndarray, b: np.ndarray, tol: float = 1e-9) -> bool:
+    if not np.array_equal(np.isnan(a), np.isnan(b)):
+        return False
+    a, b = np.nan_to_num(a, nan=0.0), np.nan_to_num(b, nan=0.0)
+    same = a == b
+    scale = np.maximum(1.0, np.abs(b))
+    return bool(np.all(same | (np.abs(a - b) <= tol * scale)))
+
+
+def bench(deal_path=None, scenarios: int = 100_000, threads: int | None = None,
+          reference_sample: int = 200, seed: int = 7) -> dict:
+    """Run the benchmark and return the report as a dict."""
+    deal = load_deal(deal_path or BENCH_DEAL)
+    program = compile_deal(deal)
+    periods = program.n_periods + 1
+    batch = lease_scenarios(program.n_periods, scenarios, seed)
+    threads = threads or default_threads()
+    sample = np.arange(min(reference_sample, scenarios))
+
+    t0 = time.perf_counter()
+    _, ref_metrics, ref_wal = reference.run_batch(program, _subset(batch, sample))
+    ref_seconds = time.perf_counter() - t0
+    report = {"deal": deal.name, "scenarios": scenarios, "periods": periods, "threads": threads,
+              "reference_sample": int(len(sample)),
+              "reference_ns_per_scenario_period": ref_seconds / (len(sample) * periods) * 1e9}
+    if not kernel_available():
+        report.update(compiled_ns_per_scenario_period=None, speedup=None, agree=None)
+        return report
+    run_program(program, _subset(batch, sample), threads=threads)  # warm up
+    t0 = time.perf_counter()
+    _, metrics, wal = run_program(program, batch, threads=threads)
+    compiled_seconds = time.perf_counter() - t0
+    compiled_ns = compiled_seconds / (scenarios * periods) * 1e9
+    report.update(
+        compiled_seconds=compiled_seconds,
+        scenarios_per_second=scenarios / compiled_seconds,
+        compiled_ns_per_scenario_period=compiled_ns,
+        speedup=report["reference_ns_per_scenario_period"] / compiled_ns,
+        agree=_agree(metrics[sample], ref_metrics) and _agree(wal[sample], ref_wal),
+        defaults_share=float(np.mean(metrics[:, ops.M["default_period"]] >= 0)),
+    )
+    return report
+
+
+def bench_main(args) -> int:
+    report = bench(args.deal, args.scenarios, args.threads, args.reference_sample, args.seed)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"deal {report['deal']}: {report['scenarios']:,} scenarios x {report['periods']} periods, "
+          f"{report['threads']} thread(s)")
+    print(f"reference  {report['reference_ns_per_scenario_period']:12.1f} ns per scenario-period "
+          f"(sample of {report['reference_sample']})")
+    if report["compiled_ns_per_scenario_period"] is None:
+        print("compiled   not built: the reference is all this install has")
+        return 0
+    print(f"compiled   {report['compiled_ns_per_scenario_period']:12.1f} ns per scenario-period, "
+          f"{report['scenarios_per_second']:,.0f} scenarios/s")
+    print(f"speedup    {report['speedup']:12.1f}x; agree to 1e-9: {report['agree']}")
+    return 0

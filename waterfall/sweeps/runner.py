@@ -1,0 +1,413 @@
+"""`waterfall.sweep`: plan the points, run them in chunks (locally on all cores, or on a
+Dask cluster), resume from finished chunks, and return / write a row per point.
+
+Resume: with `out=`, each finished chunk is saved to `<out>.chunks/` next to the output
+with a manifest holding the sweep definition's digest. A rerun with the same definition
+(whatever the chunk size) computes only the points no saved chunk covers; the output is
+written atomically once every point is done, and the sidecar directory is removed.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .. import ops
+from ..model.deal import Deal
+from ..model.scenario import Scenario
+from .core import Plan, run_chunk
+from .paths import PathError, VaryPath, required_fields, resolve
+from .sampling import Dist, cholesky, parse_dist
+
+DEFAULT_CHUNK = 20_000
+XLSX_MAX_ROWS = 1_048_575
+
+
+class SweepError(ValueError):
+    """A sweep definition that cannot run (bad values, mixed grid and Monte Carlo...)."""
+
+
+def _as_deal(deal) -> Deal:
+    if isinstance(deal, Deal):
+        return deal
+    from ..load import load_deal
+    return load_deal(deal)
+
+
+def _as_scenario(deal: Deal, scenario) -> Scenario:
+    from ..engine import _scenario
+    return _scenario(deal, scenario)
+
+
+def _axis(path: VaryPath, values) -> np.ndarray:
+    arr = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=float).reshape(-1)
+    if arr.size == 0:
+        raise PathError(path.raw, "no values to vary over")
+    if not np.all(np.isfinite(arr)):
+        raise PathError(path.raw, "values must be finite")
+    if path.is_int:
+        arr = np.rint(arr)
+        _, first = np.unique(arr, return_index=True)
+        arr = arr[np.sort(first)]
+    bad = path.check(arr)
+    if bad:
+        lo = "-inf" if path.low is None else f"{path.low:g}"
+        hi = "inf" if path.high is None else f"{path.high:g}"
+        raise PathError(path.raw, f"value {bad[0]:g} is outside the allowed range "
+                                  f"{'(' if path.low_open else '['}{lo}, {hi}{')' if path.high_open else ']'}")
+    return arr
+
+
+def _as_dist(path: VaryPath, spec) -> Dist | None:
+    if isinstance(spec, Dist):
+        return spec
+    if isinstance(spec, str):
+        try:
+            return parse_dist(spec)
+        except ValueError as exc:
+            raise PathError(path.raw, str(exc)) from None
+    return None
+
+
+def plan_sweep(deal, vary: dict, samples: int | None = None, seed: int | None = None,
+               scenario=None, correlations: dict | None = None) -> Plan:
+    """Check every path and value and build the Plan (raises PathError / SweepError)."""
+    deal = _as_deal(deal)
+    scen = _as_scenario(deal, scenario)
+    if not vary:
+        raise SweepError("nothing to vary: give at least one path")
+    paths = [resolve(p, deal, scen) for p in vary]
+    names = [p.raw for p in paths]
+    if len(set(names)) != len(names):
+        raise SweepError("a path is given twice")
+    _check_new_adjustments(paths, scen)
+    tranches = [t.name for t in deal.tranches]
+    plan = Plan(deal_data=deal.model_dump(mode="json"), scenario_data=scen.model_dump(mode="json"),
+                paths=paths, n_periods=deal.timeline.n_periods, tranches=tranches,
+                lenders={t.name: dict(t.lenders) for t in deal.tranches})
+    specs = list(vary.values())
+    if samples is None:
+        axes = []
+        for path, spec in zip(paths, specs):
+            if _as_dist(path, spec) is not None:
+                raise PathError(path.raw, "a distribution needs a Monte Carlo sweep (give samples)")
+            axes.append(_axis(path, [spec] if np.isscalar(spec) else spec))
+        plan.grid = axes
+        if correlations:
+            raise SweepError("correlations apply to Monte Carlo sweeps only")
+    else:
+        if int(samples) < 1:
+            raise SweepError("samples must be at least 1")
+        dists = []
+        for path, spec in zip(paths, specs):
+            dist = _as_dist(path, spec)
+            if dist is None:
+                raise PathError(path.raw, "a Monte Carlo sweep needs a distribution "
+                                          "(e.g. uniform:0.5:1.0, normal:0:50, triangular:0:0.3:1, lognormal:0:0.2)")
+            dists.append(dist)
+        plan.dists, plan.samples = dists, int(samples)
+        try:
+            plan.chol = cholesky(names, correlations)
+        except ValueError as exc:
+            raise SweepError(str(exc)) from None
+        plan.seed = int(np.random.SeedSequence().entropy % (2**63)) if seed is None else int(seed)
+    _check_deal_values(plan)
+    plan.digest = plan.compute_digest()
+    return plan
+
+
+def _check_new_adjustments(paths: list[VaryPath], scen: Scenario) -> None:
+    for kind in {p.kind for p in paths if p.side == "scenario" and p.new_adjustment}:
+        given = {p.keys[1] for p in paths if p.kind == kind and p.new_adjustment}
+        missing = [f for f in required_fields(kind) if f not in given]
+        if missing:
+            first = next(p for p in paths if p.kind == kind and p.new_adjustment)
+            raise PathError(first.raw, f"scenario '{scen.name}' has no {kind} adjustment and a new one "
+                                       f"needs {', '.join(missing)}: vary scenario.{kind}.{missing[0]} too, "
+                                       "or pick a --scenario that has one")
+
+
+def _check_deal_values(plan: Plan) -> None:
+    """Every grid value of a deal input makes a valid deal (one input at a time)."""
+    from ..errors import DealError
+
+    deal_paths = [(j, p) for j, p in enumerate(plan.paths) if p.side == "deal"]
+    if not deal_paths or plan.grid is None:
+        return
+    base = plan.inputs(0, 1)[0]
+    for j, path in deal_paths:
+        for value in plan.grid[j]:
+            values = [base[i] for i, _ in deal_paths]
+            values[[i for i, _ in deal_paths].index(j)] = value
+            try:
+                from ..compile import compile_deal
+                compile_deal(plan.deal_for(tuple(values)))
+            except DealError as exc:
+                problem = "; ".join(f"{f}: {m}" for f, m, _ in exc.problems)
+                raise PathError(path.raw, f"value {value:g} makes an invalid deal ({problem})") from None
+
+
+# --- output table ------------------------------------------------------------------------
+
+def to_frame(plan: Plan, parts: list[dict]):
+    import pandas as pd
+
+    parts = sorted(parts, key=lambda p: p["start"])
+    x = np.concatenate([p["inputs"] for p in parts]) if parts else np.zeros((0, len(plan.paths)))
+    met = np.concatenate([p["metrics"] for p in parts]) if parts else np.zeros((0, ops.N_METRICS))
+    wal = np.concatenate([p["wal"] for p in parts]) if parts else np.zeros((0, len(plan.tranches)))
+    loss = np.concatenate([p["tranche_loss"] for p in parts]) if parts else np.zeros((0, len(plan.tranches)))
+    start = parts[0]["start"] if parts else 0
+    columns = {"point": np.arange(start, start + len(met), dtype=np.int64)}
+    for j, path in enumerate(plan.paths):
+        columns[path.raw] = x[:, j].astype(np.int64) if path.is_int else x[:, j]
+    for i, name in enumerate(ops.METRICS):
+        columns[name] = met[:, i]
+    frame = pd.DataFrame(columns)
+    frame["default_period"] = frame["default_period"].where(frame["default_period"] >= 0)
+    for k, name in enumerate(plan.tranches):
+        frame[f"wal_{name}"] = wal[:, k]
+    for k, name in enumerate(plan.tranches):
+        frame[f"loss_{name}"] = loss[:, k]
+    frame.attrs.update({"mode": plan.mode, "seed": plan.seed, "inputs": plan.names,
+                        "tranches": plan.tranches, "lenders": plan.lenders,
+                        "deal": plan.deal_data["deal"]["name"], "digest": plan.digest})
+    return frame
+
+
+def write_table(frame, out: Path) -> None:
+    """Write by extension (.parquet, .csv, .xlsx) to a temporary file, then rename."""
+    suffix = out.suffix.lower()
+    tmp = out.with_name(f".{out.name}.part{os.getpid()}{suffix}")
+    try:
+        if suffix == ".parquet":
+            frame.to_parquet(tmp, index=False)
+        elif suffix == ".csv":
+            frame.to_csv(tmp, index=False, float_format="%.17g")
+        elif suffix == ".xlsx":
+            frame.to_excel(tmp, index=False, sheet_name="sweep")
+        else:
+            raise SweepError(f"output {out}: unknown extension '{out.suffix}' (use .parquet, .csv or .xlsx)")
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def check_output(out: Path, n_points: int) -> None:
+    suffix = out.suffix.lower()
+    if suffix not in (".parquet", ".csv", ".xlsx"):
+        raise SweepError(f"output {out}: unknown extension '{out.suffix}' (use .parquet, .csv or .xlsx)")
+    if suffix == ".xlsx" and n_points > XLSX_MAX_ROWS:
+        raise SweepError(f"output {out}: {n_points:,} points do not fit in an Excel sheet; use .parquet or .csv")
+    if not out.parent.exists():
+        raise SweepError(f"output {out}: directory {out.parent} does not exist")
+
+
+# --- resume store ------------------------------------------------------------------------
+
+class ChunkStore:
+    """Finished chunks of one sweep in `<out>.chunks/`, named by their point range."""
+
+    def __init__(self, out: Path, plan: Plan, seed_given: bool):
+        self.dir = out.with_name(out.name + ".chunks")
+        self.plan = plan
+        manifest = self.dir / "manifest.json"
+        old = None
+        if manifest.exists():
+            try:
+                old = json.loads(manifest.read_text())
+            except (OSError, ValueError):
+                old = None
+        if old is not None and not seed_given and plan.mode == "montecarlo" \
+                and old.get("digest_without_seed") == plan.compute_digest(with_seed=False):
+            plan.seed = int(old["seed"])  # resume an unseeded sweep with the seed it drew
+            plan.digest = plan.compute_digest()
+        if old is None or old.get("digest") != plan.digest:
+            if self.dir.exists():
+                if old is not None:
+                    print(f"note: {self.dir} holds chunks of a different sweep; starting over",
+                          file=sys.stderr)
+                shutil.rmtree(self.dir)
+            self.dir.mkdir(parents=True)
+            tmp = manifest.with_name("manifest.json.part")
+            tmp.write_text(json.dumps({
+                "digest": plan.digest, "digest_without_seed": plan.compute_digest(with_seed=False),
+                "seed": plan.seed, "n_points": plan.n_points, "vary": plan.names,
+                "mode": plan.mode, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=2))
+            os.replace(tmp, manifest)
+
+    def finished(self) -> list[dict]:
+        """Saved chunks that do not overlap (earliest start first)."""
+        found = []
+        for path in self.dir.glob("chunk-*.npz"):
+            try:
+                _, a, b = path.stem.split("-")
+                found.append((int(a), int(b), path))
+            except ValueError:
+                continue
+        kept, cursor = [], 0
+        for a, b, path in sorted(found):
+            if a < cursor or b > self.plan.n_points:
+                continue
+            try:
+                with np.load(path) as data:
+                    part = {k: data[k] for k in ("inputs", "metrics", "wal", "tranche_loss")}
+            except (OSError, ValueError, KeyError):
+                continue
+            if len(part["metrics"]) != b - a:
+                continue
+            part.update(start=a, stop=b)
+            kept.append(part)
+            cursor = b
+        return kept
+
+    def save(self, part: dict) -> None:
+        name = f"chunk-{part['start']:012d}-{part['stop']:012d}"
+        tmp = self.dir / f".{name}.part.npz"
+        np.savez(tmp, inputs=part["inputs"], metrics=part["metrics"], wal=part["wal"],
+                 tranche_loss=part["tranche_loss"])
+        os.replace(tmp, self.dir / f"{name}.npz")
+
+    def remove(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def todo_ranges(n_points: int, done: list[dict], chunk_size: int) -> list[tuple[int, int]]:
+    """The point ranges no finished chunk covers, cut into chunks of `chunk_size`."""
+    ranges, cursor = [], 0
+    edges = sorted((p["start"], p["stop"]) for p in done) + [(n_points, n_points)]
+    for a, b in edges:
+        for lo in range(cursor, a, chunk_size):
+            ranges.append((lo, min(a, lo + chunk_size)))
+        cursor = max(cursor, b)
+    return ranges
+
+
+# --- execution ---------------------------------------------------------------------------
+
+def _progress(total: int, initial: int, show: bool | None):
+    if show is None:
+        show = sys.stderr.isatty()
+    if not show:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover
+        return None
+    return tqdm(total=total, initial=initial, unit="pt", unit_scale=True, desc="sweep", file=sys.stderr)
+
+
+def _client(dask):
+    """(client, close) for an address, 'local', or an existing Client."""
+    from distributed import Client, LocalCluster
+
+    if not isinstance(dask, str):
+        return dask, lambda: None
+    if dask == "local":
+        cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                               dashboard_address=None, host="127.0.0.1")
+        client = Client(cluster)
+
+        def close():
+            client.close()
+            cluster.close()
+        return client, close
+    client = Client(dask)
+    return client, client.close
+
+
+def _remote_chunk(plan, start, stop, threads):
+    return run_chunk(plan, start, stop, threads=threads)
+
+
+def sweep(deal, vary: dict, samples: int | None = None, seed: int | None = None, scenario=None,
+          correlations: dict | None = None, out=None, chunk_size: int | None = None, dask=None,
+          threads: int | None = None, progress: bool | None = None, retries: int = 3,
+          on_chunk=None, engine: str = "compiled", keep_chunks: bool = False):
+    """Run a sweep and return a DataFrame with a row per point: `point`, the inputs (one
+    column per path, named as given), the metrics (waterfall.ops.METRICS), `wal_<tranche>`
+    and `loss_<tranche>`.
+
+    vary: {path: values} where values is a sequence (a grid axis; the grid is the product
+    of the axes) or, with `samples`, a distribution (a `Dist`, or text such as
+    'uniform:0.5:1.0', 'normal:0:50', 'triangular:0:0.3:1', 'lognormal:0:0.2'); values of
+    a Monte Carlo input outside the schema's bounds are clipped to them. correlations:
+    {(path_a, path_b): rho} for a Gaussian copula. scenario: the scenario the varied
+    adjustments modify (default base). out: write the table (.parquet/.csv/.xlsx) and
+    keep resumable chunks next to it. dask: None (local cores), 'local' (a LocalCluster)
+    or a scheduler address or Client. on_chunk(done_points, total) is called after each
+    saved chunk (raising from it interrupts the sweep; a rerun resumes).
+    """
+    plan = plan_sweep(deal, vary, samples=samples, seed=seed, scenario=scenario,
+                      correlations=correlations)
+    n = plan.n_points
+    store = None
+    if out is not None:
+        out = Path(out)
+        check_output(out, n)
+        store = ChunkStore(out, plan, seed_given=seed is not None)
+    done = store.finished() if store else []
+    chunk = int(chunk_size) if chunk_size else (DEFAULT_CHUNK if dask is None else
+                                                max(1000, min(DEFAULT_CHUNK, math.ceil(n / 64))))
+    if chunk < 1:
+        raise SweepError("chunk size must be at least 1")
+    todo = todo_ranges(n, done, chunk)
+    parts = list(done)
+    done_points = sum(p["stop"] - p["start"] for p in done)
+    bar = _progress(n, done_points, progress)
+    started = time.perf_counter()
+
+    def finish(part):
+        nonlocal done_points
+        if store is not None:
+            store.save(part)
+        parts.append(part)
+        done_points += part["stop"] - part["start"]
+        if bar is not None:
+            bar.update(part["stop"] - part["start"])
+        if on_chunk is not None:
+            on_chunk(done_points, n)
+
+    try:
+        if dask is None:
+            for a, b in todo:
+                finish(run_chunk(plan, a, b, threads=threads, engine=engine))
+        elif todo:
+            from distributed import as_completed
+            client, close = _client(dask)
+            try:
+                remote_plan = client.scatter(plan, broadcast=True)
+                futures = [client.submit(_remote_chunk, remote_plan, a, b, threads or 1,
+                                         retries=retries, pure=False, key=f"sweep-{plan.digest[:12]}-{a}-{b}")
+                           for a, b in todo]
+                try:
+                    for future in as_completed(futures):
+                        finish(future.result())
+                        future.release()
+                finally:
+                    for f in futures:
+                        f.cancel()
+            finally:
+                close()
+    finally:
+        if bar is not None:
+            bar.close()
+    elapsed = time.perf_counter() - started
+    frame = to_frame(plan, parts)
+    if len(frame) != n or not np.array_equal(frame["point"].to_numpy(), np.arange(n)):
+        raise RuntimeError("sweep lost or duplicated points (a bug)")  # pragma: no cover
+    computed = n - sum(p["stop"] - p["start"] for p in done)
+    frame.attrs.update(seconds=elapsed, computed_points=computed,
+                       points_per_second=(computed / elapsed if elapsed > 0 else float("nan")))
+    if out is not None:
+        write_table(frame, out)
+        if not keep_chunks:
+            store.remove()
+    return frame
