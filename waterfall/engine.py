@@ -57,7 +57,7 @@ def _scenario(deal: Deal, scenario) -> Scenario:
     if isinstance(scenario, (str, Path)) and Path(str(scenario)).suffix in (".toml", ".json") \
             and Path(str(scenario)).exists():
         from .load import load_scenario
-        return load_scenario(scenario)
+        return load_scenario(scenario, deal)
     return deal.scenario(str(scenario))
 
 
