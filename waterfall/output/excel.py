@@ -1,0 +1,505 @@
+"""Excel workbooks of a run: `Summary`, `Cash flows`, `Scenarios` (and `Inputs` with
+--formulas), written with xlsxwriter.
+
+    from waterfall.output.excel import write_workbook
+    write_workbook(result, "tieout.xlsx")                  # values from the engine
+    write_workbook(result, "tieout.xlsx", formulas=True)   # live formulas over Inputs
+
+With `formulas=True` the `Cash flows` sheet is the waterfall as Excel formulas
+(formulas.py), each cell caching the engine's value; the workbook is only written if
+those formulas reproduce the engine's ledger for this deal and scenario.
+
+Text from deal files (names, descriptions) is only ever written as a string cell; text
+a spreadsheet would read as a formula when typed (a leading =, +, -, @) also gets the
+quote-prefix style (Excel's own apostrophe escape), so it stays text when edited.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .. import ops
+from ..metrics import cash_flows as engine_cash_flows
+from ._files import atomic_path, needs_escape
+from .cells import X
+from .formulas import (
+    CF_SHEET, FIRST_COL, IN_SHEET, LABEL_COL, SCALAR_COL, TOTAL_COL, UNIT_COL, Grid,
+    build_model, check_against, metric_formulas, unsupported,
+)
+
+SUMMARY_SHEET, SCENARIOS_SHEET = "Summary", "Scenarios"
+
+NUMBER_FORMATS = {
+    "amount": '#,##0.000;-#,##0.000;"-"',
+    "ratio": '0.00"x"',
+    "pct": "0.00%",
+    "rate": "0.000%",
+    "flag": "0",
+    "int": "0",
+    "years": "0.00",
+    "factor": "0.0000",
+    "text": "@",
+}
+UNITS = {"amount": "USD m", "ratio": "x", "pct": "%", "rate": "% a year", "flag": "1/0",
+         "int": "", "years": "years", "factor": "", "text": ""}
+
+METRIC_META = {  # name -> (label, fmt)
+    "min_dscr": ("Minimum DSCR", "ratio"), "avg_dscr": ("Average DSCR", "ratio"),
+    "llcr": ("LLCR (at COD)", "ratio"), "plcr": ("PLCR (at COD)", "ratio"),
+    "default_period": ("Default period", "int"), "lender_claim": ("Lenders' claim at default", "amount"),
+    "lender_received": ("Lenders received in the default period", "amount"),
+    "recovery_rate": ("Recovery rate", "pct"), "lender_loss": ("Lenders' loss", "amount"),
+    "lender_irr": ("Lender IRR (annualised)", "pct"), "equity_irr": ("Equity IRR (annualised)", "pct"),
+    "equity_distributions": ("Equity distributions", "amount"),
+    "equity_invested": ("Equity invested (incl. sponsor support)", "amount"),
+}
+
+
+class FormulaTieOutError(ValueError):
+    """The formulas would not reproduce the engine for this deal: no workbook is written."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+class _Formats:
+    def __init__(self, wb):
+        self.wb = wb
+        self.cache = {}
+
+    def get(self, kind: str = "text", bold=False, italic=False, header=False, quote=False,
+            fill=None, wrap=False):
+        key = (kind, bold, italic, header, quote, fill, wrap)
+        if key not in self.cache:
+            props = {"num_format": NUMBER_FORMATS.get(kind, "General")}
+            if kind == "text":
+                props.pop("num_format")
+            if bold or header:
+                props["bold"] = True
+            if italic:
+                props["italic"] = True
+                props["font_color"] = "#595959"
+            if header:
+                props["bg_color"] = "#DDEBF7"
+                props["bottom"] = 1
+            if fill:
+                props["bg_color"] = fill
+            if quote:
+                props["quote_prefix"] = True
+            if wrap:
+                props["text_wrap"] = True
+                props["valign"] = "top"
+            self.cache[key] = self.wb.add_format(props)
+        return self.cache[key]
+
+
+def write_text(ws, fmts: _Formats, row: int, col: int, text, **style) -> None:
+    """Text as a string cell, never a formula; formula-like text is quote-prefixed."""
+    text = "" if text is None else str(text)
+    ws.write_string(row, col, text, fmts.get("text", quote=needs_escape(text), **style))
+
+
+def _cell_value(value):
+    """A cached/written value: numbers as float, NaN/None as '' (a blank-looking cell)."""
+    if value is None or isinstance(value, str):
+        return "" if value is None else value
+    if isinstance(value, (bool, np.bool_)):
+        return 1.0 if value else 0.0
+    value = float(value)
+    return "" if math.isnan(value) or math.isinf(value) else value
+
+
+def _write_value(ws, row, col, value, fmt) -> None:
+    value = _cell_value(value)
+    if value == "":
+        ws.write_blank(row, col, None, fmt)
+    else:
+        ws.write_number(row, col, value, fmt)
+
+
+def _write_formula(ws, row, col, expr: X, fmt, cached) -> None:
+    if _is_literal(expr.f):
+        _write_value(ws, row, col, expr.v, fmt)
+        return
+    ws.write_formula(row, col, "=" + expr.f, fmt, _cell_value(cached))
+
+
+def _is_literal(text: str) -> bool:
+    try:
+        float(text.strip("()"))
+        return True
+    except ValueError:
+        return False
+
+
+def _resolve(result, deal, scenario):
+    from ..engine import _deal, _scenario
+    if deal is None:
+        try:
+            deal = _deal(result.deal_name)
+        except Exception as exc:  # noqa: BLE001 - any failure: ask for the deal
+            raise ValueError(f"pass deal= to write a workbook for '{result.deal_name}' ({exc})") from None
+    deal = _deal(deal)
+    if scenario is None:
+        scenario = deal.scenario(result.scenario)
+    return deal, _scenario(deal, scenario)
+
+
+# --------------------------------------------------------------------------- entry point
+
+def write_workbook(result, path, formulas: bool = False, deal=None, batch=None, scenario=None) -> Path:
+    """Write the workbook of `result` (a waterfall.run Result) to `path`, atomically.
+
+    deal: the Deal (or its file/built-in name) if `result.deal_name` is not a built-in;
+    batch: a BatchResult for the `Scenarios` sheet (default: run every scenario of the deal);
+    scenario: the Scenario object if the result's scenario is not one of the deal's.
+    """
+    from ..compile import compile_scenarios
+    from ..engine import run_batch
+
+    path = Path(path)
+    deal, scen = _resolve(result, deal, scenario)
+    program = result.program
+    model = build_model(program, compile_scenarios([scen], program))
+    if formulas:
+        problems = unsupported(program) + check_against(model, result.ledger)
+        if problems:
+            raise FormulaTieOutError(
+                f"the formulas do not reproduce the engine for '{result.deal_name}' / "
+                f"'{result.scenario}':\n  " + "\n  ".join(problems[:20]))
+    if batch is None:
+        try:
+            batch = run_batch(deal, engine="auto" if result.engine != "reference" else "reference")
+        except Exception:  # noqa: BLE001 - the Scenarios sheet then shows this run only
+            batch = None
+
+    import xlsxwriter
+
+    with atomic_path(path, ".xlsx") as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"nan_inf_to_errors": False})
+        fmts = _Formats(wb)
+        summary = wb.add_worksheet(SUMMARY_SHEET)
+        cf_ws = wb.add_worksheet(CF_SHEET)
+        in_ws = wb.add_worksheet(IN_SHEET) if formulas else None
+        sc_ws = wb.add_worksheet(SCENARIOS_SHEET)
+        grid = model.cf if formulas else _values_grid(model)
+        values = None if formulas else _values_mode_values(model, result)
+        _write_cash_flows(cf_ws, fmts, grid, model, result, formulas, values)
+        if formulas:
+            _write_inputs(in_ws, fmts, model, result)
+        metrics = metric_formulas(model, result) if formulas else None
+        _write_summary(wb, summary, fmts, deal, scen, result, grid, metrics)
+        _write_scenarios(sc_ws, fmts, batch, result)
+        summary.activate()
+        wb.close()
+    return path
+
+
+# --------------------------------------------------------------------------- Cash flows
+
+VALUE_EXTRA = {"cov_lock_up", "cov_default", "lender_cf", "equity_cf"}
+
+
+def _values_grid(model) -> Grid:
+    """The Cash flows layout restricted to the engine's own lines (values workbook)."""
+    full = model.cf
+    grid = Grid(CF_SHEET, full.n, full.first_row)
+    pending = None
+    for row in full.rows:
+        if row.header:
+            pending = row
+            continue
+        if row.key.startswith("L:") or row.key in VALUE_EXTRA:
+            if pending is not None:
+                grid.rows.append(pending)
+                pending = None
+            grid.index[row.key] = len(grid.rows)
+            grid.rows.append(row)
+    return grid
+
+
+def _values_mode_values(model, result) -> dict:
+    """key -> per-period values from the engine alone."""
+    program, ledger = model.program, result.ledger
+    out = {model.ledger_keys[j]: ledger[:, j] for j in range(ledger.shape[1])}
+    lender, equity = engine_cash_flows(program, ledger)
+    out["lender_cf"], out["equity_cf"] = lender, equity
+    n1 = program.n_periods + 1
+    if program.lock_up_dscr >= 0:
+        out["cov_lock_up"] = np.full(n1, program.lock_up_dscr)
+    if program.default_dscr >= 0:
+        out["cov_default"] = np.full(n1, program.default_dscr)
+    return out
+
+
+def _header_rows(ws, fmts, grid: Grid, dates, title: str, note: str) -> None:
+    ws.write_string(0, 0, title, fmts.get("text", bold=True))
+    ws.write_string(1, 0, note, fmts.get("text", italic=True))
+    hr = grid.first_row - 2
+    for col, text in ((LABEL_COL, "Line"), (UNIT_COL, "Units"), (TOTAL_COL, "Total")):
+        ws.write_string(hr, col, text, fmts.get("text", header=True))
+        ws.write_string(hr + 1, col, "", fmts.get("text", header=True))
+    for t in range(grid.n + 1):
+        ws.write_number(hr, grid.col(t), t, fmts.get("int", header=True))
+        ws.write_string(hr + 1, grid.col(t), dates[t].isoformat() if t < len(dates) else "",
+                        fmts.get("text", header=True))
+    ws.set_column(LABEL_COL, LABEL_COL, 52)
+    ws.set_column(UNIT_COL, UNIT_COL, 9)
+    ws.set_column(TOTAL_COL, TOTAL_COL, 12)
+    ws.set_column(FIRST_COL, FIRST_COL + grid.n, 11)
+    ws.freeze_panes(grid.first_row, FIRST_COL)
+
+
+def _write_cash_flows(ws, fmts, grid: Grid, model, result, formulas: bool, values) -> None:
+    program = model.program
+    scope = "live formulas over the Inputs sheet (values cached from the engine)" if formulas \
+        else "values from the engine"
+    _header_rows(ws, fmts, grid, result.dates,
+                 f"Cash flows by period ({result.scenario}), USD millions", f"Period 0 is financial close; {scope}.")
+    ledger_index = {key: j for j, key in enumerate(model.ledger_keys)}
+    for i, row in enumerate(grid.rows):
+        r = grid.first_row + i
+        if row.header:
+            write_text(ws, fmts, r, LABEL_COL, row.label, bold=True, fill="#F2F2F2")
+            for c in range(UNIT_COL, FIRST_COL + grid.n + 1):
+                ws.write_blank(r, c, None, fmts.get("text", fill="#F2F2F2"))
+            continue
+        italic = row.level > 0
+        write_text(ws, fmts, r, LABEL_COL, row.label, italic=italic)
+        ws.write_string(r, UNIT_COL, UNITS.get(row.fmt, ""), fmts.get("text", italic=italic))
+        fmt = fmts.get(row.fmt, italic=italic)
+        if row.level:
+            ws.set_row(r, None, None, {"level": 1})
+        cells = []
+        for t in range(grid.n + 1):
+            if formulas:
+                expr = model.cf.cells[(row.key, t)]
+                cached = result.ledger[t, ledger_index[row.key]] if row.key in ledger_index else expr.v
+                _write_formula(ws, r, grid.col(t), expr, fmt, cached)
+                cells.append(_cell_value(cached))
+            else:
+                value = values[row.key][t]
+                _write_value(ws, r, grid.col(t), value, fmt)
+                cells.append(_cell_value(value))
+        if row.total:
+            total = float(sum(v for v in cells if v != ""))
+            tfmt = fmts.get(row.fmt, bold=True, italic=italic)
+            if formulas:
+                ws.write_formula(r, TOTAL_COL, f"=SUM({grid.range(row.key, qualified=False)})", tfmt, total)
+            else:
+                ws.write_number(r, TOTAL_COL, total, tfmt)
+    ws.outline_settings(True, False, True, False)
+
+
+# --------------------------------------------------------------------------- Inputs
+
+def _write_inputs(ws, fmts, model, result) -> None:
+    grid = model.inputs
+    ws.write_string(0, 0, "Inputs: change a blue cell and every formula recalculates", fmts.get("text", bold=True))
+    ws.write_string(1, 0, "Scenario factors are this run's scenario; rates are annual decimals; amounts USD millions.",
+                    fmts.get("text", italic=True))
+    ws.write_string(3, 0, "Scalars", fmts.get("text", header=True))
+    ws.write_string(3, 1, "Units", fmts.get("text", header=True))
+    ws.write_string(3, 2, "Value", fmts.get("text", header=True))
+    for key, label, fmt, x in model.scalars:
+        r = model.scalar_row[key]
+        write_text(ws, fmts, r, 0, label)
+        ws.write_string(r, 1, UNITS.get(fmt, ""), fmts.get("text"))
+        ws.write_number(r, SCALAR_COL, float(x.v), fmts.get(fmt, fill="#DDEBF7"))
+    hr = grid.first_row - 1
+    ws.write_string(hr, LABEL_COL, "Line", fmts.get("text", header=True))
+    ws.write_string(hr, UNIT_COL, "Units", fmts.get("text", header=True))
+    ws.write_string(hr, TOTAL_COL, "Total", fmts.get("text", header=True))
+    for t in range(grid.n + 1):
+        ws.write_string(hr, grid.col(t), result.dates[t].isoformat() if t < len(result.dates) else "",
+                        fmts.get("text", header=True))
+    for i, row in enumerate(grid.rows):
+        r = grid.first_row + i
+        if row.header:
+            write_text(ws, fmts, r, LABEL_COL, row.label, bold=True, fill="#F2F2F2")
+            continue
+        write_text(ws, fmts, r, LABEL_COL, row.label)
+        ws.write_string(r, UNIT_COL, UNITS.get(row.fmt, ""), fmts.get("text"))
+        vals = []
+        for t in range(grid.n + 1):
+            expr = grid.cells[(row.key, t)]
+            literal = _is_literal(expr.f)
+            fmt = fmts.get(row.fmt, fill="#DDEBF7" if literal and row.key != "period" else None)
+            _write_formula(ws, r, grid.col(t), expr, fmt, expr.v)
+            vals.append(float(expr.v))
+        if row.total:
+            ws.write_formula(r, TOTAL_COL, f"=SUM({grid.range(row.key, qualified=False)})",
+                             fmts.get(row.fmt, bold=True), float(sum(vals)))
+    ws.set_column(LABEL_COL, LABEL_COL, 50)
+    ws.set_column(UNIT_COL, UNIT_COL, 9)
+    ws.set_column(TOTAL_COL, TOTAL_COL, 12)
+    ws.set_column(FIRST_COL, FIRST_COL + grid.n, 11)
+    ws.freeze_panes(grid.first_row, FIRST_COL)
+
+
+# --------------------------------------------------------------------------- Summary
+
+def _terms(deal, scen, result) -> list:
+    tl = deal.timeline
+    rows = [
+        ("Deal", deal.name), ("Description", deal.deal.description), ("Units", deal.deal.units),
+        ("Kind", deal.deal.kind), ("Recourse", deal.deal.recourse),
+        ("Financial close", tl.financial_close.isoformat()), ("Period", tl.period),
+        ("Construction periods", tl.construction_periods), ("Operating periods", tl.operating_periods),
+        ("Scenario", scen.name), ("Scenario description", scen.description), ("Engine", result.engine),
+    ]
+    for tr in deal.tranches:
+        rate = (f"fixed {tr.rate.annual:.4%}" if tr.rate.kind == "fixed"
+                else f"floating + {tr.rate.spread:.4%}")
+        rows.append((f"Tranche {tr.name}", f"{tr.amount:,.3f}; {rate}; {tr.day_count}; "
+                                           f"{tr.amortisation.kind}; maturity period {tr.maturity_period or tl.n_periods}"))
+    cov = deal.covenants
+    rows.append(("Lock-up DSCR", "-" if cov.lock_up_dscr is None else f"{cov.lock_up_dscr:.2f}x"))
+    rows.append(("Default DSCR", "-" if cov.default_dscr is None else
+                 f"{cov.default_dscr:.2f}x after {cov.cure_periods} cure period(s)"))
+    for acct in deal.accounts:
+        rows.append((f"Account {acct.name}", f"{acct.kind}, {acct.target_periods} period(s)"))
+    rows.append(("Fire-sale discount", f"{deal.enforcement.fire_sale_discount:.1%}"))
+    for note in deal.deal.assumptions:
+        rows.append(("Assumption", note))
+    return rows
+
+
+def _write_summary(wb, ws, fmts, deal, scen, result, grid: Grid, metrics) -> None:
+    ws.write_string(0, 0, "Deal summary", fmts.get("text", bold=True))
+    r = 2
+    for label, value in _terms(deal, scen, result):
+        write_text(ws, fmts, r, 0, label, bold=True)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            ws.write_number(r, 1, value, fmts.get("int"))
+        else:
+            write_text(ws, fmts, r, 1, value)
+        r += 1
+    r += 1
+    ws.write_string(r, 0, f"Metrics ({'live formulas over the Cash flows and Inputs sheets' if metrics else 'engine values'})",
+                    fmts.get("text", bold=True))
+    r += 1
+    m = result.metrics
+    rows = []
+    if metrics is not None:
+        rows = [(label, fmt, expr) for _key, label, fmt, expr in metrics]
+    else:
+        for name, (label, fmt) in METRIC_META.items():
+            rows.append((label, fmt, m.get(name)))
+        for name, w in m["wal_years"].items():
+            rows.append((f"WAL {name} (years)", "years", w))
+    first = r
+    ws.add_table(first, 0, first + len(rows), 2, {
+        "name": "Metrics", "style": "Table Style Light 9", "autofilter": False,
+        "columns": [{"header": "Metric"}, {"header": "Value"}, {"header": "Units"}]})
+    for i, (label, fmt, value) in enumerate(rows):
+        rr = first + 1 + i
+        write_text(ws, fmts, rr, 0, label)
+        if isinstance(value, X):
+            ws.write_formula(rr, 1, "=" + value.f, fmts.get(fmt), _cell_value(value.v))
+        else:
+            _write_value(ws, rr, 1, value, fmts.get(fmt))
+        ws.write_string(rr, 2, UNITS.get(fmt, ""), fmts.get("text"))
+    ws.set_column(0, 0, 40)
+    ws.set_column(1, 1, 60)
+    ws.set_column(2, 2, 10)
+    _charts(wb, ws, grid, result)
+
+
+def _charts(wb, ws, grid: Grid, result) -> None:
+    from ..ops import G
+    program = result.program
+    period_row = grid.first_row - 2
+    ds = result.ledger[:, G["debt_service"]]
+    tested = np.nonzero(ds > 0)[0]
+    anchor_row = 1
+    if len(tested) and "L:dscr" in grid.index:
+        c0, c1 = grid.col(int(tested[0])), grid.col(int(tested[-1]))
+        chart = wb.add_chart({"type": "line"})
+        for key in ("L:dscr", "cov_lock_up", "cov_default"):
+            if key not in grid.index:
+                continue
+            row = grid.row_of(key)
+            series = {"name": [CF_SHEET, row, LABEL_COL],
+                      "categories": [CF_SHEET, period_row, c0, period_row, c1],
+                      "values": [CF_SHEET, row, c0, row, c1]}
+            if key != "L:dscr":
+                series["line"] = {"dash_type": "dash", "width": 1.5}
+            chart.add_series(series)
+        chart.set_title({"name": "DSCR against the covenants"})
+        chart.set_x_axis({"name": "Period"})
+        chart.set_y_axis({"name": "DSCR (x)", "num_format": '0.00"x"'})
+        chart.set_size({"width": 720, "height": 340})
+        ws.insert_chart(anchor_row, 4, chart)
+        anchor_row += 18
+    chart = wb.add_chart({"type": "line"})
+    for k in range(program.n_tranches):
+        key = f"L:t{k}.balance_close"
+        row = grid.row_of(key)
+        header = _section_row_above(grid, key)
+        chart.add_series({"name": [CF_SHEET, header, LABEL_COL] if header is not None else f"Tranche {k + 1}",
+                          "categories": [CF_SHEET, period_row, grid.col(0), period_row, grid.col(grid.n)],
+                          "values": [CF_SHEET, row, grid.col(0), row, grid.col(grid.n)]})
+    chart.set_title({"name": "Tranche balances (closing)"})
+    chart.set_x_axis({"name": "Period"})
+    chart.set_y_axis({"name": "USD millions", "num_format": "#,##0"})
+    chart.set_size({"width": 720, "height": 340})
+    ws.insert_chart(anchor_row, 4, chart)
+
+
+def _section_row_above(grid: Grid, key: str):
+    i = grid.index[key]
+    while i >= 0:
+        if grid.rows[i].header:
+            return grid.first_row + i
+        i -= 1
+    return None
+
+
+# --------------------------------------------------------------------------- Scenarios
+
+def _write_scenarios(ws, fmts, batch, result) -> None:
+    ws.write_string(0, 0, "Metrics by scenario", fmts.get("text", bold=True))
+    if batch is not None:
+        frame = batch.metrics
+        names = [str(s) for s in frame["scenario"]]
+        columns = {name: [frame[name].iloc[i] for i in range(len(names))] for name in frame.columns}
+    else:
+        m = result.metrics
+        names = [result.scenario]
+        columns = {name: [m.get(name)] for name in ops.METRICS}
+        for tname, w in m["wal_years"].items():
+            columns[f"wal_{tname}"] = [w]
+    rows = []
+    for name, (label, fmt) in METRIC_META.items():
+        rows.append((label, fmt, columns.get(name, [None] * len(names))))
+    for name in result.program.names["tranches"]:
+        rows.append((f"WAL {name} (years)", "years", columns.get(f"wal_{name}", [None] * len(names))))
+    headers = ["Metric", "Units"] + _unique_headers(names)
+    first = 2
+    ws.add_table(first, 0, first + len(rows), len(headers) - 1, {
+        "name": "ScenarioMetrics", "style": "Table Style Medium 2",
+        "columns": [{"header": h, "header_format": fmts.get("text", bold=True, quote=needs_escape(h))}
+                    for h in headers]})
+    for i, (label, fmt, vals) in enumerate(rows):
+        r = first + 1 + i
+        write_text(ws, fmts, r, 0, label)
+        ws.write_string(r, 1, UNITS.get(fmt, ""), fmts.get("text"))
+        for j, value in enumerate(vals):
+            _write_value(ws, r, 2 + j, value, fmts.get(fmt))
+    ws.set_column(0, 0, 40)
+    ws.set_column(1, 1, 8)
+    ws.set_column(2, 1 + len(names), 16)
+    ws.freeze_panes(first + 1, 2)
+
+
+def _unique_headers(names) -> list:
+    seen, out = set(), []
+    for name in names:
+        h = name or "scenario"
+        while h.lower() in seen or h.lower() in ("metric", "units"):
+            h += " (2)"
+        seen.add(h.lower())
+        out.append(h)
+    return out
