@@ -262,8 +262,13 @@ cdef double single_root(const double *cf, int n) noexcept nogil:
     return closest_root(cf, n)
 
 
-cdef double irr_periodic(const double *cf, int n) noexcept nogil:
-    """Periodic IRR (see waterfall/irr.py); NaN where there is no root."""
+cdef double irr_periodic(double *cf, int n) noexcept nogil:
+    """Periodic IRR (see waterfall/irr.py); NaN where there is no root. Flows of
+    magnitude <= 1e-9 are rounding noise and are zeroed in place first."""
+    cdef int t
+    for t in range(n):
+        if fabs(cf[t]) <= 1e-9:
+            cf[t] = 0.0
     cdef int changes = sign_changes(cf, n)
     if changes == 0:
         return NAN
@@ -280,7 +285,7 @@ cdef inline double annualise(double r, double periods_per_year) noexcept nogil:
 
 def irr(cash_flows):
     """Periodic IRR of a 1-D float array (NaN where there is no root)."""
-    cdef double[::1] cf = np.ascontiguousarray(cash_flows, dtype=np.float64)
+    cdef double[::1] cf = np.array(cash_flows, dtype=np.float64)  # a copy: noise is zeroed in place
     cdef double out
     with nogil:
         out = irr_periodic(&cf[0], <int>cf.shape[0])
@@ -289,7 +294,7 @@ def irr(cash_flows):
 
 def irr_many(cash_flows):
     """Periodic IRR of each row of a 2-D array, GIL released."""
-    cdef double[:, ::1] cf = np.ascontiguousarray(cash_flows, dtype=np.float64)
+    cdef double[:, ::1] cf = np.array(cash_flows, dtype=np.float64)  # a copy, as in irr()
     cdef Py_ssize_t i, rows = cf.shape[0]
     cdef int n = <int>cf.shape[1]
     out = np.empty(rows)
@@ -301,13 +306,24 @@ def irr_many(cash_flows):
 
 
 # ----------------------------------------------------------------------- waterfall
-cdef inline void put(double *L, int n_lines, int t, int col, double value) noexcept nogil:
-    if L != NULL:
+# The scenario function is compiled twice: writing the per-period ledger, or metrics only
+# (every ledger write compiled away), chosen per batch.
+ctypedef struct NoLedger:
+    int unused
+ctypedef double *DoublePtr
+ctypedef NoLedger *NoLedgerPtr
+ctypedef fused LedgerT:
+    DoublePtr
+    NoLedgerPtr
+
+
+cdef inline void put(LedgerT L, int n_lines, int t, int col, double value) noexcept nogil:
+    if LedgerT is DoublePtr:
         L[t * n_lines + col] = value
 
 
-cdef inline void add(double *L, int n_lines, int t, int col, double value) noexcept nogil:
-    if L != NULL:
+cdef inline void add(LedgerT L, int n_lines, int t, int col, double value) noexcept nogil:
+    if LedgerT is DoublePtr:
         L[t * n_lines + col] += value
 
 
@@ -376,7 +392,7 @@ cdef bint refinance(const Prog *p, int k, int t, double balance, const double *b
 cdef void run_scenario(const Prog *p, int s,
                        const int64_t *adj_channel, const int64_t *adj_from, const int64_t *adj_to,
                        const double *adj_value, int J, const double *base,
-                       double *scratch, double *L, double *metrics, double *wal) noexcept nogil:
+                       double *scratch, LedgerT L, double *metrics, double *wal) noexcept nogil:
     """One scenario: `scratch` is this thread's work space, `L` the ledger [T+1, lines]
     or NULL for metrics only, `metrics` [N_M] and `wal` [K] are outputs."""
     cdef int T = p.T, W = p.T + 1, K = p.K, A = p.A, NL = p.n_lines
@@ -814,11 +830,14 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
         with nogil:
             for s in prange(S, num_threads=threads, schedule="static"):
                 tid = threadid()
-                run_scenario(&p, <int>s, ch_ptr, from_ptr, to_ptr, v_ptr, J,
-                             paths_ptr + (pi_ptr[s] + 1) * W,
-                             scratch + tid * scratch_size,
-                             (l_ptr + s * stride) if l_ptr != NULL else NULL,
-                             m_ptr + s * N_M, w_ptr + s * p.K)
+                if l_ptr != NULL:
+                    run_scenario(&p, <int>s, ch_ptr, from_ptr, to_ptr, v_ptr, J,
+                                 paths_ptr + (pi_ptr[s] + 1) * W, scratch + tid * scratch_size,
+                                 <DoublePtr>(l_ptr + s * stride), m_ptr + s * N_M, w_ptr + s * p.K)
+                else:
+                    run_scenario(&p, <int>s, ch_ptr, from_ptr, to_ptr, v_ptr, J,
+                                 paths_ptr + (pi_ptr[s] + 1) * W, scratch + tid * scratch_size,
+                                 <NoLedgerPtr>NULL, m_ptr + s * N_M, w_ptr + s * p.K)
     finally:
         free(scratch)
     return ledgers, metrics, wal

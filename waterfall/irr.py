@@ -7,7 +7,9 @@ Solved on v = 1/(1+r) so the NPV is a polynomial evaluated by Horner's rule:
   bisection on a bracket from a fixed grid when Newton leaves the domain or stalls;
 - several sign changes: every root found on the fixed grid of brackets is refined by
   bisection and the one closest to zero is returned (numpy-financial's choice).
-Grid points where the NPV overflows (v large, long series) are skipped.
+Grid points where the NPV overflows (v large, long series) are skipped. Flows smaller
+than 1e-9 in magnitude (a thousandth of a dollar in USD millions) are rounding noise
+and count as zero.
 The Cython kernel implements the same algorithm (ext/_kernel.pyx: irr_periodic).
 """
 from __future__ import annotations
@@ -21,6 +23,7 @@ R_GRID = (-0.99, -0.9, -0.75, -0.5, -0.3, -0.2, -0.1, -0.05, -0.02, -0.005, 0.0,
           0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0, 100.0)
 MAX_NEWTON = 60
 MAX_BRACKET = 200
+NOISE = 1e-9
 TOL_V = 1e-15
 
 
@@ -115,7 +118,7 @@ def _closest_root(cf) -> float:
 
 def irr(cash_flows) -> float:
     """Periodic IRR of cash flows at t = 0, 1, ...; NaN where there is no root."""
-    cf = [float(x) for x in cash_flows]
+    cf = [float(x) if abs(x) > NOISE else 0.0 for x in cash_flows]
     changes = sign_changes(cf)
     if changes == 0:
         return math.nan
