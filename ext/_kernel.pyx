@@ -50,9 +50,10 @@ cdef enum:
     G_SEIZE_GROSS = 14
     G_SEIZE_NET = 15
     G_GUARANTEE = 16
-    G_EQUITY_DIST = 17
-    G_EOD = 18
-    N_GLOBAL = 19
+    G_EXIT = 17
+    G_EQUITY_DIST = 18
+    G_EOD = 19
+    N_GLOBAL = 20
     T_OPEN = 0
     T_DRAW = 1
     T_RATE = 2
@@ -150,6 +151,7 @@ ctypedef struct Prog:
     int64_t *bb_mask     # [K, 4]
     double rvg_cap
     int rvg_until
+    double exit_share
     int n_lines
 
 
@@ -272,9 +274,8 @@ cdef double irr_periodic(double *cf, int n) noexcept nogil:
     cdef int changes = sign_changes(cf, n)
     if changes == 0:
         return NAN
-    if changes == 1:
-        return single_root(cf, n)
-    return closest_root(cf, n)
+    cdef double root = single_root(cf, n) if changes == 1 else closest_root(cf, n)
+    return root if root <= 10.0 else NAN
 
 
 cdef inline double annualise(double r, double periods_per_year) noexcept nogil:
@@ -420,6 +421,7 @@ cdef void run_scenario(const Prog *p, int s,
     cdef double received_total = 0.0, min_dscr = NAN, sum_dscr = 0.0, rate, x, debt0
     cdef double eq_dist_total = 0.0, eq_in_total = 0.0, discount, npv_loan, npv_project
     cdef double cf_l, cf_e, lender_irr, equity_irr, ppy, collateral, excess, owed, guarantee
+    cdef double exit_proceeds
     cdef bint locked, is_default, last
     cdef int senior, last_maturity
 
@@ -443,9 +445,9 @@ cdef void run_scenario(const Prog *p, int s,
                 rate = base[t] + factor[CH_RATE_ADD * W + t]
                 if rate < p.floor[k]:
                     rate = p.floor[k]
-                rate = rate + p.spread[k]
+                rate = rate + p.spread[k * W + t]
             else:
-                rate = p.fixed_rate[k]
+                rate = p.fixed_rate[k * W + t]
             if rate < 0.0:
                 rate = 0.0
             annual[k * W + t] = rate
@@ -512,7 +514,14 @@ cdef void run_scenario(const Prog *p, int s,
             release += reserve[a]
             put(L, NL, t, acc0 + 2 * a, reserve[a])
             reserve[a] = 0.0
-        cash = cfads + draws + p.equity_in[t] - p.capex[t] + release
+        exit_proceeds = 0.0
+        if t == T and p.exit_share > 0.0:
+            x = 0.0
+            for c in range(4):
+                x += p.asset_value[c * W + t] * factor[(CH_VAL + c) * W + t]
+            exit_proceeds = p.exit_share * x
+        put(L, NL, t, G_EXIT, exit_proceeds)
+        cash = cfads + draws + p.equity_in[t] - p.capex[t] + release + exit_proceeds
         support = 0.0
         if cash < 0.0:
             support = -cash
@@ -627,8 +636,9 @@ cdef void run_scenario(const Prog *p, int s,
             default_period = t
             put(L, NL, t, G_EOD, 1.0)
             gross = 0.0
-            for c in range(4):
-                gross += p.asset_value[c * W + t] * factor[(CH_VAL + c) * W + t]
+            if exit_proceeds <= 0.0:
+                for c in range(4):
+                    gross += p.asset_value[c * W + t] * factor[(CH_VAL + c) * W + t]
             net = gross * (1.0 - p.fire_sale) - p.cost_share * gross - p.cost_fixed
             if net < 0.0:
                 net = 0.0
@@ -786,6 +796,7 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.bb_advance = dptr(keep["bb_advance"]); p.bb_mask = lptr(keep["bb_mask"])
     p.rvg_cap = program.rvg_cap
     p.rvg_until = program.rvg_until
+    p.exit_share = program.exit_share
     p.n_lines = N_GLOBAL + p.K * N_TL + p.A * 2 + p.F * 2
 
     cdef cnp.ndarray channel = _i64(batch.adj_channel)

@@ -18,7 +18,8 @@ def sources_and_uses(program: Program, ledger: np.ndarray):
     g = ops.G
     sources = (ledger[:, g["revenue"]] + ledger[:, g["draws"]] + ledger[:, g["equity_in"]]
                + ledger[:, g["sponsor_support"]] + ledger[:, g["reserve_release"]]
-               + ledger[:, g["seizure_net"]] + ledger[:, g["guarantee_paid"]])
+               + ledger[:, g["seizure_net"]] + ledger[:, g["guarantee_paid"]]
+               + ledger[:, g["exit_proceeds"]])
     uses = (ledger[:, g["opex"]] + ledger[:, g["capex"]] + ledger[:, g["fees_paid"]]
             + ledger[:, g["reserve_funding"]] + ledger[:, g["equity_distribution"]])
     for k in range(program.n_tranches):

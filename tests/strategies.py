@@ -37,8 +37,10 @@ def deals(draw, max_operating: int = 40):
         name = ["senior", "mezz", "junior"][k]
         names.append(name)
         floating = draw(st.booleans())
-        rate = ({"kind": "floating", "spread": draw(rates), "floor": draw(st.sampled_from([0.0, None, 0.01]))}
-                if floating else {"kind": "fixed", "annual": draw(rates)})
+        steps = [[draw(st.integers(0, n)), draw(rates)] for _ in range(draw(st.integers(0, 2)))]
+        rate = ({"kind": "floating", "spread": draw(rates), "floor": draw(st.sampled_from([0.0, None, 0.01])),
+                 "spread_steps": steps}
+                if floating else {"kind": "fixed", "annual": draw(rates), "steps": steps})
         kind = draw(st.sampled_from(["straight_line", "level_payment", "sculpted", "bullet", "custom"]))
         am = {"kind": kind}
         if kind in ("straight_line", "level_payment"):
@@ -57,6 +59,7 @@ def deals(draw, max_operating: int = 40):
             "capitalise_interest": draw(st.sampled_from(["never", "construction", "always"]) if k > 0
                                         else st.sampled_from(["never", "construction"])),
             "default_on_shortfall": True if k == 0 else draw(st.booleans()),
+            "commitment_includes_idc": draw(st.booleans()),
         }
         if k == 0 and draw(st.booleans()) and funding != "equity_first":
             tranche["sizing"] = {"target_dscr": draw(st.floats(1.05, 2.0)),
@@ -129,6 +132,8 @@ def deals(draw, max_operating: int = 40):
                         "cost_share": draw(st.floats(0.0, 0.1)), "cost_fixed": draw(st.floats(0.0, 10.0)),
                         "months_to_sale": draw(st.integers(0, 24)), "discount_rate": draw(rates)},
     }
+    if draw(st.booleans()):
+        deal["exit"] = {"value_share": draw(st.floats(0.0, 1.5)), "cost_share": draw(st.floats(0.0, 0.1))}
     if draw(st.booleans()):
         deal["residual_value_guarantee"] = {"guarantor": "Tenant", "cap": cost * draw(st.floats(0.0, 0.5)),
                                             "until_period": draw(st.integers(0, n))}

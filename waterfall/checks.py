@@ -112,6 +112,10 @@ def _check_periods(deal: Deal, n: int) -> list[Problem]:
             problems.append((path, f"period is beyond the horizon ({n} periods)", value))
 
     for i, t in enumerate(deal.tranches):
+        steps = t.rate.steps if t.rate.kind == "fixed" else t.rate.spread_steps
+        name = "steps" if t.rate.kind == "fixed" else "spread_steps"
+        for j, (period, _) in enumerate(steps):
+            beyond(f"tranches[{i}].rate.{name}[{j}]", period)
         beyond(f"tranches[{i}].maturity_period", t.maturity_period)
         if t.maturity_period is not None and t.maturity_period <= n:
             beyond(f"tranches[{i}].extension_periods", t.maturity_period + t.extension_periods)

@@ -12,7 +12,7 @@ from .errors import DealError
 EXIT_BAD_INPUT = 2
 
 # Modules under waterfall/commands/ that add their own subcommands (see its __init__).
-COMMAND_MODULES: list[str] = ["waterfall.commands.sweep"]
+COMMAND_MODULES: list[str] = ["waterfall.commands.sweep", "waterfall.commands.presets", "waterfall.commands.portfolio"]
 
 
 def _fmt(value, kind: str = "ratio") -> str:

@@ -47,7 +47,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     k_count = len(deal.tranches)
     accrual = np.zeros((k_count, n + 1))
     is_floating = np.zeros(k_count, dtype=np.int64)
-    fixed_rate, spread = np.zeros(k_count), np.zeros(k_count)
+    fixed_rate, spread = np.zeros((k_count, n + 1)), np.zeros((k_count, n + 1))
     floor = np.full(k_count, NO_FLOOR)
     maturity = np.zeros(k_count, dtype=np.int64)
     capitalise = np.zeros((k_count, n + 1), dtype=np.int64)
@@ -55,10 +55,10 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     for k, tr in enumerate(deal.tranches):
         accrual[k] = dates.accrual_fractions(accrual_dates, tr.day_count)
         if tr.rate.kind == "fixed":
-            fixed_rate[k] = tr.rate.annual
+            fixed_rate[k] = _stepped(tr.rate.annual, tr.rate.steps, n)
         else:
             is_floating[k] = 1
-            spread[k] = tr.rate.spread
+            spread[k] = _stepped(tr.rate.spread, tr.rate.spread_steps, n)
             if tr.rate.floor is not None:
                 floor[k] = tr.rate.floor
         maturity[k] = min((tr.maturity_period or n) + tr.extension_periods, n)
@@ -70,7 +70,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
 
     per_rate = _base_per_rate(base_rate, is_floating, fixed_rate, spread, floor, accrual)
     amounts = _size_tranches(deal, capex, per_rate, capitalise, maturity, rent - opex, n, cod)
-    draw, equity_in = _funding(deal, capex, n, amounts)
+    draw, equity_in = _funding(deal, capex, n, amounts, capitalise, per_rate)
     sched = np.zeros((k_count, n + 1))
     for k, tr in enumerate(deal.tranches):
         balance_at_start, start = _balance_at_amortisation(tr, draw[k], capitalise[k], per_rate[k], cod)
@@ -108,6 +108,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         sale_discount=(1.0 + enf.discount_rate) ** (-enf.months_to_sale / 12.0),
         names=names, amounts=amounts, **_refinancing(deal), **_borrowing_base(deal),
         **_guarantee(deal, n),
+        exit_share=0.0 if deal.exit is None else deal.exit.value_share * (1.0 - deal.exit.cost_share),
     )
 
 
@@ -168,10 +169,17 @@ def _size_tranches(deal, capex, per_rate, capitalise, maturity, cfads, n, cod) -
     return amounts
 
 
+def _stepped(initial: float, steps, n: int) -> np.ndarray:
+    """A per-period value starting at `initial`, reset at each (period, value) step."""
+    out = np.full(n + 1, float(initial))
+    for period, value in sorted(steps):
+        out[period:] = value
+    return out
+
+
 def _base_per_rate(base_rate, is_floating, fixed_rate, spread, floor, accrual) -> np.ndarray:
     annual = np.where(is_floating[:, None] == 1,
-                      np.maximum(base_rate[None, :], floor[:, None]) + spread[:, None],
-                      fixed_rate[:, None])
+                      np.maximum(base_rate[None, :], floor[:, None]) + spread, fixed_rate)
     return np.maximum(annual, 0.0) * accrual
 
 
@@ -188,7 +196,8 @@ def _balance_at_amortisation(tr, draw, capitalise, per_rate, cod):
     return balance, start
 
 
-def _funding(deal: Deal, capex: np.ndarray, n: int, amounts: np.ndarray):
+def _funding(deal: Deal, capex: np.ndarray, n: int, amounts: np.ndarray, capitalise=None,
+             per_rate=None):
     """Draws per tranche and equity contributions per period under the funding rule."""
     k_count = len(deal.tranches)
     draw = np.zeros((k_count, n + 1))
@@ -215,8 +224,23 @@ def _funding(deal: Deal, capex: np.ndarray, n: int, amounts: np.ndarray):
         share = debt[free] / debt[free].sum() if free and debt[free].sum() > 0 else []
         for i, k in enumerate(free):
             draw[k] = debt_part * share[i]
+    for k, tr in enumerate(deal.tranches):
+        if tr.commitment_includes_idc and capitalise is not None and draw[k].sum() > 0:
+            idc = _capitalised_interest(draw[k], capitalise[k], per_rate[k])
+            draw[k] *= debt[k] / (draw[k].sum() + idc)  # IDC is linear in the draws
     equity_in = np.maximum(capex - draw.sum(axis=0), 0.0)
     return draw, equity_in
+
+
+def _capitalised_interest(draw, capitalise, per_rate) -> float:
+    """Base-case interest capitalised on these draws (USD)."""
+    balance = total = 0.0
+    for t in range(len(draw)):
+        if capitalise[t]:
+            total += balance * per_rate[t]
+            balance += balance * per_rate[t]
+        balance += draw[t]
+    return total
 
 
 def _steps(deal: Deal, names):
@@ -239,7 +263,16 @@ def _steps(deal: Deal, names):
 
 
 def scenario_adjustments(scenario: Scenario, n: int):
-    """A scenario as a list of (channel, from, to, value) and an optional rate path."""
+    """A scenario as a list of (channel, from, to, value) and an optional rate path.
+    Lease-level kinds without a tenant are rent factors (scenarios.lease_runs); those
+    naming a tenant, lease options and structural kinds need the deal and are handled
+    by waterfall.scenarios.prepare before this."""
+    from .model.scenario import LEASE_KINDS
+    from .scenarios.lease import lease_runs, needs_lowering
+
+    if scenario.time_unit != "period":
+        raise ValueError(f"scenario '{scenario.name}' counts time in {scenario.time_unit}s: "
+                         "convert it with waterfall.scenarios.resolve(scenario, deal) first")
     rows, path = [], None
     for adj in scenario.adjustments:
         if adj.kind == "rent_multiplier":
@@ -264,6 +297,18 @@ def scenario_adjustments(scenario: Scenario, n: int):
             rows.append((ops.CH_REFI, adj.from_period, _to(adj.to_period, n), 0.0))
         elif adj.kind == "guarantor_default":
             rows.append((ops.CH_RVG, adj.from_period, n, adj.paid_share))
+        elif adj.kind == "gpu_obsolescence":
+            classes = ops.COMPONENTS if adj.component == "all" else (adj.component,)
+            for period, step_down in adj.steps:
+                for c in classes:
+                    rows.append((ops.CH_VAL_LAND + ops.COMPONENTS.index(c), period, n, 1.0 - step_down))
+        elif adj.kind in LEASE_KINDS and not needs_lowering(adj):
+            rows += [(ops.CH_RENT, a, b, v) for a, b, v in lease_runs(adj, n)]
+        else:
+            raise ValueError(f"scenario '{scenario.name}': a {adj.kind} adjustment"
+                             + (" naming a tenant" if getattr(adj, "tenant", None) else "")
+                             + " needs the deal: run it through waterfall.run / run_batch, or "
+                               "waterfall.scenarios.prepare(deal, scenario) first")
     return rows, path
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+
 
 from . import reference
 from .compile import compile_deal, compile_scenarios, period_dates
@@ -74,11 +76,19 @@ def _pick_engine(engine: str) -> str:
 
 
 def run(deal, scenario=None, engine: str = "auto", program: Program | None = None) -> Result:
-    """Run one scenario (a name in the deal, a Scenario, a scenario file, or None for base)."""
+    """Run one scenario (a name in the deal, a Scenario, a scenario file, or None for base).
+    The scenario is prepared first (waterfall.scenarios.prepare): portable times become
+    the deal's periods, structural kinds change the deal (which then compiles afresh;
+    `program` is used only when the deal is unchanged), tenant-level kinds become rent
+    factors."""
+    from .scenarios import prepare
+
     deal = _deal(deal)
     scen = _scenario(deal, scenario)
-    program = program or compile_deal(deal)
-    batch = compile_scenarios([scen], program)
+    run_deal, run_scen = prepare(deal, scen)
+    if run_deal is not deal or program is None:
+        program = compile_deal(run_deal)
+    batch = compile_scenarios([run_scen], program)
     used = _pick_engine(engine)
     if used == "reference":
         ledger, metrics, wal = reference.run_one(program, batch, 0)
@@ -86,7 +96,7 @@ def run(deal, scenario=None, engine: str = "auto", program: Program | None = Non
         ledgers, metrics_all, wal_all = run_program(program, batch, ledgers=True, threads=1)
         ledger, metrics, wal = ledgers[0], metrics_all[0], wal_all[0]
     return Result(deal_name=deal.name, scenario=scen.name, engine=used, program=program,
-                  ledger=ledger, metric_values=metrics, wal=wal, dates=period_dates(deal)[1])
+                  ledger=ledger, metric_values=metrics, wal=wal, dates=period_dates(run_deal)[1])
 
 
 def run_program(program: Program, batch: ScenarioBatch, ledgers: bool = False,
@@ -108,16 +118,64 @@ def run_batch(deal, scenarios=None, engine: str = "auto", ledgers: bool = False,
               threads: int | None = None, batch: ScenarioBatch | None = None) -> BatchResult:
     """Run many scenarios of one deal. `scenarios` is a list of names/Scenario objects
     (default: all the deal's scenarios), or pass a precompiled `batch`. Metrics come as
-    a DataFrame (`.metrics`); per-period lines only with `ledgers=True`."""
+    a DataFrame (`.metrics`); per-period lines only with `ledgers=True`.
+
+    Each scenario is prepared (waterfall.scenarios.prepare); scenarios are grouped by the
+    deal they leave, each distinct deal compiles and runs once, and the rows come back
+    in the order given. `program` is the unchanged deal's (or the first group's);
+    ledgers of changed deals with a longer horizon are cut to it, shorter ones padded
+    with NaN."""
+    from .scenarios import prepare
+
     deal = _deal(deal)
-    program = compile_deal(deal)
-    if batch is None:
-        chosen = scenarios if scenarios is not None else (deal.scenarios or [deal.scenario("base")])
-        batch = compile_scenarios([_scenario(deal, s) for s in chosen], program)
     used = _pick_engine(engine)
-    led, met, wal = run_program(program, batch, ledgers=ledgers, threads=threads, engine=used)
+    if batch is not None:
+        program = compile_deal(deal)
+        led, met, wal = run_program(program, batch, ledgers=ledgers, threads=threads, engine=used)
+        return BatchResult(deal_name=deal.name, engine=used, program=program,
+                           scenario_names=list(batch.names), metric_values=met, wal=wal, ledgers=led)
+    chosen = scenarios if scenarios is not None else (deal.scenarios or [deal.scenario("base")])
+    resolved = [_scenario(deal, s) for s in chosen]
+    groups: dict[str, list] = {}
+    deals: dict[str, Deal] = {}
+    for i, scen in enumerate(resolved):
+        run_deal, run_scen = prepare(deal, scen)
+        key = "" if run_deal is deal else run_deal.model_dump_json()
+        deals.setdefault(key, run_deal)
+        groups.setdefault(key, []).append((i, run_scen))
+    out_met = out_wal = out_led = None
+    program = None
+    for key, members in groups.items():
+        group_program = compile_deal(deals[key])
+        if program is None or key == "":
+            program = group_program
+        group_batch = compile_scenarios([s for _, s in members], group_program)
+        led, met, wal = run_program(group_program, group_batch, ledgers=ledgers, threads=threads, engine=used)
+        if out_met is None:
+            out_met = np.full((len(resolved), met.shape[1]), np.nan)
+            out_wal = np.full((len(resolved), wal.shape[1]), np.nan)
+        rows = [i for i, _ in members]
+        out_met[rows], out_wal[rows] = met, wal
+        if ledgers:
+            if out_led is None:
+                out_led = [None] * len(resolved)
+            for j, i in enumerate(rows):
+                out_led[i] = led[j]
+    if ledgers:
+        shape = out_led[0].shape if len(groups) == 1 else None
+        if shape is None:
+            periods = program.n_periods + 1
+            width = max(x.shape[1] for x in out_led)
+            padded = np.full((len(out_led), periods, width), np.nan)
+            for i, x in enumerate(out_led):
+                rows_ = min(periods, x.shape[0])
+                padded[i, :rows_, :x.shape[1]] = x[:rows_]
+            out_led = padded
+        else:
+            out_led = np.stack(out_led)
     return BatchResult(deal_name=deal.name, engine=used, program=program,
-                       scenario_names=list(batch.names), metric_values=met, wal=wal, ledgers=led)
+                       scenario_names=[s.name for s in resolved], metric_values=out_met, wal=out_wal,
+                       ledgers=out_led)
 
 
 __all__ = ["run", "run_batch", "run_program", "kernel_available"]

@@ -7,7 +7,8 @@ Solved on v = 1/(1+r) so the NPV is a polynomial evaluated by Horner's rule:
   bisection on a bracket from a fixed grid when Newton leaves the domain or stalls;
 - several sign changes: every root found on the fixed grid of brackets is refined by
   bisection and the one closest to zero is returned (numpy-financial's choice).
-Grid points where the NPV overflows (v large, long series) are skipped. Flows smaller
+A root above 10 per period (1,000% a period) is no meaningful rate of return and is
+reported as undefined (NaN). Grid points where the NPV overflows (v large, long series) are skipped. Flows smaller
 than 1e-9 in magnitude (a thousandth of a dollar in USD millions) are rounding noise
 and count as zero.
 The Cython kernel implements the same algorithm (ext/_kernel.pyx: irr_periodic).
@@ -24,6 +25,7 @@ R_GRID = (-0.99, -0.9, -0.75, -0.5, -0.3, -0.2, -0.1, -0.05, -0.02, -0.005, 0.0,
 MAX_NEWTON = 60
 MAX_BRACKET = 200
 NOISE = 1e-9
+MAX_RATE = 10.0
 TOL_V = 1e-15
 
 
@@ -122,9 +124,8 @@ def irr(cash_flows) -> float:
     changes = sign_changes(cf)
     if changes == 0:
         return math.nan
-    if changes == 1:
-        return _single_root(cf)
-    return _closest_root(cf)
+    root = _single_root(cf) if changes == 1 else _closest_root(cf)
+    return root if root <= MAX_RATE else math.nan
 
 
 def annualise(periodic: float, periods_per_year: float) -> float:

@@ -49,7 +49,7 @@ COMPONENTS = ("land", "shell", "mep", "it")
 GLOBAL_LINES = (
     "revenue", "opex", "cfads", "capex", "equity_in", "sponsor_support", "draws",
     "reserve_release", "cash_available", "debt_service", "dscr", "lock_up", "fees_paid",
-    "reserve_funding", "seizure_gross", "seizure_net", "guarantee_paid", "equity_distribution",
+    "reserve_funding", "seizure_gross", "seizure_net", "guarantee_paid", "exit_proceeds", "equity_distribution",
     "event_of_default",
 )
 TRANCHE_LINES = (

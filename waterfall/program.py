@@ -28,8 +28,8 @@ class Program:
     draw: np.ndarray               # [K, T+1]
     accrual: np.ndarray            # [K, T+1]
     is_floating: np.ndarray        # [K] int64
-    fixed_rate: np.ndarray         # [K]
-    spread: np.ndarray             # [K]
+    fixed_rate: np.ndarray         # [K, T+1] coupon by period (step-ups)
+    spread: np.ndarray             # [K, T+1] margin by period (step-ups)
     floor: np.ndarray              # [K] (-1e9 when none)
     sched: np.ndarray              # [K, T+1] scheduled principal (balloon excluded)
     maturity: np.ndarray           # [K] int64 period of the balloon
@@ -61,6 +61,7 @@ class Program:
     bb_mask: np.ndarray            # [K, 4] int64 components in the collateral
     rvg_cap: float                 # residual value guarantee cap, USD (0 = none)
     rvg_until: int                 # last period the guarantee covers
+    exit_share: float = 0.0        # net share of curve value realised at the last period
     amounts: np.ndarray = None     # [K] commitments after sizing
     names: dict = field(default_factory=dict)  # tranches, accounts, fees: lists of names
 

@@ -11,7 +11,7 @@ Each period t = 0..T (0 is financial close):
    period's projected DSCR on the new terms >= its minimum): the loan then goes on at
    the refinancing spread, amortising straight-line, and only the schedule is due.
 3. Every reserve balance is released into cash; cash = CFADS + draws + equity in -
-   capex + reserves. A negative cash is met by the sponsors (sponsor support).
+   capex + reserves (+ the net sale proceeds at the last period if the deal has an exit). A negative cash is met by the sponsors (sponsor support).
 4. DSCR = CFADS / (cash interest + scheduled principal, balloons excluded) over the
    covenant tranches, where that debt service is positive. Lock-up and default-DSCR tests read this DSCR.
 5. The steps run in priority order (see ops.STEP_KINDS). A hard shortfall, or a
@@ -60,9 +60,9 @@ def tranche_rates(program: Program, base: np.ndarray, rate_add: np.ndarray):
     for k in range(k_count):
         for t in range(n + 1):
             if program.is_floating[k]:
-                rate = max(base[t] + rate_add[t], program.floor[k]) + program.spread[k]
+                rate = max(base[t] + rate_add[t], program.floor[k]) + program.spread[k, t]
             else:
-                rate = program.fixed_rate[k]
+                rate = program.fixed_rate[k, t]
             annual[k, t] = max(rate, 0.0)  # an all-in rate below zero is charged as zero
     return annual, annual * program.accrual
 
@@ -127,7 +127,11 @@ def run_one(program: Program, batch: ScenarioBatch, s: int = 0):
         for a in range(a_count):
             row[ac[a][0]] = reserve[a]
             reserve[a] = 0.0
-        cash = cfads + draws + program.equity_in[t] - program.capex[t] + release
+        exit_proceeds = 0.0
+        if t == n and program.exit_share > 0.0:  # the assets are sold at the horizon's end
+            exit_proceeds = program.exit_share * asset_value(program, factor, t)
+        row[G["exit_proceeds"]] = exit_proceeds
+        cash = cfads + draws + program.equity_in[t] - program.capex[t] + release + exit_proceeds
         support = 0.0
         if cash < 0.0:
             support, cash = -cash, 0.0
@@ -214,7 +218,7 @@ def run_one(program: Program, batch: ScenarioBatch, s: int = 0):
         if default:
             default_period = t
             row[G["event_of_default"]] = 1.0
-            gross = sum(program.asset_value[c, t] * factor[ops.CH_VAL_LAND + c, t] for c in range(4))
+            gross = 0.0 if exit_proceeds > 0.0 else asset_value(program, factor, t)
             net = max(0.0, gross * (1.0 - program.fire_sale) - program.cost_share * gross
                       - program.cost_fixed) * program.sale_discount
             row[G["seizure_gross"]], row[G["seizure_net"]] = gross, net
@@ -253,6 +257,11 @@ def run_one(program: Program, batch: ScenarioBatch, s: int = 0):
     metrics = summarise(program, ledger, per_rate, projected_cfads, default_period,
                         claim_total, received_total)
     return ledger, metrics, wal(program, ledger)
+
+
+def asset_value(program: Program, factor: np.ndarray, t: int) -> float:
+    """Gross value of all asset components at period t under the scenario, USD."""
+    return sum(program.asset_value[c, t] * factor[ops.CH_VAL_LAND + c, t] for c in range(4))
 
 
 def refinance(program: Program, k: int, t: int, balance: float, base, factor, annual, per_rate,

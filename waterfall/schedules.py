@@ -117,13 +117,13 @@ def principal_schedule(am: Amortisation, principal: float, start: int, maturity:
             if start + i <= last:
                 out[start + i] = principal * share
     elif am.kind == "level_payment":
-        ts = [t for t in range(start, start + am.periods) if t <= n]
-        factors = np.cumprod([1.0 / (1.0 + per_rate[t]) for t in ts])
+        # the annuity runs over all its periods, past the horizon if it must (at the last
+        # known rate): a 25-year profile on a 6-year loan leaves a balloon, not a 6-year annuity
+        rate_at = lambda t: per_rate[min(t, n)]
+        factors = np.cumprod([1.0 / (1.0 + rate_at(t)) for t in range(start, start + am.periods)])
         payment = principal / factors.sum() if factors.sum() > 0 else 0.0
         balance = principal
-        for t in ts:
-            if t > last:
-                break
+        for t in range(start, min(start + am.periods - 1, last) + 1):
             out[t] = min(balance, max(0.0, payment - balance * per_rate[t]))
             balance -= out[t]
     elif am.kind == "sculpted":

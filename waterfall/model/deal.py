@@ -151,8 +151,11 @@ class BaseRateCurve(Part):
 
 
 class FixedRate(Part):
+    """A fixed coupon, annual; `steps` set a new coupon from a period on (step-ups)."""
+
     kind: Literal["fixed"]
     annual: Rate
+    steps: list[tuple[Period, Rate]] = Field(default_factory=list)
 
 
 class FloatingRate(Part):
@@ -161,6 +164,8 @@ class FloatingRate(Part):
     kind: Literal["floating"]
     spread: Rate
     floor: Optional[Rate] = 0.0
+    spread_steps: list[tuple[Period, Rate]] = Field(default_factory=list)
+    """Margin step-ups: a new spread from a period on (e.g. a bridge's 25bp every quarter)."""
 
 
 class Amortisation(Part):
@@ -237,6 +242,10 @@ class Tranche(Part):
     amortisation: Amortisation
     maturity_period: Optional[Annotated[int, Field(ge=1)]] = None
     capitalise_interest: Literal["never", "construction", "always"] = "construction"
+    commitment_includes_idc: bool = False
+    """If true, interest capitalised in construction is drawn under `amount`: capex draws
+    are scaled down so that draws plus base-case capitalised interest equal `amount`,
+    and equity funds the rest of the cost (an interest reserve inside the facility)."""
     default_on_shortfall: bool = True
 
     @model_validator(mode="after")
@@ -316,6 +325,15 @@ class ResidualValueGuarantee(Part):
     until_period: Optional[Period] = None
 
 
+class Exit(Part):
+    """Sale of the assets at the end of the horizon: `value_share` x their curve value
+    (after any scenario multipliers), less `cost_share` of it, is cash in the last
+    period (it can repay a balloon there; the rest goes to equity)."""
+
+    value_share: NonNegative = 1.0
+    cost_share: Fraction = 0.02
+
+
 class Equity(Part):
     """Sponsors and their shares of the equity."""
 
@@ -355,6 +373,7 @@ class Deal(Part):
     covenants: Covenants = Field(default_factory=Covenants)
     enforcement: Enforcement = Field(default_factory=Enforcement)
     residual_value_guarantee: Optional[ResidualValueGuarantee] = None
+    exit: Optional[Exit] = None
     scenarios: list[Scenario] = Field(default_factory=list)
 
     @property

@@ -85,19 +85,182 @@ class GuarantorDefault(Part):
     paid_share: Fraction = 0.0
 
 
+Tenant = Optional[str]
+"""Which leases an adjustment touches: None is every lease; a name matches the leases
+whose tenant is that name, or starts with it followed by a space or '(' (so "Oracle"
+matches "Oracle (for the AI lab)"). Case is ignored."""
+
+
+class MarketRent(Part):
+    """Re-letting at the market: the space earns the lease's scheduled rent x the
+    market level (a curve over the time since re-letting, in the scenario's time unit,
+    linear between points, flat after the last) x (1 - haircut)."""
+
+    points: list[tuple[Period, NonNegative]] = Field(default_factory=lambda: [(0, 1.0)], min_length=1)
+    haircut: Fraction = 0.0
+
+    @model_validator(mode="after")
+    def _sorted(self):
+        times = [p for p, _ in self.points]
+        if times != sorted(set(times)):
+            raise ValueError("market-rent points must have strictly increasing times")
+        return self
+
+
+class LeaseDefault(Part):
+    """The tenant defaults at `period`. `termination`: the lease ends; the space is dark
+    for `downtime` (time unit of the scenario), then re-let at `relet` (never, if no
+    `relet`). `continuation`: the lease goes on but the tenant pays only `paid_share`."""
+
+    kind: Literal["lease_default"]
+    tenant: Tenant = None
+    period: Annotated[int, Field(ge=1)]
+    outcome: Literal["termination", "continuation"] = "termination"
+    paid_share: Fraction = 0.0
+    downtime: Annotated[int, Field(ge=0)] = 0
+    relet: Optional[MarketRent] = None
+
+
+class PartialPayment(Part):
+    """The tenant pays `paid_share` of its scheduled rent in [from_period, to_period]."""
+
+    kind: Literal["partial_payment"]
+    tenant: Tenant = None
+    from_period: Annotated[int, Field(ge=1)] = 1
+    to_period: Optional[Period] = None
+    paid_share: Fraction
+
+
+class Renegotiation(Part):
+    """The rent is cut by `rent_cut` (a share) from `from_period` (to `to_period`)."""
+
+    kind: Literal["renegotiation"]
+    tenant: Tenant = None
+    from_period: Annotated[int, Field(ge=1)] = 1
+    to_period: Optional[Period] = None
+    rent_cut: Fraction
+
+
+class PowerShortfall(Part):
+    """Only `delivered` of the contracted capacity is powered in [from_period, to_period];
+    rent is paid pro rata to delivered capacity."""
+
+    kind: Literal["power_shortfall"]
+    tenant: Tenant = None
+    from_period: Annotated[int, Field(ge=1)] = 1
+    to_period: Optional[Period] = None
+    delivered: Fraction
+    from_cod: bool = False
+    """Count from_period and to_period from COD (1 = the COD period) instead of close."""
+    deal_kinds: list[Literal["spv", "corporate", "example"]] = Field(
+        default_factory=lambda: ["spv", "corporate", "example"])
+    """Only deals of these kinds are affected (a corporate loan has no campus to power)."""
+
+
+class LeaseOption(Part):
+    """The tenant's decision at renewal option `option` (1 = the first renewal):
+    `exit` stops the rent from the period that option would start (re-let at `relet`
+    after `downtime` if given); `renew` exercises renewals 1..option (a change to the
+    deal, with `rent_reset` replacing that option's reset if given)."""
+
+    kind: Literal["lease_option"]
+    tenant: Tenant = None
+    option: Annotated[int, Field(ge=1)] = 1
+    decision: Literal["renew", "exit"]
+    rent_reset: Optional[NonNegative] = None
+    downtime: Annotated[int, Field(ge=0)] = 0
+    relet: Optional[MarketRent] = None
+
+
+class GpuObsolescence(Part):
+    """Each new chip generation that ships at a time in `steps` knocks `step_down` (a
+    share) off the seizure value of `component` from then on; steps compound."""
+
+    kind: Literal["gpu_obsolescence"]
+    component: Literal["land", "shell", "mep", "it", "all"] = "it"
+    steps: list[tuple[Period, Fraction]] = Field(min_length=1)
+
+
+class ConstructionDelay(Part):
+    """Completion slips by `delay` (scenario time unit): construction is longer, COD and
+    every lease not started by `from_period` move (interest during construction grows,
+    maturities stay). The builder pays liquidated damages of `ld_rent_share` x the first
+    scheduled rent per period of delay, up to `ld_cap` x total asset cost (a change to
+    the deal: applied by waterfall.scenarios.apply_structural)."""
+
+    kind: Literal["construction_delay"]
+    delay: Annotated[int, Field(ge=1)]
+    from_period: Period = 0
+    ld_rent_share: NonNegative = 0.0
+    ld_cap: Fraction = 0.0
+    only_under_construction: bool = True
+    """Leave a deal without construction periods (or already at COD by from_period) alone."""
+
+
+class CostOverrun(Part):
+    """The cost of `components` rises by `share`, funded by the sponsors (debt
+    commitments stay as sized at close); seizure values stay at the original cost's
+    unless `value_follows_cost` (a change to the deal)."""
+
+    kind: Literal["cost_overrun"]
+    share: Annotated[float, Field(ge=0, le=5)]
+    components: list[Literal["land", "shell", "mep", "it"]] = Field(
+        default_factory=lambda: ["land", "shell", "mep", "it"], min_length=1)
+    value_follows_cost: bool = False
+    only_under_construction: bool = True
+    """Leave a deal without construction periods alone (its cost is already spent)."""
+
+
+STRUCTURAL_KINDS = ("construction_delay", "cost_overrun")
+"""Kinds that change the deal itself (plus lease_option with decision = "renew")."""
+LEASE_KINDS = ("lease_default", "partial_payment", "renegotiation", "power_shortfall", "lease_option")
+"""Kinds that act on the rent of the leases they name."""
+
+
 Adjustment = Annotated[
     Union[RentMultiplier, TenantDefault, RateShock, RatePath, OpexMultiplier, AssetValueMultiplier,
-          RefinancingClosed, GuarantorDefault],
+          RefinancingClosed, GuarantorDefault, LeaseDefault, PartialPayment, Renegotiation,
+          PowerShortfall, LeaseOption, GpuObsolescence, ConstructionDelay, CostOverrun],
     Field(discriminator="kind"),
 ]
 
 
+class ChainShock(Part):
+    """What a preset does to the contagion chain (waterfall.contagion), each a curve over
+    time since the chain's basis date (in the scenario's time unit; linear between
+    points, flat after the last): the AI lab's revenue and external funding as multiples
+    of their base paths; the market rent for AI data-center space as a share of the
+    contracted rent (it drives strategic default and re-letting); multiples of named
+    entities' other cash flow. A single deal run ignores it."""
+
+    lab_revenue: list[tuple[Period, NonNegative]] = Field(default_factory=lambda: [(0, 1.0)], min_length=1)
+    lab_funding: list[tuple[Period, NonNegative]] = Field(default_factory=lambda: [(0, 1.0)], min_length=1)
+    market_rent: list[tuple[Period, NonNegative]] = Field(default_factory=lambda: [(0, 1.0)], min_length=1)
+    other_cash_flow: dict[str, list[tuple[Period, NonNegative]]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _sorted(self):
+        for name in ("lab_revenue", "lab_funding", "market_rent"):
+            times = [p for p, _ in getattr(self, name)]
+            if times != sorted(set(times)):
+                raise ValueError(f"{name} points must have strictly increasing times")
+        return self
+
+
 class Scenario(Part):
-    """A named set of adjustments, applied in order to the deal's base case."""
+    """A named set of adjustments, applied in order to the deal's base case.
+
+    `time_unit` says what the times in the adjustments count: the deal's periods, or
+    months or years since financial close (portable across deals: converted to each
+    deal's periods by waterfall.scenarios.resolve, which drops what falls beyond the
+    horizon). `assumptions` documents what the scenario moves, by how much, from when."""
 
     name: str = Field(min_length=1)
     description: str = ""
+    time_unit: Literal["period", "month", "year"] = "period"
+    assumptions: list[str] = Field(default_factory=list)
     adjustments: list[Adjustment] = Field(default_factory=list)
+    chain: Optional[ChainShock] = None
 
     @model_validator(mode="after")
     def _one_rate_path(self):

@@ -1,0 +1,169 @@
+"""`waterfall portfolio`: every deal in deals/ (not the examples) under one preset,
+through the contagion chain; per deal, per lender and per sponsor, and the total
+against the ~$100B headline.
+
+Per tranche, at an event of default: exposure = what was due that period (balance
+before recovery, principal paid, cash interest due); recovery = what the lenders got
+that period (interest and principal paid, recoveries); loss = exposure - recovery (the
+engine's lender_claim / lender_received / lender_loss, split by tranche). A lender's
+figures are its shares of its tranches'. A sponsor's exposure is its share of the
+equity paid in (including support), recovery its share of the distributions, loss the
+shortfall of one below the other. No default: exposure and loss are zero.
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+EXIT_BAD_INPUT = 2
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("portfolio", help="every deal under one preset, through the contagion chain",
+                              description=__doc__.split("\n\n")[0])
+    p.add_argument("--scenario", default="base", metavar="PRESET",
+                   help="a preset name (waterfall presets) or file; default: base")
+    p.add_argument("--entities", default=None, metavar="FILE", help="entity graph (default scenarios/entities.toml)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--csv", metavar="PATH", help="write the per-deal table to CSV")
+    p.set_defaults(func=cmd_portfolio)
+
+
+def portfolio_deals():
+    """Every non-example deal in deals/."""
+    from ..load import DEALS_DIR, builtin_deals, load_deal
+
+    examples = DEALS_DIR / "examples"
+    return [load_deal(p) for p in builtin_deals() if examples not in p.parents]
+
+
+def tranche_exposures(result) -> list[dict]:
+    """Per tranche: commitment, exposure at default, recovery, loss (see module doc)."""
+    from .. import ops
+
+    program, ledger = result.program, result.ledger
+    d = result.metrics["default_period"]
+    out = []
+    for k, name in enumerate(program.names["tranches"]):
+        row = {"tranche": name, "commitment": float(program.amounts[k]),
+               "exposure": 0.0, "recovery": 0.0, "loss": 0.0}
+        if d is not None:
+            line = {l: float(ledger[d, ops.tranche_col(k, l)]) for l in ops.TRANCHE_LINES}
+            paid = line["principal_paid"] + line["prepayment"]
+            cash_interest = line["interest_due"] - line["interest_capitalised"]
+            row["exposure"] = line["recovery_principal"] + line["write_off"] + paid + cash_interest
+            row["recovery"] = line["interest_paid"] + paid + line["recovery_interest"] + line["recovery_principal"]
+            row["loss"] = row["exposure"] - row["recovery"]
+        out.append(row)
+    return out
+
+
+def run_portfolio(preset_name: str = "base", entities=None) -> dict:
+    from .. import engine
+    from ..contagion import check_graph, deal_scenario, load_graph, run_chain
+    from ..errors import DealError
+    from ..scenarios.presets import load_preset
+
+    preset = load_preset(preset_name)
+    graph = load_graph(entities) if entities else load_graph()
+    deals = portfolio_deals()
+    by_name = {d.name: d for d in deals}
+    warnings = [f"entity graph: deal '{p[2]}' is not in deals/ (skipped)" for p in check_graph(graph, by_name)]
+    outcome = run_chain(graph, None if preset.name == "base" and not preset.adjustments else preset)
+    rows, lenders, sponsors = [], {}, {}
+    for deal in deals:
+        scen, notes = deal_scenario(outcome, deal, preset)
+        result = engine.run(deal, scen)
+        m = result.metrics
+        tranches = tranche_exposures(result)
+        invested, distributed = m["equity_invested"] or 0.0, m["equity_distributions"] or 0.0
+        rows.append({"deal": deal.name, "scenario": scen, "notes": notes,
+                     "default_period": m["default_period"], "min_dscr": m["min_dscr"],
+                     "recovery_rate": m["recovery_rate"], "equity_irr": m["equity_irr"],
+                     "debt": float(result.program.amounts.sum()),
+                     "exposure": sum(t["exposure"] for t in tranches),
+                     "loss": sum(t["loss"] for t in tranches),
+                     "recovery": sum(t["recovery"] for t in tranches),
+                     "lender_loss": m["lender_loss"], "metrics": m, "tranches": tranches})
+        for tr, t in zip(deal.tranches, tranches):
+            shares = tr.lenders or {f"{deal.name}/{tr.name} lenders": 1.0}
+            for name, share in shares.items():
+                acc = lenders.setdefault(name, {"commitment": 0.0, "exposure": 0.0, "loss": 0.0, "recovery": 0.0})
+                for key in acc:
+                    acc[key] += share * t[key]
+        for name, share in (deal.equity.sponsors or {f"{deal.name} sponsors": 1.0}).items():
+            acc = sponsors.setdefault(name, {"exposure": 0.0, "loss": 0.0, "recovery": 0.0})
+            acc["exposure"] += share * invested
+            acc["recovery"] += share * distributed
+            acc["loss"] += share * max(0.0, invested - distributed)
+    totals = {k: sum(r[k] for r in rows) for k in ("debt", "exposure", "loss", "recovery")}
+    return {"preset": preset.name, "units": "USD millions", "deals": rows, "lenders": lenders,
+            "sponsors": sponsors, "totals": totals, "headline_debt": graph.headline_debt * 1000.0,
+            "warnings": warnings, "pay_ratio": outcome.pay_ratio[:10],
+            "entities": {k: {"default_year": v.default_year, "walk_year": v.walk_year}
+                         for k, v in outcome.entities.items()}}
+
+
+def _f(value, kind="amount"):
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    if kind == "ratio":
+        return f"{value:.2f}x"
+    if kind == "pct":
+        return ">999%" if value > 9.99 else f"{value * 100:.1f}%"
+    return f"{value:,.0f}"
+
+
+def render(data: dict) -> str:
+    lines = [f"portfolio under '{data['preset']}' ({data['units']})", ""]
+    head = f"{'deal':<20} {'default':>7} {'min DSCR':>9} {'recovery':>9} {'equity IRR':>10} {'debt':>9} {'EAD':>9} {'loss':>9}"
+    lines += [head, "-" * len(head)]
+    for r in data["deals"]:
+        lines.append(f"{r['deal']:<20} {('-' if r['default_period'] is None else str(r['default_period'])):>7} "
+                     f"{_f(r['min_dscr'], 'ratio'):>9} {_f(r['recovery_rate'], 'pct'):>9} "
+                     f"{_f(r['equity_irr'], 'pct'):>10} {_f(r['debt']):>9} {_f(r['exposure']):>9} {_f(r['loss']):>9}")
+    t = data["totals"]
+    lines.append(f"{'total':<20} {'':>7} {'':>9} {'':>9} {'':>10} {_f(t['debt']):>9} {_f(t['exposure']):>9} {_f(t['loss']):>9}")
+    lines.append(f"debt in the portfolio {t['debt'] / 1000:,.1f}bn against the ~{data['headline_debt'] / 1000:,.0f}bn "
+                 f"headline ({t['debt'] / data['headline_debt'] * 100:.0f}%); defaulted exposure "
+                 f"{t['exposure'] / 1000:,.1f}bn, loss {t['loss'] / 1000:,.1f}bn, recovered {t['recovery'] / 1000:,.1f}bn")
+    for title, table, cols in (("lender", data["lenders"], ("commitment", "exposure", "loss", "recovery")),
+                               ("sponsor", data["sponsors"], ("exposure", "loss", "recovery"))):
+        lines += ["", f"{title:<44} " + " ".join(f"{c if c != 'exposure' or title == 'sponsor' else 'EAD':>10}" for c in cols)]
+        for name, acc in sorted(table.items(), key=lambda kv: -kv[1]["loss"]):
+            lines.append(f"{name[:44]:<44} " + " ".join(f"{_f(acc[c]):>10}" for c in cols))
+    notes = [f"  {r['deal']}: {n}" for r in data["deals"] for n in r["notes"]]
+    if notes:
+        lines += ["", "chain:"] + notes
+    return "\n".join(lines)
+
+
+def cmd_portfolio(args) -> int:
+    from ..errors import DealError
+
+    try:
+        data = run_portfolio(args.scenario, args.entities)
+    except DealError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for w in data["warnings"]:
+        print(f"warning: {w}", file=sys.stderr)
+    if args.csv:
+        import pandas as pd
+        frame = pd.DataFrame([{k: r[k] for k in ("deal", "default_period", "min_dscr", "recovery_rate",
+                                                 "equity_irr", "debt", "exposure", "loss", "recovery")}
+                              for r in data["deals"]])
+        tmp = Path(args.csv + ".part")
+        frame.to_csv(tmp, index=False, float_format="%.10g")
+        tmp.replace(args.csv)
+    if args.json:
+        out = {k: v for k, v in data.items() if k != "deals"}
+        out["deals"] = [{k: v for k, v in r.items() if k not in ("scenario", "metrics")} for r in data["deals"]]
+        print(json.dumps(out, indent=2, default=lambda v: None))
+    else:
+        print(render(data))
+    return 0

@@ -1,0 +1,337 @@
+"""The contagion chain: AI lab -> compute providers -> SPVs and corporate loans ->
+lenders and sponsors.
+
+The entity graph (scenarios/entities.toml, validated like a deal file) says, a year at a
+time from its basis date and in USD billions: the lab's revenue and outside funding
+against what it has committed to each provider; each obligor's (provider's, holdco's)
+other cash flow, capex, own debt service, lease payments and new funding; which deal
+leases each entity pays (matched by tenant name, see scenarios.matches_tenant).
+
+Year by year:
+
+1. The lab has cash + revenue x (1 - other_costs_share) + funding; it owes the sum of
+   its commitments. It pays each provider the same share of what it owes
+   (pay ratio = min(1, available / owed)); what it does not spend is carried.
+2. Each obligor receives commitment x pay ratio, plus its other cash flow and, while
+   the lab pays in full (or if its funding does not hang on the lab), its new funding;
+   it pays capex (cut by `capex_flex` x the lab's shortfall), debt service and leases.
+   When its cash goes below zero it defaults, at the point in the year its cash runs
+   out: every lease it pays ends (`termination`, re-let at the market level after its
+   downtime) or goes on at the share of its outgoings it can still meet
+   (`continuation`).
+3. Strategic default: a tenant with a threshold walks away from its leases from the
+   first month the market rent is below contract by more than the threshold (re-let
+   at the market level less its haircut, after its downtime).
+4. A lease the lab pays directly is paid at the lab's pay ratio each year.
+5. Once the lab pays less than `refinancing_closes_below` of what it owes, the
+   refinancing market is closed from then on for every linked deal with a lease paid
+   by the lab or by a provider it owes. Strategic default applies to SPV leases only.
+
+Each deal's outcome is a Scenario (in its own periods): the preset's direct
+adjustments, then the chain's. Running the deal under it is what `waterfall run` does.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Literal, Optional
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from .errors import DealError
+from .model.base import Finite, Fraction, NonNegative, Part
+from .model.deal import Deal
+from .model.scenario import ChainShock, Scenario
+
+ENTITIES_FILE = Path(__file__).resolve().parent.parent / "scenarios" / "entities.toml"
+YEARS = 40
+
+Points = list[tuple[Annotated[int, Field(ge=0)], Finite]]
+
+
+class Lab(Part):
+    """The AI lab: revenue and outside funding paths (year -> USD bn a year)."""
+
+    name: str = Field(min_length=1)
+    tenants: list[str] = Field(default_factory=list)
+    revenue: Points = Field(min_length=1)
+    funding: Points = Field(default_factory=lambda: [(0, 0.0)], min_length=1)
+    other_costs_share: Fraction = 0.0
+    cash: NonNegative = 0.0
+
+
+class Obligor(Part):
+    """A compute provider or holding company whose cash flows decide whether it keeps
+    paying the deal leases it is tenant (or borrower) of."""
+
+    name: str = Field(min_length=1)
+    kind: Literal["provider", "holdco", "corporate"] = "provider"
+    tenants: list[str] = Field(min_length=1)
+    lab_commitments: Points = Field(default_factory=lambda: [(0, 0.0)], min_length=1)
+    other_cash_flow: Points = Field(default_factory=lambda: [(0, 0.0)], min_length=1)
+    capex: Points = Field(default_factory=lambda: [(0, 0.0)], min_length=1)
+    capex_flex: Fraction = 0.0
+    debt_service: Points = Field(default_factory=lambda: [(0, 0.0)], min_length=1)
+    lease_payments: Points = Field(default_factory=lambda: [(0, 0.0)], min_length=1)
+    new_funding: Points = Field(default_factory=lambda: [(0, 0.0)], min_length=1)
+    funding_needs_healthy_lab: bool = True
+    cash: NonNegative = 0.0
+    on_default: Literal["termination", "continuation"] = "termination"
+    strategic_threshold: Optional[Fraction] = None
+    relet_haircut: Fraction = 0.3
+    relet_downtime_months: Annotated[int, Field(ge=0)] = 12
+
+
+class DealLink(Part):
+    """A deal in the graph (its leases are matched to entities by tenant name)."""
+
+    deal: str = Field(min_length=1)
+    note: str = ""
+
+
+class Graph(Part):
+    name: str = "entity graph"
+    basis_date: dt.date
+    units: Literal["USD billions"] = "USD billions"
+    lab: Lab
+    obligors: list[Obligor] = Field(default_factory=list)
+    deals: list[DealLink] = Field(default_factory=list)
+    refinancing_closes_below: Fraction = 0.95
+    headline_debt: NonNegative = 100.0
+    notes: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _names(self):
+        names = [self.lab.name] + [o.name for o in self.obligors]
+        if len(set(names)) != len(names):
+            raise ValueError("entity names must be unique (lab and obligors)")
+        deals = [d.deal for d in self.deals]
+        if len(set(deals)) != len(deals):
+            raise ValueError("each deal may be linked once in deals")
+        return self
+
+
+def load_graph(path: str | Path = ENTITIES_FILE) -> Graph:
+    from .load import _validate, read_document
+
+    return _validate(Graph, read_document(path), str(path))
+
+
+def check_graph(graph: Graph, deals: dict[str, Deal], source: str = "entities") -> list:
+    """Problems linking the graph to the deals: unknown deals, and ChainShock curves
+    naming unknown entities are reported by run_chain."""
+    return [(f"deals[{i}].deal", f"no such deal (known: {', '.join(sorted(deals))})", link.deal)
+            for i, link in enumerate(graph.deals) if link.deal not in deals]
+
+
+def _curve(points, unit_months: float = 12.0):
+    """f(t in years) from (time, value) points, linear, flat beyond the ends."""
+    times = np.array([p for p, _ in points], dtype=float) * unit_months / 12.0
+    values = np.array([v for _, v in points], dtype=float)
+    return lambda t: float(np.interp(t, times, values))
+
+
+@dataclass
+class EntityState:
+    name: str
+    default_year: float | None = None          # years after the basis date
+    paid_share: list[float] = field(default_factory=list)  # per year after default (continuation)
+    walk_year: float | None = None             # strategic default
+
+
+@dataclass
+class ChainOutcome:
+    graph: Graph
+    shock: ChainShock
+    pay_ratio: list[float]
+    entities: dict[str, EntityState]
+    refi_closed_year: float | None
+    market: object
+
+    def lab_default_year(self) -> float | None:
+        for y, r in enumerate(self.pay_ratio):
+            if r < 1.0 - 1e-9:
+                return float(y)
+        return None
+
+
+def run_chain(graph: Graph, preset: Scenario | None = None) -> ChainOutcome:
+    """The chain under a preset's ChainShock (none: the base case)."""
+    shock = (preset.chain if preset is not None else None) or ChainShock()
+    unit = 12.0 if preset is None or preset.time_unit == "year" else 1.0
+    if preset is not None and preset.time_unit == "period":
+        unit = 12.0  # a period-unit preset's chain times are read as years
+    known = {o.name for o in graph.obligors}
+    for name in shock.other_cash_flow:
+        if name not in known:
+            raise DealError(preset.name if preset else "chain",
+                            [(f"chain.other_cash_flow[{name!r}]", f"no such entity (known: {', '.join(sorted(known))})", name)])
+    rev_m, fund_m, market = (_curve(shock.lab_revenue, unit), _curve(shock.lab_funding, unit),
+                             _curve(shock.market_rent, unit))
+    lab = graph.lab
+    rev, fund = _curve(lab.revenue), _curve(lab.funding)
+    commitments = {o.name: _curve(o.lab_commitments) for o in graph.obligors}
+    cash, ratios = lab.cash, []
+    for y in range(YEARS):
+        available = cash + rev(y) * rev_m(y) * (1.0 - lab.other_costs_share) + fund(y) * fund_m(y)
+        owed = sum(c(y) for c in commitments.values())
+        ratio = 1.0 if owed <= 0 else max(0.0, min(1.0, available / owed))
+        ratios.append(ratio)
+        cash = available - ratio * owed
+    states = {lab.name: EntityState(lab.name)}
+    for o in graph.obligors:
+        st = EntityState(o.name)
+        other_m = _curve(shock.other_cash_flow.get(o.name, [(0, 1.0)]), unit)
+        cash = o.cash
+        curves = {k: _curve(getattr(o, k)) for k in ("other_cash_flow", "capex", "debt_service",
+                                                     "lease_payments", "new_funding")}
+        for y in range(YEARS):
+            ratio = ratios[y]
+            funding = curves["new_funding"](y) if (ratio >= 1.0 - 1e-9 or not o.funding_needs_healthy_lab) else 0.0
+            inflow = commitments[o.name](y) * ratio + curves["other_cash_flow"](y) * other_m(y) + funding
+            outflow = (curves["capex"](y) * (1.0 - o.capex_flex * (1.0 - ratio)) + curves["debt_service"](y)
+                       + curves["lease_payments"](y))
+            if st.default_year is None and cash + inflow - outflow < 0.0:
+                st.default_year = y + max(0.0, min(1.0, cash / (outflow - inflow))) if outflow > inflow else float(y)
+            if st.default_year is not None:
+                st.paid_share.append(max(0.0, min(1.0, (max(cash, 0.0) + inflow) / outflow)) if outflow > 0 else 1.0)
+                cash = max(cash, 0.0) + inflow - min(outflow, max(cash, 0.0) + inflow)
+            else:
+                cash += inflow - outflow
+        if o.strategic_threshold is not None:
+            for month in range(YEARS * 12):
+                if 1.0 - market(month / 12.0) > o.strategic_threshold + 1e-12:
+                    st.walk_year = month / 12.0
+                    break
+        states[o.name] = st
+    refi = None
+    for y, r in enumerate(ratios):
+        if r < graph.refinancing_closes_below:
+            refi = float(y)
+            break
+    return ChainOutcome(graph, shock, ratios, states, refi, market)
+
+
+def _date_at(graph: Graph, years: float) -> dt.date:
+    months = years * 12.0
+    whole = int(math.floor(months))
+    base = graph.basis_date
+    y, m = divmod(base.month - 1 + whole, 12)
+    day = min(base.day, 28)
+    first = dt.date(base.year + y, m + 1, day)
+    return first + dt.timedelta(days=round((months - whole) * 30.4375))
+
+
+def deal_period(deal: Deal, when: dt.date) -> int:
+    """The deal period a calendar date falls in (at least 1)."""
+    from .scenarios.timing import start_period
+
+    close = deal.timeline.financial_close
+    months = (when.year - close.year) * 12 + (when.month - close.month) + (when.day - close.day) / 30.4375
+    return max(1, start_period(months, deal.timeline.months_per_period))
+
+
+def obligor_of(graph: Graph, tenant: str) -> str | None:
+    """The entity paying a lease: the longest tenant prefix that matches."""
+    from .scenarios.lease import matches_tenant
+
+    best, length = None, -1
+    for name, prefixes in [(graph.lab.name, graph.lab.tenants)] + [(o.name, o.tenants) for o in graph.obligors]:
+        for prefix in prefixes:
+            if matches_tenant(prefix, tenant) and len(prefix) > length:
+                best, length = name, len(prefix)
+    return best
+
+
+def _relet(outcome: ChainOutcome, obligor: Obligor, years: float, deal: Deal):
+    """Re-let curve from `years` on: the market level (a point a year) less the haircut,
+    in the deal's periods after re-letting."""
+    mpp = deal.timeline.months_per_period
+    start = years + obligor.relet_downtime_months / 12.0
+    points, seen = [], set()
+    for k in range(0, YEARS):
+        p = int(round(k * 12 / mpp))
+        if p not in seen:
+            seen.add(p)
+            points.append((p, outcome.market(start + k)))
+    return {"points": points, "haircut": obligor.relet_haircut}
+
+
+def chain_adjustments(outcome: ChainOutcome, deal: Deal) -> tuple[list[dict], list[str]]:
+    """The chain's adjustments for one deal (in its periods) and a line per effect."""
+    graph, n = outcome.graph, deal.timeline.n_periods
+    obligors = {o.name: o for o in graph.obligors}
+    mpp = deal.timeline.months_per_period
+    adjustments, notes = [], []
+    for tenant in sorted({lease.tenant for lease in deal.leases}):
+        who = obligor_of(graph, tenant)
+        if who is None:
+            continue
+        if who == graph.lab.name:
+            for y, ratio in enumerate(outcome.pay_ratio):
+                if ratio >= 1.0 - 1e-9:
+                    continue
+                a, b = deal_period(deal, _date_at(graph, y)), deal_period(deal, _date_at(graph, y + 1)) - 1
+                if a > n or b < a:
+                    continue
+                adjustments.append({"kind": "partial_payment", "tenant": tenant, "from_period": a,
+                                    "to_period": min(b, n), "paid_share": ratio})
+            if any(r < 1.0 - 1e-9 for r in outcome.pay_ratio):
+                notes.append(f"{tenant}: paid at the lab's pay ratio (first short in year {outcome.lab_default_year():g})")
+            continue
+        st, ob = outcome.entities[who], obligors[who]
+        events = [(st.default_year, "default")]
+        if deal.deal.kind == "spv":  # strategic default is a tenant's choice about a lease
+            events.append((st.walk_year, "strategic"))
+        events = [(y, why) for y, why in events if y is not None]
+        if not events:
+            continue
+        years, why = min(events)
+        period = deal_period(deal, _date_at(graph, years))
+        if period > n:
+            continue
+        downtime = int(math.ceil(ob.relet_downtime_months / mpp))
+        if why == "default" and ob.on_default == "continuation":
+            first = int(math.floor(years))
+            for i, share in enumerate(st.paid_share):
+                a = period if i == 0 else deal_period(deal, _date_at(graph, first + i))
+                b = deal_period(deal, _date_at(graph, first + i + 1)) - 1
+                if a > n:
+                    break
+                if b >= a:
+                    adjustments.append({"kind": "partial_payment", "tenant": tenant, "from_period": a,
+                                        "to_period": min(b, n), "paid_share": share})
+            notes.append(f"{tenant}: {who} defaults in year {years:.2f}, pays part (period {period})")
+        else:
+            relet = None if deal.deal.kind == "corporate" else _relet(outcome, ob, years, deal)
+            adjustments.append({"kind": "lease_default", "tenant": tenant, "period": period,
+                                "outcome": "termination", "downtime": downtime if relet else 0,
+                                "relet": relet})
+            notes.append(f"{tenant}: {who} {'walks away' if why == 'strategic' else 'defaults'} "
+                         f"in year {years:.2f} (period {period}), lease terminated")
+    on_lab = {graph.lab.name} | {o.name for o in graph.obligors if any(v > 0 for _, v in o.lab_commitments)}
+    exposed = any(obligor_of(graph, lease.tenant) in on_lab for lease in deal.leases)
+    if outcome.refi_closed_year is not None and exposed and any(deal.name == l.deal for l in graph.deals):
+        p = deal_period(deal, _date_at(graph, outcome.refi_closed_year))
+        if p <= n:
+            adjustments.append({"kind": "refinancing_closed", "from_period": p})
+            notes.append(f"refinancing market closed from period {p}")
+    return adjustments, notes
+
+
+def deal_scenario(outcome: ChainOutcome, deal: Deal, preset: Scenario | None) -> tuple[Scenario, list[str]]:
+    """The scenario a deal runs under: the preset's direct adjustments in the deal's
+    periods, then the chain's."""
+    from .scenarios.timing import localise, resolve
+
+    base = preset or Scenario(name="base")
+    direct = localise(resolve(base, deal), deal)
+    extra, notes = chain_adjustments(outcome, deal)
+    data = direct.model_dump()
+    data["adjustments"] = data["adjustments"] + extra
+    data["chain"] = None
+    data["name"] = base.name
+    return Scenario.model_validate(data), notes

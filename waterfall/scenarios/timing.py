@@ -1,0 +1,123 @@
+"""Portable times: a scenario whose times count months or years since financial close
+becomes one in the deal's periods.
+
+Period t covers months (m(t-1), m t] after close (m = months per period). A time x
+months after close falls in period floor(x / m) + 1, which is where a "from" time
+(`from_period`, `period`, curve points) starts; a "to" time ends with period ceil(x / m);
+a duration (`delay`, `downtime`, `downtime_periods`, re-let curve offsets) is
+ceil(x / m) periods. A "from" beyond the horizon drops the adjustment, a "to" beyond it
+is clamped to the last period; an interval that becomes empty is dropped.
+"""
+from __future__ import annotations
+
+import math
+
+from ..model.deal import Deal
+from ..model.scenario import Scenario
+
+DURATIONS = ("delay", "downtime", "downtime_periods")
+
+
+def to_months(value: float, unit: str) -> float:
+    return value * 12.0 if unit == "year" else float(value)
+
+
+def start_period(months: float, months_per_period: int) -> int:
+    """The period a "from" time `months` after close falls in (0 for close itself)."""
+    if months <= 0:
+        return 0
+    return int(math.floor(months / months_per_period + 1e-9)) + 1
+
+
+def end_period(months: float, months_per_period: int) -> int:
+    return max(0, int(math.ceil(months / months_per_period - 1e-9)))
+
+
+def duration_periods(months: float, months_per_period: int) -> int:
+    return max(0, int(math.ceil(months / months_per_period - 1e-9)))
+
+
+def resolve(scenario: Scenario, deal: Deal) -> Scenario:
+    """The scenario in `deal`'s periods (returned as is when it already counts periods)."""
+    if scenario.time_unit == "period":
+        return scenario
+    unit, mpp, n = scenario.time_unit, deal.timeline.months_per_period, deal.timeline.n_periods
+
+    def start(x):
+        return start_period(to_months(x, unit), mpp)
+
+    def end(x):
+        return end_period(to_months(x, unit), mpp)
+
+    def dur(x):
+        return duration_periods(to_months(x, unit), mpp)
+
+    adjustments = []
+    for adj in scenario.adjustments:
+        data = adj.model_dump()
+        if "from_period" in data:
+            data["from_period"] = start(data["from_period"])
+            floor = type(adj).model_fields["from_period"].metadata
+            if any(getattr(m, "ge", 0) == 1 for m in floor):
+                data["from_period"] = max(1, data["from_period"])
+            if data["from_period"] > n:
+                continue
+        if "period" in data:
+            data["period"] = max(1, start(data["period"]))
+            if data["period"] > n:
+                continue
+        if data.get("to_period") is not None:
+            data["to_period"] = min(end(data["to_period"]), n)
+            if data["to_period"] < data.get("from_period", 0):
+                continue
+        for name in DURATIONS:
+            if name in data:
+                data[name] = dur(data[name])
+        if adj.kind == "construction_delay" and data["delay"] < 1:
+            continue
+        if adj.kind == "rate_path":
+            points = {}
+            for p, r in data["points"]:
+                points.setdefault(min(start(p), n), r)
+            data["points"] = sorted(points.items())
+        if adj.kind == "gpu_obsolescence":
+            data["steps"] = [(start(p), s) for p, s in data["steps"] if start(p) <= n]
+            if not data["steps"]:
+                continue
+        if data.get("relet"):
+            points = {}
+            for p, level in data["relet"]["points"]:
+                points.setdefault(dur(p), level)
+            data["relet"]["points"] = sorted(points.items())
+        adjustments.append(data)
+    out = scenario.model_dump()
+    out.update(time_unit="period", adjustments=adjustments, chain=None)
+    return Scenario.model_validate(out)
+
+
+def localise(scenario: Scenario, deal: Deal) -> Scenario:
+    """Drop adjustments that do not apply to this deal (`deal_kinds`,
+    `only_under_construction`) and count `from_cod` periods from the deal's COD."""
+    tl = deal.timeline
+    kept, changed = [], False
+    for adj in scenario.adjustments:
+        if deal.deal.kind not in getattr(adj, "deal_kinds", (deal.deal.kind,)):
+            changed = True
+            continue
+        if getattr(adj, "only_under_construction", False) and (
+                tl.construction_periods == 0 or tl.cod_period <= getattr(adj, "from_period", 0)):
+            changed = True
+            continue
+        if getattr(adj, "from_cod", False):
+            shift = tl.cod_period - 1
+            to = None if adj.to_period is None else min(adj.to_period + shift, tl.n_periods)
+            if adj.from_period + shift > tl.n_periods:
+                changed = True
+                continue
+            adj = adj.model_copy(update={"from_period": adj.from_period + shift, "to_period": to,
+                                         "from_cod": False})
+            changed = True
+        kept.append(adj)
+    if not changed:
+        return scenario
+    return scenario.model_copy(update={"adjustments": kept})
