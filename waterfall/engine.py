@@ -60,7 +60,13 @@ def _scenario(deal: Deal, scenario) -> Scenario:
             and Path(str(scenario)).exists():
         from .load import load_scenario
         return load_scenario(scenario, deal)
-    return deal.scenario(str(scenario))
+    try:
+        return deal.scenario(str(scenario))
+    except KeyError:
+        from .scenarios.presets import preset_names, load_preset
+        if str(scenario) in preset_names():  # a stress preset by name applies to any deal
+            return load_preset(str(scenario))
+        raise
 
 
 def _pick_engine(engine: str) -> str:

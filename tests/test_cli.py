@@ -1,0 +1,102 @@
+"""The command line, run for real in subprocesses."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+import waterfall
+from waterfall import ops
+from waterfall.results import ledger_columns
+
+
+def cli(*args, check=True):
+    proc = subprocess.run([sys.executable, "-m", "waterfall", *args], capture_output=True, text=True)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_run_json_has_the_metrics_the_issue_names():
+    out = json.loads(cli("run", "deals/examples/tieout.toml", "--scenario", "tenant-half-pay", "--json").stdout)
+    metrics = out["metrics"]
+    for key in ("min_dscr", "avg_dscr", "llcr", "default_period", "recovery_rate", "lender_loss",
+                "lender_irr", "equity_irr"):
+        assert key in metrics
+    assert metrics["default_period"] == 16  # 1-based quarter, see tests/test_tieout.py
+    base = json.loads(cli("run", "tieout", "--json").stdout)["metrics"]
+    assert base["default_period"] is None and base["recovery_rate"] is None
+
+
+def test_run_summary_is_readable():
+    text = cli("run", "tieout", "--scenario", "renegotiation").stdout
+    assert "min DSCR" in text and "equity IRR" in text and "renegotiation" in text
+
+
+@pytest.mark.parametrize("engine", ["reference", "compiled"])
+def test_csv_has_a_row_per_period_and_a_column_per_line(tmp_path, engine):
+    path = tmp_path / "cf.csv"
+    cli("run", "tieout", "--csv", str(path), "--engine", engine)
+    frame = pd.read_csv(path, index_col="period")
+    deal = waterfall.load_deal("tieout")
+    program = waterfall.compile_deal(deal)
+    assert len(frame) == program.n_periods + 1
+    assert list(frame.columns) == ["date"] + ledger_columns(program)
+    expected = waterfall.run(deal, "base", engine="reference").cash_flows()
+    assert abs(frame["senior.interest_paid"].sum() - expected["senior.interest_paid"].sum()) < 1e-6
+    assert frame.loc[1, "revenue"] == pytest.approx(40.0)
+
+
+def test_scenarios_and_deals_lists():
+    lines = cli("scenarios", "tieout").stdout.splitlines()
+    assert [line.split("\t")[0] for line in lines] == ["base", "renegotiation", "tenant-half-pay"]
+    deals = cli("deals").stdout
+    for name in ("tieout", "benchmark_spv", "abilene", "vantage_frontier"):
+        assert name in deals
+
+
+def test_schema_is_a_json_schema_of_the_deal():
+    schema = json.loads(cli("schema").stdout)
+    assert schema["title"] == "Deal" and "tranches" in schema["properties"]
+    scenario = json.loads(cli("schema", "--scenario").stdout)
+    assert scenario["title"] == "Scenario"
+
+
+def test_presets_apply_by_name_to_any_deal():
+    out = json.loads(cli("run", "tieout", "--scenario", "rates-stay-high", "--json").stdout)
+    assert out["scenario"] == "rates-stay-high"
+
+
+def test_unknown_scenario_is_bad_input():
+    proc = cli("run", "tieout", "--scenario", "no-such-thing", check=False)
+    assert proc.returncode == 2 and "no-such-thing" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_bench_json_reports_agreement():
+    out = json.loads(cli("bench", "--scenarios", "2000", "--reference-sample", "20", "--threads", "2",
+                         "--json").stdout)
+    for key in ("scenarios", "periods", "threads", "reference_ns_per_scenario_period",
+                "compiled_ns_per_scenario_period", "speedup", "agree"):
+        assert key in out
+    if waterfall.kernel_available():
+        assert out["agree"] is True and out["speedup"] > 1.0
+    assert out["periods"] == 181
+
+
+def test_python_dash_m_and_console_script_agree():
+    import shutil
+    script = shutil.which("waterfall")
+    assert script, "the console script is installed by pip install -e ."
+    a = subprocess.run([script, "run", "tieout", "--json"], capture_output=True, text=True, check=True).stdout
+    b = cli("run", "tieout", "--json").stdout
+    assert json.loads(a)["metrics"] == json.loads(b)["metrics"]
+
+
+def test_ledger_layout_names_every_line():
+    program = waterfall.compile_deal(waterfall.load_deal("benchmark_spv"))
+    cols = ledger_columns(program)
+    assert len(cols) == ops.n_lines(program.n_tranches, program.n_accounts, program.n_fees)
+    assert "mezzanine.interest_paid" in cols and "dsra.balance_close" in cols
