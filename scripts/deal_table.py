@@ -2,11 +2,14 @@
 
     python scripts/deal_table.py            # compiled kernel if built, else the reference
     python scripts/deal_table.py --engine reference
-    python scripts/deal_table.py --scenarios  # every scenario: min DSCR, default, loss, recovery
+    python scripts/deal_table.py --scenarios  # every scenario: min DSCR, IRRs, default, loss, recovery
+    python scripts/deal_table.py --matrix     # deal x scenario: default period and lender loss
 
 Columns: debt (sum of tranche commitments, USD millions), min and average DSCR, LLCR (to the
 last covenant maturity, so below 1 where a balloon is refinanced), PLCR (to the end of the
-horizon), equity IRR, lender IRR, and the default period if the base case defaults.
+horizon), equity IRR (with the exit sale at the horizon's end where the deal has an [exit]),
+lender IRR, the debt outstanding at the start of the last period ("tail": a balloon there must
+be met by the exit sale, or it is an event of default), the net exit proceeds, and the default period if the base case defaults.
 """
 from __future__ import annotations
 
@@ -34,32 +37,87 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", default="auto", choices=("auto", "compiled", "reference"))
     parser.add_argument("--scenarios", action="store_true", help="a row per deal and scenario")
+    parser.add_argument("--matrix", action="store_true", help="a row per deal, a column per scenario")
     args = parser.parse_args()
     if args.scenarios:
         scenario_table(args.engine)
         return
-    print("| deal | kind | debt (USD m) | min DSCR | avg DSCR | LLCR | PLCR | equity IRR | lender IRR | base-case default |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-    for path in sorted((ROOT / "deals").glob("*.toml")):
+    if args.matrix:
+        scenario_matrix(args.engine)
+        return
+    print("| deal | kind | debt (USD m) | min DSCR | avg DSCR | LLCR | PLCR | equity IRR | lender IRR | "
+          "tail (USD m) | exit, net (USD m) | base-case default |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for path in deal_paths():
         deal = waterfall.load_deal(path)
         debt = float(compile_deal(deal, str(path)).amounts.sum())
-        m = waterfall.run(deal, "base", engine=args.engine).metrics
+        result = waterfall.run(deal, "base", engine=args.engine)
+        m = result.metrics
+        tail, exit_net = horizon_end(deal, result)
         default = "none" if m["default_period"] is None else f"period {m['default_period']}"
         print(f"| {deal.name} | {deal.deal.kind} | {fmt(debt, 'n')} | {fmt(m['min_dscr'], 'x')} | "
               f"{fmt(m['avg_dscr'], 'x')} | {fmt(m['llcr'], 'x')} | {fmt(m['plcr'], 'x')} | "
-              f"{fmt(m['equity_irr'], '%')} | {fmt(m['lender_irr'], '%')} | {default} |")
+              f"{fmt(m['equity_irr'], '%')} | {fmt(m['lender_irr'], '%')} | {fmt(tail, 'n')} | "
+              f"{fmt(exit_net, 'n') if deal.exit is not None else '-'} | {default} |")
+
+
+def deal_paths():
+    return sorted((ROOT / "deals").glob("*.toml"))
+
+
+def horizon_end(deal, result) -> tuple[float, float]:
+    """(debt outstanding at the start of the last period, net exit proceeds) of a run;
+    the tail is zero if the run defaulted before the last period."""
+    frame = result.cash_flows()
+    last = frame.iloc[-1]
+    default = result.metrics["default_period"]
+    if default is not None and default < len(frame) - 1:
+        return 0.0, float(last["exit_proceeds"])
+    return float(sum(last[f"{tr.name}.balance_open"] for tr in deal.tranches)), float(last["exit_proceeds"])
+
+
+def scenario_names(deal) -> list[str]:
+    return ["base"] + [s.name for s in deal.scenarios if s.name != "base"]
 
 
 def scenario_table(engine: str) -> None:
-    print("| deal | scenario | min DSCR | default period | lender loss (USD m) | recovery |")
-    print("| --- | --- | ---: | ---: | ---: | ---: |")
-    for path in sorted((ROOT / "deals").glob("*.toml")):
+    print("| deal | scenario | min DSCR | equity IRR | lender IRR | default period | lender loss (USD m) | recovery |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for path in deal_paths():
         deal = waterfall.load_deal(path)
-        for name in ["base"] + [s.name for s in deal.scenarios if s.name != "base"]:
+        for name in scenario_names(deal):
             m = waterfall.run(deal, name, engine=engine).metrics
             default = "-" if m["default_period"] is None else str(m["default_period"])
-            print(f"| {deal.name} | {name} | {fmt(m['min_dscr'], 'x')} | {default} | "
+            print(f"| {deal.name} | {name} | {fmt(m['min_dscr'], 'x')} | {fmt(m['equity_irr'], '%')} | "
+                  f"{fmt(m['lender_irr'], '%')} | {default} | "
                   f"{fmt(m['lender_loss'], 'n')} | {fmt(m['recovery_rate'], '%')} |")
+
+
+def scenario_matrix(engine: str) -> None:
+    """Deal x scenario: "ok" if the debt is paid, else "P<default period>: <lender loss>";
+    "n/a" where the deal has no such scenario. Columns: base, then the scenario names that
+    at least two deals share, in the order they first appear (deal-specific scenarios are
+    in the --scenarios table)."""
+    deals = [waterfall.load_deal(path) for path in deal_paths()]
+    columns: list[str] = []
+    for deal in deals:
+        for name in scenario_names(deal):
+            shared = sum(name in scenario_names(d) for d in deals) >= 2
+            if name not in columns and shared:
+                columns.append(name)
+    print("| deal | " + " | ".join(columns) + " |")
+    print("| --- |" + " ---: |" * len(columns))
+    for deal in deals:
+        cells = []
+        own = set(scenario_names(deal))
+        for name in columns:
+            if name not in own:
+                cells.append("n/a")
+                continue
+            m = waterfall.run(deal, name, engine=engine).metrics
+            cells.append("ok" if m["default_period"] is None
+                         else f"P{m['default_period']}: {fmt(m['lender_loss'], 'n')}")
+        print(f"| {deal.name} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from waterfall.output.excel import FormulaTieOutError, write_workbook
 from waterfall.output.formulas import (
     CF_SHEET, IN_SHEET, build_model, check_against, close, unsupported,
 )
-from waterfall.output.recalc import recalculate, soffice
+from waterfall.output.recalc import recalculate, recalculate_many, soffice
 
 TIEOUT = "deals/examples/tieout.toml"
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +30,9 @@ def _tieout():
 
 
 def _model(deal, result):
-    return build_model(result.program, compile_scenarios([deal.scenario(result.scenario)], result.program))
+    from waterfall.scenarios import prepare
+    _, lowered = prepare(deal, deal.scenario(result.scenario))
+    return build_model(result.program, compile_scenarios([lowered], result.program))
 
 
 def _error_cells(wb) -> list:
@@ -121,14 +123,73 @@ def test_formula_model_reproduces_the_engine(scenario):
 
 
 @pytest.mark.parametrize("path", builtin_deals(), ids=lambda p: p.stem)
-def test_formula_model_on_builtin_deals(path):
+def test_formula_model_on_builtin_deals(tmp_path, capsys, path):
+    """Every scenario of every built-in deal: the formulas reproduce the engine's ledger,
+    or (a feature the formulas do not model) the CLI refuses --formulas, saying why."""
     deal = waterfall.load_deal(path)
-    for scen in (deal.scenarios or [deal.scenario("base")]):
+    for scen in [deal.scenario("base")] + list(deal.scenarios):
         result = waterfall.run(deal, scen)
         problems = unsupported(result.program)
         if problems:
-            pytest.skip("; ".join(problems))
+            out = tmp_path / f"{scen.name}.xlsx"
+            assert main(["run", str(path), "--scenario", scen.name, "--xlsx", str(out), "--formulas"]) == 2
+            err = capsys.readouterr().err
+            assert (f"error: the formulas do not reproduce the engine for '{result.deal_name}' / "
+                    f"'{result.scenario}':") in err
+            assert all(problem in err for problem in problems[:20]), err
+            assert not out.exists()
+            continue
         assert check_against(_model(deal, result), result.ledger) == [], scen.name
+
+
+def _exit_deal(tmp_path) -> Path:
+    """The tie-out deal with a coupon step-up at period 20, a salvage value and an exit
+    (the assets sold at the last period)."""
+    text = (ROOT / TIEOUT).read_text()
+    for old, new in (('salvage = 0.0 }', 'salvage = 0.3 }'),
+                     ('rate = { kind = "fixed", annual = 0.06 }',
+                      'rate = { kind = "fixed", annual = 0.06, steps = [[20, 0.07]] }'),
+                     ('[equity]', '[exit]\nvalue_share = 0.9\ncost_share = 0.02\n\n[equity]'),
+                     ('name = "tieout"', 'name = "tieout-exit"')):
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / "tieout_exit.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("scenario", ["base", "tenant-half-pay"])
+def test_formula_model_with_step_ups_and_an_exit(tmp_path, scenario):
+    deal = waterfall.load_deal(_exit_deal(tmp_path))
+    result = waterfall.run(deal, scenario)
+    assert unsupported(result.program) == []
+    model = _model(deal, result)
+    assert check_against(model, result.ledger) == []
+    rates = model.cf.values("L:t0.rate")
+    if scenario == "base":
+        assert rates[19] == 0.06 and rates[20] == 0.07
+        assert model.cf.values("L:exit_proceeds")[-1] > 0
+    else:   # defaults at period 16: no step-up reached, no exit
+        assert rates[15] == 0.06 and sum(model.cf.values("L:exit_proceeds")) == 0
+
+
+def test_refinancing_is_modelled_in_the_formulas():
+    """Deals that refinance at maturity are not refused, and the refinancing shows."""
+    for name, scenario, refinanced in (("abilene", "base", True), ("abilene", "refi-closed", False),
+                                       ("vantage_frontier", "base", True),
+                                       ("vantage_frontier", "refi-closed", False)):
+        deal = waterfall.load_deal(ROOT / "deals" / f"{name}.toml")
+        result = waterfall.run(deal, scenario)
+        assert unsupported(result.program) == []
+        model = _model(deal, result)
+        assert check_against(model, result.ledger) == []
+        flags = [v for k in range(result.program.n_tranches) if f"t{k}.refi" in model.cf.index
+                 for v in model.cf.values(f"t{k}.refi")]
+        assert flags and (max(flags) == 1.0) == refinanced, (name, scenario)
+        # the decision is a live formula over the Inputs market-open cell of its period
+        k = next(k for k in range(result.program.n_tranches) if f"t{k}.refi" in model.cf.index)
+        t = int(result.program.maturity[k])
+        assert model.inputs.ref("refi_open", t, qualified=True).f in model.cf.cells[(f"t{k}.refi", t)].f
 
 
 def test_formulas_workbook_has_live_formulas(tmp_path):
@@ -144,7 +205,7 @@ def test_formulas_workbook_has_live_formulas(tmp_path):
     assert any("Inputs!" in f for f in formulas)
     assert any("MIN(" in f for f in formulas)
     summary = [c.value for row in wb["Summary"].iter_rows() for c in row if isinstance(c.value, str)]
-    assert any(v.startswith("=IFERROR((1+IRR(") for v in summary)
+    assert any(v.startswith("=IFERROR((1+IFERROR(IRR(") for v in summary)
 
 
 def test_unsupported_deal_is_refused_and_nothing_written(tmp_path, monkeypatch):
@@ -154,6 +215,18 @@ def test_unsupported_deal_is_refused_and_nothing_written(tmp_path, monkeypatch):
     with pytest.raises(FormulaTieOutError):
         write_workbook(result, tmp_path / "f.xlsx", formulas=True)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_refuses_an_unsupported_deal_saying_why(tmp_path, monkeypatch, capsys):
+    """The branch test_formula_model_on_builtin_deals takes for a deal the formulas do not
+    model: exit status 2, the precise reason on stderr, no file."""
+    monkeypatch.setattr(excel, "unsupported", lambda program: ["step 9: step kind 42 is not modelled in formulas"])
+    out = tmp_path / "f.xlsx"
+    assert main(["run", "abilene", "--scenario", "refi-closed", "--xlsx", str(out), "--formulas"]) == 2
+    err = capsys.readouterr().err
+    assert ("error: the formulas do not reproduce the engine for 'abilene' / 'refi-closed':\n"
+            "  step 9: step kind 42 is not modelled in formulas") in err
+    assert not out.exists()
 
 
 def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
@@ -228,19 +301,135 @@ def _compare_recalculated(original: Path, recalculated: Path) -> tuple[int, list
     return count, bad
 
 
+# Every workbook LibreOffice recalculates below, converted in ONE soffice start (each
+# start costs ~4.5 s): --formulas workbooks (the tie-out deal, every built-in deal, stress
+# scenarios of the refinancing deals, inputs flexed in the workbook) and the values
+# workbook of every built-in deal.
+FORMULA_CASES = (
+    [("tieout", s) for s in ("base", "renegotiation", "tenant-half-pay")]
+    + [(p.stem, "base") for p in builtin_deals() if p.stem != "tieout"]
+    + [("abilene", "refi-closed"), ("abilene", "rates-high"), ("abilene", "tenant-default"),
+       ("vantage_frontier", "refi-closed"), ("vantage_frontier", "tenant-default"),
+       ("oracle_notes_2025", "refi-closed"), ("softbank_bridge", "refi-closed")]
+)
+FLEX_CASES = ["vantage_frontier-market-closed", "abilene-wider-refi-spread"]
+
+
+def _deal_path(name: str) -> Path:
+    return next(p for p in builtin_deals() if p.stem == name)
+
+
+def _set_inputs(wb, model, key: str, values: dict) -> None:
+    """Overwrite Inputs cells of `key`: {period: value} for a row, {None: value} for a scalar."""
+    ws = wb[IN_SHEET]
+    for t, value in values.items():
+        if t is None:
+            r, c = model.scalar_row[key] + 1, 3
+        else:
+            r, c = model.inputs.row_of(key) + 1, model.inputs.col(t) + 1
+        assert isinstance(ws.cell(row=r, column=c).value, (int, float)), (key, t)
+        ws.cell(row=r, column=c).value = value
+
+
+def _flexed_workbooks(tmp: Path) -> dict:
+    """An analyst's flex, done in the workbook, and the engine run it must recalculate to."""
+    out = {}
+    # close the refinancing market at the maturity (Inputs) = the engine's refi-closed scenario
+    deal = waterfall.load_deal(_deal_path("vantage_frontier"))
+    base, closed = waterfall.run(deal, "base"), waterfall.run(deal, "refi-closed")
+    src = write_workbook(base, tmp / "src-market-closed.xlsx", formulas=True, deal=deal)
+    model = _model(deal, base)
+    k = next(k for k in range(base.program.n_tranches) if f"t{k}.refi" in model.cf.index)
+    maturity = int(base.program.maturity[k])
+    assert model.cf.values(f"t{k}.refi")[maturity] == 1.0
+    wb = openpyxl.load_workbook(src)
+    _set_inputs(wb, model, "refi_open", {maturity: 0})
+    wb.save(tmp / "vantage_frontier-market-closed.xlsx")
+    out["vantage_frontier-market-closed"] = (tmp / "vantage_frontier-market-closed.xlsx", deal, closed)
+    # widen the refinancing spread of both Abilene loans (Inputs) = the deal with that spread
+    path = _deal_path("abilene")
+    deal = waterfall.load_deal(path)
+    text = path.read_text()
+    assert text.count("refinancing = { spread = 0.0275") == 2
+    wide_path = tmp / "abilene_wide.toml"
+    wide_path.write_text(text.replace("refinancing = { spread = 0.0275", "refinancing = { spread = 0.04"))
+    wide_deal = waterfall.load_deal(wide_path)
+    base, wide = waterfall.run(deal), waterfall.run(wide_deal)
+    assert not math.isclose(base.metrics["equity_irr"], wide.metrics["equity_irr"])
+    src = write_workbook(base, tmp / "src-wider-spread.xlsx", formulas=True, deal=deal)
+    model = _model(deal, base)
+    wb = openpyxl.load_workbook(src)
+    for k in range(base.program.n_tranches):
+        if f"t{k}.refi_spread" in model.scalar_row:
+            _set_inputs(wb, model, f"t{k}.refi_spread", {None: 0.04})
+    wb.save(tmp / "abilene-wider-refi-spread.xlsx")
+    out["abilene-wider-refi-spread"] = (tmp / "abilene-wider-refi-spread.xlsx", wide_deal, wide)
+    return out
+
+
+@pytest.fixture(scope="module")
+def recalculated(tmp_path_factory):
+    """{case: (written workbook, LibreOffice's recalculated copy, deal, engine result)}."""
+    if soffice() is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    tmp = tmp_path_factory.mktemp("lo-batch")
+    cases = {}
+    for name, scenario in FORMULA_CASES:
+        deal = waterfall.load_deal(_deal_path(name))
+        result = waterfall.run(deal, scenario)
+        src = write_workbook(result, tmp / f"f-{name}-{scenario}.xlsx", formulas=True, deal=deal)
+        cases[f"{name}/{scenario}"] = (src, deal, result)
+    for path in builtin_deals():
+        deal = waterfall.load_deal(path)
+        result = waterfall.run(deal)
+        cases[f"values:{path.stem}"] = (write_workbook(result, tmp / f"v-{path.stem}.xlsx", deal=deal),
+                                        deal, result)
+    deal = waterfall.load_deal(_exit_deal(tmp))
+    result = waterfall.run(deal)
+    cases["tieout-exit/base"] = (write_workbook(result, tmp / "f-tieout-exit.xlsx", formulas=True, deal=deal),
+                                 deal, result)
+    cases.update(_flexed_workbooks(tmp))
+    outs = recalculate_many([src for src, _d, _r in cases.values()], tmp / "lo")
+    return {key: (src, out, deal, result) for (key, (src, deal, result)), out in zip(cases.items(), outs)}
+
+
 @needs_lo
-@pytest.mark.parametrize("scenario", ["base", "renegotiation", "tenant-half-pay"])
-def test_libreoffice_recalculates_to_the_engine(tmp_path, scenario):
-    deal = _tieout()
-    result = waterfall.run(deal, scenario)
-    src = write_workbook(result, tmp_path / "tieout.xlsx", formulas=True)
-    out = recalculate(src, tmp_path / "lo")
+@pytest.mark.parametrize("case", [f"{n}/{s}" for n, s in FORMULA_CASES] + ["tieout-exit/base"])
+def test_libreoffice_recalculates_to_the_engine(recalculated, case):
+    """The --formulas workbook, recalculated by LibreOffice: every formula cell equals the
+    value cached from the engine (relative 1e-9), no error cells, and every ledger line
+    equals the engine's ledger."""
+    src, out, deal, result = recalculated[case]
     count, bad = _compare_recalculated(src, out)
-    assert count > 2000
+    assert count > 50 * (result.program.n_periods + 1)
     assert not bad, bad[:10]
     lo = openpyxl.load_workbook(out, data_only=True)
     assert not _error_cells(lo)
-    _assert_ties_out(_ledger_rows(lo[CF_SHEET], _model(deal, result), result), scenario)
+    _assert_ties_out(_ledger_rows(lo[CF_SHEET], _model(deal, result), result), case)
+    summary = {row[0]: row[1] for row in lo["Summary"].iter_rows(values_only=True) if row[0]}
+    for label, key in (("Minimum DSCR", "min_dscr"), ("LLCR (at COD)", "llcr"), ("PLCR (at COD)", "plcr"),
+                       ("Equity distributions", "equity_distributions")):
+        want = result.metrics[key]
+        assert close(summary[label], None if want is None or math.isnan(want) else want), (case, label)
+
+
+@needs_lo
+@pytest.mark.parametrize("case", FLEX_CASES)
+def test_refinancing_inputs_flow_through_as_the_engine_says(recalculated, case):
+    """Flip the market-open flag at maturity, or widen the refinancing spread, in the
+    Inputs sheet; LibreOffice recalculates to the engine's run with that change (the
+    workbook was saved by openpyxl, so every number below is LibreOffice's)."""
+    _src, out, deal, result = recalculated[case]
+    lo = openpyxl.load_workbook(out, data_only=True)
+    assert not _error_cells(lo)
+    _assert_ties_out(_ledger_rows(lo[CF_SHEET], _model(deal, result), result), case)
+    summary = {row[0]: row[1] for row in lo["Summary"].iter_rows(values_only=True) if row[0]}
+    m = result.metrics
+    assert summary["Default period"] == (m["default_period"] if m["default_period"] is not None else None) or \
+        summary["Default period"] in ("", None) and m["default_period"] is None
+    for label, key in (("Minimum DSCR", "min_dscr"), ("Equity distributions", "equity_distributions")):
+        assert close(summary[label], m[key]), label
+    assert close(summary["Equity IRR (annualised)"], m["equity_irr"], rel=1e-8)
 
 
 @needs_lo
@@ -312,10 +501,8 @@ def test_safe_text_survives_libreoffice(tmp_path):
 
 @needs_lo
 @pytest.mark.parametrize("path", builtin_deals(), ids=lambda p: p.stem)
-def test_every_builtin_values_workbook_opens_without_error_cells(tmp_path, path):
-    deal = waterfall.load_deal(path)
-    src = write_workbook(waterfall.run(deal), tmp_path / "deal.xlsx", deal=deal)
-    out = recalculate(src, tmp_path / "lo")
+def test_every_builtin_values_workbook_opens_without_error_cells(recalculated, path):
+    _src, out, _deal, _result = recalculated[f"values:{path.stem}"]
     assert not _error_cells(openpyxl.load_workbook(out, data_only=True))
 
 
@@ -329,3 +516,69 @@ def test_cli_xlsx_and_formulas(tmp_path, capsys):
     assert "Inputs" not in openpyxl.load_workbook(values).sheetnames
     assert "Inputs" in openpyxl.load_workbook(live).sheetnames
     assert main(["run", "tieout", "--formulas"]) == 2
+
+
+# --------------------------------------------------------------------------- sweep tables
+
+def test_sweep_xlsx_is_a_formatted_workbook(tmp_path, capsys):
+    """`waterfall sweep ... --out FILE.xlsx`: header row 1, frozen; a filterable Excel
+    table; number formats by column; blanks where a metric is undefined; the definition
+    on an About sheet; every value equal to the sweep's frame."""
+    from waterfall.output.excel import NUMBER_FORMATS
+    from waterfall.sweeps import sweep
+
+    out = tmp_path / "grid.xlsx"
+    vary = ["scenario.tenant_default.period=5,25", "scenario.tenant_default.relet_haircut=0.2,0.8",
+            "covenants.lock_up_dscr=1.1,1.3"]
+    argv = ["sweep", "tieout"] + [a for v in vary for a in ("--vary", v)] + ["--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    frame = sweep(_tieout(), {"scenario.tenant_default.period": [5, 25],
+                              "scenario.tenant_default.relet_haircut": [0.2, 0.8],
+                              "covenants.lock_up_dscr": [1.1, 1.3]})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.xlsx"]
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["sweep", "About"]
+    ws = wb["sweep"]
+    header = [c.value for c in ws[1]]
+    assert header == list(frame.columns)
+    assert ws.freeze_panes == "B2"
+    assert "Sweep" in ws.tables and ws.tables["Sweep"].ref == f"A1:{ws.cell(1, len(header)).column_letter}{len(frame) + 1}"
+    col = {name: j + 1 for j, name in enumerate(header)}
+    expected_formats = {"min_dscr": NUMBER_FORMATS["ratio"], "llcr": NUMBER_FORMATS["ratio"],
+                        "equity_irr": NUMBER_FORMATS["pct"], "recovery_rate": NUMBER_FORMATS["pct"],
+                        "lender_loss": NUMBER_FORMATS["amount"], "loss_senior": NUMBER_FORMATS["amount"],
+                        "wal_senior": NUMBER_FORMATS["years"], "default_period": NUMBER_FORMATS["int"],
+                        "point": NUMBER_FORMATS["int"]}
+    for name, number_format in expected_formats.items():
+        assert ws.cell(2, col[name]).number_format == number_format, name
+    for i in range(len(frame)):
+        for name in header:
+            want, got = frame[name].iloc[i], ws.cell(2 + i, col[name]).value
+            if want is None or (isinstance(want, float) and math.isnan(want)):
+                assert got is None, (i, name)
+            else:
+                assert close(float(want), got, rel=1e-15, abs_tol=0), (i, name, want, got)
+    assert frame["default_period"].isna().any() and frame["default_period"].notna().any()
+    about = {r[0]: r[1] for r in wb["About"].iter_rows(values_only=True) if r[0]}
+    assert about["Deal"] == "tieout" and about["Points"] == len(frame) == 8
+    assert about["scenario.tenant_default.period"] == "Input varied"
+    assert about["equity_irr"] == "Equity IRR (annualised)"
+
+
+def test_sweep_workbook_text_is_never_a_formula(tmp_path):
+    import pandas as pd
+    from waterfall.output.tables import write_sweep_workbook
+
+    frame = pd.DataFrame({"point": [0, 1], "=cmd|calc": [0.5, float("nan")], "label": ["@SUM(1)", "ok"],
+                          "lender_loss": [1.0, 2.0]})
+    frame.attrs.update({"deal": "-evil", "inputs": ["=cmd|calc"]})
+    out = write_sweep_workbook(frame, tmp_path / "t.xlsx")
+    wb = openpyxl.load_workbook(out)
+    ws = wb["sweep"]
+    for cell in (ws["B1"], ws["C2"]):
+        assert cell.data_type == "s" and cell.quotePrefix, cell.coordinate
+    assert ws["B3"].value is None
+    about = wb["About"]
+    deal_cell = next(r[1] for r in about.iter_rows() if r[0].value == "Deal")
+    assert deal_cell.value == "-evil" and deal_cell.data_type == "s" and deal_cell.quotePrefix
+    assert [p.name for p in tmp_path.iterdir()] == ["t.xlsx"]

@@ -60,10 +60,15 @@ def test_kernel_matches_reference_on_random_deals(data):
 
 @pytest.mark.parametrize("path", builtin_deals(), ids=lambda p: p.stem)
 def test_kernel_matches_reference_on_builtin_deals(path):
+    from waterfall.scenarios import prepare
+    from waterfall.scenarios.presets import load_preset, preset_names
+
     deal = load_deal(path)
-    program = compile_deal(deal)
-    batch = compile_scenarios([deal.scenario("base")] + list(deal.scenarios), program)
-    check_parity(program, batch)
+    scenarios = [deal.scenario("base")] + list(deal.scenarios) + [load_preset(n) for n in preset_names()]
+    for scenario in scenarios:  # structural scenarios (delays, overruns) change the deal itself
+        changed, lowered = prepare(deal, scenario)
+        program = compile_deal(changed)
+        check_parity(program, compile_scenarios([lowered], program))
 
 
 def test_thread_count_does_not_change_results():

@@ -125,6 +125,13 @@ def MAX(*args) -> X:
     return X(value, f"MAX({','.join(a.f for a in args)})")
 
 
+def EQ(a, b) -> X:
+    """a = b, as Excel compares two numbers (exactly)."""
+    a, b = lift(a), lift(b)
+    x, y = _num(a.v), _num(b.v)
+    return X(NAN if x is None or y is None else x == y, f"{a.w()}={b.w()}", atom=False)
+
+
 def OR(*args) -> X:
     args = [lift(a) for a in args]
     return X(any(_truthy(a.v) for a in args), f"OR({','.join(a.f for a in args)})")

@@ -161,7 +161,9 @@ def write_workbook(result, path, formulas: bool = False, deal=None, batch=None, 
     path = Path(path)
     deal, scen = _resolve(result, deal, scenario)
     program = result.program
-    model = build_model(program, compile_scenarios([scen], program))
+    from ..scenarios import prepare
+    _, lowered = prepare(deal, scen)  # structural parts are already in result.program
+    model = build_model(program, compile_scenarios([lowered], program))
     if formulas:
         problems = unsupported(program) + check_against(model, result.ledger)
         if problems:

@@ -2,11 +2,22 @@
 cell is a live Excel formula over the inputs, with the value it recalculates to.
 
 It is the reference waterfall (waterfall/reference.py) restated cell by cell, for any
-deal built from its step kinds: fee, interest (cash or PIK), principal (scheduled,
-balloon at maturity), reserve (DSRA sized on the next periods' scheduled debt service,
-fixed, lock-up), sweep (share, share while locked up), distribute (to equity or a
-lock-up account), the DSCR tests (lock-up; default with cure periods), sponsor support,
-and the event of default with seizure and recoveries in tranche order.
+deal built from its step kinds: fee, interest (cash or PIK; coupons and margins that
+step up by period), principal (scheduled, balloon at maturity), reserve (DSRA sized on
+the next periods' scheduled debt service, fixed, lock-up), sweep (share, share while
+locked up), distribute (to equity or a lock-up account), the DSCR tests (lock-up;
+default with cure periods), sponsor support, the sale of the assets at the last period
+(exit), and the event of default with seizure and recoveries in tranche order.
+
+Refinancing at maturity (reference.refinance) is a block of IF()s per tranche that has
+one: at its maturity t (< the last period), with a positive balance, the market open
+(Inputs: the scenario's market-open factor > 0 at t) and next period's projected CFADS
+>= min DSCR x (balance x new rate x accrual + min(balance / periods, balance)), the
+balance goes on from t+1 at max(base + shock, refinancing floor) + refinancing spread,
+amortising balance / periods straight-line, maturing at min(t + periods, T); otherwise
+the balloon is due. The terms in force (on refinanced terms, maturity, amortisation)
+are carried period to period on the Cash flows sheet, so flipping the market-open
+factor or the spread in Inputs flows through the waterfall.
 
 Layout: period t is in column D + t on both sheets, so `Cash flows`!F.. reads
 `Inputs`!F.. of the same period. Scalars (covenants, enforcement, step shares) are in
@@ -30,7 +41,7 @@ from ..metrics import cash_flows as engine_cash_flows
 from ..irr import irr as periodic_irr
 from ..program import Program
 from .cells import (
-    EMPTY, IF, MAX, MIN, ONE, SUM_SEQ, ZERO, X, const, range_ref, ref,
+    EMPTY, EQ, IF, MAX, MIN, ONE, SUM_SEQ, ZERO, X, const, range_ref, ref,
 )
 
 CF_SHEET = "Cash flows"
@@ -185,6 +196,23 @@ def _build_inputs(program: Program, batch, names_safe) -> tuple:
         if program.bb_advance[k] > 0:
             scalars.append((f"t{k}.advance", f"Borrowing base {tr[k]}: advance rate", "pct",
                             float(program.bb_advance[k])))
+    for k in refi_tranches(program):
+        name = tr[k]
+        floor = float(program.refi_floor[k])
+        scalars += [
+            (f"t{k}.maturity_period", f"Refinancing {name}: maturity period (original terms)", "int",
+             float(program.maturity[k])),
+            (f"t{k}.refi_spread", f"Refinancing {name}: spread (annual)", "rate", float(program.refi_spread[k])),
+            (f"t{k}.refi_floor", f"Refinancing {name}: base-rate floor (annual)" +
+             (" (none)" if floor <= -1e8 else ""), "rate", floor),
+            (f"t{k}.refi_periods", f"Refinancing {name}: amortisation periods (straight-line)", "int",
+             float(program.refi_periods[k])),
+            (f"t{k}.refi_min_dscr", f"Refinancing {name}: minimum DSCR on the new terms (next period)", "ratio",
+             float(program.refi_min_dscr[k])),
+        ]
+    if _exit_share(program) > 0:
+        scalars.append(("exit_share", "Exit at the last period: net share of asset value realised", "pct",
+                        _exit_share(program)))
     if program.rvg_cap > 0:
         scalars.append(("rvg_cap", "Residual value guarantee: cap", "amount", float(program.rvg_cap)))
     for a in range(program.n_accounts):
@@ -208,8 +236,11 @@ def _build_inputs(program: Program, batch, names_safe) -> tuple:
     grid.add("opex_mult", "Opex multiplier (scenario)", "factor")
     grid.add("capex", "Construction spend (capex)", "amount", total=True)
     grid.add("equity_in", "Equity contributions", "amount", total=True)
-    grid.add("seizure_gross", "Seizure value, gross (scenario)", "amount")
-    any_floating = bool(program.is_floating.any())
+    grid.add("seizure_gross", "Asset value, gross (scenario: seizure or exit)", "amount")
+    refis = refi_tranches(program)
+    if refis:
+        grid.add("refi_open", "Refinancing market open (scenario; > 0 = open)", "factor")
+    any_floating = bool(program.is_floating.any()) or bool(refis)
     if any_floating:
         grid.section("Base rate")
         grid.add("base_rate", "Base rate (annual, scenario path)", "rate")
@@ -225,8 +256,15 @@ def _build_inputs(program: Program, batch, names_safe) -> tuple:
         grid.add(f"t{k}.per_rate", "Interest rate for the period", "rate")
         grid.add(f"t{k}.sched", "Scheduled principal", "amount", total=True)
         grid.add(f"t{k}.cap", "Interest capitalised (1 = yes)", "flag")
-        grid.add(f"t{k}.maturity", "Maturity period (1 = yes)", "flag")
-        grid.add(f"t{k}.live", "Up to maturity (1 = yes)", "flag")
+        if k in refis:
+            grid.add(f"t{k}.maturity", "Maturity period, original terms (1 = yes)", "flag")
+            grid.add(f"t{k}.live", "Up to the original maturity (1 = yes)", "flag")
+            grid.add(f"t{k}.refi_annual", "Refinancing rate (annual, all-in: max(base + shock, floor) + spread)",
+                     "rate")
+            grid.add(f"t{k}.refi_per_rate", "Refinancing rate for the period", "rate")
+        else:
+            grid.add(f"t{k}.maturity", "Maturity period (1 = yes)", "flag")
+            grid.add(f"t{k}.live", "Up to maturity (1 = yes)", "flag")
         if program.bb_advance[k] > 0:
             grid.add(f"t{k}.collateral", "Borrowing-base collateral value (scenario)", "amount")
     if program.rvg_cap > 0:
@@ -237,10 +275,15 @@ def _build_inputs(program: Program, batch, names_safe) -> tuple:
         grid.section(f"Fee: {names_safe(program.names['fees'][f])}")
         grid.add(f"f{f}.due", "Fee due", "amount", total=True)
     covered = [k for k in range(k_count) if program.dscr_mask[k]]
-    if covered:
-        grid.section("Cover ratios (LLCR, PLCR)")
+    # a senior that can refinance discounts at its rate as refinanced: the discount
+    # factors then live on the Cash flows sheet (they depend on the waterfall)
+    discount_here = bool(covered) and covered[0] not in refis
+    if covered or refis:
+        grid.section("Cover ratios (LLCR, PLCR)" if covered else "Projected CFADS")
         grid.add("proj_cfads", "Projected CFADS (scenario)", "amount", total=True)
-        grid.add("discount", "Discount factor at the senior rate, from COD", "factor")
+    if covered:
+        if discount_here:
+            grid.add("discount", "Discount factor at the senior rate, from COD", "factor")
         grid.add("loan_life", "Within the loan life (1 = yes)", "flag")
 
     months = program.months_per_period
@@ -258,13 +301,15 @@ def _build_inputs(program: Program, batch, names_safe) -> tuple:
         grid.put("capex", t, float(program.capex[t]))
         grid.put("equity_in", t, float(program.equity_in[t]))
         grid.put("seizure_gross", t, float(gross[t]))
+        if refis:
+            grid.put("refi_open", t, float(factor[ops.CH_REFI, t]))
         if any_floating:
             grid.put("base_rate", t, float(base[t]))
             grid.put("rate_add", t, float(factor[ops.CH_RATE_ADD, t]))
         for k in range(k_count):
             grid.put(f"t{k}.draw", t, float(program.draw[k, t]))
             if program.is_floating[k]:
-                grid.put(f"t{k}.spread", t, float(program.spread[k]))
+                grid.put(f"t{k}.spread", t, _per_period(program.spread, k, t))
                 grid.put(f"t{k}.floor", t, float(program.floor[k]))
                 # an all-in rate below zero is charged as zero (reference.tranche_rates)
                 annual_x = grid.put(f"t{k}.annual", t, MAX(MAX(I("base_rate") + I("rate_add"), I(f"t{k}.floor"))
@@ -275,8 +320,17 @@ def _build_inputs(program: Program, batch, names_safe) -> tuple:
             grid.put(f"t{k}.per_rate", t, annual_x * I(f"t{k}.accrual"))
             grid.put(f"t{k}.sched", t, float(program.sched[k, t]))
             grid.put(f"t{k}.cap", t, float(program.capitalise[k, t]))
-            grid.put(f"t{k}.maturity", t, 1.0 if t == program.maturity[k] else 0.0)
-            grid.put(f"t{k}.live", t, 1.0 if t <= program.maturity[k] else 0.0)
+            if k in refis:
+                grid.put(f"t{k}.maturity", t, IF(EQ(I("period"), scalar_x[f"t{k}.maturity_period"]), 1, 0))
+                grid.put(f"t{k}.live", t, IF(I("period") <= scalar_x[f"t{k}.maturity_period"], 1, 0))
+                # reference.refinance: max(0, max(base + shock, floor) + spread)
+                refi_x = grid.put(f"t{k}.refi_annual", t, MAX(MAX(I("base_rate") + I("rate_add"),
+                                                                  scalar_x[f"t{k}.refi_floor"])
+                                                              + scalar_x[f"t{k}.refi_spread"], 0))
+                grid.put(f"t{k}.refi_per_rate", t, refi_x * I(f"t{k}.accrual"))
+            else:
+                grid.put(f"t{k}.maturity", t, 1.0 if t == program.maturity[k] else 0.0)
+                grid.put(f"t{k}.live", t, 1.0 if t <= program.maturity[k] else 0.0)
             if program.bb_advance[k] > 0:
                 grid.put(f"t{k}.collateral", t, float(sum(
                     program.asset_value[c, t] * factor[ops.CH_VAL_LAND + c, t]
@@ -286,20 +340,42 @@ def _build_inputs(program: Program, batch, names_safe) -> tuple:
             grid.put("rvg_live", t, 1.0 if t <= program.rvg_until else 0.0)
         for f in range(program.n_fees):
             grid.put(f"f{f}.due", t, float(program.fee_due[f, t]))
-        if covered:
+        if covered or refis:
             grid.put("proj_cfads", t, I("rent") * I("rent_mult") - I("opex") * I("opex_mult"))
-            rate = I(f"t{covered[0]}.per_rate")
-            if t < p0:
-                grid.put("discount", t, 0.0)
-            elif t == p0:
-                grid.put("discount", t, ONE / (ONE + rate))
-            else:
-                grid.put("discount", t, grid.ref("discount", t - 1) / (ONE + rate))
+        if covered:
+            if discount_here:
+                _put_discount(grid, I(f"t{covered[0]}.per_rate"), p0, t)
             grid.put("loan_life", t, 1.0 if p0 <= t <= last_maturity else 0.0)
     # the model's values must be the engine's inputs exactly
     for k in range(k_count):
         assert np.allclose(grid.values(f"t{k}.per_rate"), per_rate[k], rtol=1e-15, atol=0)
     return grid, scalars, scalar_row, scalar_x
+
+
+def _per_period(values, k: int, t: int) -> float:
+    """values[k] at period t: a [K, T+1] array (terms that step up), or [K] (constant)."""
+    row = np.asarray(values[k], dtype=float)
+    return float(row[t] if row.ndim else row)
+
+
+def _exit_share(program: Program) -> float:
+    return float(getattr(program, "exit_share", 0.0) or 0.0)
+
+
+def refi_tranches(program: Program) -> list:
+    """Tranches that can be refinanced at maturity (a refinancing with amortisation periods)."""
+    periods = getattr(program, "refi_periods", np.zeros(program.n_tranches, dtype=np.int64))
+    return [k for k in range(program.n_tranches) if int(periods[k]) > 0]
+
+
+def _put_discount(grid: Grid, rate: X, p0: int, t: int) -> None:
+    """Discount factor from COD at the senior's period rate (metrics.cover_ratio)."""
+    if t < p0:
+        grid.put("discount", t, 0.0)
+    elif t == p0:
+        grid.put("discount", t, ONE / (ONE + rate))
+    else:
+        grid.put("discount", t, grid.ref("discount", t - 1) / (ONE + rate))
 
 
 # --------------------------------------------------------------------------- cash flows
@@ -319,9 +395,31 @@ def _layout_cash_flows(program: Program, grid: Grid, names_safe) -> None:
     grid.add("L:equity_in", "Equity contributions", "amount", total=True)
     grid.add("L:draws", "Debt drawn", "amount", total=True)
     grid.add("L:reserve_release", "Reserves available (opening balances)", "amount", total=True)
+    grid.add("L:exit_proceeds", "Exit: net sale proceeds (last period)", "amount", total=True)
     grid.add("cash0", "Cash before sponsor support", "amount", level=1)
     grid.add("L:sponsor_support", "Sponsor support", "amount", total=True)
     grid.add("L:cash_available", "Cash available", "amount", total=True)
+    covered = [k for k in range(k_count) if program.dscr_mask[k]]
+    for k in refi_tranches(program):
+        name = names_safe(tr[k])
+        grid.section(f"Refinancing at maturity: {name}")
+        grid.add(f"t{k}.on", "On refinanced terms (1 = yes)", "flag", level=1)
+        grid.add(f"t{k}.mat", "Maturity period (current terms)", "int", level=1)
+        grid.add(f"t{k}.amort", "Straight-line amortisation (current terms)", "amount", level=1)
+        grid.add(f"t{k}.annual", "Interest rate (annual, current terms)", "rate", level=1)
+        grid.add(f"t{k}.per_rate", "Interest rate for the period (current terms)", "rate", level=1)
+        grid.add(f"t{k}.sched", "Scheduled principal (current terms)", "amount", level=1)
+        grid.add(f"t{k}.at_mat", "Maturity this period (1 = yes)", "flag", level=1)
+        grid.add(f"t{k}.refi_service", "Debt service next period on the new terms", "amount", level=1)
+        grid.add(f"t{k}.refi_cfads", "Projected CFADS next period", "amount", level=1)
+        grid.add(f"t{k}.refi", "Refinanced this period (1 = yes: market open and DSCR test met)", "flag")
+        grid.add(f"t{k}.balloon", "Balloon due this period (1 = yes)", "flag")
+        grid.add(f"t{k}.on_after", "On refinanced terms after this period (1 = yes)", "flag", level=1)
+        grid.add(f"t{k}.mat_after", "Maturity period after this period", "int", level=1)
+        grid.add(f"t{k}.amort_after", "Amortisation after this period", "amount", level=1)
+    if covered and covered[0] in refi_tranches(program):
+        grid.add("discount", f"Discount factor at the {names_safe(tr[covered[0]])} rate, from COD (LLCR, PLCR)",
+                 "factor", level=1)
     grid.section("Debt service and covenant tests")
     for k in range(k_count):
         grid.add(f"t{k}.bal_due", f"{names_safe(tr[k])}: balance before payments", "amount", level=1)
@@ -430,11 +528,18 @@ def _cash_flow_period(program: Program, cf: Grid, inputs: Grid, S: dict, t: int)
     capex = put("L:capex", IF(alive, I("capex"), 0))
     equity_in = put("L:equity_in", IF(alive, I("equity_in"), 0))
 
+    refis = refi_tranches(program)
     bal, int_due, prin_due, scheduled, cap_lines, draws = [], [], [], [], [], []
+    balloon, after = {}, {}
     for k in range(k_count):
         opening = put(T(k, "balance_open"), P(T(k, "balance_close")))
-        put(T(k, "rate"), IF(alive, I(f"t{k}.annual"), 0))
-        interest = put(T(k, "interest_due"), opening * I(f"t{k}.per_rate"))
+        if k in refis:
+            terms = _refi_terms(program, cf, inputs, S, k, t, put)
+            annual, per_rate, sched = terms["annual"], terms["per_rate"], terms["sched"]
+        else:
+            annual, per_rate, sched = I(f"t{k}.annual"), I(f"t{k}.per_rate"), I(f"t{k}.sched")
+        put(T(k, "rate"), IF(alive, annual, 0))
+        interest = put(T(k, "interest_due"), opening * per_rate)
         cap = I(f"t{k}.cap")
         cap_lines.append([IF(cap, interest, 0)])
         int_due.append(IF(cap, 0, interest))
@@ -442,14 +547,27 @@ def _cash_flow_period(program: Program, cf: Grid, inputs: Grid, S: dict, t: int)
         draws.append(draw)
         b = put(f"t{k}.bal_due", (opening + IF(cap, interest, 0)) + draw)
         bal.append(b)
-        put(T(k, "refinanced"), ZERO)   # refinancing at maturity: not modelled (see supported())
-        scheduled.append(MIN(I(f"t{k}.sched"), b))
-        prin_due.append(put(T(k, "principal_due"), IF(I(f"t{k}.maturity"), b, scheduled[k])))
+        if k in refis:
+            balloon[k], after[k] = _refinance(program, cf, inputs, S, k, t, b, terms, put)
+        else:
+            balloon[k] = I(f"t{k}.maturity")
+            put(T(k, "refinanced"), ZERO)
+        scheduled.append(MIN(sched, b))
+        prin_due.append(put(T(k, "principal_due"), IF(balloon[k], b, scheduled[k])))
+    covered = [k for k in range(k_count) if program.dscr_mask[k]]
+    if covered and covered[0] in refis:
+        _put_discount(cf, cf.ref(f"t{covered[0]}.per_rate", t), program.cod_period, t)
     draws_total = put("L:draws", SUM_SEQ(draws))
 
     openings = [put(A(a, "balance_open"), P(A(a, "balance_close"))) for a in range(a_count)]
     release = put("L:reserve_release", SUM_SEQ(openings))
-    cash0 = put("cash0", (((cfads + draws_total) + equity_in) - capex) + release)
+    cash0 = (((cfads + draws_total) + equity_in) - capex) + release
+    if _exit_share(program) > 0 and t == n:   # the assets are sold at the horizon's end
+        exit_proceeds = put("L:exit_proceeds", IF(alive, S["exit_share"] * I("seizure_gross"), 0))
+        cash0 = cash0 + exit_proceeds
+    else:
+        exit_proceeds = put("L:exit_proceeds", ZERO)
+    cash0 = put("cash0", cash0)
     put("L:sponsor_support", IF(cash0 < 0, ZERO - cash0, 0))
     cash = put("L:cash_available", IF(cash0 < 0, 0, cash0))
 
@@ -502,7 +620,7 @@ def _cash_flow_period(program: Program, cf: Grid, inputs: Grid, S: dict, t: int)
             paid[arg].append(pay)
             prin_paid[arg].append(pay)
             short = prin_due[arg] - pay > 0
-            trigger = short if program.hard[arg] else IF(I(f"t{arg}.maturity"), short, 0)
+            trigger = short if program.hard[arg] else IF(balloon[arg], short, 0)
             D = put(f"s{i}.eod", IF(D, 1, IF(trigger, 1, 0)))
         elif op == ops.OP_BORROWING_BASE:
             excess = put(f"s{i}.excess", MAX(0, bal[arg] - S[f"t{arg}.advance"] * I(f"t{arg}.collateral")))
@@ -514,7 +632,7 @@ def _cash_flow_period(program: Program, cf: Grid, inputs: Grid, S: dict, t: int)
             if program.hard[arg]:
                 D = put(f"s{i}.eod", IF(D, 1, IF(excess - pay > 0, 1, 0)))
         elif op == ops.OP_RESERVE:
-            target = put(f"s{i}.target", _reserve_target(program, cf, inputs, S, bal, arg, i, t, put))
+            target = put(f"s{i}.target", _reserve_target(program, cf, inputs, S, bal, arg, i, t, put, after))
             new = put(f"s{i}.pay", IF(D, reserve[arg], MIN(target, cash)))
             cash = put(f"s{i}.cash", IF(D, cash, cash - new))
             reserve[arg] = new
@@ -540,7 +658,9 @@ def _cash_flow_period(program: Program, cf: Grid, inputs: Grid, S: dict, t: int)
             put(F(f, "paid"), ZERO)
 
     eod = put("L:event_of_default", D)
-    gross = put("L:seizure_gross", IF(eod, I("seizure_gross"), 0))
+    has_exit = _exit_share(program) > 0 and t == n
+    gross = put("L:seizure_gross", IF(eod, IF(exit_proceeds > 0, 0, I("seizure_gross")) if has_exit
+                                       else I("seizure_gross"), 0))
     net = put("L:seizure_net", IF(eod, MAX(0, ((gross * (ONE - S["fire_sale"])) - S["cost_share"] * gross)
                                             - S["cost_fixed"]) * S["sale_discount"], 0))
     pool = (cash + SUM_SEQ(reserve)) + net
@@ -586,8 +706,61 @@ def _cash_flow_period(program: Program, cf: Grid, inputs: Grid, S: dict, t: int)
     put("lender_cf", acc)
 
 
-def _reserve_target(program: Program, cf: Grid, inputs: Grid, S: dict, bal, a: int, i: int, t: int, put):
-    """reference.reserve_target as a formula of the running balances."""
+def _refi_terms(program: Program, cf: Grid, inputs: Grid, S: dict, k: int, t: int, put) -> dict:
+    """Tranche k's terms in period t, as left by any refinancing before t: the original
+    rate and schedule, or the refinancing rate and straight-line amortisation."""
+    I = lambda key: inputs.ref(key, t, qualified=True)  # noqa: E731
+    if t == 0:
+        on = put(f"t{k}.on", ZERO)
+        mat = put(f"t{k}.mat", S[f"t{k}.maturity_period"])
+        amort = put(f"t{k}.amort", ZERO)
+    else:
+        on = put(f"t{k}.on", cf.ref(f"t{k}.on_after", t - 1))
+        mat = put(f"t{k}.mat", cf.ref(f"t{k}.mat_after", t - 1))
+        amort = put(f"t{k}.amort", cf.ref(f"t{k}.amort_after", t - 1))
+    annual = put(f"t{k}.annual", IF(on, I(f"t{k}.refi_annual"), I(f"t{k}.annual")))
+    per_rate = put(f"t{k}.per_rate", IF(on, I(f"t{k}.refi_per_rate"), I(f"t{k}.per_rate")))
+    # reference.refinance: amortisation up to t0 + periods, i.e. up to the new maturity
+    sched = put(f"t{k}.sched", IF(on, IF(I("period") <= mat, amort, 0), I(f"t{k}.sched")))
+    at_mat = put(f"t{k}.at_mat", IF(EQ(I("period"), mat), 1, 0))
+    return {"on": on, "mat": mat, "amort": amort, "annual": annual, "per_rate": per_rate,
+            "sched": sched, "at_mat": at_mat}
+
+
+def _refinance(program: Program, cf: Grid, inputs: Grid, S: dict, k: int, t: int, b: X, terms: dict, put):
+    """reference.refinance as formulas: at maturity t (< the last period), with a positive
+    balance b, the market open and next period's projected CFADS >= min DSCR x (b x new
+    rate x accrual + min(b / periods, b)), tranche k goes on at the refinancing rate,
+    amortising b / periods a period, maturing at min(t + periods, T); else the balloon is due.
+    Returns (balloon due flag, the terms after this period)."""
+    n = program.n_periods
+    I = lambda key: inputs.ref(key, t, qualified=True)  # noqa: E731
+    periods = S[f"t{k}.refi_periods"]
+    if t < n:
+        N = lambda key: inputs.ref(key, t + 1, qualified=True)  # noqa: E731
+        service = put(f"t{k}.refi_service", ((b * N(f"t{k}.refi_annual")) * N(f"t{k}.accrual"))
+                      + MIN(b / periods, b))
+        cfads_next = put(f"t{k}.refi_cfads", N("proj_cfads"))
+        refi = put(f"t{k}.refi", IF(terms["at_mat"], IF(b > 0, IF(I("refi_open") > 0, IF(
+            cfads_next < S[f"t{k}.refi_min_dscr"] * service, 0, 1), 0), 0), 0))
+    else:   # the last period: nothing to refinance into
+        put(f"t{k}.refi_service", ZERO)
+        put(f"t{k}.refi_cfads", ZERO)
+        refi = put(f"t{k}.refi", ZERO)
+    put(T(k, "refinanced"), IF(refi, b, 0))
+    last = ref(inputs.cells[("period", n)].v, inputs.row_of("period"), inputs.col(n), IN_SHEET, absolute=True)
+    on_after = put(f"t{k}.on_after", IF(refi, 1, terms["on"]))
+    mat_after = put(f"t{k}.mat_after", IF(refi, MIN(I("period") + periods, last), terms["mat"]))
+    amort_after = put(f"t{k}.amort_after", IF(refi, b / periods, terms["amort"]))
+    balloon = put(f"t{k}.balloon", IF(refi, 0, terms["at_mat"]))
+    return balloon, {"on": on_after, "mat": mat_after, "amort": amort_after}
+
+
+def _reserve_target(program: Program, cf: Grid, inputs: Grid, S: dict, bal, a: int, i: int, t: int, put,
+                    after: dict | None = None):
+    """reference.reserve_target as a formula of the running balances (and of the terms
+    after this period's refinancings, for a tranche that can be refinanced)."""
+    after = after or {}
     n = program.n_periods
     kind = int(program.acct_kind[a])
     for k in range(program.n_tranches):
@@ -606,12 +779,21 @@ def _reserve_target(program: Program, cf: Grid, inputs: Grid, S: dict, bal, a: i
             continue
         b = bal[k]
         for j, u in enumerate(range(t + 1, min(t + int(program.acct_periods[a]), n) + 1), start=1):
-            if u > program.maturity[k]:
-                break
             U = lambda key: inputs.ref(key, u, qualified=True)  # noqa: E731
-            interest = IF(U(f"t{k}.cap"), 0, b * U(f"t{k}.per_rate"))
-            principal = MIN(U(f"t{k}.sched"), b)
-            terms.append(interest + principal)
+            if k in after:   # terms (and maturity) as this period's refinancing left them
+                on, mat, amort = after[k]["on"], after[k]["mat"], after[k]["amort"]
+                within = U("period") <= mat
+                per_rate = IF(on, U(f"t{k}.refi_per_rate"), U(f"t{k}.per_rate"))
+                sched = IF(on, IF(within, amort, 0), U(f"t{k}.sched"))
+                interest = IF(U(f"t{k}.cap"), 0, b * per_rate)
+                principal = MIN(sched, b)
+                terms.append(IF(within, interest + principal, 0))
+            else:
+                if u > program.maturity[k]:
+                    break
+                interest = IF(U(f"t{k}.cap"), 0, b * U(f"t{k}.per_rate"))
+                principal = MIN(U(f"t{k}.sched"), b)
+                terms.append(interest + principal)
             if j < int(program.acct_periods[a]):
                 b = put(f"s{i}.proj{k}.{j}", b - principal)
     return SUM_SEQ(terms)
@@ -677,7 +859,8 @@ def metric_formulas(model: Model, result) -> list:
     p0 = program.cod_period
     if covered and p0 <= program.n_periods:
         debt = SUM_SEQ(cf.ref(T(k, "balance_open"), p0, qualified=True) for k in covered)
-        pc, disc, life = inputs.range("proj_cfads"), inputs.range("discount"), inputs.range("loan_life")
+        disc = inputs.range("discount") if "discount" in inputs.index else cf.range("discount")
+        pc, life = inputs.range("proj_cfads"), inputs.range("loan_life")
         out.append(("llcr", "LLCR (at COD)", "ratio",
                     X(val(m["llcr"]), f'IF({debt.f}>0,SUMPRODUCT({pc},{disc},{life})/({debt.f}),"")')))
         out.append(("plcr", "PLCR (at COD)", "ratio",
@@ -701,8 +884,13 @@ def metric_formulas(model: Model, result) -> list:
                                    ("equity_irr", "Equity IRR (annualised)", equity, "equity_cf")):
         guess = periodic_irr(flows)
         guess = 0.1 if math.isnan(guess) else guess
+        # the engine's own root first; if an analyst's change moves the root out of its
+        # reach, LibreOffice/Excel IRR gets further guesses (positive, then negative rates)
+        irr_expr = '""'
+        for g in (-0.1, -0.02, 0.01, guess):
+            irr_expr = f"IFERROR(IRR({r(row)},{g!r}),{irr_expr})"
         out.append((key, label, "pct", X(val(m[key]),
-                    f'IFERROR((1+IRR({r(row)},{guess!r}))^{ppy}-1,"")')))
+                    f'IFERROR((1+{irr_expr})^{ppy}-1,"")')))
     out.append(("equity_distributions", "Equity distributions", "amount",
                 X(val(m["equity_distributions"]), f"SUM({r('L:equity_distribution')})")))
     out.append(("equity_invested", "Equity invested (incl. sponsor support)", "amount",
@@ -718,9 +906,6 @@ def metric_formulas(model: Model, result) -> list:
 def unsupported(program: Program) -> list[str]:
     """Deal features the formulas do not restate (the values workbook still has them)."""
     problems = []
-    for k, name in enumerate(program.names["tranches"]):
-        if int(getattr(program, "refi_periods", np.zeros(program.n_tranches))[k]) > 0:
-            problems.append(f"tranche '{name}': refinancing at maturity is not modelled in formulas")
     known = set(STEP_VERB)
     for i, op in enumerate(program.step_op):
         if int(op) not in known:

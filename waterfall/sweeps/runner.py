@@ -190,8 +190,9 @@ def write_table(frame, out: Path) -> None:
             frame.to_parquet(tmp, index=False)
         elif suffix == ".csv":
             frame.to_csv(tmp, index=False, float_format="%.17g")
-        elif suffix == ".xlsx":
-            frame.to_excel(tmp, index=False, sheet_name="sweep")
+        elif suffix == ".xlsx":   # a formatted, filterable workbook (header row 1, frozen)
+            from ..output.tables import write_sweep_workbook
+            write_sweep_workbook(frame, tmp)
         else:
             raise SweepError(f"output {out}: unknown extension '{out.suffix}' (use .parquet, .csv or .xlsx)")
         os.replace(tmp, out)
