@@ -10,7 +10,7 @@ shortfalls are results.
 import numpy as np
 cimport numpy as cnp
 from cython.parallel cimport prange, threadid
-from libc.math cimport NAN, isnan, isfinite, fabs, pow
+from libc.math cimport NAN, isnan, isfinite, fabs, pow, exp, log
 from libc.stdlib cimport malloc, free
 from libc.stdint cimport int64_t
 
@@ -87,6 +87,7 @@ cdef enum:
     MAX_NEWTON = 60
     MAX_BRACKET = 200
 cdef double TOL_V = 1e-15
+cdef double TOL_STEP = 1e-9
 
 # --- opcodes, channels, line layout: must match waterfall/ops.py (checked at import) ---
 # global lines
@@ -244,9 +245,34 @@ cdef double closest_root(const double *cf, int n) noexcept nogil:
     return best
 
 
+cdef double initial_v(const double *cf, int n) noexcept nogil:
+    """Twin of irr.initial_v."""
+    cdef double inflow = 0.0, outflow = 0.0, t_in = 0.0, t_out = 0.0, x, gap, v
+    cdef int t
+    for t in range(n):
+        x = cf[t]
+        if x > 0.0:
+            inflow += x
+            t_in += t * x
+        elif x < 0.0:
+            outflow -= x
+            t_out -= t * x
+    if inflow <= 0.0 or outflow <= 0.0:
+        return 1.0
+    gap = t_in / inflow - t_out / outflow
+    if gap == 0.0:
+        return 1.0
+    v = exp(-log(inflow / outflow) / gap)
+    if v < 0.5:
+        return 0.5
+    if v > 2.0:
+        return 2.0
+    return v
+
+
 cdef double single_root(const double *cf, int n) noexcept nogil:
-    cdef double v = 1.0, f, slope, v_new
-    cdef int it, t
+    cdef double v = initial_v(cf, n), f, slope, v_new
+    cdef int it
     for it in range(MAX_NEWTON):
         npv_and_slope(cf, n, v, &f, &slope)
         if slope == 0.0 or not isfinite(f):
@@ -258,7 +284,7 @@ cdef double single_root(const double *cf, int n) noexcept nogil:
             v_new = 0.5 * v
         elif v_new > 2.0 * v:
             v_new = 2.0 * v
-        if fabs(v_new - v) <= TOL_V * (v_new if v_new > 1.0 else 1.0):
+        if fabs(v_new - v) <= TOL_STEP * (v_new if v_new > 1.0 else 1.0):
             return 1.0 / v_new - 1.0
         v = v_new
     return closest_root(cf, n)
