@@ -16,6 +16,20 @@ from libc.stdint cimport int64_t
 
 cnp.import_array()
 
+# Fused multiply-add for the IRR's Horner chains where the build targets FMA hardware
+# (setup.py); everywhere else the build keeps -ffp-contract=off, so the ledger and the
+# metrics-only specialisations of the waterfall round identically.
+cdef extern from *:
+    """
+    #include <math.h>
+    #if defined(__FMA__)
+    #define WF_MULADD(a, b, c) fma((a), (b), (c))
+    #else
+    #define WF_MULADD(a, b, c) ((a) * (b) + (c))
+    #endif
+    """
+    double WF_MULADD(double a, double b, double c) noexcept nogil
+
 cdef enum:
     OP_FEE = 0
     OP_INTEREST = 1
@@ -161,7 +175,7 @@ cdef inline double npv_v(const double *cf, int n, double v) noexcept nogil:
     cdef double acc = 0.0
     cdef int t
     for t in range(n - 1, -1, -1):
-        acc = acc * v + cf[t]
+        acc = WF_MULADD(acc, v, cf[t])
     return acc
 
 
@@ -174,13 +188,13 @@ cdef inline void npv_and_slope(const double *cf, int n, double v, double *f, dou
         top_odd -= 2
     i = top_even
     while i >= 0:
-        de = de * w + e
-        e = e * w + cf[i]
+        de = WF_MULADD(de, w, e)
+        e = WF_MULADD(e, w, cf[i])
         i -= 2
     i = top_odd
     while i >= 1:
-        do_ = do_ * w + o
-        o = o * w + cf[i]
+        do_ = WF_MULADD(do_, w, o)
+        o = WF_MULADD(o, w, cf[i])
         i -= 2
     f[0] = e + v * o
     slope[0] = 2.0 * v * de + o + 2.0 * w * do_
