@@ -30,6 +30,7 @@ def register(subparsers) -> None:
     p.add_argument("--entities", default=None, metavar="FILE", help="entity graph (default scenarios/entities.toml)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--csv", metavar="PATH", help="write the per-deal table to CSV")
+    p.add_argument("--xlsx", metavar="PATH", help="write deals, lenders and sponsors to an Excel workbook")
     p.set_defaults(func=cmd_portfolio)
 
 
@@ -160,6 +161,8 @@ def cmd_portfolio(args) -> int:
         tmp = Path(args.csv + ".part")
         frame.to_csv(tmp, index=False, float_format="%.10g")
         tmp.replace(args.csv)
+    if args.xlsx:
+        write_portfolio_workbook(data, args.xlsx)
     if args.json:
         out = {k: v for k, v in data.items() if k != "deals"}
         out["deals"] = [{k: v for k, v in r.items() if k not in ("scenario", "metrics")} for r in data["deals"]]
@@ -167,3 +170,31 @@ def cmd_portfolio(args) -> int:
     else:
         print(render(data))
     return 0
+
+
+def write_portfolio_workbook(data: dict, path) -> None:
+    """Deals, Lenders and Sponsors sheets (USD millions) and an About sheet."""
+    import pandas as pd
+
+    from ..output.tables import write_frames_workbook
+
+    deals = pd.DataFrame([{k: r.get(k) for k in ("deal", "default_period", "min_dscr", "recovery_rate",
+                                                 "equity_irr", "debt", "exposure", "loss", "recovery")}
+                          for r in data["deals"]])
+    lenders = pd.DataFrame(_rows(data["lenders"], "lender"))
+    sponsors = pd.DataFrame(_rows(data["sponsors"], "sponsor"))
+    totals = data["totals"]
+    notes = [f"Preset: {data['preset']}. Amounts in {data['units']}.",
+             f"Debt {totals['debt']:,.0f}; defaulted exposure {totals['exposure']:,.0f}; "
+             f"loss {totals['loss']:,.0f}; recovered {totals['recovery']:,.0f}.",
+             f"Headline debt compared: {data['headline_debt']:,.0f}."] + [f"warning: {w}" for w in data["warnings"]]
+    write_frames_workbook({"Deals": deals, "Lenders": lenders, "Sponsors": sponsors}, path,
+                          f"waterfall portfolio under '{data['preset']}'", notes)
+
+
+def _rows(table, key: str) -> list[dict]:
+    """Lender/sponsor tables as rows whatever their JSON shape (dict of dicts or list)."""
+    if isinstance(table, dict):
+        return [{key: name, **values} for name, values in table.items()]
+    return list(table)
+

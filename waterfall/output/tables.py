@@ -151,3 +151,49 @@ def write_sweep_workbook(frame, path) -> Path:
         ws.activate()
         wb.close()
     return path
+
+
+PORTFOLIO_KINDS = {
+    "default_period": "int", "min_dscr": "ratio", "recovery_rate": "pct", "equity_irr": "pct",
+    "debt": "amount", "exposure": "amount", "loss": "amount", "recovery": "amount",
+    "commitment": "amount", "lender_loss": "amount",
+}
+
+
+def write_frames_workbook(sheets: dict, path, title: str, notes=()) -> Path:
+    """Several DataFrames as one workbook, a sheet each (header in row 1, an Excel Table,
+    frozen header, number formats by column name), plus an `About` sheet with `title`
+    and `notes`. Text is written as strings only; the file is written atomically."""
+    import xlsxwriter
+
+    path = Path(path)
+    with atomic_path(path, ".xlsx") as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"nan_inf_to_errors": False})
+        fmt = _formats(wb)
+        for index, (sheet, frame) in enumerate(sheets.items()):
+            ws = wb.add_worksheet(str(sheet)[:31])
+            columns = [str(c) for c in frame.columns]
+            kinds = [PORTFOLIO_KINDS.get(c, "general") for c in columns]
+            for j, col in enumerate(frame.columns):
+                for i, v in enumerate(frame[col].tolist()):
+                    if isinstance(v, str):
+                        _text(ws, fmt, 1 + i, j, v)
+                    elif v is None:
+                        ws.write_blank(1 + i, j, None, fmt(kinds[j]))
+                    else:
+                        _number(ws, 1 + i, j, v, fmt(kinds[j]))
+            if columns:
+                ws.add_table(0, 0, max(len(frame), 1), len(columns) - 1, {
+                    "name": "".join(ch for ch in f"Table_{sheet}" if ch.isalnum() or ch == "_"),
+                    "style": "Table Style Medium 2",
+                    "columns": [{"header": c, "header_format": fmt("text", bold=True)} for c in columns]})
+                for j, c in enumerate(columns):
+                    ws.set_column(j, j, min(max(len(c) + 4, 12), 48))
+            ws.freeze_panes(1, 1)
+        about = wb.add_worksheet(ABOUT_SHEET)
+        _text(about, fmt, 0, 0, title, bold=True)
+        for i, note in enumerate(notes):
+            _text(about, fmt, 2 + i, 0, note)
+        about.set_column(0, 0, 100)
+        wb.close()
+    return path

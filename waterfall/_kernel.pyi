@@ -1,0 +1,18 @@
+"""Typed stub of the compiled kernel (ext/_kernel.pyx)."""
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+LAYOUT: dict[str, int]
+
+def irr(cash_flows: npt.ArrayLike) -> float:
+    """Periodic IRR of one cash-flow vector (NaN where there is no root)."""
+
+def irr_many(cash_flows: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Periodic IRR of each row of a 2-D array, GIL released."""
+
+def run_batch(
+    program: Any, batch: Any, want_ledgers: bool = ..., threads: int = ...
+) -> tuple[npt.NDArray[np.float64] | None, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """(ledgers [S, T+1, lines] or None, metrics [S, N_METRICS], wal [S, K])."""
