@@ -100,3 +100,21 @@ def test_ledger_layout_names_every_line():
     cols = ledger_columns(program)
     assert len(cols) == ops.n_lines(program.n_tranches, program.n_accounts, program.n_fees)
     assert "mezzanine.interest_paid" in cols and "dsra.balance_close" in cols
+
+
+def test_without_the_kernel_the_reference_runs_with_one_warning():
+    import os
+    env = dict(os.environ, WATERFALL_NO_KERNEL="1")
+    proc = subprocess.run([sys.executable, "-m", "waterfall", "run", "tieout", "--scenario",
+                           "tenant-half-pay", "--json"], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0
+    warnings = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: compiled kernel not built")
+    fallback = json.loads(proc.stdout)
+    assert fallback["engine"] == "reference"
+    compiled = json.loads(cli("run", "tieout", "--scenario", "tenant-half-pay", "--json").stdout)
+    for key, value in compiled["metrics"].items():
+        if isinstance(value, float):
+            assert fallback["metrics"][key] == pytest.approx(value, abs=1e-9)
+        else:
+            assert fallback["metrics"][key] == value

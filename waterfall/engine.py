@@ -20,9 +20,11 @@ from .program import Program, ScenarioBatch
 from .results import BatchResult, Result
 
 try:  # the compiled kernel is optional: the reference is the fallback
+    if os.environ.get("WATERFALL_NO_KERNEL"):
+        raise ImportError("disabled by WATERFALL_NO_KERNEL")
     from . import _kernel
     _KERNEL_ERROR = None
-except ImportError as exc:  # pragma: no cover - exercised when built without the extension
+except ImportError as exc:  # a build without the extension (or WATERFALL_NO_KERNEL=1)
     _kernel = None
     _KERNEL_ERROR = str(exc)
 
