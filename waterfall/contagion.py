@@ -32,6 +32,8 @@ adjustments, then the chain's. Running the deal under it is what `waterfall run`
 """
 from __future__ import annotations
 
+from .paths import data_dir
+
 import datetime as dt
 import math
 from dataclasses import dataclass, field
@@ -46,7 +48,7 @@ from .model.base import Finite, Fraction, NonNegative, Part
 from .model.deal import Deal
 from .model.scenario import ChainShock, Scenario
 
-ENTITIES_FILE = Path(__file__).resolve().parent.parent / "scenarios" / "entities.toml"
+ENTITIES_FILE = data_dir("scenarios") / "entities.toml"
 YEARS = 40
 
 Points = list[tuple[Annotated[int, Field(ge=0)], Finite]]

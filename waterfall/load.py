@@ -6,6 +6,8 @@ checked for NaN/inf, then validated strictly: a string, a boolean or a fractiona
 number where a number or a whole number belongs is an error, never coerced."""
 from __future__ import annotations
 
+from .paths import data_dir
+
 import datetime as dt
 import json
 import math
@@ -21,7 +23,7 @@ from .errors import _NO_VALUE, DealError
 from .model.deal import Deal
 from .model.scenario import Scenario
 
-DEALS_DIR = Path(__file__).resolve().parent.parent / "deals"
+DEALS_DIR = data_dir("deals")
 
 Problem = tuple[str, str, object]
 

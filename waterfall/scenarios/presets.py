@@ -3,12 +3,14 @@
 contagion chain. Each documents its assumptions: what it moves, by how much, from when."""
 from __future__ import annotations
 
+from ..paths import data_dir
+
 from pathlib import Path
 
 from ..errors import DealError
 from ..model.scenario import Scenario
 
-PRESETS_DIR = Path(__file__).resolve().parent.parent.parent / "scenarios" / "presets"
+PRESETS_DIR = data_dir("scenarios") / "presets"
 ORDER = ("technology-displaced", "slow-adoption", "key-customer-churn", "tenant-strategic-default",
          "delivery-failure", "rates-stay-high", "regulation")
 
