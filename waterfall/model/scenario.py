@@ -155,6 +155,8 @@ class PowerShortfall(Part):
     deal_kinds: list[Literal["spv", "corporate", "example"]] = Field(
         default_factory=lambda: ["spv", "corporate", "example"])
     """Only deals of these kinds are affected (a corporate loan has no campus to power)."""
+    only_under_construction: bool = False
+    """Only deals still under construction at financial close (capacity not yet delivered)."""
 
 
 class LeaseOption(Part):
