@@ -185,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--threads", type=int, default=None)
     bench.add_argument("--reference-sample", type=int, default=200)
     bench.add_argument("--seed", type=int, default=7)
-    bench.add_argument("--repeats", type=int, default=3, help="time the kernel this many times, keep the fastest")
+    bench.add_argument("--repeats", type=int, default=5, help="time the kernel this many times, keep the fastest")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(func=cmd_bench)
 
