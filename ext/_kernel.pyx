@@ -296,6 +296,14 @@ ctypedef struct TState:
     int64_t maturity      # this scenario's (a refinancing moves it)
 
 
+cdef inline void repay(TState *tranche, double pay, int t) noexcept nogil:
+    """Principal paid to a tranche (scheduled, prepaid or swept) at period t."""
+    tranche.balance -= pay
+    tranche.paid += pay
+    tranche.repaid += pay
+    tranche.repaid_t += pay * t
+
+
 ctypedef struct Prog:
     int T            # periods after close; arrays have T+1 entries
     int K
@@ -936,11 +944,8 @@ cdef void run_scenario(const Prog *p, int s,
                     due = ts[arg].prin_due
                     pay = cash if cash < due else due
                     cash -= pay
-                    ts[arg].balance -= pay
-                    ts[arg].paid += pay
+                    repay(&ts[arg], pay, t)
                     lcf_t += pay
-                    ts[arg].repaid += pay
-                    ts[arg].repaid_t += pay * t
                     add(L, NL, t, N_GLOBAL + arg * N_TL + T_PRIN_PAID, pay)
                     if due - pay > 0.0 and (p.hard[arg] or t == ts[arg].maturity):
                         is_default = True
@@ -956,11 +961,8 @@ cdef void run_scenario(const Prog *p, int s,
                     if ts[arg].balance < pay:
                         pay = ts[arg].balance
                     cash -= pay
-                    ts[arg].balance -= pay
-                    ts[arg].paid += pay
+                    repay(&ts[arg], pay, t)
                     lcf_t += pay
-                    ts[arg].repaid += pay
-                    ts[arg].repaid_t += pay * t
                     add(L, NL, t, N_GLOBAL + arg * N_TL + T_PREPAY, pay)
                 elif op == OP_DISTRIBUTE:
                     if locked and arg >= 0:
@@ -982,11 +984,8 @@ cdef void run_scenario(const Prog *p, int s,
                         excess = 0.0
                     pay = cash if cash < excess else excess
                     cash -= pay
-                    ts[arg].balance -= pay
-                    ts[arg].paid += pay
+                    repay(&ts[arg], pay, t)
                     lcf_t += pay
-                    ts[arg].repaid += pay
-                    ts[arg].repaid_t += pay * t
                     add(L, NL, t, N_GLOBAL + arg * N_TL + T_PREPAY, pay)
                     if excess - pay > 0.0 and p.hard[arg]:
                         is_default = True
