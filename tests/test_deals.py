@@ -20,6 +20,7 @@ from waterfall.compile import compile_deal
 
 ROOT = Path(__file__).resolve().parents[1]
 DEALS = ("abilene", "vantage_frontier", "vantage_lighthouse", "project_jupiter", "coreweave_ddtl3",
+         "oracle_borrowing_programme",
          "oracle_notes_2025", "softbank_bridge", "meta_hyperion")
 LEASE_SCENARIO_KINDS = {"tenant_default", "rent_multiplier", "rate_shock", "refinancing_closed",
                         "asset_value_multiplier", "guarantor_default", "lease_default", "partial_payment",
@@ -192,6 +193,22 @@ def test_oracle_notes():
     assert set(t.name for t in d.tranches) == set(expected)
 
 
+def test_oracle_borrowing_programme():
+    # facts s.4b: "up to 100 (~25/yr)" over 4 years (KeyBanc estimate)
+    d = deal("oracle_borrowing_programme")
+    assert d.deal.kind == "corporate" and d.timeline.period == "half-year"
+    assert sum(amounts("oracle_borrowing_programme").values()) == 100_000.0
+    issues = sorted(period for tr in d.tranches for period, _ in tr.draws)
+    assert issues == [0, 2, 4, 6]  # one 25bn vintage a year over four years
+    assert all(tr.amount == 25_000.0 and tr.refinancing is not None for tr in d.tranches)
+    # the AI lab's ~$300bn contract from 2027 (facts s.4b) is one of the two cash sources
+    lab = [lease for lease in d.leases if lease.tenant.startswith("AI lab")]
+    assert len(lab) == 1 and lab[0].term_months == 60
+    # the bullets fall due after the contract ends: refinancing is the structure's weak point
+    assert waterfall.run(d, "refi-closed").metrics["default_period"] == 20
+    assert waterfall.run(d, "ai-lab-default").metrics["default_period"] is None
+
+
 def test_softbank_bridge():
     # facts s.0 / s.6: 8.5 $bn OpenAI first-closing bridge, 1-year; 1 $bn repaid by Nov 2025
     d = deal("softbank_bridge")
@@ -327,6 +344,7 @@ def test_exit_is_a_labelled_residual(name, share_of_cost):
 def test_corporate_claims_have_no_exit():
     # the notional claim assets of the corporate deals are recovery devices, not saleable assets
     assert deal("oracle_notes_2025").exit is None and deal("softbank_bridge").exit is None
+    assert deal("oracle_borrowing_programme").exit is None
 
 
 @pytest.mark.parametrize("name,cod_default", (("vantage_frontier", 9), ("vantage_lighthouse", 11)))
@@ -368,7 +386,7 @@ def test_construction_delay_scenarios():
     assert result.ledger.shape[0] == deal("vantage_frontier").timeline.n_periods + 1 + 3
 
 
-@pytest.mark.parametrize("name", ("oracle_notes_2025", "softbank_bridge"))
+@pytest.mark.parametrize("name", ("oracle_notes_2025", "softbank_bridge", "oracle_borrowing_programme"))
 def test_corporate_base_case_pays(name):
     m = base(name).metrics
     assert m["default_period"] is None and m["min_dscr"] > 1.0

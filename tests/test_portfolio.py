@@ -53,4 +53,4 @@ def test_cli_json_and_csv(tmp_path, capsys):
     assert out.read_text().startswith("deal,default_period,min_dscr")
     assert main(["portfolio"]) == 0
     text = capsys.readouterr().out
-    assert "against the ~100bn headline" in text
+    assert "the ~100bn headline counts, 94.5bn" in text

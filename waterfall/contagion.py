@@ -92,6 +92,8 @@ class DealLink(Part):
 
     deal: str = Field(min_length=1)
     note: str = ""
+    in_headline: bool = True
+    """Counted in the ~$100B headline (false for comparables and prospective borrowing)."""
 
 
 class Graph(Part):

@@ -102,6 +102,8 @@ def run_portfolio(preset_name: str = "base", entities=None) -> dict:
             acc["recovery"] += share * distributed
             acc["loss"] += share * max(0.0, invested - distributed)
     totals = {k: sum(r[k] for r in rows) for k in ("debt", "exposure", "loss", "recovery")}
+    outside = {link.deal for link in graph.deals if not link.in_headline}
+    totals["headline_scope_debt"] = sum(r["debt"] for r in rows if r["deal"] not in outside)
     return {"preset": preset.name, "units": "USD millions", "deals": rows, "lenders": lenders,
             "sponsors": sponsors, "totals": totals, "headline_debt": graph.headline_debt * 1000.0,
             "warnings": warnings, "pay_ratio": outcome.pay_ratio[:10],
@@ -129,8 +131,9 @@ def render(data: dict) -> str:
                      f"{_f(r['equity_irr'], 'pct'):>10} {_f(r['debt']):>9} {_f(r['exposure']):>9} {_f(r['loss']):>9}")
     t = data["totals"]
     lines.append(f"{'total':<20} {'':>7} {'':>9} {'':>9} {'':>10} {_f(t['debt']):>9} {_f(t['exposure']):>9} {_f(t['loss']):>9}")
-    lines.append(f"debt in the portfolio {t['debt'] / 1000:,.1f}bn against the ~{data['headline_debt'] / 1000:,.0f}bn "
-                 f"headline ({t['debt'] / data['headline_debt'] * 100:.0f}%); defaulted exposure "
+    scope = t.get("headline_scope_debt", t["debt"])
+    lines.append(f"debt in the portfolio {t['debt'] / 1000:,.1f}bn; of the deals the ~{data['headline_debt'] / 1000:,.0f}bn "
+                 f"headline counts, {scope / 1000:,.1f}bn ({scope / data['headline_debt'] * 100:.0f}%); defaulted exposure "
                  f"{t['exposure'] / 1000:,.1f}bn, loss {t['loss'] / 1000:,.1f}bn, recovered {t['recovery'] / 1000:,.1f}bn")
     for title, table, cols in (("lender", data["lenders"], ("commitment", "exposure", "loss", "recovery")),
                                ("sponsor", data["sponsors"], ("exposure", "loss", "recovery"))):
