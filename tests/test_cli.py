@@ -118,3 +118,20 @@ def test_without_the_kernel_the_reference_runs_with_one_warning():
             assert fallback["metrics"][key] == pytest.approx(value, abs=1e-9)
         else:
             assert fallback["metrics"][key] == value
+
+
+@pytest.mark.parametrize("args", [
+    ("run", "tieout", "--csv", "/proc/no-such-dir/cf.csv"),
+    ("run", "tieout", "--plot", "/proc/no-such-dir"),
+    ("portfolio", "--csv", "/proc/no-such-dir/p.csv"),
+])
+def test_unwritable_output_is_bad_input(args):
+    proc = cli(*args, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "/proc/no-such-dir" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_csv_output_creates_its_folder(tmp_path):
+    path = tmp_path / "new" / "cf.csv"
+    cli("run", "tieout", "--csv", str(path))
+    assert path.exists() and not list(path.parent.glob(".*"))  # no temporary file left

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from .errors import DealError
+from .files import write_text_atomic
 
 EXIT_BAD_INPUT = 2
 
@@ -61,7 +61,7 @@ def cmd_run(args) -> int:
     deal = engine._deal(args.deal) if (args.xlsx or args.plot) else args.deal
     result = engine.run(deal, args.scenario, engine=chosen)
     if args.csv:
-        _write_atomic(Path(args.csv), result.cash_flows().to_csv(float_format="%.10g"))
+        write_text_atomic(args.csv, result.cash_flows().to_csv(float_format="%.10g"))
     written = []
     if args.xlsx:
         from .output.excel import FormulaTieOutError, write_workbook
@@ -85,13 +85,6 @@ def cmd_run(args) -> int:
         for line in written:
             print(line)
     return 0
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write next to the target, then rename: never a half-written file."""
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 
 def cmd_scenarios(args) -> int:
@@ -204,6 +197,10 @@ def main(argv=None) -> int:
         return EXIT_BAD_INPUT
     except KeyError as exc:  # unknown scenario name
         print(f"error: {exc.args[0]}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:  # an output path that cannot be written
+        where = exc.filename or "output"
+        print(f"error: cannot write {where}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 import json
 import math
 import sys
-from pathlib import Path
 
 import numpy as np
+
+from ..files import write_text_atomic
 
 EXIT_BAD_INPUT = 2
 
@@ -161,9 +162,7 @@ def cmd_portfolio(args) -> int:
         frame = pd.DataFrame([{k: r[k] for k in ("deal", "default_period", "min_dscr", "recovery_rate",
                                                  "equity_irr", "debt", "exposure", "loss", "recovery")}
                               for r in data["deals"]])
-        tmp = Path(args.csv + ".part")
-        frame.to_csv(tmp, index=False, float_format="%.10g")
-        tmp.replace(args.csv)
+        write_text_atomic(args.csv, frame.to_csv(index=False, float_format="%.10g"))
     if args.xlsx:
         write_portfolio_workbook(data, args.xlsx)
     if args.json:
