@@ -106,7 +106,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         asset_value=asset_values(deal.assets, n, months),
         fire_sale=enf.fire_sale_discount, cost_share=enf.cost_share, cost_fixed=enf.cost_fixed,
         sale_discount=(1.0 + enf.discount_rate) ** (-enf.months_to_sale / 12.0),
-        names=names, amounts=amounts, **_refinancing(deal), **_borrowing_base(deal),
+        names=names, dates=adjusted, amounts=amounts, **_refinancing(deal), **_borrowing_base(deal),
         **_guarantee(deal, n),
         exit_share=0.0 if deal.exit is None else deal.exit.value_share * (1.0 - deal.exit.cost_share),
     )

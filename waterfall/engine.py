@@ -13,7 +13,7 @@ import numpy as np
 
 
 from . import reference
-from .compile import compile_deal, compile_scenarios, period_dates
+from .compile import compile_deal, compile_scenarios
 from .model.deal import Deal
 from .model.scenario import Scenario
 from .program import Program, ScenarioBatch
@@ -104,7 +104,7 @@ def run(deal, scenario=None, engine: str = "auto", program: Program | None = Non
         ledgers, metrics_all, wal_all = run_program(program, batch, ledgers=True, threads=1)
         ledger, metrics, wal = ledgers[0], metrics_all[0], wal_all[0]
     return Result(deal_name=deal.name, scenario=scen.name, engine=used, program=program,
-                  ledger=ledger, metric_values=metrics, wal=wal, dates=period_dates(run_deal)[1])
+                  ledger=ledger, metric_values=metrics, wal=wal, dates=program.dates)
 
 
 def run_program(program: Program, batch: ScenarioBatch, ledgers: bool = False,

@@ -64,6 +64,7 @@ class Program:
     exit_share: float = 0.0        # net share of curve value realised at the last period
     amounts: np.ndarray = None     # [K] commitments after sizing
     names: dict = field(default_factory=dict)  # tranches, accounts, fees: lists of names
+    dates: list = field(default_factory=list)  # payment date of each period (business-day adjusted)
 
     @property
     def n_tranches(self) -> int:
