@@ -182,23 +182,21 @@ def to_frame(plan: Plan, parts: list[dict]):
 
 
 def write_table(frame, out: Path) -> None:
-    """Write by extension (.parquet, .csv, .xlsx) to a temporary file, then rename."""
+    """Write by extension (.parquet, .csv, .xlsx), atomically."""
+    from ..files import atomic_path
+
     suffix = out.suffix.lower()
-    tmp = out.with_name(f".{out.name}.part{os.getpid()}{suffix}")
-    try:
+    if suffix == ".xlsx":   # a formatted, filterable workbook (header row 1, frozen); atomic itself
+        from ..output.tables import write_sweep_workbook
+        write_sweep_workbook(frame, out)
+        return
+    if suffix not in (".parquet", ".csv"):
+        raise SweepError(f"output {out}: unknown extension '{out.suffix}' (use .parquet, .csv or .xlsx)")
+    with atomic_path(out) as tmp:
         if suffix == ".parquet":
             frame.to_parquet(tmp, index=False)
-        elif suffix == ".csv":
-            frame.to_csv(tmp, index=False, float_format="%.17g")
-        elif suffix == ".xlsx":   # a formatted, filterable workbook (header row 1, frozen)
-            from ..output.tables import write_sweep_workbook
-            write_sweep_workbook(frame, tmp)
         else:
-            raise SweepError(f"output {out}: unknown extension '{out.suffix}' (use .parquet, .csv or .xlsx)")
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+            frame.to_csv(tmp, index=False, float_format="%.17g")
 
 
 def check_output(out: Path, n_points: int) -> None:
