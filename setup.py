@@ -5,6 +5,7 @@ WATERFALL_NO_EXT=1 to install without the extension: the pure-Python reference t
 runs everywhere. WATERFALL_DEBUG=1 builds with bounds checks.
 """
 import os
+import runpy
 import subprocess
 import sys
 import tempfile
@@ -48,9 +49,24 @@ def native_flags():
     return ["-march=x86-64-v3"] if ok else []
 
 
+def write_layout():
+    """ext/_layout.pxi: the kernel's opcodes, channels, ledger offsets and metric order,
+    generated from waterfall/ops.py and the step registry's modules (read, not imported:
+    the build has none of the package's dependencies). Rewritten only when it changes."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    ns = runpy.run_path(os.path.join(here, "waterfall", "ops.py"))
+    text = ns["pxi_text"](ns["layout"](ns["opcodes_in_sources"]()))
+    path = os.path.join(here, "ext", "_layout.pxi")
+    old = open(path, encoding="utf-8").read() if os.path.exists(path) else None
+    if old != text:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+
 def extensions():
     if os.environ.get("WATERFALL_NO_EXT"):
         return []
+    write_layout()
     import numpy
     from Cython.Build import cythonize
     from setuptools import Extension
@@ -68,9 +84,15 @@ def extensions():
         extra_link_args=link_args,
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
-    directives = {"language_level": 3, "boundscheck": debug, "wraparound": False,
-                  "cdivision": True, "initializedcheck": debug}
-    return cythonize([ext], compiler_directives=directives)
+    return cythonize([ext], compiler_directives=cython_directives(debug))
 
 
-setup(ext_modules=extensions())
+def cython_directives(debug: bool) -> dict:
+    """Cython directives of the kernel. ext/_kernel.pyx's header sets none of these, so
+    WATERFALL_DEBUG=1 really builds with bounds and initialisation checks."""
+    return {"language_level": 3, "boundscheck": debug, "wraparound": False,
+            "cdivision": True, "initializedcheck": debug}
+
+
+if __name__ == "__main__":  # setuptools runs this file as __main__; tests import its functions
+    setup(ext_modules=extensions())

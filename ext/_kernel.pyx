@@ -1,11 +1,15 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+# cython: language_level=3
+# (boundscheck, wraparound, cdivision and initializedcheck come from setup.py, so that
+#  WATERFALL_DEBUG=1 builds with bounds checks: a directive in this header would override it)
 """The compiled waterfall kernel: one Program over a batch of scenarios x periods.
 
 It is a line-for-line twin of waterfall/reference.py (the oracle) and of the IRR in
 waterfall/irr.py; parity is tested to 1e-9. Python checks and allocates; the kernel
 runs with the GIL released and spreads scenarios over OpenMP threads (prange) where
 the build has OpenMP. Errors never cross the nogil boundary: there are none to raise,
-shortfalls are results.
+shortfalls are results. The events and the workout (reference._accelerate and after,
+waterfall/workout.py) run out of the period loop's way, in functions called only once a
+scenario has accelerated.
 """
 import numpy as np
 cimport numpy as cnp
@@ -91,6 +95,81 @@ cdef extern from *:
         }
     }
 
+    /* NPV at the 24 points v[j] of the bracket grid in one pass over the flows: each
+       point's chain is npv_v's (acc = acc v + cf[t] from the end, the same operations),
+       the 24 chains side by side instead of one after another. */
+    static void wf_npv_grid(const double *cf, int n, const double *v, double *out)
+    {
+        int t, j;
+    #if defined(__AVX2__) && defined(__FMA__)
+        __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, c;
+        const __m256d v0 = _mm256_loadu_pd(v), v1 = _mm256_loadu_pd(v + 4), v2 = _mm256_loadu_pd(v + 8);
+        const __m256d v3 = _mm256_loadu_pd(v + 12), v4 = _mm256_loadu_pd(v + 16), v5 = _mm256_loadu_pd(v + 20);
+        for (t = n - 1; t >= 0; t--) {
+            c = _mm256_set1_pd(cf[t]);
+            a0 = _mm256_fmadd_pd(a0, v0, c);
+            a1 = _mm256_fmadd_pd(a1, v1, c);
+            a2 = _mm256_fmadd_pd(a2, v2, c);
+            a3 = _mm256_fmadd_pd(a3, v3, c);
+            a4 = _mm256_fmadd_pd(a4, v4, c);
+            a5 = _mm256_fmadd_pd(a5, v5, c);
+        }
+        _mm256_storeu_pd(out, a0); _mm256_storeu_pd(out + 4, a1); _mm256_storeu_pd(out + 8, a2);
+        _mm256_storeu_pd(out + 12, a3); _mm256_storeu_pd(out + 16, a4); _mm256_storeu_pd(out + 20, a5);
+    #else
+        double acc[24];
+        for (j = 0; j < 24; j++)
+            acc[j] = 0.0;
+        for (t = n - 1; t >= 0; t--)
+            for (j = 0; j < 24; j++)
+                acc[j] = WF_MULADD(acc[j], v[j], cf[t]);
+        for (j = 0; j < 24; j++)
+            out[j] = acc[j];
+    #endif
+        (void)j;
+    }
+
+    /* f(v) = sum cf[t] v^t alone (the bisection's NPV): sixteen interleaved Horner chains
+       in w = v^16 (chain j holds the terms t = 16m + j; the top, partial block is read with
+       masked loads), combined by Estrin's scheme in v: the same value as one chain, to
+       rounding, at a fraction of its latency. */
+    static double wf_npv1(const double *cf, int n, double v)
+    {
+        double v2 = v * v, v4 = v2 * v2, v8 = v4 * v4, w = v8 * v8, q[4];
+        int top = (n - 1) / 16, rem = n - 16 * top, j, m;
+        const double *head = cf + 16 * top;
+    #if defined(__AVX2__) && defined(__FMA__)
+        {
+            const __m256i lane = _mm256_set_epi64x(3, 2, 1, 0);
+            const __m256d ww = _mm256_set1_pd(w), vv4 = _mm256_set1_pd(v4), vv8 = _mm256_set1_pd(v8);
+            __m256d e0 = _mm256_maskload_pd(head, _mm256_cmpgt_epi64(_mm256_set1_epi64x(rem), lane));
+            __m256d e1 = _mm256_maskload_pd(head + 4, _mm256_cmpgt_epi64(_mm256_set1_epi64x(rem - 4), lane));
+            __m256d e2 = _mm256_maskload_pd(head + 8, _mm256_cmpgt_epi64(_mm256_set1_epi64x(rem - 8), lane));
+            __m256d e3 = _mm256_maskload_pd(head + 12, _mm256_cmpgt_epi64(_mm256_set1_epi64x(rem - 12), lane));
+            for (m = top - 1; m >= 0; m--) {
+                e0 = _mm256_fmadd_pd(e0, ww, _mm256_loadu_pd(cf + 16 * m));
+                e1 = _mm256_fmadd_pd(e1, ww, _mm256_loadu_pd(cf + 16 * m + 4));
+                e2 = _mm256_fmadd_pd(e2, ww, _mm256_loadu_pd(cf + 16 * m + 8));
+                e3 = _mm256_fmadd_pd(e3, ww, _mm256_loadu_pd(cf + 16 * m + 12));
+            }
+            _mm256_storeu_pd(q, _mm256_fmadd_pd(_mm256_fmadd_pd(e3, vv4, e2), vv8, _mm256_fmadd_pd(e1, vv4, e0)));
+        }
+    #else
+        {
+            double E[16];
+            for (j = 0; j < 16; j++)
+                E[j] = j < rem ? head[j] : 0.0;
+            for (m = top - 1; m >= 0; m--)
+                for (j = 0; j < 16; j++)
+                    E[j] = WF_MULADD(E[j], w, cf[16 * m + j]);
+            for (j = 0; j < 4; j++)
+                q[j] = WF_MULADD(WF_MULADD(E[j + 12], v4, E[j + 8]), v8, WF_MULADD(E[j + 4], v4, E[j]));
+        }
+    #endif
+        (void)j;
+        return WF_MULADD(WF_MULADD(q[3], v, q[2]), v2, WF_MULADD(q[1], v, q[0]));
+    }
+
     /* One pass over the flows: zero the rounding noise (|x| <= 1e-9) in place and gather
        what the IRR needs first: out[0..3] = first and last period with a positive flow,
        first and last with a negative flow (n or -1 where none); out[4..9] = irr.initial_v's
@@ -171,6 +250,17 @@ cdef extern from *:
         out[8] = tt_in; out[9] = tt_out;
     }
 
+    /* The pointer p, laundered: the compiler cannot see which function a call through it
+       reaches, so the rare paths (acceleration, the workout) are never inlined into the
+       period loop. */
+    static inline void *wf_opaque(void *p)
+    {
+    #if defined(__GNUC__)
+        __asm__("" : "+r"(p));
+    #endif
+        return p;
+    }
+
     #if defined(__GNUC__)
     #define WF_NOINLINE __attribute__((noinline))
     #else
@@ -182,102 +272,32 @@ cdef extern from *:
        asset_value[c, t] x rows[c][t]. Out of line: inlined into the steps' loop, the
        compiler hoists its addressing into every period of every deal. */
     static WF_NOINLINE double wf_collateral(const double *asset_value, double *const *rows,
-                                            const int64_t *mask, int W, int t)
+                                            const int64_t *mask, int W, int t, int n_components)
     {
         double x = 0.0;
         int c;
-        for (c = 0; c < 4; c++)
+        for (c = 0; c < n_components; c++)
             if (mask[c])
                 x += asset_value[c * W + t] * rows[c][t];
         return x;
     }
     """
     double WF_MULADD(double a, double b, double c) noexcept nogil
-    double wf_collateral(const double *asset_value, double **rows, const int64_t *mask, int W, int t) noexcept nogil
+    double wf_collateral(const double *asset_value, double **rows, const int64_t *mask, int W, int t, int n_components) noexcept nogil
     void wf_scan(double *cf, int n, double *out) noexcept nogil
+    void *wf_opaque(void *p) noexcept nogil
     void wf_npv3(const double *cf, int n, double v, double *f, double *f1, double *f2) noexcept nogil
+    void wf_npv_grid(const double *cf, int n, const double *v, double *out) noexcept nogil  # N_GRID = 24 points
+    double wf_npv1(const double *cf, int n, double v) noexcept nogil
+
+include "_layout.pxi"  # opcodes, channels, ledger lines, metrics: generated by setup.py
 
 cdef enum:
-    OP_FEE = 0
-    OP_INTEREST = 1
-    OP_PRINCIPAL = 2
-    OP_RESERVE = 3
-    OP_SWEEP = 4
-    OP_DISTRIBUTE = 5
-    OP_BORROWING_BASE = 6
-    ACC_DSRA = 0
-    ACC_FIXED = 1
-    CH_RENT = 0
-    CH_OPEX = 1
-    CH_RATE_ADD = 2
-    CH_VAL = 3
-    CH_REFI = 7
-    CH_RVG = 8
-    N_CH = 9
-    G_REVENUE = 0
-    G_OPEX = 1
-    G_CFADS = 2
-    G_CAPEX = 3
-    G_EQUITY_IN = 4
-    G_SUPPORT = 5
-    G_DRAWS = 6
-    G_RELEASE = 7
-    G_CASH = 8
-    G_DS = 9
-    G_DSCR = 10
-    G_LOCK = 11
-    G_FEES = 12
-    G_FUNDING = 13
-    G_SEIZE_GROSS = 14
-    G_SEIZE_NET = 15
-    G_GUARANTEE = 16
-    G_EXIT = 17
-    G_EQUITY_DIST = 18
-    G_EOD = 19
-    N_GLOBAL = 20
-    T_OPEN = 0
-    T_DRAW = 1
-    T_RATE = 2
-    T_INT_DUE = 3
-    T_INT_PAID = 4
-    T_INT_CAP = 5
-    T_PRIN_DUE = 6
-    T_PRIN_PAID = 7
-    T_PREPAY = 8
-    T_REC_INT = 9
-    T_REC_PRIN = 10
-    T_WRITE_OFF = 11
-    T_REFI = 12
-    T_CLOSE = 13
-    N_TL = 14
-    M_MIN_DSCR = 0
-    M_AVG_DSCR = 1
-    M_LLCR = 2
-    M_PLCR = 3
-    M_DEFAULT = 4
-    M_CLAIM = 5
-    M_RECEIVED = 6
-    M_RECOVERY = 7
-    M_LOSS = 8
-    M_LENDER_IRR = 9
-    M_EQUITY_IRR = 10
-    M_EQ_DIST = 11
-    M_EQ_IN = 12
-    N_M = 13
     N_GRID = 24
     MAX_NEWTON = 60
     MAX_BRACKET = 200
 cdef double TOL_V = 1e-15
 cdef double TOL_STEP = 1e-9
-
-# --- opcodes, channels, line layout: must match waterfall/ops.py (checked at import) ---
-# global lines
-# tranche lines
-# metrics
-
-LAYOUT = dict(n_global=N_GLOBAL, n_tranche_lines=N_TL, n_metrics=N_M, n_channels=N_CH,
-              op_borrowing_base=OP_BORROWING_BASE, op_distribute=OP_DISTRIBUTE,
-              g_equity_distribution=G_EQUITY_DIST, t_balance_close=T_CLOSE)
 
 cdef double R_GRID[24]
 R_GRID[:] = [-0.99, -0.9, -0.75, -0.5, -0.3, -0.2, -0.1, -0.05, -0.02, -0.005, 0.0, 0.005,
@@ -293,6 +313,12 @@ ctypedef struct TState:
     double repaid         # sum of principal over life (WAL)
     double repaid_t       # sum of t x principal
     double scheduled      # principal due without balloon
+    # enforcement (reference._State's per-tranche lists)
+    double arrears        # interest due and unpaid since the acceleration (workout interest on it)
+    double claim          # what the tranche was owed at the acceleration
+    double received       # what it received from the acceleration period on (advances negative)
+    double pv             # the same at the contract rate, discounted to the acceleration period
+    double discount       # that discount factor, moved on once a workout period
     int64_t maturity      # this scenario's (a refinancing moves it)
 
 
@@ -340,24 +366,55 @@ ctypedef struct Prog:
     double lock_up_dscr
     double default_dscr
     int cure_periods
-    double *asset_value  # [4, T+1]
+    double *asset_value  # [N_COMPONENTS, T+1]
     double fire_sale
     double cost_share
     double cost_fixed
-    double sale_discount
     double *refi_spread
     double *refi_floor
     int64_t *refi_periods
     double *refi_min_dscr
     double *bb_advance
-    int64_t *bb_mask     # [K, 4]
+    int64_t *bb_mask     # [K, N_COMPONENTS]
     double rvg_cap
     int rvg_until
     double exit_share
+    # events, the workout and the valuation (waterfall/workout.py, credit_terms.py)
+    double *market_rent  # [T+1]
+    int support_kind
+    double support_cap
+    int breach_accelerates
+    int accelerate_after
+    int cure_max
+    double cure_max_amount   # -1: no cap
+    int cure_until
+    int tenant_accelerates
+    int sale_periods
+    double workout_cost
+    double default_margin
+    int val_method
+    double val_discount
+    double exit_cap
+    double relet_periods     # the dark value's discount exponent (an int, as a double for pow)
+    double reletting_cost
+    double replacement_floor
+    double exit_value_share  # the appraisal's residual: the exit's gross value, a share of DRC (0: none)
     int n_lines
     # derived in run_batch (scenario-independent, read-only, shared by threads)
-    double *ones          # [T+1] factor row of a channel a scenario does not touch
-    double *zeros         # [T+1] rate add-on row likewise
+    double *ones          # [T+1] factor row of a multiplicative channel a scenario does not touch
+    double *zeros         # [T+1] the same for an additive channel (ops.ADDITIVE_CHANNELS)
+    double *no_draw       # [K, T+1] zeros: the draws once the lenders have accelerated (commitments cancelled)
+    unsigned char additive[N_CHANNELS]  # 1: the channel starts at 0 and adds, else 1 and multiplies
+    int support_capped    # credit_terms.SUPPORT_KIND's codes
+    int support_unlimited
+    double cause_payment  # workout.CAUSE's codes, as the steps' event-of-default flag carries them
+    double cause_covenant
+    double cause_tenant
+    double cause_borrowing_base
+    double cause_maturity
+    int n_ranks
+    int *rank_order       # [K] tranches by (rank, index)
+    int *rank_start       # [n_ranks + 1] each rank's first position in rank_order
     double *pr_fixed      # [K, T+1] per-period rate of fixed-rate tranches
     double *an_fixed      # [K, T+1] their annual rate
     unsigned char *cap8   # [K, T+1] capitalise
@@ -370,24 +427,50 @@ ctypedef struct Prog:
     int *n_cover          # [A]
 
 
+ctypedef struct Run:
+    # A scenario's enforcement state and what its cold functions (accelerate_*, workout_*)
+    # read and return; they are called through an opaque pointer (call_cold), never inlined
+    # into the period loop. Set once per scenario:
+    const Prog *p
+    double *L             # ledger [T+1, lines] (the ledger specialisation only)
+    TState *ts
+    double *reserve
+    double **fch          # factor rows by channel
+    double **prr          # per-period rate rows
+    double *to_int        # [K] scratch of allocate
+    double *to_prin       # [K]
+    # the state (reference._State's events and workout)
+    int accel             # period the lenders accelerated (-1: not)
+    int sale_at
+    int end               # period of the final recovery (-1: none)
+    bint in_workout
+    double cause          # cause of the (last) acceleration, 0: none
+    # one call's inputs and outputs
+    int t
+    double cash
+    double unpaid
+    double exit_proceeds
+    double cfads
+    double lcf_t          # lenders' cash flow of the period so far
+    double equity_out     # distribution to equity of the period so far
+
+
+ctypedef bint (*ColdFn)(Run *r) noexcept nogil
+
+
 # ----------------------------------------------------------------------------- IRR
-cdef inline double npv_v(const double *cf, int n, double v) noexcept nogil:
-    cdef double acc = 0.0
-    cdef int t
-    for t in range(n - 1, -1, -1):
-        acc = WF_MULADD(acc, v, cf[t])
-    return acc
-
-
-cdef double bisect_v(const double *cf, int n, double lo, double hi, double f_lo) noexcept nogil:
-    """Illinois false position on [lo, hi] (twin of irr._bisect)."""
-    cdef double f_hi = npv_v(cf, n, hi), x = lo, f_x
+cdef double bisect_v(const double *cf, int n, double lo, double hi, double f_lo,
+                     double f_hi) noexcept nogil:
+    """Illinois false position on [lo, hi] (twin of irr._bisect; f_hi is the grid's NPV at
+    hi, which irr._bisect computes again). The NPVs of the iterates are wf_npv1's (equal
+    to irr.npv_v's to rounding)."""
+    cdef double x = lo, f_x
     cdef int i, side = 0
     for i in range(MAX_BRACKET):
         x = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
         if not (lo < x and x < hi):
             x = 0.5 * (lo + hi)
-        f_x = npv_v(cf, n, x)
+        f_x = wf_npv1(cf, n, x)
         if f_x == 0.0 or hi - lo <= TOL_V * (x if x > 1.0 else 1.0):
             return x
         if (f_x > 0.0) == (f_lo > 0.0):
@@ -406,19 +489,26 @@ cdef double bisect_v(const double *cf, int n, double lo, double hi, double f_lo)
 
 
 cdef double closest_root(const double *cf, int n) noexcept nogil:
+    """Twin of irr._closest_root. The grid's NPVs are irr.npv_v's at each point (one
+    Horner chain each), all computed in one pass (wf_npv_grid)."""
     cdef double best = NAN, root, r, v, f, prev_v = NAN, prev_f = NAN
+    cdef double vs[N_GRID]
+    cdef double fs[N_GRID]
     cdef int i
     for i in range(N_GRID):
+        vs[i] = 1.0 / (1.0 + R_GRID[i])
+    wf_npv_grid(cf, n, vs, fs)
+    for i in range(N_GRID):
         r = R_GRID[i]
-        v = 1.0 / (1.0 + r)
-        f = npv_v(cf, n, v)
+        v = vs[i]
+        f = fs[i]
         if not isfinite(f):
             continue
         root = NAN
         if f == 0.0:
             root = r
         elif not isnan(prev_f) and prev_f != 0.0 and ((f > 0.0) != (prev_f > 0.0)):
-            root = 1.0 / bisect_v(cf, n, v, prev_v, f) - 1.0
+            root = 1.0 / bisect_v(cf, n, v, prev_v, f, prev_f) - 1.0
         if not isnan(root) and (isnan(best) or fabs(root) < fabs(best)):
             best = root
         prev_v = v
@@ -548,7 +638,8 @@ cdef inline double reserve_target(const Prog *p, double **prr, double **schr,
                                   const TState *ts, int a, int t) noexcept nogil:
     """Twin of reference.reserve_target (same operations in the same order)."""
     cdef int T = p.T, W = p.T + 1, K = p.K, j, k, u, last, hi
-    cdef double target = 0.0, b, interest, principal
+    cdef double target = 0.0, b, interest, principal, target0, b0
+    cdef bint short
     cdef const double *pr
     cdef const double *sc
     cdef const unsigned char *cap
@@ -568,13 +659,26 @@ cdef inline double reserve_target(const Prog *p, double **prr, double **schr,
         pr = prr[k]
         sc = schr[k]
         if t + 1 > p.last_cap[k]:  # no capitalised period in the window
+            # first as if no scheduled principal in the window exceeded the balance left
+            # (then min(schedule, balance) is the schedule: the same operations, with the
+            # balance's chain one subtraction a period); else again, as written
+            target0 = target
+            b0 = b
+            short = False
             for u in range(t + 1, hi + 1):
-                interest = b * pr[u]
-                principal = sc[u]
-                if b < principal:
-                    principal = b
-                target += interest + principal
-                b -= principal
+                short = short | (b < sc[u])
+                target += b * pr[u] + sc[u]
+                b -= sc[u]
+            if short:
+                target = target0
+                b = b0
+                for u in range(t + 1, hi + 1):
+                    interest = b * pr[u]
+                    principal = sc[u]
+                    if b < principal:
+                        principal = b
+                    target += interest + principal
+                    b -= principal
         else:
             cap = p.cap8 + k * W
             for u in range(t + 1, hi + 1):
@@ -636,92 +740,299 @@ cdef bint refinance(const Prog *p, int k, int t, double balance, const double *b
     ts[k].maturity = t + periods if t + periods < T else T
     return True
 
+# --------------------------------------------------------------- events and the workout
+# Twins of reference._accelerate, _workout_period, _advance, _receive, _recover and of
+# workout.allocate and workout.sale_values. They run only once a scenario has accelerated,
+# out of line (called through wf_opaque), compiled once per ledger specialisation like
+# run_scenario (the metrics-only one writes no ledger line).
+cdef inline void receive(TState *tranche, double amount) noexcept nogil:
+    """Twin of reference._receive: nominal and PV at the contract rate."""
+    tranche.received += amount
+    tranche.pv += amount * tranche.discount
 
-cdef void enforce(const Prog *p, int t, LedgerT L, TState *ts, double *reserve, double **fch,
-                  double cash, double exit_proceeds, double *claim_total, double *received_total,
-                  double *lcf_t, double *equity_out) noexcept nogil:
-    """An event of default at period t: the lenders take all cash, reserves, the net
-    seizure value and any guarantee, in tranche order, interest then principal (twin of
-    the reference's step 6). Out of the period loop's way: it runs once at most."""
-    cdef int W = p.T + 1, K = p.K, A = p.A, NL = p.n_lines, a, c, k, tc
-    cdef double gross, net, x, pool, owed, guarantee, unpaid_interest, rec_int, rec_prin
-    put(L, NL, t, G_EOD, 1.0)
-    gross = 0.0
-    if exit_proceeds <= 0.0:
-        for c in range(4):
-            gross += p.asset_value[c * W + t] * fch[CH_VAL + c][t]
-    net = gross * (1.0 - p.fire_sale) - p.cost_share * gross - p.cost_fixed
-    if net < 0.0:
-        net = 0.0
-    net = net * p.sale_discount
-    put(L, NL, t, G_SEIZE_GROSS, gross)
-    put(L, NL, t, G_SEIZE_NET, net)
-    x = 0.0
-    for a in range(A):
-        x += reserve[a]
-        reserve[a] = 0.0
-    pool = cash + x + net
-    if p.rvg_cap > 0.0 and t <= p.rvg_until:
+
+cdef inline void advance(Run *r, LedgerT L, int t, double amount) noexcept nogil:
+    """Twin of reference._advance: the lenders fund `amount` of costs, the rank-1 tranches
+    pro rata by claim, as draws added to their principal (a protective advance)."""
+    cdef const Prog *p = r.p
+    cdef TState *ts = r.ts
+    cdef int lo = p.rank_start[0], hi = p.rank_start[1], j, k, NL = p.n_lines
+    cdef double owed = 0.0, share
+    if amount <= 0.0:
+        return
+    for j in range(lo, hi):
+        k = p.rank_order[j]
+        owed += ts[k].balance + ts[k].arrears
+    for j in range(lo, hi):
+        k = p.rank_order[j]
+        if owed > 0.0:
+            share = amount * ((ts[k].balance + ts[k].arrears) / owed)
+        else:
+            share = amount / (hi - lo)
+        ts[k].balance += share
+        add(L, NL, t, N_GLOBAL + k * N_TRANCHE_LINES + T_DRAW, share)
+        add(L, NL, t, G_DRAWS, share)
+        receive(&ts[k], -share)
+        r.lcf_t -= share
+
+
+cdef inline double allocate(const Prog *p, const TState *ts, double pool, double *to_int,
+                            double *to_prin) noexcept nogil:
+    """Twin of workout.allocate: `pool` to the claims by rank (interest arrears first, then
+    principal); a rank of one tranche takes from the pool itself, a rank of several
+    shares pro rata by claim. Returns the pool left. (Every tranche is in one rank, so
+    every entry of to_int and to_prin is set.)"""
+    cdef int g, j, k, lo, hi
+    cdef double owed, take, share, x
+    for g in range(p.n_ranks):
+        lo = p.rank_start[g]
+        hi = p.rank_start[g + 1]
+        if hi - lo == 1:
+            k = p.rank_order[lo]
+            to_int[k] = ts[k].arrears if ts[k].arrears < pool else pool
+            pool -= to_int[k]
+            to_prin[k] = ts[k].balance if ts[k].balance < pool else pool
+            pool -= to_prin[k]
+            continue
         owed = 0.0
-        for k in range(K):
-            owed += ts[k].int_due - ts[k].int_paid + ts[k].balance
-        guarantee = owed - pool
-        if guarantee < 0.0:
-            guarantee = 0.0
-        if p.rvg_cap * fch[CH_RVG][t] < guarantee:
-            guarantee = p.rvg_cap * fch[CH_RVG][t]
-        put(L, NL, t, G_GUARANTEE, guarantee)
-        pool += guarantee
+        for j in range(lo, hi):
+            k = p.rank_order[j]
+            owed += ts[k].arrears + ts[k].balance
+        take = owed if owed < pool else pool
+        for j in range(lo, hi):
+            k = p.rank_order[j]
+            share = take * ((ts[k].arrears + ts[k].balance) / owed) if owed > 0.0 else 0.0
+            to_int[k] = ts[k].arrears if ts[k].arrears < share else share
+            x = share - to_int[k]
+            to_prin[k] = ts[k].balance if ts[k].balance < x else x
+            pool -= to_int[k] + to_prin[k]
+    return 0.0 if 0.0 > pool else pool
+
+
+cdef inline double capitalised(double noi, double cap) noexcept nogil:
+    """Twin of workout._capitalised."""
+    return noi / cap if noi > 0.0 and cap > 0.0 else 0.0
+
+
+cdef double sale_value(const Prog *p, double **fch, int t) noexcept nogil:
+    """workout.sale_values(...)[t]: the gross value of the assets sold at period t, by the
+    same operations (the income approach's backward recursion from the horizon to t)."""
+    cdef int T = p.T, W = p.T + 1, c, u
+    cdef double drc = 0.0, ppy, market, noi, cap, value, d = p.val_discount
+    cdef const double *f_rent = fch[CH_RENT]
+    cdef const double *f_opex = fch[CH_OPEX]
+    cdef const double *f_market = fch[CH_MARKET_RENT]
+    cdef const double *f_cap = fch[CH_CAP_ADD]
+    for c in range(N_COMPONENTS):
+        drc += p.asset_value[c * W + t] * fch[CH_VAL_LAND + c][t]
+    if p.val_method == 0 or t < p.cod:  # replacement cost; before COD the cost spent
+        return drc
+    ppy = 12.0 / p.months
+    if p.base_rent[t] * f_rent[t] > 0.0:  # earning: the income approach
+        # the residual at the horizon: the deal's own exit value where it states one,
+        # else the market net rent capitalised
+        if p.exit_value_share > 0.0:
+            value = 0.0
+            for c in range(N_COMPONENTS):
+                value += p.asset_value[c * W + T] * fch[CH_VAL_LAND + c][T]
+            value = p.exit_value_share * value
+        else:
+            market = p.market_rent[T] * f_market[T]
+            noi = market - p.opex[T] * f_opex[T] * ppy
+            value = capitalised(noi, p.exit_cap + f_cap[T])
+        for u in range(T - 1, t - 1, -1):
+            value = ((p.base_rent[u + 1] * f_rent[u + 1] - p.opex[u + 1] * f_opex[u + 1]) + value) * d
+    else:  # dark: the market rent capitalised, after the re-letting downtime and costs
+        market = p.market_rent[t] * f_market[t]
+        noi = market - p.opex[t] * f_opex[t] * ppy
+        cap = p.exit_cap + f_cap[t]
+        value = capitalised(noi, cap) * pow(d, p.relet_periods) - p.reletting_cost * market
+    noi = p.replacement_floor * drc  # max(value, floor x DRC, 0), as Python's max compares
+    if noi > value:
+        value = noi
+    if 0.0 > value:
+        value = 0.0
+    return value
+
+
+cdef inline bint recover(Run *r, LedgerT L, int t, double pool, bint sale, double exit_proceeds) noexcept nogil:
+    """Twin of reference._recover: the period's recoveries by rank; at the sale its net
+    proceeds and any guarantee, the write-off and the surplus to equity. True at the sale."""
+    cdef const Prog *p = r.p
+    cdef TState *ts = r.ts
+    cdef int K = p.K, NL = p.n_lines, k, tc
+    cdef double gross, net, owed, guarantee, cap_
+    cdef bint repaid
+    if sale:
+        # construction stops at acceleration: work in progress is what was spent by then
+        gross = 0.0 if exit_proceeds > 0.0 else sale_value(p, r.fch, r.accel if r.accel < p.cod else t)
+        net = gross * (1.0 - p.fire_sale) - p.cost_share * gross - p.cost_fixed
+        if not (net > 0.0):
+            net = 0.0
+        put(L, NL, t, G_SEIZURE_GROSS, gross)
+        put(L, NL, t, G_SEIZURE_NET, net)
+        pool += net
+        if p.rvg_cap > 0.0 and r.accel <= p.rvg_until:
+            owed = 0.0
+            for k in range(K):
+                owed += ts[k].arrears + ts[k].balance
+            cap_ = p.rvg_cap * r.fch[CH_RVG][r.accel]
+            guarantee = owed - pool
+            if not (guarantee > 0.0):
+                guarantee = 0.0
+            if not (guarantee < cap_):
+                guarantee = cap_
+            put(L, NL, t, G_GUARANTEE_PAID, guarantee)
+            pool += guarantee
+    pool = allocate(p, ts, pool, r.to_int, r.to_prin)
+    repaid = True
     for k in range(K):
-        tc = N_GLOBAL + k * N_TL
-        unpaid_interest = ts[k].int_due - ts[k].int_paid
-        claim_total[0] += ts[k].balance + ts[k].paid + ts[k].int_due
-        received_total[0] += ts[k].int_paid
-        rec_int = pool if pool < unpaid_interest else unpaid_interest
-        pool -= rec_int
-        rec_prin = pool if pool < ts[k].balance else ts[k].balance
-        pool -= rec_prin
-        put(L, NL, t, tc + T_REC_INT, rec_int)
-        put(L, NL, t, tc + T_REC_PRIN, rec_prin)
-        put(L, NL, t, tc + T_WRITE_OFF, ts[k].balance - rec_prin)
-        received_total[0] += ts[k].paid + rec_int + rec_prin
-        lcf_t[0] += rec_int + rec_prin
-        ts[k].repaid += rec_prin
-        ts[k].repaid_t += rec_prin * t
-        ts[k].balance = 0.0
-    equity_out[0] += pool
+        ts[k].arrears -= r.to_int[k]
+        ts[k].balance -= r.to_prin[k]
+        receive(&ts[k], r.to_int[k] + r.to_prin[k])
+        r.lcf_t += r.to_int[k] + r.to_prin[k]
+        ts[k].repaid += r.to_prin[k]
+        ts[k].repaid_t += r.to_prin[k] * t
+        if not (ts[k].balance <= DUST and ts[k].arrears <= DUST):
+            repaid = False
+    for k in range(K):
+        tc = N_GLOBAL + k * N_TRANCHE_LINES
+        put(L, NL, t, tc + T_RECOVERY_INTEREST, r.to_int[k])
+        put(L, NL, t, tc + T_RECOVERY_PRINCIPAL, r.to_prin[k])
+        if sale or repaid:  # the final recovery: what is left (at most dust if repaid) is written off
+            put(L, NL, t, tc + T_WRITE_OFF, ts[k].balance)
+            ts[k].balance = 0.0
+            ts[k].arrears = 0.0
+        put(L, NL, t, tc + T_BALANCE_CLOSE, ts[k].balance)
+        put(L, NL, t, tc + T_INTEREST_ARREARS, ts[k].arrears)
+    if sale or repaid:  # a surplus is the sponsors'
+        r.equity_out += pool
+        r.end = t
+        r.in_workout = False
+    return sale
+
+
+cdef inline bint accelerate_in(Run *r, LedgerT L) noexcept nogil:
+    """Twin of reference._accelerate at period r.t with cause r.cause: the claim is fixed,
+    the lenders fund the costs left unpaid (r.unpaid), take the cash left (r.cash) and the
+    reserves, and sell now or run a workout until the sale. True when the deal ends here."""
+    cdef const Prog *p = r.p
+    cdef TState *ts = r.ts
+    cdef int t = r.t, k, a
+    cdef double x
+    r.accel = t
+    r.in_workout = True
+    r.sale_at = p.T if p.T < t + p.sale_periods else t + p.sale_periods
+    put(L, p.n_lines, t, G_EVENT_OF_DEFAULT, 1.0)
+    for k in range(p.K):
+        ts[k].arrears = ts[k].int_due - ts[k].int_paid
+        ts[k].claim = ts[k].balance + ts[k].paid + ts[k].int_due
+        put(L, p.n_lines, t, N_GLOBAL + k * N_TRANCHE_LINES + T_CLAIM, ts[k].claim)
+        receive(&ts[k], ts[k].int_paid + ts[k].paid)
+    advance(r, L, t, r.unpaid)
+    x = 0.0
+    for a in range(p.A):
+        x += r.reserve[a]
+        r.reserve[a] = 0.0
+    return recover(r, L, t, r.cash + x, t == r.sale_at, r.exit_proceeds)
+
+
+cdef inline bint workout_in(Run *r, LedgerT L) noexcept nogil:
+    """Twin of reference._workout_period at period r.t (revenue, opex and CFADS are
+    written by the caller): collect the net cash, fund a shortfall, accrue interest at the
+    contract rate plus the default margin on the claim; sell at the sale period (True)."""
+    cdef const Prog *p = r.p
+    cdef TState *ts = r.ts
+    cdef int t = r.t, W = p.T + 1, NL = p.n_lines, k, tc
+    cdef double rate, accrued, net, cash
+    put(L, NL, t, G_WORKOUT, 1.0)
+    put(L, NL, t, G_WORKOUT_COSTS, p.workout_cost)
+    for k in range(p.K):
+        tc = N_GLOBAL + k * N_TRANCHE_LINES
+        ts[k].discount /= 1.0 + r.prr[k][t]
+        rate = r.prr[k][t] + p.default_margin * p.accrual[k * W + t]
+        accrued = (ts[k].balance + ts[k].arrears) * rate
+        put(L, NL, t, tc + T_BALANCE_OPEN, ts[k].balance)
+        put(L, NL, t, tc + T_INTEREST_DUE, accrued)
+        ts[k].arrears += accrued
+    net = r.cfads - p.workout_cost
+    advance(r, L, t, -net if -net > 0.0 else 0.0)
+    cash = net if net > 0.0 else 0.0
+    put(L, NL, t, G_CASH_AVAILABLE, cash)
+    return recover(r, L, t, cash, t == r.sale_at, 0.0)
+
+
+cdef bint accelerate_ledger(Run *r) noexcept nogil:
+    return accelerate_in(r, <DoublePtr>r.L)
+
+
+cdef bint accelerate_metrics(Run *r) noexcept nogil:
+    return accelerate_in(r, <NoLedgerPtr>NULL)
+
+
+cdef bint workout_ledger(Run *r) noexcept nogil:
+    return workout_in(r, <DoublePtr>r.L)
+
+
+cdef bint workout_metrics(Run *r) noexcept nogil:
+    return workout_in(r, <NoLedgerPtr>NULL)
+
+
+cdef inline bint has_lenders(const TState *ts, int K, int accel) noexcept nogil:
+    """reference._period's `lenders`: not accelerated yet, and more than dust owed
+    (balances and the period's cash interest due, summed as Python's sum does)."""
+    cdef double balance = 0.0, due = 0.0
+    cdef int k
+    if accel >= 0:
+        return False
+    for k in range(K):
+        balance += ts[k].balance
+    for k in range(K):
+        due += ts[k].int_due
+    return balance + due > DUST
+
+
+cdef inline bint call_cold(ColdFn fn, Run *r) noexcept nogil:
+    """Call a cold function through a pointer the compiler cannot see through, so that it
+    is never inlined into the period loop (whose hot state then stays in registers)."""
+    return (<ColdFn>wf_opaque(<void *>fn))(r)
 
 
 cdef void run_scenario(const Prog *p, int s,
                        const int64_t *adj_channel, const int64_t *adj_from, const int64_t *adj_to,
                        const double *adj_value, int J, const double *base,
-                       double *scratch, double **ptrs, LedgerT L, double *metrics, double *wal) noexcept nogil:
+                       double *scratch, double **ptrs, LedgerT L, double *metrics, double *wal,
+                       int64_t *status) noexcept nogil:
     """One scenario: `scratch` and `ptrs` are this thread's work space, `L` the ledger
-    [T+1, lines] or NULL for metrics only, `metrics` [N_M] and `wal` [K] are outputs.
+    [T+1, lines] or NULL for metrics only, `metrics` [N_METRICS] and `wal` [K] are outputs;
+    `status` [2] is set to (ERR_UNKNOWN_STEP, step index) if a step has no branch.
     Rows a scenario does not change (factor channels it does not touch, fixed-rate
-    tranches' rates, schedules until a refinancing) are read from shared rows."""
+    tranches' rates, schedules until a refinancing) are read from shared rows. Once the
+    lenders accelerate, the periods run in the cold functions above (Run)."""
     cdef int T = p.T, W = p.T + 1, K = p.K, A = p.A, NL = p.n_lines, S = p.S, cod = p.cod
     cdef bint ledger = LedgerT is DoublePtr
-    cdef int t, k, a, j, c, i, op, arg, ch, lo, hi, default_period = -1, cure_count = 0, n_ds = 0
-    cdef int tc, acc0 = N_GLOBAL + K * N_TL, fee0 = N_GLOBAL + K * N_TL + A * 2
-    cdef double *own_factor = scratch              # [N_CH, W]
-    cdef double *own_an = own_factor + N_CH * W    # [K, W]
+    cdef int t, k, a, j, c, i, op, arg, ch, lo, hi, cure_count = 0, n_ds = 0, cures = 0, stop = W
+    cdef int tc, acc0 = N_GLOBAL + K * N_TRANCHE_LINES, fee0 = N_GLOBAL + K * N_TRANCHE_LINES + A * N_ACCOUNT_LINES
+    cdef int ts_words = <int>(sizeof(TState) // sizeof(double))
+    cdef double *own_factor = scratch              # [N_CHANNELS, W]
+    cdef double *own_an = own_factor + N_CHANNELS * W    # [K, W]
     cdef double *own_pr = own_an + K * W           # [K, W]
     cdef double *lcf = own_pr + K * W              # [W]
     cdef double *ecf = lcf + W                     # [W]
     cdef TState *ts = <TState *>(ecf + W)          # [K] tranche state
-    cdef double *own_sched = ecf + W + 9 * K       # [K, W] scenario copy of a schedule
+    cdef double *own_sched = ecf + W + ts_words * K  # [K, W] scenario copy of a schedule
     cdef double *reserve = own_sched + K * W       # [A]
+    cdef double *alloc = reserve + A               # [2K] allocate's scratch
     cdef double **anr = ptrs                       # [K] row pointers: annual rate,
     cdef double **prr = ptrs + K                   # per-period rate,
     cdef double **schr = ptrs + 2 * K              # scheduled principal
-    cdef double *fch[N_CH]                         # factor rows by channel
+    cdef double *fch[N_CHANNELS]                         # factor rows by channel
     cdef double *row
     cdef const double *base_rent = p.base_rent
     cdef const double *opex_ = p.opex
     cdef const double *capex = p.capex
     cdef const double *equity_in = p.equity_in
-    cdef const double *draw_ = p.draw
+    cdef const double *draw_ = p.draw   # p.no_draw once the lenders have accelerated
     cdef const unsigned char *cap8 = p.cap8
     cdef const unsigned char *dscr8 = p.dscr8
     cdef const int *sop = p.sop
@@ -730,33 +1041,37 @@ cdef void run_scenario(const Prog *p, int s,
     cdef const double *f_opex
     cdef double revenue, opx, cfads, draws, release, cash, support, debt_service, dscr
     cdef double interest, pay, shortfall, target, share, equity_out, fees_paid, due
-    cdef double gross, net, pool, unpaid_interest, rec_int, rec_prin, claim_total = 0.0
-    cdef double received_total = 0.0, min_dscr = NAN, sum_dscr = 0.0, rate, x, debt0, v
+    cdef double min_dscr = NAN, sum_dscr = 0.0, rate, x, debt0, v
     cdef double eq_dist_total = 0.0, eq_in_total = 0.0, discount, npv_loan, npv_project
-    cdef double ppy, collateral, excess, owed, guarantee, b, d, sc, lcf_t
+    cdef double ppy, collateral, excess, b, d, sc, lcf_t, cause, cure, unpaid, support_used = 0.0
+    cdef double claim, received, pv, loss, loss_pv
     cdef double exit_proceeds, lock_up_dscr = p.lock_up_dscr, default_dscr = p.default_dscr
-    cdef bint locked, is_default, last
-    cdef int senior, last_maturity, mat, cure_periods = p.cure_periods
+    cdef double accel_min_dscr = NAN, accel_sum_dscr = 0.0
+    cdef bint locked, below, breach, in_workout = False, ended
+    cdef int lenders
+    cdef int senior, last_maturity, mat, cure_periods = p.cure_periods, accel_n_ds = 0
     cdef const unsigned char *quiet = p.quiet
     cdef bint refinanced = False
+    cdef Run run
 
-    # scenario factors: only the channels the scenario touches get a row of their own
-    for ch in range(N_CH):
-        fch[ch] = p.zeros if ch == CH_RATE_ADD else p.ones
+    # scenario factors: only the channels the scenario touches get a row of their own;
+    # an additive channel (ops.ADDITIVE_CHANNELS) starts at 0 and adds, any other at 1 and multiplies
+    for ch in range(N_CHANNELS):
+        fch[ch] = p.zeros if p.additive[ch] else p.ones
     for j in range(J):
         ch = <int>adj_channel[s * J + j]
         if ch < 0:
             continue
         row = own_factor + ch * W
         if fch[ch] != row:
-            v = 0.0 if ch == CH_RATE_ADD else 1.0
+            v = 0.0 if p.additive[ch] else 1.0
             for t in range(W):
                 row[t] = v
             fch[ch] = row
         lo = <int>adj_from[s * J + j]
         hi = <int>adj_to[s * J + j]
         v = adj_value[s * J + j]
-        if ch == CH_RATE_ADD:
+        if p.additive[ch]:
             for t in range(lo, hi + 1):
                 row[t] = row[t] + v
         else:
@@ -787,8 +1102,29 @@ cdef void run_scenario(const Prog *p, int s,
         ts[k].maturity = p.maturity[k]
         ts[k].repaid = 0.0
         ts[k].repaid_t = 0.0
+        ts[k].arrears = 0.0
+        ts[k].claim = 0.0
+        ts[k].received = 0.0
+        ts[k].pv = 0.0
+        ts[k].discount = 1.0
     for a in range(A):
         reserve[a] = 0.0
+    run.p = p
+    if LedgerT is DoublePtr:
+        run.L = L
+    else:
+        run.L = NULL
+    run.ts = ts
+    run.reserve = reserve
+    run.fch = fch
+    run.prr = prr
+    run.to_int = alloc
+    run.to_prin = alloc + K
+    run.accel = -1
+    run.sale_at = -1
+    run.end = -1
+    run.in_workout = False
+    run.cause = 0.0
     debt0 = NAN
     # LLCR/PLCR are accumulated as the periods run (definitions: waterfall/metrics.py)
     senior = -1
@@ -815,6 +1151,28 @@ cdef void run_scenario(const Prog *p, int s,
         put(L, NL, t, G_REVENUE, revenue)
         put(L, NL, t, G_OPEX, opx)
         put(L, NL, t, G_CFADS, cfads)
+        if in_workout:  # the lenders run the SPV until the sale (reference._workout_period)
+            if t == cod:
+                for k in range(K):
+                    if dscr8[k]:
+                        debt0 = ts[k].balance if isnan(debt0) else debt0 + ts[k].balance
+            run.t = t
+            run.cfads = cfads
+            run.lcf_t = 0.0
+            run.equity_out = 0.0
+            if LedgerT is DoublePtr:
+                ended = call_cold(workout_ledger, &run)
+            else:
+                ended = call_cold(workout_metrics, &run)
+            in_workout = run.in_workout
+            lcf[t] = run.lcf_t
+            ecf[t] = run.equity_out
+            eq_dist_total += run.equity_out
+            put(L, NL, t, G_EQUITY_DISTRIBUTION, run.equity_out)
+            if ended:
+                stop = t + 1
+                break
+            continue
         put(L, NL, t, G_CAPEX, capex[t])
         put(L, NL, t, G_EQUITY_IN, equity_in[t])
 
@@ -835,20 +1193,20 @@ cdef void run_scenario(const Prog *p, int s,
                 ts[k].prin_due = sc
         else:
           for k in range(K):
-            tc = N_GLOBAL + k * N_TL
+            tc = N_GLOBAL + k * N_TRANCHE_LINES
             b = ts[k].balance
             if t == cod:
                 if dscr8[k]:
                     debt0 = b if isnan(debt0) else debt0 + b
-            put(L, NL, t, tc + T_OPEN, b)
+            put(L, NL, t, tc + T_BALANCE_OPEN, b)
             if ledger:
                 put(L, NL, t, tc + T_RATE, anr[k][t])
             interest = b * prr[k][t]
-            put(L, NL, t, tc + T_INT_DUE, interest)
+            put(L, NL, t, tc + T_INTEREST_DUE, interest)
             ts[k].int_paid = 0.0
             ts[k].paid = 0.0
             if cap8[k * W + t]:
-                put(L, NL, t, tc + T_INT_CAP, interest)
+                put(L, NL, t, tc + T_INTEREST_CAPITALISED, interest)
                 b += interest
                 ts[k].int_due = 0.0
             else:
@@ -863,7 +1221,7 @@ cdef void run_scenario(const Prog *p, int s,
                 if refinance(p, k, t, b, base, fch[CH_REFI], fch[CH_RATE_ADD], anr, prr, schr,
                              own_an, own_pr, own_sched, ts,
                              base_rent[t + 1] * f_rent[t + 1] - opex_[t + 1] * f_opex[t + 1], ledger):
-                    put(L, NL, t, tc + T_REFI, b)
+                    put(L, NL, t, tc + T_REFINANCED, b)
                     mat = <int>ts[k].maturity
                     refinanced = True
             sc = schr[k][t]
@@ -872,55 +1230,100 @@ cdef void run_scenario(const Prog *p, int s,
             ts[k].scheduled = sc
             ts[k].prin_due = b if t == mat else sc
             ts[k].balance = b
-            put(L, NL, t, tc + T_PRIN_DUE, ts[k].prin_due)
+            put(L, NL, t, tc + T_PRINCIPAL_DUE, ts[k].prin_due)
         put(L, NL, t, G_DRAWS, draws)
 
+        # sources (reference._sources): reserves released, the exit sale, sponsor support
         release = 0.0
         for a in range(A):
             release += reserve[a]
-            put(L, NL, t, acc0 + 2 * a, reserve[a])
+            put(L, NL, t, acc0 + N_ACCOUNT_LINES * a + A_BALANCE_OPEN, reserve[a])
             reserve[a] = 0.0
         exit_proceeds = 0.0
         if t == T and p.exit_share > 0.0:
             x = 0.0
-            for c in range(4):
-                x += p.asset_value[c * W + t] * fch[CH_VAL + c][t]
+            for c in range(N_COMPONENTS):
+                x += p.asset_value[c * W + t] * fch[CH_VAL_LAND + c][t]
             exit_proceeds = p.exit_share * x
-        put(L, NL, t, G_EXIT, exit_proceeds)
+        put(L, NL, t, G_EXIT_PROCEEDS, exit_proceeds)
         cash = cfads + draws + equity_in[t] - capex[t] + release + exit_proceeds
         support = 0.0
-        if cash < 0.0:
-            support = -cash
+        unpaid = 0.0
+        lenders = -1  # whether the lenders could accelerate (reference._period), found when needed
+        if cash < 0.0:  # the sponsors pay as far as their support terms say (reference._support)
+            lenders = has_lenders(ts, K, run.accel)
+            if not lenders or -cash <= DUST:  # no lender owed anything, or rounding dust: all of it
+                support = -cash
+            elif p.support_kind == p.support_unlimited:
+                support = -cash
+            elif p.support_kind == p.support_capped:
+                x = p.support_cap - support_used
+                if not (x > 0.0):
+                    x = 0.0
+                support = x if x < -cash else -cash
+                support_used += support
+            unpaid = -cash - support
             cash = 0.0
-        put(L, NL, t, G_RELEASE, release)
-        put(L, NL, t, G_SUPPORT, support)
-        put(L, NL, t, G_CASH, cash)
-        eq_in_total += equity_in[t] + support
+        put(L, NL, t, G_RESERVE_RELEASE, release)
+        put(L, NL, t, G_SPONSOR_SUPPORT, support)
+        put(L, NL, t, G_CASH_AVAILABLE, cash)
 
+        # covenants (reference._covenants): DSCR, an equity cure, lock-up, a breach's consequence
         debt_service = 0.0
         for k in range(K):
             if dscr8[k]:
                 debt_service += ts[k].int_due + ts[k].scheduled
         dscr = cfads / debt_service if debt_service > 0.0 else NAN
-        put(L, NL, t, G_DS, debt_service)
+        below = debt_service > 0.0 and default_dscr >= 0.0 and dscr < default_dscr
+        cure = 0.0
+        if below and cure_count + 1 > cure_periods:  # a breach now, unless cured
+            if cures < p.cure_max and t <= p.cure_until:  # reference._equity_cure
+                x = default_dscr * debt_service - cfads
+                if x > 0.0 and not (p.cure_max_amount >= 0.0 and x > p.cure_max_amount):
+                    cures += 1
+                    cure = x
+            if cure > 0.0:
+                dscr = (cfads + cure) / debt_service
+                below = False
+        put(L, NL, t, G_DEBT_SERVICE, debt_service)
         put(L, NL, t, G_DSCR, dscr)
+        put(L, NL, t, G_EQUITY_CURE, cure)
         if debt_service > 0.0:
             n_ds += 1
             sum_dscr += dscr
             if isnan(min_dscr) or dscr < min_dscr:
                 min_dscr = dscr
-        last = t == T
-        locked = (not last) and debt_service > 0.0 and lock_up_dscr >= 0.0 and dscr < lock_up_dscr
-        put(L, NL, t, G_LOCK, 1.0 if locked else 0.0)
-        if debt_service > 0.0 and default_dscr >= 0.0 and dscr < default_dscr:
-            cure_count += 1
-        else:
-            cure_count = 0
-        is_default = cure_count > cure_periods
+        locked = t != T and debt_service > 0.0 and lock_up_dscr >= 0.0 and dscr < lock_up_dscr
+        cure_count = cure_count + 1 if below else 0
+        breach = cure_count > cure_periods
+        put(L, NL, t, G_COVENANT_BREACH, 1.0 if breach else 0.0)
+        if breach and t != T:  # a breach blocks distributions
+            locked = True
+        put(L, NL, t, G_LOCK_UP, 1.0 if locked else 0.0)
+        cause = 0.0
+        if breach and p.breach_accelerates and cure_count > cure_periods + p.accelerate_after:
+            cause = p.cause_covenant
+        elif p.tenant_accelerates and revenue <= 0.0 and t != 0 and not (base_rent[t] <= 0.0):
+            # the lease in place stops paying (reference._tenant_event: rent was earned
+            # last period, is due now, and none comes)
+            if base_rent[t - 1] * f_rent[t - 1] > 0.0:
+                cause = p.cause_tenant
+        if cure != 0.0:  # cash += cure (adding a zero cure would only lengthen the cash chain)
+            cash += cure
+        if cause != 0.0 or unpaid > 0.0:
+            if lenders < 0:
+                lenders = has_lenders(ts, K, run.accel)
+            if not lenders:  # the lenders accelerate only once, and only while they are owed something
+                cause = 0.0
+            elif unpaid > 0.0:  # costs the SPV cannot meet: the lenders step in
+                cause = p.cause_payment
+        eq_in_total += equity_in[t] + support + cure
 
+        # the steps (waterfall/steps): the first that finds an event of default sets its
+        # cause, and every later step pays nothing (so the loop stops there)
         equity_out = 0.0
         fees_paid = 0.0
-        if not is_default:
+        if cause == 0.0:
             for i in range(S):
                 op = sop[i]
                 arg = sarg[i]
@@ -930,15 +1333,16 @@ cdef void run_scenario(const Prog *p, int s,
                     cash -= pay
                     ts[arg].int_paid += pay
                     lcf_t += pay
-                    add(L, NL, t, N_GLOBAL + arg * N_TL + T_INT_PAID, pay)
+                    add(L, NL, t, N_GLOBAL + arg * N_TRANCHE_LINES + T_INTEREST_PAID, pay)
                     shortfall = due - pay
                     if shortfall > 0.0:
                         if p.hard[arg]:
-                            is_default = True
-                            break
+                            if shortfall > DUST:   # rounding dust is no shortfall
+                                cause = p.cause_payment
+                                break
                         else:
                             ts[arg].balance += shortfall
-                            add(L, NL, t, N_GLOBAL + arg * N_TL + T_INT_CAP, shortfall)
+                            add(L, NL, t, N_GLOBAL + arg * N_TRANCHE_LINES + T_INTEREST_CAPITALISED, shortfall)
                             ts[arg].int_due = pay
                 elif op == OP_PRINCIPAL:
                     due = ts[arg].prin_due
@@ -946,9 +1350,9 @@ cdef void run_scenario(const Prog *p, int s,
                     cash -= pay
                     repay(&ts[arg], pay, t)
                     lcf_t += pay
-                    add(L, NL, t, N_GLOBAL + arg * N_TL + T_PRIN_PAID, pay)
-                    if due - pay > 0.0 and (p.hard[arg] or t == ts[arg].maturity):
-                        is_default = True
+                    add(L, NL, t, N_GLOBAL + arg * N_TRANCHE_LINES + T_PRINCIPAL_PAID, pay)
+                    if due - pay > DUST and (p.hard[arg] or t == ts[arg].maturity):
+                        cause = p.cause_maturity if t == ts[arg].maturity else p.cause_payment
                         break
                 elif op == OP_RESERVE:
                     target = reserve_target(p, prr, schr, ts, arg, t)
@@ -963,7 +1367,7 @@ cdef void run_scenario(const Prog *p, int s,
                     cash -= pay
                     repay(&ts[arg], pay, t)
                     lcf_t += pay
-                    add(L, NL, t, N_GLOBAL + arg * N_TL + T_PREPAY, pay)
+                    add(L, NL, t, N_GLOBAL + arg * N_TRANCHE_LINES + T_PREPAYMENT, pay)
                 elif op == OP_DISTRIBUTE:
                     if locked and arg >= 0:
                         reserve[arg] += cash
@@ -975,10 +1379,11 @@ cdef void run_scenario(const Prog *p, int s,
                     pay = cash if cash < due else due
                     cash -= pay
                     fees_paid += pay
-                    put(L, NL, t, fee0 + 2 * arg, due)
-                    put(L, NL, t, fee0 + 2 * arg + 1, pay)
+                    put(L, NL, t, fee0 + N_FEE_LINES * arg + F_DUE, due)
+                    put(L, NL, t, fee0 + N_FEE_LINES * arg + F_PAID, pay)
                 elif op == OP_BORROWING_BASE:
-                    collateral = wf_collateral(p.asset_value, fch + CH_VAL, p.bb_mask + arg * 4, W, t)
+                    collateral = wf_collateral(p.asset_value, fch + CH_VAL_LAND, p.bb_mask + arg * N_COMPONENTS, W, t,
+                                               N_COMPONENTS)
                     excess = ts[arg].balance - p.bb_advance[arg] * collateral
                     if excess < 0.0:
                         excess = 0.0
@@ -986,35 +1391,55 @@ cdef void run_scenario(const Prog *p, int s,
                     cash -= pay
                     repay(&ts[arg], pay, t)
                     lcf_t += pay
-                    add(L, NL, t, N_GLOBAL + arg * N_TL + T_PREPAY, pay)
-                    if excess - pay > 0.0 and p.hard[arg]:
-                        is_default = True
+                    add(L, NL, t, N_GLOBAL + arg * N_TRANCHE_LINES + T_PREPAYMENT, pay)
+                    if excess - pay > DUST and p.hard[arg]:
+                        cause = p.cause_borrowing_base
                         break
+                else:  # an opcode with no branch: stop this scenario and say which step
+                    status[0] = ERR_UNKNOWN_STEP
+                    status[1] = i
+                    return
 
-        if is_default:
-            default_period = t
-            enforce(p, t, L, ts, reserve, fch, cash, exit_proceeds, &claim_total, &received_total,
-                    &lcf_t, &equity_out)
-            cash = 0.0
-
+        ended = False
+        if cause != 0.0:  # the lenders accelerate (reference._accelerate), out of line
+            accel_min_dscr = min_dscr
+            accel_sum_dscr = sum_dscr
+            accel_n_ds = n_ds
+            run.t = t
+            run.cause = cause
+            run.cash = cash
+            run.unpaid = unpaid
+            run.exit_proceeds = exit_proceeds
+            run.lcf_t = lcf_t
+            run.equity_out = equity_out
+            if LedgerT is DoublePtr:
+                ended = call_cold(accelerate_ledger, &run)
+            else:
+                ended = call_cold(accelerate_metrics, &run)
+            in_workout = run.in_workout
+            draw_ = p.no_draw  # accelerated: the commitments are cancelled
+            lcf_t = run.lcf_t
+            equity_out = run.equity_out
         lcf[t] = lcf_t
-        put(L, NL, t, G_FEES, fees_paid)
-        put(L, NL, t, G_EQUITY_DIST, equity_out)
+        put(L, NL, t, G_FEES_PAID, fees_paid)
+        put(L, NL, t, G_EQUITY_DISTRIBUTION, equity_out)
         eq_dist_total += equity_out
-        ecf[t] = equity_out - equity_in[t] - support
-        if ledger:
+        ecf[t] = equity_out - equity_in[t] - support - cure
+        if cause != 0.0:
+            if ended:
+                stop = t + 1
+                break
+        elif ledger:
             x = 0.0
             for a in range(A):
                 x += reserve[a]
-                put(L, NL, t, acc0 + 2 * a + 1, reserve[a])
-            put(L, NL, t, G_FUNDING, x)
+                put(L, NL, t, acc0 + N_ACCOUNT_LINES * a + A_BALANCE_CLOSE, reserve[a])
+            put(L, NL, t, G_RESERVE_FUNDING, x)
             for k in range(K):
-                put(L, NL, t, N_GLOBAL + k * N_TL + T_CLOSE, ts[k].balance)
-        if is_default:
-            break
+                put(L, NL, t, N_GLOBAL + k * N_TRANCHE_LINES + T_BALANCE_CLOSE, ts[k].balance)
 
-    # after an event of default: no more flows; the cover ratios still run to the end
-    for t in range(default_period + 1 if default_period >= 0 else W, W):
+    # after the sale: no more flows; the cover ratios still run to the end
+    for t in range(stop, W):
         lcf[t] = 0.0
         ecf[t] = 0.0
         if senior >= 0 and t >= cod:
@@ -1024,7 +1449,11 @@ cdef void run_scenario(const Prog *p, int s,
                 npv_loan += cfads * discount
             npv_project += cfads * discount
 
-    # metrics (definitions: waterfall/metrics.py)
+    # metrics (reference.summarise; definitions: waterfall/metrics.py)
+    if run.accel >= 0:  # DSCR up to the acceleration period
+        min_dscr = accel_min_dscr
+        sum_dscr = accel_sum_dscr
+        n_ds = accel_n_ds
     metrics[M_MIN_DSCR] = min_dscr
     metrics[M_AVG_DSCR] = sum_dscr / n_ds if n_ds > 0 else NAN
     metrics[M_LLCR] = NAN
@@ -1032,16 +1461,36 @@ cdef void run_scenario(const Prog *p, int s,
     if cod <= T and senior >= 0 and not isnan(debt0) and debt0 > 0.0:
         metrics[M_LLCR] = npv_loan / debt0
         metrics[M_PLCR] = npv_project / debt0
-    metrics[M_DEFAULT] = default_period
-    metrics[M_CLAIM] = claim_total
-    metrics[M_RECEIVED] = received_total
-    metrics[M_RECOVERY] = received_total / claim_total if claim_total > 0.0 else NAN
-    metrics[M_LOSS] = claim_total - received_total if default_period >= 0 else 0.0
+    claim = 0.0
+    received = 0.0
+    pv = 0.0
+    for k in range(K):
+        claim += ts[k].claim
+        received += ts[k].received
+        pv += ts[k].pv
+    loss = 0.0
+    loss_pv = 0.0
+    for k in range(K):
+        x = ts[k].claim - ts[k].received
+        loss += x if x > 0.0 else 0.0
+    for k in range(K):
+        x = ts[k].claim - ts[k].pv
+        loss_pv += x if x > 0.0 else 0.0
+    metrics[M_DEFAULT_PERIOD] = run.accel
+    metrics[M_LENDER_CLAIM] = claim
+    metrics[M_LENDER_RECEIVED] = received
+    metrics[M_RECOVERY_RATE] = received / claim if claim > 0.0 else NAN
+    metrics[M_RECOVERY_RATE_PV] = pv / claim if claim > 0.0 else NAN
+    metrics[M_LENDER_LOSS] = loss
+    metrics[M_LENDER_LOSS_PV] = loss_pv
+    metrics[M_DEFAULT_CAUSE] = run.cause
+    metrics[M_ACCELERATION_PERIOD] = run.accel
+    metrics[M_RECOVERY_PERIODS] = run.end - run.accel if run.accel >= 0 else NAN
     ppy = 12.0 / p.months
     metrics[M_LENDER_IRR] = annualise(irr_periodic(lcf, W), ppy)
     metrics[M_EQUITY_IRR] = annualise(irr_periodic(ecf, W), ppy)
-    metrics[M_EQ_DIST] = eq_dist_total
-    metrics[M_EQ_IN] = eq_in_total
+    metrics[M_EQUITY_DISTRIBUTIONS] = eq_dist_total
+    metrics[M_EQUITY_INVESTED] = eq_in_total
     for k in range(K):
         wal[k] = (ts[k].repaid_t * p.months / 12.0) / ts[k].repaid if ts[k].repaid > 0.0 else NAN
 
@@ -1064,16 +1513,13 @@ def _i64(x):
 
 def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     """Run every scenario of `batch` on `program`. Returns (ledgers [S, T+1, L] or None,
-    metrics [S, N_M], wal [S, K])."""
+    metrics [S, N_METRICS], wal [S, K], status [S, 2]): status row (0, 0) where the
+    scenario ran, (ERR_UNKNOWN_STEP, step index) where a step's opcode has no branch."""
     cdef Prog p
     keep = {}  # keep contiguous copies alive while the kernel runs
-    for name in ("base_rent", "opex", "capex", "equity_in", "base_rate", "draw", "accrual",
-                 "fixed_rate", "spread", "floor", "sched", "acct_target", "fee_due",
-                 "step_share", "step_share_locked", "asset_value", "refi_spread", "refi_floor",
-                 "refi_min_dscr", "bb_advance"):
+    for name in PROGRAM_F64:
         keep[name] = _f64(getattr(program, name))
-    for name in ("is_floating", "maturity", "capitalise", "hard", "dscr_mask", "acct_kind",
-                 "acct_periods", "acct_mask", "step_op", "step_arg", "refi_periods", "bb_mask"):
+    for name in PROGRAM_I64:
         keep[name] = _i64(getattr(program, name))
     p.T = program.n_periods
     p.K = program.n_tranches
@@ -1102,14 +1548,47 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.fire_sale = program.fire_sale
     p.cost_share = program.cost_share
     p.cost_fixed = program.cost_fixed
-    p.sale_discount = program.sale_discount
     p.refi_spread = dptr(keep["refi_spread"]); p.refi_floor = dptr(keep["refi_floor"])
     p.refi_periods = lptr(keep["refi_periods"]); p.refi_min_dscr = dptr(keep["refi_min_dscr"])
     p.bb_advance = dptr(keep["bb_advance"]); p.bb_mask = lptr(keep["bb_mask"])
     p.rvg_cap = program.rvg_cap
     p.rvg_until = program.rvg_until
     p.exit_share = program.exit_share
-    p.n_lines = N_GLOBAL + p.K * N_TL + p.A * 2 + p.F * 2
+    # events, the workout and the valuation (credit_terms.py); the codes they use are read
+    # from the modules that define them
+    from waterfall import ops as _ops
+    from waterfall.credit_terms import SUPPORT_KIND
+    from waterfall.workout import CAUSE
+    p.market_rent = dptr(keep["market_rent"])
+    p.support_kind = program.support_kind
+    p.support_cap = program.support_cap
+    p.breach_accelerates = program.breach_accelerates
+    p.accelerate_after = program.accelerate_after
+    p.cure_max = program.cure_max
+    p.cure_max_amount = program.cure_max_amount
+    p.cure_until = program.cure_until
+    p.tenant_accelerates = program.tenant_accelerates
+    p.sale_periods = program.sale_periods
+    p.workout_cost = program.workout_cost
+    p.default_margin = program.default_margin
+    p.val_method = program.val_method
+    p.val_discount = program.val_discount
+    p.exit_cap = program.exit_cap
+    p.relet_periods = program.relet_periods
+    p.reletting_cost = program.reletting_cost
+    p.replacement_floor = program.replacement_floor
+    p.exit_value_share = program.exit_value_share
+    p.support_capped = SUPPORT_KIND["capped"]
+    p.support_unlimited = SUPPORT_KIND["unlimited"]
+    p.cause_payment = CAUSE["payment"]
+    p.cause_covenant = CAUSE["covenant"]
+    p.cause_tenant = CAUSE["tenant"]
+    p.cause_borrowing_base = CAUSE["borrowing_base"]
+    p.cause_maturity = CAUSE["maturity"]
+    cdef int ch_
+    for ch_ in range(N_CHANNELS):
+        p.additive[ch_] = ch_ in _ops.ADDITIVE_CHANNELS
+    p.n_lines = N_GLOBAL + p.K * N_TRANCHE_LINES + p.A * N_ACCOUNT_LINES + p.F * N_FEE_LINES
     cdef int W = p.T + 1
     fixed = keep["fixed_rate"]
     an_fixed = np.where(fixed < 0.0, 0.0, fixed)  # as the kernel: a rate below zero is zero
@@ -1124,7 +1603,8 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     keep["dscr8"] = np.ascontiguousarray(keep["dscr_mask"] != 0, dtype=np.uint8)
     keep["sop"] = np.ascontiguousarray(keep["step_op"], dtype=np.int32)
     keep["sarg"] = np.ascontiguousarray(keep["step_arg"], dtype=np.int32)
-    p.ones = dptr(keep["ones"]); p.zeros = dptr(keep["zeros"])
+    keep["no_draw"] = np.zeros(p.K * W)
+    p.ones = dptr(keep["ones"]); p.zeros = dptr(keep["zeros"]); p.no_draw = dptr(keep["no_draw"])
     p.an_fixed = dptr(keep["an_fixed"]); p.pr_fixed = dptr(keep["pr_fixed"])
     p.cap8 = <unsigned char *>cnp.PyArray_DATA(keep["cap8"])
     p.last_cap = <int *>cnp.PyArray_DATA(keep["last_cap"])
@@ -1151,6 +1631,15 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.cover = <int *>cnp.PyArray_DATA(keep["cover"])
     p.n_cover = <int *>cnp.PyArray_DATA(keep["n_cover"])
     p.sarg = <int *>cnp.PyArray_DATA(keep["sarg"])
+    rank = keep["rank"]  # enforcement by rank: tranches of one rank share pro rata
+    order = np.argsort(rank, kind="stable")
+    ranked = rank[order]
+    starts = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:p.K - 1]))) if p.K else []
+    keep["rank_order"] = np.ascontiguousarray(order, dtype=np.int32)
+    keep["rank_start"] = np.ascontiguousarray(np.r_[starts, p.K, p.K], dtype=np.int32)
+    p.n_ranks = len(starts)
+    p.rank_order = <int *>cnp.PyArray_DATA(keep["rank_order"])
+    p.rank_start = <int *>cnp.PyArray_DATA(keep["rank_start"])
 
     cdef cnp.ndarray channel = _i64(batch.adj_channel)
     cdef cnp.ndarray start = _i64(batch.adj_from)
@@ -1164,12 +1653,14 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     cdef int J = <int>channel.shape[1]
     if S == 0:
         return (np.zeros((0, W, p.n_lines)) if want_ledgers else None,
-                np.zeros((0, N_M)), np.zeros((0, p.K)))
+                np.zeros((0, N_METRICS)), np.zeros((0, p.K)), np.zeros((0, 2), dtype=np.int64))
     if np.any(path_index >= len(paths) - 1) or np.any(path_index < -1):
         raise ValueError("path_index out of range")
 
-    metrics = np.empty((S, N_M))
+    metrics = np.empty((S, N_METRICS))
     wal = np.empty((S, p.K))
+    status = np.zeros((S, 2), dtype=np.int64)
+    cdef int64_t *st_ptr = lptr(status)
     ledgers = np.zeros((S, W, p.n_lines)) if want_ledgers else None
     cdef double *m_ptr = dptr(metrics)
     cdef double *w_ptr = dptr(wal)
@@ -1182,7 +1673,8 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     cdef double *paths_ptr = dptr(paths_arr)
     if threads < 1:
         threads = 1
-    cdef Py_ssize_t scratch_size = N_CH * W + 3 * p.K * W + 2 * W + 9 * p.K + p.A + 8
+    cdef Py_ssize_t ts_words = sizeof(TState) // sizeof(double)
+    cdef Py_ssize_t scratch_size = N_CHANNELS * W + 3 * p.K * W + 2 * W + ts_words * p.K + p.A + 2 * p.K + 8
     cdef double *scratch = <double *>malloc(threads * scratch_size * sizeof(double))
     cdef double **ptrs = <double **>malloc(threads * 3 * (p.K + 1) * sizeof(double *))
     if scratch == NULL or ptrs == NULL:
@@ -1199,14 +1691,16 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
                 if l_ptr != NULL:
                     run_scenario(&p, <int>s, ch_ptr, from_ptr, to_ptr, v_ptr, J,
                                  paths_ptr + (pi_ptr[s] + 1) * W, scratch + tid * scratch_size, ptrs + tid * 3 * (p.K + 1),
-                                 <DoublePtr>(l_ptr + s * stride), m_ptr + s * N_M, w_ptr + s * p.K)
+                                 <DoublePtr>(l_ptr + s * stride), m_ptr + s * N_METRICS, w_ptr + s * p.K,
+                                 st_ptr + 2 * s)
                 else:
                     run_scenario(&p, <int>s, ch_ptr, from_ptr, to_ptr, v_ptr, J,
                                  paths_ptr + (pi_ptr[s] + 1) * W, scratch + tid * scratch_size, ptrs + tid * 3 * (p.K + 1),
-                                 <NoLedgerPtr>NULL, m_ptr + s * N_M, w_ptr + s * p.K)
+                                 <NoLedgerPtr>NULL, m_ptr + s * N_METRICS, w_ptr + s * p.K,
+                                 st_ptr + 2 * s)
     finally:
         free(scratch)
         free(ptrs)
-    return ledgers, metrics, wal
+    return ledgers, metrics, wal, status
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from waterfall import ops
+from waterfall.steps import STEP_CODE
 from waterfall.program import Program
 
 TOL = 1e-9
@@ -19,8 +20,8 @@ def sources_and_uses(program: Program, ledger: np.ndarray):
     sources = (ledger[:, g["revenue"]] + ledger[:, g["draws"]] + ledger[:, g["equity_in"]]
                + ledger[:, g["sponsor_support"]] + ledger[:, g["reserve_release"]]
                + ledger[:, g["seizure_net"]] + ledger[:, g["guarantee_paid"]]
-               + ledger[:, g["exit_proceeds"]])
-    uses = (ledger[:, g["opex"]] + ledger[:, g["capex"]] + ledger[:, g["fees_paid"]]
+               + ledger[:, g["exit_proceeds"]] + ledger[:, g["equity_cure"]])
+    uses = (ledger[:, g["opex"]] + ledger[:, g["capex"]] + ledger[:, g["fees_paid"]] + ledger[:, g["workout_costs"]]
             + ledger[:, g["reserve_funding"]] + ledger[:, g["equity_distribution"]])
     for k in range(program.n_tranches):
         for line in ("interest_paid", "principal_paid", "prepayment", "recovery_interest",
@@ -53,13 +54,13 @@ def step_due_and_paid(program: Program, ledger: np.ndarray, t: int):
     out = []
     k_count, a_count = program.n_tranches, program.n_accounts
     for op, arg in zip(program.step_op, program.step_arg):
-        if op == ops.OP_FEE:
+        if op == STEP_CODE["fee"]:
             out.append((ledger[t, ops.fee_col(k_count, a_count, arg, "due")],
                         ledger[t, ops.fee_col(k_count, a_count, arg, "paid")]))
-        elif op == ops.OP_INTEREST:
+        elif op == STEP_CODE["interest"]:
             cash_due = 0.0 if program.capitalise[arg, t] else ledger[t, ops.tranche_col(arg, "interest_due")]
             out.append((cash_due, ledger[t, ops.tranche_col(arg, "interest_paid")]))
-        elif op == ops.OP_PRINCIPAL:
+        elif op == STEP_CODE["principal"]:
             out.append((ledger[t, ops.tranche_col(arg, "principal_due")],
                         ledger[t, ops.tranche_col(arg, "principal_paid")]))
     return out
@@ -69,6 +70,8 @@ def assert_priority(program: Program, ledger: np.ndarray) -> None:
     """Once a step is paid short, no later step is paid and equity gets nothing from the
     waterfall (a surplus after enforcement is not the waterfall)."""
     for t in range(ledger.shape[0]):
+        if ledger[t, ops.G["workout"]]:
+            continue   # the lenders run the SPV: no priority of payments
         short = False
         for due, paid in step_due_and_paid(program, ledger, t):
             if short:

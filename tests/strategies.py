@@ -7,7 +7,16 @@ import datetime as dt
 from hypothesis import strategies as st
 
 amounts = st.floats(min_value=1.0, max_value=500.0, allow_nan=False, allow_infinity=False)
-rates = st.floats(min_value=0.0, max_value=0.15, allow_nan=False, allow_infinity=False)
+rates = st.floats(min_value=0.0, max_value=0.15, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+
+
+def _valuation(draw, cost: float) -> dict:
+    if draw(st.booleans()):
+        return {"method": "replacement_cost"}
+    return {"method": "appraisal", "discount_rate": draw(st.floats(0.03, 0.12)),
+            "exit_cap_rate": draw(st.floats(0.04, 0.12)), "market_rent": cost * draw(st.floats(0.02, 0.15)),
+            "market_rent_growth": draw(st.floats(0.0, 0.03)), "relet_months": draw(st.integers(0, 24)),
+            "reletting_cost_months": draw(st.floats(0.0, 12.0)), "replacement_floor": draw(st.floats(0.0, 1.0))}
 
 
 @st.composite
@@ -114,7 +123,17 @@ def deals(draw, max_operating: int = 40):
     steps.append(distribute)
     covenants = {"lock_up_dscr": draw(st.sampled_from([None, 1.1, 1.2, 1.5])),
                  "default_dscr": draw(st.sampled_from([None, 0.9, 1.0, 1.05])),
-                 "cure_periods": draw(st.integers(0, 2))}
+                 "cure_periods": draw(st.integers(0, 2)),
+                 "dscr_breach": draw(st.sampled_from(["lock_up", "accelerate"])),
+                 "accelerate_after": draw(st.integers(0, 3)),
+                 "tenant_event": draw(st.sampled_from(["none", "accelerate"]))}
+    if draw(st.booleans()):
+        covenants["equity_cure"] = {"max_cures": draw(st.integers(0, 3)),
+                                    "max_amount": draw(st.sampled_from([None, 5.0, 50.0])),
+                                    "until_period": draw(st.sampled_from([None, max(1, n // 2)]))}
+    for k, t in enumerate(tranches):
+        if k and draw(st.booleans()):
+            t["rank"] = draw(st.integers(1, k + 1))   # pari passu with an earlier tranche, or junior
     deal = {
         "deal": {"name": "random", "kind": "example"},
         "timeline": {"financial_close": dt.date(2026, 1, 31) + dt.timedelta(days=draw(st.integers(0, 400))),
@@ -130,8 +149,13 @@ def deals(draw, max_operating: int = 40):
         "covenants": covenants,
         "enforcement": {"fire_sale_discount": draw(st.floats(0.0, 0.8)),
                         "cost_share": draw(st.floats(0.0, 0.1)), "cost_fixed": draw(st.floats(0.0, 10.0)),
-                        "months_to_sale": draw(st.integers(0, 24)), "discount_rate": draw(rates)},
+                        "months_to_sale": draw(st.integers(0, 24)),
+                        "workout_costs": draw(st.sampled_from([0.0, 1.0, 20.0])),
+                        "default_margin": draw(st.sampled_from([0.0, 0.02])),
+                        "valuation": _valuation(draw, cost)},
     }
+    support = draw(st.sampled_from(["none", "capped", "unlimited"]))
+    deal["sponsor_support"] = {"kind": support, **({"cap": cost * 0.05} if support == "capped" else {})}
     if draw(st.booleans()):
         deal["exit"] = {"value_share": draw(st.floats(0.0, 1.5)), "cost_share": draw(st.floats(0.0, 0.1))}
     if draw(st.booleans()):

@@ -49,6 +49,17 @@ EXPECTED: dict[str, list[str]] = {
     "unknown_field.toml": ["tranches[0].maturity_perod: unknown field (got 40)"],
     "unknown_step_kind.toml": ["waterfall[3].step:", "'distribute'", "(got 'cash_sweep')"],
     "unknown_rate_kind.toml": ["tranches[0].rate.kind: unknown kind", "'fixed', 'floating'", "(got 'fix')"],
+    # credit terms (enforcement issue)
+    "negative_months_to_sale.toml": ["enforcement.months_to_sale:", "greater than or equal to 0", "(got -3)"],
+    "cap_rate_zero.toml": ["enforcement.valuation.exit_cap_rate:", "greater than 0", "(got 0.0)"],
+    "cure_deadline_beyond_horizon.toml": ["covenants.equity_cure.until_period: period is beyond the horizon",
+                                          "(got 60)"],
+    "unknown_breach_action.toml": ["covenants.dscr_breach:", "'lock_up' or 'accelerate'", "(got 'foreclose')"],
+    # the waterfall as a program (step registry): multiplicity and order
+    "duplicate_interest_step.toml": ["waterfall[1].step: a second interest step for tranche 'senior'",
+                                     "(got 'interest')"],
+    "sweep_before_principal.toml": ["waterfall[1].step: a sweep step for 'senior' must come after its principal step",
+                                    "(got 'sweep')"],
     # periods beyond the horizon or out of order
     "maturity_beyond_horizon.toml": ["tranches[0].maturity_period: period is beyond the horizon (40 periods)",
                                      "(got 48)"],

@@ -82,6 +82,8 @@ def test_both_engines_run_and_agree(name, scenario):
                 assert (wal is None and other[tranche] is None) or math.isclose(wal, other[tranche], rel_tol=1e-9, abs_tol=1e-9)
         elif value is None or other is None:
             assert value is None and other is None, key
+        elif isinstance(value, str):   # default_cause, default_date
+            assert value == other, key
         elif abs(value) > 1e12:      # IRR annualisation blow-ups: compare loosely
             assert math.isclose(value, other, rel_tol=1e-6), key
         else:
@@ -361,9 +363,11 @@ def test_vantage_findings(name, cod_default):
     assert tail > 0.3 * tr.amount                                # over 30% of the facility at lease end
     assert frame["exit_proceeds"].iloc[n] > tail                 # met by the sale at 50% of cost...
     assert result.metrics["plcr"] < 1.15                          # ...because the lease alone is thin
-    at_book = waterfall.run(d, "residual-at-book").metrics        # ...and not at depreciated cost
-    assert at_book["default_period"] == n and at_book["lender_loss"] > 0.0
-    assert frame["exit_proceeds"].iloc[n] * d.scenario("residual-at-book").adjustments[0].multiplier < tail
+    # ...and at depreciated cost only just: value curves age from the in-service date, so a
+    # sale at book at lease end still meets the balloon, by under 10% (the margin is thin)
+    at_book = waterfall.run(d, "residual-at-book").metrics
+    exit_at_book = frame["exit_proceeds"].iloc[n] * d.scenario("residual-at-book").adjustments[0].multiplier
+    assert at_book["default_period"] is None and tail < exit_at_book < 1.1 * tail
     # the facts' mortgage-style profile sized to the 15-year lease (s.2a) breaches at COD
     data = d.model_dump()
     data["tranches"][0]["amortisation"] = {"kind": "level_payment", "periods": 60}
@@ -375,9 +379,12 @@ def test_vantage_findings(name, cod_default):
 def test_construction_delay_scenarios():
     # maturities stay where they are, so a 9-month delay eats into amortisation before the 4+1+1
     # refinancing: Lighthouse and Jupiter then fail it; Abilene and Frontier absorb it
+    # (the lenders then run an 18-month workout on the lease in place and sell on the
+    # income approach: the balloon default costs them nothing)
     for name, period in (("vantage_lighthouse", 24), ("project_jupiter", 24)):
         m = waterfall.run(deal(name), "construction-delay").metrics
-        assert m["default_period"] == period and m["lender_loss"] > 0.0
+        assert m["default_period"] == period and m["default_cause"] == "maturity"
+        assert m["recovery_periods"] == 6 and m["lender_loss"] == 0.0
     for name in ("abilene", "vantage_frontier"):
         m = waterfall.run(deal(name), "construction-delay").metrics
         assert m["default_period"] is None
@@ -399,4 +406,11 @@ def test_stress_scenarios_bite():
     assert waterfall.run(deal("coreweave_ddtl3"), "gpu-obsolescence").metrics["default_period"] is not None
     # the RVG makes the Hyperion noteholders whole on an early non-renewal, not after it expires
     assert waterfall.run(deal("meta_hyperion"), "non-renewal").metrics["lender_loss"] == 0.0
-    assert waterfall.run(deal("meta_hyperion"), "non-renewal-late").metrics["lender_loss"] > 0.0
+    # after it expires nothing is guaranteed: the noteholders rest on the sale of a campus
+    # re-let at half the rent (income approach), which covers the amortised claim
+    late = waterfall.run(deal("meta_hyperion"), "non-renewal-late")
+    flows = late.cash_flows()
+    assert flows["guarantee_paid"].sum() == 0.0 and late.metrics["default_cause"] == "tenant"
+    assert flows["seizure_gross"].sum() > late.metrics["lender_claim"] and late.metrics["lender_loss"] == 0.0
+    # an early non-renewal with the guarantor paying half: a loss the guarantee no longer covers
+    assert waterfall.run(deal("meta_hyperion"), "non-renewal-guarantor-half").metrics["lender_loss"] > 0.0

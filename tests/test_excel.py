@@ -13,7 +13,7 @@ import waterfall
 from waterfall.cli import main
 from waterfall.compile import compile_scenarios
 from waterfall.load import builtin_deals
-from waterfall.output import excel
+from waterfall.output import excel, formulas
 from waterfall.output.excel import FormulaTieOutError, write_workbook
 from waterfall.output.formulas import (
     CF_SHEET, IN_SHEET, build_model, check_against, close, unsupported,
@@ -75,8 +75,8 @@ def test_values_workbook_for_every_builtin_deal(tmp_path, path):
     assert not _error_cells(wb)
     ws = wb[CF_SHEET]
     assert ws.freeze_panes == "D7"
-    grid = excel._values_grid(_model(deal, result))
-    for j, key in enumerate(_model(deal, result).ledger_keys):
+    grid = excel.values_grid(result.program)
+    for j, key in enumerate(excel.ledger_keys(result.program)):
         r = grid.row_of(key) + 1
         cells = [ws.cell(row=r, column=grid.col(t) + 1).value for t in range(grid.n + 1)]
         engine = result.ledger[:, j]
@@ -102,7 +102,8 @@ def test_values_workbook_metrics_and_formats(tmp_path):
     assert close(summary["Equity IRR (annualised)"], m["equity_irr"])
     ws = wb[CF_SHEET]
     labels = {ws.cell(row=r, column=1).value: r for r in range(1, ws.max_row + 1)}
-    assert ws.cell(row=labels["DSCR"], column=6).number_format == '0.00"x"'
+    from waterfall.output.labels import GLOBAL_LABELS
+    assert ws.cell(row=labels[GLOBAL_LABELS["dscr"]], column=6).number_format == '0.00"x"'
     assert "#,##0.000" in ws.cell(row=labels["Revenue"], column=6).number_format
     batch = waterfall.run_batch(deal).metrics
     sc = wb["Scenarios"]
@@ -211,7 +212,7 @@ def test_formulas_workbook_has_live_formulas(tmp_path):
 def test_unsupported_deal_is_refused_and_nothing_written(tmp_path, monkeypatch):
     deal = _tieout()
     result = waterfall.run(deal)
-    monkeypatch.setattr(excel, "unsupported", lambda program: ["not modelled"])
+    monkeypatch.setattr(formulas, "unsupported", lambda program: ["not modelled"])
     with pytest.raises(FormulaTieOutError):
         write_workbook(result, tmp_path / "f.xlsx", formulas=True)
     assert list(tmp_path.iterdir()) == []
@@ -220,7 +221,11 @@ def test_unsupported_deal_is_refused_and_nothing_written(tmp_path, monkeypatch):
 def test_cli_refuses_an_unsupported_deal_saying_why(tmp_path, monkeypatch, capsys):
     """The branch test_formula_model_on_builtin_deals takes for a deal the formulas do not
     model: exit status 2, the precise reason on stderr, no file."""
-    monkeypatch.setattr(excel, "unsupported", lambda program: ["step 9: step kind 42 is not modelled in formulas"])
+    monkeypatch.setattr(formulas, "unsupported", lambda program: ["step 9: step kind 42 is not modelled in formulas"])
+
+    def cannot_build(*args, **kwargs):  # what the formula model does with a step it cannot express
+        raise AssertionError("the formula model was built for an unsupported deal")
+    monkeypatch.setattr(formulas, "build_model", cannot_build)
     out = tmp_path / "f.xlsx"
     assert main(["run", "abilene", "--scenario", "refi-closed", "--xlsx", str(out), "--formulas"]) == 2
     err = capsys.readouterr().err

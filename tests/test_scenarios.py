@@ -124,13 +124,21 @@ def test_construction_delay_skips_deals_already_operating():
     same(waterfall.run(TIEOUT, scen).metric_values, waterfall.run(TIEOUT).metric_values)
 
 
-def test_cost_overrun_is_funded_by_sponsors_and_keeps_values():
-    deal = apply_structural(TIEOUT, S({"kind": "cost_overrun", "share": 0.2, "components": ["shell"],
-                                       "only_under_construction": False}))
-    program = waterfall.compile_deal(deal)
+def test_cost_overrun_is_funded_only_as_the_sponsor_support_terms_say():
+    overrun = S({"kind": "cost_overrun", "share": 0.2, "components": ["shell"], "only_under_construction": False})
+    # unlimited support: the sponsors fund the overrun as equity (1,200 - 700 of debt)
+    backed = TIEOUT.model_copy(update={"sponsor_support": TIEOUT.sponsor_support.model_copy(
+        update={"kind": "unlimited"})})
+    program = waterfall.compile_deal(apply_structural(backed, overrun))
     assert program.capex[0] == pytest.approx(1200.0)
-    assert program.equity_in[0] == pytest.approx(500.0)           # 1,200 - 700 of debt
+    assert program.equity_in[0] == pytest.approx(500.0)
     assert program.asset_value[1, 8] == pytest.approx(800.0)      # 1,000 x (1 - 8/40), as before
+    # no support (the tie-out's terms): the equity commitment stays the 300 of close, so the
+    # 200 overrun is a shortfall nobody funds: a payment default at close
+    deal = apply_structural(TIEOUT, overrun)
+    assert waterfall.compile_deal(deal).equity_in[0] == pytest.approx(300.0)
+    result = waterfall.run(deal, engine="reference")
+    assert result.metrics["default_period"] == 0 and result.metrics["default_cause"] == "payment"
 
 
 def test_rate_path_and_refinancing_closed_compile_to_channels():

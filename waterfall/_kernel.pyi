@@ -4,7 +4,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-LAYOUT: dict[str, int]
+LAYOUT: dict[str, Any]  # every layout fact shared with Python (ops.layout), generated
+LAYOUT_DIGEST: str      # ops.digest(LAYOUT): the engine refuses a kernel whose digest differs
+PROGRAM_F64: tuple[str, ...]
+PROGRAM_I64: tuple[str, ...]
 
 def irr(cash_flows: npt.ArrayLike) -> float:
     """Periodic IRR of one cash-flow vector (NaN where there is no root)."""
@@ -14,5 +17,8 @@ def irr_many(cash_flows: npt.ArrayLike) -> npt.NDArray[np.float64]:
 
 def run_batch(
     program: Any, batch: Any, want_ledgers: bool = ..., threads: int = ...
-) -> tuple[npt.NDArray[np.float64] | None, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """(ledgers [S, T+1, lines] or None, metrics [S, N_METRICS], wal [S, K])."""
+) -> tuple[npt.NDArray[np.float64] | None, npt.NDArray[np.float64], npt.NDArray[np.float64],
+           npt.NDArray[np.int64]]:
+    """(ledgers [S, T+1, lines] or None, metrics [S, N_METRICS], wal [S, K], status [S, 2]):
+    status row (0, 0) where the scenario ran, (ERR_UNKNOWN_STEP, step index) where a
+    step's opcode has no branch."""

@@ -4,7 +4,7 @@ returned as (field path, message, value) so all of them are reported at once."""
 from __future__ import annotations
 
 from .model.deal import Deal
-from .ops import STEP_KINDS
+from .steps.checks import check_waterfall
 from .model.scenario import Scenario
 
 Problem = tuple[str, str, object]
@@ -31,7 +31,7 @@ def check_deal(deal: Deal) -> list[Problem]:
         problems.append(("timeline.construction_periods", f"at most {MAX_PERIODS} periods",
                          deal.timeline.construction_periods))
         return problems  # every other period check would be measured against it
-    problems += _check_steps(deal, tranches, accounts, fees)
+    problems += check_waterfall(deal)
     for i, acct in enumerate(deal.accounts):
         for j, name in enumerate(acct.tranches):
             if name not in tranches:
@@ -48,59 +48,6 @@ def check_deal(deal: Deal) -> list[Problem]:
     problems += _check_funding(deal)
     for i, scenario in enumerate(deal.scenarios):
         problems += [(f"scenarios[{i}].{p}", m, v) for p, m, v in check_scenario(scenario, n)]
-    return problems
-
-
-_OPERANDS = ("tranche", "account", "fee")
-
-
-def _a(word: str) -> str:
-    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
-
-
-def _check_steps(deal: Deal, tranches, accounts, fees) -> list[Problem]:
-    problems: list[Problem] = []
-    known = {"tranche": set(tranches), "account": set(accounts), "fee": set(fees)}
-    by_name = {t.name: t for t in deal.tranches}
-    takes = {k.name: k.operand for k in STEP_KINDS}
-    paid = set()
-    last = len(deal.waterfall) - 1
-    for i, step in enumerate(deal.waterfall):
-        where = f"waterfall[{i}]"
-        operand = takes.get(step.step, "")
-        wanted, optional = operand.rstrip("?"), operand.endswith("?")
-        for name in _OPERANDS:
-            value = getattr(step, name, None)
-            if name != wanted:
-                if value is not None:
-                    problems.append((f"{where}.{name}", f"{_a(step.step)} step takes no {name}"
-                                     + (f" (it names {_a(wanted)})" if wanted else ""), value))
-            elif value is None:
-                if not optional:
-                    problems.append((f"{where}.{name}", f"{_a(step.step)} step needs {_a(name)}", None))
-            elif value not in known[name]:
-                problems.append((f"{where}.{name}", f"unknown {name}", value))
-            elif name == "tranche":
-                paid.add((step.step, value))
-        if step.step == "reserve" and step.account in accounts and accounts[step.account].kind == "lockup":
-            problems.append((f"{where}.account", "a lockup account is filled by distribute, not reserve", step.account))
-        if step.step == "borrowing_base" and step.tranche in by_name \
-                and getattr(by_name[step.tranche], "borrowing_base", None) is None:
-            problems.append((f"{where}.tranche", "a borrowing_base step needs a tranche with [borrowing_base] terms",
-                             step.tranche))
-        if step.step == "distribute":
-            if i != last:
-                problems.append((f"{where}.step", f"distribute must be the last step (it is step {i} of 0..{last})",
-                                 step.step))
-            if step.account in accounts and accounts[step.account].kind != "lockup":
-                problems.append((f"{where}.account", "distribute traps cash only in a lockup account", step.account))
-    for name in tranches:
-        for kind in ("interest", "principal"):
-            if (kind, name) not in paid:
-                problems.append(("waterfall", f"tranche '{name}' has no {kind} step", name))
-    if deal.waterfall and deal.waterfall[-1].step != "distribute" \
-            and not any(s.step == "distribute" for s in deal.waterfall):
-        problems.append((f"waterfall[{last}].step", "the last step must be distribute", deal.waterfall[-1].step))
     return problems
 
 
@@ -133,6 +80,9 @@ def _check_periods(deal: Deal, n: int) -> list[Problem]:
                              fee.to_period))
     for i, item in enumerate(deal.opex):
         beyond(f"opex[{i}].from_period", item.from_period)
+    cure = deal.covenants.equity_cure
+    if cure is not None:
+        beyond("covenants.equity_cure.until_period", cure.until_period)
     rvg = getattr(deal, "residual_value_guarantee", None)
     if rvg is not None:
         beyond("residual_value_guarantee.until_period", getattr(rvg, "until_period", None))

@@ -1,12 +1,15 @@
 """The `waterfall` command line: run deals, list scenarios and deals, print the schema,
-benchmark the kernel. Bad input exits with status 2 and one message per problem."""
+benchmark the kernel. Bad input exits with status 2 and one message per problem.
+
+Only the project's own errors (waterfall/errors.py: DealError and its UnknownNameError,
+OutputError) are bad input; anything else is a bug and ends in a traceback (status 1)."""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
 
-from .errors import DealError
+from .errors import DealError, OutputError
 from .files import write_text_atomic
 
 EXIT_BAD_INPUT = 2
@@ -47,18 +50,34 @@ def _summary(result) -> str:
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
 
+def fallback_warning(requested: str) -> str | None:
+    """The warning for running the reference when the compiled kernel is asked for and
+    not built (None when the engine asked for runs). Shared by every command."""
+    from . import engine
+
+    if requested == "compiled" and not engine.kernel_available():
+        return f"warning: compiled kernel not built ({engine.kernel_error()}); running the reference"
+    return None
+
+
+def choose_engine(requested: str) -> str:
+    """The engine to run: the one asked for, or the reference (with the warning on
+    stderr) when the compiled kernel is asked for and not built."""
+    warning = fallback_warning(requested)
+    if warning:
+        print(warning, file=sys.stderr)
+        return "reference"
+    return requested
+
+
 def cmd_run(args) -> int:
     from . import engine
 
-    chosen = args.engine
-    if chosen == "compiled" and not engine.kernel_available():
-        print(f"warning: compiled kernel not built ({engine.kernel_error()}); running the reference",
-              file=sys.stderr)
-        chosen = "reference"
+    chosen = choose_engine(args.engine)
     if args.formulas and not args.xlsx:
         print("error: --formulas needs --xlsx PATH", file=sys.stderr)
         return EXIT_BAD_INPUT
-    deal = engine._deal(args.deal) if (args.xlsx or args.plot) else args.deal
+    deal = engine.resolve_deal(args.deal) if (args.xlsx or args.plot) else args.deal
     result = engine.run(deal, args.scenario, engine=chosen)
     if args.csv:
         write_text_atomic(args.csv, result.cash_flows().to_csv(float_format="%.10g"))
@@ -192,15 +211,11 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except DealError as exc:
+    except DealError as exc:  # a bad deal or scenario file, an unknown deal or scenario name
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyError as exc:  # unknown scenario name
-        print(f"error: {exc.args[0]}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as exc:  # an output path that cannot be written
-        where = exc.filename or "output"
-        print(f"error: cannot write {where}: {exc.strerror or exc}", file=sys.stderr)
+    except OutputError as exc:  # an output path that cannot be written
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dates, ops
+from . import dates, ops, steps
 from .checks import check_deal, check_scenario
+from .credit_terms import credit_terms
 from .errors import DealError
 from .model.deal import Deal
 from .model.scenario import Scenario
@@ -17,6 +18,8 @@ from .schedules import (
     asset_values, base_cfads, annual_flow, interpolate_points, principal_schedule,
     rate_curve, spend_shares,
 )
+from .schedules import balance_at_amortisation as _balance_at_amortisation
+from .schedules import base_per_rate as _base_per_rate
 
 NO_FLOOR = -1e9
 
@@ -45,28 +48,8 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     base_rate = rate_curve(deal.base_rate, n)
 
     k_count = len(deal.tranches)
-    accrual = np.zeros((k_count, n + 1))
-    is_floating = np.zeros(k_count, dtype=np.int64)
-    fixed_rate, spread = np.zeros((k_count, n + 1)), np.zeros((k_count, n + 1))
-    floor = np.full(k_count, NO_FLOOR)
-    maturity = np.zeros(k_count, dtype=np.int64)
-    capitalise = np.zeros((k_count, n + 1), dtype=np.int64)
-    hard = np.zeros(k_count, dtype=np.int64)
-    for k, tr in enumerate(deal.tranches):
-        accrual[k] = dates.accrual_fractions(accrual_dates, tr.day_count)
-        if tr.rate.kind == "fixed":
-            fixed_rate[k] = _stepped(tr.rate.annual, tr.rate.steps, n)
-        else:
-            is_floating[k] = 1
-            spread[k] = _stepped(tr.rate.spread, tr.rate.spread_steps, n)
-            if tr.rate.floor is not None:
-                floor[k] = tr.rate.floor
-        maturity[k] = min((tr.maturity_period or n) + tr.extension_periods, n)
-        if tr.capitalise_interest == "always":
-            capitalise[k, :] = 1
-        elif tr.capitalise_interest == "construction":
-            capitalise[k, 1:tl.construction_periods + 1] = 1
-        hard[k] = int(tr.default_on_shortfall)
+    accrual, is_floating, fixed_rate, spread, floor, maturity, capitalise, hard = _tranche_terms(
+        deal, accrual_dates)
 
     per_rate = _base_per_rate(base_rate, is_floating, fixed_rate, spread, floor, accrual)
     amounts = _size_tranches(deal, capex, per_rate, capitalise, maturity, rent - opex, n, cod)
@@ -103,13 +86,45 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         lock_up_dscr=NO_LIMIT if cov.lock_up_dscr is None else cov.lock_up_dscr,
         default_dscr=NO_LIMIT if cov.default_dscr is None else cov.default_dscr,
         cure_periods=cov.cure_periods,
-        asset_value=asset_values(deal.assets, n, months),
+        asset_value=asset_values(deal.assets, n, months, tl.construction_periods),
         fire_sale=enf.fire_sale_discount, cost_share=enf.cost_share, cost_fixed=enf.cost_fixed,
-        sale_discount=(1.0 + enf.discount_rate) ** (-enf.months_to_sale / 12.0),
+        **credit_terms(deal, n, months),
         names=names, dates=adjusted, amounts=amounts, **_refinancing(deal), **_borrowing_base(deal),
         **_guarantee(deal, n),
         exit_share=0.0 if deal.exit is None else deal.exit.value_share * (1.0 - deal.exit.cost_share),
+        exit_value_share=0.0 if deal.exit is None else deal.exit.value_share,
     )
+
+
+def _tranche_terms(deal: Deal, accrual_dates):
+    """Per tranche: accrual [K, T+1] (years), floating flag, fixed coupon and spread by
+    period (step-ups), base-rate floor, maturity period (extensions included), capitalised
+    periods and whether a shortfall is an event of default."""
+    tl = deal.timeline
+    n, k_count = tl.n_periods, len(deal.tranches)
+    accrual = np.zeros((k_count, n + 1))
+    is_floating = np.zeros(k_count, dtype=np.int64)
+    fixed_rate, spread = np.zeros((k_count, n + 1)), np.zeros((k_count, n + 1))
+    floor = np.full(k_count, NO_FLOOR)
+    maturity = np.zeros(k_count, dtype=np.int64)
+    capitalise = np.zeros((k_count, n + 1), dtype=np.int64)
+    hard = np.zeros(k_count, dtype=np.int64)
+    for k, tr in enumerate(deal.tranches):
+        accrual[k] = dates.accrual_fractions(accrual_dates, tr.day_count)
+        if tr.rate.kind == "fixed":
+            fixed_rate[k] = _stepped(tr.rate.annual, tr.rate.steps, n)
+        else:
+            is_floating[k] = 1
+            spread[k] = _stepped(tr.rate.spread, tr.rate.spread_steps, n)
+            if tr.rate.floor is not None:
+                floor[k] = tr.rate.floor
+        maturity[k] = min((tr.maturity_period or n) + tr.extension_periods, n)
+        if tr.capitalise_interest == "always":
+            capitalise[k, :] = 1
+        elif tr.capitalise_interest == "construction":
+            capitalise[k, 1:tl.construction_periods + 1] = 1
+        hard[k] = int(tr.default_on_shortfall)
+    return accrual, is_floating, fixed_rate, spread, floor, maturity, capitalise, hard
 
 
 def _refinancing(deal: Deal) -> dict:
@@ -177,25 +192,6 @@ def _stepped(initial: float, steps, n: int) -> np.ndarray:
     return out
 
 
-def _base_per_rate(base_rate, is_floating, fixed_rate, spread, floor, accrual) -> np.ndarray:
-    annual = np.where(is_floating[:, None] == 1,
-                      np.maximum(base_rate[None, :], floor[:, None]) + spread, fixed_rate)
-    return np.maximum(annual, 0.0) * accrual
-
-
-def _balance_at_amortisation(tr, draw, capitalise, per_rate, cod):
-    """Balance when amortisation starts (draws plus base-case capitalised interest) and
-    the first amortising period (after the last draw, COD and any interest-only time)."""
-    last_draw = int(np.nonzero(draw)[0].max()) if draw.any() else 0
-    start = max(cod, last_draw + 1) + tr.interest_only_periods
-    balance = 0.0
-    for t in range(min(start, len(draw))):
-        if capitalise[t]:
-            balance += balance * per_rate[t]
-        balance += draw[t]
-    return balance, start
-
-
 def _funding(deal: Deal, capex: np.ndarray, n: int, amounts: np.ndarray, capitalise=None,
              per_rate=None):
     """Draws per tranche and equity contributions per period under the funding rule."""
@@ -216,19 +212,26 @@ def _funding(deal: Deal, capex: np.ndarray, n: int, amounts: np.ndarray, capital
             if not explicit[k] and cost > 0:
                 draw[k] = capex * debt[k] / cost
     else:  # equity_first
-        equity_total = cost - debt.sum()
+        committed = deal.equity.commitment
+        equity_total = cost - debt.sum() if committed is None else min(committed, max(0.0, cost - debt.sum()))
         spent = np.cumsum(capex)
         equity_cum = np.minimum(spent, equity_total)
         debt_part = capex - np.diff(np.concatenate([[0.0], equity_cum]))
         free = [k for k in range(k_count) if not explicit[k]]
         share = debt[free] / debt[free].sum() if free and debt[free].sum() > 0 else []
-        for i, k in enumerate(free):
-            draw[k] = debt_part * share[i]
+        for i, k in enumerate(free):   # never more than the commitment: the rest is a shortfall
+            drawn = np.minimum(np.cumsum(debt_part * share[i]), debt[k])
+            draw[k] = np.diff(np.concatenate([[0.0], drawn]))
     for k, tr in enumerate(deal.tranches):
         if tr.commitment_includes_idc and capitalise is not None and draw[k].sum() > 0:
             idc = _capitalised_interest(draw[k], capitalise[k], per_rate[k])
             draw[k] *= debt[k] / (draw[k].sum() + idc)  # IDC is linear in the draws
     equity_in = np.maximum(capex - draw.sum(axis=0), 0.0)
+    committed = deal.equity.commitment
+    if committed is not None and equity_in.sum() > committed:
+        # the sponsors pay in no more than they committed, in step with the spend (their
+        # share of each period's cost); the rest of the cost is a funding shortfall
+        equity_in = equity_in * (committed / equity_in.sum())
     return draw, equity_in
 
 
@@ -244,18 +247,12 @@ def _capitalised_interest(draw, capitalise, per_rate) -> float:
 
 
 def _steps(deal: Deal, names):
-    code = {"tranche": names["tranches"], "account": names["accounts"], "fee": names["fees"]}
+    """The priority of payments as opcodes and operand indices (steps registry)."""
     step_op, step_arg, share, share_locked = [], [], [], []
     for step in deal.waterfall:
-        step_op.append(ops.STEP_CODE[step.step])
-        if step.step == "fee":
-            step_arg.append(code["fee"].index(step.fee))
-        elif step.step in ("interest", "principal", "sweep", "borrowing_base"):
-            step_arg.append(code["tranche"].index(step.tranche))
-        elif step.account is not None:
-            step_arg.append(code["account"].index(step.account))
-        else:
-            step_arg.append(-1)
+        kind = steps.BY_NAME[step.step]
+        step_op.append(kind.code)
+        step_arg.append(kind.compile_arg(step, names))
         share.append(step.share)
         share_locked.append(step.share_locked)
     return (np.array(step_op, dtype=np.int64), np.array(step_arg, dtype=np.int64),
@@ -283,6 +280,7 @@ def scenario_adjustments(scenario: Scenario, n: int):
                 rows.append((ops.CH_RENT, adj.period, min(dark_end, n), 0.0))
             if dark_end + 1 <= n:
                 rows.append((ops.CH_RENT, dark_end + 1, n, 1.0 - adj.relet_haircut))
+            rows.append((ops.CH_MARKET_RENT, min(adj.period, n), n, 1.0 - adj.relet_haircut))
         elif adj.kind == "rate_shock":
             rows.append((ops.CH_RATE_ADD, adj.from_period, _to(adj.to_period, n), adj.bp / 1e4))
         elif adj.kind == "opex_multiplier":
@@ -297,6 +295,10 @@ def scenario_adjustments(scenario: Scenario, n: int):
             rows.append((ops.CH_REFI, adj.from_period, _to(adj.to_period, n), 0.0))
         elif adj.kind == "guarantor_default":
             rows.append((ops.CH_RVG, adj.from_period, n, adj.paid_share))
+        elif adj.kind == "market_rent_multiplier":
+            rows.append((ops.CH_MARKET_RENT, adj.from_period, _to(adj.to_period, n), adj.multiplier))
+        elif adj.kind == "cap_rate_shock":
+            rows.append((ops.CH_CAP_ADD, adj.from_period, n, adj.bp / 1e4))
         elif adj.kind == "gpu_obsolescence":
             classes = ops.COMPONENTS if adj.component == "all" else (adj.component,)
             for period, step_down in adj.steps:

@@ -119,9 +119,9 @@ class Graph(Part):
 
 
 def load_graph(path: str | Path = ENTITIES_FILE) -> Graph:
-    from .load import _validate, read_document
+    from .load import read_document, validate
 
-    return _validate(Graph, read_document(path), str(path))
+    return validate(Graph, read_document(path), str(path))
 
 
 def check_graph(graph: Graph, deals: dict[str, Deal], source: str = "entities") -> list:
@@ -264,6 +264,20 @@ def _relet(outcome: ChainOutcome, obligor: Obligor, years: float, deal: Deal):
     return {"points": points, "haircut": obligor.relet_haircut}
 
 
+def _market_rent(outcome: ChainOutcome, deal: Deal) -> list[dict]:
+    """The chain's market rent for AI data-center space (a level a year, as a share of the
+    contracted rent) as the market rent an appraisal capitalises, in the deal's periods."""
+    graph, n, out, done = outcome.graph, deal.timeline.n_periods, [], 0
+    for y in range(YEARS):
+        level = float(outcome.market(y))
+        a, b = max(done + 1, deal_period(deal, _date_at(graph, y))), deal_period(deal, _date_at(graph, y + 1)) - 1
+        done = max(done, b)   # years before the deal's close fall on its period 1 once
+        if abs(level - 1.0) > 1e-12 and a <= n and b >= a:
+            out.append({"kind": "market_rent_multiplier", "from_period": a, "to_period": min(b, n),
+                        "multiplier": level})
+    return out
+
+
 def chain_adjustments(outcome: ChainOutcome, deal: Deal) -> tuple[list[dict], list[str]]:
     """The chain's adjustments for one deal (in its periods) and a line per effect."""
     graph, n = outcome.graph, deal.timeline.n_periods
@@ -316,6 +330,8 @@ def chain_adjustments(outcome: ChainOutcome, deal: Deal) -> tuple[list[dict], li
                                 "relet": relet})
             notes.append(f"{tenant}: {who} {'walks away' if why == 'strategic' else 'defaults'} "
                          f"in year {years:.2f} (period {period}), lease terminated")
+    if deal.deal.kind == "spv":
+        adjustments += _market_rent(outcome, deal)
     on_lab = {graph.lab.name} | {o.name for o in graph.obligors if any(v > 0 for _, v in o.lab_commitments)}
     exposed = any(obligor_of(graph, lease.tenant) in on_lab for lease in deal.leases)
     if outcome.refi_closed_year is not None and exposed and any(deal.name == l.deal for l in graph.deals):

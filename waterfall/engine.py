@@ -14,6 +14,7 @@ import numpy as np
 
 from . import reference
 from .compile import compile_deal, compile_scenarios
+from .errors import NO_VALUE, UnknownNameError
 from .model.deal import Deal
 from .model.scenario import Scenario
 from .program import Program, ScenarioBatch
@@ -29,13 +30,12 @@ except ImportError as exc:  # a build without the extension (or WATERFALL_NO_KER
     _KERNEL_ERROR = str(exc)
 
 from . import ops as _ops
+from . import steps as _steps
 
-if _kernel is not None and (_kernel.LAYOUT["n_global"] != _ops.N_GLOBAL
-                            or _kernel.LAYOUT["n_tranche_lines"] != _ops.N_TRANCHE_LINES
-                            or _kernel.LAYOUT["n_metrics"] != _ops.N_METRICS
-                            or _kernel.LAYOUT["n_channels"] != _ops.N_CHANNELS):
-    _kernel = None  # a stale build: its ledger layout is not ops.py's
-    _KERNEL_ERROR = "the built kernel is stale (ledger layout differs); rebuild with pip install -e ."
+LAYOUT = _ops.layout(_steps.STEP_CODE)  # every fact the kernel shares with Python
+if _kernel is not None and getattr(_kernel, "LAYOUT_DIGEST", None) != _ops.digest(LAYOUT):
+    _kernel = None  # a stale build: some opcode, channel, line offset or metric differs
+    _KERNEL_ERROR = "the built kernel is stale (its layout differs from this source); rebuild with pip install -e ."
 
 
 def kernel_available() -> bool:
@@ -46,14 +46,19 @@ def kernel_error() -> str | None:
     return _KERNEL_ERROR
 
 
-def _deal(deal) -> Deal:
+def resolve_deal(deal) -> Deal:
+    """A Deal as given, or loaded from a deal file or the name of a built-in deal
+    (DealError if it cannot be: a file that is not a valid deal, a name that names none)."""
     if isinstance(deal, Deal):
         return deal
     from .load import load_deal
     return load_deal(deal)
 
 
-def _scenario(deal: Deal, scenario) -> Scenario:
+def resolve_scenario(deal: Deal, scenario) -> Scenario:
+    """A Scenario as given; None for base; a scenario file; the name of one of the deal's
+    scenarios or of a stress preset. A name that is none of these raises
+    UnknownNameError (a DealError and a KeyError) naming it and the names known."""
     if scenario is None:
         return deal.scenario("base")
     if isinstance(scenario, Scenario):
@@ -62,16 +67,22 @@ def _scenario(deal: Deal, scenario) -> Scenario:
             and Path(str(scenario)).exists():
         from .load import load_scenario
         return load_scenario(scenario, deal)
-    try:
-        return deal.scenario(str(scenario))
-    except KeyError:
-        from .scenarios.presets import preset_names, load_preset
-        if str(scenario) in preset_names():  # a stress preset by name applies to any deal
-            return load_preset(str(scenario))
-        raise
+    name = str(scenario)
+    if name == "base" or any(s.name == name for s in deal.scenarios):
+        return deal.scenario(name)
+    from .scenarios.presets import load_preset, preset_names
+    presets = preset_names()
+    if name in presets:  # a stress preset by name applies to any deal
+        return load_preset(name)
+    known = ", ".join(["base"] + [s.name for s in deal.scenarios if s.name != "base"])
+    raise UnknownNameError(deal.name, "scenario",
+                           f"no scenario '{name}' in deal '{deal.name}' (known: {known}), no preset of "
+                           f"that name (presets: {', '.join(presets)}) and no scenario file", NO_VALUE)
 
 
-def _pick_engine(engine: str) -> str:
+def pick_engine(engine: str) -> str:
+    """'compiled' or 'reference' for engine 'compiled', 'reference' or 'auto' (the
+    kernel when it is built); 'compiled' without the kernel raises RuntimeError."""
     if engine not in ("compiled", "reference", "auto"):
         raise ValueError(f"engine must be 'compiled', 'reference' or 'auto', not {engine!r}")
     if engine == "reference":
@@ -91,13 +102,13 @@ def run(deal, scenario=None, engine: str = "auto", program: Program | None = Non
     factors."""
     from .scenarios import prepare
 
-    deal = _deal(deal)
-    scen = _scenario(deal, scenario)
+    deal = resolve_deal(deal)
+    scen = resolve_scenario(deal, scenario)
     run_deal, run_scen = prepare(deal, scen)
     if run_deal is not deal or program is None:
         program = compile_deal(run_deal)
     batch = compile_scenarios([run_scen], program)
-    used = _pick_engine(engine)
+    used = pick_engine(engine)
     if used == "reference":
         ledger, metrics, wal = reference.run_one(program, batch, 0)
     else:
@@ -110,11 +121,18 @@ def run(deal, scenario=None, engine: str = "auto", program: Program | None = Non
 def run_program(program: Program, batch: ScenarioBatch, ledgers: bool = False,
                 threads: int | None = None, engine: str = "compiled"):
     """Run a compiled batch: (ledgers [S,T+1,L] or None, metrics [S,M], wal [S,K])."""
-    if _pick_engine(engine) == "reference":
+    if pick_engine(engine) == "reference":
         led, met, wal = reference.run_batch(program, batch)
         return (led if ledgers else None), met, wal
     threads = threads or default_threads()
-    return _kernel.run_batch(program, batch, ledgers, threads)
+    led, met, wal, status = _kernel.run_batch(program, batch, ledgers, threads)
+    failed = np.nonzero(status[:, 0])[0]
+    if len(failed):  # the kernel's dispatch ends in a failure, reported per scenario
+        code, index = int(status[failed[0], 0]), int(status[failed[0], 1])
+        if code == _ops.ERR_UNKNOWN_STEP:
+            raise _steps.UnknownStep(index, int(program.step_op[index]))
+        raise RuntimeError(f"the kernel stopped with status {code} at step {index + 1}")
+    return led, met, wal
 
 
 def default_threads() -> int:
@@ -135,15 +153,15 @@ def run_batch(deal, scenarios=None, engine: str = "auto", ledgers: bool = False,
     with NaN."""
     from .scenarios import prepare
 
-    deal = _deal(deal)
-    used = _pick_engine(engine)
+    deal = resolve_deal(deal)
+    used = pick_engine(engine)
     if batch is not None:
         program = compile_deal(deal)
         led, met, wal = run_program(program, batch, ledgers=ledgers, threads=threads, engine=used)
         return BatchResult(deal_name=deal.name, engine=used, program=program,
                            scenario_names=list(batch.names), metric_values=met, wal=wal, ledgers=led)
     chosen = scenarios if scenarios is not None else (deal.scenarios or [deal.scenario("base")])
-    resolved = [_scenario(deal, s) for s in chosen]
+    resolved = [resolve_scenario(deal, s) for s in chosen]
     groups: dict[str, list] = {}
     deals: dict[str, Deal] = {}
     for i, scen in enumerate(resolved):
@@ -186,4 +204,5 @@ def run_batch(deal, scenarios=None, engine: str = "auto", ledgers: bool = False,
                        ledgers=out_led)
 
 
-__all__ = ["run", "run_batch", "run_program", "kernel_available"]
+__all__ = ["kernel_available", "pick_engine", "resolve_deal", "resolve_scenario", "run", "run_batch",
+           "run_program"]

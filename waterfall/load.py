@@ -19,7 +19,7 @@ from typing import Any, get_args
 from pydantic import BaseModel, ValidationError
 
 from .checks import check_deal, check_scenario
-from .errors import _NO_VALUE, DealError
+from .errors import NO_VALUE, DealError, UnknownNameError
 from .model.deal import Deal
 from .model.scenario import Scenario
 
@@ -52,11 +52,11 @@ def read_document(path: str | Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise DealError(str(path), [("", f"cannot read the file: {exc.strerror or exc}", _NO_VALUE)]) from None
+        raise DealError(str(path), [("", f"cannot read the file: {exc.strerror or exc}", NO_VALUE)]) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DealError(str(path), [("", f"not valid {kind}: not UTF-8 text (byte {exc.start})", _NO_VALUE)]) from None
+        raise DealError(str(path), [("", f"not valid {kind}: not UTF-8 text (byte {exc.start})", NO_VALUE)]) from None
     try:
         if is_json:
             # NaN/Infinity are kept as floats here so that the non-finite check below
@@ -66,15 +66,15 @@ def read_document(path: str | Path) -> dict[str, Any]:
             data = tomllib.loads(text)
     except json.JSONDecodeError as exc:
         raise DealError(str(path), [(f"line {exc.lineno}, column {exc.colno}",
-                                     f"not valid JSON: {exc.msg}", _NO_VALUE)]) from None
+                                     f"not valid JSON: {exc.msg}", NO_VALUE)]) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         where = re.search(r"\s*\(at (line \d+, column \d+|end of document)\)$", message)
         field = where.group(1) if where else ""
         message = message[: where.start()] if where else message
-        raise DealError(str(path), [(field, f"not valid TOML: {message}", _NO_VALUE)]) from None
+        raise DealError(str(path), [(field, f"not valid TOML: {message}", NO_VALUE)]) from None
     except (RecursionError, ValueError) as exc:
-        raise DealError(str(path), [("", f"not valid {kind}: {exc or 'nested too deeply'}", _NO_VALUE)]) from None
+        raise DealError(str(path), [("", f"not valid {kind}: {exc or 'nested too deeply'}", NO_VALUE)]) from None
     if not isinstance(data, dict):
         raise DealError(str(path), [("", f"the document must be a {'JSON object' if is_json else 'TOML table'}",
                                      type(data).__name__)])
@@ -138,7 +138,7 @@ def _locate(loc: tuple, data: Any) -> tuple[str, Any]:
         if part.startswith(_NOT_A_FIELD) or (found and isinstance(here, dict) and not last):
             continue  # a union member or a validator, not a key in the file
         path, found = _join(path, part), False
-    return path, (here if found else _NO_VALUE)
+    return path, (here if found else NO_VALUE)
 
 
 _PROVENANCE = re.compile(r"^provenance names '([^']*)'")
@@ -153,17 +153,17 @@ def _problems(exc: ValidationError, data: Any, root: type[BaseModel]) -> list[Pr
         message = err["msg"].removeprefix("Value error, ")
         ctx = err.get("ctx") or {}
         if kind == "missing":
-            message, value = "required field is missing", _NO_VALUE
+            message, value = "required field is missing", NO_VALUE
         elif kind == "extra_forbidden":
             message = "unknown field"
         elif kind == "union_tag_invalid":
             path = _join(path, str(ctx.get("discriminator", "kind")).strip("'"))
             message = f"unknown kind; expected one of {ctx.get('expected_tags')}"
-            value, whole_table = ctx.get("tag", _NO_VALUE), False
+            value, whole_table = ctx.get("tag", NO_VALUE), False
         elif kind == "union_tag_not_found":
             path = _join(path, str(ctx.get("discriminator", "kind")).strip("'"))
             message = "required field is missing (it says which kind this is)"
-            value, whole_table = _NO_VALUE, False
+            value, whole_table = NO_VALUE, False
         elif kind == "value_error" and isinstance(value, dict):
             # A check across the fields of one part: name the field it is about.
             match = _PROVENANCE.match(message)
@@ -173,10 +173,10 @@ def _problems(exc: ValidationError, data: Any, root: type[BaseModel]) -> list[Pr
             else:
                 field = _field_named_in(message, _fields_at(root, err["loc"]))
                 if field is not None:
-                    path, value = _join(path, field), value.get(field, _NO_VALUE)
+                    path, value = _join(path, field), value.get(field, NO_VALUE)
                     whole_table = False
         if whole_table:
-            value = _NO_VALUE  # a whole table says nothing its path does not
+            value = NO_VALUE  # a whole table says nothing its path does not
         problems.append((path, message, value))
     return _merge_union_branches(problems)
 
@@ -271,7 +271,7 @@ def _plain(value: Any):
     raise TypeError(type(value).__name__)
 
 
-def _validate(model, data: dict, source: str):
+def validate(model, data: dict, source: str):
     """Validate strictly: no string, boolean or fractional number is coerced into a
     number or a whole number. Data that is not plain (API callers passing objects)
     is validated as Python values instead. Every problem is reported at once."""
@@ -287,7 +287,7 @@ def _validate(model, data: dict, source: str):
         reported = {p for p, _, _ in problems}
         problems += [p for p in _problems(exc, clean, model) if p[0] not in reported]
     except RecursionError:
-        problems.append(("", "nested too deeply", _NO_VALUE))
+        problems.append(("", "nested too deeply", NO_VALUE))
     if problems:
         raise DealError(source, problems) from None
     return result
@@ -295,7 +295,7 @@ def _validate(model, data: dict, source: str):
 
 def deal_from_data(data: dict, source: str = "<deal>") -> Deal:
     """Validate and check a deal given as plain data (as read from a file)."""
-    deal = _validate(Deal, data, source)
+    deal = validate(Deal, data, source)
     problems = check_deal(deal)
     if problems:
         raise DealError(source, problems)
@@ -311,7 +311,7 @@ def load_deal(path: str | Path) -> Deal:
 def load_scenario(path: str | Path, deal: Deal | None = None) -> Scenario:
     """Load a scenario file: a table with name, description and [[adjustments]].
     Given the deal it is for, its periods are also checked against the deal's horizon."""
-    scenario = _validate(Scenario, read_document(path), str(path))
+    scenario = validate(Scenario, read_document(path), str(path))
     if deal is not None:
         problems = check_scenario(scenario, deal.timeline.n_periods)
         if problems:
@@ -320,13 +320,21 @@ def load_scenario(path: str | Path, deal: Deal | None = None) -> Scenario:
 
 
 def resolve_deal_path(path: str | Path) -> Path:
-    """A path as given, or the name of a built-in deal (e.g. 'tieout')."""
+    """A path as given, or the name of a built-in deal (e.g. 'tieout'). A bare name
+    (no folder, no .toml/.json) that is neither raises UnknownNameError naming the
+    built-in deals; a path that does not exist is returned as given (reading it then
+    says so)."""
     candidate = Path(path)
     if candidate.exists():
         return candidate
     for found in sorted(DEALS_DIR.rglob("*.toml")):
         if found.stem == str(path):
             return found
+    if isinstance(path, str) and candidate.suffix.lower() not in (".toml", ".json") \
+            and len(candidate.parts) == 1:
+        known = ", ".join(sorted(p.stem for p in builtin_deals()))
+        raise UnknownNameError(str(path), "", f"no deal file and no built-in deal of that name "
+                                              f"(built-in: {known})", NO_VALUE)
     return candidate
 
 

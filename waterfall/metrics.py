@@ -12,6 +12,13 @@ flows (for IRR, see irr.py), WAL (reference.wal). The Cython kernel mirrors thes
   opening balance at COD. PLCR: the same NPV to the end of the horizon.
 - Lender cash flows: - draws + interest + principal + prepayments + recoveries.
   Equity cash flows: - equity in - sponsor support + distributions (incl. surplus).
+- Per tranche once the lenders accelerate (period d; all zero without it): exposure = the
+  claim fixed at d (ledger line `claim`: balance after the period's payments + principal
+  paid in d + cash interest due in d); recovery = everything the tranche received from d
+  on (interest, principal, prepayments, recoveries), net of the protective advances it
+  funded (draws in the workout, and in d the draw beyond the deal's own draw schedule);
+  loss = max(0, exposure - recovery). Summed over tranches, exposure is the engine's
+  lender_claim, recovery its lender_received and loss its lender_loss.
 """
 from __future__ import annotations
 
@@ -64,5 +71,49 @@ def cash_flows(program: Program, ledger: np.ndarray) -> tuple[np.ndarray, np.nda
                      "recovery_principal"):
             lender += ledger[:, ops.tranche_col(k, line)]
     equity = (ledger[:, G["equity_distribution"]] - ledger[:, G["equity_in"]]
-              - ledger[:, G["sponsor_support"]])
+              - ledger[:, G["sponsor_support"]] - ledger[:, G["equity_cure"]])
     return lender, equity
+
+
+def _default_rows(ledgers, default_periods):
+    """(ledgers as [S, T+1, L], default periods as int64 [S] with -1 for none, whether
+    one ledger was given)."""
+    ledgers = np.asarray(ledgers, dtype=float)
+    single = ledgers.ndim == 2
+    if single:
+        ledgers = ledgers[None]
+    if ledgers.ndim != 3:
+        raise ValueError(f"ledgers must be [T+1, L] or [S, T+1, L], not of shape {ledgers.shape}")
+    d = np.array([-1.0 if v is None else float(v)
+                  for v in np.ravel(np.asarray(default_periods, dtype=object))])
+    if d.shape != (ledgers.shape[0],):
+        raise ValueError(f"{ledgers.shape[0]} ledger(s) but {d.size} default period(s)")
+    return ledgers, np.where(np.isnan(d), -1.0, d).astype(np.int64), single
+
+
+def tranche_default_split(program: Program, ledgers: np.ndarray, default_periods) -> dict:
+    """{'exposure', 'recovery', 'loss'}: per tranche from the acceleration on (see the
+    module doc), each [K] for one ledger [T+1, L] and its default period (an int, or
+    None / NaN / a negative number for none), or [S, K] for ledgers [S, T+1, L] and
+    default periods [S] (the engine's default_period metric: -1 or NaN for none)."""
+    ledgers, d, single = _default_rows(ledgers, default_periods)
+    s_count, k_count = ledgers.shape[0], program.n_tranches
+    out = {key: np.zeros((s_count, k_count)) for key in ("exposure", "recovery", "loss")}
+    periods = np.arange(ledgers.shape[1])
+    for s in np.nonzero(d >= 0)[0]:
+        led, t = ledgers[s], d[s]
+        for k in range(k_count):
+            col = lambda name, k=k: led[:, ops.tranche_col(k, name)]  # noqa: E731
+            paid = sum(col(name) for name in ("interest_paid", "principal_paid", "prepayment",
+                                             "recovery_interest", "recovery_principal"))
+            advances = np.where(periods > t, col("draw"), 0.0).sum() + col("draw")[t] - program.draw[k, t]
+            out["exposure"][s, k] = col("claim")[t]
+            out["recovery"][s, k] = paid[t:].sum() - advances
+            out["loss"][s, k] = max(0.0, out["exposure"][s, k] - out["recovery"][s, k])
+    return {key: (v[0] if single else v) for key, v in out.items()}
+
+
+def tranche_losses(program: Program, ledgers: np.ndarray, default_periods) -> np.ndarray:
+    """Per-tranche lender loss at the event of default: [K] for one ledger, [S, K] for
+    a batch (see tranche_default_split). Sums over tranches to lender_loss."""
+    return tranche_default_split(program, ledgers, default_periods)["loss"]

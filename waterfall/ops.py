@@ -1,47 +1,29 @@
-"""The registry of waterfall step kinds (opcodes), scenario channels and ledger lines.
+"""The layout every interpreter shares: account kinds, scenario channels, ledger lines,
+metrics, and the compiled program's arrays. Step kinds (opcodes) live in the step
+registry (waterfall/steps).
 
-The compiler, the pure-Python reference, the Cython kernel and the docs all read
-these numbers from here. Each step's cash rule is its one-line docstring.
+This module imports nothing from the package, so the build (setup.py) can run it on its
+own: it generates the Cython kernel's constants (ext/_layout.pxi) from `layout()` with
+the opcodes read from waterfall/steps, and stamps them with `digest()`. At import the
+engine compares that digest with the one computed here: a kernel built from another
+layout is refused, whichever fact differs.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class StepKind:
-    code: int
-    name: str
-    operand: str  # "tranche", "account", "fee", "account?" (optional) or ""
-    rule: str
-
-
-STEP_KINDS = [
-    StepKind(0, "fee", "fee", "pay the fee due this period, as far as cash allows; a shortfall is dropped"),
-    StepKind(1, "interest", "tranche",
-             "pay cash interest due on the opening balance; a shortfall is an event of default "
-             "for a tranche with default_on_shortfall, else it is capitalised (PIK)"),
-    StepKind(2, "principal", "tranche",
-             "pay scheduled principal min(schedule, balance) (the whole balance at maturity); a "
-             "shortfall is an event of default if default_on_shortfall or at maturity, else deferred"),
-    StepKind(3, "reserve", "account",
-             "set the account to min(target, cash): refills a shortfall, releases a surplus"),
-    StepKind(4, "sweep", "tranche",
-             "prepay min(cash x share, balance), share_locked while the lock-up test fails"),
-    StepKind(6, "borrowing_base", "tranche",
-             "prepay the excess of the balance over advance rate x collateral value, as far as "
-             "cash allows; a shortfall is an event of default for a tranche with default_on_shortfall"),
-    StepKind(5, "distribute", "account?",
-             "pay all remaining cash to equity, or into the lock-up account while locked up"),
-]
-STEP_CODE = {k.name: k.code for k in STEP_KINDS}
-OP_FEE, OP_INTEREST, OP_PRINCIPAL, OP_RESERVE, OP_SWEEP, OP_DISTRIBUTE, OP_BORROWING_BASE = range(7)
+import ast
+import hashlib
+import json
+from pathlib import Path
 
 ACCOUNT_KIND = {"dsra": 0, "fixed": 1, "lockup": 2}
 
 # Scenario channels: a per-period factor the kernel builds from (channel, from, to, value).
-CH_RENT, CH_OPEX, CH_RATE_ADD, CH_VAL_LAND, CH_VAL_SHELL, CH_VAL_MEP, CH_VAL_IT, CH_REFI, CH_RVG = range(9)
-N_CHANNELS = 9
+CHANNELS = ("rent", "opex", "rate_add", "val_land", "val_shell", "val_mep", "val_it", "refi", "rvg",
+            "market_rent", "cap_add")
+(CH_RENT, CH_OPEX, CH_RATE_ADD, CH_VAL_LAND, CH_VAL_SHELL, CH_VAL_MEP, CH_VAL_IT, CH_REFI, CH_RVG,
+ CH_MARKET_RENT, CH_CAP_ADD) = range(11)
+ADDITIVE_CHANNELS = (CH_RATE_ADD, CH_CAP_ADD)  # a scenario adds to these (0 untouched); others multiply
+N_CHANNELS = len(CHANNELS)
 COMPONENTS = ("land", "shell", "mep", "it")
 
 # Ledger lines, one column each per period. Global lines first, then per tranche,
@@ -50,12 +32,12 @@ GLOBAL_LINES = (
     "revenue", "opex", "cfads", "capex", "equity_in", "sponsor_support", "draws",
     "reserve_release", "cash_available", "debt_service", "dscr", "lock_up", "fees_paid",
     "reserve_funding", "seizure_gross", "seizure_net", "guarantee_paid", "exit_proceeds", "equity_distribution",
-    "event_of_default",
+    "event_of_default", "equity_cure", "covenant_breach", "workout", "workout_costs",
 )
 TRANCHE_LINES = (
     "balance_open", "draw", "rate", "interest_due", "interest_paid", "interest_capitalised",
     "principal_due", "principal_paid", "prepayment", "recovery_interest",
-    "recovery_principal", "write_off", "refinanced", "balance_close",
+    "recovery_principal", "write_off", "refinanced", "balance_close", "interest_arrears", "claim",
 )
 ACCOUNT_LINES = ("balance_open", "balance_close")
 FEE_LINES = ("due", "paid")
@@ -69,7 +51,8 @@ N_GLOBAL, N_TRANCHE_LINES, N_ACCOUNT_LINES, N_FEE_LINES = (
 METRICS = (
     "min_dscr", "avg_dscr", "llcr", "plcr", "default_period", "lender_claim",
     "lender_received", "recovery_rate", "lender_loss", "lender_irr", "equity_irr",
-    "equity_distributions", "equity_invested",
+    "equity_distributions", "equity_invested", "default_cause", "acceleration_period",
+    "recovery_rate_pv", "recovery_periods", "lender_loss_pv",
 )
 M = {name: i for i, name in enumerate(METRICS)}
 N_METRICS = len(METRICS)
@@ -90,3 +73,86 @@ def account_col(n_tranches: int, a: int, line: str) -> int:
 def fee_col(n_tranches: int, n_accounts: int, f: int, line: str) -> int:
     return (N_GLOBAL + n_tranches * N_TRANCHE_LINES + n_accounts * N_ACCOUNT_LINES
             + f * N_FEE_LINES + FEE_LINES.index(line))
+
+
+# The Program's arrays the kernel reads, by dtype (waterfall/program.py holds them).
+PROGRAM_F64 = (
+    "base_rent", "opex", "capex", "equity_in", "base_rate", "draw", "accrual", "fixed_rate",
+    "spread", "floor", "sched", "acct_target", "fee_due", "step_share", "step_share_locked",
+    "asset_value", "refi_spread", "refi_floor", "refi_min_dscr", "bb_advance", "market_rent",
+)
+PROGRAM_I64 = (
+    "is_floating", "maturity", "capitalise", "hard", "dscr_mask", "acct_kind", "acct_periods",
+    "acct_mask", "step_op", "step_arg", "refi_periods", "bb_mask", "rank",
+)
+PROGRAM_SCALARS = (
+    "n_periods", "months_per_period", "cod_period", "lock_up_dscr", "default_dscr", "cure_periods",
+    "fire_sale", "cost_share", "cost_fixed", "rvg_cap", "rvg_until", "exit_share",
+    "support_kind", "support_cap", "breach_accelerates", "accelerate_after", "cure_max",
+    "cure_max_amount", "cure_until", "tenant_accelerates", "sale_periods", "workout_cost",
+    "default_margin", "val_method", "val_discount", "exit_cap", "relet_periods", "reletting_cost",
+    "replacement_floor", "exit_value_share",
+)
+
+# Amounts at or below DUST (deal units) are rounding residue, not money: a shortfall that
+# small is no event of default, and a claim that small is repaid.
+DUST = 1e-9
+
+# Kernel status codes (per scenario): 0 = ran; ERR_UNKNOWN_STEP = a step whose opcode
+# has no branch (the step's index is reported beside it).
+STATUS_OK, ERR_UNKNOWN_STEP = 0, 1
+
+
+def layout(opcodes: dict[str, int]) -> dict:
+    """Every fact the kernel shares with Python, as {constant name: value} in a fixed
+    order, given the step kinds' {name: code}."""
+    facts: dict = {}
+    for name, code in sorted(opcodes.items(), key=lambda kv: kv[1]):
+        facts[f"OP_{name.upper()}"] = code
+    facts.update({f"ACC_{k.upper()}": v for k, v in ACCOUNT_KIND.items()})
+    groups = (("CH", CHANNELS, "N_CHANNELS"), ("G", GLOBAL_LINES, "N_GLOBAL"),
+              ("T", TRANCHE_LINES, "N_TRANCHE_LINES"), ("A", ACCOUNT_LINES, "N_ACCOUNT_LINES"),
+              ("F", FEE_LINES, "N_FEE_LINES"), ("M", METRICS, "N_METRICS"))
+    for prefix, names, count in groups:
+        facts.update({f"{prefix}_{n.upper()}": i for i, n in enumerate(names)})
+        facts[count] = len(names)
+    facts["N_COMPONENTS"] = len(COMPONENTS)
+    facts["STATUS_OK"], facts["ERR_UNKNOWN_STEP"] = STATUS_OK, ERR_UNKNOWN_STEP
+    facts["DUST"] = DUST
+    facts["PROGRAM_F64"], facts["PROGRAM_I64"] = list(PROGRAM_F64), list(PROGRAM_I64)
+    return facts
+
+
+def digest(facts: dict) -> str:
+    """A digest of the whole layout (names, values and order)."""
+    return hashlib.sha256(json.dumps(list(facts.items())).encode()).hexdigest()[:16]
+
+
+def pxi_text(facts: dict) -> str:
+    """ext/_layout.pxi: the kernel's constants, generated at build time."""
+    lines = ["# Generated by setup.py from waterfall/ops.py and waterfall/steps/*.py. Do not edit.",
+             "cdef enum:"]
+    lines += [f"    {k} = {v}" for k, v in facts.items() if isinstance(v, int)]
+    lines += [f"cdef double {k} = {v!r}" for k, v in facts.items() if isinstance(v, float)]
+    lines.append(f"PROGRAM_F64 = {tuple(facts['PROGRAM_F64'])!r}")
+    lines.append(f"PROGRAM_I64 = {tuple(facts['PROGRAM_I64'])!r}")
+    lines.append(f"LAYOUT = {facts!r}")
+    lines.append(f"LAYOUT_DIGEST = {digest(facts)!r}")
+    return "\n".join(lines) + "\n"
+
+
+def opcodes_in_sources(folder: Path | None = None) -> dict[str, int]:
+    """{NAME: CODE} of every step kind, read from the source text of waterfall/steps/*.py
+    without importing it (the build has no pydantic): what the kernel's opcode constants
+    are generated from. The registry (steps.STEP_CODE) must agree (tests/test_registry.py)."""
+    folder = folder or Path(__file__).parent / "steps"
+    out = {}
+    for path in sorted(folder.glob("*.py")):
+        consts = {}
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                    and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Constant):
+                consts[node.targets[0].id] = node.value.value
+        if "CODE" in consts and "NAME" in consts:
+            out[consts["NAME"]] = consts["CODE"]
+    return out

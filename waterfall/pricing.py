@@ -155,9 +155,9 @@ def analytics(deal, scenario=None, dm: float | dict | None = None, price: float 
     less the first base rate for fixed). A DataFrame with a row per tranche."""
     import pandas as pd
 
-    from .engine import _deal, run
+    from .engine import resolve_deal, run
 
-    deal = _deal(deal)
+    deal = resolve_deal(deal)
     result = run(deal, scenario)
     rows = []
     for tr in deal.tranches:
@@ -198,11 +198,11 @@ def breakeven_spread(deal, tranche: str, vary: dict, samples: int, seed: int, ta
     import copy
 
     from .compile import compile_deal
-    from .engine import _deal, run_program
+    from .engine import resolve_deal, run_program
     from .load import deal_from_data
     from .sweeps.runner import plan_sweep
 
-    deal = _deal(deal)
+    deal = resolve_deal(deal)
     plan = plan_sweep(deal, vary, samples=samples, seed=seed, scenario=scenario, correlations=correlations)
     if any(p.side != "scenario" for p in plan.paths):
         raise ValueError("breakeven_spread varies scenario inputs only (the spread is what it solves)")

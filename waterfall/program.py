@@ -52,7 +52,6 @@ class Program:
     fire_sale: float
     cost_share: float
     cost_fixed: float
-    sale_discount: float           # factor applied to net proceeds for time to sale
     refi_spread: np.ndarray        # [K] annual spread of a refinancing at maturity
     refi_floor: np.ndarray         # [K]
     refi_periods: np.ndarray       # [K] int64 amortisation of the refinancing (0 = none)
@@ -62,6 +61,27 @@ class Program:
     rvg_cap: float                 # residual value guarantee cap, USD (0 = none)
     rvg_until: int                 # last period the guarantee covers
     exit_share: float = 0.0        # net share of curve value realised at the last period
+    # --- events, workout and valuation (waterfall/workout.py; docs/credit.md)
+    rank: np.ndarray = None        # [K] int64 seniority in enforcement (equal: pro rata)
+    support_kind: int = 0          # sponsor support: 0 none, 1 capped, 2 unlimited
+    support_cap: float = 0.0       # total a capped support pays, USD
+    breach_accelerates: int = 0    # 1: a default-DSCR breach accelerates (else lock-up only)
+    accelerate_after: int = 0      # periods in breach past the cure periods before that
+    cure_max: int = 0              # equity cures allowed over the life
+    cure_max_amount: float = -1.0  # per cure, USD (-1: no cap)
+    cure_until: int = -1           # last period a cure may be made
+    tenant_accelerates: int = 0    # 1: the lease in place stopping to pay accelerates
+    sale_periods: int = 0          # periods from acceleration to the sale
+    workout_cost: float = 0.0      # receiver's and legal costs per workout period, USD
+    default_margin: float = 0.0    # annual, on top of the contract rate in the workout
+    val_method: int = 0            # 0 depreciated replacement cost, 1 appraisal
+    val_discount: float = 1.0      # per-period discount factor of the appraisal (income approach)
+    exit_cap: float = 0.065        # annual exit cap rate (residual and dark value)
+    market_rent: np.ndarray = None  # [T+1] annual market rent, USD
+    relet_periods: int = 0         # periods a dark asset takes to re-let (dark value)
+    reletting_cost: float = 0.0    # re-letting costs as a share of a year's market rent
+    replacement_floor: float = 0.0  # appraisal floor as a share of replacement cost
+    exit_value_share: float = 0.0  # gross exit value as a share of replacement cost (0: no exit)
     amounts: np.ndarray = None     # [K] commitments after sizing
     names: dict = field(default_factory=dict)  # tranches, accounts, fees: lists of names
     dates: list = field(default_factory=list)  # payment date of each period (business-day adjusted)

@@ -14,7 +14,8 @@ Each period t = 0..T (0 is financial close):
    capex + reserves (+ the net sale proceeds at the last period if the deal has an exit). A negative cash is met by the sponsors (sponsor support).
 4. DSCR = CFADS / (cash interest + scheduled principal, balloons excluded) over the
    covenant tranches, where that debt service is positive. Lock-up and default-DSCR tests read this DSCR.
-5. The steps run in priority order (see ops.STEP_KINDS). A hard shortfall, or a
+5. The steps run in priority order, each kind's cash rule from the step registry
+   (waterfall/steps, evaluated on floats by steps.floats). A hard shortfall, or a
    default-DSCR breach past its cure periods, is an event of default.
 6. On an event of default the lenders take all cash, reserves, the net seizure
    value and any residual value guarantee (up to its cap, for what is still owed), in
@@ -30,6 +31,9 @@ from . import ops
 from .irr import annualise, irr
 from .ops import G, TL
 from .program import Program, ScenarioBatch
+from .steps import kinds_of
+from .steps.floats import FloatPeriod, run_steps
+from .workout import CAUSE, allocate, sale_values
 
 NAN = float("nan")
 
@@ -38,13 +42,14 @@ def scenario_factors(program: Program, batch: ScenarioBatch, s: int):
     """Per-period factors for scenario s: rent, opex, rate add-on, base rate, value [4]."""
     n = program.n_periods
     factor = np.ones((ops.N_CHANNELS, n + 1))
-    factor[ops.CH_RATE_ADD] = 0.0
+    for channel in ops.ADDITIVE_CHANNELS:
+        factor[channel] = 0.0
     for j in range(batch.adj_channel.shape[1]):
         channel = int(batch.adj_channel[s, j])
         if channel < 0:
             continue
         for t in range(int(batch.adj_from[s, j]), int(batch.adj_to[s, j]) + 1):
-            if channel == ops.CH_RATE_ADD:
+            if channel in ops.ADDITIVE_CHANNELS:
                 factor[channel, t] += batch.adj_value[s, j]
             else:
                 factor[channel, t] *= batch.adj_value[s, j]
@@ -67,196 +72,335 @@ def tranche_rates(program: Program, base: np.ndarray, rate_add: np.ndarray):
     return annual, annual * program.accrual
 
 
+class _Terms:
+    """What the steps read that depends on the scenario and the period (FloatPeriod.terms)."""
+
+    def __init__(self, program, factor, per_rate, sched, maturity):
+        self.program, self.factor, self.per_rate = program, factor, per_rate
+        self.sched, self.maturity, self.t = sched, maturity, 0
+
+    def balloon(self, k):
+        return self.t == self.maturity[k]
+
+    def collateral(self, k):
+        program, t = self.program, self.t
+        return sum(program.asset_value[c, t] * self.factor[ops.CH_VAL_LAND + c, t]
+                   for c in range(len(ops.COMPONENTS)) if program.bb_mask[k, c])
+
+    def reserve_target(self, a, balance):
+        return reserve_target(self.program, self.per_rate, self.sched, self.maturity, balance, a, self.t)
+
+
+class _State:
+    """One scenario's running state between periods."""
+
+    def __init__(self, program, batch, s):
+        n, k_count = program.n_periods, program.n_tranches
+        self.factor, self.base = scenario_factors(program, batch, s)
+        self.annual, self.per_rate = tranche_rates(program, self.base, self.factor[ops.CH_RATE_ADD])
+        self.projected_cfads = (program.base_rent * self.factor[ops.CH_RENT]
+                                - program.opex * self.factor[ops.CH_OPEX])
+        self.sched = program.sched.copy()          # refinancing rewrites these per scenario
+        self.maturity = program.maturity.copy()
+        self.ledger = np.zeros((n + 1, ops.n_lines(k_count, program.n_accounts, program.n_fees)))
+        self.tc = [[ops.tranche_col(k, line) for line in ops.TRANCHE_LINES] for k in range(k_count)]
+        self.ac = [[ops.account_col(k_count, a, line) for line in ops.ACCOUNT_LINES]
+                   for a in range(program.n_accounts)]
+        self.fc = [[ops.fee_col(k_count, program.n_accounts, f, line) for line in ops.FEE_LINES]
+                   for f in range(program.n_fees)]
+        self.balance = [0.0] * k_count
+        self.reserve = [0.0] * program.n_accounts
+        self.cure_count = 0
+        self.default_period = -1
+        self.terms = _Terms(program, self.factor, self.per_rate, self.sched, self.maturity)
+        self.kinds = kinds_of(program.step_op)
+        # events and the workout (workout.py)
+        self.sale_value = sale_values(program, self.factor, self.projected_cfads)
+        self.cures = 0
+        self.support_used = 0.0
+        self.cause = 0
+        self.accel = -1          # period the lenders accelerated (-1: not)
+        self.in_workout = False
+        self.sale_at = -1
+        self.end = -1            # period of the final recovery
+        self.arrears = [0.0] * k_count
+        self.claim_k = [0.0] * k_count
+        self.received_k = [0.0] * k_count
+        self.pv_k = [0.0] * k_count
+        self.discount_k = [1.0] * k_count
+
+
 def run_one(program: Program, batch: ScenarioBatch, s: int = 0):
     """Run scenario s of the batch. Returns (ledger [T+1, lines], metrics [N_METRICS],
     wal [K] in years)."""
-    n, k_count, a_count, f_count = program.n_periods, program.n_tranches, program.n_accounts, program.n_fees
-    factor, base = scenario_factors(program, batch, s)
-    annual, per_rate = tranche_rates(program, base, factor[ops.CH_RATE_ADD])
-    projected_cfads = program.base_rent * factor[ops.CH_RENT] - program.opex * factor[ops.CH_OPEX]
-    sched = program.sched.copy()          # refinancing rewrites these per scenario
-    maturity = program.maturity.copy()
-    ledger = np.zeros((n + 1, ops.n_lines(k_count, a_count, f_count)))
-    tc = [[ops.tranche_col(k, line) for line in ops.TRANCHE_LINES] for k in range(k_count)]
-    ac = [[ops.account_col(k_count, a, line) for line in ops.ACCOUNT_LINES] for a in range(a_count)]
-    fc = [[ops.fee_col(k_count, a_count, f, line) for line in ops.FEE_LINES] for f in range(f_count)]
-
-    balance = [0.0] * k_count
-    reserve = [0.0] * a_count
-    cure_count = 0
-    default_period = -1
-    claim_total = received_total = 0.0
-
-    for t in range(n + 1):
-        row = ledger[t]
-        revenue = program.base_rent[t] * factor[ops.CH_RENT, t]
-        opex = program.opex[t] * factor[ops.CH_OPEX, t]
-        cfads = revenue - opex
-        row[G["revenue"]], row[G["opex"]], row[G["cfads"]] = revenue, opex, cfads
-        row[G["capex"]], row[G["equity_in"]] = program.capex[t], program.equity_in[t]
-
-        # 2. accrue interest, add draws, set what is due
-        int_due = [0.0] * k_count
-        prin_due = [0.0] * k_count
-        scheduled = [0.0] * k_count  # principal due without any balloon: what DSCR counts
-        draws = 0.0
-        for k in range(k_count):
-            c = tc[k]
-            row[c[TL["balance_open"]]] = balance[k]
-            row[c[TL["rate"]]] = annual[k, t]
-            interest = balance[k] * per_rate[k, t]
-            row[c[TL["interest_due"]]] = interest
-            if program.capitalise[k, t]:
-                row[c[TL["interest_capitalised"]]] = interest
-                balance[k] += interest
-            else:
-                int_due[k] = interest
-            balance[k] += program.draw[k, t]
-            draws += program.draw[k, t]
-            row[c[TL["draw"]]] = program.draw[k, t]
-            if t == maturity[k] and refinance(program, k, t, balance[k], base, factor, annual,
-                                              per_rate, sched, maturity, projected_cfads):
-                row[c[TL["refinanced"]]] = balance[k]
-            scheduled[k] = min(sched[k, t], balance[k])
-            prin_due[k] = balance[k] if t == maturity[k] else scheduled[k]
-            row[c[TL["principal_due"]]] = prin_due[k]
-        row[G["draws"]] = draws
-
-        # 3. release reserves into cash
-        release = sum(reserve)
-        for a in range(a_count):
-            row[ac[a][0]] = reserve[a]
-            reserve[a] = 0.0
-        exit_proceeds = 0.0
-        if t == n and program.exit_share > 0.0:  # the assets are sold at the horizon's end
-            exit_proceeds = program.exit_share * asset_value(program, factor, t)
-        row[G["exit_proceeds"]] = exit_proceeds
-        cash = cfads + draws + program.equity_in[t] - program.capex[t] + release + exit_proceeds
-        support = 0.0
-        if cash < 0.0:
-            support, cash = -cash, 0.0
-        row[G["reserve_release"]], row[G["sponsor_support"]] = release, support
-        row[G["cash_available"]] = cash
-
-        # 4. covenant tests
-        debt_service = sum(int_due[k] + scheduled[k] for k in range(k_count) if program.dscr_mask[k])
-        dscr = cfads / debt_service if debt_service > 0.0 else NAN
-        row[G["debt_service"]], row[G["dscr"]] = debt_service, dscr
-        last = t == n
-        locked = (not last and debt_service > 0.0 and program.lock_up_dscr >= 0.0
-                  and dscr < program.lock_up_dscr)
-        row[G["lock_up"]] = float(locked)
-        if debt_service > 0.0 and program.default_dscr >= 0.0 and dscr < program.default_dscr:
-            cure_count += 1
-        else:
-            cure_count = 0
-        default = cure_count > program.cure_periods
-
-        # 5. the priority of payments
-        paid = [0.0] * k_count  # principal (scheduled and prepaid) paid to tranche k this period
-        equity_out = fees_paid = 0.0
-        for i in range(len(program.step_op)):
-            if default:
-                break
-            op, arg = int(program.step_op[i]), int(program.step_arg[i])
-            if op == ops.OP_FEE:
-                due = program.fee_due[arg, t]
-                pay = min(cash, due)
-                cash -= pay
-                fees_paid += pay
-                row[fc[arg][0]], row[fc[arg][1]] = due, pay
-            elif op == ops.OP_INTEREST:
-                pay = min(cash, int_due[arg])
-                cash -= pay
-                row[tc[arg][TL["interest_paid"]]] += pay
-                shortfall = int_due[arg] - pay
-                if shortfall > 0.0:
-                    if program.hard[arg]:
-                        default = True
-                    else:
-                        balance[arg] += shortfall
-                        row[tc[arg][TL["interest_capitalised"]]] += shortfall
-                        int_due[arg] = pay
-            elif op == ops.OP_PRINCIPAL:
-                pay = min(cash, prin_due[arg])
-                cash -= pay
-                balance[arg] -= pay
-                paid[arg] += pay
-                row[tc[arg][TL["principal_paid"]]] += pay
-                if prin_due[arg] - pay > 0.0 and (program.hard[arg] or t == maturity[arg]):
-                    default = True
-            elif op == ops.OP_BORROWING_BASE:
-                collateral = sum(program.asset_value[c, t] * factor[ops.CH_VAL_LAND + c, t]
-                                 for c in range(4) if program.bb_mask[arg, c])
-                excess = max(0.0, balance[arg] - program.bb_advance[arg] * collateral)
-                pay = min(cash, excess)
-                cash -= pay
-                balance[arg] -= pay
-                paid[arg] += pay
-                row[tc[arg][TL["prepayment"]]] += pay
-                if excess - pay > 0.0 and program.hard[arg]:
-                    default = True
-            elif op == ops.OP_RESERVE:
-                target = reserve_target(program, per_rate, sched, maturity, balance, arg, t)
-                reserve[arg] = min(target, cash)
-                cash -= reserve[arg]
-            elif op == ops.OP_SWEEP:
-                share = program.step_share_locked[i] if locked else program.step_share[i]
-                pay = min(cash * share, balance[arg])
-                cash -= pay
-                balance[arg] -= pay
-                paid[arg] += pay
-                row[tc[arg][TL["prepayment"]]] += pay
-            elif op == ops.OP_DISTRIBUTE:
-                if locked and arg >= 0:
-                    reserve[arg] += cash
-                else:
-                    equity_out += cash
-                cash = 0.0
-
-        # 6. event of default: enforcement
-        if default:
-            default_period = t
-            row[G["event_of_default"]] = 1.0
-            gross = 0.0 if exit_proceeds > 0.0 else asset_value(program, factor, t)
-            net = max(0.0, gross * (1.0 - program.fire_sale) - program.cost_share * gross
-                      - program.cost_fixed) * program.sale_discount
-            row[G["seizure_gross"]], row[G["seizure_net"]] = gross, net
-            pool = cash + sum(reserve) + net
-            reserve = [0.0] * a_count
-            if program.rvg_cap > 0.0 and t <= program.rvg_until:
-                owed = sum(int_due[k] - row[tc[k][TL["interest_paid"]]] + balance[k] for k in range(k_count))
-                guarantee = min(program.rvg_cap * factor[ops.CH_RVG, t], max(0.0, owed - pool))
-                row[G["guarantee_paid"]] = guarantee
-                pool += guarantee
-            for k in range(k_count):
-                c = tc[k]
-                unpaid_interest = int_due[k] - row[c[TL["interest_paid"]]]
-                claim_total += balance[k] + paid[k] + int_due[k]
-                received_total += row[c[TL["interest_paid"]]]
-                rec_int = min(pool, unpaid_interest)
-                pool -= rec_int
-                rec_prin = min(pool, balance[k])
-                pool -= rec_prin
-                row[c[TL["recovery_interest"]]], row[c[TL["recovery_principal"]]] = rec_int, rec_prin
-                row[c[TL["write_off"]]] = balance[k] - rec_prin
-                received_total += paid[k] + rec_int + rec_prin
-                balance[k] = 0.0
-            equity_out += pool
-            cash = 0.0
-
-        row[G["fees_paid"]], row[G["equity_distribution"]] = fees_paid, equity_out
-        row[G["reserve_funding"]] = sum(reserve)
-        for k in range(k_count):
-            row[tc[k][TL["balance_close"]]] = balance[k]
-        for a in range(a_count):
-            row[ac[a][1]] = reserve[a]
-        if default:
+    st = _State(program, batch, s)
+    for t in range(program.n_periods + 1):
+        ended = _workout_period(program, st, t) if st.in_workout else _period(program, st, t)
+        if ended:
             break
+    metrics = summarise(program, st)
+    return st.ledger, metrics, wal(program, st.ledger)
 
-    metrics = summarise(program, ledger, per_rate, projected_cfads, default_period,
-                        claim_total, received_total)
-    return ledger, metrics, wal(program, ledger)
+
+def _period(program: Program, st: _State, t: int) -> bool:
+    """Period t before any acceleration (steps 1-5 of the module doc, then step 6 if the
+    lenders accelerate); True when the deal ends (a sale in this period)."""
+    row = st.ledger[t]
+    revenue = program.base_rent[t] * st.factor[ops.CH_RENT, t]
+    opex = program.opex[t] * st.factor[ops.CH_OPEX, t]
+    cfads = revenue - opex
+    row[G["revenue"]], row[G["opex"]], row[G["cfads"]] = revenue, opex, cfads
+    row[G["capex"]], row[G["equity_in"]] = program.capex[t], program.equity_in[t]
+    int_due, prin_due, scheduled, draws = _accrue(program, st, t, row)
+    # the lenders can accelerate only once, and only while something is owed to them
+    lenders = st.accel < 0 and sum(st.balance) + sum(int_due) > ops.DUST
+    cash, exit_proceeds, unpaid = _sources(program, st, t, row, cfads, draws, lenders)
+    locked, cause, cure = _covenants(program, st, t, row, cfads, int_due, scheduled)
+    cash += cure
+    if not lenders:
+        cause = 0
+    elif unpaid > 0.0:
+        cause = CAUSE["payment"]   # costs the SPV cannot meet: the lenders step in
+    st.terms.t = t
+    p = FloatPeriod(program, t, st.terms, cash, float(cause), locked, int_due, prin_due, st.balance, st.reserve)
+    run_steps(program, p, st.kinds)
+    _write_steps(program, st, row, p)
+    row[G["fees_paid"]], row[G["equity_distribution"]] = p.fees, p.equity
+    if p.D:
+        return _accelerate(program, st, t, row, p, exit_proceeds, unpaid, int(p.D))
+    row[G["reserve_funding"]] = sum(st.reserve)
+    for k in range(program.n_tranches):
+        row[st.tc[k][TL["balance_close"]]] = st.balance[k]
+    for a in range(program.n_accounts):
+        row[st.ac[a][1]] = st.reserve[a]
+    return False
+
+
+def _accrue(program: Program, st: _State, t: int, row):
+    """Step 2: accrue interest, add draws, refinance at maturity, set what is due."""
+    k_count = program.n_tranches
+    int_due, prin_due, scheduled = [0.0] * k_count, [0.0] * k_count, [0.0] * k_count
+    draws = 0.0
+    balance = st.balance
+    for k in range(k_count):
+        c = st.tc[k]
+        row[c[TL["balance_open"]]] = balance[k]
+        row[c[TL["rate"]]] = st.annual[k, t]
+        interest = balance[k] * st.per_rate[k, t]
+        row[c[TL["interest_due"]]] = interest
+        if program.capitalise[k, t]:
+            row[c[TL["interest_capitalised"]]] = interest
+            balance[k] += interest
+        else:
+            int_due[k] = interest
+        draw = program.draw[k, t] if st.accel < 0 else 0.0   # accelerated: the commitments are cancelled
+        balance[k] += draw
+        draws += draw
+        row[c[TL["draw"]]] = draw
+        if t == st.maturity[k] and refinance(program, k, t, balance[k], st.base, st.factor, st.annual,
+                                             st.per_rate, st.sched, st.maturity, st.projected_cfads):
+            row[c[TL["refinanced"]]] = balance[k]
+        scheduled[k] = min(st.sched[k, t], balance[k])  # what DSCR counts: no balloon
+        prin_due[k] = balance[k] if t == st.maturity[k] else scheduled[k]
+        row[c[TL["principal_due"]]] = prin_due[k]
+    row[G["draws"]] = draws
+    return int_due, prin_due, scheduled, draws
+
+
+def _sources(program: Program, st: _State, t: int, row, cfads: float, draws: float, lenders: bool):
+    """Step 3: release reserves into cash, add the exit sale; the sponsors meet a
+    shortfall as far as their support terms say (all of it where no lender is owed
+    anything, and rounding dust). Returns (cash, exit proceeds, costs left unpaid)."""
+    release = sum(st.reserve)
+    for a in range(program.n_accounts):
+        row[st.ac[a][0]] = st.reserve[a]
+        st.reserve[a] = 0.0
+    exit_proceeds = 0.0
+    if t == program.n_periods and program.exit_share > 0.0:  # the assets are sold at the horizon's end
+        exit_proceeds = program.exit_share * asset_value(program, st.factor, t)
+    row[G["exit_proceeds"]] = exit_proceeds
+    cash = cfads + draws + program.equity_in[t] - program.capex[t] + release + exit_proceeds
+    support = unpaid = 0.0
+    if cash < 0.0:
+        support = -cash if not lenders or -cash <= ops.DUST else _support(program, st, -cash)
+        unpaid, cash = -cash - support, 0.0
+    row[G["reserve_release"]], row[G["sponsor_support"]] = release, support
+    row[G["cash_available"]] = cash
+    return cash, exit_proceeds, unpaid
+
+
+def _support(program: Program, st: _State, shortfall: float) -> float:
+    """What the sponsors pay towards a cash shortfall under their support terms."""
+    if program.support_kind == 2:
+        return shortfall
+    if program.support_kind == 1:
+        paid = min(shortfall, max(0.0, program.support_cap - st.support_used))
+        st.support_used += paid
+        return paid
+    return 0.0
+
+
+def _covenants(program: Program, st: _State, t: int, row, cfads, int_due, scheduled):
+    """Step 4: DSCR, an equity cure, lock-up, and what a default-DSCR breach past its
+    cure periods does (lock-up, or acceleration after `accelerate_after` more periods);
+    the tenant event. Returns (locked, cause of acceleration or 0, equity cure paid in)."""
+    debt_service = sum(int_due[k] + scheduled[k] for k in range(program.n_tranches) if program.dscr_mask[k])
+    dscr = cfads / debt_service if debt_service > 0.0 else NAN
+    below = debt_service > 0.0 and program.default_dscr >= 0.0 and dscr < program.default_dscr
+    cure = 0.0
+    if below and st.cure_count + 1 > program.cure_periods:   # a breach now, unless cured
+        cure = _equity_cure(program, st, t, cfads, debt_service)
+        if cure > 0.0:
+            dscr, below = (cfads + cure) / debt_service, False
+    row[G["debt_service"]], row[G["dscr"]], row[G["equity_cure"]] = debt_service, dscr, cure
+    locked = (t != program.n_periods and debt_service > 0.0 and program.lock_up_dscr >= 0.0
+              and dscr < program.lock_up_dscr)
+    st.cure_count = st.cure_count + 1 if below else 0
+    breach = st.cure_count > program.cure_periods
+    row[G["covenant_breach"]] = float(breach)
+    locked = locked or (breach and t != program.n_periods)   # a breach blocks distributions
+    row[G["lock_up"]] = float(locked)
+    cause = 0
+    if breach and program.breach_accelerates and st.cure_count > program.cure_periods + program.accelerate_after:
+        cause = CAUSE["covenant"]
+    elif program.tenant_accelerates and _tenant_event(program, st, t):
+        cause = CAUSE["tenant"]
+    return locked, cause, cure
+
+
+def _equity_cure(program: Program, st: _State, t: int, cfads: float, debt_service: float) -> float:
+    """The cash that lifts DSCR to the default covenant, if the sponsors may still cure."""
+    if st.cures >= program.cure_max or t > program.cure_until:
+        return 0.0
+    need = program.default_dscr * debt_service - cfads
+    if need <= 0.0 or (program.cure_max_amount >= 0.0 and need > program.cure_max_amount):
+        return 0.0
+    st.cures += 1
+    return need
+
+
+def _tenant_event(program: Program, st: _State, t: int) -> bool:
+    """The lease in place stops paying: rent was earned last period, is due now, and none comes."""
+    if t == 0 or program.base_rent[t] <= 0.0:
+        return False
+    before = program.base_rent[t - 1] * st.factor[ops.CH_RENT, t - 1]
+    return before > 0.0 and program.base_rent[t] * st.factor[ops.CH_RENT, t] <= 0.0
+
+
+def _write_steps(program: Program, st: _State, row, p: FloatPeriod) -> None:
+    """The steps' ledger lines (step 5)."""
+    for k in range(program.n_tranches):
+        c = st.tc[k]
+        row[c[TL["interest_paid"]]] += p.int_paid[k]
+        row[c[TL["interest_capitalised"]]] += p.cap[k]
+        row[c[TL["principal_paid"]]] += p.prin_paid[k]
+        row[c[TL["prepayment"]]] += p.prepay[k]
+    for f, due in p.fee_due_.items():
+        row[st.fc[f][0]] = due
+    for f, pay in p.fee_pay.items():
+        row[st.fc[f][1]] = pay
+
+
+def _accelerate(program: Program, st: _State, t: int, row, p: FloatPeriod, exit_proceeds: float,
+                unpaid: float, cause: int) -> bool:
+    """Step 6, at the event of default the lenders accelerate on: the claim is fixed, the
+    lenders fund any costs left unpaid (a protective advance), take the cash and
+    reserves, and either sell now (no time to sale, or the last period) or run the SPV in
+    a workout until the sale. True when the deal ends here."""
+    st.accel, st.cause, st.default_period, st.in_workout = t, cause, t, True
+    st.sale_at = min(t + program.sale_periods, program.n_periods)
+    row[G["event_of_default"]] = 1.0
+    for k in range(program.n_tranches):
+        st.arrears[k] = p.int_due[k] - p.int_paid[k]
+        st.claim_k[k] = st.balance[k] + p.paid[k] + p.int_due[k]
+        row[st.tc[k][TL["claim"]]] = st.claim_k[k]
+        _receive(program, st, k, t, p.int_paid[k] + p.paid[k])
+    _advance(program, st, t, row, unpaid)
+    pool = p.cash + sum(st.reserve)
+    st.reserve[:] = [0.0] * program.n_accounts
+    return _recover(program, st, t, row, pool, sale=t == st.sale_at, exit_proceeds=exit_proceeds)
+
+
+def _workout_period(program: Program, st: _State, t: int) -> bool:
+    """A period of the workout: the lenders collect the rent (in place or re-let), pay
+    costs, fund any shortfall, accrue interest (contract rate plus the default margin) on
+    the claim and take the net cash; at the sale period they sell. True at the sale."""
+    row = st.ledger[t]
+    revenue = program.base_rent[t] * st.factor[ops.CH_RENT, t]
+    opex = program.opex[t] * st.factor[ops.CH_OPEX, t]
+    cfads = revenue - opex
+    row[G["revenue"]], row[G["opex"]], row[G["cfads"]] = revenue, opex, cfads
+    row[G["workout"]], row[G["workout_costs"]] = 1.0, program.workout_cost
+    for k in range(program.n_tranches):
+        c = st.tc[k]
+        st.discount_k[k] /= 1.0 + st.per_rate[k, t]
+        rate = st.per_rate[k, t] + program.default_margin * program.accrual[k, t]
+        accrued = (st.balance[k] + st.arrears[k]) * rate
+        row[c[TL["balance_open"]]], row[c[TL["interest_due"]]] = st.balance[k], accrued
+        st.arrears[k] += accrued
+    net = cfads - program.workout_cost
+    _advance(program, st, t, row, max(0.0, -net))
+    cash = max(0.0, net)
+    row[G["cash_available"]] = cash
+    return _recover(program, st, t, row, cash, sale=t == st.sale_at, exit_proceeds=0.0)
+
+
+def _advance(program: Program, st: _State, t: int, row, amount: float) -> None:
+    """Lenders fund `amount` of costs: the rank-1 tranches pro rata by claim, added to
+    their principal claim (a protective advance, repaid first by its rank)."""
+    if amount <= 0.0:
+        return
+    first = min(int(r) for r in program.rank)
+    members = [k for k in range(program.n_tranches) if program.rank[k] == first]
+    owed = sum(st.balance[k] + st.arrears[k] for k in members)
+    for k in members:
+        share = amount * ((st.balance[k] + st.arrears[k]) / owed) if owed > 0.0 else amount / len(members)
+        st.balance[k] += share
+        row[st.tc[k][TL["draw"]]] += share
+        row[G["draws"]] += share
+        _receive(program, st, k, t, -share)
+
+
+def _receive(program: Program, st: _State, k: int, t: int, amount: float) -> None:
+    """Tranche k receives `amount` at period t (negative: it advances it): nominal and
+    PV at the contract rate from the acceleration period (st.discount_k, moved on once a
+    workout period)."""
+    st.received_k[k] += amount
+    st.pv_k[k] += amount * st.discount_k[k]
+
+
+def _recover(program: Program, st: _State, t: int, row, pool: float, sale: bool, exit_proceeds: float) -> bool:
+    """Apply the period's recoveries by rank; at the sale add its net proceeds and any
+    guarantee, write off what is left and pay a surplus to equity. True at the sale."""
+    if sale:
+        # construction stops at acceleration: work in progress is what was spent by then
+        at = st.accel if st.accel < program.cod_period else t
+        gross = 0.0 if exit_proceeds > 0.0 else st.sale_value[at]
+        net = max(0.0, gross * (1.0 - program.fire_sale) - program.cost_share * gross - program.cost_fixed)
+        row[G["seizure_gross"]], row[G["seizure_net"]] = gross, net
+        pool += net
+        if program.rvg_cap > 0.0 and st.accel <= program.rvg_until:
+            owed = sum(st.arrears[k] + st.balance[k] for k in range(program.n_tranches))
+            guarantee = min(program.rvg_cap * st.factor[ops.CH_RVG, st.accel], max(0.0, owed - pool))
+            row[G["guarantee_paid"]] = guarantee
+            pool += guarantee
+    to_int, to_prin, pool = allocate(program, pool, st.arrears, st.balance)
+    for k in range(program.n_tranches):
+        st.arrears[k] -= to_int[k]
+        st.balance[k] -= to_prin[k]
+        _receive(program, st, k, t, to_int[k] + to_prin[k])
+    repaid = all(st.balance[k] <= ops.DUST and st.arrears[k] <= ops.DUST for k in range(program.n_tranches))
+    for k in range(program.n_tranches):
+        c = st.tc[k]
+        row[c[TL["recovery_interest"]]], row[c[TL["recovery_principal"]]] = to_int[k], to_prin[k]
+        if sale or repaid:   # the final recovery: what is left (at most dust if repaid) is written off
+            row[c[TL["write_off"]]] = st.balance[k]
+            st.balance[k] = st.arrears[k] = 0.0
+        row[c[TL["balance_close"]]], row[c[TL["interest_arrears"]]] = st.balance[k], st.arrears[k]
+    if sale or repaid:   # a surplus is the sponsors'
+        row[G["equity_distribution"]] += pool
+        st.end, st.in_workout = t, False
+    return sale
 
 
 def asset_value(program: Program, factor: np.ndarray, t: int) -> float:
@@ -313,28 +457,33 @@ def reserve_target(program: Program, per_rate: np.ndarray, sched: np.ndarray, ma
     return target
 
 
-def summarise(program: Program, ledger: np.ndarray, per_rate: np.ndarray,
-              projected_cfads: np.ndarray, default_period: int, claim: float,
-              received: float) -> np.ndarray:
+def summarise(program: Program, st: _State) -> np.ndarray:
     """Scalar metrics of one run, in ops.METRICS order (see metrics.py for definitions)."""
-    from .metrics import cash_flows, dscr_summary, cover_ratio
+    from .metrics import cash_flows, cover_ratio, dscr_summary
 
+    ledger = st.ledger
     out = np.full(ops.N_METRICS, NAN)
-    last = program.n_periods if default_period < 0 else default_period
+    last = program.n_periods if st.accel < 0 else st.accel
     out[ops.M["min_dscr"]], out[ops.M["avg_dscr"]] = dscr_summary(
         ledger[: last + 1, G["dscr"]], ledger[: last + 1, G["debt_service"]])
-    out[ops.M["llcr"]], out[ops.M["plcr"]] = cover_ratio(program, ledger, per_rate, projected_cfads)
-    out[ops.M["default_period"]] = default_period
-    out[ops.M["lender_claim"]] = claim
-    out[ops.M["lender_received"]] = received
+    out[ops.M["llcr"]], out[ops.M["plcr"]] = cover_ratio(program, ledger, st.per_rate, st.projected_cfads)
+    out[ops.M["default_period"]] = st.default_period
+    claim, received, pv = sum(st.claim_k), sum(st.received_k), sum(st.pv_k)
+    out[ops.M["lender_claim"]], out[ops.M["lender_received"]] = claim, received
     out[ops.M["recovery_rate"]] = received / claim if claim > 0.0 else NAN
-    out[ops.M["lender_loss"]] = claim - received if default_period >= 0 else 0.0
+    out[ops.M["recovery_rate_pv"]] = pv / claim if claim > 0.0 else NAN
+    out[ops.M["lender_loss"]] = sum(max(0.0, c - r) for c, r in zip(st.claim_k, st.received_k))
+    out[ops.M["lender_loss_pv"]] = sum(max(0.0, c - r) for c, r in zip(st.claim_k, st.pv_k))
+    out[ops.M["default_cause"]] = st.cause
+    out[ops.M["acceleration_period"]] = st.accel
+    out[ops.M["recovery_periods"]] = st.end - st.accel if st.accel >= 0 else NAN
     lender, equity = cash_flows(program, ledger)
     periods_per_year = 12.0 / program.months_per_period
     out[ops.M["lender_irr"]] = annualise(irr(lender), periods_per_year)
     out[ops.M["equity_irr"]] = annualise(irr(equity), periods_per_year)
     out[ops.M["equity_distributions"]] = ledger[:, G["equity_distribution"]].sum()
-    out[ops.M["equity_invested"]] = (ledger[:, G["equity_in"]] + ledger[:, G["sponsor_support"]]).sum()
+    out[ops.M["equity_invested"]] = (ledger[:, G["equity_in"]] + ledger[:, G["sponsor_support"]]
+                                     + ledger[:, G["equity_cure"]]).sum()
     return out
 
 

@@ -23,15 +23,29 @@ def ledger_columns(program: Program) -> list[str]:
     return cols
 
 
+PERIOD_METRICS = ("default_period", "acceleration_period")
+
+
 def metrics_dict(values: np.ndarray, wal: np.ndarray, program: Program) -> dict:
-    """Metrics as JSON-ready Python values: NaN -> None; default_period 1-based or None."""
+    """Metrics as JSON-ready Python values: NaN -> None; periods (1 = the first period
+    after financial close) or None; `default_cause` by name; `default_date` the ISO date
+    of the default period's end."""
+    from .workout import CAUSES
+
     out = {}
     for name, value in zip(ops.METRICS, values):
         value = float(value)
-        if name == "default_period":
-            out[name] = None if value < 0 else int(value)
+        if name in PERIOD_METRICS:
+            out[name] = None if not value >= 0 else int(value)
+        elif name == "default_cause":
+            out[name] = CAUSES[int(value)] if value >= 0 else None
+        elif name == "recovery_periods":
+            out[name] = None if not value >= 0 else int(value)
         else:
             out[name] = value if math.isfinite(value) else None
+    d = out["default_period"]
+    dates = program.dates
+    out["default_date"] = dates[d].isoformat() if d is not None and d < len(dates) else None
     out["wal_years"] = {n: (None if math.isnan(w) else float(w))
                         for n, w in zip(program.names["tranches"], wal)}
     return out
@@ -84,7 +98,8 @@ class BatchResult:
 
         frame = pd.DataFrame(self.metric_values, columns=list(ops.METRICS))
         frame.insert(0, "scenario", self.scenario_names)
-        frame["default_period"] = frame["default_period"].where(frame["default_period"] >= 0)
+        for name in PERIOD_METRICS:
+            frame[name] = frame[name].where(frame[name] >= 0)
         for k, name in enumerate(self.program.names["tranches"]):
             frame[f"wal_{name}"] = self.wal[:, k]
         return frame

@@ -1,5 +1,7 @@
 """Per-period schedules built from the deal's terms: rent, opex, fees, capex, asset
-values, base rates and scheduled principal. Pure functions of the model, no state."""
+values, base rates, base-case interest rates per period and scheduled principal. Pure
+functions of the model, no state. compile.py and the structural scenarios
+(scenarios/structural.py) both use them."""
 from __future__ import annotations
 
 import math
@@ -69,16 +71,21 @@ def curve_value(curve: ValueCurve, age_months: float) -> float:
     return float(np.interp(age_months, ages, values))
 
 
-def asset_values(assets: list[Asset], n_periods: int, months: int) -> np.ndarray:
-    """Gross seizure value [4, T+1] by component class (land, shell, mep, it), USD."""
+def asset_values(assets: list[Asset], n_periods: int, months: int, construction_periods: int = 0) -> np.ndarray:
+    """Depreciated replacement cost [4, T+1] by component class (land, shell, mep, it),
+    USD: the cost spent up to each period (work in progress is worth what was spent) x
+    its value curve at its age in months since the in-service date (the end of
+    construction; nothing depreciates before it is built)."""
     out = np.zeros((4, n_periods + 1))
+    ages = np.maximum(0, np.arange(n_periods + 1) - construction_periods) * months
     for asset in assets:
+        spent = np.cumsum(spend_shares(asset, construction_periods, n_periods))
         for c, name in enumerate(("land", "shell", "mep", "it")):
             component = getattr(asset, name)
             if component is None:
                 continue
             for t in range(n_periods + 1):
-                out[c, t] += component.cost * curve_value(component.curve, t * months)
+                out[c, t] += component.cost * spent[t] * curve_value(component.curve, float(ages[t]))
     return out
 
 
@@ -145,3 +152,24 @@ def base_cfads(deal: Deal, n_periods: int, months: int) -> tuple[np.ndarray, np.
         first = cod if item.from_period is None else item.from_period
         opex += annual_flow(item.annual_amount, item.escalation, first, n_periods, n_periods, months)
     return rent, opex
+
+
+def base_per_rate(base_rate, is_floating, fixed_rate, spread, floor, accrual) -> np.ndarray:
+    """[K, T+1] base-case interest rate of each tranche for each period: fixed, or
+    max(base rate, floor) + spread, at least zero, times the period's accrual fraction."""
+    annual = np.where(is_floating[:, None] == 1,
+                      np.maximum(base_rate[None, :], floor[:, None]) + spread, fixed_rate)
+    return np.maximum(annual, 0.0) * accrual
+
+
+def balance_at_amortisation(tr, draw, capitalise, per_rate, cod):
+    """Balance when amortisation starts (draws plus base-case capitalised interest) and
+    the first amortising period (after the last draw, COD and any interest-only time)."""
+    last_draw = int(np.nonzero(draw)[0].max()) if draw.any() else 0
+    start = max(cod, last_draw + 1) + tr.interest_only_periods
+    balance = 0.0
+    for t in range(min(start, len(draw))):
+        if capitalise[t]:
+            balance += balance * per_rate[t]
+        balance += draw[t]
+    return balance, start

@@ -2,9 +2,10 @@
 through the contagion chain; per deal, per lender and per sponsor, and the total
 against the ~$100B headline.
 
-Per tranche, at an event of default: exposure = what was due that period (balance
-before recovery, principal paid, cash interest due); recovery = what the lenders got
-that period (interest and principal paid, recoveries); loss = exposure - recovery (the
+Per tranche, at an event of default (waterfall.metrics.tranche_default_split, the one
+definition the sweeps use too): exposure = what was due that period (balance before
+recovery, principal paid, cash interest due); recovery = what the lenders got that
+period (interest and principal paid, recoveries); loss = exposure - recovery (the
 engine's lender_claim / lender_received / lender_loss, split by tranche). A lender's
 figures are its shares of its tranches'. A sponsor's exposure is its share of the
 equity paid in (including support), recovery its share of the distributions, loss the
@@ -45,23 +46,14 @@ def portfolio_deals():
 
 def tranche_exposures(result) -> list[dict]:
     """Per tranche: commitment, exposure at default, recovery, loss (see module doc)."""
-    from .. import ops
+    from ..metrics import tranche_default_split
 
-    program, ledger = result.program, result.ledger
-    d = result.metrics["default_period"]
-    out = []
-    for k, name in enumerate(program.names["tranches"]):
-        row = {"tranche": name, "commitment": float(program.amounts[k]),
-               "exposure": 0.0, "recovery": 0.0, "loss": 0.0}
-        if d is not None:
-            line = {l: float(ledger[d, ops.tranche_col(k, l)]) for l in ops.TRANCHE_LINES}
-            paid = line["principal_paid"] + line["prepayment"]
-            cash_interest = line["interest_due"] - line["interest_capitalised"]
-            row["exposure"] = line["recovery_principal"] + line["write_off"] + paid + cash_interest
-            row["recovery"] = line["interest_paid"] + paid + line["recovery_interest"] + line["recovery_principal"]
-            row["loss"] = row["exposure"] - row["recovery"]
-        out.append(row)
-    return out
+    program = result.program
+    split = tranche_default_split(program, result.ledger, result.metrics["default_period"])
+    return [{"tranche": name, "commitment": float(program.amounts[k]),
+             "exposure": float(split["exposure"][k]), "recovery": float(split["recovery"][k]),
+             "loss": float(split["loss"][k])}
+            for k, name in enumerate(program.names["tranches"])]
 
 
 def run_portfolio(preset_name: str = "base", entities=None) -> dict:

@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 
 from .base import Finite, Fraction, NonNegative, Part, Period, Rate
 from .scenario import Scenario
+from ..steps import NAMES as STEP_NAMES
 
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "half-year": 6}
 DayCount = Literal["ACT/360", "30/360", "ACT/365F"]
@@ -247,6 +248,10 @@ class Tranche(Part):
     are scaled down so that draws plus base-case capitalised interest equal `amount`,
     and equity funds the rest of the cost (an interest reserve inside the facility)."""
     default_on_shortfall: bool = True
+    rank: Optional[Annotated[int, Field(ge=1, le=1000)]] = None
+    """Seniority in enforcement: recoveries go to rank 1 first, then 2, ...; tranches of
+    one rank share pro rata by claim (pari passu). None: the tranche's position in
+    `tranches` (each junior to those listed before it)."""
 
     @model_validator(mode="after")
     def _lenders(self):
@@ -283,10 +288,11 @@ class Fee(Part):
 
 
 class Step(Part):
-    """One line of the priority of payments. `step` is one of: fee, interest,
-    principal, reserve, sweep, distribute. Operands name a tranche, an account or a fee."""
+    """One line of the priority of payments. `step` is a kind of the step registry
+    (waterfall/steps; docs/steps.md lists each kind's cash rule). Its operand names a
+    tranche, an account or a fee; `share` and `share_locked` are a sweep's."""
 
-    step: Literal["fee", "interest", "principal", "reserve", "sweep", "borrowing_base", "distribute"]
+    step: Literal[STEP_NAMES]
     tranche: Optional[str] = None
     account: Optional[str] = None
     fee: Optional[str] = None
@@ -294,26 +300,101 @@ class Step(Part):
     share_locked: Fraction = 1.0
 
 
+class EquityCure(Part):
+    """Sponsors may cure a breach of the default DSCR by paying in the cash that lifts
+    the period's DSCR to the covenant (counted as CFADS for the test and paid into the
+    waterfall): at most `max_cures` times, each at most `max_amount` (none: no cap), up to
+    `until_period` (none: any period)."""
+
+    max_cures: Annotated[int, Field(ge=0)] = 2
+    max_amount: Optional[NonNegative] = None
+    until_period: Optional[Period] = None
+
+
 class Covenants(Part):
-    """Lock-up DSCR (distributions stop below it), default DSCR (an event of default
-    after `cure_periods` further periods below it), and which tranches count in DSCR."""
+    """Lock-up DSCR (distributions stop below it), default DSCR (a breach after
+    `cure_periods` further periods below it), which tranches count in DSCR, and what a
+    breach does. `dscr_breach = "lock_up"` (the default): cash stays locked up and
+    nothing is distributed while the breach lasts (a standstill); the lenders do not
+    accelerate on a ratio alone. `"accelerate"`: the lenders accelerate once the breach has
+    lasted `accelerate_after` more periods. A payment default (interest or scheduled
+    principal unpaid on a hard tranche, a balloon unpaid, a borrowing-base excess unpaid,
+    costs the SPV cannot meet) always accelerates. `tenant_event = "accelerate"` makes the
+    end of the lease in place (a tenant default) an acceleration event of its own."""
 
     lock_up_dscr: Optional[Annotated[float, Field(ge=0)]] = None
     default_dscr: Optional[Annotated[float, Field(ge=0)]] = None
     cure_periods: Annotated[int, Field(ge=0)] = 0
     dscr_tranches: list[str] = Field(default_factory=list)
+    dscr_breach: Literal["lock_up", "accelerate"] = "lock_up"
+    accelerate_after: Annotated[int, Field(ge=0)] = 0
+    equity_cure: Optional[EquityCure] = None
+    tenant_event: Literal["none", "accelerate"] = "none"
+
+
+class SponsorSupport(Part):
+    """What the sponsors owe the SPV beyond their equity: `none` (non-recourse: a cash
+    shortfall is the SPV's, an event of default once it cannot pay its costs), `capped`
+    (they meet shortfalls up to `cap` in total, e.g. a completion guarantee or cost-overrun
+    facility), or `unlimited` (a full guarantee)."""
+
+    kind: Literal["none", "capped", "unlimited"] = "none"
+    cap: NonNegative = 0.0
+
+    @model_validator(mode="after")
+    def _cap(self):
+        if self.kind == "capped" and self.cap <= 0:
+            raise ValueError("capped sponsor support needs a cap above zero")
+        return self
+
+
+class Valuation(Part):
+    """How the assets are valued when the lenders sell them. `replacement_cost`: the
+    components' depreciated cost (each on its own curve, aging from the in-service date;
+    work in progress at cost spent). `appraisal`: the income approach while a lease (or a
+    re-let lease) pays: the PV at `discount_rate` (annual, the tenant's credit) of the
+    remaining projected net rent of the scenario, plus a residual at the end of the
+    horizon of the market net rent capitalised at `exit_cap_rate`; a dark asset is worth
+    its market net rent capitalised at `exit_cap_rate`, received after `relet_months`,
+    less `reletting_cost_months` of market rent. `replacement_floor` x the depreciated
+    cost is a floor under the appraisal (0: none). Before commercial operation an asset
+    is valued at cost spent, whatever the method. Market rent (annual, at close, growing
+    at `market_rent_growth` a year) is moved by scenarios, as are cap rates."""
+
+    method: Literal["replacement_cost", "appraisal"] = "replacement_cost"
+    discount_rate: Rate = 0.07
+    exit_cap_rate: Annotated[float, Field(gt=0, le=1)] = 0.065
+    market_rent: Optional[NonNegative] = None
+    market_rent_growth: Rate = 0.0
+    relet_months: Annotated[int, Field(ge=0, le=600)] = 12
+    reletting_cost_months: Annotated[float, Field(ge=0, le=120)] = 6.0
+    replacement_floor: Fraction = 0.0
+
+    @model_validator(mode="after")
+    def _market(self):
+        if self.method == "appraisal" and self.market_rent is None:
+            raise ValueError("an appraisal needs market_rent (annual, at close)")
+        return self
 
 
 class Enforcement(Part):
-    """What lenders realise on seizure: asset value x (1 - fire_sale_discount), less
-    costs (a share of gross value plus a fixed amount), discounted over the months to
-    sale at `discount_rate` (annual)."""
+    """What happens once the lenders accelerate. They take the SPV's cash and reserves,
+    then run it in a workout for `months_to_sale` months: the rent in place (or the
+    scenario's re-let rent) is collected, operating costs and `workout_costs` (annual) are
+    paid, shortfalls are funded by the lenders as protective advances (repaid first), the
+    claim accrues interest at the contract rate plus `default_margin` (annual), and net
+    cash goes to the lenders each period. Then the assets are sold at their value
+    (`valuation`) x (1 - fire_sale_discount), less costs (`cost_share` of gross value plus
+    `cost_fixed`). `months_to_sale = 0` sells in the default period. A sale due after
+    the horizon happens at its last period."""
 
     fire_sale_discount: Fraction = 0.3
     cost_share: Fraction = 0.0
     cost_fixed: NonNegative = 0.0
-    months_to_sale: Annotated[int, Field(ge=0)] = 0
-    discount_rate: Rate = 0.0
+    months_to_sale: Annotated[int, Field(ge=0, le=600)] = 0
+    workout_costs: NonNegative = 0.0
+    default_margin: Annotated[float, Field(ge=0, le=0.2)] = 0.0
+    valuation: Valuation = Field(default_factory=Valuation)
 
 
 class ResidualValueGuarantee(Part):
@@ -335,9 +416,12 @@ class Exit(Part):
 
 
 class Equity(Part):
-    """Sponsors and their shares of the equity."""
+    """Sponsors and their shares of the equity. `commitment` is the equity they commit in
+    total (none: the cost less the debt, whatever it comes to); spend beyond the debt and
+    the commitment is a shortfall that only `sponsor_support` can meet."""
 
     sponsors: dict[str, Fraction] = Field(default_factory=dict)
+    commitment: Optional[NonNegative] = None
 
     @model_validator(mode="after")
     def _shares(self):
@@ -371,6 +455,7 @@ class Deal(Part):
     fees: list[Fee] = Field(default_factory=list)
     waterfall: list[Step] = Field(min_length=1)
     covenants: Covenants = Field(default_factory=Covenants)
+    sponsor_support: SponsorSupport = Field(default_factory=SponsorSupport)
     enforcement: Enforcement = Field(default_factory=Enforcement)
     residual_value_guarantee: Optional[ResidualValueGuarantee] = None
     exit: Optional[Exit] = None

@@ -24,7 +24,9 @@ class RentMultiplier(Part):
 
 class TenantDefault(Part):
     """The tenant stops paying at `period`; the space is dark for `downtime_periods`,
-    then re-let at the scheduled rent x (1 - relet_haircut) for the rest of the horizon."""
+    then re-let at the scheduled rent x (1 - relet_haircut) for the rest of the horizon.
+    The re-let rent is what the market pays for the space: an appraisal's market rent is
+    x (1 - relet_haircut) from `period` on too."""
 
     kind: Literal["tenant_default"]
     period: Annotated[int, Field(ge=1)]
@@ -83,6 +85,24 @@ class GuarantorDefault(Part):
     kind: Literal["guarantor_default"]
     from_period: Period = 0
     paid_share: Fraction = 0.0
+
+
+class MarketRentMultiplier(Part):
+    """The market rent an appraisal capitalises (a dark asset's value, the residual at
+    the horizon) x `multiplier` from a period on: a glut of AI data-center space."""
+
+    kind: Literal["market_rent_multiplier"]
+    from_period: Period = 0
+    to_period: Optional[Period] = None
+    multiplier: NonNegative
+
+
+class CapRateShock(Part):
+    """Cap rates (exit and dark value of an appraisal) + `bp` basis points from a period on."""
+
+    kind: Literal["cap_rate_shock"]
+    bp: Annotated[float, Field(ge=-500, le=5000)]
+    from_period: Period = 0
 
 
 Tenant = Optional[str]
@@ -221,8 +241,9 @@ LEASE_KINDS = ("lease_default", "partial_payment", "renegotiation", "power_short
 
 Adjustment = Annotated[
     Union[RentMultiplier, TenantDefault, RateShock, RatePath, OpexMultiplier, AssetValueMultiplier,
-          RefinancingClosed, GuarantorDefault, LeaseDefault, PartialPayment, Renegotiation,
-          PowerShortfall, LeaseOption, GpuObsolescence, ConstructionDelay, CostOverrun],
+          RefinancingClosed, GuarantorDefault, MarketRentMultiplier, CapRateShock, LeaseDefault,
+          PartialPayment, Renegotiation, PowerShortfall, LeaseOption, GpuObsolescence, ConstructionDelay,
+          CostOverrun],
     Field(discriminator="kind"),
 ]
 

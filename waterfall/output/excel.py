@@ -5,9 +5,13 @@
     write_workbook(result, "tieout.xlsx")                  # values from the engine
     write_workbook(result, "tieout.xlsx", formulas=True)   # live formulas over Inputs
 
-With `formulas=True` the `Cash flows` sheet is the waterfall as Excel formulas
-(formulas.py), each cell caching the engine's value; the workbook is only written if
-those formulas reproduce the engine's ledger for this deal and scenario.
+Without `formulas` the `Cash flows` sheet is the engine's ledger (every line, by
+period), the covenant levels and the lender and equity cash flows, written from the
+result alone: the formula model (formulas.py) is not imported, so a deal it cannot
+express still gets its values workbook. With `formulas=True` the sheet is the waterfall
+as Excel formulas, each cell caching the engine's value; the workbook is only written if
+the formula model can express the deal (else FormulaTieOutError naming what it cannot)
+and its formulas reproduce the engine's ledger for this deal and scenario.
 
 Text from deal files (names, descriptions) is only ever written as a string cell; text
 a spreadsheet would read as a formula when typed (a leading =, +, -, @) also gets the
@@ -20,16 +24,22 @@ from pathlib import Path
 
 import numpy as np
 
+from dataclasses import dataclass, field
+
 from .. import ops
+from ..files import atomic_path
 from ..metrics import cash_flows as engine_cash_flows
-from ._files import atomic_path, needs_escape
 from .cells import X
-from .formulas import (
-    CF_SHEET, FIRST_COL, IN_SHEET, LABEL_COL, SCALAR_COL, TOTAL_COL, UNIT_COL, Grid,
-    build_model, check_against, metric_formulas, unsupported,
-)
+from .labels import GLOBAL_LABELS, TRANCHE_LABELS
+from .text import needs_escape
 
 SUMMARY_SHEET, SCENARIOS_SHEET = "Summary", "Scenarios"
+# The Cash flows sheet's columns, as the formula model lays them out (formulas.py has
+# the same; tests/test_defects_registry.py checks they agree): label, units, total,
+# then period 0 in column D; the first period row is 7 (row index 6).
+CF_SHEET = "Cash flows"
+LABEL_COL, UNIT_COL, TOTAL_COL, FIRST_COL = 0, 1, 2, 3
+CF_FIRST_ROW = 6
 
 NUMBER_FORMATS = {
     "amount": '#,##0.000;-#,##0.000;"-"',
@@ -134,16 +144,14 @@ def _is_literal(text: str) -> bool:
 
 
 def _resolve(result, deal, scenario):
-    from ..engine import _deal, _scenario
+    from ..engine import resolve_deal, resolve_scenario
     if deal is None:
         try:
-            deal = _deal(result.deal_name)
+            deal = resolve_deal(result.deal_name)
         except Exception as exc:  # noqa: BLE001 - any failure: ask for the deal
             raise ValueError(f"pass deal= to write a workbook for '{result.deal_name}' ({exc})") from None
-    deal = _deal(deal)
-    if scenario is None:
-        scenario = deal.scenario(result.scenario)
-    return deal, _scenario(deal, scenario)
+    deal = resolve_deal(deal)
+    return deal, resolve_scenario(deal, result.scenario if scenario is None else scenario)
 
 
 # --------------------------------------------------------------------------- entry point
@@ -155,21 +163,14 @@ def write_workbook(result, path, formulas: bool = False, deal=None, batch=None, 
     batch: a BatchResult for the `Scenarios` sheet (default: run every scenario of the deal);
     scenario: the Scenario object if the result's scenario is not one of the deal's.
     """
-    from ..compile import compile_scenarios
     from ..engine import run_batch
 
     path = Path(path)
     deal, scen = _resolve(result, deal, scenario)
-    program = result.program
-    from ..scenarios import prepare
-    _, lowered = prepare(deal, scen)  # structural parts are already in result.program
-    model = build_model(program, compile_scenarios([lowered], program))
-    if formulas:
-        problems = unsupported(program) + check_against(model, result.ledger)
-        if problems:
-            raise FormulaTieOutError(
-                f"the formulas do not reproduce the engine for '{result.deal_name}' / "
-                f"'{result.scenario}':\n  " + "\n  ".join(problems[:20]))
+    model = None
+    if formulas:  # the formula model only here: the values workbook never imports it
+        from .formulas import IN_SHEET, metric_formulas
+        model = _formula_model(result, deal, scen)
     if batch is None:
         try:
             batch = run_batch(deal, engine="auto" if result.engine != "reference" else "reference")
@@ -185,9 +186,9 @@ def write_workbook(result, path, formulas: bool = False, deal=None, batch=None, 
         cf_ws = wb.add_worksheet(CF_SHEET)
         in_ws = wb.add_worksheet(IN_SHEET) if formulas else None
         sc_ws = wb.add_worksheet(SCENARIOS_SHEET)
-        grid = model.cf if formulas else _values_grid(model)
-        values = None if formulas else _values_mode_values(model, result)
-        _write_cash_flows(cf_ws, fmts, grid, model, result, formulas, values)
+        grid = model.cf if formulas else values_grid(result.program)
+        values = None if formulas else values_by_key(result.program, result.ledger)
+        _write_cash_flows(cf_ws, fmts, grid, model, result, values)
         if formulas:
             _write_inputs(in_ws, fmts, model, result)
         metrics = metric_formulas(model, result) if formulas else None
@@ -198,33 +199,154 @@ def write_workbook(result, path, formulas: bool = False, deal=None, batch=None, 
     return path
 
 
-# --------------------------------------------------------------------------- Cash flows
+# --------------------------------------------------------------------------- formulas
 
-VALUE_EXTRA = {"cov_lock_up", "cov_default", "lender_cf", "equity_cf"}
+def _formula_model(result, deal, scen):
+    """The formula model of this run, or FormulaTieOutError: first what the formulas
+    cannot express (before anything is built), then where they differ from the engine."""
+    from ..compile import compile_scenarios
+    from ..scenarios import prepare
+    from . import formulas as fm
+
+    program = result.program
+    problems = fm.unsupported(program)
+    if not problems:
+        _, lowered = prepare(deal, scen)  # structural parts are already in result.program
+        model = fm.build_model(program, compile_scenarios([lowered], program))
+        problems = fm.check_against(model, result.ledger)
+    if problems:
+        raise FormulaTieOutError(
+            f"the formulas do not reproduce the engine for '{result.deal_name}' / "
+            f"'{result.scenario}':\n  " + "\n  ".join(problems[:20]))
+    return model
 
 
-def _values_grid(model) -> Grid:
-    """The Cash flows layout restricted to the engine's own lines (values workbook)."""
-    full = model.cf
-    grid = Grid(CF_SHEET, full.n, full.first_row)
-    pending = None
-    for row in full.rows:
-        if row.header:
-            pending = row
-            continue
-        if row.key.startswith("L:") or row.key in VALUE_EXTRA:
-            if pending is not None:
-                grid.rows.append(pending)
-                pending = None
-            grid.index[row.key] = len(grid.rows)
-            grid.rows.append(row)
+# --------------------------------------------------------------------------- Cash flows (values)
+
+@dataclass
+class SheetRow:
+    key: str | None          # None for a section header
+    label: str
+    fmt: str = "amount"
+    total: bool = False
+    level: int = 0           # outline level (1 = a detail line, grouped)
+    header: bool = False
+
+
+@dataclass
+class ValuesGrid:
+    """The values workbook's Cash flows layout: rows x periods (period t in column
+    FIRST_COL + t), the same shape as the formula model's grid without its cells."""
+
+    n: int
+    first_row: int = CF_FIRST_ROW
+    sheet: str = CF_SHEET
+    rows: list = field(default_factory=list)
+    index: dict = field(default_factory=dict)
+
+    def section(self, title: str) -> None:
+        self.rows.append(SheetRow(None, title, "text", header=True))
+
+    def add(self, key: str, label: str, fmt: str = "amount", total: bool = False, level: int = 0) -> None:
+        if key in self.index:
+            raise ValueError(f"row {key!r} laid out twice")
+        self.index[key] = len(self.rows)
+        self.rows.append(SheetRow(key, label, fmt, total, level))
+
+    def row_of(self, key: str) -> int:
+        return self.first_row + self.index[key]
+
+    def col(self, t: int) -> int:
+        return FIRST_COL + t
+
+
+
+
+def ledger_keys(program) -> list:
+    """The row key of each ledger column, in ledger order: 'L:<global line>',
+    'L:t<k>.<line>', 'L:a<a>.<line>', 'L:f<f>.<line>' (the formula model's keys)."""
+    k_count, a_count = program.n_tranches, program.n_accounts
+    keys = [None] * ops.n_lines(k_count, a_count, program.n_fees)
+    for name in ops.GLOBAL_LINES:
+        keys[ops.G[name]] = f"L:{name}"
+    for k in range(k_count):
+        for line in ops.TRANCHE_LINES:
+            keys[ops.tranche_col(k, line)] = f"L:t{k}.{line}"
+    for a in range(a_count):
+        for line in ops.ACCOUNT_LINES:
+            keys[ops.account_col(k_count, a, line)] = f"L:a{a}.{line}"
+    for f in range(program.n_fees):
+        for line in ops.FEE_LINES:
+            keys[ops.fee_col(k_count, a_count, f, line)] = f"L:f{f}.{line}"
+    return keys
+
+
+def values_grid(program) -> ValuesGrid:
+    """The values workbook's Cash flows rows, from the program alone: every ledger line
+    (under the formula workbook's sections, with its labels), the covenant levels and
+    the lender and equity cash flows."""
+    tr, ac, fe = program.names["tranches"], program.names["accounts"], program.names["fees"]
+    grid = ValuesGrid(program.n_periods)
+    grid.section("Revenue")
+    grid.add("L:revenue", GLOBAL_LABELS["revenue"], "amount", total=True)
+    grid.section("Operating costs")
+    grid.add("L:opex", GLOBAL_LABELS["opex"], "amount", total=True)
+    grid.section("CFADS")
+    grid.add("L:cfads", GLOBAL_LABELS["cfads"], "amount", total=True)
+    grid.section("Sources")
+    grid.add("L:capex", GLOBAL_LABELS["capex"], "amount", total=True)
+    grid.add("L:equity_in", GLOBAL_LABELS["equity_in"], "amount", total=True)
+    grid.add("L:draws", GLOBAL_LABELS["draws"], "amount", total=True)
+    grid.add("L:reserve_release", GLOBAL_LABELS["reserve_release"], "amount", total=True)
+    grid.add("L:exit_proceeds", GLOBAL_LABELS["exit_proceeds"], "amount", total=True)
+    grid.add("L:sponsor_support", "Sponsor support", "amount", total=True)
+    grid.add("L:cash_available", GLOBAL_LABELS["cash_available"], "amount", total=True)
+    grid.section("Debt service and covenant tests")
+    grid.add("L:debt_service", GLOBAL_LABELS["debt_service"], "amount", total=True)
+    grid.add("L:dscr", GLOBAL_LABELS["dscr"], "ratio")
+    if program.lock_up_dscr >= 0:
+        grid.add("cov_lock_up", "Lock-up DSCR covenant", "ratio", level=1)
+    if program.default_dscr >= 0:
+        grid.add("cov_default", "Default DSCR covenant", "ratio", level=1)
+    grid.add("L:lock_up", GLOBAL_LABELS["lock_up"], "flag")
+    for k in range(program.n_tranches):
+        grid.section(f"Tranche: {tr[k]}")
+        for line in ops.TRANCHE_LINES:
+            label, total = TRANCHE_LABELS.get(line, (line.replace("_", " ").capitalize(), True))
+            grid.add(f"L:t{k}.{line}", label, "rate" if line == "rate" else "amount", total=total)
+    if program.n_accounts:
+        grid.section("Reserve accounts")
+        for a in range(program.n_accounts):
+            grid.add(f"L:a{a}.balance_open", f"{ac[a]}: opening balance", "amount")
+            grid.add(f"L:a{a}.balance_close", f"{ac[a]}: closing balance", "amount")
+    grid.add("L:reserve_funding", GLOBAL_LABELS["reserve_funding"], "amount")
+    if program.n_fees:
+        grid.section("Fees")
+        for f in range(program.n_fees):
+            grid.add(f"L:f{f}.due", f"{fe[f]}: due", "amount", total=True)
+            grid.add(f"L:f{f}.paid", f"{fe[f]}: paid", "amount", total=True)
+    grid.add("L:fees_paid", GLOBAL_LABELS["fees_paid"], "amount", total=True)
+    grid.section("Event of default and enforcement")
+    grid.add("L:event_of_default", GLOBAL_LABELS["event_of_default"], "flag")
+    grid.add("L:seizure_gross", GLOBAL_LABELS["seizure_gross"], "amount", total=True)
+    grid.add("L:seizure_net", GLOBAL_LABELS["seizure_net"], "amount", total=True)
+    grid.add("L:guarantee_paid", GLOBAL_LABELS["guarantee_paid"], "amount", total=True)
+    grid.section("Equity")
+    grid.add("L:equity_distribution", GLOBAL_LABELS["equity_distribution"], "amount", total=True)
+    grid.add("equity_cf", "Equity cash flow", "amount", total=True)
+    grid.section("Lenders")
+    grid.add("lender_cf", "Lender cash flow", "amount", total=True)
+    rest = [key for key in ledger_keys(program) if key not in grid.index]
+    if rest:  # a ledger line this layout does not place: still on the sheet, at the end
+        grid.section("Other engine lines")
+        for key in rest:
+            grid.add(key, key[2:], "amount", total=True)
     return grid
 
 
-def _values_mode_values(model, result) -> dict:
-    """key -> per-period values from the engine alone."""
-    program, ledger = model.program, result.ledger
-    out = {model.ledger_keys[j]: ledger[:, j] for j in range(ledger.shape[1])}
+def values_by_key(program, ledger) -> dict:
+    """Row key -> per-period values, from the engine's ledger alone."""
+    out = {key: ledger[:, j] for j, key in enumerate(ledger_keys(program))}
     lender, equity = engine_cash_flows(program, ledger)
     out["lender_cf"], out["equity_cf"] = lender, equity
     n1 = program.n_periods + 1
@@ -235,7 +357,7 @@ def _values_mode_values(model, result) -> dict:
     return out
 
 
-def _header_rows(ws, fmts, grid: Grid, dates, title: str, note: str) -> None:
+def _header_rows(ws, fmts, grid, dates, title: str, note: str) -> None:
     ws.write_string(0, 0, title, fmts.get("text", bold=True))
     ws.write_string(1, 0, note, fmts.get("text", italic=True))
     hr = grid.first_row - 2
@@ -253,13 +375,15 @@ def _header_rows(ws, fmts, grid: Grid, dates, title: str, note: str) -> None:
     ws.freeze_panes(grid.first_row, FIRST_COL)
 
 
-def _write_cash_flows(ws, fmts, grid: Grid, model, result, formulas: bool, values) -> None:
-    program = model.program
+def _write_cash_flows(ws, fmts, grid, model, result, values) -> None:
+    """The Cash flows sheet: `model`'s formulas (values cached from the engine), or with
+    model None the `values` by row key."""
+    formulas = model is not None
     scope = "live formulas over the Inputs sheet (values cached from the engine)" if formulas \
         else "values from the engine"
     _header_rows(ws, fmts, grid, result.dates,
                  f"Cash flows by period ({result.scenario}), USD millions", f"Period 0 is financial close; {scope}.")
-    ledger_index = {key: j for j, key in enumerate(model.ledger_keys)}
+    ledger_index = {key: j for j, key in enumerate(model.ledger_keys)} if formulas else {}
     for i, row in enumerate(grid.rows):
         r = grid.first_row + i
         if row.header:
@@ -297,6 +421,8 @@ def _write_cash_flows(ws, fmts, grid: Grid, model, result, formulas: bool, value
 # --------------------------------------------------------------------------- Inputs
 
 def _write_inputs(ws, fmts, model, result) -> None:
+    from .formulas import SCALAR_COL
+
     grid = model.inputs
     ws.write_string(0, 0, "Inputs: change a blue cell and every formula recalculates", fmts.get("text", bold=True))
     ws.write_string(1, 0, "Scenario factors are this run's scenario; rates are annual decimals; amounts USD millions.",
@@ -351,10 +477,11 @@ def _terms(deal, scen, result) -> list:
         ("Construction periods", tl.construction_periods), ("Operating periods", tl.operating_periods),
         ("Scenario", scen.name), ("Scenario description", scen.description), ("Engine", result.engine),
     ]
-    for tr in deal.tranches:
+    for k, tr in enumerate(deal.tranches):
         rate = (f"fixed {tr.rate.annual:.4%}" if tr.rate.kind == "fixed"
                 else f"floating + {tr.rate.spread:.4%}")
-        rows.append((f"Tranche {tr.name}", f"{tr.amount:,.3f}; {rate}; {tr.day_count}; "
+        amount = float(result.program.amounts[k])  # a sized tranche states no amount: the sized one
+        rows.append((f"Tranche {tr.name}", f"{amount:,.3f}; {rate}; {tr.day_count}; "
                                            f"{tr.amortisation.kind}; maturity period {tr.maturity_period or tl.n_periods}"))
     cov = deal.covenants
     rows.append(("Lock-up DSCR", "-" if cov.lock_up_dscr is None else f"{cov.lock_up_dscr:.2f}x"))
@@ -368,7 +495,7 @@ def _terms(deal, scen, result) -> list:
     return rows
 
 
-def _write_summary(wb, ws, fmts, deal, scen, result, grid: Grid, metrics) -> None:
+def _write_summary(wb, ws, fmts, deal, scen, result, grid, metrics) -> None:
     ws.write_string(0, 0, "Deal summary", fmts.get("text", bold=True))
     r = 2
     for label, value in _terms(deal, scen, result):
@@ -409,7 +536,7 @@ def _write_summary(wb, ws, fmts, deal, scen, result, grid: Grid, metrics) -> Non
     _charts(wb, ws, grid, result)
 
 
-def _charts(wb, ws, grid: Grid, result) -> None:
+def _charts(wb, ws, grid, result) -> None:
     from ..ops import G
     program = result.program
     period_row = grid.first_row - 2
@@ -450,7 +577,7 @@ def _charts(wb, ws, grid: Grid, result) -> None:
     ws.insert_chart(anchor_row, 4, chart)
 
 
-def _section_row_above(grid: Grid, key: str):
+def _section_row_above(grid, key: str):
     i = grid.index[key]
     while i >= 0:
         if grid.rows[i].header:

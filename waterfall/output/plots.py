@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import ops
 from ..ops import G
-from ._files import atomic_path
+from ..files import atomic_path, make_dirs
 
 PLOTS = ("dscr.png", "balances.png", "cash_flows.png")
 
@@ -41,24 +41,26 @@ def write_plots(result, directory, deal=None, scenario=None, batch=None) -> list
     """Write dscr.png, balances.png and cash_flows.png into `directory`; return the paths.
     `batch` (a BatchResult with ledgers) gives the DSCR paths by scenario; by default every
     scenario of the deal is run (deal: a Deal or a file/built-in name; default the result's)."""
-    from ..engine import _deal, run_batch
+    from ..engine import resolve_deal, run_batch
 
     plt = _pyplot()
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    program, ledger = result.program, result.ledger
-    periods = np.arange(program.n_periods + 1)
+    make_dirs(directory)
     if batch is None or batch.ledgers is None:
         try:
-            batch = run_batch(_deal(deal if deal is not None else result.deal_name), ledgers=True)
+            batch = run_batch(resolve_deal(deal if deal is not None else result.deal_name), ledgers=True)
         except Exception:  # noqa: BLE001 - plot this run alone
             batch = None
-    written = []
+    return [_dscr_plot(plt, result, batch, directory), _balances_plot(plt, result, directory),
+            _uses_plot(plt, result, directory)]
 
-    # 1. DSCR by scenario against the covenants
+
+def _dscr_plot(plt, result, batch, directory: Path) -> Path:
+    """DSCR by scenario against the covenants, a cross at each event of default."""
+    program, periods = result.program, np.arange(result.program.n_periods + 1)
     fig, ax = plt.subplots(figsize=(10, 5))
     paths = ([(name, batch.ledgers[s]) for s, name in enumerate(batch.scenario_names)]
-             if batch is not None else [(result.scenario, ledger)])
+             if batch is not None else [(result.scenario, result.ledger)])
     for name, led in paths:
         ds, dscr = led[:, G["debt_service"]], led[:, G["dscr"]].copy()
         dscr[~(ds > 0)] = np.nan
@@ -73,10 +75,14 @@ def write_plots(result, directory, deal=None, scenario=None, batch=None) -> list
     ax.set_ylabel("DSCR (x)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    written.append(_save(fig, directory / "dscr.png"))
+    out = _save(fig, directory / "dscr.png")
     plt.close(fig)
+    return out
 
-    # 2. tranche balances (this scenario)
+
+def _balances_plot(plt, result, directory: Path) -> Path:
+    """Tranche and account closing balances of this scenario."""
+    program, ledger, periods = result.program, result.ledger, np.arange(result.program.n_periods + 1)
     fig, ax = plt.subplots(figsize=(10, 5))
     for k, name in enumerate(program.names["tranches"]):
         ax.plot(periods, ledger[:, ops.tranche_col(k, "balance_close")], label=name, linewidth=1.8)
@@ -88,30 +94,38 @@ def write_plots(result, directory, deal=None, scenario=None, batch=None) -> list
     ax.set_ylabel("USD millions")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    written.append(_save(fig, directory / "balances.png"))
+    out = _save(fig, directory / "balances.png")
     plt.close(fig)
+    return out
 
-    # 3. cash-flow waterfall: where each period's revenue went
-    fig, ax = plt.subplots(figsize=(11, 5.5))
-    k_cols = range(program.n_tranches)
 
+def _uses(program, ledger) -> list:
+    """(label, per-period amounts): where each period's cash went."""
     def tranche_sum(line):
-        return sum(ledger[:, ops.tranche_col(k, line)] for k in k_cols) if program.n_tranches else 0 * periods
+        if not program.n_tranches:
+            return np.zeros(ledger.shape[0])
+        return sum(ledger[:, ops.tranche_col(k, line)] for k in range(program.n_tranches))
 
-    reserve_change = ledger[:, G["reserve_funding"]] - ledger[:, G["reserve_release"]]
-    uses = [
+    return [
         ("opex", ledger[:, G["opex"]]),
+        ("workout costs", ledger[:, G["workout_costs"]]),
         ("fees", ledger[:, G["fees_paid"]]),
         ("interest", tranche_sum("interest_paid")),
         ("principal", tranche_sum("principal_paid")),
         ("prepayment", tranche_sum("prepayment")),
-        ("reserve change", reserve_change),
+        ("reserve change", ledger[:, G["reserve_funding"]] - ledger[:, G["reserve_release"]]),
         ("recoveries", tranche_sum("recovery_interest") + tranche_sum("recovery_principal")),
         ("to equity", ledger[:, G["equity_distribution"]]),
     ]
+
+
+def _uses_plot(plt, result, directory: Path) -> Path:
+    """Cash-flow waterfall: the uses of each period's cash, stacked, against revenue."""
+    program, ledger, periods = result.program, result.ledger, np.arange(result.program.n_periods + 1)
+    fig, ax = plt.subplots(figsize=(11, 5.5))
     pos = np.zeros(len(periods))
     neg = np.zeros(len(periods))
-    for label, values in uses:
+    for label, values in _uses(program, ledger):
         values = np.asarray(values, dtype=float)
         if not np.any(np.abs(values) > 1e-12):
             continue
@@ -127,6 +141,6 @@ def write_plots(result, directory, deal=None, scenario=None, batch=None) -> list
     ax.set_ylabel("USD millions")
     ax.legend(fontsize=8, ncol=3)
     ax.grid(alpha=0.3, axis="y")
-    written.append(_save(fig, directory / "cash_flows.png"))
+    out = _save(fig, directory / "cash_flows.png")
     plt.close(fig)
-    return written
+    return out

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._files import atomic_path, needs_escape
+from ..files import atomic_path
+from .text import needs_escape
 
 SWEEP_SHEET, ABOUT_SHEET = "sweep", "About"
 

@@ -27,9 +27,9 @@ def preset_names() -> list[str]:
 
 def load_scenario_file(path: str | Path) -> Scenario:
     """A scenario or preset file, validated like a deal file (errors name file, field, value)."""
-    from ..load import _validate, read_document
+    from ..load import read_document, validate
 
-    return _validate(Scenario, read_document(path), str(path))
+    return validate(Scenario, read_document(path), str(path))
 
 
 def load_preset(name: str | Path) -> Scenario:

@@ -7,9 +7,10 @@
   period of delay, are income of the SPV from the original COD: `ld_rent_share` x the
   first scheduled period rent a period, up to `ld_cap` x total asset cost in all
   (modelled as a lease to the builder).
-- cost_overrun: the cost of the named components rises by `share`; the sponsors fund it
-  (the debt stays as committed), and the seizure value stays that of the original cost
-  unless `value_follows_cost`.
+- cost_overrun: the cost of the named components rises by `share`; the debt stays as
+  committed and so does the sponsors' equity commitment: the overrun is a funding
+  shortfall their support terms meet (unlimited support funds it all); the seizure value
+  stays that of the original cost unless `value_follows_cost`.
 - lease_option with decision "renew": renewals 1..option of the named tenant's leases
   are exercised.
 
@@ -24,7 +25,7 @@ import math
 
 from ..model.deal import Deal
 from ..model.scenario import STRUCTURAL_KINDS, Scenario
-from ..schedules import base_cfads
+from ..schedules import balance_at_amortisation, base_cfads, base_per_rate
 from .lease import matches_tenant
 
 LD_TENANT = "builder (liquidated damages)"
@@ -45,7 +46,7 @@ def apply_structural(deal: Deal, scenario: Scenario) -> Deal:
         if adj.kind == "construction_delay":
             _delay(data, deal, adj)
         elif adj.kind == "cost_overrun":
-            _overrun(data, adj)
+            _overrun(data, deal, adj)
         else:
             _renew(data, adj)
     _freeze_debt(data, deal)
@@ -81,7 +82,12 @@ def _delay(data: dict, deal: Deal, adj) -> None:
                                "start_period": old_cod + full, "term_months": months})
 
 
-def _overrun(data: dict, adj) -> None:
+def _overrun(data: dict, deal: Deal, adj) -> None:
+    """Costs rise; the sponsors' equity commitment stays what it was at close, so the
+    overrun is a shortfall their support terms meet (or not)."""
+    if deal.sponsor_support.kind != "unlimited" and data["equity"].get("commitment") is None:
+        from ..compile import compile_deal  # lazily: compile.py reaches this package (scenarios.lease)
+        data["equity"]["commitment"] = float(compile_deal(deal).equity_in.sum())
     factor = 1.0 + adj.share
     for asset in data["assets"]:
         for name in adj.components:
@@ -117,15 +123,15 @@ def _freeze_debt(data: dict, deal: Deal) -> None:
     """Keep each tranche's commitment and sculpted profile as compiled on `deal`."""
     if not any(t.sizing is not None or t.amortisation.kind == "sculpted" for t in deal.tranches):
         return
-    from ..compile import _balance_at_amortisation, compile_deal
+    from ..compile import compile_deal  # lazily: compile.py reaches this package (scenarios.lease)
 
     program = compile_deal(deal)
     for k, (tr, out) in enumerate(zip(deal.tranches, data["tranches"])):
         if tr.sizing is not None:
             out["amount"], out["sizing"] = float(program.amounts[k]), None
         if tr.amortisation.kind == "sculpted":
-            balance, start = _balance_at_amortisation(tr, program.draw[k], program.capitalise[k],
-                                                      _per_rate(program, k), program.cod_period)
+            balance, start = balance_at_amortisation(tr, program.draw[k], program.capitalise[k],
+                                                     _per_rate(program, k), program.cod_period)
             last = int(program.maturity[k])
             shares = [float(program.sched[k, t] / balance) if balance > 0 else 0.0
                       for t in range(start, last + 1)]
@@ -135,7 +141,5 @@ def _freeze_debt(data: dict, deal: Deal) -> None:
 
 
 def _per_rate(program, k):
-    from ..compile import _base_per_rate
-
-    return _base_per_rate(program.base_rate, program.is_floating, program.fixed_rate, program.spread,
-                          program.floor, program.accrual)[k]
+    return base_per_rate(program.base_rate, program.is_floating, program.fixed_rate, program.spread,
+                         program.floor, program.accrual)[k]

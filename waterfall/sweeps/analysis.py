@@ -6,8 +6,9 @@ import math
 import numpy as np
 
 from .. import ops
+from ..engine import resolve_deal, resolve_scenario
 from .core import run_chunk
-from .runner import _as_deal, plan_sweep
+from .runner import plan_sweep
 
 # Breakeven targets: metric, level, and the direction of "bad".
 TARGETS = {
@@ -21,7 +22,7 @@ TARGETS = {
 NEUTRAL = {"multiplier": 1.0, "bp": 0.0}
 
 
-def evaluate(deal, path_values: dict, scenario=None, engine: str = "compiled"):
+def evaluate(deal, path_values: dict, scenario=None, engine: str = "auto"):
     """Metrics for explicit points: path_values {path: array} of equal lengths (no grid
     product). Returns the sweep DataFrame for those points."""
     from .runner import to_frame
@@ -46,7 +47,7 @@ def breakeven(deal, path: str, target: str = "min_dscr", level: float | None = N
     Refines a bracket by evaluating `grid` points at a time (one kernel batch per round);
     integer inputs (periods) return the first integer past the crossing. NaN if the
     metric does not cross the level in [low, high]."""
-    deal = _as_deal(deal)
+    deal = resolve_deal(deal)
     metric, default_level = TARGETS.get(target, (target, None))
     if metric not in ops.METRICS:
         raise ValueError(f"unknown target '{target}' (metrics: {', '.join(ops.METRICS)})")
@@ -89,7 +90,7 @@ def tornado(deal, ranges: dict, metric: str = "lender_loss", scenario=None, base
     or the no-change value of a new multiplier/shock, else the midpoint)."""
     import pandas as pd
 
-    deal = _as_deal(deal)
+    deal = resolve_deal(deal)
     paths = list(ranges)
     base = dict(base or {})
     for p in paths:
@@ -116,9 +117,8 @@ def tornado(deal, ranges: dict, metric: str = "lender_loss", scenario=None, base
 
 def _current_value(deal, path: str, scenario, rng) -> float:
     from .paths import resolve
-    from .runner import _as_scenario
 
-    scen = _as_scenario(deal, scenario)
+    scen = resolve_scenario(deal, scenario)
     vp = resolve(path, deal, scen)
     if vp.side == "deal":
         obj = deal.model_dump()

@@ -5,7 +5,8 @@ dumps, the varied paths, and either grid axes or Monte Carlo distributions with 
 seed. `run_chunk(plan, start, stop)` computes points start..stop-1 anywhere (here, or
 on a Dask worker): it regenerates their inputs from the point index, compiles each
 distinct deal once (cached per process), builds the scenario rows as arrays (no
-pydantic object per point) and runs the compiled kernel.
+pydantic object per point) and runs the compiled kernel (or the reference, given
+engine='reference' or 'auto' without the kernel: the same numbers).
 """
 from __future__ import annotations
 
@@ -248,8 +249,10 @@ def program_for(plan: Plan, values: tuple):
 
 
 def _tranche_losses(program, batch, threads, engine):
-    """Per-tranche lender loss from the ledger row of the default period."""
+    """Per-tranche lender loss (metrics.tranche_losses), from the ledgers run in
+    sub-batches of LEDGER_SUB_BATCH scenarios (a ledger per point would not fit)."""
     from ..engine import run_program
+    from ..metrics import tranche_losses
 
     s_count, k_count = len(batch), program.n_tranches
     out = np.zeros((s_count, k_count))
@@ -260,17 +263,12 @@ def _tranche_losses(program, batch, threads, engine):
                             adj_value=batch.adj_value[lo:hi], path_index=batch.path_index[lo:hi],
                             paths=batch.paths)
         led, met, _ = run_program(program, sub, ledgers=True, threads=threads, engine=engine)
-        dp = met[:, ops.M["default_period"]].astype(np.int64)
-        rows = np.nonzero(dp >= 0)[0]
-        for k in range(k_count):
-            col = lambda line: led[rows, dp[rows], ops.tranche_col(k, line)]  # noqa: E731
-            out[lo + rows, k] = (col("write_off") + col("interest_due") - col("interest_paid")
-                                 - col("recovery_interest"))
+        out[lo:hi] = tranche_losses(program, led, met[:, ops.M["default_period"]])
     return out
 
 
 def run_chunk(plan: Plan, start: int, stop: int, threads: int | None = None,
-              engine: str = "compiled") -> dict:
+              engine: str = "auto") -> dict:
     """Points start..stop-1: {'start', 'stop', 'inputs' [n,D], 'metrics' [n,M], 'wal' [n,K],
     'tranche_loss' [n,K]}."""
     from ..engine import run_program
@@ -292,7 +290,7 @@ def run_chunk(plan: Plan, start: int, stop: int, threads: int | None = None,
         batch = scenario_batch(plan, x[rows])
         _, met, w = run_program(program, batch, ledgers=False, threads=threads, engine=engine)
         metrics[rows], wal[rows] = met, w
-        if k_count == 1:
+        if k_count == 1:  # one tranche: its loss is the deal's (metrics.tranche_losses sums to it)
             losses[rows, 0] = met[:, ops.M["lender_loss"]]
         else:
             losses[rows] = _tranche_losses(program, batch, threads, engine)

@@ -87,10 +87,14 @@ def plot_loss_distribution(frame, out: Path, loss: str = "lender_loss", levels=(
 def _save(fig, out: Path) -> Path:
     import matplotlib.pyplot as plt
 
+    from ..files import atomic_path
+
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    try:
+        with atomic_path(out, ".png") as tmp:
+            fig.savefig(tmp, format="png", dpi=110)
+    finally:
+        plt.close(fig)
     return out
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import ops
-from ..model.deal import Deal
+from ..engine import pick_engine, resolve_deal, resolve_scenario
+from ..files import writing
 from ..model.scenario import Scenario
 from .core import Plan, run_chunk
 from .paths import PathError, VaryPath, required_fields, resolve
@@ -31,18 +32,6 @@ XLSX_MAX_ROWS = 1_048_575
 
 class SweepError(ValueError):
     """A sweep definition that cannot run (bad values, mixed grid and Monte Carlo...)."""
-
-
-def _as_deal(deal) -> Deal:
-    if isinstance(deal, Deal):
-        return deal
-    from ..load import load_deal
-    return load_deal(deal)
-
-
-def _as_scenario(deal: Deal, scenario) -> Scenario:
-    from ..engine import _scenario
-    return _scenario(deal, scenario)
 
 
 def _axis(path: VaryPath, values) -> np.ndarray:
@@ -78,8 +67,8 @@ def _as_dist(path: VaryPath, spec) -> Dist | None:
 def plan_sweep(deal, vary: dict, samples: int | None = None, seed: int | None = None,
                scenario=None, correlations: dict | None = None) -> Plan:
     """Check every path and value and build the Plan (raises PathError / SweepError)."""
-    deal = _as_deal(deal)
-    scen = _as_scenario(deal, scenario)
+    deal = resolve_deal(deal)
+    scen = resolve_scenario(deal, scenario)
     if not vary:
         raise SweepError("nothing to vary: give at least one path")
     paths = [resolve(p, deal, scen) for p in vary]
@@ -216,6 +205,10 @@ class ChunkStore:
 
     def __init__(self, out: Path, plan: Plan, seed_given: bool):
         self.dir = out.with_name(out.name + ".chunks")
+        with writing(self.dir):
+            self._open(plan, seed_given)
+
+    def _open(self, plan: Plan, seed_given: bool) -> None:
         self.plan = plan
         manifest = self.dir / "manifest.json"
         old = None
@@ -270,9 +263,10 @@ class ChunkStore:
     def save(self, part: dict) -> None:
         name = f"chunk-{part['start']:012d}-{part['stop']:012d}"
         tmp = self.dir / f".{name}.part.npz"
-        np.savez(tmp, inputs=part["inputs"], metrics=part["metrics"], wal=part["wal"],
-                 tranche_loss=part["tranche_loss"])
-        os.replace(tmp, self.dir / f"{name}.npz")
+        with writing(self.dir / f"{name}.npz"):
+            np.savez(tmp, inputs=part["inputs"], metrics=part["metrics"], wal=part["wal"],
+                     tranche_loss=part["tranche_loss"])
+            os.replace(tmp, self.dir / f"{name}.npz")
 
     def remove(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -322,14 +316,36 @@ def _client(dask):
     return client, client.close
 
 
-def _remote_chunk(plan, start, stop, threads):
-    return run_chunk(plan, start, stop, threads=threads)
+def _remote_chunk(plan, start, stop, threads, engine="compiled"):
+    return run_chunk(plan, start, stop, threads=threads, engine=engine)
+
+
+def _run_on_dask(dask, plan, todo, threads, engine: str, retries: int, finish) -> None:
+    """Run the chunks `todo` on a Dask cluster (the plan scattered once), each finished
+    chunk handed to `finish` as it completes."""
+    from distributed import as_completed
+
+    client, close = _client(dask)
+    try:
+        remote_plan = client.scatter(plan, broadcast=True)
+        futures = [client.submit(_remote_chunk, remote_plan, a, b, threads or 1, engine,
+                                 retries=retries, pure=False, key=f"sweep-{plan.digest[:12]}-{a}-{b}")
+                   for a, b in todo]
+        try:
+            for future in as_completed(futures):
+                finish(future.result())
+                future.release()
+        finally:
+            for f in futures:
+                f.cancel()
+    finally:
+        close()
 
 
 def sweep(deal, vary: dict, samples: int | None = None, seed: int | None = None, scenario=None,
           correlations: dict | None = None, out=None, chunk_size: int | None = None, dask=None,
           threads: int | None = None, progress: bool | None = None, retries: int = 3,
-          on_chunk=None, engine: str = "compiled", keep_chunks: bool = False):
+          on_chunk=None, engine: str = "auto", keep_chunks: bool = False, on_start=None):
     """Run a sweep and return a DataFrame with a row per point: `point`, the inputs (one
     column per path, named as given), the metrics (waterfall.ops.METRICS), `wal_<tranche>`
     and `loss_<tranche>`.
@@ -342,8 +358,12 @@ def sweep(deal, vary: dict, samples: int | None = None, seed: int | None = None,
     adjustments modify (default base). out: write the table (.parquet/.csv/.xlsx) and
     keep resumable chunks next to it. dask: None (local cores), 'local' (a LocalCluster)
     or a scheduler address or Client. on_chunk(done_points, total) is called after each
-    saved chunk (raising from it interrupts the sweep; a rerun resumes).
+    saved chunk (raising from it interrupts the sweep; a rerun resumes). engine:
+    'compiled', 'reference' or 'auto' (the kernel when it is built, else the reference:
+    the same numbers, slower); frame.attrs['engine'] says which ran. on_start(engine) is
+    called once the sweep and its output are checked, before any point runs.
     """
+    engine = pick_engine(engine)  # once, here: every chunk (and every Dask worker) runs the same
     plan = plan_sweep(deal, vary, samples=samples, seed=seed, scenario=scenario,
                       correlations=correlations)
     n = plan.n_points
@@ -360,6 +380,8 @@ def sweep(deal, vary: dict, samples: int | None = None, seed: int | None = None,
     todo = todo_ranges(n, done, chunk)
     parts = list(done)
     done_points = sum(p["stop"] - p["start"] for p in done)
+    if on_start is not None:
+        on_start(engine)
     bar = _progress(n, done_points, progress)
     started = time.perf_counter()
 
@@ -379,22 +401,7 @@ def sweep(deal, vary: dict, samples: int | None = None, seed: int | None = None,
             for a, b in todo:
                 finish(run_chunk(plan, a, b, threads=threads, engine=engine))
         elif todo:
-            from distributed import as_completed
-            client, close = _client(dask)
-            try:
-                remote_plan = client.scatter(plan, broadcast=True)
-                futures = [client.submit(_remote_chunk, remote_plan, a, b, threads or 1,
-                                         retries=retries, pure=False, key=f"sweep-{plan.digest[:12]}-{a}-{b}")
-                           for a, b in todo]
-                try:
-                    for future in as_completed(futures):
-                        finish(future.result())
-                        future.release()
-                finally:
-                    for f in futures:
-                        f.cancel()
-            finally:
-                close()
+            _run_on_dask(dask, plan, todo, threads, engine, retries, finish)
     finally:
         if bar is not None:
             bar.close()
@@ -403,7 +410,7 @@ def sweep(deal, vary: dict, samples: int | None = None, seed: int | None = None,
     if len(frame) != n or not np.array_equal(frame["point"].to_numpy(), np.arange(n)):
         raise RuntimeError("sweep lost or duplicated points (a bug)")  # pragma: no cover
     computed = n - sum(p["stop"] - p["start"] for p in done)
-    frame.attrs.update(seconds=elapsed, computed_points=computed,
+    frame.attrs.update(seconds=elapsed, computed_points=computed, engine=engine,
                        points_per_second=(computed / elapsed if elapsed > 0 else float("nan")))
     if out is not None:
         write_table(frame, out)

@@ -1,7 +1,5 @@
-"""Safe text for cells, and the atomic writer the workbook and chart writers share."""
+"""Safe text for cells: what a spreadsheet would read as a formula if it were typed in."""
 from __future__ import annotations
-
-from ..files import atomic_path  # noqa: F401  (re-exported for the writers here)
 
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", "\n")
 

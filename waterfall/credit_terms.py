@@ -1,0 +1,46 @@
+"""Compile a deal's credit terms (covenant consequences, sponsor support, workout and
+valuation, seniority) into the Program's fields (see program.py)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .model.deal import Deal
+
+SUPPORT_KIND = {"none": 0, "capped": 1, "unlimited": 2}
+
+
+def _valuation(deal: Deal, n: int, months: int) -> dict:
+    val = deal.enforcement.valuation
+    years = np.arange(n + 1) * months / 12.0
+    market = 0.0 if val.market_rent is None else val.market_rent
+    return dict(
+        val_method=int(val.method == "appraisal"),
+        val_discount=(1.0 + val.discount_rate) ** (-months / 12.0),
+        exit_cap=val.exit_cap_rate,
+        market_rent=market * (1.0 + val.market_rent_growth) ** years,
+        relet_periods=math.ceil(val.relet_months / months),
+        reletting_cost=val.reletting_cost_months / 12.0,
+        replacement_floor=val.replacement_floor,
+    )
+
+
+def credit_terms(deal: Deal, n: int, months: int) -> dict:
+    """Program fields for events, acceleration, the workout and the valuation."""
+    cov, enf, support = deal.covenants, deal.enforcement, deal.sponsor_support
+    cure = cov.equity_cure
+    ranks = [t.rank if t.rank is not None else k + 1 for k, t in enumerate(deal.tranches)]
+    return dict(
+        rank=np.array(ranks, dtype=np.int64),
+        support_kind=SUPPORT_KIND[support.kind], support_cap=float(support.cap),
+        breach_accelerates=int(cov.dscr_breach == "accelerate"), accelerate_after=cov.accelerate_after,
+        cure_max=0 if cure is None else cure.max_cures,
+        cure_max_amount=-1.0 if cure is None or cure.max_amount is None else float(cure.max_amount),
+        cure_until=-1 if cure is None else (n if cure.until_period is None else cure.until_period),
+        tenant_accelerates=int(cov.tenant_event == "accelerate"),
+        sale_periods=math.ceil(enf.months_to_sale / months),
+        workout_cost=enf.workout_costs * months / 12.0,
+        default_margin=enf.default_margin,
+        **_valuation(deal, n, months),
+    )

@@ -1,0 +1,158 @@
+"""The Cash flows sheet's rows: ledger lines (`L:<line>`, the engine's own numbers) and
+working lines (cash after each step, event-of-default flags, the DSRA target, ...), in
+the order the period computes them. The steps' rows come from the step registry."""
+from __future__ import annotations
+
+from ... import ops, steps
+from ...program import Program
+from ..labels import GLOBAL_LABELS, TRANCHE_LABELS
+from .grid import A, F, Grid, T
+from .inputs import cures_possible
+from .layout_enforce import enforcement_rows, state_rows
+from .refinancing import refi_tranches
+
+
+
+def _sources_rows(grid: Grid, program: Program) -> None:
+    grid.section("Revenue")
+    grid.add("L:revenue", GLOBAL_LABELS["revenue"], "amount", total=True)
+    grid.section("Operating costs")
+    grid.add("L:opex", GLOBAL_LABELS["opex"], "amount", total=True)
+    grid.section("CFADS")
+    grid.add("L:cfads", GLOBAL_LABELS["cfads"], "amount", total=True)
+    grid.section("Sources")
+    grid.add("L:capex", GLOBAL_LABELS["capex"], "amount", total=True)
+    grid.add("L:equity_in", GLOBAL_LABELS["equity_in"], "amount", total=True)
+    grid.add("draws_sched", "Debt drawn as scheduled", "amount", total=True, level=1)
+    grid.add("L:draws", GLOBAL_LABELS["draws"], "amount", total=True)
+    grid.add("L:reserve_release", GLOBAL_LABELS["reserve_release"], "amount", total=True)
+    grid.add("L:exit_proceeds", GLOBAL_LABELS["exit_proceeds"], "amount", total=True)
+    grid.add("cash_in", "Cash in: CFADS + debt drawn as scheduled + equity", "amount", total=True, level=1)
+    grid.add("cash0", "Cash before sponsor support (cash in - capex + reserves + exit)", "amount", level=1)
+    grid.add("lenders", "Lenders owed something and not yet accelerated (1 = yes: they can accelerate)",
+             "flag", level=1)
+    grid.add("shortfall", "Shortfall: costs the cash does not meet", "amount", total=True, level=1)
+    grid.add("sponsors_all", "Sponsors meet the whole shortfall (1 = yes: no lender to fund it, or dust)",
+             "flag", level=1)
+    support = {0: "none", 1: "capped", 2: "unlimited"}[int(program.support_kind)]
+    if int(program.support_kind) == 1:
+        grid.add("support_left", "Sponsor support left under the cap", "amount", level=1)
+    grid.add("L:sponsor_support", f"Sponsor support (terms: {support})", "amount", total=True)
+    if int(program.support_kind) == 1:
+        grid.add("support_used", "Sponsor support paid so far (against the cap)", "amount", level=1)
+    grid.add("unpaid", "Costs left unpaid", "amount", total=True)
+    grid.add("unpaid_eod", "Costs left unpaid (1 = yes: an event of default, payment)", "flag", level=1)
+    grid.add("wk_net", "Workout: CFADS less workout costs", "amount", total=True, level=1)
+    grid.add("L:cash_available", GLOBAL_LABELS["cash_available"], "amount", total=True)
+
+
+def _refi_rows(grid: Grid, program: Program, names_safe) -> None:
+    tr = program.names["tranches"]
+    for k in refi_tranches(program):
+        grid.section(f"Refinancing at maturity: {names_safe(tr[k])}")
+        grid.add(f"t{k}.on", "On refinanced terms (1 = yes)", "flag", level=1)
+        grid.add(f"t{k}.mat", "Maturity period (current terms)", "int", level=1)
+        grid.add(f"t{k}.amort", "Straight-line amortisation (current terms)", "amount", level=1)
+        grid.add(f"t{k}.annual", "Interest rate (annual, current terms)", "rate", level=1)
+        grid.add(f"t{k}.per_rate", "Interest rate for the period (current terms)", "rate", level=1)
+        grid.add(f"t{k}.sched", "Scheduled principal (current terms)", "amount", level=1)
+        grid.add(f"t{k}.at_mat", "Maturity this period (1 = yes)", "flag", level=1)
+        grid.add(f"t{k}.refi_service", "Debt service next period on the new terms", "amount", level=1)
+        grid.add(f"t{k}.refi_cfads", "Projected CFADS next period", "amount", level=1)
+        grid.add(f"t{k}.refi", "Refinanced this period (1 = yes: market open and DSCR test met)", "flag")
+        grid.add(f"t{k}.balloon", "Balloon due this period (1 = yes)", "flag")
+        grid.add(f"t{k}.on_after", "On refinanced terms after this period (1 = yes)", "flag", level=1)
+        grid.add(f"t{k}.mat_after", "Maturity period after this period", "int", level=1)
+        grid.add(f"t{k}.amort_after", "Amortisation after this period", "amount", level=1)
+    covered = [k for k in range(program.n_tranches) if program.dscr_mask[k]]
+    if covered and covered[0] in refi_tranches(program):
+        grid.add("discount", f"Discount factor at the {names_safe(tr[covered[0]])} rate, from COD (LLCR, PLCR)",
+                 "factor", level=1)
+
+
+def _covenant_rows(grid: Grid, program: Program, names_safe) -> None:
+    grid.section("Debt service and covenant tests")
+    for k in range(program.n_tranches):
+        grid.add(f"t{k}.bal_due", f"{names_safe(program.names['tranches'][k])}: balance before payments",
+                 "amount", level=1)
+    grid.add("L:debt_service", GLOBAL_LABELS["debt_service"], "amount", total=True)
+    if program.default_dscr >= 0:
+        grid.add("dscr_pre", "DSCR before any equity cure", "ratio", level=1)
+        grid.add("below_pre", "Below the default DSCR before any cure (1 = yes)", "flag", level=1)
+    if cures_possible(program):
+        grid.add("cure_need", "Equity cure needed: default DSCR x debt service - CFADS", "amount", level=1)
+        grid.add("cure_test", "Breach unless cured (1 = yes: past the cure periods)", "flag", level=1)
+        grid.add("cure_ok", "Sponsors cure (1 = yes: cures left, in time, within the cap)", "flag", level=1)
+        grid.add("cures_used", "Equity cures made so far", "int", level=1)
+    grid.add("L:equity_cure", GLOBAL_LABELS["equity_cure"], "amount", total=True)
+    grid.add("L:dscr", GLOBAL_LABELS["dscr"], "ratio")
+    grid.add("dscr_tested", "DSCR where debt service > 0, up to the last acceleration (the DSCR metrics)",
+             "ratio", level=1)
+    if program.lock_up_dscr >= 0:
+        grid.add("cov_lock_up", "Lock-up DSCR covenant", "ratio", level=1)
+    if program.default_dscr >= 0:
+        grid.add("cov_default", "Default DSCR covenant", "ratio", level=1)
+        grid.add("cure", "Periods below the default DSCR (after any cure; kept through a workout)", "int",
+                 level=1)
+    grid.add("L:covenant_breach", GLOBAL_LABELS["covenant_breach"],
+             "flag")
+    grid.add("L:lock_up", GLOBAL_LABELS["lock_up"], "flag")
+    if program.default_dscr >= 0 and program.breach_accelerates:
+        grid.add("cov_accel", "Breach lasted past the acceleration grace (1 = yes: lenders accelerate)",
+                 "flag", level=1)
+    grid.add("cause0", "Event of default before the steps (cause: 1 payment, 2 covenant, 3 tenant; 0 none)",
+             "int")
+    grid.add("cash_steps", "Cash for the priority of payments (cash available + equity cure)", "amount",
+             total=True, level=1)
+
+
+def _step_rows(grid: Grid, program: Program, names_safe) -> None:
+    grid.section("Priority of payments")
+    for i, kind in enumerate(steps.kinds_of(program.step_op)):
+        arg = int(program.step_arg[i])
+        name = kind.label(program.names, i, arg)
+        for line in kind.lines(program, i, arg):
+            grid.add(f"s{i}.{line.name}", names_safe(f"{name}: {line.label}"), line.fmt,
+                     total=line.total, level=line.level)
+
+
+def _party_rows(grid: Grid, program: Program, names_safe) -> None:
+    for k in range(program.n_tranches):
+        grid.section(f"Tranche: {names_safe(program.names['tranches'][k])}")
+        for line in ops.TRANCHE_LINES:
+            label, total = TRANCHE_LABELS[line]
+            grid.add(T(k, line), label, "rate" if line == "rate" else "amount", total=total)
+        grid.add(f"t{k}.repaid", "Principal repaid (all kinds, for WAL)", "amount", total=True, level=1)
+    if program.n_accounts:
+        grid.section("Reserve accounts")
+        for a, name in enumerate(program.names["accounts"]):
+            grid.add(A(a, "balance_open"), f"{names_safe(name)}: opening balance", "amount")
+            grid.add(A(a, "balance_close"), f"{names_safe(name)}: closing balance", "amount")
+    grid.add("L:reserve_funding", GLOBAL_LABELS["reserve_funding"], "amount")
+    if program.n_fees:
+        grid.section("Fees")
+        for f, name in enumerate(program.names["fees"]):
+            grid.add(F(f, "due"), f"{names_safe(name)}: due", "amount", total=True)
+            grid.add(F(f, "paid"), f"{names_safe(name)}: paid", "amount", total=True)
+    grid.add("L:fees_paid", GLOBAL_LABELS["fees_paid"], "amount", total=True)
+
+
+def _outcome_rows(grid: Grid) -> None:
+    grid.section("Equity")
+    grid.add("L:equity_distribution", GLOBAL_LABELS["equity_distribution"], "amount",
+             total=True)
+    grid.add("equity_cf", "Equity cash flow", "amount", total=True)
+    grid.section("Lenders")
+    grid.add("lender_cf", "Lender cash flow", "amount", total=True)
+
+
+def layout_cash_flows(program: Program, grid: Grid, names_safe) -> None:
+    """Every row of the Cash flows sheet, in order."""
+    state_rows(grid)
+    _sources_rows(grid, program)
+    _refi_rows(grid, program, names_safe)
+    _covenant_rows(grid, program, names_safe)
+    _step_rows(grid, program, names_safe)
+    _party_rows(grid, program, names_safe)
+    enforcement_rows(grid, program, names_safe)
+    _outcome_rows(grid)

@@ -1,0 +1,170 @@
+"""One period of the Cash flows sheet, in the reference's order (reference.py): the
+deal's state (state.py), revenue, accrual and refinancing, sources with sponsor
+support, the covenant tests (covenants.py), the priority of payments (each step kind's
+own rule, through protocol.CellPeriod), then acceleration, the workout and the
+recoveries (enforce.py). A normal period's lines and a workout period's lines share
+the ledger rows: each working row is gated by the state flags, so the rows of the
+branch not taken are zero."""
+from __future__ import annotations
+
+from ... import steps
+from ...program import Program
+from ...ops import DUST
+from ..cells import EMPTY, IF, MAX, MIN, ONE, SUM_SEQ, ZERO
+from .covenants import covenants
+from .enforce import close_period, enforce
+from .grid import A, Grid, T, exit_share, put_discount
+from .protocol import CellPeriod
+from .refinancing import refi_terms, refi_tranches, refinance
+from .state import open_state
+
+
+class Sheets:
+    """Period t's view of both sheets: I(key) an Inputs cell, P(key) this sheet's cell a
+    period earlier (`init` before the first), put(key, x) writes this period's cell."""
+
+    def __init__(self, program: Program, cf: Grid, inputs: Grid, S: dict, t: int):
+        self.program, self.cf, self.inputs, self.S, self.t = program, cf, inputs, S, t
+
+    def I(self, key):  # noqa: E743 - the Inputs sheet, as in the formulas' text
+        return self.inputs.ref(key, self.t, qualified=True)
+
+    def P(self, key, init=ZERO):
+        return self.cf.ref(key, self.t - 1) if self.t > 0 else init
+
+    def put(self, key, x):
+        return self.cf.put(key, self.t, x)
+
+    def ref(self, key):
+        return self.cf.ref(key, self.t)
+
+
+class Accrued:
+    """Per tranche after accrual: balance due, cash interest due, principal due, scheduled
+    principal (no balloon), capitalised lines, balloon flags, terms after refinancing, the
+    period rate, and the workout's default interest."""
+
+    def __init__(self):
+        self.bal, self.int_due, self.prin_due, self.scheduled = [], [], [], []
+        self.cap_lines, self.draws, self.per_rate, self.opening = [], [], [], []
+        self.balloon, self.after = {}, {}
+
+
+def _accrue_one(c: Sheets, acc: Accrued, st, k: int) -> None:
+    program, (workout, _ended, normal, cancelled) = c.program, st
+    opening = c.put(T(k, "balance_open"), c.P(T(k, "balance_close")))
+    refis = refi_tranches(program)
+    if k in refis:
+        terms = refi_terms(program, c.cf, c.inputs, c.S, k, c.t, c.put)
+        annual, per_rate, sched = terms["annual"], terms["per_rate"], terms["sched"]
+    else:
+        annual, per_rate, sched = c.I(f"t{k}.annual"), c.I(f"t{k}.per_rate"), c.I(f"t{k}.sched")
+    c.put(T(k, "rate"), IF(normal, annual, 0))
+    # in a workout the claim (balance + interest arrears) accrues at the rate + the default margin
+    default_rate = per_rate + c.S["default_margin"] * c.I(f"t{k}.accrual")
+    workout_interest = c.put(f"t{k}.wk_interest", IF(workout, (opening + c.P(T(k, "interest_arrears")))
+                                                     * default_rate, 0))
+    interest = c.put(T(k, "interest_due"), IF(workout, workout_interest, opening * per_rate))
+    cap = c.I(f"t{k}.cap")
+    acc.cap_lines.append([IF(normal, IF(cap, interest, 0), 0)])
+    acc.int_due.append(IF(normal, IF(cap, 0, interest), 0))
+    scheduled_draw = IF(cancelled, 0, c.I(f"t{k}.draw"))   # accelerated before: the commitments are cancelled
+    acc.draws.append(IF(normal, scheduled_draw, 0))
+    b = c.put(f"t{k}.bal_due", IF(normal, (opening + IF(cap, interest, 0)) + scheduled_draw, 0))
+    acc.bal.append(b)
+    acc.per_rate.append(per_rate)
+    acc.opening.append(opening)
+    if k in refis:
+        acc.balloon[k], acc.after[k] = refinance(program, c.cf, c.inputs, c.S, k, c.t, b, terms, c.put)
+    else:
+        acc.balloon[k] = c.I(f"t{k}.maturity")
+        c.put(T(k, "refinanced"), ZERO)
+    acc.scheduled.append(MIN(sched, b))
+    acc.prin_due.append(c.put(T(k, "principal_due"), IF(acc.balloon[k], b, acc.scheduled[k])))
+
+
+def _accrue(c: Sheets, st) -> Accrued:
+    """Step 2: interest, draws, refinancing, what is due (normal periods); the default
+    interest (workout periods)."""
+    program = c.program
+    acc = Accrued()
+    for k in range(program.n_tranches):
+        _accrue_one(c, acc, st, k)
+    covered = [k for k in range(program.n_tranches) if program.dscr_mask[k]]
+    if covered and covered[0] in refi_tranches(program):
+        put_discount(c.cf, c.cf.ref(f"t{covered[0]}.per_rate", c.t), program.cod_period, c.t)
+    return acc
+
+
+def _support(c: Sheets, shortfall, lenders):
+    """reference._sources/_support: what the sponsors pay towards the shortfall; all of it
+    where no lender can fund it (none owed, or accelerated before) or it is rounding dust."""
+    kind = int(c.program.support_kind)
+    if kind == 2:
+        return c.put("L:sponsor_support", shortfall)
+    whole = c.put("sponsors_all", IF(lenders, IF(shortfall > DUST, 0, 1), 1))
+    if kind == 1:
+        left = c.put("support_left", MAX(0, c.S["support_cap"] - c.P("support_used")))
+        support = c.put("L:sponsor_support", IF(whole, shortfall, MIN(shortfall, left)))
+        c.put("support_used", c.P("support_used") + IF(whole, 0, support))
+        return support
+    return c.put("L:sponsor_support", IF(whole, shortfall, 0))
+
+
+def _sources(c: Sheets, acc: Accrued, st, cfads, equity_in, capex):
+    """Step 3: reserves released into cash, the exit sale; sponsors meet a shortfall as
+    their support terms say, and what they do not is left unpaid. In a workout: CFADS less
+    the workout costs. Returns (cash available, exit proceeds, costs left unpaid, flag)."""
+    program, t, (workout, _ended, normal, cancelled) = c.program, c.t, st
+    draws = c.put("draws_sched", SUM_SEQ(acc.draws))
+    openings = [c.put(A(a, "balance_open"), c.P(A(a, "balance_close"))) for a in range(program.n_accounts)]
+    release = c.put("L:reserve_release", SUM_SEQ(openings))
+    cash_in = c.put("cash_in", IF(normal, (cfads + draws) + equity_in, 0))
+    if exit_share(program) > 0 and t == program.n_periods:   # the assets are sold at the horizon's end
+        exit_proceeds = c.put("L:exit_proceeds", IF(normal, c.S["exit_share"] * c.I("drc"), 0))
+        cash0 = c.put("cash0", ((cash_in - capex) + release) + exit_proceeds)
+    else:
+        exit_proceeds = c.put("L:exit_proceeds", ZERO)
+        cash0 = c.put("cash0", (cash_in - capex) + release)
+    # the lenders can accelerate only once, and only while something is owed to them
+    owed = SUM_SEQ(acc.bal) + SUM_SEQ(acc.int_due)
+    lenders = c.put("lenders", IF(normal, IF(cancelled, 0, IF(owed > DUST, 1, 0)), 0))
+    shortfall = c.put("shortfall", IF(cash0 < 0, ZERO - cash0, 0))
+    if int(program.support_kind) == 2:
+        c.put("sponsors_all", ONE)
+    unpaid = c.put("unpaid", shortfall - _support(c, shortfall, lenders))
+    unpaid_flag = c.put("unpaid_eod", IF(unpaid > 0, 1, 0))
+    c.put("L:workout_costs", IF(workout, c.S["workout_cost"], 0))
+    net = c.put("wk_net", IF(workout, cfads - c.S["workout_cost"], 0))
+    cash = c.put("L:cash_available", IF(workout, MAX(0, net), IF(cash0 < 0, 0, cash0)))
+    return cash, exit_proceeds, unpaid, unpaid_flag
+
+
+def cash_flow_period(program: Program, cf: Grid, inputs: Grid, S: dict, t: int) -> None:
+    """Every Cash flows cell of period t."""
+    c = Sheets(program, cf, inputs, S, t)
+    st = workout, ended, normal, _cancelled = open_state(c)
+    revenue = c.put("L:revenue", IF(ended, 0, c.I("rent") * c.I("rent_mult")))
+    opex = c.put("L:opex", IF(ended, 0, c.I("opex") * c.I("opex_mult")))
+    cfads = c.put("L:cfads", revenue - opex)
+    capex = c.put("L:capex", IF(normal, c.I("capex"), 0))
+    equity_in = c.put("L:equity_in", IF(normal, c.I("equity_in"), 0))
+    acc = _accrue(c, st)
+    cash, exit_proceeds, unpaid, unpaid_flag = _sources(c, acc, st, cfads, equity_in, capex)
+    locked, cause = covenants(c, acc, normal, cfads, unpaid_flag, c.ref("lenders"))
+    cash = c.put("cash_steps", IF(normal, cash + c.ref("L:equity_cure"), 0))
+    p = CellPeriod(c, normal, cash, cause, locked, acc)
+    for i, kind in enumerate(steps.kinds_of(program.step_op)):
+        kind.cash(p, i, int(program.step_arg[i]))
+    surplus, lender_terms = enforce(c, p, st, acc, exit_proceeds, unpaid)
+    close_period(c, p, surplus, lender_terms, equity_in)
+
+
+def finish(program: Program, cf: Grid, inputs: Grid) -> None:
+    """Rows that read the whole run: the DSCRs the metrics summarise, up to the last
+    acceleration (reference.summarise)."""
+    accel = cf.abs_ref("accel_at", program.n_periods)
+    for t in range(program.n_periods + 1):
+        ds = cf.ref("L:debt_service", t)
+        counted = IF(accel < 0, 1, IF(inputs.ref("period", t, qualified=True) > accel, 0, 1))
+        cf.put("dscr_tested", t, IF(ds > 0, IF(counted, cf.ref("L:dscr", t), EMPTY), EMPTY))

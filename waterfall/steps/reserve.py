@@ -1,0 +1,47 @@
+"""Reserve: set a reserve account (DSRA or fixed) to min(target, cash)."""
+from __future__ import annotations
+
+from .base import Line, StepKind
+
+CODE = 3
+NAME = "reserve"
+
+
+def _not_lockup(deal, i, step):
+    accounts = {a.name: a for a in deal.accounts}
+    if step.account in accounts and accounts[step.account].kind == "lockup":
+        return [(f"waterfall[{i}].account", "a lockup account is filled by distribute, not reserve",
+                 step.account)]
+    return []
+
+
+class Reserve(StepKind):
+    def lines(self, program, i, arg):
+        from .. import ops
+        out = []
+        if program.acct_kind[arg] == ops.ACCOUNT_KIND["dsra"]:
+            names = program.names["tranches"]
+            for k in range(program.n_tranches):
+                if program.acct_mask[arg, k]:
+                    out += [Line(f"proj{k}.{j}", f"projected {names[k]} balance +{j}", level=1)
+                            for j in range(1, int(program.acct_periods[arg]))]
+        return out + [Line("target", "target", level=1), Line("pay", "balance set"),
+                      Line("cash", "cash left", level=1)]
+
+    def cash(self, p, i, a):
+        target = p.put(i, "target", p.reserve_target(i, a))
+        new = p.put(i, "pay", p.IF(p.D, p.reserve[a], p.MIN(target, p.cash)))
+        p.cash = p.put(i, "cash", p.IF(p.D, p.cash, p.cash - new))
+        p.reserve[a] = new
+
+
+KIND = Reserve(
+    code=CODE, name=NAME, operand="account", checks=(_not_lockup,),
+    summary="set the account to min(target, cash): refills a shortfall, releases a surplus",
+    doc="Every reserve's opening balance is released into cash at the start of the period; the "
+        "step then sets the account to min(target, cash). The target of a DSRA is the scheduled "
+        "debt service (cash interest and scheduled principal, no balloon) of the next "
+        "`periods` periods on the tranches it covers, projected from the current balance; a fixed "
+        "reserve's target is its amount. Every target is zero in the last period, so reserves "
+        "are released to the waterfall at the end.",
+)
