@@ -389,6 +389,7 @@ ctypedef struct Prog:
     double cure_max_amount   # -1: no cap
     int cure_until
     int tenant_accelerates
+    int cross_accelerates
     int sale_periods
     double workout_cost
     double default_margin
@@ -410,6 +411,7 @@ ctypedef struct Prog:
     double cause_payment  # workout.CAUSE's codes, as the steps' event-of-default flag carries them
     double cause_covenant
     double cause_tenant
+    double cause_cross_default
     double cause_borrowing_base
     double cause_maturity
     int n_ranks
@@ -1308,6 +1310,8 @@ cdef void run_scenario(const Prog *p, int s,
             # last period, is due now, and none comes)
             if base_rent[t - 1] * f_rent[t - 1] > 0.0:
                 cause = p.cause_tenant
+        if cause == 0.0 and p.cross_accelerates and fch[CH_CROSS][t] <= 0.0:
+            cause = p.cause_cross_default   # the linked obligor has defaulted
         if cure != 0.0:  # cash += cure (adding a zero cure would only lengthen the cash chain)
             cash += cure
         if cause != 0.0 or unpaid > 0.0:
@@ -1568,6 +1572,7 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.cure_max_amount = program.cure_max_amount
     p.cure_until = program.cure_until
     p.tenant_accelerates = program.tenant_accelerates
+    p.cross_accelerates = program.cross_accelerates
     p.sale_periods = program.sale_periods
     p.workout_cost = program.workout_cost
     p.default_margin = program.default_margin
@@ -1583,6 +1588,7 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.cause_payment = CAUSE["payment"]
     p.cause_covenant = CAUSE["covenant"]
     p.cause_tenant = CAUSE["tenant"]
+    p.cause_cross_default = CAUSE["cross_default"]
     p.cause_borrowing_base = CAUSE["borrowing_base"]
     p.cause_maturity = CAUSE["maturity"]
     cdef int ch_

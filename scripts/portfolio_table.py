@@ -1,7 +1,8 @@
 """Print the README's portfolio table: every preset through the contagion chain, a row
 per preset, a column per deal (default period / recovery), and the totals.
 
-    python scripts/portfolio_table.py
+    python scripts/portfolio_table.py          # the table
+    python scripts/portfolio_table.py --why    # a line per default: the rule that fired, the workout, the loss
 """
 from __future__ import annotations
 
@@ -26,8 +27,24 @@ def cell(deal: dict) -> str:
     return f"{deal['default_period']} / {rec * 100:.0f}%" if rec is not None else str(deal["default_period"])
 
 
+def why(preset: str, deal: dict) -> str:
+    """Which rule fired and what the recovery rested on, for one default."""
+    periods, pv = deal["recovery_periods"], deal["recovery_rate_pv"]
+    return (f"| {preset} | {deal['deal']} | {deal['default_period']} | {deal['default_cause']} | "
+            f"{periods if periods is not None else '-'} | {deal['recovery_rate'] * 100:.0f}% | "
+            f"{(pv * 100 if pv is not None else float('nan')):.0f}% | {deal['loss']:,.0f} |")
+
+
 def main() -> None:
     results = [run(p) for p in PRESETS]
+    if "--why" in sys.argv:
+        print("| preset | deal | default period | cause | workout periods | recovery | recovery (PV) | loss |")
+        print("|---|---|---:|---|---:|---:|---:|---:|")
+        for preset, res in zip(PRESETS, results):
+            for d in res["deals"]:
+                if d["default_period"] is not None and d["recovery_rate"] is not None:
+                    print(why(preset, d))
+        return
     deals = [d["deal"] for d in results[0]["deals"]]
     print("| preset | " + " | ".join(deals) + " | defaulted debt | lender loss |")
     print("|---|" + "---|" * len(deals) + "---:|---:|")

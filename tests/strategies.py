@@ -126,7 +126,8 @@ def deals(draw, max_operating: int = 40):
                  "cure_periods": draw(st.integers(0, 2)),
                  "dscr_breach": draw(st.sampled_from(["lock_up", "accelerate"])),
                  "accelerate_after": draw(st.integers(0, 3)),
-                 "tenant_event": draw(st.sampled_from(["none", "accelerate"]))}
+                 "tenant_event": draw(st.sampled_from(["none", "accelerate"])),
+                 "cross_default": draw(st.sampled_from(["none", "accelerate"]))}
     if draw(st.booleans()):
         covenants["equity_cure"] = {"max_cures": draw(st.integers(0, 3)),
                                     "max_amount": draw(st.sampled_from([None, 5.0, 50.0])),
@@ -168,7 +169,7 @@ def deals(draw, max_operating: int = 40):
 def scenarios(draw, n_periods: int):
     kinds = draw(st.lists(st.sampled_from(["rent_multiplier", "tenant_default", "rate_shock", "rate_path",
                                            "opex_multiplier", "asset_value_multiplier",
-                                           "refinancing_closed", "guarantor_default"]),
+                                           "refinancing_closed", "guarantor_default", "obligor_default"]),
                           max_size=4))
     adjustments = []
     period = st.integers(1, n_periods)
@@ -189,6 +190,8 @@ def scenarios(draw, n_periods: int):
                                 "from_period": draw(period), "multiplier": draw(st.floats(0.0, 1.0))})
         elif kind == "refinancing_closed":
             adjustments.append({"kind": kind, "from_period": draw(period)})
+        elif kind == "obligor_default":
+            adjustments.append({"kind": kind, "obligor": "Parent", "from_period": draw(period)})
         else:
             adjustments.append({"kind": kind, "from_period": draw(period), "paid_share": draw(st.floats(0.0, 1.0))})
     return {"name": "random", "adjustments": adjustments}

@@ -297,6 +297,8 @@ def scenario_adjustments(scenario: Scenario, n: int):
             rows.append((ops.CH_RVG, adj.from_period, n, adj.paid_share))
         elif adj.kind == "market_rent_multiplier":
             rows.append((ops.CH_MARKET_RENT, adj.from_period, _to(adj.to_period, n), adj.multiplier))
+        elif adj.kind == "obligor_default":
+            rows.append((ops.CH_CROSS, adj.from_period, n, 0.0))
         elif adj.kind == "cap_rate_shock":
             rows.append((ops.CH_CAP_ADD, adj.from_period, n, adj.bp / 1e4))
         elif adj.kind == "gpu_obsolescence":

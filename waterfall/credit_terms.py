@@ -39,6 +39,7 @@ def credit_terms(deal: Deal, n: int, months: int) -> dict:
         cure_max_amount=-1.0 if cure is None or cure.max_amount is None else float(cure.max_amount),
         cure_until=-1 if cure is None else (n if cure.until_period is None else cure.until_period),
         tenant_accelerates=int(cov.tenant_event == "accelerate"),
+        cross_accelerates=int(cov.cross_default == "accelerate"),
         sale_periods=math.ceil(enf.months_to_sale / months),
         workout_cost=enf.workout_costs * months / 12.0,
         default_margin=enf.default_margin,

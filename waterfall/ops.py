@@ -19,9 +19,9 @@ ACCOUNT_KIND = {"dsra": 0, "fixed": 1, "lockup": 2}
 
 # Scenario channels: a per-period factor the kernel builds from (channel, from, to, value).
 CHANNELS = ("rent", "opex", "rate_add", "val_land", "val_shell", "val_mep", "val_it", "refi", "rvg",
-            "market_rent", "cap_add")
+            "market_rent", "cap_add", "cross")
 (CH_RENT, CH_OPEX, CH_RATE_ADD, CH_VAL_LAND, CH_VAL_SHELL, CH_VAL_MEP, CH_VAL_IT, CH_REFI, CH_RVG,
- CH_MARKET_RENT, CH_CAP_ADD) = range(11)
+ CH_MARKET_RENT, CH_CAP_ADD, CH_CROSS) = range(12)  # cross: 1 while the linked obligor performs, 0 once it defaults
 ADDITIVE_CHANNELS = (CH_RATE_ADD, CH_CAP_ADD)  # a scenario adds to these (0 untouched); others multiply
 N_CHANNELS = len(CHANNELS)
 COMPONENTS = ("land", "shell", "mep", "it")
@@ -91,7 +91,7 @@ PROGRAM_SCALARS = (
     "support_kind", "support_cap", "breach_accelerates", "accelerate_after", "cure_max",
     "cure_max_amount", "cure_until", "tenant_accelerates", "sale_periods", "workout_cost",
     "default_margin", "val_method", "val_discount", "exit_cap", "relet_periods", "reletting_cost",
-    "replacement_floor", "exit_value_share",
+    "replacement_floor", "exit_value_share", "cross_accelerates",
 )
 
 # Amounts at or below DUST (deal units) are rounding residue, not money: a shortfall that

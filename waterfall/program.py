@@ -82,6 +82,7 @@ class Program:
     reletting_cost: float = 0.0    # re-letting costs as a share of a year's market rent
     replacement_floor: float = 0.0  # appraisal floor as a share of replacement cost
     exit_value_share: float = 0.0  # gross exit value as a share of replacement cost (0: no exit)
+    cross_accelerates: int = 0     # 1: the linked obligor's default (scenario channel cross) accelerates
     amounts: np.ndarray = None     # [K] commitments after sizing
     names: dict = field(default_factory=dict)  # tranches, accounts, fees: lists of names
     dates: list = field(default_factory=list)  # payment date of each period (business-day adjusted)

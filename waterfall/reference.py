@@ -265,6 +265,8 @@ def _covenants(program: Program, st: _State, t: int, row, cfads, int_due, schedu
         cause = CAUSE["covenant"]
     elif program.tenant_accelerates and _tenant_event(program, st, t):
         cause = CAUSE["tenant"]
+    if cause == 0 and program.cross_accelerates and st.factor[ops.CH_CROSS, t] <= 0.0:
+        cause = CAUSE["cross_default"]   # the linked obligor has defaulted
     return locked, cause, cure
 
 

@@ -78,6 +78,8 @@ def run_portfolio(preset_name: str = "base", entities=None) -> dict:
         rows.append({"deal": deal.name, "scenario": scen, "notes": notes,
                      "default_period": m["default_period"], "min_dscr": m["min_dscr"],
                      "recovery_rate": m["recovery_rate"], "equity_irr": m["equity_irr"],
+                     "default_cause": m["default_cause"], "recovery_rate_pv": m["recovery_rate_pv"],
+                     "recovery_periods": m["recovery_periods"],
                      "debt": float(result.program.amounts.sum()),
                      "exposure": sum(t["exposure"] for t in tranches),
                      "loss": sum(t["loss"] for t in tranches),

@@ -330,6 +330,9 @@ class Covenants(Part):
     accelerate_after: Annotated[int, Field(ge=0)] = 0
     equity_cure: Optional[EquityCure] = None
     tenant_event: Literal["none", "accelerate"] = "none"
+    cross_default: Literal["none", "accelerate"] = "none"
+    """`"accelerate"`: a default of the obligor this deal is linked to (its tenant's parent or
+    guarantor, as an `obligor_default` scenario says) is an event of default of the deal."""
 
 
 class SponsorSupport(Part):

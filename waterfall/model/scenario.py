@@ -97,6 +97,15 @@ class MarketRentMultiplier(Part):
     multiplier: NonNegative
 
 
+class ObligorDefault(Part):
+    """The obligor the deal is linked to (named in `obligor`, for the record) defaults
+    from `from_period` on: a cross-default for a deal whose covenants say so."""
+
+    kind: Literal["obligor_default"]
+    obligor: str = Field(min_length=1)
+    from_period: Period = 1
+
+
 class CapRateShock(Part):
     """Cap rates (exit and dark value of an appraisal) + `bp` basis points from a period on."""
 
@@ -241,7 +250,7 @@ LEASE_KINDS = ("lease_default", "partial_payment", "renegotiation", "power_short
 
 Adjustment = Annotated[
     Union[RentMultiplier, TenantDefault, RateShock, RatePath, OpexMultiplier, AssetValueMultiplier,
-          RefinancingClosed, GuarantorDefault, MarketRentMultiplier, CapRateShock, LeaseDefault,
+          RefinancingClosed, GuarantorDefault, MarketRentMultiplier, CapRateShock, ObligorDefault, LeaseDefault,
           PartialPayment, Renegotiation, PowerShortfall, LeaseOption, GpuObsolescence, ConstructionDelay,
           CostOverrun],
     Field(discriminator="kind"),

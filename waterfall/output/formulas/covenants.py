@@ -71,4 +71,6 @@ def covenants(c, acc, normal, cfads, unpaid, lenders):
     if program.default_dscr >= 0 and program.breach_accelerates:
         accelerate = c.put("cov_accel", IF(breach, IF(count > S["cure_periods"] + S["accelerate_after"], 1, 0), 0))
         cause = IF(accelerate, CAUSE["covenant"], cause)
+    if program.cross_accelerates:   # the linked obligor has defaulted (scenario input)
+        cause = IF(cause > 0, cause, IF(c.I("cross_mult") > 0, 0, CAUSE["cross_default"]))
     return locked, c.put("cause0", IF(lenders, IF(unpaid, CAUSE["payment"], cause), 0))

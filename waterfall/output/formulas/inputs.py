@@ -101,6 +101,7 @@ class _Shape:
     """What decides the Inputs sheet's rows."""
 
     def __init__(self, program: Program):
+        self.cross = bool(program.cross_accelerates)
         self.refis = refi_tranches(program)
         self.any_floating = bool(program.is_floating.any()) or bool(self.refis)
         self.covered = [k for k in range(program.n_tranches) if program.dscr_mask[k]]
@@ -125,6 +126,8 @@ def _top_rows(grid: Grid, shape: _Shape) -> None:
     grid.add("equity_in", "Equity contributions", "amount", total=True)
     if shape.tenant:
         grid.add("tenant_event", "Tenant event: rent earned last period, due now, none paid (1 = yes)", "flag")
+    if shape.cross:
+        grid.add("cross_mult", "Linked obligor performing (scenario; 0 = it has defaulted)", "factor")
     if shape.refis:
         grid.add("refi_open", "Refinancing market open (scenario; > 0 = open)", "factor")
     if shape.any_floating:
@@ -233,6 +236,8 @@ def _period(grid: Grid, program: Program, shape: _Shape, arrays, scalar_x, t: in
         grid.put(key, t, float(values[t]))
     if shape.tenant:
         grid.put("tenant_event", t, _tenant_event(grid, t))
+    if program.cross_accelerates:
+        grid.put("cross_mult", t, float(factor[ops.CH_CROSS, t]))
     if shape.refis:
         grid.put("refi_open", t, float(factor[ops.CH_REFI, t]))
     if shape.any_floating:
