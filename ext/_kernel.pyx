@@ -1049,7 +1049,7 @@ cdef void run_scenario(const Prog *p, int s,
     cdef double claim, received, pv, loss, loss_pv
     cdef double exit_proceeds, lock_up_dscr = p.lock_up_dscr, default_dscr = p.default_dscr
     cdef double accel_min_dscr = NAN, accel_sum_dscr = 0.0
-    cdef bint locked, below, breach, in_workout = False, ended
+    cdef bint locked, below, breach, in_workout = False, ended, tenant_ev, cross_ev
     cdef int lenders
     cdef int senior, last_maturity, mat, cure_periods = p.cure_periods, accel_n_ds = 0
     cdef const unsigned char *quiet = p.quiet
@@ -1277,8 +1277,13 @@ cdef void run_scenario(const Prog *p, int s,
                 debt_service += ts[k].int_due + ts[k].scheduled
         dscr = cfads / debt_service if debt_service > 0.0 else NAN
         below = debt_service > 0.0 and default_dscr >= 0.0 and dscr < default_dscr
+        # events a cure cannot mend (reference._covenants): the tenant, the linked obligor
+        tenant_ev = False
+        if p.tenant_accelerates and revenue <= 0.0 and t != 0 and not (base_rent[t] <= 0.0):
+            tenant_ev = base_rent[t - 1] * f_rent[t - 1] > 0.0
+        cross_ev = p.cross_accelerates and fch[CH_CROSS][t] <= 0.0
         cure = 0.0
-        if below and cure_count + 1 > cure_periods:  # a breach now, unless cured
+        if below and cure_count + 1 > cure_periods and not (unpaid > 0.0 or tenant_ev or cross_ev):
             if cures < p.cure_max and t <= p.cure_until:  # reference._equity_cure
                 x = default_dscr * debt_service - cfads
                 if x > 0.0 and not (p.cure_max_amount >= 0.0 and x > p.cure_max_amount):
@@ -1305,13 +1310,10 @@ cdef void run_scenario(const Prog *p, int s,
         cause = 0.0
         if breach and p.breach_accelerates and cure_count > cure_periods + p.accelerate_after:
             cause = p.cause_covenant
-        elif p.tenant_accelerates and revenue <= 0.0 and t != 0 and not (base_rent[t] <= 0.0):
-            # the lease in place stops paying (reference._tenant_event: rent was earned
-            # last period, is due now, and none comes)
-            if base_rent[t - 1] * f_rent[t - 1] > 0.0:
-                cause = p.cause_tenant
-        if cause == 0.0 and p.cross_accelerates and fch[CH_CROSS][t] <= 0.0:
-            cause = p.cause_cross_default   # the linked obligor has defaulted
+        elif tenant_ev:   # the lease in place stops paying (reference._tenant_event)
+            cause = p.cause_tenant
+        elif cross_ev:    # the linked obligor has defaulted
+            cause = p.cause_cross_default
         if cure != 0.0:  # cash += cure (adding a zero cure would only lengthen the cash chain)
             cash += cure
         if cause != 0.0 or unpaid > 0.0:

@@ -155,7 +155,7 @@ def _period(program: Program, st: _State, t: int) -> bool:
     # the lenders can accelerate only once, and only while something is owed to them
     lenders = st.accel < 0 and sum(st.balance) + sum(int_due) > ops.DUST
     cash, exit_proceeds, unpaid = _sources(program, st, t, row, cfads, draws, lenders)
-    locked, cause, cure = _covenants(program, st, t, row, cfads, int_due, scheduled)
+    locked, cause, cure = _covenants(program, st, t, row, cfads, int_due, scheduled, unpaid)
     cash += cure
     if not lenders:
         cause = 0
@@ -240,15 +240,19 @@ def _support(program: Program, st: _State, shortfall: float) -> float:
     return 0.0
 
 
-def _covenants(program: Program, st: _State, t: int, row, cfads, int_due, scheduled):
+def _covenants(program: Program, st: _State, t: int, row, cfads, int_due, scheduled, unpaid=0.0):
     """Step 4: DSCR, an equity cure, lock-up, and what a default-DSCR breach past its
     cure periods does (lock-up, or acceleration after `accelerate_after` more periods);
-    the tenant event. Returns (locked, cause of acceleration or 0, equity cure paid in)."""
+    the tenant event and a cross-default. No cure is paid into a period another event
+    accelerates (costs unpaid, the tenant, the linked obligor): a cure mends a ratio only.
+    Returns (locked, cause of acceleration or 0, equity cure paid in)."""
     debt_service = sum(int_due[k] + scheduled[k] for k in range(program.n_tranches) if program.dscr_mask[k])
     dscr = cfads / debt_service if debt_service > 0.0 else NAN
     below = debt_service > 0.0 and program.default_dscr >= 0.0 and dscr < program.default_dscr
+    tenant = bool(program.tenant_accelerates) and _tenant_event(program, st, t)
+    cross = bool(program.cross_accelerates) and st.factor[ops.CH_CROSS, t] <= 0.0
     cure = 0.0
-    if below and st.cure_count + 1 > program.cure_periods:   # a breach now, unless cured
+    if below and st.cure_count + 1 > program.cure_periods and not (unpaid > 0.0 or tenant or cross):
         cure = _equity_cure(program, st, t, cfads, debt_service)
         if cure > 0.0:
             dscr, below = (cfads + cure) / debt_service, False
@@ -263,9 +267,9 @@ def _covenants(program: Program, st: _State, t: int, row, cfads, int_due, schedu
     cause = 0
     if breach and program.breach_accelerates and st.cure_count > program.cure_periods + program.accelerate_after:
         cause = CAUSE["covenant"]
-    elif program.tenant_accelerates and _tenant_event(program, st, t):
+    elif tenant:
         cause = CAUSE["tenant"]
-    if cause == 0 and program.cross_accelerates and st.factor[ops.CH_CROSS, t] <= 0.0:
+    elif cross:
         cause = CAUSE["cross_default"]   # the linked obligor has defaulted
     return locked, cause, cure
 

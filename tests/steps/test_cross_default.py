@@ -49,3 +49,34 @@ def test_without_the_covenant_the_obligor_default_changes_nothing(engine):
     base = waterfall.run(_deal("none"), "base", engine=engine)
     assert plain.metrics["default_period"] is None
     assert plain.metrics["equity_irr"] == pytest.approx(base.metrics["equity_irr"], rel=1e-12)
+
+
+def _cure_deal(tenant_event: str):
+    data = read_document(resolve_deal_path("tieout"))
+    data["covenants"].update({"default_dscr": 1.05, "cure_periods": 0, "tenant_event": tenant_event,
+                              "equity_cure": {"max_cures": 2}})
+    return deal_from_data(data, "<tie-out with an equity cure>")
+
+
+DARK = Scenario.model_validate({"name": "dark-q16", "adjustments": [
+    {"kind": "tenant_default", "period": 16, "downtime_periods": 30, "relet_haircut": 1.0}]})
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_no_equity_cure_is_paid_into_a_period_another_event_accelerates(engine):
+    # By hand. q16: opening balance 700 - 15 x 17.5 = 437.5; debt service 437.5 x 1.5% +
+    # 17.5 = 24.0625; the tenant pays nothing: CFADS = -3, DSCR < 1.05. A cure would need
+    # 1.05 x 24.0625 + 3 = 28.265625.
+    # tenant_event = "accelerate": the lease stopping accelerates in q16, so no cure is paid.
+    accelerated = waterfall.run(_cure_deal("accelerate"), DARK, engine=engine)
+    flows = accelerated.cash_flows()
+    assert accelerated.metrics["default_period"] == 16 and accelerated.metrics["default_cause"] == "tenant"
+    assert flows["equity_cure"].sum() == 0.0
+    # tenant_event = "none": the cure is paid (DSCR exactly 1.05) and q16's debt service with it.
+    cured = waterfall.run(_cure_deal("none"), DARK, engine=engine)
+    flows = cured.cash_flows()
+    assert flows["equity_cure"].iloc[16] == pytest.approx(28.265625, abs=1e-9)
+    assert flows["dscr"].iloc[16] == pytest.approx(1.05, rel=1e-12)
+    assert flows["senior.interest_paid"].iloc[16] == pytest.approx(6.5625, abs=1e-9)
+    assert flows["senior.principal_paid"].iloc[16] == pytest.approx(17.5, abs=1e-9)
+    assert_all(cured.program, cured.ledger)

@@ -12,10 +12,16 @@ from .inputs import cures_possible
 
 def _cure(c, ds, cfads, below_pre):
     """The equity cure of the period: the cash that lifts DSCR to the default covenant,
-    once the test is reached, while cures are left, in time and within the cap."""
-    S = c.S
+    once the test is reached, while cures are left, in time and within the cap; never into
+    a period another event accelerates (costs unpaid, the tenant, the linked obligor)."""
+    S, program = c.S, c.program
     need = c.put("cure_need", IF(below_pre, S["default_dscr"] * ds - cfads, 0))
-    reached = c.put("cure_test", IF(below_pre, IF(c.P("cure") + 1 > S["cure_periods"], 1, 0), 0))
+    other = c.ref("unpaid_eod")
+    if program.tenant_accelerates:
+        other = IF(c.I("tenant_event"), 1, other)
+    if program.cross_accelerates:
+        other = IF(c.I("cross_mult") > 0, other, 1)
+    reached = c.put("cure_test", IF(below_pre, IF(other, 0, IF(c.P("cure") + 1 > S["cure_periods"], 1, 0)), 0))
     allowed = IF(c.P("cures_used") < S["cure_max"], IF(c.I("period") <= S["cure_until"], IF(need > 0, 1, 0), 0), 0)
     if "cure_max_amount" in S:
         allowed = IF(need > S["cure_max_amount"], 0, allowed)
