@@ -179,6 +179,29 @@ def loss_distribution(frame, levels=(0.95, 0.99), loss: str = "lender_loss"):
     return pd.DataFrame(rows)
 
 
+def lgd_by_default_date(frame, by_year: bool = True):
+    """Loss given default by when the default happens, from a sweep's rows: per default
+    period (or year of it, with the sweep's period length), the number of defaults, the
+    mean nominal LGD (1 - recovery_rate), the mean LGD at the contract rate
+    (1 - recovery_rate_pv, as rating agencies measure it), the mean lender loss and the
+    mean workout length in periods. Rows without a default are left out."""
+    import pandas as pd
+
+    hit = frame[frame["default_period"].notna() & frame["lender_claim"].gt(0)].copy()
+    months = frame.attrs.get("months_per_period")
+    if by_year and months:
+        hit["when"] = np.ceil(hit["default_period"].astype(float) * months / 12.0).astype(int)
+        key = "default_year"
+    else:
+        hit["when"], key = hit["default_period"].astype(int), "default_period"
+    out = hit.groupby("when").agg(
+        defaults=("lender_claim", "size"),
+        lgd=("recovery_rate", lambda r: float(np.mean(1.0 - np.minimum(r.to_numpy(float), 1.0)))),
+        lgd_pv=("recovery_rate_pv", lambda r: float(np.mean(1.0 - np.minimum(r.to_numpy(float), 1.0)))),
+        mean_loss=("lender_loss", "mean"), workout_periods=("recovery_periods", "mean"))
+    return out.rename_axis(key).reset_index()
+
+
 def var_cvar(losses: np.ndarray, level: float) -> tuple[float, float]:
     """VaR: the `level` quantile of the loss (lower empirical quantile, a value that
     occurred); CVaR: the mean loss in the worst (1 - level) tail, counting the partial

@@ -166,7 +166,9 @@ def to_frame(plan: Plan, parts: list[dict]):
         frame[f"loss_{name}"] = loss[:, k]
     frame.attrs.update({"mode": plan.mode, "seed": plan.seed, "inputs": plan.names,
                         "tranches": plan.tranches, "lenders": plan.lenders,
-                        "deal": plan.deal_data["deal"]["name"], "digest": plan.digest})
+                        "deal": plan.deal_data["deal"]["name"], "digest": plan.digest,
+                        "months_per_period": {"month": 1, "quarter": 3, "half-year": 6}[
+                            plan.deal_data["timeline"].get("period", "quarter")]})
     return frame
 
 
