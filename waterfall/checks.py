@@ -12,6 +12,20 @@ Problem = tuple[str, str, object]
 MAX_PERIODS = 1200
 
 
+def _ledger_name_clashes(deal: Deal) -> list[Problem]:
+    """Tranches, accounts and fees name the ledger's '<name>.<line>' columns: one name may
+    not stand for two of them."""
+    problems, seen = [], {}
+    for label, parts in (("tranches", deal.tranches), ("accounts", deal.accounts), ("fees", deal.fees)):
+        for i, part in enumerate(parts):
+            owner = seen.get(part.name)
+            if owner is not None and owner[0] != label:
+                problems.append((f"{label}[{i}].name", f"name already used by {owner[0]}[{owner[1]}] "
+                                 "(their ledger columns would clash)", part.name))
+            seen.setdefault(part.name, (label, i))
+    return problems
+
+
 def check_deal(deal: Deal) -> list[Problem]:
     problems: list[Problem] = []
     n = deal.timeline.n_periods
@@ -27,6 +41,7 @@ def check_deal(deal: Deal) -> list[Problem]:
                 problems.append((f"{label}[{i}].name", f"name already used by {label}[{first[name]}]", name))
             else:
                 first[name] = i
+    problems += _ledger_name_clashes(deal)
     if deal.timeline.construction_periods > MAX_PERIODS:
         problems.append(("timeline.construction_periods", f"at most {MAX_PERIODS} periods",
                          deal.timeline.construction_periods))

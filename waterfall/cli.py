@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from .errors import DealError, OutputError
@@ -37,10 +38,15 @@ def _summary(result) -> str:
         ("deal", result.deal_name), ("scenario", result.scenario), ("engine", result.engine),
         ("min DSCR", _fmt(m["min_dscr"])), ("average DSCR", _fmt(m["avg_dscr"])),
         ("LLCR", _fmt(m["llcr"])), ("PLCR", _fmt(m["plcr"])),
-        ("default period", "none" if m["default_period"] is None else str(m["default_period"])),
+        ("default period", "none" if m["default_period"] is None
+         else f"{m['default_period']} ({m['default_date']}; cause: {m['default_cause']})"),
         (f"lender claim ({units})", _fmt(m["lender_claim"] if m["default_period"] else None, "amount")),
+        ("workout before the final recovery (periods)",
+         "-" if m["recovery_periods"] is None else str(m["recovery_periods"])),
         ("recovery rate", _fmt(m["recovery_rate"], "pct")),
+        ("recovery rate, PV at the contract rate", _fmt(m["recovery_rate_pv"], "pct")),
         (f"lender loss ({units})", _fmt(m["lender_loss"], "amount")),
+        (f"lender loss, PV ({units})", _fmt(m["lender_loss_pv"], "amount")),
         ("lender IRR", _fmt(m["lender_irr"], "pct")), ("equity IRR", _fmt(m["equity_irr"], "pct")),
         (f"equity invested ({units})", _fmt(m["equity_invested"], "amount")),
         (f"equity distributions ({units})", _fmt(m["equity_distributions"], "amount")),
@@ -211,6 +217,10 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:   # `waterfall schema | head -1`: the reader closed the pipe
+        # nothing more can be written; point stdout at /dev/null so the exit flush is quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except DealError as exc:  # a bad deal or scenario file, an unknown deal or scenario name
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -218,7 +218,7 @@ def _funding(deal: Deal, capex: np.ndarray, n: int, amounts: np.ndarray, capital
         equity_cum = np.minimum(spent, equity_total)
         debt_part = capex - np.diff(np.concatenate([[0.0], equity_cum]))
         free = [k for k in range(k_count) if not explicit[k]]
-        share = debt[free] / debt[free].sum() if free and debt[free].sum() > 0 else []
+        share = debt[free] / debt[free].sum() if free and debt[free].sum() > 0 else np.zeros(len(free))
         for i, k in enumerate(free):   # never more than the commitment: the rest is a shortfall
             drawn = np.minimum(np.cumsum(debt_part * share[i]), debt[k])
             draw[k] = np.diff(np.concatenate([[0.0], drawn]))

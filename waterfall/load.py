@@ -54,7 +54,7 @@ def read_document(path: str | Path) -> dict[str, Any]:
     except OSError as exc:
         raise DealError(str(path), [("", f"cannot read the file: {exc.strerror or exc}", NO_VALUE)]) from None
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")   # a byte-order mark, as some editors write, is not content
     except UnicodeDecodeError as exc:
         raise DealError(str(path), [("", f"not valid {kind}: not UTF-8 text (byte {exc.start})", NO_VALUE)]) from None
     try:
