@@ -99,17 +99,20 @@ def tranche_default_split(program: Program, ledgers: np.ndarray, default_periods
     ledgers, d, single = _default_rows(ledgers, default_periods)
     s_count, k_count = ledgers.shape[0], program.n_tranches
     out = {key: np.zeros((s_count, k_count)) for key in ("exposure", "recovery", "loss")}
+    rows = np.nonzero(d >= 0)[0]
+    t = d[rows]
     periods = np.arange(ledgers.shape[1])
-    for s in np.nonzero(d >= 0)[0]:
-        led, t = ledgers[s], d[s]
-        for k in range(k_count):
-            col = lambda name, k=k: led[:, ops.tranche_col(k, name)]  # noqa: E731
-            paid = sum(col(name) for name in ("interest_paid", "principal_paid", "prepayment",
-                                             "recovery_interest", "recovery_principal"))
-            advances = np.where(periods > t, col("draw"), 0.0).sum() + col("draw")[t] - program.draw[k, t]
-            out["exposure"][s, k] = col("claim")[t]
-            out["recovery"][s, k] = paid[t:].sum() - advances
-            out["loss"][s, k] = max(0.0, out["exposure"][s, k] - out["recovery"][s, k])
+    from_default, after_default = periods[None, :] >= t[:, None], periods[None, :] > t[:, None]
+    for k in range(k_count):
+        col = lambda name, k=k: ledgers[rows, :, ops.tranche_col(k, name)]  # noqa: E731 - [R, T+1]
+        paid = sum(col(name) for name in ("interest_paid", "principal_paid", "prepayment",
+                                          "recovery_interest", "recovery_principal"))
+        draw = col("draw")
+        at_default = draw[np.arange(len(rows)), t] - program.draw[k, t]   # the advance beyond the schedule
+        advances = np.where(after_default, draw, 0.0).sum(axis=1) + at_default
+        out["exposure"][rows, k] = col("claim")[np.arange(len(rows)), t]
+        out["recovery"][rows, k] = np.where(from_default, paid, 0.0).sum(axis=1) - advances
+    out["loss"] = np.maximum(0.0, out["exposure"] - out["recovery"])
     return {key: (v[0] if single else v) for key, v in out.items()}
 
 

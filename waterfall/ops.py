@@ -141,10 +141,10 @@ def pxi_text(facts: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def opcodes_in_sources(folder: Path | None = None) -> dict[str, int]:
-    """{NAME: CODE} of every step kind, read from the source text of waterfall/steps/*.py
-    without importing it (the build has no pydantic): what the kernel's opcode constants
-    are generated from. The registry (steps.STEP_CODE) must agree (tests/test_registry.py)."""
+def kind_modules(folder: Path | None = None) -> dict[str, tuple[str, int]]:
+    """{module name: (NAME, CODE)} of every step-kind module in waterfall/steps, read from
+    its source text without importing it (the build has no pydantic). The registry imports
+    exactly these modules; the build generates the kernel's opcodes from them."""
     folder = folder or Path(__file__).parent / "steps"
     out = {}
     for path in sorted(folder.glob("*.py")):
@@ -154,5 +154,11 @@ def opcodes_in_sources(folder: Path | None = None) -> dict[str, int]:
                     and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Constant):
                 consts[node.targets[0].id] = node.value.value
         if "CODE" in consts and "NAME" in consts:
-            out[consts["NAME"]] = consts["CODE"]
+            out[path.stem] = (consts["NAME"], consts["CODE"])
     return out
+
+
+def opcodes_in_sources(folder: Path | None = None) -> dict[str, int]:
+    """{NAME: CODE} of every step kind (kind_modules): what the kernel's opcode constants are
+    generated from. The registry (steps.STEP_CODE) must agree (tests/test_registry.py)."""
+    return {name: code for name, code in kind_modules(folder).values()}

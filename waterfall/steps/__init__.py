@@ -9,20 +9,17 @@ missing, and the docs table (docs/steps.md) is generated from here.
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from pathlib import Path
+
+from ..ops import kind_modules
 
 from .base import Line, Problem, StepKind, UnknownStep
 
 
 def _kind_modules() -> tuple:
     """Every module of this package that defines a step kind (`KIND`), by opcode."""
-    found = []
-    for info in pkgutil.iter_modules(__path__):
-        source = Path(__path__[0], f"{info.name}.py")
-        # only kind modules (they state CODE); the package's helpers import the registry
-        if source.exists() and "\nCODE = " in source.read_text(encoding="utf-8"):
-            found.append(importlib.import_module(f"{__name__}.{info.name}"))
+    # only kind modules (they state CODE and NAME); the package's helpers import the registry
+    found = [importlib.import_module(f"{__name__}.{name}") for name in kind_modules(Path(__path__[0]))]
     return tuple(sorted(found, key=lambda m: m.CODE))
 
 
