@@ -400,6 +400,17 @@ ctypedef struct Prog:
     double reletting_cost
     double replacement_floor
     double exit_value_share  # the appraisal's residual: the exit's gross value, a share of DRC (0: none)
+    # interest-rate hedges (waterfall/hedges.py)
+    int H
+    int64_t *hedge_kind      # [H] 0 swap, 1 cap
+    int64_t *hedge_tranche   # [H]
+    double *hedge_rate       # [H] fixed rate or strike
+    double *hedge_notional   # [H, T+1]
+    double *hedge_accrual    # [H, T+1]
+    int hedge0               # first ledger column of the hedge blocks
+    int n_claim_ranks
+    int *claim_order         # [K + H] claimants by (rank, tranches then hedges, index); >= K: hedge
+    int *claim_start         # [n_claim_ranks + 1]
     int n_lines
     # derived in run_batch (scenario-independent, read-only, shared by threads)
     double *ones          # [T+1] factor row of a multiplicative channel a scenario does not touch
@@ -441,6 +452,11 @@ ctypedef struct Run:
     double **prr          # per-period rate rows
     double *to_int        # [K] scratch of allocate
     double *to_prin       # [K]
+    double *index         # [T+1] the hedges' index under the scenario (base + rate add-on)
+    double *hdue          # [H] hedge settlements due in cash this period
+    double *hpay          # [H] paid by the hedge steps this period (signed)
+    double *hclaim        # [H] termination amounts owed to the banks
+    double *to_hedge      # [H] scratch of allocate
     # the state (reference._State's events and workout)
     int accel             # period the lenders accelerated (-1: not)
     int sale_at
@@ -778,37 +794,82 @@ cdef inline void advance(Run *r, LedgerT L, int t, double amount) noexcept nogil
         r.lcf_t -= share
 
 
-cdef inline double allocate(const Prog *p, const TState *ts, double pool, double *to_int,
-                            double *to_prin) noexcept nogil:
-    """Twin of workout.allocate: `pool` to the claims by rank (interest arrears first, then
-    principal); a rank of one tranche takes from the pool itself, a rank of several
-    shares pro rata by claim. Returns the pool left. (Every tranche is in one rank, so
-    every entry of to_int and to_prin is set.)"""
-    cdef int g, j, k, lo, hi
-    cdef double owed, take, share, x
-    for g in range(p.n_ranks):
-        lo = p.rank_start[g]
-        hi = p.rank_start[g + 1]
+cdef inline double allocate(const Prog *p, const TState *ts, const double *hclaim, double pool,
+                            double *to_int, double *to_prin, double *to_hedge) noexcept nogil:
+    """Twin of workout.allocate: `pool` to the claims by rank (a tranche's interest arrears
+    first, then principal; a hedge bank's termination claim); a rank of one claimant
+    takes from the pool itself, a rank of several shares pro rata by claim (tranches
+    summed, then hedges, as the reference sums them). Returns the pool left."""
+    cdef int g, j, c, k, lo, hi, K = p.K
+    cdef double owed, owed_h, take, share, x
+    for g in range(p.n_claim_ranks):
+        lo = p.claim_start[g]
+        hi = p.claim_start[g + 1]
         if hi - lo == 1:
-            k = p.rank_order[lo]
-            to_int[k] = ts[k].arrears if ts[k].arrears < pool else pool
-            pool -= to_int[k]
-            to_prin[k] = ts[k].balance if ts[k].balance < pool else pool
-            pool -= to_prin[k]
+            c = p.claim_order[lo]
+            if c >= K:
+                to_hedge[c - K] = hclaim[c - K] if hclaim[c - K] < pool else pool
+                pool -= to_hedge[c - K]
+                continue
+            to_int[c] = ts[c].arrears if ts[c].arrears < pool else pool
+            pool -= to_int[c]
+            to_prin[c] = ts[c].balance if ts[c].balance < pool else pool
+            pool -= to_prin[c]
             continue
         owed = 0.0
+        owed_h = 0.0
         for j in range(lo, hi):
-            k = p.rank_order[j]
-            owed += ts[k].arrears + ts[k].balance
+            c = p.claim_order[j]
+            if c < K:
+                owed += ts[c].arrears + ts[c].balance
+            else:
+                owed_h += hclaim[c - K]
+        owed = owed + owed_h
         take = owed if owed < pool else pool
         for j in range(lo, hi):
-            k = p.rank_order[j]
-            share = take * ((ts[k].arrears + ts[k].balance) / owed) if owed > 0.0 else 0.0
-            to_int[k] = ts[k].arrears if ts[k].arrears < share else share
-            x = share - to_int[k]
-            to_prin[k] = ts[k].balance if ts[k].balance < x else x
-            pool -= to_int[k] + to_prin[k]
+            c = p.claim_order[j]
+            if c >= K:
+                continue
+            share = take * ((ts[c].arrears + ts[c].balance) / owed) if owed > 0.0 else 0.0
+            to_int[c] = ts[c].arrears if ts[c].arrears < share else share
+            x = share - to_int[c]
+            to_prin[c] = ts[c].balance if ts[c].balance < x else x
+            pool -= to_int[c] + to_prin[c]
+        for j in range(lo, hi):
+            c = p.claim_order[j]
+            if c < K:
+                continue
+            x = take * (hclaim[c - K] / owed) if owed > 0.0 else 0.0
+            to_hedge[c - K] = hclaim[c - K] if hclaim[c - K] < x else x
+            pool -= to_hedge[c - K]
     return 0.0 if 0.0 > pool else pool
+
+
+cdef inline double hedge_settlement(int kind, double notional, double accrual, double index,
+                                    double rate) noexcept nogil:
+    """Twin of hedges.settlement: what the SPV owes the bank for a period (negative: the
+    bank pays)."""
+    cdef double x
+    if kind == 0:
+        return notional * (rate - index) * accrual
+    x = index - rate
+    if 0.0 > x:
+        x = 0.0
+    return -notional * x * accrual
+
+
+cdef double hedge_termination(const Prog *p, int h, int t, const double *index) noexcept nogil:
+    """Twin of hedges.termination_value: the mark-to-market after period t on the
+    scenario's index path, owed by the SPV (negative: owed to it), rolled back from the
+    horizon in the same order."""
+    cdef int W = p.T + 1, u
+    cdef double value = 0.0, acc, leg
+    for u in range(p.T, t, -1):
+        acc = p.hedge_accrual[h * W + u]
+        leg = hedge_settlement(<int>p.hedge_kind[h], p.hedge_notional[h * W + u], acc, index[u],
+                               p.hedge_rate[h])
+        value = (leg + value) / (1.0 + index[u] * acc)
+    return value
 
 
 cdef inline double capitalised(double noi, double cap) noexcept nogil:
@@ -862,7 +923,7 @@ cdef inline bint recover(Run *r, LedgerT L, int t, double pool, bint sale, doubl
     proceeds and any guarantee, the write-off and the surplus to equity. True at the sale."""
     cdef const Prog *p = r.p
     cdef TState *ts = r.ts
-    cdef int K = p.K, NL = p.n_lines, k, tc
+    cdef int K = p.K, NL = p.n_lines, k, tc, h
     cdef double gross, net, owed, guarantee, cap_
     cdef bint repaid
     if sale:
@@ -886,7 +947,7 @@ cdef inline bint recover(Run *r, LedgerT L, int t, double pool, bint sale, doubl
                 guarantee = cap_
             put(L, NL, t, G_GUARANTEE_PAID, guarantee)
             pool += guarantee
-    pool = allocate(p, ts, pool, r.to_int, r.to_prin)
+    pool = allocate(p, ts, r.hclaim, pool, r.to_int, r.to_prin, r.to_hedge)
     repaid = True
     for k in range(K):
         ts[k].arrears -= r.to_int[k]
@@ -896,6 +957,10 @@ cdef inline bint recover(Run *r, LedgerT L, int t, double pool, bint sale, doubl
         ts[k].repaid += r.to_prin[k]
         ts[k].repaid_t += r.to_prin[k] * t
         if not (ts[k].balance <= DUST and ts[k].arrears <= DUST):
+            repaid = False
+    for h in range(p.H):
+        r.hclaim[h] -= r.to_hedge[h]
+        if not (r.hclaim[h] <= DUST):
             repaid = False
     for k in range(K):
         tc = N_GLOBAL + k * N_TRANCHE_LINES
@@ -907,6 +972,13 @@ cdef inline bint recover(Run *r, LedgerT L, int t, double pool, bint sale, doubl
             ts[k].arrears = 0.0
         put(L, NL, t, tc + T_BALANCE_CLOSE, ts[k].balance)
         put(L, NL, t, tc + T_INTEREST_ARREARS, ts[k].arrears)
+    for h in range(p.H):
+        tc = p.hedge0 + h * N_HEDGE_LINES
+        put(L, NL, t, tc + H_RECOVERY, r.to_hedge[h])
+        if sale or repaid:
+            put(L, NL, t, tc + H_WRITE_OFF, r.hclaim[h])
+            r.hclaim[h] = 0.0
+        put(L, NL, t, tc + H_CLAIM, r.hclaim[h])
     if sale or repaid:  # a surplus is the sponsors'
         r.equity_out += pool
         r.end = t
@@ -920,8 +992,8 @@ cdef inline bint accelerate_in(Run *r, LedgerT L) noexcept nogil:
     reserves, and sell now or run a workout until the sale. True when the deal ends here."""
     cdef const Prog *p = r.p
     cdef TState *ts = r.ts
-    cdef int t = r.t, k, a
-    cdef double x
+    cdef int t = r.t, k, a, h
+    cdef double x, amount, received = 0.0
     r.accel = t
     r.in_workout = True
     r.sale_at = p.T if p.T < t + p.sale_periods else t + p.sale_periods
@@ -936,7 +1008,19 @@ cdef inline bint accelerate_in(Run *r, LedgerT L) noexcept nogil:
     for a in range(p.A):
         x += r.reserve[a]
         r.reserve[a] = 0.0
-    return recover(r, L, t, r.cash + x, t == r.sale_at, r.exit_proceeds)
+    # every hedge terminates (reference._terminate_hedges): owed to a bank it is a claim,
+    # owed to the SPV the bank pays it into the recovery
+    for h in range(p.H):
+        amount = hedge_termination(p, h, t, r.index) + ((r.hdue[h] if r.hdue[h] > 0.0 else 0.0) - r.hpay[h])
+        put(L, p.n_lines, t, p.hedge0 + h * N_HEDGE_LINES + H_TERMINATION, amount)
+        if amount > 0.0:
+            r.hclaim[h] = amount
+        else:
+            received -= amount
+        r.hdue[h] = 0.0   # terminated: nothing more settles
+        r.hpay[h] = 0.0
+    put(L, p.n_lines, t, G_HEDGE_TERMINATION_RECEIVED, received)
+    return recover(r, L, t, r.cash + x + received, t == r.sale_at, r.exit_proceeds)
 
 
 cdef inline bint workout_in(Run *r, LedgerT L) noexcept nogil:
@@ -980,10 +1064,11 @@ cdef bint workout_metrics(Run *r) noexcept nogil:
     return workout_in(r, <NoLedgerPtr>NULL)
 
 
-cdef inline bint has_lenders(const TState *ts, int K, int accel) noexcept nogil:
+cdef inline bint has_lenders(const TState *ts, int K, int accel, const double *hdue, int H) noexcept nogil:
     """reference._period's `lenders`: not accelerated yet, and more than dust owed
-    (balances and the period's cash interest due, summed as Python's sum does)."""
-    cdef double balance = 0.0, due = 0.0
+    (balances, the period's cash interest due and hedge settlements owed, summed as
+    Python's sum does)."""
+    cdef double balance = 0.0, due = 0.0, hedge = 0.0
     cdef int k
     if accel >= 0:
         return False
@@ -991,7 +1076,10 @@ cdef inline bint has_lenders(const TState *ts, int K, int accel) noexcept nogil:
         balance += ts[k].balance
     for k in range(K):
         due += ts[k].int_due
-    return balance + due > DUST
+    for k in range(H):
+        if hdue[k] > 0.0:
+            hedge += hdue[k]
+    return balance + due + hedge > DUST
 
 
 cdef inline bint call_cold(ColdFn fn, Run *r) noexcept nogil:
@@ -1011,7 +1099,7 @@ cdef void run_scenario(const Prog *p, int s,
     Rows a scenario does not change (factor channels it does not touch, fixed-rate
     tranches' rates, schedules until a refinancing) are read from shared rows. Once the
     lenders accelerate, the periods run in the cold functions above (Run)."""
-    cdef int T = p.T, W = p.T + 1, K = p.K, A = p.A, NL = p.n_lines, S = p.S, cod = p.cod
+    cdef int T = p.T, W = p.T + 1, K = p.K, A = p.A, NL = p.n_lines, S = p.S, cod = p.cod, H = p.H, h
     cdef bint ledger = LedgerT is DoublePtr
     cdef int t, k, a, j, c, i, op, arg, ch, lo, hi, cure_count = 0, n_ds = 0, cures = 0, stop = W
     cdef int tc, acc0 = N_GLOBAL + K * N_TRANCHE_LINES, fee0 = N_GLOBAL + K * N_TRANCHE_LINES + A * N_ACCOUNT_LINES
@@ -1025,6 +1113,11 @@ cdef void run_scenario(const Prog *p, int s,
     cdef double *own_sched = ecf + W + ts_words * K  # [K, W] scenario copy of a schedule
     cdef double *reserve = own_sched + K * W       # [A]
     cdef double *alloc = reserve + A               # [2K] allocate's scratch
+    cdef double *index = alloc + 2 * K             # [W] the hedges' index (base + rate add-on)
+    cdef double *hdue = index + W                  # [H] hedge settlements due in cash
+    cdef double *hpay = hdue + H                   # [H] paid by the hedge steps (signed)
+    cdef double *hclaim = hpay + H                 # [H] termination claims
+    cdef double *to_hedge = hclaim + H             # [H] allocate's scratch
     cdef double **anr = ptrs                       # [K] row pointers: annual rate,
     cdef double **prr = ptrs + K                   # per-period rate,
     cdef double **schr = ptrs + 2 * K              # scheduled principal
@@ -1046,7 +1139,7 @@ cdef void run_scenario(const Prog *p, int s,
     cdef double min_dscr = NAN, sum_dscr = 0.0, rate, x, debt0, v
     cdef double eq_dist_total = 0.0, eq_in_total = 0.0, discount, npv_loan, npv_project
     cdef double ppy, collateral, excess, b, d, sc, lcf_t, cause, cure, unpaid, support_used = 0.0
-    cdef double claim, received, pv, loss, loss_pv
+    cdef double claim, received, pv, loss, loss_pv, hedge_ds
     cdef double exit_proceeds, lock_up_dscr = p.lock_up_dscr, default_dscr = p.default_dscr
     cdef double accel_min_dscr = NAN, accel_sum_dscr = 0.0
     cdef bint locked, below, breach, in_workout = False, ended, tenant_ev, cross_ev
@@ -1122,6 +1215,18 @@ cdef void run_scenario(const Prog *p, int s,
     run.prr = prr
     run.to_int = alloc
     run.to_prin = alloc + K
+    for t in range(W):
+        index[t] = base[t] + fch[CH_RATE_ADD][t]
+    for h in range(H):
+        hdue[h] = 0.0
+        hpay[h] = 0.0
+        hclaim[h] = 0.0
+        to_hedge[h] = 0.0
+    run.index = index
+    run.hdue = hdue
+    run.hpay = hpay
+    run.hclaim = hclaim
+    run.to_hedge = to_hedge
     run.accel = -1
     run.sale_at = -1
     run.end = -1
@@ -1234,6 +1339,23 @@ cdef void run_scenario(const Prog *p, int s,
             ts[k].balance = b
             put(L, NL, t, tc + T_PRINCIPAL_DUE, ts[k].prin_due)
         put(L, NL, t, G_DRAWS, draws)
+        # hedge settlements (reference._hedge_settlements): owed in a capitalised period of
+        # the hedged tranche, capitalised onto it; none once terminated at an acceleration
+        for h in range(H if run.accel < 0 else 0):
+            tc = p.hedge0 + h * N_HEDGE_LINES
+            x = p.hedge_notional[h * W + t]
+            due = hedge_settlement(<int>p.hedge_kind[h], x, p.hedge_accrual[h * W + t], index[t], p.hedge_rate[h])
+            put(L, NL, t, tc + H_NOTIONAL, x)
+            put(L, NL, t, tc + H_INDEX_RATE, index[t])
+            put(L, NL, t, tc + H_NET_DUE, due)
+            k = <int>p.hedge_tranche[h]
+            if cap8[k * W + t] and due > 0.0:
+                ts[k].balance += due
+                add(L, NL, t, N_GLOBAL + k * N_TRANCHE_LINES + T_INTEREST_CAPITALISED, due)
+                put(L, NL, t, tc + H_CAPITALISED, due)
+                due = 0.0
+            hdue[h] = due
+            hpay[h] = 0.0
 
         # sources (reference._sources): reserves released, the exit sale, sponsor support
         release = 0.0
@@ -1249,11 +1371,17 @@ cdef void run_scenario(const Prog *p, int s,
             exit_proceeds = p.exit_share * x
         put(L, NL, t, G_EXIT_PROCEEDS, exit_proceeds)
         cash = cfads + draws + equity_in[t] - capex[t] + release + exit_proceeds
+        if H > 0:  # what the hedge banks pay for the period is a source of it
+            x = 0.0
+            for h in range(H):
+                if hdue[h] < 0.0:
+                    x += -hdue[h]
+            cash = cash + x
         support = 0.0
         unpaid = 0.0
         lenders = -1  # whether the lenders could accelerate (reference._period), found when needed
         if cash < 0.0:  # the sponsors pay as far as their support terms say (reference._support)
-            lenders = has_lenders(ts, K, run.accel)
+            lenders = has_lenders(ts, K, run.accel, hdue, H)
             if not lenders or -cash <= DUST:  # no lender owed anything, or rounding dust: all of it
                 support = -cash
             elif p.support_kind == p.support_unlimited:
@@ -1275,6 +1403,12 @@ cdef void run_scenario(const Prog *p, int s,
         for k in range(K):
             if dscr8[k]:
                 debt_service += ts[k].int_due + ts[k].scheduled
+        if H > 0:  # net hedged debt service: the settlements of hedges on covenant tranches
+            hedge_ds = 0.0
+            for h in range(H):
+                if dscr8[p.hedge_tranche[h]]:
+                    hedge_ds += hdue[h]
+            debt_service += hedge_ds
         dscr = cfads / debt_service if debt_service > 0.0 else NAN
         below = debt_service > 0.0 and default_dscr >= 0.0 and dscr < default_dscr
         # events a cure cannot mend (reference._covenants): the tenant, the linked obligor
@@ -1318,7 +1452,7 @@ cdef void run_scenario(const Prog *p, int s,
             cash += cure
         if cause != 0.0 or unpaid > 0.0:
             if lenders < 0:
-                lenders = has_lenders(ts, K, run.accel)
+                lenders = has_lenders(ts, K, run.accel, hdue, H)
             if not lenders:  # the lenders accelerate only once, and only while they are owed something
                 cause = 0.0
             elif unpaid > 0.0:  # costs the SPV cannot meet: the lenders step in
@@ -1380,6 +1514,16 @@ cdef void run_scenario(const Prog *p, int s,
                     else:
                         equity_out += cash
                     cash = 0.0
+                elif op == OP_HEDGE:
+                    due = hdue[arg]
+                    if 0.0 > due:   # what the bank owes was received with the sources
+                        due = 0.0
+                    pay = cash if cash < due else due
+                    cash -= pay
+                    hpay[arg] += pay
+                    if due - pay > DUST:
+                        cause = p.cause_payment
+                        break
                 elif op == OP_FEE:
                     due = p.fee_due[arg * W + t]
                     pay = cash if cash < due else due
@@ -1406,6 +1550,10 @@ cdef void run_scenario(const Prog *p, int s,
                     status[1] = i
                     return
 
+        for h in range(H):   # reference._write_steps: paid at the step, less what the bank paid in
+            x = hpay[h] - (-hdue[h] if hdue[h] < 0.0 else 0.0)
+            put(L, NL, t, p.hedge0 + h * N_HEDGE_LINES + H_NET_PAID, x)
+            add(L, NL, t, G_HEDGE_SETTLEMENT, x)
         ended = False
         if cause != 0.0:  # the lenders accelerate (reference._accelerate), out of line
             accel_min_dscr = min_dscr
@@ -1596,7 +1744,12 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     cdef int ch_
     for ch_ in range(N_CHANNELS):
         p.additive[ch_] = ch_ in _ops.ADDITIVE_CHANNELS
-    p.n_lines = N_GLOBAL + p.K * N_TRANCHE_LINES + p.A * N_ACCOUNT_LINES + p.F * N_FEE_LINES
+    p.H = program.n_hedges
+    p.hedge_kind = lptr(keep["hedge_kind"]); p.hedge_tranche = lptr(keep["hedge_tranche"])
+    p.hedge_rate = dptr(keep["hedge_rate"]); p.hedge_notional = dptr(keep["hedge_notional"])
+    p.hedge_accrual = dptr(keep["hedge_accrual"])
+    p.hedge0 = N_GLOBAL + p.K * N_TRANCHE_LINES + p.A * N_ACCOUNT_LINES + p.F * N_FEE_LINES
+    p.n_lines = p.hedge0 + p.H * N_HEDGE_LINES
     cdef int W = p.T + 1
     fixed = keep["fixed_rate"]
     an_fixed = np.where(fixed < 0.0, 0.0, fixed)  # as the kernel: a rate below zero is zero
@@ -1648,6 +1801,17 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.n_ranks = len(starts)
     p.rank_order = <int *>cnp.PyArray_DATA(keep["rank_order"])
     p.rank_start = <int *>cnp.PyArray_DATA(keep["rank_start"])
+    # the recovery's claimants: tranches and hedge banks by rank (workout.allocate)
+    claim_rank = np.concatenate([rank, keep["hedge_rank"]])
+    order = np.argsort(claim_rank, kind="stable")
+    ranked = claim_rank[order]
+    n_claims = p.K + p.H
+    starts = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:n_claims - 1]))) if n_claims else []
+    keep["claim_order"] = np.ascontiguousarray(order, dtype=np.int32)
+    keep["claim_start"] = np.ascontiguousarray(np.r_[starts, n_claims, n_claims], dtype=np.int32)
+    p.n_claim_ranks = len(starts)
+    p.claim_order = <int *>cnp.PyArray_DATA(keep["claim_order"])
+    p.claim_start = <int *>cnp.PyArray_DATA(keep["claim_start"])
 
     cdef cnp.ndarray channel = _i64(batch.adj_channel)
     cdef cnp.ndarray start = _i64(batch.adj_from)
@@ -1682,7 +1846,8 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     if threads < 1:
         threads = 1
     cdef Py_ssize_t ts_words = sizeof(TState) // sizeof(double)
-    cdef Py_ssize_t scratch_size = N_CHANNELS * W + 3 * p.K * W + 2 * W + ts_words * p.K + p.A + 2 * p.K + 8
+    cdef Py_ssize_t scratch_size = (N_CHANNELS * W + 3 * p.K * W + 2 * W + ts_words * p.K + p.A + 2 * p.K
+                                    + W + 4 * p.H + 8)
     cdef double *scratch = <double *>malloc(threads * scratch_size * sizeof(double))
     cdef double **ptrs = <double **>malloc(threads * 3 * (p.K + 1) * sizeof(double *))
     if scratch == NULL or ptrs == NULL:

@@ -20,13 +20,17 @@ def sources_and_uses(program: Program, ledger: np.ndarray):
     sources = (ledger[:, g["revenue"]] + ledger[:, g["draws"]] + ledger[:, g["equity_in"]]
                + ledger[:, g["sponsor_support"]] + ledger[:, g["reserve_release"]]
                + ledger[:, g["seizure_net"]] + ledger[:, g["guarantee_paid"]]
-               + ledger[:, g["exit_proceeds"]] + ledger[:, g["equity_cure"]])
+               + ledger[:, g["exit_proceeds"]] + ledger[:, g["equity_cure"]]
+               + ledger[:, g["hedge_termination_received"]])
     uses = (ledger[:, g["opex"]] + ledger[:, g["capex"]] + ledger[:, g["fees_paid"]] + ledger[:, g["workout_costs"]]
-            + ledger[:, g["reserve_funding"]] + ledger[:, g["equity_distribution"]])
+            + ledger[:, g["reserve_funding"]] + ledger[:, g["equity_distribution"]]
+            + ledger[:, g["hedge_settlement"]])   # signed: a hedge receipt is a negative use
     for k in range(program.n_tranches):
         for line in ("interest_paid", "principal_paid", "prepayment", "recovery_interest",
                      "recovery_principal"):
             uses = uses + ledger[:, ops.tranche_col(k, line)]
+    for h in range(program.n_hedges):
+        uses = uses + ledger[:, ops.hedge_col(program.n_tranches, program.n_accounts, program.n_fees, h, "recovery")]
     return sources, uses
 
 
@@ -60,6 +64,11 @@ def step_due_and_paid(program: Program, ledger: np.ndarray, t: int):
         elif op == STEP_CODE["interest"]:
             cash_due = 0.0 if program.capitalise[arg, t] else ledger[t, ops.tranche_col(arg, "interest_due")]
             out.append((cash_due, ledger[t, ops.tranche_col(arg, "interest_paid")]))
+        elif op == STEP_CODE["hedge"]:
+            due = ledger[t, ops.hedge_col(k_count, a_count, program.n_fees, arg, "net_due")]
+            due -= ledger[t, ops.hedge_col(k_count, a_count, program.n_fees, arg, "capitalised")]
+            paid = ledger[t, ops.hedge_col(k_count, a_count, program.n_fees, arg, "net_paid")]
+            out.append((max(due, 0.0), max(paid, 0.0)))
         elif op == STEP_CODE["principal"]:
             out.append((ledger[t, ops.tranche_col(arg, "principal_due")],
                         ledger[t, ops.tranche_col(arg, "principal_paid")]))

@@ -19,8 +19,36 @@ def _valuation(draw, cost: float) -> dict:
             "reletting_cost_months": draw(st.floats(0.0, 12.0)), "replacement_floor": draw(st.floats(0.0, 1.0))}
 
 
+def _hedges(draw, tranches, n: int):
+    """Swaps and caps on floating tranches (waterfall/hedges.py), each with its step."""
+    hedges = []
+    for t in tranches:
+        if t["rate"]["kind"] != "floating" or not draw(st.booleans()):
+            continue
+        kind = draw(st.sampled_from(["swap", "cap"]))
+        start = draw(st.integers(1, n))
+        hedge = {"name": f"{t['name']}_{kind}", "kind": kind, "tranche": t["name"],
+                 "start_period": start, "end_period": draw(st.sampled_from([None, draw(st.integers(start, n))])),
+                 "day_count": draw(st.sampled_from([None, "ACT/360", "30/360", "ACT/365F"]))}
+        if draw(st.booleans()):
+            hedge["notional_share"] = draw(st.floats(0.0, 1.0))
+        else:
+            hedge["notional"] = [[draw(st.integers(0, n)), draw(st.floats(0.0, 500.0))]
+                                 for _ in range(draw(st.integers(1, 3)))]
+        if kind == "swap":
+            hedge["fixed_rate"] = draw(rates)
+        else:
+            hedge["strike"] = draw(st.floats(0.0, 0.08))
+            hedge["premium"] = draw(st.sampled_from([0.0, 2.0]))
+        if draw(st.booleans()):
+            hedge["rank"] = draw(st.integers(1, 3))
+        hedges.append({k: v for k, v in hedge.items() if v is not None})
+    return hedges
+
+
 @st.composite
-def deals(draw, max_operating: int = 40):
+def deals(draw, max_operating: int = 40, hedges: bool = True):
+    """A random deal as plain data; `hedges`: whether it may have interest-rate hedges."""
     period = draw(st.sampled_from(["month", "quarter", "half-year"]))
     construction = draw(st.integers(0, 4))
     operating = draw(st.integers(4, max_operating))
@@ -96,6 +124,8 @@ def deals(draw, max_operating: int = 40):
     if draw(st.booleans()):
         fees.append({"name": "agency", "annual_amount": draw(st.floats(0.0, 5.0))})
         steps.append({"step": "fee", "fee": "agency"})
+    hedge_list = _hedges(draw, tranches, n) if hedges else []
+    steps += [{"step": "hedge", "hedge": h["name"]} for h in hedge_list]
     order = draw(st.sampled_from(["sequential", "interest_first"]))
     if order == "interest_first":
         steps += [{"step": "interest", "tranche": t} for t in names]
@@ -146,7 +176,7 @@ def deals(draw, max_operating: int = 40):
         "funding": funding, "assets": [asset], "leases": leases, "opex": opex,
         "base_rate": {"points": [[0, draw(rates)], [max(1, n // 2), draw(rates)]],
                       "interpolation": draw(st.sampled_from(["step", "linear"]))},
-        "tranches": tranches, "accounts": accounts, "fees": fees, "waterfall": steps,
+        "tranches": tranches, "accounts": accounts, "fees": fees, "waterfall": steps, "hedges": hedge_list,
         "covenants": covenants,
         "enforcement": {"fire_sale_discount": draw(st.floats(0.0, 0.8)),
                         "cost_share": draw(st.floats(0.0, 0.1)), "cost_fixed": draw(st.floats(0.0, 10.0)),

@@ -47,6 +47,11 @@ EXPECTED: dict[str, list[str]] = {
     "provenance_unknown_field.toml": ["leases[0].provenance.annual_rnt:", "not a field of Lease",
                                       "(got 'annual_rnt')"],
     "unknown_field.toml": ["tranches[0].maturity_perod: unknown field (got 40)"],
+    # interest-rate hedges
+    "hedge_notional_past_horizon.toml": ["hedges[0].notional[1]: a notional schedule longer than the horizon",
+                                         "(got 500)"],
+    "hedge_cap_negative_strike.toml": ["hedges[0].strike:", "greater than or equal to 0", "(got -0.01)"],
+    "hedge_unknown_index.toml": ["hedges[0].index: unknown index", "(got 'EURIBOR')"],
     "unknown_step_kind.toml": ["waterfall[3].step:", "'distribute'", "(got 'cash_sweep')"],
     "unknown_rate_kind.toml": ["tranches[0].rate.kind: unknown kind", "'fixed', 'floating'", "(got 'fix')"],
     # credit terms (enforcement issue)

@@ -3,6 +3,7 @@ waterfall, periods within the horizon, funding that balances. Every problem is
 returned as (field path, message, value) so all of them are reported at once."""
 from __future__ import annotations
 
+from .hedges import check_hedges
 from .model.deal import Deal
 from .steps.checks import check_waterfall
 from .model.scenario import Scenario
@@ -16,7 +17,8 @@ def _ledger_name_clashes(deal: Deal) -> list[Problem]:
     """Tranches, accounts and fees name the ledger's '<name>.<line>' columns: one name may
     not stand for two of them."""
     problems, seen = [], {}
-    for label, parts in (("tranches", deal.tranches), ("accounts", deal.accounts), ("fees", deal.fees)):
+    for label, parts in (("tranches", deal.tranches), ("accounts", deal.accounts), ("fees", deal.fees),
+                         ("hedges", deal.hedges)):
         for i, part in enumerate(parts):
             owner = seen.get(part.name)
             if owner is not None and owner[0] != label:
@@ -33,7 +35,8 @@ def check_deal(deal: Deal) -> list[Problem]:
     accounts = {a.name: a for a in deal.accounts}
     fees = [f.name for f in deal.fees]
     for label, names in (("tranches", tranches), ("accounts", [a.name for a in deal.accounts]),
-                         ("fees", fees), ("assets", [a.name for a in deal.assets]),
+                         ("fees", fees), ("hedges", [h.name for h in deal.hedges]),
+                         ("assets", [a.name for a in deal.assets]),
                          ("scenarios", [s.name for s in deal.scenarios])):
         first: dict[str, int] = {}
         for i, name in enumerate(names):
@@ -47,6 +50,7 @@ def check_deal(deal: Deal) -> list[Problem]:
                          deal.timeline.construction_periods))
         return problems  # every other period check would be measured against it
     problems += check_waterfall(deal)
+    problems += check_hedges(deal)
     for i, acct in enumerate(deal.accounts):
         for j, name in enumerate(acct.tranches):
             if name not in tranches:

@@ -11,6 +11,7 @@ from . import dates, ops, steps
 from .checks import check_deal, check_scenario
 from .credit_terms import credit_terms
 from .errors import DealError
+from .hedges import base_case_balances, compile_hedges
 from .model.deal import Deal
 from .model.scenario import Scenario
 from .program import NO_LIMIT, Program, ScenarioBatch
@@ -45,6 +46,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     capex = np.zeros(n + 1)
     for asset in deal.assets:
         capex += asset.cost * spend_shares(asset, tl.construction_periods, n)
+    capex[0] += sum(h.premium for h in deal.hedges)  # cap premiums: a cost at close, funded with the capex
     base_rate = rate_curve(deal.base_rate, n)
 
     k_count = len(deal.tranches)
@@ -61,7 +63,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
                                       per_rate[k], rent - opex)
 
     names = {"tranches": [t.name for t in deal.tranches], "accounts": [a.name for a in deal.accounts],
-             "fees": [f.name for f in deal.fees]}
+             "fees": [f.name for f in deal.fees], "hedges": [h.name for h in deal.hedges]}
     dscr_names = deal.covenants.dscr_tranches or names["tranches"]
     dscr_mask = np.array([int(t in dscr_names) for t in names["tranches"]], dtype=np.int64)
     acct_mask = np.array([[int(t in a.tranches) for t in names["tranches"]] for a in deal.accounts],
@@ -72,6 +74,13 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     step_op, step_arg, step_share, step_share_locked = _steps(deal, names)
     enf = deal.enforcement
     cov = deal.covenants
+    terms = credit_terms(deal, n, months)
+    hedges = compile_hedges(deal, accrual_dates, base_case_balances(draw, sched, maturity, capitalise, per_rate),
+                            terms["rank"], base_rate)
+    bad = [(f"hedges[{h}].fixed_rate", "a par swap needs a notional after close to be struck on", "par")
+           for h in range(len(deal.hedges)) if not np.isfinite(hedges["hedge_rate"][h])]
+    if bad:
+        raise DealError(source, bad)
     return Program(
         n_periods=n, months_per_period=months, cod_period=cod,
         base_rent=rent, opex=opex, capex=capex, equity_in=equity_in, base_rate=base_rate,
@@ -88,7 +97,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         cure_periods=cov.cure_periods,
         asset_value=asset_values(deal.assets, n, months, tl.construction_periods),
         fire_sale=enf.fire_sale_discount, cost_share=enf.cost_share, cost_fixed=enf.cost_fixed,
-        **credit_terms(deal, n, months),
+        **terms, **hedges,
         names=names, dates=adjusted, amounts=amounts, **_refinancing(deal), **_borrowing_base(deal),
         **_guarantee(deal, n),
         exit_share=0.0 if deal.exit is None else deal.exit.value_share * (1.0 - deal.exit.cost_share),

@@ -33,6 +33,7 @@ GLOBAL_LINES = (
     "reserve_release", "cash_available", "debt_service", "dscr", "lock_up", "fees_paid",
     "reserve_funding", "seizure_gross", "seizure_net", "guarantee_paid", "exit_proceeds", "equity_distribution",
     "event_of_default", "equity_cure", "covenant_breach", "workout", "workout_costs",
+    "hedge_settlement", "hedge_termination_received",
 )
 TRANCHE_LINES = (
     "balance_open", "draw", "rate", "interest_due", "interest_paid", "interest_capitalised",
@@ -41,11 +42,16 @@ TRANCHE_LINES = (
 )
 ACCOUNT_LINES = ("balance_open", "balance_close")
 FEE_LINES = ("due", "paid")
+# Per hedge: net settlement due (negative: the bank owes), the part capitalised onto the
+# hedged tranche, the part paid in cash (signed), the termination amount at acceleration
+# (signed), the bank's claim left after the period's recovery, its recovery and write-off.
+HEDGE_LINES = ("notional", "index_rate", "net_due", "capitalised", "net_paid", "termination",
+               "claim", "recovery", "write_off")
 
 G = {name: i for i, name in enumerate(GLOBAL_LINES)}
 TL = {name: i for i, name in enumerate(TRANCHE_LINES)}
-N_GLOBAL, N_TRANCHE_LINES, N_ACCOUNT_LINES, N_FEE_LINES = (
-    len(GLOBAL_LINES), len(TRANCHE_LINES), len(ACCOUNT_LINES), len(FEE_LINES))
+N_GLOBAL, N_TRANCHE_LINES, N_ACCOUNT_LINES, N_FEE_LINES, N_HEDGE_LINES = (
+    len(GLOBAL_LINES), len(TRANCHE_LINES), len(ACCOUNT_LINES), len(FEE_LINES), len(HEDGE_LINES))
 
 # Scalar metrics per scenario, in this order, from both interpreters.
 METRICS = (
@@ -58,8 +64,9 @@ M = {name: i for i, name in enumerate(METRICS)}
 N_METRICS = len(METRICS)
 
 
-def n_lines(n_tranches: int, n_accounts: int, n_fees: int) -> int:
-    return N_GLOBAL + n_tranches * N_TRANCHE_LINES + n_accounts * N_ACCOUNT_LINES + n_fees * N_FEE_LINES
+def n_lines(n_tranches: int, n_accounts: int, n_fees: int, n_hedges: int = 0) -> int:
+    return (N_GLOBAL + n_tranches * N_TRANCHE_LINES + n_accounts * N_ACCOUNT_LINES + n_fees * N_FEE_LINES
+            + n_hedges * N_HEDGE_LINES)
 
 
 def tranche_col(k: int, line: str) -> int:
@@ -75,15 +82,21 @@ def fee_col(n_tranches: int, n_accounts: int, f: int, line: str) -> int:
             + f * N_FEE_LINES + FEE_LINES.index(line))
 
 
+def hedge_col(n_tranches: int, n_accounts: int, n_fees: int, h: int, line: str) -> int:
+    return n_lines(n_tranches, n_accounts, n_fees) + h * N_HEDGE_LINES + HEDGE_LINES.index(line)
+
+
 # The Program's arrays the kernel reads, by dtype (waterfall/program.py holds them).
 PROGRAM_F64 = (
     "base_rent", "opex", "capex", "equity_in", "base_rate", "draw", "accrual", "fixed_rate",
     "spread", "floor", "sched", "acct_target", "fee_due", "step_share", "step_share_locked",
     "asset_value", "refi_spread", "refi_floor", "refi_min_dscr", "bb_advance", "market_rent",
+    "hedge_rate", "hedge_notional", "hedge_accrual",
 )
 PROGRAM_I64 = (
     "is_floating", "maturity", "capitalise", "hard", "dscr_mask", "acct_kind", "acct_periods",
     "acct_mask", "step_op", "step_arg", "refi_periods", "bb_mask", "rank",
+    "hedge_kind", "hedge_tranche", "hedge_rank",
 )
 PROGRAM_SCALARS = (
     "n_periods", "months_per_period", "cod_period", "lock_up_dscr", "default_dscr", "cure_periods",
@@ -112,7 +125,8 @@ def layout(opcodes: dict[str, int]) -> dict:
     facts.update({f"ACC_{k.upper()}": v for k, v in ACCOUNT_KIND.items()})
     groups = (("CH", CHANNELS, "N_CHANNELS"), ("G", GLOBAL_LINES, "N_GLOBAL"),
               ("T", TRANCHE_LINES, "N_TRANCHE_LINES"), ("A", ACCOUNT_LINES, "N_ACCOUNT_LINES"),
-              ("F", FEE_LINES, "N_FEE_LINES"), ("M", METRICS, "N_METRICS"))
+              ("F", FEE_LINES, "N_FEE_LINES"), ("H", HEDGE_LINES, "N_HEDGE_LINES"),
+              ("M", METRICS, "N_METRICS"))
     for prefix, names, count in groups:
         facts.update({f"{prefix}_{n.upper()}": i for i, n in enumerate(names)})
         facts[count] = len(names)

@@ -84,8 +84,28 @@ class Program:
     exit_value_share: float = 0.0  # gross exit value as a share of replacement cost (0: no exit)
     cross_accelerates: int = 0     # 1: the linked obligor's default (scenario channel cross) accelerates
     amounts: np.ndarray = None     # [K] commitments after sizing
+    # --- interest-rate hedges (waterfall/hedges.py; docs/credit.md)
+    hedge_kind: np.ndarray = None      # [H] int64: 0 pay-fixed swap, 1 bought cap
+    hedge_tranche: np.ndarray = None   # [H] int64 the hedged tranche
+    hedge_rank: np.ndarray = None      # [H] int64 rank of a termination claim in the recovery
+    hedge_rate: np.ndarray = None      # [H] swap fixed rate or cap strike, annual
+    hedge_premium: np.ndarray = None   # [H] cap premium paid at close (in capex), USD
+    hedge_notional: np.ndarray = None  # [H, T+1] notional by period (0 outside the hedge's life)
+    hedge_accrual: np.ndarray = None   # [H, T+1] years per period by the hedge's day count
     names: dict = field(default_factory=dict)  # tranches, accounts, fees: lists of names
     dates: list = field(default_factory=list)  # payment date of each period (business-day adjusted)
+
+    def __post_init__(self):
+        if self.hedge_kind is None:   # a program with no hedges
+            width = self.n_periods + 1
+            for name in ("hedge_kind", "hedge_tranche", "hedge_rank"):
+                setattr(self, name, np.zeros(0, dtype=np.int64))
+            self.hedge_rate, self.hedge_premium = np.zeros(0), np.zeros(0)
+            self.hedge_notional, self.hedge_accrual = np.zeros((0, width)), np.zeros((0, width))
+
+    @property
+    def n_hedges(self) -> int:
+        return self.hedge_kind.shape[0]
 
     @property
     def n_tranches(self) -> int:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import ops
+from .hedges import settlement, termination_value
 from .irr import annualise, irr
 from .ops import G, TL
 from .program import Program, ScenarioBatch
@@ -102,12 +103,17 @@ class _State:
                                 - program.opex * self.factor[ops.CH_OPEX])
         self.sched = program.sched.copy()          # refinancing rewrites these per scenario
         self.maturity = program.maturity.copy()
-        self.ledger = np.zeros((n + 1, ops.n_lines(k_count, program.n_accounts, program.n_fees)))
+        self.ledger = np.zeros((n + 1, ops.n_lines(k_count, program.n_accounts, program.n_fees,
+                                                   program.n_hedges)))
         self.tc = [[ops.tranche_col(k, line) for line in ops.TRANCHE_LINES] for k in range(k_count)]
         self.ac = [[ops.account_col(k_count, a, line) for line in ops.ACCOUNT_LINES]
                    for a in range(program.n_accounts)]
         self.fc = [[ops.fee_col(k_count, program.n_accounts, f, line) for line in ops.FEE_LINES]
                    for f in range(program.n_fees)]
+        self.hc = [{line: ops.hedge_col(k_count, program.n_accounts, program.n_fees, h, line)
+                    for line in ops.HEDGE_LINES} for h in range(program.n_hedges)]
+        self.index = self.base + self.factor[ops.CH_RATE_ADD]   # the hedges' index under the scenario
+        self.hedge_claim = [0.0] * program.n_hedges            # termination amounts owed to the banks
         self.balance = [0.0] * k_count
         self.reserve = [0.0] * program.n_accounts
         self.cure_count = 0
@@ -152,10 +158,12 @@ def _period(program: Program, st: _State, t: int) -> bool:
     row[G["revenue"]], row[G["opex"]], row[G["cfads"]] = revenue, opex, cfads
     row[G["capex"]], row[G["equity_in"]] = program.capex[t], program.equity_in[t]
     int_due, prin_due, scheduled, draws = _accrue(program, st, t, row)
-    # the lenders can accelerate only once, and only while something is owed to them
-    lenders = st.accel < 0 and sum(st.balance) + sum(int_due) > ops.DUST
-    cash, exit_proceeds, unpaid = _sources(program, st, t, row, cfads, draws, lenders)
-    locked, cause, cure = _covenants(program, st, t, row, cfads, int_due, scheduled, unpaid)
+    hedge_due = _hedge_settlements(program, st, t, row)
+    # the lenders (and hedge banks) can accelerate only once, and only while something is owed to them
+    lenders = st.accel < 0 and sum(st.balance) + sum(int_due) + sum(max(d, 0.0) for d in hedge_due) > ops.DUST
+    receipts = sum(-d for d in hedge_due if d < 0.0)   # what the hedge banks pay: a source of the period
+    cash, exit_proceeds, unpaid = _sources(program, st, t, row, cfads, draws, lenders, receipts)
+    locked, cause, cure = _covenants(program, st, t, row, cfads, int_due, scheduled, unpaid, hedge_due)
     cash += cure
     if not lenders:
         cause = 0
@@ -163,11 +171,12 @@ def _period(program: Program, st: _State, t: int) -> bool:
         cause = CAUSE["payment"]   # costs the SPV cannot meet: the lenders step in
     st.terms.t = t
     p = FloatPeriod(program, t, st.terms, cash, float(cause), locked, int_due, prin_due, st.balance, st.reserve)
+    p.hedge_due = hedge_due
     run_steps(program, p, st.kinds)
     _write_steps(program, st, row, p)
     row[G["fees_paid"]], row[G["equity_distribution"]] = p.fees, p.equity
     if p.D:
-        return _accelerate(program, st, t, row, p, exit_proceeds, unpaid, int(p.D))
+        return _accelerate(program, st, t, row, p, exit_proceeds, unpaid, int(p.D), hedge_due)
     row[G["reserve_funding"]] = sum(st.reserve)
     for k in range(program.n_tranches):
         row[st.tc[k][TL["balance_close"]]] = st.balance[k]
@@ -207,8 +216,48 @@ def _accrue(program: Program, st: _State, t: int, row):
     return int_due, prin_due, scheduled, draws
 
 
-def _sources(program: Program, st: _State, t: int, row, cfads: float, draws: float, lenders: bool):
-    """Step 3: release reserves into cash, add the exit sale; the sponsors meet a
+def _hedge_settlements(program: Program, st: _State, t: int, row) -> list:
+    """Each hedge's net settlement of period t on the scenario's index (hedges.settlement).
+    What the SPV owes in a period where the hedged tranche capitalises its interest is
+    capitalised onto that tranche with it. Returns what is due in cash [H] (negative: the
+    bank pays). Once the lenders have accelerated, every hedge has terminated."""
+    out = [0.0] * program.n_hedges
+    for h in range(program.n_hedges if st.accel < 0 else 0):
+        c, k = st.hc[h], int(program.hedge_tranche[h])
+        notional = program.hedge_notional[h, t]
+        due = settlement(int(program.hedge_kind[h]), notional, program.hedge_accrual[h, t], st.index[t],
+                         program.hedge_rate[h])
+        row[c["notional"]], row[c["index_rate"]], row[c["net_due"]] = notional, st.index[t], due
+        if program.capitalise[k, t] and due > 0.0:
+            st.balance[k] += due
+            row[st.tc[k][TL["interest_capitalised"]]] += due
+            row[c["capitalised"]] = due
+            due = 0.0
+        out[h] = due
+    return out
+
+
+def _terminate_hedges(program: Program, st: _State, t: int, row, p: FloatPeriod, hedge_due) -> float:
+    """At acceleration every hedge terminates: the early termination amount is its
+    mark-to-market after period t (hedges.termination_value) plus what the SPV owed for
+    the period and did not pay (a bank's payment for the period was received as a source). Owed to a bank, it is that bank's claim in the recovery; owed to the SPV,
+    the bank pays it, and it is returned (it joins the lenders' recovery)."""
+    received = 0.0
+    for h in range(program.n_hedges):
+        amount = termination_value(program, h, t, st.index) + (max(hedge_due[h], 0.0) - p.hedge_pay[h])
+        row[st.hc[h]["termination"]] = amount
+        if amount > 0.0:
+            st.hedge_claim[h] = amount
+        else:
+            received -= amount
+    row[G["hedge_termination_received"]] = received
+    return received
+
+
+def _sources(program: Program, st: _State, t: int, row, cfads: float, draws: float, lenders: bool,
+             receipts: float = 0.0):
+    """Step 3: release reserves into cash, add the exit sale and the hedge banks'
+    settlements (`receipts`); the sponsors meet a
     shortfall as far as their support terms say (all of it where no lender is owed
     anything, and rounding dust). Returns (cash, exit proceeds, costs left unpaid)."""
     release = sum(st.reserve)
@@ -219,7 +268,7 @@ def _sources(program: Program, st: _State, t: int, row, cfads: float, draws: flo
     if t == program.n_periods and program.exit_share > 0.0:  # the assets are sold at the horizon's end
         exit_proceeds = program.exit_share * asset_value(program, st.factor, t)
     row[G["exit_proceeds"]] = exit_proceeds
-    cash = cfads + draws + program.equity_in[t] - program.capex[t] + release + exit_proceeds
+    cash = cfads + draws + program.equity_in[t] - program.capex[t] + release + exit_proceeds + receipts
     support = unpaid = 0.0
     if cash < 0.0:
         support = -cash if not lenders or -cash <= ops.DUST else _support(program, st, -cash)
@@ -240,13 +289,15 @@ def _support(program: Program, st: _State, shortfall: float) -> float:
     return 0.0
 
 
-def _covenants(program: Program, st: _State, t: int, row, cfads, int_due, scheduled, unpaid=0.0):
+def _covenants(program: Program, st: _State, t: int, row, cfads, int_due, scheduled, unpaid=0.0, hedge_due=()):
     """Step 4: DSCR, an equity cure, lock-up, and what a default-DSCR breach past its
     cure periods does (lock-up, or acceleration after `accelerate_after` more periods);
     the tenant event and a cross-default. No cure is paid into a period another event
     accelerates (costs unpaid, the tenant, the linked obligor): a cure mends a ratio only.
+    Debt service is net of hedges: the net settlements of hedges on covenant tranches.
     Returns (locked, cause of acceleration or 0, equity cure paid in)."""
     debt_service = sum(int_due[k] + scheduled[k] for k in range(program.n_tranches) if program.dscr_mask[k])
+    debt_service += sum(due for h, due in enumerate(hedge_due) if program.dscr_mask[program.hedge_tranche[h]])
     dscr = cfads / debt_service if debt_service > 0.0 else NAN
     below = debt_service > 0.0 and program.default_dscr >= 0.0 and dscr < program.default_dscr
     tenant = bool(program.tenant_accelerates) and _tenant_event(program, st, t)
@@ -305,10 +356,14 @@ def _write_steps(program: Program, st: _State, row, p: FloatPeriod) -> None:
         row[st.fc[f][0]] = due
     for f, pay in p.fee_pay.items():
         row[st.fc[f][1]] = pay
+    for h, pay in enumerate(p.hedge_pay):
+        net = pay - max(-p.hedge_due[h], 0.0)   # paid at the step, less what the bank paid in
+        row[st.hc[h]["net_paid"]] = net
+        row[G["hedge_settlement"]] += net
 
 
 def _accelerate(program: Program, st: _State, t: int, row, p: FloatPeriod, exit_proceeds: float,
-                unpaid: float, cause: int) -> bool:
+                unpaid: float, cause: int, hedge_due=()) -> bool:
     """Step 6, at the event of default the lenders accelerate on: the claim is fixed, the
     lenders fund any costs left unpaid (a protective advance), take the cash and
     reserves, and either sell now (no time to sale, or the last period) or run the SPV in
@@ -322,7 +377,7 @@ def _accelerate(program: Program, st: _State, t: int, row, p: FloatPeriod, exit_
         row[st.tc[k][TL["claim"]]] = st.claim_k[k]
         _receive(program, st, k, t, p.int_paid[k] + p.paid[k])
     _advance(program, st, t, row, unpaid)
-    pool = p.cash + sum(st.reserve)
+    pool = p.cash + sum(st.reserve) + _terminate_hedges(program, st, t, row, p, hedge_due)
     st.reserve[:] = [0.0] * program.n_accounts
     return _recover(program, st, t, row, pool, sale=t == st.sale_at, exit_proceeds=exit_proceeds)
 
@@ -390,12 +445,15 @@ def _recover(program: Program, st: _State, t: int, row, pool: float, sale: bool,
             guarantee = min(program.rvg_cap * st.factor[ops.CH_RVG, st.accel], max(0.0, owed - pool))
             row[G["guarantee_paid"]] = guarantee
             pool += guarantee
-    to_int, to_prin, pool = allocate(program, pool, st.arrears, st.balance)
+    to_int, to_prin, to_hedge, pool = allocate(program, pool, st.arrears, st.balance, st.hedge_claim)
     for k in range(program.n_tranches):
         st.arrears[k] -= to_int[k]
         st.balance[k] -= to_prin[k]
         _receive(program, st, k, t, to_int[k] + to_prin[k])
-    repaid = all(st.balance[k] <= ops.DUST and st.arrears[k] <= ops.DUST for k in range(program.n_tranches))
+    for h in range(program.n_hedges):
+        st.hedge_claim[h] -= to_hedge[h]
+    repaid = (all(st.balance[k] <= ops.DUST and st.arrears[k] <= ops.DUST for k in range(program.n_tranches))
+              and all(claim <= ops.DUST for claim in st.hedge_claim))
     for k in range(program.n_tranches):
         c = st.tc[k]
         row[c[TL["recovery_interest"]]], row[c[TL["recovery_principal"]]] = to_int[k], to_prin[k]
@@ -403,6 +461,12 @@ def _recover(program: Program, st: _State, t: int, row, pool: float, sale: bool,
             row[c[TL["write_off"]]] = st.balance[k]
             st.balance[k] = st.arrears[k] = 0.0
         row[c[TL["balance_close"]]], row[c[TL["interest_arrears"]]] = st.balance[k], st.arrears[k]
+    for h in range(program.n_hedges):
+        c = st.hc[h]
+        row[c["recovery"]] = to_hedge[h]
+        if sale or repaid:
+            row[c["write_off"]], st.hedge_claim[h] = st.hedge_claim[h], 0.0
+        row[c["claim"]] = st.hedge_claim[h]
     if sale or repaid:   # a surplus is the sponsors'
         row[G["equity_distribution"]] += pool
         st.end, st.in_workout = t, False

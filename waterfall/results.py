@@ -12,7 +12,7 @@ from .program import Program
 
 def ledger_columns(program: Program) -> list[str]:
     """Column names of the ledger: global lines, then '<tranche>.<line>', '<account>.<line>',
-    '<fee>.<line>' blocks in deal order."""
+    '<fee>.<line>', '<hedge>.<line>' blocks in deal order."""
     cols = list(ops.GLOBAL_LINES)
     for name in program.names["tranches"]:
         cols += [f"{name}.{line}" for line in ops.TRANCHE_LINES]
@@ -20,6 +20,8 @@ def ledger_columns(program: Program) -> list[str]:
         cols += [f"{name}.{line}" for line in ops.ACCOUNT_LINES]
     for name in program.names["fees"]:
         cols += [f"{name}.{line}" for line in ops.FEE_LINES]
+    for name in program.names.get("hedges", []):
+        cols += [f"{name}.{line}" for line in ops.HEDGE_LINES]
     return cols
 
 

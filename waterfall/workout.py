@@ -10,9 +10,9 @@ twin; docs/credit.md explains each rule).
   the market net rent capitalised, received after the re-letting downtime, less
   re-letting costs; with an optional floor of a share of DRC. Before commercial
   operation the value is the cost spent (work in progress).
-- Allocation (`allocate`): recoveries go to the tranches by rank; tranches of one rank
-  share pro rata by claim (interest arrears and principal); each applies its share to
-  interest first, then principal.
+- Allocation (`allocate`): recoveries go to the tranches and the hedge banks'
+  termination claims by rank; claims of one rank share pro rata (a tranche's claim is
+  its interest arrears and principal, applied interest first).
 """
 from __future__ import annotations
 
@@ -65,25 +65,37 @@ def _capitalised(noi: float, cap: float) -> float:
     return noi / cap if noi > 0.0 and cap > 0.0 else 0.0
 
 
-def allocate(program: Program, pool: float, arrears: list, principal: list):
-    """Apply `pool` to the tranches' claims by rank, pro rata within a rank, interest
-    first. Returns (to interest [K], to principal [K], pool left)."""
-    k_count = program.n_tranches
-    to_int, to_prin = [0.0] * k_count, [0.0] * k_count
-    for rank in sorted(set(int(r) for r in program.rank)):
-        members = [k for k in range(k_count) if program.rank[k] == rank]
-        if len(members) == 1:   # sequential: the pool itself, interest then principal
-            k = members[0]
+def allocate(program: Program, pool: float, arrears: list, principal: list, hedge_claim=()):
+    """Apply `pool` to the claims by rank, pro rata within a rank: the tranches' (interest
+    arrears first, then principal) and the hedge banks' termination claims (`hedge_claim`
+    [H], ranked by `program.hedge_rank`). A rank with one member takes the pool itself.
+    Returns (to interest [K], to principal [K], to hedges [H], pool left)."""
+    k_count, h_count = program.n_tranches, len(hedge_claim)
+    to_int, to_prin, to_hedge = [0.0] * k_count, [0.0] * k_count, [0.0] * h_count
+    ranks = [int(r) for r in program.rank] + [int(program.hedge_rank[h]) for h in range(h_count)]
+    for rank in sorted(set(ranks)):
+        tranches = [k for k in range(k_count) if ranks[k] == rank]
+        hedges = [h for h in range(h_count) if ranks[k_count + h] == rank]
+        if len(tranches) + len(hedges) == 1:   # sequential: the pool itself, interest then principal
+            if hedges:
+                h = hedges[0]
+                to_hedge[h] = min(pool, hedge_claim[h])
+                pool -= to_hedge[h]
+                continue
+            k = tranches[0]
             to_int[k] = min(pool, arrears[k])
             pool -= to_int[k]
             to_prin[k] = min(pool, principal[k])
             pool -= to_prin[k]
             continue
-        owed = sum(arrears[k] + principal[k] for k in members)
+        owed = sum(arrears[k] + principal[k] for k in tranches) + sum(hedge_claim[h] for h in hedges)
         take = min(pool, owed)
-        for k in members:
+        for k in tranches:
             share = take * ((arrears[k] + principal[k]) / owed) if owed > 0.0 else 0.0
             to_int[k] = min(share, arrears[k])
             to_prin[k] = min(share - to_int[k], principal[k])
             pool -= to_int[k] + to_prin[k]
-    return to_int, to_prin, max(pool, 0.0)
+        for h in hedges:
+            to_hedge[h] = min(take * (hedge_claim[h] / owed) if owed > 0.0 else 0.0, hedge_claim[h])
+            pool -= to_hedge[h]
+    return to_int, to_prin, to_hedge, max(pool, 0.0)

@@ -10,6 +10,7 @@ from typing import Annotated, Literal, Optional, Union
 from pydantic import Field, model_validator
 
 from .base import Finite, Fraction, NonNegative, Part, Period, Rate
+from .hedge import Hedge
 from .scenario import Scenario
 from ..steps import NAMES as STEP_NAMES
 
@@ -296,6 +297,7 @@ class Step(Part):
     tranche: Optional[str] = None
     account: Optional[str] = None
     fee: Optional[str] = None
+    hedge: Optional[str] = None
     share: Fraction = 0.0
     share_locked: Fraction = 1.0
 
@@ -454,6 +456,7 @@ class Deal(Part):
     base_rate: Optional[BaseRateCurve] = None
     tranches: list[Tranche] = Field(min_length=1)
     equity: Equity = Field(default_factory=Equity)
+    hedges: list[Hedge] = Field(default_factory=list)
     accounts: list[Account] = Field(default_factory=list)
     fees: list[Fee] = Field(default_factory=list)
     waterfall: list[Step] = Field(min_length=1)

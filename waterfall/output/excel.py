@@ -30,7 +30,7 @@ from .. import ops
 from ..files import atomic_path
 from ..metrics import cash_flows as engine_cash_flows
 from .cells import X
-from .labels import GLOBAL_LABELS, TRANCHE_LABELS
+from .labels import GLOBAL_LABELS, HEDGE_LABELS, TRANCHE_LABELS
 from .text import needs_escape
 
 SUMMARY_SHEET, SCENARIOS_SHEET = "Summary", "Scenarios"
@@ -266,7 +266,7 @@ def ledger_keys(program) -> list:
     """The row key of each ledger column, in ledger order: 'L:<global line>',
     'L:t<k>.<line>', 'L:a<a>.<line>', 'L:f<f>.<line>' (the formula model's keys)."""
     k_count, a_count = program.n_tranches, program.n_accounts
-    keys = [None] * ops.n_lines(k_count, a_count, program.n_fees)
+    keys = [None] * ops.n_lines(k_count, a_count, program.n_fees, program.n_hedges)
     for name in ops.GLOBAL_LINES:
         keys[ops.G[name]] = f"L:{name}"
     for k in range(k_count):
@@ -278,6 +278,9 @@ def ledger_keys(program) -> list:
     for f in range(program.n_fees):
         for line in ops.FEE_LINES:
             keys[ops.fee_col(k_count, a_count, f, line)] = f"L:f{f}.{line}"
+    for h in range(program.n_hedges):
+        for line in ops.HEDGE_LINES:
+            keys[ops.hedge_col(k_count, a_count, program.n_fees, h, line)] = f"L:h{h}.{line}"
     return keys
 
 
@@ -326,6 +329,16 @@ def values_grid(program) -> ValuesGrid:
             grid.add(f"L:f{f}.due", f"{fe[f]}: due", "amount", total=True)
             grid.add(f"L:f{f}.paid", f"{fe[f]}: paid", "amount", total=True)
     grid.add("L:fees_paid", GLOBAL_LABELS["fees_paid"], "amount", total=True)
+    if program.n_hedges:
+        grid.section("Interest-rate hedges")
+        for h, name in enumerate(program.names["hedges"]):
+            for line in ops.HEDGE_LINES:
+                label, total = HEDGE_LABELS[line]
+                grid.add(f"L:h{h}.{line}", f"{name}: {label}", "rate" if line == "index_rate" else "amount",
+                         total=total)
+    grid.add("L:hedge_settlement", GLOBAL_LABELS["hedge_settlement"], "amount", total=True, level=1)
+    grid.add("L:hedge_termination_received", GLOBAL_LABELS["hedge_termination_received"], "amount",
+             total=True, level=1)
     grid.section("Event of default and enforcement")
     grid.add("L:event_of_default", GLOBAL_LABELS["event_of_default"], "flag")
     grid.add("L:seizure_gross", GLOBAL_LABELS["seizure_gross"], "amount", total=True)

@@ -25,6 +25,20 @@ GLOBAL_LABELS = {
     'seizure_gross': 'Sale value, gross',
     'seizure_net': 'Sale proceeds, net of the fire-sale discount and costs',
     'guarantee_paid': 'Residual value guarantee paid',
+    'hedge_settlement': 'Hedges: net settlements paid (received if negative)',
+    'hedge_termination_received': 'Hedges: termination amounts received from the banks',
+}
+
+HEDGE_LABELS = {  # line -> (label, a flow line with a Total)
+    'notional': ('Notional', False),
+    'index_rate': ('Index rate (annual)', False),
+    'net_due': ('Net settlement due (negative: the bank pays)', True),
+    'capitalised': ('Capitalised onto the hedged tranche (construction)', True),
+    'net_paid': ('Net settlement paid (received if negative)', True),
+    'termination': ('Termination amount at acceleration (negative: owed to the SPV)', True),
+    'claim': ("Hedge bank's claim left after the period's recovery", False),
+    'recovery': ('Recovery to the hedge bank', True),
+    'write_off': ('Write-off', True),
 }
 
 TRANCHE_LABELS = {  # line -> (label, a flow line with a Total)

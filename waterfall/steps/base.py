@@ -26,14 +26,15 @@ The protocol. A rule sees a `Period` `p` with:
   `p.D` (the cause of an event of default so far, 0 for none: once set, every later
   step pays nothing, and a step that finds one sets it to its cause),
   `p.locked` (the lock-up test failed), and per tranche `p.int_due[k]`,
-  `p.prin_due[k]`, `p.bal[k]`; per account `p.reserve[a]`;
+  `p.prin_due[k]`, `p.bal[k]`; per account `p.reserve[a]`; per hedge `p.hedge_due[h]`
+  (its net settlement owed in cash; negative: owed to the SPV);
 - the deal's terms for the period: `p.hard(k)` (a fixed property: a shortfall is an
   event of default), `p.balloon(k)` (the whole balance is due this period),
   `p.share(i)`, `p.share_locked(i)`, `p.advance(k)`, `p.collateral(k)`,
   `p.fee_due(f)`, `p.reserve_target(i, a)`, `p.trap(a)` (a distribute step may trap
   cash in account a; -1 when it has none);
 - ledger effects: `p.interest_paid(k, x)`, `p.capitalised(k, x)`,
-  `p.principal_paid(k, x)`, `p.prepaid(k, x)`, `p.fee_paid(f, due, x)`,
+  `p.principal_paid(k, x)`, `p.prepaid(k, x)`, `p.fee_paid(f, due, x)`, `p.hedge_paid(h, x)`,
   `p.to_equity(x)`.
 """
 from __future__ import annotations
@@ -66,13 +67,13 @@ class StepKind:
 
     code: int
     name: str
-    operand: str                      # "tranche" | "account" | "fee" | "account?" | ""
+    operand: str                      # "tranche" | "account" | "fee" | "hedge" | "account?" | ""
     summary: str                      # the cash rule in one sentence (docs, `waterfall schema`)
     fields: tuple[str, ...] = ()      # Step fields this kind reads besides its operand
     once: bool = True                 # at most one step of this kind per operand
     after: tuple[str, ...] = ()       # kinds that must come earlier on the same operand
     last: bool = False                # must be the waterfall's last step
-    required: bool = False            # every tranche needs one (operand "tranche")
+    required: bool = False            # every tranche (hedge) needs one (operand "tranche", "hedge")
     doc: str = ""                     # longer docs entry (markdown)
     checks: tuple = field(default=(), compare=False)  # extra checks: f(deal, i, step) -> [Problem]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from . import BY_NAME, KINDS
 from .base import Problem
 
-_OPERANDS = ("tranche", "account", "fee")
+_OPERANDS = ("tranche", "account", "fee", "hedge")
 _OPTIONAL_FIELDS = ("share", "share_locked")
 
 
@@ -63,7 +63,7 @@ def check_waterfall(deal) -> list[Problem]:
     """Every problem of the deal's priority of payments, in the order of the steps."""
     problems: list[Problem] = []
     known = {"tranche": {t.name for t in deal.tranches}, "account": {a.name for a in deal.accounts},
-             "fee": {f.name for f in deal.fees}}
+             "fee": {f.name for f in deal.fees}, "hedge": {h.name for h in deal.hedges}}
     seen: dict = {}
     last = len(deal.waterfall) - 1
     for i, step in enumerate(deal.waterfall):
@@ -72,11 +72,12 @@ def check_waterfall(deal) -> list[Problem]:
         problems += _order(kind, i, step, seen, last)
         for check in kind.checks:
             problems += check(deal, i, step)
+    parts = {"tranche": deal.tranches, "hedge": deal.hedges}
     for kind in KINDS:
         if kind.required:
-            for name in sorted(known["tranche"], key=[t.name for t in deal.tranches].index):
-                if (kind.name, name) not in seen:
-                    problems.append(("waterfall", f"tranche '{name}' has no {kind.name} step", name))
+            for part in parts[kind.wanted]:
+                if (kind.name, part.name) not in seen:
+                    problems.append(("waterfall", f"{kind.wanted} '{part.name}' has no {kind.name} step", part.name))
     for kind in KINDS:
         if kind.last and deal.waterfall and not any(s.step == kind.name for s in deal.waterfall):
             problems.append((f"waterfall[{last}].step", f"the last step must be {kind.name}",

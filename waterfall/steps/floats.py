@@ -21,7 +21,7 @@ class FloatPeriod:
 
     __slots__ = ("program", "t", "terms", "cash", "D", "locked", "int_due", "prin_due", "bal",
                  "reserve", "int_paid", "cap", "prin_paid", "prepay", "paid", "fee_due_",
-                 "fee_pay", "fees", "equity")
+                 "fee_pay", "fees", "equity", "hedge_due", "hedge_pay")
 
     IF = staticmethod(IF)
     MIN = staticmethod(min)
@@ -41,6 +41,8 @@ class FloatPeriod:
         self.fee_pay = {}
         self.fees = 0.0
         self.equity = 0.0
+        self.hedge_due = [0.0] * program.n_hedges  # net settlement owed in cash (the caller sets it)
+        self.hedge_pay = [0.0] * program.n_hedges
 
     @staticmethod
     def put(i, name, x):
@@ -88,6 +90,9 @@ class FloatPeriod:
     def fee_line(self, f, line, x):
         (self.fee_due_ if line == "due" else self.fee_pay)[f] = x
         return x
+
+    def hedge_paid(self, h, x):
+        self.hedge_pay[h] += x
 
     def fee_paid(self, x):
         self.fees += x

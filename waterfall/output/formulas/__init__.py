@@ -57,9 +57,10 @@ def build_model(program: Program, batch, names_safe=lambda s: s, cf_first_row: i
 
 def unsupported(program: Program) -> list[str]:
     """Deal features the formulas do not restate (the values workbook still has them):
-    only an opcode no step kind has, since every registered kind's rule writes formulas."""
-    return [f"step {i + 1}: opcode {int(op)} is no step kind of this version"
-            for i, op in enumerate(program.step_op) if int(op) not in steps.BY_CODE]
+    an opcode no step kind has, since every registered kind's rule writes formulas."""
+    out = [f"step {i + 1}: opcode {int(op)} is no step kind of this version"
+           for i, op in enumerate(program.step_op) if int(op) not in steps.BY_CODE]
+    return out
 
 
 __all__ = ["CF_SHEET", "FIRST_COL", "IN_SHEET", "LABEL_COL", "SCALAR_COL", "TOTAL_COL", "UNIT_COL",

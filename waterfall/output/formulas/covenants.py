@@ -60,8 +60,11 @@ def covenants(c, acc, normal, cfads, unpaid, lenders):
     `unpaid` flags costs left unpaid (a payment default, whatever the covenants say);
     no cause where `lenders` is 0 (nothing owed, or accelerated before)."""
     program, S = c.program, c.S
-    ds = c.put("L:debt_service", SUM_SEQ(acc.int_due[k] + acc.scheduled[k] for k in range(program.n_tranches)
-                                         if program.dscr_mask[k]))
+    ds = SUM_SEQ(acc.int_due[k] + acc.scheduled[k] for k in range(program.n_tranches) if program.dscr_mask[k])
+    hedged = [d for h, d in enumerate(acc.hedge_due) if program.dscr_mask[int(program.hedge_tranche[h])]]
+    if hedged:   # net hedged debt service
+        ds = ds + SUM_SEQ(hedged)
+    ds = c.put("L:debt_service", ds)
     dscr, below, _cure_paid = _dscr(c, ds, cfads, normal)
     c.put("dscr_tested", ZERO)   # written once every period is (period.finish)
     count, breach = _breach(c, below, normal)

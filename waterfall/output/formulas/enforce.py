@@ -14,7 +14,8 @@ from __future__ import annotations
 from ...ops import DUST
 from ..cells import EQ, IF, MAX, MIN, ONE, SUM_SEQ, ZERO, const, ref
 from .grid import A, F, IN_SHEET, T, exit_share
-from .state import carried, first_rank, ranks
+from .hedges import H, paid_rows, terminate
+from .state import carried, claim_ranks, first_rank
 
 
 def _events(c, p, workout):
@@ -78,7 +79,7 @@ def _advance(c, eod, workout, unpaid, claims) -> list:
     return shares
 
 
-def _pool(c, p, eod, workout, sale, exit_proceeds, claims):
+def _pool(c, p, eod, workout, sale, exit_proceeds, claims, received=None):
     """The period's recoveries before allocation: cash and reserves taken (or the workout's
     net cash), at the sale its net proceeds and any guarantee."""
     program, S = c.program, c.S
@@ -88,7 +89,10 @@ def _pool(c, p, eod, workout, sale, exit_proceeds, claims):
     gross = c.put("L:seizure_gross", IF(sale, value, 0))
     net = c.put("L:seizure_net", IF(sale, MAX(0, ((gross * (ONE - S["fire_sale"])) - S["cost_share"] * gross)
                                               - S["cost_fixed"]), 0))
-    taken = c.put("rec_cash", IF(eod, p.cash + SUM_SEQ(p.reserve), IF(workout, c.ref("L:cash_available"), 0)))
+    at_accel = p.cash + SUM_SEQ(p.reserve)
+    if received is not None:   # what the hedge banks pay at termination
+        at_accel = at_accel + received
+    taken = c.put("rec_cash", IF(eod, at_accel, IF(workout, c.ref("L:cash_available"), 0)))
     pool = taken + net
     if program.rvg_cap > 0:
         owed = SUM_SEQ(claims[k]["arrears"] + claims[k]["principal"] for k in range(program.n_tranches))
@@ -101,17 +105,29 @@ def _pool(c, p, eod, workout, sale, exit_proceeds, claims):
 
 
 def _allocate(c, pool, claims):
-    """workout.allocate: by rank; one tranche alone takes the pool, interest then
-    principal; tranches of one rank share it pro rata by claim. Returns the pool left."""
-    for rank, members in ranks(c.program):
-        if len(members) == 1:
+    """workout.allocate: by rank; one claimant alone takes the pool (a tranche interest
+    then principal); claimants of one rank (tranches, then hedge banks) share it pro rata
+    by claim. Returns the pool left."""
+    hedge_claims = claims["hedges"]
+    for rank, members, hedges in claim_ranks(c.program):
+        if len(members) + len(hedges) == 1:
+            if hedges:
+                h = hedges[0]
+                to_h = c.put(H(h, "recovery"), MIN(pool, hedge_claims[h]))
+                pool = c.put(f"h{h}.pool_after", pool - to_h)
+                continue
             k = members[0]
             arrears, principal = claims[k]["arrears"], claims[k]["principal"]
             to_int = c.put(T(k, "recovery_interest"), MIN(pool, arrears))
             to_prin = c.put(T(k, "recovery_principal"), MIN(pool - to_int, principal))
             pool = c.put(f"t{k}.pool_after", (pool - to_int) - to_prin)
             continue
-        owed = c.put(f"r{rank}.owed", SUM_SEQ(claims[k]["arrears"] + claims[k]["principal"] for k in members))
+        parts = []
+        if members:
+            parts.append(SUM_SEQ(claims[k]["arrears"] + claims[k]["principal"] for k in members))
+        if hedges:
+            parts.append(SUM_SEQ(hedge_claims[h] for h in hedges))
+        owed = c.put(f"r{rank}.owed", parts[0] if len(parts) == 1 else parts[0] + parts[1])
         take = c.put(f"r{rank}.take", MIN(pool, owed))
         for k in members:
             arrears, principal = claims[k]["arrears"], claims[k]["principal"]
@@ -119,12 +135,16 @@ def _allocate(c, pool, claims):
             to_int = c.put(T(k, "recovery_interest"), MIN(share, arrears))
             to_prin = c.put(T(k, "recovery_principal"), MIN(share - to_int, principal))
             pool = pool - (to_int + to_prin)
+        for h in hedges:
+            to_h = c.put(H(h, "recovery"), MIN(IF(owed > 0, take * (hedge_claims[h] / owed), 0), hedge_claims[h]))
+            pool = pool - to_h
         pool = c.put(f"r{rank}.pool_after", pool)
     return c.put("pool_left", MAX(pool, 0))
 
 
 def _close_tranches(c, p, recovering, sale, claims) -> None:
-    """Write-offs at the sale, closing balances and arrears; every claim repaid?"""
+    """Write-offs at the sale, closing balances and arrears (and the hedge banks' claims);
+    every claim repaid?"""
     left = []
     for k in range(c.program.n_tranches):
         claim = claims[k]
@@ -132,14 +152,19 @@ def _close_tranches(c, p, recovering, sale, claims) -> None:
         claim["left"] = (claim["principal"] - rec_prin, claim["arrears"] - rec_int)
         left += list(claim["left"])
         claim["received"] = rec_int + rec_prin
+    hedge_left = {h: claim - c.ref(H(h, "recovery")) for h, claim in claims["hedges"].items()}
+    left += list(hedge_left.values())
     # repaid: nothing left beyond rounding dust (then the dust is written off)
     repaid = c.put("repaid", IF(recovering, IF(MAX(*left) > DUST, 0, 1), 0))
+    done = IF(sale, 1, repaid)
     for k in range(c.program.n_tranches):
         principal, arrears = claims[k]["left"]
-        done = IF(sale, 1, repaid)
         c.put(T(k, "write_off"), IF(done, principal, 0))
         c.put(T(k, "balance_close"), IF(recovering, IF(done, 0, principal), p.bal[k]))
         c.put(T(k, "interest_arrears"), IF(done, 0, arrears))
+    for h, rest in hedge_left.items():
+        c.put(H(h, "write_off"), IF(done, rest, 0))
+        c.put(H(h, "claim"), IF(done, 0, rest))
 
 
 def _receipts(c, eod, workout, acc, claims) -> None:
@@ -165,7 +190,9 @@ def enforce(c, p, st, acc, exit_proceeds, unpaid):
     claims = _claims(c, p, eod, workout, acc)
     shares = _advance(c, eod, workout, unpaid, claims)
     c.put("L:draws", SUM_SEQ([c.ref("draws_sched")] + shares))
-    pool = _pool(c, p, eod, workout, sale, exit_proceeds, claims)
+    paid_rows(c, p)
+    received, claims["hedges"] = terminate(c, p, eod, workout) if program.n_hedges else (None, {})
+    pool = _pool(c, p, eod, workout, sale, exit_proceeds, claims, received)
     left = _allocate(c, pool, claims)
     _close_tranches(c, p, recovering, sale, claims)
     final = c.put("final", IF(recovering, IF(sale, 1, c.ref("repaid")), 0))
@@ -195,6 +222,8 @@ def close_period(c, p, surplus, lender_terms, equity_in) -> None:
     closes = [c.put(A(a, "balance_close"), IF(eod, 0, p.reserve[a])) for a in range(program.n_accounts)]
     c.put("L:reserve_funding", SUM_SEQ(closes))
     c.put("L:fees_paid", SUM_SEQ(p.fee_pays))
+    if not program.n_hedges:
+        c.put("L:hedge_termination_received", ZERO)
     c.put("equity_cf", ((dist - equity_in) - c.ref("L:sponsor_support")) - c.ref("L:equity_cure"))
     # lender flows as metrics.cash_flows adds them: 0 - draw + interest + principal + ...
     flow = ZERO

@@ -103,10 +103,11 @@ def ledger_key(program: Program, column: str) -> str:
     if column in ops.GLOBAL_LINES:
         return f"L:{column}"
     name, line = column.rsplit(".", 1)
-    for kind, prefix in (("tranches", "t"), ("accounts", "a"), ("fees", "f")):
-        if name in program.names[kind] and line in {"tranches": ops.TRANCHE_LINES,
-                                                    "accounts": ops.ACCOUNT_LINES,
-                                                    "fees": ops.FEE_LINES}[kind]:
+    for kind, prefix in (("tranches", "t"), ("accounts", "a"), ("fees", "f"), ("hedges", "h")):
+        if name in program.names.get(kind, []) and line in {"tranches": ops.TRANCHE_LINES,
+                                                            "accounts": ops.ACCOUNT_LINES,
+                                                            "fees": ops.FEE_LINES,
+                                                            "hedges": ops.HEDGE_LINES}[kind]:
             return f"L:{prefix}{program.names[kind].index(name)}.{line}"
     raise KeyError(column)
 

@@ -8,6 +8,7 @@ from ... import ops, reference, steps
 from ...program import Program
 from ..cells import EQ, IF, MAX, ZERO, ref
 from .grid import IN_SHEET, SCALAR_COL, Grid, exit_share, put_discount
+from .hedges import hedge_input_rows, hedge_inputs, hedge_scalars
 from .refinancing import refi_tranches
 from .valuation import (
     appraisal, collateral, component_values, drc_period, market_period, sale_value_rows, valuation_rows,
@@ -90,6 +91,7 @@ def scalar_inputs(program: Program) -> list:
     if program.rvg_cap > 0:
         scalars.append(("rvg_cap", "Residual value guarantee: cap", "amount", float(program.rvg_cap)))
     scalars += valuation_scalars(program)
+    scalars += hedge_scalars(program)
     for a in range(program.n_accounts):
         if program.acct_kind[a] == ops.ACCOUNT_KIND["fixed"]:
             scalars.append((f"a{a}.target", f"Reserve {ac[a]}: fixed target", "amount",
@@ -275,8 +277,10 @@ def build_inputs(program: Program, batch, names_safe) -> tuple:
     for k in range(program.n_tranches):
         _tranche_rows(grid, program, shape, k, names_safe)
     _bottom_rows(grid, program, shape, names_safe)
+    hedge_input_rows(grid, program, names_safe)
     for t in range(program.n_periods + 1):
         _period(grid, program, shape, arrays, scalar_x, t)
+    hedge_inputs(grid, program, scalar_x)
     sale_value_rows(grid, program, scalar_x)
     # the model's values must be the engine's inputs exactly
     for k in range(program.n_tranches):

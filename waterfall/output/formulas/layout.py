@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from ... import ops, steps
 from ...program import Program
-from ..labels import GLOBAL_LABELS, TRANCHE_LABELS
+from ..labels import GLOBAL_LABELS, HEDGE_LABELS, TRANCHE_LABELS
 from .grid import A, F, Grid, T
+from .hedges import H, hedge_rows
 from .inputs import cures_possible
 from .layout_enforce import enforcement_rows, state_rows
 from .refinancing import refi_tranches
@@ -135,6 +136,13 @@ def _party_rows(grid: Grid, program: Program, names_safe) -> None:
             grid.add(F(f, "due"), f"{names_safe(name)}: due", "amount", total=True)
             grid.add(F(f, "paid"), f"{names_safe(name)}: paid", "amount", total=True)
     grid.add("L:fees_paid", GLOBAL_LABELS["fees_paid"], "amount", total=True)
+    for h, name in enumerate(program.names.get("hedges", [])):
+        grid.add(H(h, "net_paid"), f"{names_safe(name)}: {HEDGE_LABELS['net_paid'][0]}", "amount", total=True)
+    grid.add("L:hedge_settlement", GLOBAL_LABELS["hedge_settlement"], "amount", total=True,
+             level=0 if program.n_hedges else 1)
+    if not program.n_hedges:
+        grid.add("L:hedge_termination_received", GLOBAL_LABELS["hedge_termination_received"], "amount",
+                 total=True, level=1)
 
 
 def _outcome_rows(grid: Grid) -> None:
@@ -151,6 +159,7 @@ def layout_cash_flows(program: Program, grid: Grid, names_safe) -> None:
     state_rows(grid)
     _sources_rows(grid, program)
     _refi_rows(grid, program, names_safe)
+    hedge_rows(grid, program, names_safe)
     _covenant_rows(grid, program, names_safe)
     _step_rows(grid, program, names_safe)
     _party_rows(grid, program, names_safe)

@@ -6,7 +6,8 @@ from ...program import Program
 from ...workout import CAUSES
 from ..labels import GLOBAL_LABELS
 from .grid import Grid
-from .state import first_rank, ranks
+from .hedges import close_rows, termination_rows
+from .state import claim_ranks, first_rank
 
 
 def cause_legend() -> str:
@@ -23,7 +24,7 @@ def state_rows(grid: Grid) -> None:
                           "no more draws, the sponsors meet any shortfall)", "flag", level=1)
 
 
-def _event_rows(grid: Grid, program: Program) -> None:
+def _event_rows(grid: Grid, program: Program, names_safe=lambda s: s) -> None:
     grid.section("Event of default and acceleration")
     grid.add("L:event_of_default", GLOBAL_LABELS["event_of_default"], "flag")
     grid.add("cause_now", f"Cause of an event of default this period ({cause_legend()}; 0 none)", "int", level=1)
@@ -44,6 +45,7 @@ def _event_rows(grid: Grid, program: Program) -> None:
     members = first_rank(program)
     if len(members) > 1:
         grid.add("advance_base", "Rank-1 claims the advance is shared by", "amount", level=1)
+    termination_rows(grid, program, names_safe)
 
 
 def _tranche_claim_rows(grid: Grid, program: Program, names_safe) -> None:
@@ -67,18 +69,23 @@ def _recovery_rows(grid: Grid, program: Program, names_safe) -> None:
              "amount", total=True, level=1)
     grid.add("L:guarantee_paid", GLOBAL_LABELS["guarantee_paid"], "amount", total=True)
     grid.add("pool", "Recovery pool (cash taken, net sale proceeds, guarantee)", "amount", total=True)
-    tr = program.names["tranches"]
-    for rank, members in ranks(program):
-        if len(members) == 1:
+    tr, hg = program.names["tranches"], program.names.get("hedges", [])
+    for rank, members, hedges in claim_ranks(program):
+        if len(members) + len(hedges) == 1:
+            if hedges:
+                grid.add(f"h{hedges[0]}.pool_after", f"Rank {rank} (hedge {names_safe(hg[hedges[0]])}): pool "
+                         "left after it", "amount", level=1)
+                continue
             grid.add(f"t{members[0]}.pool_after", f"Rank {rank} ({names_safe(tr[members[0]])}): pool left after "
                      "it (interest, then principal)", "amount", level=1)
             continue
-        who = ", ".join(names_safe(tr[k]) for k in members)
+        who = ", ".join([names_safe(tr[k]) for k in members] + [f"hedge {names_safe(hg[h])}" for h in hedges])
         grid.add(f"r{rank}.owed", f"Rank {rank} ({who}): claims, shared pro rata", "amount", level=1)
         grid.add(f"r{rank}.take", f"Rank {rank}: applied (the pool, up to the claims)", "amount", level=1)
         for k in members:
             grid.add(f"t{k}.rec_share", f"Rank {rank}: {names_safe(tr[k])}'s share", "amount", level=1)
         grid.add(f"r{rank}.pool_after", f"Rank {rank}: pool left after it", "amount", level=1)
+    close_rows(grid, program, names_safe)
     grid.add("pool_left", "Pool left after every claim", "amount", level=1)
     grid.add("repaid", "Every claim repaid (1 = yes)", "flag", level=1)
     grid.add("final", "Final recovery (1 = yes: the sale, or every claim repaid; the workout ends)", "flag")
@@ -98,7 +105,7 @@ def _lender_rows(grid: Grid, program: Program, names_safe) -> None:
 
 
 def enforcement_rows(grid: Grid, program: Program, names_safe) -> None:
-    _event_rows(grid, program)
+    _event_rows(grid, program, names_safe)
     _tranche_claim_rows(grid, program, names_safe)
     _recovery_rows(grid, program, names_safe)
     _lender_rows(grid, program, names_safe)

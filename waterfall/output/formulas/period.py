@@ -14,6 +14,7 @@ from ..cells import EMPTY, IF, MAX, MIN, ONE, SUM_SEQ, ZERO
 from .covenants import covenants
 from .enforce import close_period, enforce
 from .grid import A, Grid, T, exit_share, put_discount
+from .hedges import owed_in_cash, settlements
 from .protocol import CellPeriod
 from .refinancing import refi_terms, refi_tranches, refinance
 from .state import open_state
@@ -48,6 +49,7 @@ class Accrued:
         self.bal, self.int_due, self.prin_due, self.scheduled = [], [], [], []
         self.cap_lines, self.draws, self.per_rate, self.opening = [], [], [], []
         self.balloon, self.after = {}, {}
+        self.hedge_due = []
 
 
 def _accrue_one(c: Sheets, acc: Accrued, st, k: int) -> None:
@@ -90,6 +92,7 @@ def _accrue(c: Sheets, st) -> Accrued:
     acc = Accrued()
     for k in range(program.n_tranches):
         _accrue_one(c, acc, st, k)
+    acc.hedge_due = settlements(c, acc, st)
     covered = [k for k in range(program.n_tranches) if program.dscr_mask[k]]
     if covered and covered[0] in refi_tranches(program):
         put_discount(c.cf, c.cf.ref(f"t{covered[0]}.per_rate", c.t), program.cod_period, c.t)
@@ -122,12 +125,17 @@ def _sources(c: Sheets, acc: Accrued, st, cfads, equity_in, capex):
     cash_in = c.put("cash_in", IF(normal, (cfads + draws) + equity_in, 0))
     if exit_share(program) > 0 and t == program.n_periods:   # the assets are sold at the horizon's end
         exit_proceeds = c.put("L:exit_proceeds", IF(normal, c.S["exit_share"] * c.I("drc"), 0))
-        cash0 = c.put("cash0", ((cash_in - capex) + release) + exit_proceeds)
+        cash0 = ((cash_in - capex) + release) + exit_proceeds
     else:
         exit_proceeds = c.put("L:exit_proceeds", ZERO)
-        cash0 = c.put("cash0", (cash_in - capex) + release)
+        cash0 = (cash_in - capex) + release
+    if program.n_hedges:   # what the hedge banks pay is a source of the period
+        cash0 = cash0 + c.ref("hedge_receipts")
+    cash0 = c.put("cash0", cash0)
     # the lenders can accelerate only once, and only while something is owed to them
     owed = SUM_SEQ(acc.bal) + SUM_SEQ(acc.int_due)
+    if program.n_hedges:
+        owed = owed + owed_in_cash(acc.hedge_due)
     lenders = c.put("lenders", IF(normal, IF(cancelled, 0, IF(owed > DUST, 1, 0)), 0))
     shortfall = c.put("shortfall", IF(cash0 < 0, ZERO - cash0, 0))
     if int(program.support_kind) == 2:

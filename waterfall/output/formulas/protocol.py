@@ -30,6 +30,8 @@ class CellPeriod:
         self.prepay = [[] for _ in range(k_count)]
         self.paid = [[] for _ in range(k_count)]
         self.fee_pays, self.equity_parts, self.fee_rows = [], [], set()
+        self.hedge_due = list(acc.hedge_due)     # due in cash per hedge (hedges.settlements)
+        self.hedge_pay = [[] for _ in self.hedge_due]
 
     def put(self, i, name, x):
         return self.c.put(f"s{i}.{name}", x)
@@ -76,6 +78,9 @@ class CellPeriod:
     def fee_line(self, f, line, x):
         self.fee_rows.add(f)
         return self.c.put(F(f, line), x)
+
+    def hedge_paid(self, h, x):
+        self.hedge_pay[h].append(x)
 
     def fee_paid(self, x):
         self.fee_pays.append(x)

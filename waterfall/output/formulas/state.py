@@ -18,6 +18,15 @@ def ranks(program: Program) -> list:
     return [(r, [k for k in range(program.n_tranches) if rank[k] == r]) for r in sorted(set(rank))]
 
 
+def claim_ranks(program: Program) -> list:
+    """[(rank, [tranches], [hedges])] in order of seniority: the recovery's claimants,
+    tranches and the hedge banks' termination claims (workout.allocate)."""
+    rank = [int(r) for r in program.rank]
+    hedge_rank = [int(r) for r in program.hedge_rank]
+    return [(r, [k for k in range(program.n_tranches) if rank[k] == r],
+             [h for h in range(program.n_hedges) if hedge_rank[h] == r]) for r in sorted(set(rank + hedge_rank))]
+
+
 def first_rank(program: Program) -> list:
     """The most senior tranches: protective advances go to them (reference._advance)."""
     return ranks(program)[0][1]
