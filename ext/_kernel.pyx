@@ -14,7 +14,7 @@ scenario has accelerated.
 import numpy as np
 cimport numpy as cnp
 from cython.parallel cimport prange, threadid
-from libc.math cimport NAN, isnan, isfinite, fabs, pow, exp, log, sqrt
+from libc.math cimport NAN, INFINITY, isnan, isfinite, fabs, pow, exp, log, sqrt
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 from libc.stdint cimport int64_t
@@ -391,6 +391,7 @@ ctypedef struct Prog:
     int tenant_accelerates
     int cross_accelerates
     int sale_periods
+    int sale_rule            # 0 stated; 1 best execution (best_sale)
     double workout_cost
     double default_margin
     int val_method
@@ -918,6 +919,34 @@ cdef double sale_value(const Prog *p, double **fch, int t) noexcept nogil:
     return value
 
 
+cdef inline double net_sale(const Prog *p, double gross) noexcept nogil:
+    """Twin of workout.net_sale: the gross value less the fire sale and costs, at least 0."""
+    cdef double net = gross * (1.0 - p.fire_sale) - p.cost_share * gross - p.cost_fixed
+    return net if net > 0.0 else 0.0
+
+
+cdef int best_sale(Run *r, int accel) noexcept nogil:
+    """Twin of workout.best_sale: the sale period in [accel, min(accel + sale_periods, T)]
+    of the highest value to the lenders at the senior's per-period rate (net workout cash
+    up to it, net sale proceeds at it); the earliest on a tie."""
+    cdef const Prog *p = r.p
+    cdef int last = p.T if p.T < accel + p.sale_periods else accel + p.sale_periods
+    cdef int u, best_at = accel
+    cdef const double *pr = r.prr[p.rank_order[p.rank_start[0]]]
+    cdef const double *f_rent = r.fch[CH_RENT]
+    cdef const double *f_opex = r.fch[CH_OPEX]
+    cdef double disc = 1.0, cash = 0.0, best = -INFINITY, score
+    for u in range(accel, last + 1):
+        if u > accel:
+            disc /= 1.0 + pr[u]
+            cash += ((p.base_rent[u] * f_rent[u] - p.opex[u] * f_opex[u]) - p.workout_cost) * disc
+        score = cash + net_sale(p, sale_value(p, r.fch, accel if accel < p.cod else u)) * disc
+        if score > best:
+            best = score
+            best_at = u
+    return best_at
+
+
 cdef inline bint recover(Run *r, LedgerT L, int t, double pool, bint sale, double exit_proceeds) noexcept nogil:
     """Twin of reference._recover: the period's recoveries by rank; at the sale its net
     proceeds and any guarantee, the write-off and the surplus to equity. True at the sale."""
@@ -929,9 +958,7 @@ cdef inline bint recover(Run *r, LedgerT L, int t, double pool, bint sale, doubl
     if sale:
         # construction stops at acceleration: work in progress is what was spent by then
         gross = 0.0 if exit_proceeds > 0.0 else sale_value(p, r.fch, r.accel if r.accel < p.cod else t)
-        net = gross * (1.0 - p.fire_sale) - p.cost_share * gross - p.cost_fixed
-        if not (net > 0.0):
-            net = 0.0
+        net = net_sale(p, gross)
         put(L, NL, t, G_SEIZURE_GROSS, gross)
         put(L, NL, t, G_SEIZURE_NET, net)
         pool += net
@@ -996,7 +1023,10 @@ cdef inline bint accelerate_in(Run *r, LedgerT L) noexcept nogil:
     cdef double x, amount, received = 0.0
     r.accel = t
     r.in_workout = True
-    r.sale_at = p.T if p.T < t + p.sale_periods else t + p.sale_periods
+    if p.sale_rule:
+        r.sale_at = best_sale(r, t)
+    else:
+        r.sale_at = p.T if p.T < t + p.sale_periods else t + p.sale_periods
     put(L, p.n_lines, t, G_EVENT_OF_DEFAULT, 1.0)
     for k in range(p.K):
         ts[k].arrears = ts[k].int_due - ts[k].int_paid
@@ -1724,6 +1754,7 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.tenant_accelerates = program.tenant_accelerates
     p.cross_accelerates = program.cross_accelerates
     p.sale_periods = program.sale_periods
+    p.sale_rule = program.sale_rule
     p.workout_cost = program.workout_cost
     p.default_margin = program.default_margin
     p.val_method = program.val_method

@@ -183,6 +183,7 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
                         "months_to_sale": draw(st.integers(0, 24)),
                         "workout_costs": draw(st.sampled_from([0.0, 1.0, 20.0])),
                         "default_margin": draw(st.sampled_from([0.0, 0.02])),
+                        "sale_rule": draw(st.sampled_from(["stated", "best_execution"])),
                         "valuation": _valuation(draw, cost)},
     }
     support = draw(st.sampled_from(["none", "capped", "unlimited"]))

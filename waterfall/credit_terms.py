@@ -9,6 +9,7 @@ import numpy as np
 from .model.deal import Deal
 
 SUPPORT_KIND = {"none": 0, "capped": 1, "unlimited": 2}
+SALE_RULE = {"stated": 0, "best_execution": 1}
 
 
 def _valuation(deal: Deal, n: int, months: int) -> dict:
@@ -41,6 +42,7 @@ def credit_terms(deal: Deal, n: int, months: int) -> dict:
         tenant_accelerates=int(cov.tenant_event == "accelerate"),
         cross_accelerates=int(cov.cross_default == "accelerate"),
         sale_periods=math.ceil(enf.months_to_sale / months),
+        sale_rule=SALE_RULE[enf.sale_rule],
         workout_cost=enf.workout_costs * months / 12.0,
         default_margin=enf.default_margin,
         **_valuation(deal, n, months),

@@ -104,7 +104,7 @@ PROGRAM_SCALARS = (
     "support_kind", "support_cap", "breach_accelerates", "accelerate_after", "cure_max",
     "cure_max_amount", "cure_until", "tenant_accelerates", "sale_periods", "workout_cost",
     "default_margin", "val_method", "val_discount", "exit_cap", "relet_periods", "reletting_cost",
-    "replacement_floor", "exit_value_share", "cross_accelerates",
+    "replacement_floor", "exit_value_share", "cross_accelerates", "sale_rule",
 )
 
 # Amounts at or below DUST (deal units) are rounding residue, not money: a shortfall that

@@ -72,6 +72,7 @@ class Program:
     cure_until: int = -1           # last period a cure may be made
     tenant_accelerates: int = 0    # 1: the lease in place stopping to pay accelerates
     sale_periods: int = 0          # periods from acceleration to the sale
+    sale_rule: int = 0             # 0 sell after sale_periods; 1 best execution within them (workout.best_sale)
     workout_cost: float = 0.0      # receiver's and legal costs per workout period, USD
     default_margin: float = 0.0    # annual, on top of the contract rate in the workout
     val_method: int = 0            # 0 depreciated replacement cost, 1 appraisal

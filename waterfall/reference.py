@@ -34,7 +34,7 @@ from .ops import G, TL
 from .program import Program, ScenarioBatch
 from .steps import kinds_of
 from .steps.floats import FloatPeriod, run_steps
-from .workout import CAUSE, allocate, sale_values
+from .workout import CAUSE, allocate, best_sale, net_sale, sale_values
 
 NAN = float("nan")
 
@@ -369,7 +369,8 @@ def _accelerate(program: Program, st: _State, t: int, row, p: FloatPeriod, exit_
     reserves, and either sell now (no time to sale, or the last period) or run the SPV in
     a workout until the sale. True when the deal ends here."""
     st.accel, st.cause, st.default_period, st.in_workout = t, cause, t, True
-    st.sale_at = min(t + program.sale_periods, program.n_periods)
+    st.sale_at = (best_sale(program, t, st.per_rate, st.projected_cfads, st.sale_value) if program.sale_rule
+                  else min(t + program.sale_periods, program.n_periods))
     row[G["event_of_default"]] = 1.0
     for k in range(program.n_tranches):
         st.arrears[k] = p.int_due[k] - p.int_paid[k]
@@ -437,7 +438,7 @@ def _recover(program: Program, st: _State, t: int, row, pool: float, sale: bool,
         # construction stops at acceleration: work in progress is what was spent by then
         at = st.accel if st.accel < program.cod_period else t
         gross = 0.0 if exit_proceeds > 0.0 else st.sale_value[at]
-        net = max(0.0, gross * (1.0 - program.fire_sale) - program.cost_share * gross - program.cost_fixed)
+        net = net_sale(program, gross)
         row[G["seizure_gross"]], row[G["seizure_net"]] = gross, net
         pool += net
         if program.rvg_cap > 0.0 and st.accel <= program.rvg_until:

@@ -10,6 +10,10 @@ twin; docs/credit.md explains each rule).
   the market net rent capitalised, received after the re-letting downtime, less
   re-letting costs; with an optional floor of a share of DRC. Before commercial
   operation the value is the cost spent (work in progress).
+- The sale period (`best_sale`, under `sale_rule = "best_execution"`): the period from
+  the acceleration to the stated time to sale whose value to the lenders is the highest
+  (the net workout cash up to it and the net sale proceeds at it, discounted at the
+  senior contract rate as recovery_rate_pv discounts); the earliest on a tie.
 - Allocation (`allocate`): recoveries go to the tranches and the hedge banks'
   termination claims by rank; claims of one rank share pro rata (a tranche's claim is
   its interest arrears and principal, applied interest first).
@@ -58,6 +62,43 @@ def sale_values(program: Program, factor: np.ndarray, projected_cfads: np.ndarra
         value = max(value, program.replacement_floor * drc[t], 0.0)
         out[t] = drc[t] if t < program.cod_period else value
     return out
+
+
+def net_sale(program: Program, gross: float) -> float:
+    """What a sale at gross value `gross` realises after the fire-sale discount and the
+    enforcement costs (never below zero), USD."""
+    return max(0.0, gross * (1.0 - program.fire_sale) - program.cost_share * gross - program.cost_fixed)
+
+
+def senior(program: Program) -> int:
+    """The first rank-1 tranche (by rank, then order): its contract rate discounts the
+    best-execution choice."""
+    first = min(int(r) for r in program.rank)
+    return min(k for k in range(program.n_tranches) if program.rank[k] == first)
+
+
+def best_sale(program: Program, accel: int, per_rate: np.ndarray, projected_cfads: np.ndarray,
+              sale_value: np.ndarray) -> int:
+    """The sale period u in [accel, min(accel + sale_periods, T)] with the highest value
+    to the lenders, discounted to the acceleration at the senior's per-period rate (the
+    rule recovery_rate_pv uses): the workout's net cash of each period after the
+    acceleration up to u (CFADS less workout costs; negative: a protective advance) plus
+    the net sale proceeds at u (work in progress at the acceleration if it came before
+    COD). The earliest period on a tie. The residual value guarantee is left out: it
+    tops up a shortfall after the sale and does not change which sale is worth most."""
+    last = min(accel + program.sale_periods, program.n_periods)
+    k = senior(program)
+    disc, cash = 1.0, 0.0
+    best, best_at = -np.inf, accel
+    for u in range(accel, last + 1):
+        if u > accel:
+            disc /= 1.0 + per_rate[k, u]
+            cash += (projected_cfads[u] - program.workout_cost) * disc
+        gross = sale_value[accel if accel < program.cod_period else u]
+        score = cash + net_sale(program, gross) * disc
+        if score > best:
+            best, best_at = score, u
+    return best_at
 
 
 def _capitalised(noi: float, cap: float) -> float:

@@ -391,7 +391,13 @@ class Enforcement(Part):
     cash goes to the lenders each period. Then the assets are sold at their value
     (`valuation`) x (1 - fire_sale_discount), less costs (`cost_share` of gross value plus
     `cost_fixed`). `months_to_sale = 0` sells in the default period. A sale due after
-    the horizon happens at its last period."""
+    the horizon happens at its last period.
+
+    `sale_rule` says when the sale happens: `"stated"` (the default) at the end of the
+    stated time to sale; `"best_execution"`: the lenders, in control from the
+    acceleration, choose the sale period within that time (from the acceleration period
+    on) whose present value to them is the highest, at the senior contract rate
+    (docs/credit.md); `months_to_sale` is then the longest the process may take."""
 
     fire_sale_discount: Fraction = 0.3
     cost_share: Fraction = 0.0
@@ -399,6 +405,7 @@ class Enforcement(Part):
     months_to_sale: Annotated[int, Field(ge=0, le=600)] = 0
     workout_costs: NonNegative = 0.0
     default_margin: Annotated[float, Field(ge=0, le=0.2)] = 0.0
+    sale_rule: Literal["stated", "best_execution"] = "stated"
     valuation: Valuation = Field(default_factory=Valuation)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ...ops import DUST
 from ..cells import EQ, IF, MAX, MIN, ONE, SUM_SEQ, ZERO, const, ref
+from .best_sale import best_offset
 from .grid import A, F, IN_SHEET, T, exit_share
 from .hedges import H, paid_rows, terminate
 from .state import carried, claim_ranks, first_rank
@@ -28,7 +29,10 @@ def _events(c, p, workout):
     carried(c, "accel_at", period, eod, const(-1))
     carried(c, "cause_at", cause, eod, ZERO)
     last = ref(float(n), c.inputs.row_of("period"), c.inputs.col(n), IN_SHEET, absolute=True)
-    sale_at = carried(c, "sale_at", MIN(period + S["sale_periods"], last), eod, const(-1))
+    if program.sale_rule:   # best execution: the best sale within the time to sale (best_sale.py)
+        sale_at = carried(c, "sale_at", period + best_offset(c), eod, const(-1))
+    else:
+        sale_at = carried(c, "sale_at", MIN(period + S["sale_periods"], last), eod, const(-1))
     sale = c.put("sale_now", IF(recovering, IF(EQ(period, sale_at), 1, 0), 0))
     # construction stops at an acceleration: before COD, work in progress is what was spent by then
     carried(c, "value_at_accel", c.I("sale_value"), eod, ZERO)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...program import Program
 from ...workout import CAUSES
 from ..labels import GLOBAL_LABELS
+from .best_sale import best_sale_rows
 from .grid import Grid
 from .hedges import close_rows, termination_rows
 from .state import claim_ranks, first_rank
@@ -31,8 +32,13 @@ def _event_rows(grid: Grid, program: Program, names_safe=lambda s: s) -> None:
     grid.add("recovering", "Lenders enforcing (1 = yes: accelerating now, or in workout)", "flag")
     grid.add("accel_at", "Acceleration period (-1: none)", "int", level=1)
     grid.add("cause_at", "Cause of the acceleration", "int", level=1)
-    grid.add("sale_at", "Sale period: acceleration + time to sale, at most the last period (-1: none)", "int",
-             level=1)
+    if program.sale_rule:
+        best_sale_rows(grid, program)
+        grid.add("sale_at", "Sale period: best execution, the acceleration + the best offset above (-1: none)",
+                 "int", level=1)
+    else:
+        grid.add("sale_at", "Sale period: acceleration + time to sale, at most the last period (-1: none)",
+                 "int", level=1)
     grid.add("sale_now", "Sale this period (1 = yes)", "flag")
     grid.add("value_at_accel", "Sale value at the acceleration period (before COD the sale is at it: "
                                "construction stops)", "amount", level=1)
