@@ -63,21 +63,26 @@ def resolve_scenario(deal: Deal, scenario) -> Scenario:
         return deal.scenario("base")
     if isinstance(scenario, Scenario):
         return scenario
-    if isinstance(scenario, (str, Path)) and Path(str(scenario)).suffix in (".toml", ".json") \
-            and Path(str(scenario)).exists():
+    looks_like_file = isinstance(scenario, (str, Path)) and Path(str(scenario)).suffix.lower() in (".toml", ".json")
+    if looks_like_file and Path(str(scenario)).exists():
         from .load import load_scenario
         return load_scenario(scenario, deal)
     name = str(scenario)
+    if looks_like_file:  # a file name that names no file: say so, not "unknown scenario"
+        raise UnknownNameError(name, "", "no such scenario file", NO_VALUE)
     if name == "base" or any(s.name == name for s in deal.scenarios):
         return deal.scenario(name)
     from .scenarios.presets import load_preset, preset_names
+    from .suggest import did_you_mean
     presets = preset_names()
     if name in presets:  # a stress preset by name applies to any deal
         return load_preset(name)
-    known = ", ".join(["base"] + [s.name for s in deal.scenarios if s.name != "base"])
+    own = ["base"] + [s.name for s in deal.scenarios if s.name != "base"]
+    hint = did_you_mean(name, own + presets)
     raise UnknownNameError(deal.name, "scenario",
-                           f"no scenario '{name}' in deal '{deal.name}' (known: {known}), no preset of "
-                           f"that name (presets: {', '.join(presets)}) and no scenario file", NO_VALUE)
+                           f"no scenario '{name}' in deal '{deal.name}' (known: {', '.join(own)}), no preset "
+                           f"of that name (presets, which apply to any deal: {', '.join(presets)}) and no "
+                           f"scenario file{'; ' + hint if hint else ''}", NO_VALUE)
 
 
 def pick_engine(engine: str) -> str:
