@@ -56,6 +56,19 @@ def tranche_exposures(result) -> list[dict]:
             for k, name in enumerate(program.names["tranches"])]
 
 
+class Portfolio(dict):
+    """What run_portfolio returns: a dict (preset, units, deals, lenders, sponsors,
+    totals, ...) with a short repr and an HTML table for notebooks."""
+
+    def __repr__(self) -> str:
+        from ..output.notebook import portfolio_repr
+        return portfolio_repr(self)
+
+    def _repr_html_(self) -> str:
+        from ..output.notebook import portfolio_html
+        return portfolio_html(self)
+
+
 def run_portfolio(preset_name: str = "base", entities=None) -> dict:
     from .. import engine
     from ..contagion import check_graph, deal_scenario, load_graph, run_chain
@@ -99,11 +112,11 @@ def run_portfolio(preset_name: str = "base", entities=None) -> dict:
     totals = {k: sum(r[k] for r in rows) for k in ("debt", "exposure", "loss", "recovery")}
     outside = {link.deal for link in graph.deals if not link.in_headline}
     totals["headline_scope_debt"] = sum(r["debt"] for r in rows if r["deal"] not in outside)
-    return {"preset": preset.name, "units": "USD millions", "deals": rows, "lenders": lenders,
+    return Portfolio({"preset": preset.name, "units": "USD millions", "deals": rows, "lenders": lenders,
             "sponsors": sponsors, "totals": totals, "headline_debt": graph.headline_debt * 1000.0,
             "warnings": warnings, "pay_ratio": outcome.pay_ratio[:10],
             "entities": {k: {"default_year": v.default_year, "walk_year": v.walk_year}
-                         for k, v in outcome.entities.items()}}
+                         for k, v in outcome.entities.items()}})
 
 
 def _f(value, kind="amount"):

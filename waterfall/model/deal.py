@@ -468,6 +468,14 @@ class Deal(Part):
     def name(self) -> str:
         return self.deal.name
 
+    def __repr__(self) -> str:  # the whole model would be ~18k characters
+        from ..output.notebook import deal_repr
+        return deal_repr(self)
+
+    def _repr_html_(self) -> str:
+        from ..output.notebook import deal_html
+        return deal_html(self)
+
     def scenario(self, name: str) -> Scenario:
         for s in self.scenarios:
             if s.name == name:
