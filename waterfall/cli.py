@@ -116,15 +116,17 @@ def cmd_scenarios(args) -> int:
 def cmd_deals(args) -> int:
     from .load import builtin_deals, load_deal
 
+    from .compile import compile_deal
+
+    # tab-separated (cut -f, a spreadsheet), under a header saying what each column is
+    print("deal\tdebt (sum of the tranches' commitments)\ttenants\tlenders\tsources cited\tfile")
     for path in builtin_deals():
         deal = load_deal(path)
-        from .compile import compile_deal
         debt = float(compile_deal(deal, str(path)).amounts.sum())
         tenants = sorted({lease.tenant for lease in deal.leases}) or ["-"]
         lenders = sorted({name for t in deal.tranches for name in t.lenders}) or ["-"]
-        sources = _count_sources(deal)
-        print(f"{deal.name}\t{debt:,.2f} {deal.deal.units}\ttenant: {', '.join(tenants)}\t"
-              f"lenders: {', '.join(lenders)}\tsources: {sources}\t{path}")
+        print(f"{deal.name}\t{debt:,.0f} {deal.deal.units}\t{'; '.join(tenants)}\t"
+              f"{'; '.join(lenders)}\t{_count_sources(deal)}\t{path}")
     return 0
 
 

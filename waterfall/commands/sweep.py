@@ -187,19 +187,35 @@ def summary(frame, args) -> str:
     2-D table of lender loss (two inputs), or the rows (one input, or a small grid)."""
     from ..sweeps.analysis import loss_distribution
 
+    from ..engine import resolve_deal
+
     a = frame.attrs
     where = f"written to {args.out}" if args.out else "(not written: no --out)"
+    units = resolve_deal(args.deal).deal.units
     lines = [f"{len(frame):,} points ({a['mode']}{'' if a['seed'] is None else ', seed ' + str(a['seed'])}) "
              f"{where}; {a['computed_points']:,} computed in {a['seconds']:.2f} s "
-             f"({a['points_per_second']:,.0f} points/s)"]
+             f"({a['points_per_second']:,.0f} points/s); amounts in {units}"]
     if a["mode"] == "montecarlo":
-        lines.append(loss_distribution(frame).to_string(index=False, float_format=lambda v: f"{v:,.4f}"))
+        lines.append(loss_table(loss_distribution(frame)))
     elif len(a["inputs"]) == 2 and len(frame) <= 400:
         table = frame.pivot_table(index=a["inputs"][0], columns=a["inputs"][1], values="lender_loss")
         lines += ["lender_loss:", table.to_string(float_format=lambda v: f"{v:,.2f}")]
     elif len(frame) <= PRINT_LIMIT:
         lines.append(point_table(frame))
     return "\n".join(lines)
+
+
+def loss_table(dist) -> str:
+    """The loss distribution with the probability of a loss as a percentage and the
+    amounts (expected loss, VaR, CVaR, maximum) in the deal's units."""
+    from ..output.summary import aligned, amount, pct
+
+    amounts = [c for c in dist.columns if c not in ("holder", "kind", "prob_loss")]
+    heads = ["holder", "kind", "P(loss)"] + [c.replace("_", " ").replace("var", "VaR").replace("cVaR", "CVaR")
+                                            for c in amounts]
+    rows = [[r["holder"], r["kind"], pct(r["prob_loss"], 1)] + [amount(r[c], 2) for c in amounts]
+            for _, r in dist.iterrows()]
+    return aligned(heads, rows, left=2)
 
 
 def point_table(frame) -> str:

@@ -78,3 +78,21 @@ def summary_rows(result, units: str) -> list[tuple[str, str]]:
 def render_rows(rows) -> str:
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+def aligned(headers, rows, left=1) -> str:
+    """A plain-text table: the first `left` columns left-aligned, the rest right-aligned,
+    each as wide as its widest cell (nothing is cut)."""
+    rows = [[str(c) for c in row] for row in rows]
+    widths = [max([len(str(h))] + [len(r[j]) for r in rows]) for j, h in enumerate(headers)]
+
+    def line(cells):
+        return "  ".join(c.ljust(w) if j < left else c.rjust(w) for j, (c, w) in enumerate(zip(cells, widths)))
+    head = line([str(h) for h in headers])
+    return "\n".join([head, "-" * len(head)] + [line(r) for r in rows])
+
+
+def equity_irr_short(metrics, digits: int = 1) -> str:
+    """equity_irr_label in a table cell: 'no equity', 'wiped out' or 'undefined'."""
+    label = equity_irr_label(metrics, digits)
+    return label.split(" (")[0].replace("n/a", "no equity")
