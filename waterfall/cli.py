@@ -109,7 +109,7 @@ def cmd_scenarios(args) -> int:
     names = ["base"] + [s.name for s in deal.scenarios if s.name != "base"]
     for name in names:
         scen = deal.scenario(name)
-        print(f"{name}\t{scen.description}")
+        print(f"{name}\t{scen.description or ('the deal as contracted' if name == 'base' else '')}")
     return 0
 
 

@@ -121,7 +121,7 @@ def run(deal, scenario=None, engine: str = "auto", program: Program | None = Non
         ledger, metrics, wal = ledgers[0], metrics_all[0], wal_all[0]
     return Result(deal_name=deal.name, scenario=scen.name, engine=used, program=program,
                   ledger=ledger, metric_values=metrics, wal=wal, dates=program.dates,
-                  units=deal.deal.units)
+                  units=deal.deal.units, source_deal=deal, source_scenario=scen)
 
 
 def run_program(program: Program, batch: ScenarioBatch, ledgers: bool = False,
@@ -173,7 +173,7 @@ def run_batch(deal, scenarios=None, engine: str = "auto", ledgers: bool = False,
         led, met, wal = run_program(program, batch, ledgers=ledgers, threads=threads, engine=used)
         return BatchResult(deal_name=deal.name, engine=used, program=program,
                            scenario_names=list(batch.names), metric_values=met, wal=wal, ledgers=led,
-                           units=deal.deal.units)
+                           units=deal.deal.units, source_deal=deal, source_scenario=scen)
     chosen = scenarios if scenarios is not None else default_scenarios(deal)
     resolved = [resolve_scenario(deal, s) for s in chosen]
     groups: dict[str, list] = {}

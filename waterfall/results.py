@@ -119,6 +119,8 @@ class Result:
     wal: np.ndarray             # [K]
     dates: list = field(default_factory=list)
     units: str = "USD millions"  # the deal's units for every amount
+    source_deal: object = None      # the Deal run and the Scenario object (for to_excel and plot)
+    source_scenario: object = None
 
     @property
     def metrics(self) -> Metrics:
@@ -134,17 +136,18 @@ class Result:
 
     def to_excel(self, path, formulas: bool = False, deal=None, scenario=None):
         """Write the workbook (Summary, Cash flows, Scenarios; Inputs with `formulas`) to
-        `path` (.xlsx) and return its path. `deal`: the Deal if this result's deal is not a
-        built-in one or a file the name resolves to; `scenario`: the Scenario object if it
-        is not one of the deal's."""
+        `path` (.xlsx) and return its path (by default for the deal and scenario this
+        result ran)."""
         from .output.excel import write_workbook
-        return write_workbook(self, path, formulas=formulas, deal=deal, scenario=scenario)
+        return write_workbook(self, path, formulas=formulas, deal=deal or self.source_deal,
+                              scenario=scenario or self.source_scenario)
 
     def plot(self, directory, deal=None, scenario=None) -> list:
         """Write the PNG charts (DSCR by scenario, balances, cash flows) into the folder
         `directory` and return their paths."""
         from .output.plots import write_plots
-        return write_plots(self, directory, deal=deal, scenario=scenario)
+        return write_plots(self, directory, deal=deal or self.source_deal,
+                           scenario=scenario or self.source_scenario)
 
     def cash_flows(self):
         """The ledger as a DataFrame: a row per period (0 = financial close), a column

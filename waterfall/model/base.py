@@ -59,7 +59,9 @@ class Part(BaseModel):
     name of this part to its source, and the names are checked."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
-    provenance: dict[str, Source] = Field(default_factory=dict)
+    provenance: dict[str, Source] = Field(default_factory=dict, description="Field name of this part "
+                                          "-> where its value comes from (source URL or document and a "
+                                          "confidence label).")
 
     @model_validator(mode="after")
     def _provenance_names_fields(self):
