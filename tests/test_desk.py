@@ -232,6 +232,8 @@ def test_a_workbook_must_be_named_xlsx(tmp_path):
     proc = cli("run", "tieout", "--xlsx", tmp_path / "out.csv")
     assert proc.returncode == 2 and "must end in .xlsx" in proc.stderr
     assert not (tmp_path / "out.csv").exists()
+    proc = cli("portfolio", "--xlsx", tmp_path / "p.csv")
+    assert proc.returncode == 2 and "must end in .xlsx" in proc.stderr and not (tmp_path / "p.csv").exists()
 
 
 def test_plot_takes_a_folder_not_a_png_name(tmp_path):

@@ -169,8 +169,14 @@ def render(data: dict) -> str:
 
 
 def cmd_portfolio(args) -> int:
+    from pathlib import Path
+
     from ..errors import DealError
 
+    if args.xlsx and Path(args.xlsx).suffix.lower() != ".xlsx":
+        print(f"error: --xlsx {args.xlsx}: a workbook's name must end in .xlsx (for CSV use --csv)",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         data = run_portfolio(args.scenario, args.entities)
     except DealError as exc:
