@@ -114,9 +114,8 @@ def cmd_scenarios(args) -> int:
 
 
 def cmd_deals(args) -> int:
-    from .load import builtin_deals, load_deal
-
     from .compile import compile_deal
+    from .load import builtin_deals, load_deal
 
     # tab-separated (cut -f, a spreadsheet), under a header saying what each column is
     print("deal\tdebt (sum of the tranches' commitments)\ttenants\tlenders\tsources cited\tfile")

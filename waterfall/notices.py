@@ -17,8 +17,8 @@ def chain_notice(deal, scenario, result, engine: str = "auto") -> str | None:
     base = run(deal, None, engine=engine)
     same = base.ledger.shape == result.ledger.shape and bool(
         np.array_equal(base.ledger, result.ledger, equal_nan=True))
-    head = (f"preset '{scenario.name}' acts through the contagion chain (the AI lab's revenue, "
-            f"market rent, strategic default), which `waterfall run` does not apply")
+    head = (f"preset '{scenario.name}' acts through the contagion chain ({_moves(scenario.chain)}), "
+            f"which `waterfall run` does not apply")
     if same:
         return (f"{head}: its direct effect on deal '{deal.name}' is none, so these figures are "
                 f"the base case's. Run `waterfall portfolio --scenario {scenario.name}` for its effect.")
@@ -39,3 +39,16 @@ def horizon_notices(deal) -> list[str]:
                        f"{end} after financial close, but the horizon ends at month {horizon} "
                        f"({t.n_periods} {t.period}s): the last {end - horizon} months of rent are not modelled")
     return out
+
+
+CHAIN_WORDS = {"lab_revenue": "the AI lab's revenue", "lab_funding": "the AI lab's outside funding",
+               "market_rent": "market rent for AI space: strategic default, re-letting",
+               "other_cash_flow": "other entities' cash flow"}
+
+
+def _moves(chain) -> str:
+    """What a preset's chain moves, in words (the curves that are not flat at 1)."""
+    moved = [words for name, words in CHAIN_WORDS.items()
+             if (getattr(chain, name) if name == "other_cash_flow" else
+                 any(v != 1.0 for _, v in getattr(chain, name)))]
+    return ", ".join(moved) or "no curve moved"

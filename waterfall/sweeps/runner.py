@@ -119,7 +119,7 @@ def _check_new_adjustments(paths: list[VaryPath], scen: Scenario) -> None:
             first = next(p for p in paths if p.kind == kind and p.new_adjustment)
             raise PathError(first.raw, f"scenario '{scen.name}' has no {kind} adjustment and a new one "
                                        f"needs {', '.join(missing)}: vary scenario.{kind}.{missing[0]} too, "
-                                       "or pick a --scenario that has one")
+                                       "or start from a scenario that has one")
 
 
 def _check_deal_values(plan: Plan) -> None:
@@ -353,8 +353,7 @@ def _check_reachable(address: str) -> None:
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         raise SweepError(f"cannot reach the Dask scheduler at {address} ({reason}); is a scheduler "
-                         f"running there? (`dask scheduler` starts one; --dask local runs a local "
-                         f"cluster)") from None
+                         f"running there? (`dask scheduler` starts one; 'local' runs a local cluster)") from None
 
 
 def _client(dask):
