@@ -284,7 +284,7 @@ def test_cli_grid_and_plots(tmp_path, capsys):
                    "--vary", "scenario.tenant_default.relet_haircut=normal:0.5:0.3",
                    "--out", str(tmp_path / "m.parquet"), "--plot", str(tmp_path / "mc")])
     assert status == 0
-    assert "var_99" in capsys.readouterr().out
+    assert "VaR 99" in capsys.readouterr().out
     assert (tmp_path / "mc" / "loss_distribution.png").stat().st_size > 1000
 
 

@@ -19,43 +19,6 @@ EXIT_BAD_INPUT = 2
 COMMAND_MODULES: list[str] = ["waterfall.commands.sweep", "waterfall.commands.presets", "waterfall.commands.portfolio"]
 
 
-def _fmt(value, kind: str = "ratio") -> str:
-    if value is None:
-        return "-"
-    if kind == "ratio":
-        return f"{value:.4f}x"
-    if kind == "pct":
-        return f"{value * 100:.3f}%"
-    if kind == "amount":
-        return f"{value:,.3f}"
-    return str(value)
-
-
-def _summary(result) -> str:
-    m = result.metrics
-    units = "USD millions"
-    rows = [
-        ("deal", result.deal_name), ("scenario", result.scenario), ("engine", result.engine),
-        ("min DSCR", _fmt(m["min_dscr"])), ("average DSCR", _fmt(m["avg_dscr"])),
-        ("LLCR", _fmt(m["llcr"])), ("PLCR", _fmt(m["plcr"])),
-        ("default period", "none" if m["default_period"] is None
-         else f"{m['default_period']} ({m['default_date']}; cause: {m['default_cause']})"),
-        (f"lender claim ({units})", _fmt(m["lender_claim"] if m["default_period"] else None, "amount")),
-        ("workout before the final recovery (periods)",
-         "-" if m["recovery_periods"] is None else str(m["recovery_periods"])),
-        ("recovery rate", _fmt(m["recovery_rate"], "pct")),
-        ("recovery rate, PV at the contract rate", _fmt(m["recovery_rate_pv"], "pct")),
-        (f"lender loss ({units})", _fmt(m["lender_loss"], "amount")),
-        (f"lender loss, PV ({units})", _fmt(m["lender_loss_pv"], "amount")),
-        ("lender IRR", _fmt(m["lender_irr"], "pct")), ("equity IRR", _fmt(m["equity_irr"], "pct")),
-        (f"equity invested ({units})", _fmt(m["equity_invested"], "amount")),
-        (f"equity distributions ({units})", _fmt(m["equity_distributions"], "amount")),
-    ]
-    rows += [(f"WAL {name} (years)", "-" if w is None else f"{w:.3f}") for name, w in m["wal_years"].items()]
-    width = max(len(k) for k, _ in rows)
-    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
-
-
 def fallback_warning(requested: str) -> str | None:
     """The warning for running the reference when the compiled kernel is asked for and
     not built (None when the engine asked for runs). Shared by every command."""
@@ -76,35 +39,62 @@ def choose_engine(requested: str) -> str:
     return requested
 
 
+PLOT_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg", ".pdf")
+
+
+def _check_outputs(args) -> str | None:
+    """The problem with an output path of `run` (None if there is none)."""
+    from pathlib import Path
+
+    if args.formulas and not args.xlsx:
+        return "--formulas needs --xlsx PATH"
+    if args.xlsx and Path(args.xlsx).suffix.lower() != ".xlsx":
+        return f"--xlsx {args.xlsx}: a workbook's name must end in .xlsx (for a CSV of the cash flows use --csv)"
+    if args.plot:
+        plot = Path(args.plot)
+        if plot.suffix.lower() in PLOT_SUFFIXES or plot.is_file():
+            return (f"--plot {args.plot}: takes a folder, not a file name (it writes dscr.png, "
+                    f"balances.png and cash_flows.png into it); e.g. --plot {plot.with_suffix('')}")
+    return None
+
+
 def cmd_run(args) -> int:
     from . import engine
+    from .notices import chain_notice, horizon_notices
+    from .output.summary import render_rows, summary_rows
 
     chosen = choose_engine(args.engine)
-    if args.formulas and not args.xlsx:
-        print("error: --formulas needs --xlsx PATH", file=sys.stderr)
+    problem = _check_outputs(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    deal = engine.resolve_deal(args.deal) if (args.xlsx or args.plot) else args.deal
-    result = engine.run(deal, args.scenario, engine=chosen)
+    deal = engine.resolve_deal(args.deal)
+    scen = engine.resolve_scenario(deal, args.scenario)
+    result = engine.run(deal, scen, engine=chosen)
+    warnings = horizon_notices(deal) + [w for w in [chain_notice(deal, scen, result, chosen)] if w]
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
     if args.csv:
         write_text_atomic(args.csv, result.cash_flows().to_csv(float_format="%.10g"))
     written = []
     if args.xlsx:
         from .output.excel import FormulaTieOutError, write_workbook
         try:
-            write_workbook(result, args.xlsx, formulas=args.formulas, deal=deal, scenario=args.scenario)
+            write_workbook(result, args.xlsx, formulas=args.formulas, deal=deal, scenario=scen)
         except FormulaTieOutError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
         written.append(f"workbook written to {args.xlsx}")
     if args.plot:
         from .output.plots import write_plots
-        paths = write_plots(result, args.plot, deal=deal, scenario=args.scenario)
+        paths = write_plots(result, args.plot, deal=deal, scenario=scen)
         written.append(f"plots written to {args.plot}: " + ", ".join(p.name for p in paths))
     if args.json:
-        print(json.dumps({"deal": result.deal_name, "scenario": result.scenario,
-                          "engine": result.engine, "metrics": result.metrics}, indent=2))
+        print(json.dumps({"deal": result.deal_name, "scenario": result.scenario, "engine": result.engine,
+                          "units": deal.deal.units, "warnings": warnings, "metrics": result.metrics},
+                         indent=2))
     else:
-        print(_summary(result))
+        print(render_rows(summary_rows(result, deal.deal.units)))
         if args.csv:
             print(f"cash flows written to {args.csv}")
         for line in written:
@@ -119,22 +109,23 @@ def cmd_scenarios(args) -> int:
     names = ["base"] + [s.name for s in deal.scenarios if s.name != "base"]
     for name in names:
         scen = deal.scenario(name)
-        print(f"{name}\t{scen.description}")
+        print(f"{name}\t{scen.description or ('the deal as contracted' if name == 'base' else '')}")
     return 0
 
 
 def cmd_deals(args) -> int:
+    from .compile import compile_deal
     from .load import builtin_deals, load_deal
 
+    # tab-separated (cut -f, a spreadsheet), under a header saying what each column is
+    print("deal\tdebt (sum of the tranches' commitments)\ttenants\tlenders\tsources cited\tfile")
     for path in builtin_deals():
         deal = load_deal(path)
-        from .compile import compile_deal
         debt = float(compile_deal(deal, str(path)).amounts.sum())
         tenants = sorted({lease.tenant for lease in deal.leases}) or ["-"]
         lenders = sorted({name for t in deal.tranches for name in t.lenders}) or ["-"]
-        sources = _count_sources(deal)
-        print(f"{deal.name}\t{debt:,.2f} {deal.deal.units}\ttenant: {', '.join(tenants)}\t"
-              f"lenders: {', '.join(lenders)}\tsources: {sources}\t{path}")
+        print(f"{deal.name}\t{debt:,.0f} {deal.deal.units}\t{'; '.join(tenants)}\t"
+              f"{'; '.join(lenders)}\t{_count_sources(deal)}\t{path}")
     return 0
 
 
@@ -169,9 +160,67 @@ def cmd_bench(args) -> int:
     return bench_main(args)
 
 
+EXIT_INTERRUPTED = 130   # 128 + SIGINT, what a shell reports for Ctrl-C
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1 (a count of scenarios, threads, repeats)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with 'did you mean' for a misspelled subcommand or flag, and the usage of
+    the subcommand (not the top level) when a flag of a subcommand is unknown."""
+
+    def error(self, message: str):
+        from .suggest import did_you_mean
+        import re
+
+        choice = re.match(r"argument command: invalid choice: '([^']*)'", message)
+        if choice and self._subparsers is not None:
+            hint = did_you_mean(choice.group(1), self._commands())
+            message += f"; {hint}" if hint else ""
+        super().error(message)
+
+    def _commands(self) -> list[str]:
+        for action in self._subparsers._group_actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return list(action.choices)
+        return []
+
+    def _subparser(self, name):
+        for action in (self._subparsers._group_actions if self._subparsers else []):
+            if isinstance(action, argparse._SubParsersAction):
+                return action.choices.get(name)
+        return None
+
+    def parse_args(self, args=None, namespace=None):
+        from .suggest import did_you_mean
+
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            owner = self._subparser(getattr(parsed, "command", None)) or self
+            flags = [o for a in owner._actions for o in a.option_strings]
+            notes = []
+            for extra in extras:
+                hint = did_you_mean(extra.split("=")[0], flags) if extra.startswith("-") else ""
+                notes.append(f"{extra} ({hint})" if hint else extra)
+            owner.error("unrecognized arguments: " + " ".join(notes))
+        return parsed
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="waterfall", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    from . import __version__
+
+    parser = Parser(prog="waterfall", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"waterfall {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=argparse.ArgumentParser)
 
     run = sub.add_parser("run", help="run a deal under one scenario")
     run.add_argument("deal", help="a deal file, or the name of a built-in deal")
@@ -199,11 +248,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="time the compiled kernel against the reference")
     bench.add_argument("deal", nargs="?", default=None)
-    bench.add_argument("--scenarios", type=int, default=100_000)
-    bench.add_argument("--threads", type=int, default=None)
-    bench.add_argument("--reference-sample", type=int, default=200)
+    bench.add_argument("--scenarios", type=positive_int, default=100_000, help="scenarios to time (>= 1)")
+    bench.add_argument("--threads", type=positive_int, default=None, help="kernel threads (default: all cores)")
+    bench.add_argument("--reference-sample", type=positive_int, default=200,
+                       help="scenarios the reference runs to compare with (>= 1)")
     bench.add_argument("--seed", type=int, default=7)
-    bench.add_argument("--repeats", type=int, default=5, help="time the kernel this many times, keep the fastest")
+    bench.add_argument("--repeats", type=positive_int, default=5,
+                       help="time the kernel this many times, keep the fastest")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(func=cmd_bench)
 
@@ -214,9 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         return args.func(args)
+    except KeyboardInterrupt:  # Ctrl-C: stop cleanly (a sweep says what it saved itself)
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:   # `waterfall schema | head -1`: the reader closed the pipe
         # nothing more can be written; point stdout at /dev/null so the exit flush is quiet
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -63,21 +63,26 @@ def resolve_scenario(deal: Deal, scenario) -> Scenario:
         return deal.scenario("base")
     if isinstance(scenario, Scenario):
         return scenario
-    if isinstance(scenario, (str, Path)) and Path(str(scenario)).suffix in (".toml", ".json") \
-            and Path(str(scenario)).exists():
+    looks_like_file = isinstance(scenario, (str, Path)) and Path(str(scenario)).suffix.lower() in (".toml", ".json")
+    if looks_like_file and Path(str(scenario)).exists():
         from .load import load_scenario
         return load_scenario(scenario, deal)
     name = str(scenario)
+    if looks_like_file:  # a file name that names no file: say so, not "unknown scenario"
+        raise UnknownNameError(name, "", "no such scenario file", NO_VALUE)
     if name == "base" or any(s.name == name for s in deal.scenarios):
         return deal.scenario(name)
     from .scenarios.presets import load_preset, preset_names
+    from .suggest import did_you_mean
     presets = preset_names()
     if name in presets:  # a stress preset by name applies to any deal
         return load_preset(name)
-    known = ", ".join(["base"] + [s.name for s in deal.scenarios if s.name != "base"])
+    own = ["base"] + [s.name for s in deal.scenarios if s.name != "base"]
+    hint = did_you_mean(name, own + presets)
     raise UnknownNameError(deal.name, "scenario",
-                           f"no scenario '{name}' in deal '{deal.name}' (known: {known}), no preset of "
-                           f"that name (presets: {', '.join(presets)}) and no scenario file", NO_VALUE)
+                           f"no scenario '{name}' in deal '{deal.name}' (known: {', '.join(own)}), no preset "
+                           f"of that name (presets, which apply to any deal: {', '.join(presets)}) and no "
+                           f"scenario file{'; ' + hint if hint else ''}", NO_VALUE)
 
 
 def pick_engine(engine: str) -> str:
@@ -115,7 +120,8 @@ def run(deal, scenario=None, engine: str = "auto", program: Program | None = Non
         ledgers, metrics_all, wal_all = run_program(program, batch, ledgers=True, threads=1)
         ledger, metrics, wal = ledgers[0], metrics_all[0], wal_all[0]
     return Result(deal_name=deal.name, scenario=scen.name, engine=used, program=program,
-                  ledger=ledger, metric_values=metrics, wal=wal, dates=program.dates)
+                  ledger=ledger, metric_values=metrics, wal=wal, dates=program.dates,
+                  units=deal.deal.units, source_deal=deal, source_scenario=scen)
 
 
 def run_program(program: Program, batch: ScenarioBatch, ledgers: bool = False,
@@ -140,11 +146,18 @@ def default_threads() -> int:
     return int(env) if env else (os.cpu_count() or 1)
 
 
+def default_scenarios(deal: Deal) -> list[Scenario]:
+    """Every scenario of the deal, the base case first (named "base"; the deal's own
+    `base` scenario if it lists one, else the unadjusted deal)."""
+    return [deal.scenario("base")] + [s for s in deal.scenarios if s.name != "base"]
+
+
 def run_batch(deal, scenarios=None, engine: str = "auto", ledgers: bool = False,
               threads: int | None = None, batch: ScenarioBatch | None = None) -> BatchResult:
     """Run many scenarios of one deal. `scenarios` is a list of names/Scenario objects
-    (default: all the deal's scenarios), or pass a precompiled `batch`. Metrics come as
-    a DataFrame (`.metrics`); per-period lines only with `ledgers=True`.
+    (default: the base case first, named "base", then the deal's others), or pass a
+    precompiled `batch`. Metrics come as a DataFrame (`.metrics`); per-period lines only
+    with `ledgers=True`.
 
     Each scenario is prepared (waterfall.scenarios.prepare); scenarios are grouped by the
     deal they leave, each distinct deal compiles and runs once, and the rows come back
@@ -159,8 +172,9 @@ def run_batch(deal, scenarios=None, engine: str = "auto", ledgers: bool = False,
         program = compile_deal(deal)
         led, met, wal = run_program(program, batch, ledgers=ledgers, threads=threads, engine=used)
         return BatchResult(deal_name=deal.name, engine=used, program=program,
-                           scenario_names=list(batch.names), metric_values=met, wal=wal, ledgers=led)
-    chosen = scenarios if scenarios is not None else (deal.scenarios or [deal.scenario("base")])
+                           scenario_names=list(batch.names), metric_values=met, wal=wal, ledgers=led,
+                           units=deal.deal.units, source_deal=deal, source_scenario=scen)
+    chosen = scenarios if scenarios is not None else default_scenarios(deal)
     resolved = [resolve_scenario(deal, s) for s in chosen]
     groups: dict[str, list] = {}
     deals: dict[str, Deal] = {}
@@ -201,7 +215,7 @@ def run_batch(deal, scenarios=None, engine: str = "auto", ledgers: bool = False,
             out_led = np.stack(out_led)
     return BatchResult(deal_name=deal.name, engine=used, program=program,
                        scenario_names=[s.name for s in resolved], metric_values=out_met, wal=out_wal,
-                       ledgers=out_led)
+                       ledgers=out_led, units=deal.deal.units)
 
 
 __all__ = ["kernel_available", "pick_engine", "resolve_deal", "resolve_scenario", "run", "run_batch",

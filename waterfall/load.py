@@ -330,11 +330,24 @@ def resolve_deal_path(path: str | Path) -> Path:
     for found in sorted(DEALS_DIR.rglob("*.toml")):
         if found.stem == str(path):
             return found
+    from .suggest import did_you_mean
+
+    names = sorted(p.stem for p in builtin_deals())
     if isinstance(path, str) and candidate.suffix.lower() not in (".toml", ".json") \
             and len(candidate.parts) == 1:
-        known = ", ".join(sorted(p.stem for p in builtin_deals()))
+        hint = did_you_mean(str(path), names)
         raise UnknownNameError(str(path), "", f"no deal file and no built-in deal of that name "
-                                              f"(built-in: {known})", NO_VALUE)
+                                              f"(built-in: {', '.join(names)}){'; ' + hint if hint else ''}",
+                               NO_VALUE)
+    if not candidate.exists() and candidate.suffix.lower() in (".toml", ".json"):
+        nearby = {p.stem: p.name for p in candidate.parent.glob("*") if p.suffix.lower() in (".toml", ".json")} \
+            if candidate.parent.is_dir() else {}
+        from .suggest import close_matches
+        near = [nearby[m] for m in close_matches(candidate.stem, nearby)]
+        hint = ("did you mean " + " or ".join(f"'{candidate.parent / m}'" for m in near) + "?") if near \
+            else did_you_mean(candidate.stem, names)
+        if hint:  # a near miss: say which file was meant (otherwise reading it says it is missing)
+            raise UnknownNameError(str(path), "", f"no such deal file; {hint}", NO_VALUE)
     return candidate
 
 

@@ -28,7 +28,61 @@ def ledger_columns(program: Program) -> list[str]:
 PERIOD_METRICS = ("default_period", "acceleration_period")
 
 
-def metrics_dict(values: np.ndarray, wal: np.ndarray, program: Program) -> dict:
+class Metrics(dict):
+    """The metrics of one run: read-only, by key (`m["min_dscr"]`, as a dict) or by
+    attribute (`m.min_dscr`); `to_series()` gives a pandas Series. Ratios are multiples
+    (1.32 is 1.32x), rates and recovery are fractions (0.73 is 73%), IRRs annualised,
+    amounts in the deal's units, periods counted from financial close (period 0); None
+    where a metric is undefined (no default, no IRR)."""
+
+    __slots__ = ()
+
+    min_dscr: float | None
+    avg_dscr: float | None
+    llcr: float | None
+    plcr: float | None
+    default_period: int | None
+    lender_claim: float | None
+    lender_received: float | None
+    recovery_rate: float | None
+    lender_loss: float | None
+    lender_irr: float | None
+    equity_irr: float | None
+    equity_distributions: float | None
+    equity_invested: float | None
+    default_cause: str | None
+    acceleration_period: int | None
+    recovery_rate_pv: float | None
+    recovery_periods: int | None
+    lender_loss_pv: float | None
+    default_date: str | None
+    wal_years: dict
+
+    def __getattr__(self, name: str):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"no metric '{name}' (metrics: {', '.join(self)})") from None
+
+    def _read_only(self, *args, **kwargs):
+        raise TypeError("metrics are read-only (copy them with dict(metrics) to change them)")
+
+    __setitem__ = __delitem__ = __setattr__ = __delattr__ = __ior__ = _read_only
+    clear = pop = popitem = setdefault = update = _read_only
+
+    def __reduce_ex__(self, protocol):  # pickle and copy rebuild it whole, never item by item
+        return (type(self), (dict(self),))
+
+    def to_series(self):
+        """A pandas Series: the scalar metrics, then `wal_<tranche>` per tranche."""
+        import pandas as pd
+
+        data = {k: v for k, v in self.items() if k != "wal_years"}
+        data.update({f"wal_{name}": w for name, w in self.get("wal_years", {}).items()})
+        return pd.Series(data, dtype=object, name="metrics")
+
+
+def metrics_dict(values: np.ndarray, wal: np.ndarray, program: Program) -> Metrics:
     """Metrics as JSON-ready Python values: NaN -> None; periods (1 = the first period
     after financial close) or None; `default_cause` by name; `default_date` the ISO date
     of the default period's end."""
@@ -50,12 +104,13 @@ def metrics_dict(values: np.ndarray, wal: np.ndarray, program: Program) -> dict:
     out["default_date"] = dates[d].isoformat() if d is not None and d < len(dates) else None
     out["wal_years"] = {n: (None if math.isnan(w) else float(w))
                         for n, w in zip(program.names["tranches"], wal)}
-    return out
+    return Metrics(out)
 
 
-@dataclass
+@dataclass(repr=False)
 class Result:
-    """One deal under one scenario."""
+    """One deal under one scenario: `metrics`, the ledger (`cash_flows()`), and writers
+    for the workbook (`to_excel`) and the charts (`plot`)."""
 
     deal_name: str
     scenario: str
@@ -65,10 +120,36 @@ class Result:
     metric_values: np.ndarray   # [N_METRICS]
     wal: np.ndarray             # [K]
     dates: list = field(default_factory=list)
+    units: str = "USD millions"  # the deal's units for every amount
+    source_deal: object = None      # the Deal run and the Scenario object (for to_excel and plot)
+    source_scenario: object = None
 
     @property
-    def metrics(self) -> dict:
+    def metrics(self) -> Metrics:
         return metrics_dict(self.metric_values, self.wal, self.program)
+
+    def __repr__(self) -> str:
+        from .output.notebook import result_repr
+        return result_repr(self)
+
+    def _repr_html_(self) -> str:
+        from .output.notebook import result_html
+        return result_html(self)
+
+    def to_excel(self, path, formulas: bool = False, deal=None, scenario=None):
+        """Write the workbook (Summary, Cash flows, Scenarios; Inputs with `formulas`) to
+        `path` (.xlsx) and return its path (by default for the deal and scenario this
+        result ran)."""
+        from .output.excel import write_workbook
+        return write_workbook(self, path, formulas=formulas, deal=deal or self.source_deal,
+                              scenario=scenario or self.source_scenario)
+
+    def plot(self, directory, deal=None, scenario=None) -> list:
+        """Write the PNG charts (DSCR by scenario, balances, cash flows) into the folder
+        `directory` and return their paths."""
+        from .output.plots import write_plots
+        return write_plots(self, directory, deal=deal or self.source_deal,
+                           scenario=scenario or self.source_scenario)
 
     def cash_flows(self):
         """The ledger as a DataFrame: a row per period (0 = financial close), a column
@@ -82,7 +163,7 @@ class Result:
         return frame
 
 
-@dataclass
+@dataclass(repr=False)
 class BatchResult:
     """Many scenarios of one deal: metrics a row per scenario; ledgers only if asked."""
 
@@ -93,6 +174,15 @@ class BatchResult:
     metric_values: np.ndarray       # [S, N_METRICS]
     wal: np.ndarray                 # [S, K]
     ledgers: np.ndarray | None = None  # [S, T+1, lines]
+    units: str = "USD millions"
+
+    def __repr__(self) -> str:
+        from .output.notebook import batch_repr
+        return batch_repr(self)
+
+    def _repr_html_(self) -> str:
+        from .output.notebook import batch_html
+        return batch_html(self)
 
     @property
     def metrics(self):

@@ -56,6 +56,19 @@ def tranche_exposures(result) -> list[dict]:
             for k, name in enumerate(program.names["tranches"])]
 
 
+class Portfolio(dict):
+    """What run_portfolio returns: a dict (preset, units, deals, lenders, sponsors,
+    totals, ...) with a short repr and an HTML table for notebooks."""
+
+    def __repr__(self) -> str:
+        from ..output.notebook import portfolio_repr
+        return portfolio_repr(self)
+
+    def _repr_html_(self) -> str:
+        from ..output.notebook import portfolio_html
+        return portfolio_html(self)
+
+
 def run_portfolio(preset_name: str = "base", entities=None) -> dict:
     from .. import engine
     from ..contagion import check_graph, deal_scenario, load_graph, run_chain
@@ -84,7 +97,8 @@ def run_portfolio(preset_name: str = "base", entities=None) -> dict:
                      "exposure": sum(t["exposure"] for t in tranches),
                      "loss": sum(t["loss"] for t in tranches),
                      "recovery": sum(t["recovery"] for t in tranches),
-                     "lender_loss": m["lender_loss"], "metrics": m, "tranches": tranches})
+                     "lender_loss": m["lender_loss"], "metrics": m, "tranches": tranches,
+                     "period_length": deal.timeline.period})
         for tr, t in zip(deal.tranches, tranches):
             shares = tr.lenders or {f"{deal.name}/{tr.name} lenders": 1.0}
             for name, share in shares.items():
@@ -99,11 +113,11 @@ def run_portfolio(preset_name: str = "base", entities=None) -> dict:
     totals = {k: sum(r[k] for r in rows) for k in ("debt", "exposure", "loss", "recovery")}
     outside = {link.deal for link in graph.deals if not link.in_headline}
     totals["headline_scope_debt"] = sum(r["debt"] for r in rows if r["deal"] not in outside)
-    return {"preset": preset.name, "units": "USD millions", "deals": rows, "lenders": lenders,
+    return Portfolio({"preset": preset.name, "units": "USD millions", "deals": rows, "lenders": lenders,
             "sponsors": sponsors, "totals": totals, "headline_debt": graph.headline_debt * 1000.0,
             "warnings": warnings, "pay_ratio": outcome.pay_ratio[:10],
             "entities": {k: {"default_year": v.default_year, "walk_year": v.walk_year}
-                         for k, v in outcome.entities.items()}}
+                         for k, v in outcome.entities.items()}})
 
 
 def _f(value, kind="amount"):
@@ -116,25 +130,38 @@ def _f(value, kind="amount"):
     return f"{value:,.0f}"
 
 
+def _default_cell(row) -> str:
+    """'12 (2028-01-15)': the deal's own period (quarters or half-years) and its date."""
+    d = row["default_period"]
+    if d is None:
+        return "-"
+    date = (row.get("metrics") or {}).get("default_date")
+    return f"{d} ({date})" if date else str(d)
+
+
 def render(data: dict) -> str:
-    lines = [f"portfolio under '{data['preset']}' ({data['units']})", ""]
-    head = f"{'deal':<20} {'default':>7} {'min DSCR':>9} {'recovery':>9} {'equity IRR':>10} {'debt':>9} {'EAD':>9} {'loss':>9}"
-    lines += [head, "-" * len(head)]
-    for r in data["deals"]:
-        lines.append(f"{r['deal']:<20} {('-' if r['default_period'] is None else str(r['default_period'])):>7} "
-                     f"{_f(r['min_dscr'], 'ratio'):>9} {_f(r['recovery_rate'], 'pct'):>9} "
-                     f"{_f(r['equity_irr'], 'pct'):>10} {_f(r['debt']):>9} {_f(r['exposure']):>9} {_f(r['loss']):>9}")
+    from ..output.summary import aligned, equity_irr_short
+
+    units = data["units"]
+    lines = [f"portfolio under '{data['preset']}' (amounts in {units}; default: the deal's own period "
+             f"and the date it ends)", ""]
+    rows = [[r["deal"], r.get("period_length", ""), _default_cell(r), _f(r["min_dscr"], "ratio"),
+             _f(r["recovery_rate"], "pct"), equity_irr_short(r.get("metrics") or {"equity_irr": r["equity_irr"]}),
+             _f(r["debt"]), _f(r["exposure"]), _f(r["loss"])] for r in data["deals"]]
     t = data["totals"]
-    lines.append(f"{'total':<20} {'':>7} {'':>9} {'':>9} {'':>10} {_f(t['debt']):>9} {_f(t['exposure']):>9} {_f(t['loss']):>9}")
+    rows.append(["total", "", "", "", "", "", _f(t["debt"]), _f(t["exposure"]), _f(t["loss"])])
+    lines.append(aligned(["deal", "periods", "default period (ending)", "min DSCR", "recovery", "equity IRR",
+                          "debt", "EAD", "loss"], rows, left=3))
     scope = t.get("headline_scope_debt", t["debt"])
     lines.append(f"debt in the portfolio {t['debt'] / 1000:,.1f}bn; of the deals the ~{data['headline_debt'] / 1000:,.0f}bn "
                  f"headline counts, {scope / 1000:,.1f}bn ({scope / data['headline_debt'] * 100:.0f}%); defaulted exposure "
                  f"{t['exposure'] / 1000:,.1f}bn, loss {t['loss'] / 1000:,.1f}bn, recovered {t['recovery'] / 1000:,.1f}bn")
     for title, table, cols in (("lender", data["lenders"], ("commitment", "exposure", "loss", "recovery")),
                                ("sponsor", data["sponsors"], ("exposure", "loss", "recovery"))):
-        lines += ["", f"{title:<44} " + " ".join(f"{c if c != 'exposure' or title == 'sponsor' else 'EAD':>10}" for c in cols)]
-        for name, acc in sorted(table.items(), key=lambda kv: -kv[1]["loss"]):
-            lines.append(f"{name[:44]:<44} " + " ".join(f"{_f(acc[c]):>10}" for c in cols))
+        heads = [title] + [("EAD" if c == "exposure" and title == "lender" else c) for c in cols]
+        body = [[name] + [_f(acc[c]) for c in cols]
+                for name, acc in sorted(table.items(), key=lambda kv: -kv[1]["loss"])]
+        lines += ["", aligned(heads, body)]
     notes = [f"  {r['deal']}: {n}" for r in data["deals"] for n in r["notes"]]
     if notes:
         lines += ["", "chain:"] + notes
@@ -142,8 +169,14 @@ def render(data: dict) -> str:
 
 
 def cmd_portfolio(args) -> int:
+    from pathlib import Path
+
     from ..errors import DealError
 
+    if args.xlsx and Path(args.xlsx).suffix.lower() != ".xlsx":
+        print(f"error: --xlsx {args.xlsx}: a workbook's name must end in .xlsx (for CSV use --csv)",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         data = run_portfolio(args.scenario, args.entities)
     except DealError as exc:

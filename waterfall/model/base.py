@@ -18,8 +18,29 @@ def _finite(value: float) -> float:
 Finite = Annotated[float, AfterValidator(_finite)]
 NonNegative = Annotated[float, Field(ge=0), AfterValidator(_finite)]
 Fraction = Annotated[float, Field(ge=0, le=1), AfterValidator(_finite)]
-Rate = Annotated[float, Field(ge=-0.5, le=5.0), AfterValidator(_finite)]
-"""An annual rate as a decimal (0.06 is 6% a year)."""
+RATE_MAX = 1.0
+"""The highest annual rate a deal may state: 100% a year. 4.5 is 450% a year, almost
+always 4.5% typed as a percentage."""
+
+
+class _RateCeiling:
+    """Carries the ceiling for readers of the field's bounds (waterfall.sweeps.paths);
+    pydantic ignores it, and _annual_rate enforces it with a message that says how."""
+
+    le = RATE_MAX
+
+
+def _annual_rate(value: float) -> float:
+    _finite(value)
+    if value > RATE_MAX:
+        raise ValueError(f"must be an annual rate as a decimal, 0.045 for 4.5% "
+                         f"(at most {RATE_MAX:g}, i.e. 100% a year)")
+    return value
+
+
+Rate = Annotated[float, Field(ge=-0.5, json_schema_extra={"maximum": RATE_MAX}), _RateCeiling(),
+                 AfterValidator(_annual_rate)]
+"""An annual rate as a decimal (0.06 is 6% a year), from -0.5 to 1.0."""
 Period = Annotated[int, Field(ge=0)]
 """A period index: 0 is financial close, 1 the first period after it."""
 
@@ -38,7 +59,9 @@ class Part(BaseModel):
     name of this part to its source, and the names are checked."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
-    provenance: dict[str, Source] = Field(default_factory=dict)
+    provenance: dict[str, Source] = Field(default_factory=dict, description="Field name of this part "
+                                          "-> where its value comes from (source URL or document and a "
+                                          "confidence label).")
 
     @model_validator(mode="after")
     def _provenance_names_fields(self):

@@ -23,10 +23,14 @@ Roll = Literal["unadjusted", "following", "modified-following", "preceding"]
 class Timeline(Part):
     """When the deal lives: financial close, period length, construction then operations."""
 
-    financial_close: dt.date
-    period: Literal["month", "quarter", "half-year"] = "quarter"
-    construction_periods: Annotated[int, Field(ge=0)] = 0
-    operating_periods: Annotated[int, Field(ge=1, le=1200)]
+    financial_close: dt.date = Field(description="The date of financial close: the end of period 0.")
+    period: Literal["month", "quarter", "half-year"] = Field("quarter", description="The length of "
+                                                             "one period of the waterfall.")
+    construction_periods: Annotated[int, Field(ge=0)] = Field(0, description="Periods of construction "
+                                                              "after close (no rent); COD is the next one.")
+    operating_periods: Annotated[int, Field(ge=1, le=1200)] = Field(description="Operating periods "
+                                                                     "after construction: the horizon is "
+                                                                     "construction + operating periods.")
     calendar: CalendarName = "none"
     roll: Roll = "unadjusted"
     accrue_on_adjusted_dates: bool = False
@@ -231,9 +235,11 @@ class Tranche(Part):
     `extension_periods` (extension options, assumed exercised) are added to it."""
 
     name: str = Field(min_length=1)
-    amount: Optional[NonNegative] = None
+    amount: Optional[NonNegative] = Field(None, description="The commitment, in the deal's units "
+                                          "(give this or `sizing`).")
     sizing: Optional[Sizing] = None
-    extension_periods: Annotated[int, Field(ge=0)] = 0
+    extension_periods: Annotated[int, Field(ge=0)] = Field(0, description="Periods added to "
+                                                           "`maturity_period` (extension options, assumed exercised).")
     refinancing: Optional[Refinancing] = None
     borrowing_base: Optional[BorrowingBase] = None
     lenders: dict[str, Fraction] = Field(default_factory=dict)
@@ -242,7 +248,10 @@ class Tranche(Part):
     draws: Optional[list[tuple[Period, NonNegative]]] = None
     interest_only_periods: Annotated[int, Field(ge=0)] = 0
     amortisation: Amortisation
-    maturity_period: Optional[Annotated[int, Field(ge=1)]] = None
+    maturity_period: Optional[Annotated[int, Field(ge=1)]] = Field(
+        None, description="The period of the initial maturity (the balloon), counted from financial "
+        "close (period 0; 1 is the first period after close), not from COD. None: the last period of "
+        "the horizon. Extension options (`extension_periods`) are added to it.")
     capitalise_interest: Literal["never", "construction", "always"] = "construction"
     commitment_includes_idc: bool = False
     """If true, interest capitalised in construction is drawn under `amount`: capex draws
@@ -432,8 +441,11 @@ class Equity(Part):
     total (none: the cost less the debt, whatever it comes to); spend beyond the debt and
     the commitment is a shortfall that only `sponsor_support` can meet."""
 
-    sponsors: dict[str, Fraction] = Field(default_factory=dict)
-    commitment: Optional[NonNegative] = None
+    sponsors: dict[str, Fraction] = Field(default_factory=dict, description="Sponsor name -> share "
+                                          "of the equity (the shares add up to 1).")
+    commitment: Optional[NonNegative] = Field(None, description="The equity the sponsors commit in "
+                                              "total, in the deal's units. None: the asset cost less the "
+                                              "debt drawn, whatever it comes to.")
 
     @model_validator(mode="after")
     def _shares(self):
@@ -443,40 +455,86 @@ class Equity(Part):
 
 
 class DealInfo(Part):
-    name: str = Field(min_length=1)
-    description: str = ""
-    units: str = "USD millions"
-    kind: Literal["spv", "corporate", "example"] = "spv"
-    recourse: Literal["non-recourse", "limited", "full"] = "non-recourse"
-    assumptions: list[str] = Field(default_factory=list)
+    """Who and what the deal is, and the units its amounts are in."""
+
+    name: str = Field(min_length=1, description="The deal's name (what `waterfall run NAME` takes).")
+    description: str = Field("", description="One line on what the financing is.")
+    units: str = Field("USD millions", description="The unit of every amount in the file and in "
+                       "the output (printed with every amount).")
+    kind: Literal["spv", "corporate", "example"] = Field("spv", description="'spv': a project-finance "
+                                                         "SPV; 'corporate': a slice of an issuer's cash; "
+                                                         "'example': an illustrative deal.")
+    recourse: Literal["non-recourse", "limited", "full"] = Field("non-recourse", description="Recourse "
+                                                                 "to the sponsors, for the record.")
+    assumptions: list[str] = Field(default_factory=list, description="Every assumption the deal "
+                                   "makes, one a line (figures not in any source).")
 
 
 class Deal(Part):
     """A whole deal. Names used in the waterfall, accounts and covenants are checked."""
 
-    deal: DealInfo
-    timeline: Timeline
-    funding: Literal["at_close", "pro_rata", "equity_first"] = "at_close"
-    assets: list[Asset] = Field(min_length=1)
-    leases: list[Lease] = Field(default_factory=list)
-    opex: list[Opex] = Field(default_factory=list)
-    base_rate: Optional[BaseRateCurve] = None
-    tranches: list[Tranche] = Field(min_length=1)
-    equity: Equity = Field(default_factory=Equity)
-    hedges: list[Hedge] = Field(default_factory=list)
-    accounts: list[Account] = Field(default_factory=list)
-    fees: list[Fee] = Field(default_factory=list)
-    waterfall: list[Step] = Field(min_length=1)
-    covenants: Covenants = Field(default_factory=Covenants)
-    sponsor_support: SponsorSupport = Field(default_factory=SponsorSupport)
-    enforcement: Enforcement = Field(default_factory=Enforcement)
-    residual_value_guarantee: Optional[ResidualValueGuarantee] = None
-    exit: Optional[Exit] = None
-    scenarios: list[Scenario] = Field(default_factory=list)
+    deal: DealInfo = Field(description="Name, description, units of every amount (USD millions unless "
+                                       "it says otherwise), kind, recourse and the deal's assumptions.")
+    timeline: Timeline = Field(description="Financial close, the period length, construction and operating "
+                                           "periods. Every period index in the file counts from financial "
+                                           "close: period 0 is close, period 1 the first period after it.")
+    funding: Literal["at_close", "pro_rata", "equity_first"] = Field(
+        "at_close", description="How the asset cost is paid for, per period. 'at_close': every tranche "
+        "without explicit `draws` is drawn in full at financial close (period 0). 'pro_rata': each "
+        "period's spend is funded by debt and equity in proportion (a tranche draws its share "
+        "amount/cost of the spend). 'equity_first': the sponsors fund the spend first, up to the "
+        "equity (the cost less the debt, or `equity.commitment`), then the tranches draw pro rata "
+        "to their amounts. Whatever the debt does not fund is equity (see `equity`).")
+    assets: list[Asset] = Field(min_length=1, description="The campuses or fleets financed: cost by "
+                                "component (land, shell, MEP, IT) and how each loses value.")
+    leases: list[Lease] = Field(default_factory=list, description="The rent the deal earns: a lease "
+                                "per tenant, annual rent in the first lease year, escalation, term.")
+    opex: list[Opex] = Field(default_factory=list, description="Operating costs paid before debt "
+                             "service (annual amounts, escalating yearly).")
+    base_rate: Optional[BaseRateCurve] = Field(None, description="The floating base rate (e.g. Term "
+                                               "SOFR) by period, annual decimals; needed by any floating tranche.")
+    tranches: list[Tranche] = Field(min_length=1, description="The loans and notes, in order of "
+                                    "seniority unless `rank` says otherwise.")
+    equity: Equity = Field(default_factory=Equity, description="The sponsors and their shares. Equity "
+                           "is derived, not stated: each period the sponsors pay in the part of the "
+                           "spend the tranches' draws do not fund (in total the asset cost less the "
+                           "debt drawn), capped at `commitment` if given; equity receives what the "
+                           "`distribute` step pays out.")
+    hedges: list[Hedge] = Field(default_factory=list, description="Interest-rate swaps and caps on "
+                                "floating tranches: notional, fixed rate or strike, dates; each paid by "
+                                "its `hedge` step (docs/credit.md).")
+    accounts: list[Account] = Field(default_factory=list, description="Reserve accounts: a DSRA, a "
+                                    "fixed target or a lock-up account.")
+    fees: list[Fee] = Field(default_factory=list, description="Periodic fees (agency, trustee), "
+                            "annual amounts paid where the waterfall says.")
+    waterfall: list[Step] = Field(min_length=1, description="The priority of payments: the steps "
+                                  "cash goes through each period, in order (docs/steps.md).")
+    covenants: Covenants = Field(default_factory=Covenants, description="Lock-up and default DSCR "
+                                 "tests, cures, what a breach does, cross-default.")
+    sponsor_support: SponsorSupport = Field(default_factory=SponsorSupport, description="What the "
+                                            "sponsors owe beyond their equity: none (non-recourse), "
+                                            "capped or unlimited.")
+    enforcement: Enforcement = Field(default_factory=Enforcement, description="What happens once the "
+                                     "lenders accelerate: the workout, its length and costs, the "
+                                     "sale and how the assets are valued.")
+    residual_value_guarantee: Optional[ResidualValueGuarantee] = Field(
+        None, description="A guarantor who pays the lenders what seizure leaves unpaid, up to a cap.")
+    exit: Optional[Exit] = Field(None, description="A sale of the assets at the end of the horizon "
+                                 "(cash in the last period).")
+    scenarios: list[Scenario] = Field(default_factory=list, description="The deal's own named "
+                                      "scenarios (the base case is always there, named 'base').")
 
     @property
     def name(self) -> str:
         return self.deal.name
+
+    def __repr__(self) -> str:  # the whole model would be ~18k characters
+        from ..output.notebook import deal_repr
+        return deal_repr(self)
+
+    def _repr_html_(self) -> str:
+        from ..output.notebook import deal_html
+        return deal_html(self)
 
     def scenario(self, name: str) -> Scenario:
         for s in self.scenarios:

@@ -36,7 +36,7 @@ class Hedge(Part):
     end_period: Optional[Annotated[int, Field(ge=1)]] = None
     fixed_rate: Optional[Union[Rate, Literal["par"]]] = None
     """A swap's fixed rate (annual), or "par": struck at market on the deal's base-case curve."""
-    strike: Optional[Annotated[float, Field(ge=0.0, le=5.0)]] = None
+    strike: Optional[Annotated[float, Field(ge=0.0, le=1.0)]] = None
     premium: NonNegative = 0.0
     day_count: Optional[DayCount] = None
     rank: Optional[Annotated[int, Field(ge=1, le=1000)]] = None

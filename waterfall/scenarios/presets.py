@@ -40,6 +40,8 @@ def load_preset(name: str | Path) -> Scenario:
     if not path.exists():
         path = PRESETS_DIR / f"{name}.toml"
         if not path.exists():
-            raise DealError(str(name), [("", f"no preset '{name}' (known: base, {', '.join(preset_names())})",
-                                         str(name))])
+            from ..suggest import did_you_mean
+            hint = did_you_mean(str(name), ["base"] + preset_names())
+            raise DealError(str(name), [("", f"no preset '{name}'{'; ' + hint if hint else ''} "
+                                             f"(known: base, {', '.join(preset_names())})", str(name))])
     return load_scenario_file(path)

@@ -29,12 +29,13 @@ PERIOD_FIELDS = ("period", "from_period", "to_period")
 
 
 class PathError(ValueError):
-    """A --vary path that does not name a numeric input. `path` is the path as given."""
+    """A path to vary that does not name a numeric input, or values it cannot take.
+    `path` is the path as given (the command line adds its --vary flag)."""
 
     def __init__(self, path: str, message: str):
         self.path = path
         self.message = message
-        super().__init__(f"--vary {path}: {message}")
+        super().__init__(f"{path}: {message}")
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,7 @@ def _check_new_adjustments(paths: list[VaryPath], scen: Scenario) -> None:
             first = next(p for p in paths if p.kind == kind and p.new_adjustment)
             raise PathError(first.raw, f"scenario '{scen.name}' has no {kind} adjustment and a new one "
                                        f"needs {', '.join(missing)}: vary scenario.{kind}.{missing[0]} too, "
-                                       "or pick a --scenario that has one")
+                                       "or start from a scenario that has one")
 
 
 def _check_deal_values(plan: Plan) -> None:
@@ -287,16 +287,73 @@ def todo_ranges(n_points: int, done: list[dict], chunk_size: int) -> list[tuple[
 
 # --- execution ---------------------------------------------------------------------------
 
+PROGRESS_SECONDS = 5.0   # a log line at most this often where there is no terminal
+
+
+class LogProgress:
+    """Progress as plain log lines on stderr (a pipe, a CI log, a notebook): one at most
+    every `interval` seconds (WATERFALL_PROGRESS_SECONDS overrides it), and a last one at
+    the end if any was written."""
+
+    def __init__(self, total: int, initial: int, interval: float | None = None):
+        env = os.environ.get("WATERFALL_PROGRESS_SECONDS")
+        self.interval = float(env) if env else (PROGRESS_SECONDS if interval is None else interval)
+        self.total, self.done, self.initial = total, initial, initial
+        self.started = self.last = time.perf_counter()
+        self.lines = 0
+
+    def update(self, n: int) -> None:
+        self.done += n
+        now = time.perf_counter()
+        if now - self.last >= self.interval and self.done < self.total:
+            self._line(now)
+
+    def _line(self, now: float) -> None:
+        self.last, self.lines = now, self.lines + 1
+        elapsed = now - self.started
+        rate = (self.done - self.initial) / elapsed if elapsed > 0 else float("nan")
+        print(f"sweep: {self.done:,} of {self.total:,} points ({self.done / max(self.total, 1):.0%}), "
+              f"{elapsed:.1f} s, {rate:,.0f} points/s", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.lines and self.done >= self.total:
+            self._line(time.perf_counter())
+
+
 def _progress(total: int, initial: int, show: bool | None):
-    if show is None:
-        show = sys.stderr.isatty()
-    if not show:
+    """A tqdm bar on a terminal, log lines elsewhere (show None: decide by the terminal);
+    nothing with show False."""
+    if show is False:
         return None
+    if show is None and not sys.stderr.isatty():
+        return LogProgress(total, initial)
     try:
         from tqdm import tqdm
     except ImportError:  # pragma: no cover
-        return None
+        return LogProgress(total, initial)
     return tqdm(total=total, initial=initial, unit="pt", unit_scale=True, desc="sweep", file=sys.stderr)
+
+
+DASK_CONNECT_SECONDS = 5.0
+
+
+def _check_reachable(address: str) -> None:
+    """Fail fast (SweepError naming the address) when nothing listens at a scheduler's
+    tcp address, rather than wait for the client's connection timeout."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls") or not parts.hostname:
+        return  # another transport (inproc, ucx...): let distributed judge it
+    try:
+        port = parts.port or 8786
+        with socket.create_connection((parts.hostname, port), timeout=DASK_CONNECT_SECONDS):
+            pass
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise SweepError(f"cannot reach the Dask scheduler at {address} ({reason}); is a scheduler "
+                         f"running there? (`dask scheduler` starts one; 'local' runs a local cluster)") from None
 
 
 def _client(dask):
@@ -314,7 +371,11 @@ def _client(dask):
             client.close()
             cluster.close()
         return client, close
-    client = Client(dask)
+    _check_reachable(dask)
+    try:
+        client = Client(dask, timeout=f"{DASK_CONNECT_SECONDS:g}s")
+    except (OSError, TimeoutError) as exc:
+        raise SweepError(f"cannot connect to the Dask scheduler at {dask}: {exc}") from None
     return client, client.close
 
 
@@ -369,6 +430,8 @@ def sweep(deal, vary: dict, samples: int | None = None, seed: int | None = None,
     plan = plan_sweep(deal, vary, samples=samples, seed=seed, scenario=scenario,
                       correlations=correlations)
     n = plan.n_points
+    if isinstance(dask, str) and dask != "local":
+        _check_reachable(dask)   # before any file is made: a wrong address is the user's to fix
     store = None
     if out is not None:
         out = Path(out)
