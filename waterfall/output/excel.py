@@ -518,7 +518,7 @@ def _terms(deal, scen, result) -> list:
     return rows
 
 
-SUMMARY_CHARS_A_LINE = 62   # characters of wrapped text a line in Summary column B (60 wide)
+SUMMARY_CHARS_A_LINE = 70   # characters of wrapped text a line in Summary column B (60 wide)
 
 
 def _wrapped_height(text: str) -> float | None:

@@ -18,7 +18,7 @@ color:#1b1f24;margin:0;padding:12px;background:#fff}h1{font-size:20px;margin:0 0
 h2{font-size:15px;margin:0 0 6px;border-bottom:2px solid #1f4e79;color:#1f4e79}
 .sub{color:#555;font-size:12px;margin:0 0 10px}.grid{display:grid;gap:14px;
 grid-template-columns:repeat(auto-fit,minmax(340px,1fr))}section{min-width:0}
-.wide{grid-column:1/-1}.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:12px}
+.wide{grid-column:1/-1}@media (min-width:1000px){.span2{grid-column:span 2}}.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:12px}
 th,td{padding:3px 5px;border-bottom:1px solid #e3e3e3;text-align:left;vertical-align:top}
 th{background:#eef3f8;font-weight:600}td.r,th.r{text-align:right;white-space:nowrap}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(100px,1fr));gap:6px}
@@ -32,8 +32,11 @@ svg .default{stroke:#b00020;stroke-dasharray:2 2}svg text.lockup{fill:#9a6300;st
 svg text.default{fill:#b00020;stroke:none}svg .over{fill:#fff;stroke:#1f4e79}
 @media (max-width:520px){body{padding:8px;font-size:13px}.grid{grid-template-columns:1fr}}
 @page{size:A4 landscape;margin:8mm}
-@media print{body{padding:0;font-size:9px}h1{font-size:14px}h2{font-size:11px}table{font-size:8px}
-.grid{grid-template-columns:1fr 1fr 1fr;gap:8px}.card b{font-size:12px}.src{font-size:7px}}
+@media print{body{padding:0;font-size:8px}h1{font-size:13px}h2{font-size:10px;margin-bottom:3px}
+.sub,.note{font-size:7px;margin:2px 0}table{font-size:7px}th,td{padding:1px 3px}
+.grid{grid-template-columns:1fr 1fr 1fr;gap:6px}.span2{grid-column:span 2}.card{padding:2px 4px}
+.card b{font-size:10px}.src,.tag{font-size:6.5px}svg.chart{max-height:40mm}section{break-inside:avoid}
+section.wide{break-inside:auto}}
 """
 
 
@@ -184,11 +187,11 @@ def render(pack) -> str:
     d = pack.deal
     sections = [
         ("Metrics: " + escape(pack.scenario), _cards(pack), ""),
-        ("DSCR against the covenants", _chart(pack), ""),
+        ("DSCR against the covenants", _chart(pack), "span2"),
         ("Sources and uses at close", _sources_uses(pack), ""),
+        ("Breakevens", _breakevens(pack), "span2"),
         ("Deal terms and their sources", _terms(pack), "wide"),
         ("Stress presets", _presets(pack), "wide"),
-        ("Breakevens", _breakevens(pack), ""),
         ("Recovery and its basis", _recoveries(pack), "wide"),
     ]
     body = "".join(f'<section class="{cls}"><h2>{title}</h2>{html}</section>' for title, html, cls in sections)
