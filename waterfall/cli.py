@@ -16,7 +16,8 @@ from .files import write_text_atomic
 EXIT_BAD_INPUT = 2
 
 # Modules under waterfall/commands/ that add their own subcommands (see its __init__).
-COMMAND_MODULES: list[str] = ["waterfall.commands.sweep", "waterfall.commands.presets", "waterfall.commands.portfolio"]
+COMMAND_MODULES: list[str] = ["waterfall.commands.sweep", "waterfall.commands.presets", "waterfall.commands.portfolio",
+                              "waterfall.commands.report"]
 
 
 def fallback_warning(requested: str) -> str | None:

@@ -40,6 +40,9 @@ SUMMARY_SHEET, SCENARIOS_SHEET = "Summary", "Scenarios"
 CF_SHEET = "Cash flows"
 LABEL_COL, UNIT_COL, TOTAL_COL, FIRST_COL = 0, 1, 2, 3
 CF_FIRST_ROW = 6
+# Column widths (characters) of the period sheets: label, units, total, each period.
+CF_WIDTHS = {"label": 52, "units": 9, "total": 12, "period": 11}
+IN_WIDTHS = {"label": 50, "units": 9, "total": 12, "period": 11}
 
 NUMBER_FORMATS = {
     "amount": '#,##0.000;-#,##0.000;"-"',
@@ -65,6 +68,11 @@ METRIC_META = {  # name -> (label, fmt)
     "equity_distributions": ("Equity distributions", "amount"),
     "equity_invested": ("Equity invested (incl. sponsor support)", "amount"),
 }
+
+
+# Other global ledger lines that are flows over a period (a Total adds them up); flags,
+# ratios and balances get none.
+FLOW_LINES = ("equity_cure", "workout_costs")
 
 
 class FormulaTieOutError(ValueError):
@@ -194,9 +202,23 @@ def write_workbook(result, path, formulas: bool = False, deal=None, batch=None, 
         metrics = metric_formulas(model, result) if formulas else None
         _write_summary(wb, summary, fmts, deal, scen, result, grid, metrics)
         _write_scenarios(sc_ws, fmts, batch, result)
+        _print_setup(deal, result, grid, model, summary, cf_ws, in_ws, sc_ws)
         summary.activate()
         wb.close()
     return path
+
+
+def _print_setup(deal, result, grid, model, summary, cf_ws, in_ws, sc_ws) -> None:
+    """Landscape, labels and headers repeated, the period sheets in blocks of years."""
+    from . import printing
+
+    printing.fit_one_page_wide(summary)
+    printing.fit_one_page_wide(sc_ws)
+    sc_ws.repeat_columns(0, 1)
+    printing.period_sheet(cf_ws, result.dates, deal.timeline.period, (0, grid.first_row - 1), CF_WIDTHS)
+    if in_ws is not None:
+        hr = model.inputs.first_row - 1
+        printing.period_sheet(in_ws, result.dates, deal.timeline.period, (hr, hr), IN_WIDTHS)
 
 
 # --------------------------------------------------------------------------- formulas
@@ -300,10 +322,10 @@ def values_grid(program) -> ValuesGrid:
     grid.add("L:capex", GLOBAL_LABELS["capex"], "amount", total=True)
     grid.add("L:equity_in", GLOBAL_LABELS["equity_in"], "amount", total=True)
     grid.add("L:draws", GLOBAL_LABELS["draws"], "amount", total=True)
-    grid.add("L:reserve_release", GLOBAL_LABELS["reserve_release"], "amount", total=True)
+    grid.add("L:reserve_release", GLOBAL_LABELS["reserve_release"], "amount")  # balances: no total
     grid.add("L:exit_proceeds", GLOBAL_LABELS["exit_proceeds"], "amount", total=True)
     grid.add("L:sponsor_support", "Sponsor support", "amount", total=True)
-    grid.add("L:cash_available", GLOBAL_LABELS["cash_available"], "amount", total=True)
+    grid.add("L:cash_available", GLOBAL_LABELS["cash_available"], "amount")  # includes reserve balances
     grid.section("Debt service and covenant tests")
     grid.add("L:debt_service", GLOBAL_LABELS["debt_service"], "amount", total=True)
     grid.add("L:dscr", GLOBAL_LABELS["dscr"], "ratio")
@@ -353,7 +375,7 @@ def values_grid(program) -> ValuesGrid:
     if rest:  # a ledger line this layout does not place: still on the sheet, at the end
         grid.section("Other engine lines")
         for key in rest:
-            grid.add(key, key[2:], "amount", total=True)
+            grid.add(key, key[2:], "amount", total=key[2:] in FLOW_LINES)
     return grid
 
 
@@ -381,11 +403,15 @@ def _header_rows(ws, fmts, grid, dates, title: str, note: str) -> None:
         ws.write_number(hr, grid.col(t), t, fmts.get("int", header=True))
         ws.write_string(hr + 1, grid.col(t), dates[t].isoformat() if t < len(dates) else "",
                         fmts.get("text", header=True))
-    ws.set_column(LABEL_COL, LABEL_COL, 52)
-    ws.set_column(UNIT_COL, UNIT_COL, 9)
-    ws.set_column(TOTAL_COL, TOTAL_COL, 12)
-    ws.set_column(FIRST_COL, FIRST_COL + grid.n, 11)
+    _widths(ws, grid, CF_WIDTHS)
     ws.freeze_panes(grid.first_row, FIRST_COL)
+
+
+def _widths(ws, grid, widths) -> None:
+    ws.set_column(LABEL_COL, LABEL_COL, widths["label"])
+    ws.set_column(UNIT_COL, UNIT_COL, widths["units"])
+    ws.set_column(TOTAL_COL, TOTAL_COL, widths["total"])
+    ws.set_column(FIRST_COL, FIRST_COL + grid.n, widths["period"])
 
 
 def _write_cash_flows(ws, fmts, grid, model, result, values) -> None:
@@ -472,10 +498,7 @@ def _write_inputs(ws, fmts, model, result) -> None:
         if row.total:
             ws.write_formula(r, TOTAL_COL, f"=SUM({grid.range(row.key, qualified=False)})",
                              fmts.get(row.fmt, bold=True), float(sum(vals)))
-    ws.set_column(LABEL_COL, LABEL_COL, 50)
-    ws.set_column(UNIT_COL, UNIT_COL, 9)
-    ws.set_column(TOTAL_COL, TOTAL_COL, 12)
-    ws.set_column(FIRST_COL, FIRST_COL + grid.n, 11)
+    _widths(ws, grid, IN_WIDTHS)
     ws.freeze_panes(grid.first_row, FIRST_COL)
 
 
@@ -508,17 +531,38 @@ def _terms(deal, scen, result) -> list:
     return rows
 
 
+SUMMARY_CHARS_A_LINE = 70   # characters of wrapped text a line in Summary column B (60 wide)
+
+
+def _wrapped_height(text: str) -> float | None:
+    """Row height (points) for `text` wrapped in Summary column B; None for one line."""
+    lines = sum(max(1, math.ceil(len(part) / SUMMARY_CHARS_A_LINE)) for part in str(text).split("\n"))
+    return None if lines <= 1 else 15.0 * lines
+
+
 def _write_summary(wb, ws, fmts, deal, scen, result, grid, metrics) -> None:
     ws.write_string(0, 0, "Deal summary", fmts.get("text", bold=True))
     r = 2
     for label, value in _terms(deal, scen, result):
-        write_text(ws, fmts, r, 0, label, bold=True)
+        write_text(ws, fmts, r, 0, label, bold=True, wrap=True)  # wrap: top-aligned with its value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             ws.write_number(r, 1, value, fmts.get("int"))
-        else:
-            write_text(ws, fmts, r, 1, value)
+        else:  # wrapped inside column B, so no text runs under the charts beside it
+            write_text(ws, fmts, r, 1, value, wrap=True)
+            height = _wrapped_height(value)
+            if height:
+                ws.set_row(r, height)
         r += 1
     r += 1
+    r = _write_metrics_table(ws, fmts, r, result, metrics)
+    r = _write_summary_blocks(ws, fmts, r + 1, deal, scen, result, grid, live=metrics is not None)
+    ws.set_column(0, 0, 40)
+    ws.set_column(1, 1, 60)
+    ws.set_column(2, 2, 10)
+    _charts(wb, ws, grid, result, deal)
+
+
+def _write_metrics_table(ws, fmts, r, result, metrics) -> int:
     ws.write_string(r, 0, f"Metrics ({'live formulas over the Cash flows and Inputs sheets' if metrics else 'engine values'})",
                     fmts.get("text", bold=True))
     r += 1
@@ -543,14 +587,30 @@ def _write_summary(wb, ws, fmts, deal, scen, result, grid, metrics) -> None:
         else:
             _write_value(ws, rr, 1, value, fmts.get(fmt))
         ws.write_string(rr, 2, UNITS.get(fmt, ""), fmts.get("text"))
-    ws.set_column(0, 0, 40)
-    ws.set_column(1, 1, 60)
-    ws.set_column(2, 2, 10)
-    _charts(wb, ws, grid, result)
+    return first + len(rows) + 1
 
 
-def _charts(wb, ws, grid, result) -> None:
+def _write_summary_blocks(ws, fmts, r, deal, scen, result, grid, live: bool) -> int:
+    """Sources and uses at close (live SUM formulas with `live`, else the engine's
+    values: the values workbook has no formula), then the breakevens (waterfall.report)."""
+    from ..errors import DealError
+    from ..report.breakevens import breakevens
+    from ..report.figures import sources_and_uses
+    from .summary_blocks import write_breakevens, write_sources_uses
+
+    su = sources_and_uses(result, deal.timeline.construction_periods)
+    r = write_sources_uses(ws, fmts, r, su, grid, result.program, write_text, live)
+    items, note = [], None
+    try:
+        items = breakevens(deal, scen, engine="reference" if result.engine == "reference" else "auto")
+    except (DealError, ValueError) as exc:  # a deal the sweeps cannot vary: say so on the sheet
+        note = f"Breakevens not computed: {exc}"
+    return write_breakevens(ws, fmts, r, items, scen.name, note)
+
+
+def _charts(wb, ws, grid, result, deal) -> None:
     from ..ops import G
+    from ..report.chart import axis_cap
     program = result.program
     period_row = grid.first_row - 2
     ds = result.ledger[:, G["debt_service"]]
@@ -569,9 +629,12 @@ def _charts(wb, ws, grid, result) -> None:
             if key != "L:dscr":
                 series["line"] = {"dash_type": "dash", "width": 1.5}
             chart.add_series(series)
-        chart.set_title({"name": "DSCR against the covenants"})
+        cap = axis_cap(deal.covenants.lock_up_dscr, deal.covenants.default_dscr)
+        chart.set_title({"name": f"DSCR against the covenants (axis capped at {cap:.1f}x: "
+                                 "max of 3x and 2 x lock-up)", "name_font": {"size": 11}})
         chart.set_x_axis({"name": "Period"})
-        chart.set_y_axis({"name": "DSCR (x)", "num_format": '0.00"x"'})
+        chart.set_y_axis({"name": "DSCR (x)", "num_format": '0.0"x"', "min": 0, "max": cap,
+                          "major_unit": 0.5 if cap <= 4 else 1.0})
         chart.set_size({"width": 720, "height": 340})
         ws.insert_chart(anchor_row, 4, chart)
         anchor_row += 18

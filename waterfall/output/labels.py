@@ -57,5 +57,5 @@ TRANCHE_LABELS = {  # line -> (label, a flow line with a Total)
     'refinanced': ('Refinanced at maturity', True),
     'balance_close': ('Closing balance', False),
     'interest_arrears': ('Interest arrears (after acceleration)', False),
-    'claim': ("Lenders' claim at acceleration (balance + interest due)", True),
+    'claim': ("Lenders' claim at acceleration (balance + interest due)", False),  # a balance
 }

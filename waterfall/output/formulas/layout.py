@@ -26,7 +26,7 @@ def _sources_rows(grid: Grid, program: Program) -> None:
     grid.add("L:equity_in", GLOBAL_LABELS["equity_in"], "amount", total=True)
     grid.add("draws_sched", "Debt drawn as scheduled", "amount", total=True, level=1)
     grid.add("L:draws", GLOBAL_LABELS["draws"], "amount", total=True)
-    grid.add("L:reserve_release", GLOBAL_LABELS["reserve_release"], "amount", total=True)
+    grid.add("L:reserve_release", GLOBAL_LABELS["reserve_release"], "amount")  # balances: no total
     grid.add("L:exit_proceeds", GLOBAL_LABELS["exit_proceeds"], "amount", total=True)
     grid.add("cash_in", "Cash in: CFADS + debt drawn as scheduled + equity", "amount", total=True, level=1)
     grid.add("cash0", "Cash before sponsor support (cash in - capex + reserves + exit)", "amount", level=1)
@@ -44,7 +44,7 @@ def _sources_rows(grid: Grid, program: Program) -> None:
     grid.add("unpaid", "Costs left unpaid", "amount", total=True)
     grid.add("unpaid_eod", "Costs left unpaid (1 = yes: an event of default, payment)", "flag", level=1)
     grid.add("wk_net", "Workout: CFADS less workout costs", "amount", total=True, level=1)
-    grid.add("L:cash_available", GLOBAL_LABELS["cash_available"], "amount", total=True)
+    grid.add("L:cash_available", GLOBAL_LABELS["cash_available"], "amount")  # includes reserve balances
 
 
 def _refi_rows(grid: Grid, program: Program, names_safe) -> None:
@@ -104,7 +104,7 @@ def _covenant_rows(grid: Grid, program: Program, names_safe) -> None:
     grid.add("cause0", "Event of default before the steps (cause: 1 payment, 2 covenant, 3 tenant; 0 none)",
              "int")
     grid.add("cash_steps", "Cash for the priority of payments (cash available + equity cure)", "amount",
-             total=True, level=1)
+             level=1)
 
 
 def _step_rows(grid: Grid, program: Program, names_safe) -> None:
