@@ -16,7 +16,8 @@ from waterfall.report.pdf import base_command, chromium
 
 def cli(args: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
     """Chromium headless with a fresh profile and `args` (the page last)."""
-    with tempfile.TemporaryDirectory(prefix="wf-test-chromium-") as profile:
+    # Chromium's helper processes may still write to the profile as it exits: cleanup errors are ignored
+    with tempfile.TemporaryDirectory(prefix="wf-test-chromium-", ignore_cleanup_errors=True) as profile:
         return subprocess.run(base_command(Path(profile)) + args, capture_output=True, text=True, timeout=timeout)
 
 
@@ -47,7 +48,7 @@ class DevTools:
     def __init__(self):
         import websocket  # websocket-client (test extras)
 
-        self._profile = tempfile.TemporaryDirectory(prefix="wf-cdp-")
+        self._profile = tempfile.TemporaryDirectory(prefix="wf-cdp-", ignore_cleanup_errors=True)
         profile = Path(self._profile.name)
         self.proc = subprocess.Popen(base_command(profile) + ["--remote-debugging-port=0",
                                                               "--remote-debugging-address=127.0.0.1",

@@ -38,7 +38,7 @@ def run_chromium(args: list[str], out: Path) -> subprocess.CompletedProcess:
     if chromium() is None:
         raise OutputError(out, "a PDF needs headless Chromium, which is not installed "
                                "(apt-get install -y chromium), or write .html instead")
-    with tempfile.TemporaryDirectory(prefix="wf-chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix="wf-chromium-", ignore_cleanup_errors=True) as profile:
         try:
             proc = subprocess.run(base_command(Path(profile)) + args, capture_output=True, text=True,
                                   timeout=TIMEOUT)
