@@ -9,10 +9,13 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import Field, model_validator
 
-from .base import Finite, Fraction, NonNegative, Part, Period, Rate
+from .base import Count, Finite, Fraction, NonNegative, Part, Period, PositiveCount, Rate, Ratio
 from .scenario import Scenario
 from ..steps import NAMES as STEP_NAMES
 
+FIRST_DATE, LAST_DATE = dt.date(1901, 1, 1), dt.date(2199, 12, 1)
+"""The supported dates (QuantLib's are 1901-01-01 to 2199-12-31; the last period end
+may roll forward a few days, so the horizon ends by the start of 2199-12)."""
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "half-year": 6}
 DayCount = Literal["ACT/360", "30/360", "ACT/365F"]
 CalendarName = Literal["none", "weekends", "us-sofr", "us-government-bond", "us-nyse", "target", "uk"]
@@ -24,11 +27,24 @@ class Timeline(Part):
 
     financial_close: dt.date
     period: Literal["month", "quarter", "half-year"] = "quarter"
-    construction_periods: Annotated[int, Field(ge=0)] = 0
+    construction_periods: Count = 0
     operating_periods: Annotated[int, Field(ge=1, le=1200)]
     calendar: CalendarName = "none"
     roll: Roll = "unadjusted"
     accrue_on_adjusted_dates: bool = False
+
+    @model_validator(mode="after")
+    def _dates_supported(self):
+        """Dates run from 1901 to 2199 (the calendar library's range): the close and
+        the end of the horizon must fall inside it."""
+        close = self.financial_close
+        if not FIRST_DATE <= close <= LAST_DATE:
+            raise ValueError(f"financial_close must be from {FIRST_DATE} to {LAST_DATE}")
+        months = close.month - 1 + self.months_per_period * self.n_periods
+        if close.year + months // 12 > LAST_DATE.year:
+            raise ValueError(f"the horizon ends in {close.year + months // 12}: operating_periods plus "
+                             f"construction_periods run past the last supported date {LAST_DATE}")
+        return self
 
     @property
     def months_per_period(self) -> int:
@@ -51,9 +67,9 @@ class ValueCurve(Part):
     (linear between them, flat after the last), or constant."""
 
     kind: Literal["straight_line", "points", "constant"] = "straight_line"
-    life_months: Optional[Annotated[int, Field(ge=1)]] = None
+    life_months: Optional[PositiveCount] = None
     salvage: Fraction = 0.0
-    points: list[tuple[Annotated[int, Field(ge=0)], NonNegative]] = Field(default_factory=list)
+    points: list[tuple[Count, NonNegative]] = Field(default_factory=list)
     level: NonNegative = 1.0
 
     @model_validator(mode="after")
@@ -108,7 +124,7 @@ class Renewal(Part):
     """A renewal option: `term_months` more at the then-current rent x `rent_reset`.
     Whether the base case assumes it is exercised is `exercised`."""
 
-    term_months: Annotated[int, Field(ge=1)]
+    term_months: PositiveCount
     rent_reset: NonNegative = 1.0
     exercised: bool = True
 
@@ -119,10 +135,10 @@ class Lease(Part):
 
     tenant: str = Field(min_length=1)
     annual_rent: NonNegative
-    start_period: Optional[Annotated[int, Field(ge=1)]] = None
-    term_months: Annotated[int, Field(ge=1)]
+    start_period: Optional[PositiveCount] = None
+    term_months: PositiveCount
     escalation: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0
-    escalation_every_months: Annotated[int, Field(ge=1)] = 12
+    escalation_every_months: PositiveCount = 12
     renewals: list[Renewal] = Field(default_factory=list)
 
 
@@ -132,7 +148,7 @@ class Opex(Part):
     name: str = Field(min_length=1)
     annual_amount: NonNegative
     escalation: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0
-    from_period: Optional[Annotated[int, Field(ge=0)]] = None
+    from_period: Optional[Count] = None
 
 
 class BaseRateCurve(Part):
@@ -176,8 +192,8 @@ class Amortisation(Part):
     `custom` shares of the drawn amount by operating period."""
 
     kind: Literal["straight_line", "level_payment", "sculpted", "bullet", "custom"]
-    periods: Optional[Annotated[int, Field(ge=1)]] = None
-    target_dscr: Optional[Annotated[float, Field(gt=0)]] = None
+    periods: Optional[PositiveCount] = None
+    target_dscr: Optional[Ratio] = None
     shares: list[Fraction] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -196,9 +212,9 @@ class Sizing(Part):
     over `tenor_periods` from the start of amortisation, keeps DSCR at `target_dscr`,
     capped at `max_gearing` x total asset cost. Solved in closed form at compile time."""
 
-    target_dscr: Annotated[float, Field(gt=0)]
+    target_dscr: Ratio
     max_gearing: Fraction = 1.0
-    tenor_periods: Optional[Annotated[int, Field(ge=1)]] = None
+    tenor_periods: Optional[PositiveCount] = None
 
 
 class Refinancing(Part):
@@ -210,7 +226,7 @@ class Refinancing(Part):
 
     spread: Rate
     floor: Optional[Rate] = 0.0
-    amort_periods: Annotated[int, Field(ge=1)]
+    amort_periods: PositiveCount
     min_dscr: Annotated[float, Field(ge=0)] = 1.0
 
 
@@ -232,16 +248,16 @@ class Tranche(Part):
     name: str = Field(min_length=1)
     amount: Optional[NonNegative] = None
     sizing: Optional[Sizing] = None
-    extension_periods: Annotated[int, Field(ge=0)] = 0
+    extension_periods: Count = 0
     refinancing: Optional[Refinancing] = None
     borrowing_base: Optional[BorrowingBase] = None
     lenders: dict[str, Fraction] = Field(default_factory=dict)
     rate: Annotated[Union[FixedRate, FloatingRate], Field(discriminator="kind")]
     day_count: DayCount = "ACT/360"
     draws: Optional[list[tuple[Period, NonNegative]]] = None
-    interest_only_periods: Annotated[int, Field(ge=0)] = 0
+    interest_only_periods: Count = 0
     amortisation: Amortisation
-    maturity_period: Optional[Annotated[int, Field(ge=1)]] = None
+    maturity_period: Optional[PositiveCount] = None
     capitalise_interest: Literal["never", "construction", "always"] = "construction"
     commitment_includes_idc: bool = False
     """If true, interest capitalised in construction is drawn under `amount`: capex draws
@@ -272,7 +288,7 @@ class Account(Part):
 
     name: str = Field(min_length=1)
     kind: Literal["dsra", "fixed", "lockup"]
-    target_periods: Annotated[int, Field(ge=1)] = 1
+    target_periods: PositiveCount = 1
     tranches: list[str] = Field(default_factory=list)
     target: NonNegative = 0.0
 
@@ -306,7 +322,7 @@ class EquityCure(Part):
     waterfall): at most `max_cures` times, each at most `max_amount` (none: no cap), up to
     `until_period` (none: any period)."""
 
-    max_cures: Annotated[int, Field(ge=0)] = 2
+    max_cures: Count = 2
     max_amount: Optional[NonNegative] = None
     until_period: Optional[Period] = None
 
@@ -324,10 +340,10 @@ class Covenants(Part):
 
     lock_up_dscr: Optional[Annotated[float, Field(ge=0)]] = None
     default_dscr: Optional[Annotated[float, Field(ge=0)]] = None
-    cure_periods: Annotated[int, Field(ge=0)] = 0
+    cure_periods: Count = 0
     dscr_tranches: list[str] = Field(default_factory=list)
     dscr_breach: Literal["lock_up", "accelerate"] = "lock_up"
-    accelerate_after: Annotated[int, Field(ge=0)] = 0
+    accelerate_after: Count = 0
     equity_cure: Optional[EquityCure] = None
     tenant_event: Literal["none", "accelerate"] = "none"
     cross_default: Literal["none", "accelerate"] = "none"
