@@ -33,6 +33,9 @@ def period_dates(deal: Deal):
 
 def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     """Compile a validated deal into a Program. Raises DealError on inconsistencies."""
+    if source == "<deal>":
+        from .load import source_of  # lazily: load reaches compile's checks
+        source = source_of(deal)
     problems = check_deal(deal)
     if problems:
         raise DealError(source, problems)

@@ -191,7 +191,7 @@ def _problems(exc: ValidationError, data: Any, root: type[BaseModel]) -> list[Pr
         path, value = _locate(err["loc"], data)
         whole_table = isinstance(value, dict)
         kind = err["type"]
-        message = err["msg"].removeprefix("Value error, ")
+        message = _readable_numbers(err["msg"].removeprefix("Value error, "))
         ctx = err.get("ctx") or {}
         if kind == "missing":
             message, value = "required field is missing", NO_VALUE
@@ -220,6 +220,11 @@ def _problems(exc: ValidationError, data: Any, root: type[BaseModel]) -> list[Pr
             value = NO_VALUE  # a whole table says nothing its path does not
         problems.append((path, message, value))
     return _merge_union_branches(problems)
+
+
+def _readable_numbers(message: str) -> str:
+    """'less than or equal to 1000000000000' as '... to 1e+12'."""
+    return re.sub(r"(?<![\w.])(\d{8,})(?![\w.])", lambda m: f"{int(m.group()):.6g}", message)
 
 
 def _models_in(annotation: Any) -> set[type[BaseModel]]:
