@@ -10,7 +10,7 @@ import json
 import os
 import sys
 
-from .errors import DealError, OutputError
+from .errors import DealError, OutputError, printable
 from .files import write_text_atomic
 
 EXIT_BAD_INPUT = 2
@@ -52,6 +52,7 @@ def _summary(result) -> str:
         (f"equity distributions ({units})", _fmt(m["equity_distributions"], "amount")),
     ]
     rows += [(f"WAL {name} (years)", "-" if w is None else f"{w:.3f}") for name, w in m["wal_years"].items()]
+    rows = [(printable(k), printable(v)) for k, v in rows]   # names from the file: no raw escapes
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
@@ -119,7 +120,7 @@ def cmd_scenarios(args) -> int:
     names = ["base"] + [s.name for s in deal.scenarios if s.name != "base"]
     for name in names:
         scen = deal.scenario(name)
-        print(f"{name}\t{scen.description}")
+        print(f"{printable(name)}\t{printable(scen.description, 2000)}")
     return 0
 
 
@@ -224,8 +225,8 @@ def main(argv=None) -> int:
     except DealError as exc:  # a bad deal or scenario file, an unknown deal or scenario name
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
-    except OutputError as exc:  # an output path that cannot be written
-        print(f"error: {exc}", file=sys.stderr)
+    except OutputError as exc:  # an output path that cannot be written (a full disk, no such folder)
+        print(f"error: {printable(exc, 1000)}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 
