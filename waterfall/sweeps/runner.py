@@ -459,7 +459,8 @@ def _run_on_dask(dask, plan, todo, threads, engine: str, retries: int, finish, d
             from ..errors import OutputError
             if isinstance(exc, OutputError) or not _lost_cluster(exc):
                 raise
-            raise SweepError(f"the Dask cluster was lost ({type(exc).__name__}: {str(exc)[:200]}); "
+            reason = (str(exc).strip().splitlines() or [""])[0][:200]
+            raise SweepError(f"the Dask cluster was lost ({type(exc).__name__}: {reason}); "
                              f"{finished_chunks} chunks finished here and are saved with the output's "
                              "chunks: rerun the same command to resume") from None
     finally:
@@ -489,10 +490,12 @@ class _Workerless(Exception):
 
 def _lost_cluster(exc: BaseException) -> bool:
     from distributed import TimeoutError as DaskTimeout
+    from concurrent.futures import CancelledError   # distributed's Future(s)CancelledError
     from distributed.comm.core import CommClosedError
     from distributed.scheduler import KilledWorker
 
-    return isinstance(exc, (_Workerless, KilledWorker, CommClosedError, DaskTimeout, OSError))
+    # cancelled: the workers holding the scattered plan died with it
+    return isinstance(exc, (_Workerless, KilledWorker, CommClosedError, DaskTimeout, CancelledError, OSError))
 
 
 def sweep(deal, vary: dict, samples: int | None = None, seed: int | None = None, scenario=None,
