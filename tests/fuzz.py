@@ -195,7 +195,8 @@ def judge_rejection(exc, source: str = SOURCE) -> tuple[str, str]:
 
 
 def _check_ledgers(program, ledgers) -> str:
-    sys.path.insert(0, str(ROOT))
+    if str(ROOT) not in sys.path:
+        sys.path.append(str(ROOT))   # after PYTHONPATH: the waterfall judged is the one it names
     from tests.invariants import assert_conserved, assert_no_negative_balances
     from waterfall import ops
 
@@ -297,12 +298,14 @@ def run_batch_capped(seed: int, count: int, seconds: int = 20, mem_mb: int = 204
     """Judge `count` mutants of `seed` in worker subprocesses; a worker killed (memory,
     a hard crash) counts its mutant as crashed and a new worker goes on after it."""
     results: dict[int, dict] = {}
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    env = dict(os.environ, PYTHONPATH=os.environ.get("PYTHONPATH") or str(ROOT),
                WATERFALL_THREADS="1", OMP_NUM_THREADS="1")
     while len(results) < count:
         skip = len(results)
-        code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from tests.fuzz import _worker; "
-                f"_worker({seed}, {count}, {skip}, {seconds}, {mem_mb * 2**20})")
+        code = ("import importlib.util, sys; "
+                f"spec = importlib.util.spec_from_file_location('waterfall_fuzz', {__file__!r}); "
+                "m = importlib.util.module_from_spec(spec); sys.modules['waterfall_fuzz'] = m; "
+                f"spec.loader.exec_module(m); m._worker({seed}, {count}, {skip}, {seconds}, {mem_mb * 2**20})")
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                               timeout=seconds * (count - skip) + 120)
         for line in proc.stdout.splitlines():
