@@ -213,7 +213,7 @@ def _check_ledgers(program, ledgers) -> str:
             assert_conserved(program, ledger)
             # the invariant's tolerance is absolute (1e-9): on amounts in the billions a
             # rounding of one part in 1e16 is below it only relative to the deal's size
-            scale = max(1.0, float(np.abs(ledger).max()))
+            scale = max(1.0, float(np.nanmax(np.abs(ledger))))
             assert_no_negative_balances(program, np.where(np.abs(ledger) <= 1e-15 * scale, 0.0, ledger))
         except AssertionError as exc:
             return str(exc)[:300]
