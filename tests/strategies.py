@@ -99,8 +99,9 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
             "commitment_includes_idc": draw(st.booleans()),
         }
         if k == 0 and draw(st.booleans()) and funding != "equity_first":
+            # its share of the gearing, as the others: sized and given debt stay within the cost
             tranche["sizing"] = {"target_dscr": draw(st.floats(1.05, 2.0)),
-                                 "max_gearing": min(gearing, 0.9)}
+                                 "max_gearing": min(gearing, 0.9) / n_tranches}
         else:
             tranche["amount"] = cost * gearing / n_tranches
         if draw(st.booleans()):

@@ -17,7 +17,7 @@ import waterfall
 from waterfall import ops
 from waterfall.cli import main
 from waterfall.model import Scenario
-from waterfall.sweeps import PathError, sweep
+from waterfall.sweeps import PathError, SweepError, sweep
 from waterfall.sweeps.analysis import breakeven, evaluate, loss_distribution, table2d, tornado, var_cvar
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -168,14 +168,19 @@ def test_resume_after_interruption(deal, tmp_path):
     assert not (tmp_path / "mc.parquet.chunks").exists()
 
 
-def test_resume_ignores_chunks_of_another_sweep(deal, tmp_path):
+def test_resume_refuses_chunks_of_another_sweep(deal, tmp_path):
+    # issue 17: a different sweep on the same output is refused (main started over, and
+    # a second sweep writing meanwhile mixed its chunks into the first's table)
     out = tmp_path / "mc.csv"
     with pytest.raises(Stop):
         sweep(deal, MC_VARY, samples=2000, seed=1, out=out, chunk_size=500,
               on_chunk=lambda d, t: (_ for _ in ()).throw(Stop()))
-    frame = sweep(deal, MC_VARY, samples=2000, seed=2, out=out, chunk_size=500)
-    assert frame.attrs["computed_points"] == 2000
-    pd.testing.assert_frame_equal(frame, sweep(deal, MC_VARY, samples=2000, seed=2), check_exact=True)
+    with pytest.raises(SweepError, match="holds chunks of a different sweep"):
+        sweep(deal, MC_VARY, samples=2000, seed=2, out=out, chunk_size=500)
+    assert len(list((tmp_path / "mc.csv.chunks").glob("chunk-*.npz"))) == 1   # the first's chunk kept
+    frame = sweep(deal, MC_VARY, samples=2000, seed=1, out=out, chunk_size=500)   # its own rerun resumes
+    assert frame.attrs["computed_points"] == 1500
+    pd.testing.assert_frame_equal(frame, sweep(deal, MC_VARY, samples=2000, seed=1), check_exact=True)
 
 
 def test_cli_killed_mid_sweep_resumes(tmp_path):

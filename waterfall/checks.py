@@ -3,6 +3,8 @@ waterfall, periods within the horizon, funding that balances. Every problem is
 returned as (field path, message, value) so all of them are reported at once."""
 from __future__ import annotations
 
+import math
+
 from .hedges import check_hedges
 from .model.deal import Deal
 from .steps.checks import check_waterfall
@@ -32,7 +34,7 @@ def check_deal(deal: Deal) -> list[Problem]:
     problems: list[Problem] = []
     n = deal.timeline.n_periods
     tranches = [t.name for t in deal.tranches]
-    accounts = {a.name: a for a in deal.accounts}
+    known_tranches = set(tranches)
     fees = [f.name for f in deal.fees]
     for label, names in (("tranches", tranches), ("accounts", [a.name for a in deal.accounts]),
                          ("fees", fees), ("hedges", [h.name for h in deal.hedges]),
@@ -53,7 +55,7 @@ def check_deal(deal: Deal) -> list[Problem]:
     problems += check_hedges(deal)
     for i, acct in enumerate(deal.accounts):
         for j, name in enumerate(acct.tranches):
-            if name not in tranches:
+            if name not in known_tranches:
                 problems.append((f"accounts[{i}].tranches[{j}]", "unknown tranche", name))
         if acct.kind == "dsra" and not acct.tranches:
             problems.append((f"accounts[{i}].tranches", "a dsra must name the tranches it covers", []))
@@ -61,10 +63,11 @@ def check_deal(deal: Deal) -> list[Problem]:
             problems.append((f"accounts[{i}].target_periods", f"more periods than the horizon ({n} periods)",
                              acct.target_periods))
     for j, name in enumerate(deal.covenants.dscr_tranches):
-        if name not in tranches:
+        if name not in known_tranches:
             problems.append((f"covenants.dscr_tranches[{j}]", "unknown tranche", name))
     problems += _check_periods(deal, n)
     problems += _check_funding(deal)
+    problems += _check_growth(deal, n)
     for i, scenario in enumerate(deal.scenarios):
         problems += [(f"scenarios[{i}].{p}", m, v) for p, m, v in check_scenario(scenario, n)]
     return problems
@@ -110,6 +113,69 @@ def _check_periods(deal: Deal, n: int) -> list[Problem]:
             for j, (period, _) in enumerate(asset.spend):
                 beyond(f"assets[{i}].spend[{j}]", period)
     return problems
+
+
+MAX_GROWTH = 1e9
+"""The most rent, opex or market rent may grow over the horizon (escalation compounded,
+renewal resets): 3% a year for a century is 19x. Past it the numbers mean nothing and
+products of them could overflow."""
+MAX_DEBT_GROWTH = 1e30
+"""The most a balance may compound over the horizon at the tranche's highest rate."""
+
+
+def _grows(factor_log10: float, limit: float) -> bool:
+    return factor_log10 > math.log10(limit)
+
+
+def _check_growth(deal: Deal, n: int) -> list[Problem]:
+    """Escalations and rates whose compounding over the horizon would leave any sane
+    range (and could overflow a float): each problem names the rate."""
+    problems: list[Problem] = []
+    months = n * deal.timeline.months_per_period
+    for i, lease in enumerate(deal.leases):
+        steps = months // lease.escalation_every_months
+        g = steps * math.log10(1.0 + lease.escalation) if lease.escalation > 0 else 0.0
+        g += sum(math.log10(r.rent_reset) for r in lease.renewals if r.rent_reset > 1.0)
+        if _grows(g, MAX_GROWTH):
+            problems.append((f"leases[{i}].escalation", f"the rent would grow more than {MAX_GROWTH:.0e}-fold "
+                             f"over the horizon ({n} periods) with its renewal resets", lease.escalation))
+    for i, item in enumerate(deal.opex):
+        if item.escalation > 0 and _grows(months / 12 * math.log10(1.0 + item.escalation), MAX_GROWTH):
+            problems.append((f"opex[{i}].escalation", f"the cost would grow more than {MAX_GROWTH:.0e}-fold "
+                             f"over the horizon ({n} periods)", item.escalation))
+    growth = deal.enforcement.valuation.market_rent_growth
+    if growth > 0 and _grows(months / 12 * math.log10(1.0 + growth), MAX_GROWTH):
+        problems.append(("enforcement.valuation.market_rent_growth", f"the market rent would grow more than "
+                         f"{MAX_GROWTH:.0e}-fold over the horizon ({n} periods)", growth))
+    base = max((r for _, r in deal.base_rate.points), default=0.0) if deal.base_rate else 0.0
+    per_year = deal.timeline.months_per_period / 12 * 366 / 360   # ACT/360 is the longest accrual
+    for i, t in enumerate(deal.tranches):
+        if t.rate.kind == "fixed":
+            top = max([t.rate.annual] + [r for _, r in t.rate.steps])
+        else:
+            top = max([t.rate.spread] + [r for _, r in t.rate.spread_steps]) + max(base, t.rate.floor or 0.0)
+        if t.refinancing is not None:
+            top = max(top, base + t.refinancing.spread, t.refinancing.floor or 0.0)
+        top += deal.enforcement.default_margin
+        if top > 0 and _grows(n * math.log10(1.0 + top * per_year), MAX_DEBT_GROWTH):
+            problems.append((f"tranches[{i}].rate", f"a balance at its highest rate ({top:g} a year) would "
+                             f"compound more than {MAX_DEBT_GROWTH:.0e}-fold over the horizon ({n} periods)",
+                             top))
+    return problems
+
+
+def check_sized_debt(deal: Deal, amounts) -> list[Problem]:
+    """Debt (given and sized commitments together) within the total asset cost: a sized
+    tranche's amount is known only once it is solved at compile time."""
+    if all(t.sizing is None for t in deal.tranches):
+        return []
+    cost = sum(a.cost for a in deal.assets)
+    debt = float(sum(amounts))
+    if debt > cost + 1e-9:
+        sized = ", ".join(f"{t.name} {a:g}" for t, a in zip(deal.tranches, amounts) if t.sizing is not None)
+        return [("tranches", f"debt commitments {debt:g} (sized: {sized}) exceed total asset cost {cost:g}",
+                 debt)]
+    return []
 
 
 def _check_funding(deal: Deal) -> list[Problem]:

@@ -10,7 +10,7 @@ import json
 import os
 import sys
 
-from .errors import DealError, OutputError
+from .errors import DealError, OutputError, printable
 from .files import write_text_atomic
 
 EXIT_BAD_INPUT = 2
@@ -110,7 +110,7 @@ def cmd_scenarios(args) -> int:
     names = ["base"] + [s.name for s in deal.scenarios if s.name != "base"]
     for name in names:
         scen = deal.scenario(name)
-        print(f"{name}\t{scen.description or ('the deal as contracted' if name == 'base' else '')}")
+        print(f"{printable(name)}\t{printable(scen.description or ('the deal as contracted' if name == 'base' else ''), 2000)}")
     return 0
 
 
@@ -279,8 +279,8 @@ def main(argv=None) -> int:
     except DealError as exc:  # a bad deal or scenario file, an unknown deal or scenario name
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
-    except OutputError as exc:  # an output path that cannot be written
-        print(f"error: {exc}", file=sys.stderr)
+    except OutputError as exc:  # an output path that cannot be written (a full disk, no such folder)
+        print(f"error: {printable(exc, 1000)}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 

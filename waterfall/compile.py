@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import dates, ops, steps
-from .checks import check_deal, check_scenario
+from .checks import check_deal, check_scenario, check_sized_debt
 from .credit_terms import credit_terms
 from .errors import DealError
 from .hedges import base_case_balances, compile_hedges
@@ -34,6 +34,9 @@ def period_dates(deal: Deal):
 
 def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     """Compile a validated deal into a Program. Raises DealError on inconsistencies."""
+    if source == "<deal>":
+        from .load import source_of  # lazily: load reaches compile's checks
+        source = source_of(deal)
     problems = check_deal(deal)
     if problems:
         raise DealError(source, problems)
@@ -55,6 +58,9 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
 
     per_rate = _base_per_rate(base_rate, is_floating, fixed_rate, spread, floor, accrual)
     amounts = _size_tranches(deal, capex, per_rate, capitalise, maturity, rent - opex, n, cod)
+    problems = check_sized_debt(deal, amounts)
+    if problems:
+        raise DealError(source, problems)
     draw, equity_in = _funding(deal, capex, n, amounts, capitalise, per_rate)
     sched = np.zeros((k_count, n + 1))
     for k, tr in enumerate(deal.tranches):
@@ -64,7 +70,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
 
     names = {"tranches": [t.name for t in deal.tranches], "accounts": [a.name for a in deal.accounts],
              "fees": [f.name for f in deal.fees], "hedges": [h.name for h in deal.hedges]}
-    dscr_names = deal.covenants.dscr_tranches or names["tranches"]
+    dscr_names = set(deal.covenants.dscr_tranches or names["tranches"])
     dscr_mask = np.array([int(t in dscr_names) for t in names["tranches"]], dtype=np.int64)
     acct_mask = np.array([[int(t in a.tranches) for t in names["tranches"]] for a in deal.accounts],
                          dtype=np.int64).reshape(len(deal.accounts), k_count)

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import reference
 from .compile import compile_deal, compile_scenarios
-from .errors import NO_VALUE, UnknownNameError
+from .errors import printable, NO_VALUE, DealError, UnknownNameError
 from .model.deal import Deal
 from .model.scenario import Scenario
 from .program import Program, ScenarioBatch
@@ -79,10 +79,12 @@ def resolve_scenario(deal: Deal, scenario) -> Scenario:
         return load_preset(name)
     own = ["base"] + [s.name for s in deal.scenarios if s.name != "base"]
     hint = did_you_mean(name, own + presets)
+    # the suggestion first: a long message is shortened at its end (errors.printable)
     raise UnknownNameError(deal.name, "scenario",
-                           f"no scenario '{name}' in deal '{deal.name}' (known: {', '.join(own)}), no preset "
-                           f"of that name (presets, which apply to any deal: {', '.join(presets)}) and no "
-                           f"scenario file{'; ' + hint if hint else ''}", NO_VALUE)
+                           f"no scenario '{printable(name, 80)}' in deal '{printable(deal.name, 80)}', no preset "
+                           f"and no scenario file of "
+                           f"that name{'; ' + hint if hint else ''} (the deal's: {', '.join(own)}; presets, "
+                           f"which apply to any deal: {', '.join(presets)})", NO_VALUE)
 
 
 def pick_engine(engine: str) -> str:
@@ -119,9 +121,35 @@ def run(deal, scenario=None, engine: str = "auto", program: Program | None = Non
     else:
         ledgers, metrics_all, wal_all = run_program(program, batch, ledgers=True, threads=1)
         ledger, metrics, wal = ledgers[0], metrics_all[0], wal_all[0]
+    _finite_or_error(deal, program, [scen.name], ledger[None], metrics[None])
     return Result(deal_name=deal.name, scenario=scen.name, engine=used, program=program,
                   ledger=ledger, metric_values=metrics, wal=wal, dates=program.dates,
                   units=deal.deal.units, source_deal=deal, source_scenario=scen)
+
+
+def _finite_or_error(deal: Deal, program: Program, names, ledgers, metrics) -> None:
+    """No infinite amount leaves the engine: the deal's bounds keep every product finite,
+    and should one still overflow the run is a DealError naming the file, the scenario,
+    the ledger line and the period (never an inf in a ledger or a metric)."""
+    from .load import source_of
+    from .results import ledger_columns
+
+    bad_metrics = np.isinf(metrics)
+    if ledgers is not None:
+        # NaN is a ratio with nothing due (DSCR) or padding of a shorter changed deal
+        bad = np.isinf(ledgers)
+        if bad.any():
+            s, t, line = (int(i) for i in np.argwhere(bad)[0])
+            columns = ledger_columns(program)
+            column = columns[line] if line < len(columns) else f"line {line}"
+            raise DealError(source_of(deal), [(f"scenario '{names[s]}'", f"the run overflowed: {column} is "
+                                               f"infinite in period {t} (amounts, rates or scenario "
+                                               "multipliers too large together)", NO_VALUE)])
+    if bad_metrics.any():
+        s, m = (int(i) for i in np.argwhere(bad_metrics)[0])
+        raise DealError(source_of(deal), [(f"scenario '{names[s]}'", f"the run overflowed: metric "
+                                           f"{_ops.METRICS[m]} is infinite (amounts, rates or scenario "
+                                           "multipliers too large together)", NO_VALUE)])
 
 
 def run_program(program: Program, batch: ScenarioBatch, ledgers: bool = False,
@@ -213,6 +241,7 @@ def run_batch(deal, scenarios=None, engine: str = "auto", ledgers: bool = False,
             out_led = padded
         else:
             out_led = np.stack(out_led)
+    _finite_or_error(deal, program, [s.name for s in resolved], out_led, out_met)
     return BatchResult(deal_name=deal.name, engine=used, program=program,
                        scenario_names=[s.name for s in resolved], metric_values=out_met, wal=out_wal,
                        ledgers=out_led, units=deal.deal.units)

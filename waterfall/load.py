@@ -13,6 +13,7 @@ import json
 import math
 import re
 import tomllib
+import weakref
 from pathlib import Path
 from typing import Any, get_args
 
@@ -44,12 +45,46 @@ def _json_object(pairs: list[tuple[str, Any]]) -> _JSONObject:
     return obj
 
 
+MAX_FILE_BYTES = 8 * 2**20   # a deal file is a few KB; the largest built-in is under 100 KB
+MAX_DEPTH = 24               # tables and lists nested in each other (the built-in deals: 7)
+MAX_ITEMS = 100_000          # items in any one list (points, shares, steps...)
+COUNT_LIMITS = {"tranches": 200, "accounts": 200, "fees": 200, "assets": 1000, "leases": 1000,
+                "opex": 1000, "waterfall": 1000, "scenarios": 1000, "adjustments": 1000}
+"""How many parts of each kind a deal (or scenario) may have: far above any real deal,
+low enough that every check and the compile stay fast."""
+
+
+def _shape_problems(data: Any) -> list[Problem]:
+    """Nesting deeper than MAX_DEPTH, a list longer than MAX_ITEMS, more parts of a kind
+    than COUNT_LIMITS allows: found without recursion (so any depth is safe to walk)."""
+    problems: list[Problem] = []
+    stack = [(data, "", 0, "")]
+    while stack and len(problems) < 20:
+        here, path, depth, key = stack.pop()
+        if depth > MAX_DEPTH:
+            problems.append((path, f"nested too deeply (at most {MAX_DEPTH} levels of tables and lists)", NO_VALUE))
+            continue
+        if isinstance(here, dict):
+            stack += [(v, _join(path, k), depth + 1, str(k)) for k, v in reversed(list(here.items()))]
+        elif isinstance(here, list):
+            limit = COUNT_LIMITS.get(key, MAX_ITEMS)
+            if len(here) > limit:
+                problems.append((path, f"{len(here):,} items; at most {limit:,}", NO_VALUE))
+                continue
+            stack += [(v, f"{path}[{i}]", depth + 1, "") for i, v in reversed(list(enumerate(here)))]
+    return problems
+
+
 def read_document(path: str | Path) -> dict[str, Any]:
     """Parse a TOML or JSON file into plain data (no code is executed)."""
     path = Path(path)
     is_json = path.suffix.lower() == ".json"
     kind = "JSON" if is_json else "TOML"
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise DealError(str(path), [("", f"the file is {size:,} bytes; a deal or scenario file may have "
+                                             f"at most {MAX_FILE_BYTES:,}", NO_VALUE)])
         raw = path.read_bytes()
     except OSError as exc:
         raise DealError(str(path), [("", f"cannot read the file: {exc.strerror or exc}", NO_VALUE)]) from None
@@ -73,11 +108,17 @@ def read_document(path: str | Path) -> dict[str, Any]:
         field = where.group(1) if where else ""
         message = message[: where.start()] if where else message
         raise DealError(str(path), [(field, f"not valid TOML: {message}", NO_VALUE)]) from None
-    except (RecursionError, ValueError) as exc:
-        raise DealError(str(path), [("", f"not valid {kind}: {exc or 'nested too deeply'}", NO_VALUE)]) from None
+    except RecursionError:
+        raise DealError(str(path), [("", f"not valid {kind}: nested too deeply (at most {MAX_DEPTH} levels "
+                                         "of tables and lists)", NO_VALUE)]) from None
+    except ValueError as exc:
+        raise DealError(str(path), [("", f"not valid {kind}: {exc}", NO_VALUE)]) from None
     if not isinstance(data, dict):
         raise DealError(str(path), [("", f"the document must be a {'JSON object' if is_json else 'TOML table'}",
                                      type(data).__name__)])
+    shape = _shape_problems(data)
+    if shape:
+        raise DealError(str(path), shape)
     duplicates = _duplicate_keys(data)
     if duplicates:
         raise DealError(str(path), duplicates)
@@ -150,7 +191,7 @@ def _problems(exc: ValidationError, data: Any, root: type[BaseModel]) -> list[Pr
         path, value = _locate(err["loc"], data)
         whole_table = isinstance(value, dict)
         kind = err["type"]
-        message = err["msg"].removeprefix("Value error, ")
+        message = _readable_numbers(err["msg"].removeprefix("Value error, "))
         ctx = err.get("ctx") or {}
         if kind == "missing":
             message, value = "required field is missing", NO_VALUE
@@ -179,6 +220,11 @@ def _problems(exc: ValidationError, data: Any, root: type[BaseModel]) -> list[Pr
             value = NO_VALUE  # a whole table says nothing its path does not
         problems.append((path, message, value))
     return _merge_union_branches(problems)
+
+
+def _readable_numbers(message: str) -> str:
+    """'less than or equal to 1000000000000' as '... to 1e+12'."""
+    return re.sub(r"(?<![\w.])(\d{8,})(?![\w.])", lambda m: f"{int(m.group()):.6g}", message)
 
 
 def _models_in(annotation: Any) -> set[type[BaseModel]]:
@@ -275,6 +321,9 @@ def validate(model, data: dict, source: str):
     """Validate strictly: no string, boolean or fractional number is coerced into a
     number or a whole number. Data that is not plain (API callers passing objects)
     is validated as Python values instead. Every problem is reported at once."""
+    shape = _shape_problems(data)
+    if shape:
+        raise DealError(source, shape)
     clean, problems = _no_nonfinite(data)
     try:
         try:
@@ -293,13 +342,30 @@ def validate(model, data: dict, source: str):
     return result
 
 
+_SOURCES: dict[int, tuple[weakref.ref, str]] = {}
+
+
+def remember_source(deal: Deal, source: str) -> Deal:
+    """Record the file a deal came from, so that an error found later (a structural
+    scenario that makes it invalid, an overflow) names the file."""
+    key = id(deal)
+    _SOURCES[key] = (weakref.ref(deal, lambda _, key=key: _SOURCES.pop(key, None)), str(source))
+    return deal
+
+
+def source_of(deal: Deal, default: str = "<deal>") -> str:
+    """The file `deal` was loaded from (or `default` for a deal built in code)."""
+    entry = _SOURCES.get(id(deal))
+    return entry[1] if entry is not None and entry[0]() is deal else default
+
+
 def deal_from_data(data: dict, source: str = "<deal>") -> Deal:
     """Validate and check a deal given as plain data (as read from a file)."""
     deal = validate(Deal, data, source)
     problems = check_deal(deal)
     if problems:
         raise DealError(source, problems)
-    return deal
+    return remember_source(deal, source)
 
 
 def load_deal(path: str | Path) -> Deal:
@@ -336,8 +402,9 @@ def resolve_deal_path(path: str | Path) -> Path:
     if isinstance(path, str) and candidate.suffix.lower() not in (".toml", ".json") \
             and len(candidate.parts) == 1:
         hint = did_you_mean(str(path), names)
-        raise UnknownNameError(str(path), "", f"no deal file and no built-in deal of that name "
-                                              f"(built-in: {', '.join(names)}){'; ' + hint if hint else ''}",
+        # the suggestion first: a long message is shortened at its end (errors.printable)
+        raise UnknownNameError(str(path), "", f"no deal file and no built-in deal of that name"
+                                              f"{'; ' + hint if hint else ''} (built-in: {', '.join(names)})",
                                NO_VALUE)
     if not candidate.exists() and candidate.suffix.lower() in (".toml", ".json"):
         nearby = {p.stem: p.name for p in candidate.parent.glob("*") if p.suffix.lower() in (".toml", ".json")} \

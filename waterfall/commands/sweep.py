@@ -41,6 +41,9 @@ def parse_vary(text: str, monte_carlo: bool):
             n = int(steps)
             if n < 1 or float(steps) != n:
                 raise UsageError(f"--vary {path}: STEPS must be a whole number >= 1, got {steps}")
+            from ..sweeps.runner import MAX_AXIS
+            if n > MAX_AXIS:
+                raise UsageError(f"--vary {path}: {n:,} steps; a grid axis may have at most {MAX_AXIS:,}")
             return path, np.linspace(start, stop, n)
         if len(parts) == 2:
             lo, hi = float(parts[0]), float(parts[1])
@@ -48,6 +51,8 @@ def parse_vary(text: str, monte_carlo: bool):
                 return path, f"uniform:{lo!r}:{hi!r}"
             raise UsageError(f"--vary {path}: expected START:STOP:STEPS, got {spec}")
         values = [float(v) for v in spec.split(",") if v.strip()]
+    except UsageError:
+        raise
     except ValueError:
         raise UsageError(f"--vary {path}: cannot read '{spec}' ({VARY_HELP.split(' PATH is')[0]})") from None
     if monte_carlo:

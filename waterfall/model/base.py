@@ -15,8 +15,17 @@ def _finite(value: float) -> float:
     return value
 
 
-Finite = Annotated[float, AfterValidator(_finite)]
-NonNegative = Annotated[float, Field(ge=0), AfterValidator(_finite)]
+MAX_AMOUNT = 1e12
+"""The largest amount, multiplier or level (a trillion of the deal's units): with the
+bounds on periods, rates and escalation (waterfall.checks) no product or sum the engine
+forms can overflow a float."""
+MAX_TIME = 100_000
+"""The largest period index, time (periods, months or years) or count of periods or
+months: far beyond any horizon (at most 2,400 periods, the dates at most 2199) and well
+inside the kernel's 32-bit integers."""
+
+Finite = Annotated[float, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT), AfterValidator(_finite)]
+NonNegative = Annotated[float, Field(ge=0, le=MAX_AMOUNT), AfterValidator(_finite)]
 Fraction = Annotated[float, Field(ge=0, le=1), AfterValidator(_finite)]
 RATE_MAX = 1.0
 """The highest annual rate a deal may state: 100% a year. 4.5 is 450% a year, almost
@@ -41,8 +50,13 @@ def _annual_rate(value: float) -> float:
 Rate = Annotated[float, Field(ge=-0.5, json_schema_extra={"maximum": RATE_MAX}), _RateCeiling(),
                  AfterValidator(_annual_rate)]
 """An annual rate as a decimal (0.06 is 6% a year), from -0.5 to 1.0."""
-Period = Annotated[int, Field(ge=0)]
+Period = Annotated[int, Field(ge=0, le=MAX_TIME)]
 """A period index: 0 is financial close, 1 the first period after it."""
+Count = Annotated[int, Field(ge=0, le=MAX_TIME)]
+"""A number of periods, months or events (at most MAX_TIME)."""
+PositiveCount = Annotated[int, Field(ge=1, le=MAX_TIME)]
+Ratio = Annotated[float, Field(ge=0.01, le=100.0), AfterValidator(_finite)]
+"""A target coverage ratio (DSCR), between 0.01x and 100x."""
 
 
 class Source(BaseModel):

@@ -9,11 +9,14 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import Field, model_validator
 
-from .base import Finite, Fraction, NonNegative, Part, Period, Rate
+from .base import Count, Finite, Fraction, NonNegative, Part, Period, PositiveCount, Rate, Ratio
 from .hedge import Hedge
 from .scenario import Scenario
 from ..steps import NAMES as STEP_NAMES
 
+FIRST_DATE, LAST_DATE = dt.date(1901, 1, 1), dt.date(2199, 12, 1)
+"""The supported dates (QuantLib's are 1901-01-01 to 2199-12-31; the last period end
+may roll forward a few days, so the horizon ends by the start of 2199-12)."""
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "half-year": 6}
 DayCount = Literal["ACT/360", "30/360", "ACT/365F"]
 CalendarName = Literal["none", "weekends", "us-sofr", "us-government-bond", "us-nyse", "target", "uk"]
@@ -26,7 +29,7 @@ class Timeline(Part):
     financial_close: dt.date = Field(description="The date of financial close: the end of period 0.")
     period: Literal["month", "quarter", "half-year"] = Field("quarter", description="The length of "
                                                              "one period of the waterfall.")
-    construction_periods: Annotated[int, Field(ge=0)] = Field(0, description="Periods of construction "
+    construction_periods: Count = Field(0, description="Periods of construction "
                                                               "after close (no rent); COD is the next one.")
     operating_periods: Annotated[int, Field(ge=1, le=1200)] = Field(description="Operating periods "
                                                                      "after construction: the horizon is "
@@ -34,6 +37,19 @@ class Timeline(Part):
     calendar: CalendarName = "none"
     roll: Roll = "unadjusted"
     accrue_on_adjusted_dates: bool = False
+
+    @model_validator(mode="after")
+    def _dates_supported(self):
+        """Dates run from 1901 to 2199 (the calendar library's range): the close and
+        the end of the horizon must fall inside it."""
+        close = self.financial_close
+        if not FIRST_DATE <= close <= LAST_DATE:
+            raise ValueError(f"financial_close must be from {FIRST_DATE} to {LAST_DATE}")
+        months = close.month - 1 + self.months_per_period * self.n_periods
+        if close.year + months // 12 > LAST_DATE.year:
+            raise ValueError(f"the horizon ends in {close.year + months // 12}: operating_periods plus "
+                             f"construction_periods run past the last supported date {LAST_DATE}")
+        return self
 
     @property
     def months_per_period(self) -> int:
@@ -56,9 +72,9 @@ class ValueCurve(Part):
     (linear between them, flat after the last), or constant."""
 
     kind: Literal["straight_line", "points", "constant"] = "straight_line"
-    life_months: Optional[Annotated[int, Field(ge=1)]] = None
+    life_months: Optional[PositiveCount] = None
     salvage: Fraction = 0.0
-    points: list[tuple[Annotated[int, Field(ge=0)], NonNegative]] = Field(default_factory=list)
+    points: list[tuple[Count, NonNegative]] = Field(default_factory=list)
     level: NonNegative = 1.0
 
     @model_validator(mode="after")
@@ -113,7 +129,7 @@ class Renewal(Part):
     """A renewal option: `term_months` more at the then-current rent x `rent_reset`.
     Whether the base case assumes it is exercised is `exercised`."""
 
-    term_months: Annotated[int, Field(ge=1)]
+    term_months: PositiveCount
     rent_reset: NonNegative = 1.0
     exercised: bool = True
 
@@ -124,10 +140,10 @@ class Lease(Part):
 
     tenant: str = Field(min_length=1)
     annual_rent: NonNegative
-    start_period: Optional[Annotated[int, Field(ge=1)]] = None
-    term_months: Annotated[int, Field(ge=1)]
+    start_period: Optional[PositiveCount] = None
+    term_months: PositiveCount
     escalation: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0
-    escalation_every_months: Annotated[int, Field(ge=1)] = 12
+    escalation_every_months: PositiveCount = 12
     renewals: list[Renewal] = Field(default_factory=list)
 
 
@@ -137,7 +153,7 @@ class Opex(Part):
     name: str = Field(min_length=1)
     annual_amount: NonNegative
     escalation: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0
-    from_period: Optional[Annotated[int, Field(ge=0)]] = None
+    from_period: Optional[Count] = None
 
 
 class BaseRateCurve(Part):
@@ -181,8 +197,8 @@ class Amortisation(Part):
     `custom` shares of the drawn amount by operating period."""
 
     kind: Literal["straight_line", "level_payment", "sculpted", "bullet", "custom"]
-    periods: Optional[Annotated[int, Field(ge=1)]] = None
-    target_dscr: Optional[Annotated[float, Field(gt=0)]] = None
+    periods: Optional[PositiveCount] = None
+    target_dscr: Optional[Ratio] = None
     shares: list[Fraction] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -201,9 +217,9 @@ class Sizing(Part):
     over `tenor_periods` from the start of amortisation, keeps DSCR at `target_dscr`,
     capped at `max_gearing` x total asset cost. Solved in closed form at compile time."""
 
-    target_dscr: Annotated[float, Field(gt=0)]
+    target_dscr: Ratio
     max_gearing: Fraction = 1.0
-    tenor_periods: Optional[Annotated[int, Field(ge=1)]] = None
+    tenor_periods: Optional[PositiveCount] = None
 
 
 class Refinancing(Part):
@@ -215,7 +231,7 @@ class Refinancing(Part):
 
     spread: Rate
     floor: Optional[Rate] = 0.0
-    amort_periods: Annotated[int, Field(ge=1)]
+    amort_periods: PositiveCount
     min_dscr: Annotated[float, Field(ge=0)] = 1.0
 
 
@@ -238,7 +254,7 @@ class Tranche(Part):
     amount: Optional[NonNegative] = Field(None, description="The commitment, in the deal's units "
                                           "(give this or `sizing`).")
     sizing: Optional[Sizing] = None
-    extension_periods: Annotated[int, Field(ge=0)] = Field(0, description="Periods added to "
+    extension_periods: Count = Field(0, description="Periods added to "
                                                            "`maturity_period` (extension options, assumed exercised).")
     refinancing: Optional[Refinancing] = None
     borrowing_base: Optional[BorrowingBase] = None
@@ -246,7 +262,7 @@ class Tranche(Part):
     rate: Annotated[Union[FixedRate, FloatingRate], Field(discriminator="kind")]
     day_count: DayCount = "ACT/360"
     draws: Optional[list[tuple[Period, NonNegative]]] = None
-    interest_only_periods: Annotated[int, Field(ge=0)] = 0
+    interest_only_periods: Count = 0
     amortisation: Amortisation
     maturity_period: Optional[Annotated[int, Field(ge=1)]] = Field(
         None, description="The period of the initial maturity (the balloon), counted from financial "
@@ -282,7 +298,7 @@ class Account(Part):
 
     name: str = Field(min_length=1)
     kind: Literal["dsra", "fixed", "lockup"]
-    target_periods: Annotated[int, Field(ge=1)] = 1
+    target_periods: PositiveCount = 1
     tranches: list[str] = Field(default_factory=list)
     target: NonNegative = 0.0
 
@@ -317,7 +333,7 @@ class EquityCure(Part):
     waterfall): at most `max_cures` times, each at most `max_amount` (none: no cap), up to
     `until_period` (none: any period)."""
 
-    max_cures: Annotated[int, Field(ge=0)] = 2
+    max_cures: Count = 2
     max_amount: Optional[NonNegative] = None
     until_period: Optional[Period] = None
 
@@ -335,10 +351,10 @@ class Covenants(Part):
 
     lock_up_dscr: Optional[Annotated[float, Field(ge=0)]] = None
     default_dscr: Optional[Annotated[float, Field(ge=0)]] = None
-    cure_periods: Annotated[int, Field(ge=0)] = 0
+    cure_periods: Count = 0
     dscr_tranches: list[str] = Field(default_factory=list)
     dscr_breach: Literal["lock_up", "accelerate"] = "lock_up"
-    accelerate_after: Annotated[int, Field(ge=0)] = 0
+    accelerate_after: Count = 0
     equity_cure: Optional[EquityCure] = None
     tenant_event: Literal["none", "accelerate"] = "none"
     cross_default: Literal["none", "accelerate"] = "none"

@@ -18,7 +18,7 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import Field, model_validator
 
-from .base import Fraction, NonNegative, Part, Period, Rate
+from .base import Fraction, NonNegative, Part, Period, PositiveCount, Rate
 
 DayCount = Literal["ACT/360", "30/360", "ACT/365F"]
 
@@ -32,8 +32,8 @@ class Hedge(Part):
     index: str = "SOFR"
     notional_share: Optional[Fraction] = None
     notional: Optional[list[tuple[Period, NonNegative]]] = None
-    start_period: Annotated[int, Field(ge=1)] = 1
-    end_period: Optional[Annotated[int, Field(ge=1)]] = None
+    start_period: PositiveCount = 1
+    end_period: Optional[PositiveCount] = None
     fixed_rate: Optional[Union[Rate, Literal["par"]]] = None
     """A swap's fixed rate (annual), or "par": struck at market on the deal's base-case curve."""
     strike: Optional[Annotated[float, Field(ge=0.0, le=1.0)]] = None

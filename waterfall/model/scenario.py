@@ -9,7 +9,7 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import Field, model_validator
 
-from .base import Finite, Fraction, NonNegative, Part, Period
+from .base import Count, Finite, Fraction, NonNegative, Part, Period, PositiveCount, Rate
 
 
 class RentMultiplier(Part):
@@ -29,8 +29,8 @@ class TenantDefault(Part):
     x (1 - relet_haircut) from `period` on too."""
 
     kind: Literal["tenant_default"]
-    period: Annotated[int, Field(ge=1)]
-    downtime_periods: Annotated[int, Field(ge=0)] = 0
+    period: PositiveCount
+    downtime_periods: Count = 0
     relet_haircut: Fraction = 1.0
 
 
@@ -38,7 +38,7 @@ class RateShock(Part):
     """A parallel shift of the base-rate curve, in basis points, from a period on."""
 
     kind: Literal["rate_shock"]
-    bp: Finite
+    bp: Annotated[float, Field(ge=-10_000, le=10_000)]
     from_period: Period = 0
     to_period: Optional[Period] = None
 
@@ -48,7 +48,7 @@ class RatePath(Part):
     as the deal's curve is."""
 
     kind: Literal["rate_path"]
-    points: list[tuple[Period, Finite]] = Field(min_length=1)
+    points: list[tuple[Period, Rate]] = Field(min_length=1)
 
 
 class OpexMultiplier(Part):
@@ -143,10 +143,10 @@ class LeaseDefault(Part):
 
     kind: Literal["lease_default"]
     tenant: Tenant = None
-    period: Annotated[int, Field(ge=1)]
+    period: PositiveCount
     outcome: Literal["termination", "continuation"] = "termination"
     paid_share: Fraction = 0.0
-    downtime: Annotated[int, Field(ge=0)] = 0
+    downtime: Count = 0
     relet: Optional[MarketRent] = None
 
 
@@ -155,7 +155,7 @@ class PartialPayment(Part):
 
     kind: Literal["partial_payment"]
     tenant: Tenant = None
-    from_period: Annotated[int, Field(ge=1)] = 1
+    from_period: PositiveCount = 1
     to_period: Optional[Period] = None
     paid_share: Fraction
 
@@ -165,7 +165,7 @@ class Renegotiation(Part):
 
     kind: Literal["renegotiation"]
     tenant: Tenant = None
-    from_period: Annotated[int, Field(ge=1)] = 1
+    from_period: PositiveCount = 1
     to_period: Optional[Period] = None
     rent_cut: Fraction
 
@@ -176,7 +176,7 @@ class PowerShortfall(Part):
 
     kind: Literal["power_shortfall"]
     tenant: Tenant = None
-    from_period: Annotated[int, Field(ge=1)] = 1
+    from_period: PositiveCount = 1
     to_period: Optional[Period] = None
     delivered: Fraction
     from_cod: bool = False
@@ -196,10 +196,10 @@ class LeaseOption(Part):
 
     kind: Literal["lease_option"]
     tenant: Tenant = None
-    option: Annotated[int, Field(ge=1)] = 1
+    option: PositiveCount = 1
     decision: Literal["renew", "exit"]
     rent_reset: Optional[NonNegative] = None
-    downtime: Annotated[int, Field(ge=0)] = 0
+    downtime: Count = 0
     relet: Optional[MarketRent] = None
 
 
@@ -220,7 +220,7 @@ class ConstructionDelay(Part):
     the deal: applied by waterfall.scenarios.apply_structural)."""
 
     kind: Literal["construction_delay"]
-    delay: Annotated[int, Field(ge=1)]
+    delay: PositiveCount
     from_period: Period = 0
     ld_rent_share: NonNegative = 0.0
     ld_cap: Fraction = 0.0

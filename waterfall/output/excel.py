@@ -185,10 +185,10 @@ def write_workbook(result, path, formulas: bool = False, deal=None, batch=None, 
         except Exception:  # noqa: BLE001 - the Scenarios sheet then shows this run only
             batch = None
 
-    import xlsxwriter
+    from .safe_xlsx import Workbook
 
     with atomic_path(path, ".xlsx") as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"nan_inf_to_errors": False})
+        wb = Workbook(str(tmp), {"nan_inf_to_errors": False})
         fmts = _Formats(wb)
         summary = wb.add_worksheet(SUMMARY_SHEET)
         cf_ws = wb.add_worksheet(CF_SHEET)

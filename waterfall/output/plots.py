@@ -17,6 +17,9 @@ PLOTS = ("dscr.png", "balances.png", "cash_flows.png")
 def _pyplot():
     import matplotlib
     matplotlib.use("Agg", force=True)
+    # names come from deal files: "$x^" in a deal or scenario name is text, not mathtext
+    # (parsed as math it crashes the plot or shows something else)
+    matplotlib.rcParams["text.parse_math"] = False
     import matplotlib.pyplot as plt
     return plt
 

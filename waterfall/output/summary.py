@@ -76,6 +76,9 @@ def summary_rows(result, units: str) -> list[tuple[str, str]]:
 
 
 def render_rows(rows) -> str:
+    from ..errors import printable
+
+    rows = [(printable(k), printable(v)) for k, v in rows]   # names from the file: no raw escapes
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 

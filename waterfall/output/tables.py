@@ -89,7 +89,7 @@ def _number(ws, row: int, col: int, value, cell_format) -> None:
 
 def write_sweep_workbook(frame, path) -> Path:
     """Write a sweep result frame (waterfall.sweep) to `path` as an .xlsx, atomically."""
-    import xlsxwriter
+    from .safe_xlsx import Workbook
 
     path = Path(path)
     attrs = dict(getattr(frame, "attrs", {}) or {})
@@ -98,7 +98,7 @@ def write_sweep_workbook(frame, path) -> Path:
     kinds = [column_kind(name, frame[col].dtype, inputs) for name, col in zip(columns, frame.columns)]
     n_rows = len(frame)
     with atomic_path(path, ".xlsx") as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"nan_inf_to_errors": False})
+        wb = Workbook(str(tmp), {"nan_inf_to_errors": False})
         fmt = _formats(wb)
         ws = wb.add_worksheet(SWEEP_SHEET)
         # the data first, column by column, then the Table over it
@@ -165,11 +165,11 @@ def write_frames_workbook(sheets: dict, path, title: str, notes=()) -> Path:
     """Several DataFrames as one workbook, a sheet each (header in row 1, an Excel Table,
     frozen header, number formats by column name), plus an `About` sheet with `title`
     and `notes`. Text is written as strings only; the file is written atomically."""
-    import xlsxwriter
+    from .safe_xlsx import Workbook
 
     path = Path(path)
     with atomic_path(path, ".xlsx") as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"nan_inf_to_errors": False})
+        wb = Workbook(str(tmp), {"nan_inf_to_errors": False})
         fmt = _formats(wb)
         for index, (sheet, frame) in enumerate(sheets.items()):
             ws = wb.add_worksheet(str(sheet)[:31])

@@ -38,48 +38,82 @@ def is_structural(adj) -> bool:
 def apply_structural(deal: Deal, scenario: Scenario) -> Deal:
     """The deal as changed by the scenario's structural adjustments (the same object
     when there are none). Times must already be in the deal's periods (see resolve)."""
-    changes = [a for a in scenario.adjustments if is_structural(a)]
+    changes = [(j, a) for j, a in enumerate(scenario.adjustments) if is_structural(a)]
     if not changes:
         return deal
     data = deal.model_dump()
-    for adj in changes:
+    damages: list[dict] = []   # added once every change is made: a later delay does not move them
+    for _, adj in changes:
         if adj.kind == "construction_delay":
-            _delay(data, deal, adj)
+            damages += _delay(data, deal, adj, damages)
         elif adj.kind == "cost_overrun":
             _overrun(data, deal, adj)
         else:
             _renew(data, adj)
+    data["leases"] += damages
     _freeze_debt(data, deal)
     data["scenarios"] = []  # the deal's own scenarios are not part of the changed deal
-    return Deal.model_validate(data)
+    return _checked(data, deal, scenario, [j for j, _ in changes])
 
 
-def _delay(data: dict, deal: Deal, adj) -> None:
+def _checked(data: dict, deal: Deal, scenario: Scenario, changed: list[int]) -> Deal:
+    """The changed deal, validated and checked; a change that makes it invalid is a
+    DealError naming the deal's file, the scenario's adjustment and the problem."""
+    from ..checks import check_deal
+    from ..errors import DealError
+    from ..load import remember_source, source_of, validate
+
+    source = source_of(deal)
+    names = [s.name for s in deal.scenarios]
+    where = f"scenarios[{names.index(scenario.name)}]" if scenario.name in names else \
+        f"scenario '{scenario.name}'"
+    where += f".adjustments[{changed[0]}]" if len(changed) == 1 else \
+        ".adjustments[" + ", ".join(map(str, changed)) + "]"
+    try:
+        changed_deal = validate(Deal, data, source)
+        problems = check_deal(changed_deal)
+    except DealError as exc:
+        problems = exc.problems
+    if problems:
+        raise DealError(source, [(where, f"the scenario makes the deal invalid: {p}: {m}", v)
+                                 for p, m, v in problems])
+    return remember_source(changed_deal, source)
+
+
+def _delay(data: dict, deal: Deal, adj, earlier: list[dict]) -> list[dict]:
+    """Lengthen construction by `adj.delay` on `data` (which earlier changes may have
+    moved already); the liquidated damages as leases to the builder, to add at the end.
+    The damages of a second delay follow those of the first (`earlier`), under the one cap."""
     tl = data["timeline"]
     months = deal.timeline.months_per_period
-    old_cod = deal.timeline.construction_periods + 1
-    first_rent = float(base_cfads(deal, deal.timeline.n_periods, months)[0][min(old_cod, deal.timeline.n_periods)])
+    paid_periods = sum(lease["term_months"] // months for lease in earlier)
+    paid = sum(lease["annual_rent"] * lease["term_months"] / 12.0 for lease in earlier)
+    old_cod = deal.timeline.construction_periods + 1 + paid_periods
+    cod = deal.timeline.cod_period
+    first_rent = float(base_cfads(deal, deal.timeline.n_periods, months)[0][min(cod, deal.timeline.n_periods)])
     for lease in data["leases"]:
         start = lease["start_period"]
         if start is not None and start > adj.from_period:
             lease["start_period"] = start + adj.delay
-    tl["construction_periods"] = deal.timeline.construction_periods + adj.delay
+    tl["construction_periods"] += adj.delay
     for item in data["opex"]:
         if item["from_period"] is not None and item["from_period"] > adj.from_period:
             item["from_period"] += adj.delay
     per_period = adj.ld_rent_share * first_rent
-    cap = adj.ld_cap * sum(a.cost for a in deal.assets)
-    if per_period <= 0 or cap <= 0:
-        return
+    cap = adj.ld_cap * sum(a.cost for a in deal.assets) - paid
+    if per_period <= 0 or cap <= 1e-12:
+        return []
     total = min(per_period * adj.delay, cap)
     full = int(math.floor(total / per_period + 1e-12))
     rest = total - full * per_period
+    leases = []
     if full:
-        data["leases"].append({"tenant": LD_TENANT, "annual_rent": per_period * 12.0 / months,
-                               "start_period": old_cod, "term_months": full * months})
+        leases.append({"tenant": LD_TENANT, "annual_rent": per_period * 12.0 / months,
+                       "start_period": old_cod, "term_months": full * months, "renewals": []})
     if rest > 1e-12:
-        data["leases"].append({"tenant": LD_TENANT, "annual_rent": rest * 12.0 / months,
-                               "start_period": old_cod + full, "term_months": months})
+        leases.append({"tenant": LD_TENANT, "annual_rent": rest * 12.0 / months,
+                       "start_period": old_cod + full, "term_months": months, "renewals": []})
+    return leases
 
 
 def _overrun(data: dict, deal: Deal, adj) -> None:
@@ -113,7 +147,7 @@ def _renew(data: dict, adj) -> None:
     for lease in data["leases"]:
         if not matches_tenant(adj.tenant, lease["tenant"]):
             continue
-        for j, renewal in enumerate(lease["renewals"][: adj.option]):
+        for j, renewal in enumerate(lease.get("renewals", [])[: adj.option]):
             renewal["exercised"] = True
             if j == adj.option - 1 and adj.rent_reset is not None:
                 renewal["rent_reset"] = adj.rent_reset

@@ -52,7 +52,7 @@ class Plan:
     @property
     def n_points(self) -> int:
         if self.grid is not None:
-            return int(np.prod([len(a) for a in self.grid])) if self.grid else 1
+            return math.prod(len(a) for a in self.grid) if self.grid else 1   # exact: no int64 overflow
         return int(self.samples)
 
     @property

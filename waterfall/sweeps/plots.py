@@ -9,6 +9,9 @@ import numpy as np
 def _plt():
     import matplotlib
     matplotlib.use("Agg", force=True)
+    # names come from deal files: "$x^" in a deal or scenario name is text, not mathtext
+    # (parsed as math it crashes the plot or shows something else)
+    matplotlib.rcParams["text.parse_math"] = False
     import matplotlib.pyplot as plt
     return plt
 

@@ -34,7 +34,13 @@ class SweepError(ValueError):
     """A sweep definition that cannot run (bad values, mixed grid and Monte Carlo...)."""
 
 
+MAX_AXIS = 10_000_000
+"""The most values one grid axis may list (the grid's size is checked as a whole later)."""
+
+
 def _axis(path: VaryPath, values) -> np.ndarray:
+    if hasattr(values, "__len__") and len(values) > MAX_AXIS:
+        raise PathError(path.raw, f"{len(values):,} values; a grid axis may have at most {MAX_AXIS:,}")
     arr = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=float).reshape(-1)
     if arr.size == 0:
         raise PathError(path.raw, "no values to vary over")
@@ -190,6 +196,55 @@ def write_table(frame, out: Path) -> None:
             frame.to_csv(tmp, index=False, float_format="%.17g")
 
 
+MAX_POINTS = 10**11
+"""No sweep has more points than this, whatever the machine (a grid's size is exact)."""
+
+
+def row_bytes(plan: Plan) -> int:
+    """Bytes of one point in the table: point, inputs, metrics, WAL and loss per tranche."""
+    return 8 * (1 + len(plan.paths) + ops.N_METRICS + 2 * len(plan.tranches))
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available now (Linux MemAvailable; None where it cannot be read)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _gb(n: float) -> str:
+    return f"{n / 1e9:,.1f} GB"
+
+
+def check_size(plan: Plan, out: Path | None, resident: bool = True) -> None:
+    """Refuse, before anything runs, a sweep whose table cannot fit: in memory (the table
+    returned, with the copies made building it) and, with `out`, on disk (the finished
+    chunks plus the table, CSV as text). Raises SweepError with the numbers."""
+    n = plan.n_points
+    if n > MAX_POINTS:
+        raise SweepError(f"{n:,} points: a sweep may have at most {MAX_POINTS:,} (use fewer values or samples)")
+    table = n * row_bytes(plan)
+    memory = available_memory()
+    if resident and memory is not None and 3 * table > memory:
+        raise SweepError(f"{n:,} points need about {_gb(3 * table)} of memory for the table "
+                         f"({_gb(table)} of numbers, copied while it is built); {_gb(memory)} is available: "
+                         "use fewer values or samples, or split the sweep")
+    if out is not None:
+        on_disk = table * (3.5 if out.suffix.lower() == ".csv" else 2.0)
+        free = shutil.disk_usage(out.parent).free if out.parent.exists() else None
+        if free is not None and on_disk > free:
+            raise SweepError(f"output {out}: {n:,} points need about {_gb(on_disk)} on disk (the chunks, "
+                             f"then the table); {_gb(free)} is free there")
+
+
 def check_output(out: Path, n_points: int) -> None:
     suffix = out.suffix.lower()
     if suffix not in (".parquet", ".csv", ".xlsx"):
@@ -206,9 +261,28 @@ class ChunkStore:
     """Finished chunks of one sweep in `<out>.chunks/`, named by their point range."""
 
     def __init__(self, out: Path, plan: Plan, seed_given: bool):
+        self.out = out
         self.dir = out.with_name(out.name + ".chunks")
+        self._lock = None
         with writing(self.dir):
             self._open(plan, seed_given)
+            self._take_lock()
+
+    def _take_lock(self) -> None:
+        """One sweep at a time writes to an output: a second one started on it while the
+        first runs is refused (the lock goes with the process, however it ends)."""
+        import fcntl
+
+        self._lock = open(self.dir / ".lock", "a+")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise SweepError(f"output {self.out}: another sweep is writing to it now ({self.dir} is locked)") from None
+
+    def _refuse(self, why: str) -> None:
+        raise SweepError(f"output {self.out}: {self.dir} {why}; a different sweep cannot resume it: "
+                         f"rerun the sweep that made it, remove {self.dir}, or choose another output")
 
     def _open(self, plan: Plan, seed_given: bool) -> None:
         self.plan = plan
@@ -223,13 +297,15 @@ class ChunkStore:
                 and old.get("digest_without_seed") == plan.compute_digest(with_seed=False):
             plan.seed = int(old["seed"])  # resume an unseeded sweep with the seed it drew
             plan.digest = plan.compute_digest()
-        if old is None or old.get("digest") != plan.digest:
+        if old is not None and old.get("digest") != plan.digest:
+            self._refuse(f"holds chunks of a different sweep (varying {', '.join(map(str, old.get('vary', [])))}, "
+                         f"{old.get('n_points', '?'):,} points, started {old.get('created', '?')})"
+                         if isinstance(old.get("n_points"), int) else "holds chunks of a different sweep")
+        if old is None:
             if self.dir.exists():
-                if old is not None:
-                    print(f"note: {self.dir} holds chunks of a different sweep; starting over",
-                          file=sys.stderr)
-                shutil.rmtree(self.dir)
-            self.dir.mkdir(parents=True)
+                if any(self.dir.glob("chunk-*.npz")):
+                    self._refuse("holds chunks but no readable manifest saying which sweep made them")
+            self.dir.mkdir(parents=True, exist_ok=True)
             tmp = manifest.with_name("manifest.json.part")
             tmp.write_text(json.dumps({
                 "digest": plan.digest, "digest_without_seed": plan.compute_digest(with_seed=False),
@@ -237,8 +313,9 @@ class ChunkStore:
                 "mode": plan.mode, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=2))
             os.replace(tmp, manifest)
 
-    def finished(self) -> list[dict]:
-        """Saved chunks that do not overlap (earliest start first)."""
+    def finished(self, load: bool = True) -> list[dict]:
+        """Saved chunks of this sweep that do not overlap (earliest start first); without
+        `load` only their ranges (their digests are checked all the same)."""
         found = []
         for path in self.dir.glob("chunk-*.npz"):
             try:
@@ -252,10 +329,13 @@ class ChunkStore:
                 continue
             try:
                 with np.load(path) as data:
-                    part = {k: data[k] for k in ("inputs", "metrics", "wal", "tranche_loss")}
-            except (OSError, ValueError, KeyError):
-                continue
-            if len(part["metrics"]) != b - a:
+                    digest = str(data["digest"]) if "digest" in data.files else None
+                    part = {k: data[k] for k in ("inputs", "metrics", "wal", "tranche_loss")} if load else {}
+            except (OSError, ValueError, KeyError, EOFError):
+                continue   # a chunk that cannot be read is computed again
+            if digest != self.plan.digest:
+                self._refuse(f"holds {path.name}, a chunk of a different sweep")
+            if load and len(part["metrics"]) != b - a:
                 continue
             part.update(start=a, stop=b)
             kept.append(part)
@@ -267,10 +347,25 @@ class ChunkStore:
         tmp = self.dir / f".{name}.part.npz"
         with writing(self.dir / f"{name}.npz"):
             np.savez(tmp, inputs=part["inputs"], metrics=part["metrics"], wal=part["wal"],
-                     tranche_loss=part["tranche_loss"])
+                     tranche_loss=part["tranche_loss"], digest=np.array(self.plan.digest))
             os.replace(tmp, self.dir / f"{name}.npz")
 
+    def verify(self) -> None:
+        """The manifest still names this sweep (nothing else took the output meanwhile)."""
+        try:
+            digest = json.loads((self.dir / "manifest.json").read_text()).get("digest")
+        except (OSError, ValueError):
+            digest = None
+        if digest != self.plan.digest:
+            self._refuse("was changed by another sweep while this one ran")
+
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
     def remove(self) -> None:
+        self.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -383,26 +478,85 @@ def _remote_chunk(plan, start, stop, threads, engine="compiled"):
     return run_chunk(plan, start, stop, threads=threads, engine=engine)
 
 
-def _run_on_dask(dask, plan, todo, threads, engine: str, retries: int, finish) -> None:
+WORKERLESS_SECONDS = 30.0
+"""How long a Dask sweep waits with no worker at all before it stops (finished chunks are
+saved, so a rerun resumes)."""
+
+
+def _run_on_dask(dask, plan, todo, threads, engine: str, retries: int, finish, done_before: int = 0) -> None:
     """Run the chunks `todo` on a Dask cluster (the plan scattered once), each finished
-    chunk handed to `finish` as it completes."""
-    from distributed import as_completed
+    chunk handed to `finish` as it completes. Losing the workers (every one gone for
+    WORKERLESS_SECONDS, a task's workers killed `retries` times, the scheduler gone) is a
+    SweepError saying that a rerun resumes."""
+    from distributed import TimeoutError as DaskTimeout
+    from distributed import wait
 
     client, close = _client(dask)
+    finished_chunks = 0
     try:
-        remote_plan = client.scatter(plan, broadcast=True)
-        futures = [client.submit(_remote_chunk, remote_plan, a, b, threads or 1, engine,
-                                 retries=retries, pure=False, key=f"sweep-{plan.digest[:12]}-{a}-{b}")
-                   for a, b in todo]
         try:
-            for future in as_completed(futures):
-                finish(future.result())
-                future.release()
-        finally:
-            for f in futures:
-                f.cancel()
+            remote_plan = client.scatter(plan, broadcast=True)
+            futures = [client.submit(_remote_chunk, remote_plan, a, b, threads or 1, engine,
+                                     retries=retries, pure=False, key=f"sweep-{plan.digest[:12]}-{a}-{b}")
+                       for a, b in todo]
+            pending, workerless = set(futures), None
+            try:
+                while pending:
+                    try:
+                        done, pending = wait(pending, timeout=1.0, return_when="FIRST_COMPLETED")
+                    except DaskTimeout:   # nothing finished within the second: check the workers
+                        done = set()
+                    for future in done:
+                        finish(future.result())
+                        future.release()
+                        finished_chunks += 1
+                    workerless = _watch_workers(client, workerless, bool(done))
+            finally:
+                for f in futures:
+                    f.cancel()
+        except SweepError:
+            raise
+        except Exception as exc:   # noqa: BLE001 - distributed raises many kinds on a lost cluster
+            from ..errors import OutputError
+            if isinstance(exc, OutputError) or not _lost_cluster(exc):
+                raise
+            reason = (str(exc).strip().splitlines() or [""])[0][:200]
+            raise SweepError(f"the Dask cluster was lost ({type(exc).__name__}: {reason}); "
+                             f"{finished_chunks} chunks finished here and are saved with the output's "
+                             "chunks: rerun the same command to resume") from None
     finally:
-        close()
+        try:
+            close()
+        except Exception:   # noqa: BLE001 - closing a client whose cluster is gone may fail too
+            pass
+
+
+def _watch_workers(client, workerless, progressed: bool):
+    """The time since the cluster last had a worker (None while it has one)."""
+    if progressed:
+        return None
+    if client.scheduler_info().get("workers"):
+        return None
+    now = time.monotonic()
+    if workerless is None:
+        return now
+    if now - workerless > WORKERLESS_SECONDS:
+        raise _Workerless(f"no Dask worker for {WORKERLESS_SECONDS:.0f} s")
+    return workerless
+
+
+class _Workerless(Exception):
+    pass
+
+
+def _lost_cluster(exc: BaseException) -> bool:
+    from distributed import TimeoutError as DaskTimeout
+    from concurrent.futures import CancelledError   # distributed's Future(s)CancelledError
+    from distributed.comm.core import CommClosedError
+    from distributed.scheduler import KilledWorker
+
+    # cancelled: the workers holding the scattered plan died with it
+    return isinstance(exc, (_Workerless, KilledWorker, CommClosedError, DaskTimeout, CancelledError, OSError))
 
 
 def sweep(deal, vary: dict, samples: int | None = None, seed: int | None = None, scenario=None,
@@ -436,15 +590,32 @@ def sweep(deal, vary: dict, samples: int | None = None, seed: int | None = None,
     if out is not None:
         out = Path(out)
         check_output(out, n)
+    check_size(plan, out)
+    if out is not None:
         store = ChunkStore(out, plan, seed_given=seed is not None)
-    done = store.finished() if store else []
+    try:
+        return _sweep_with(plan, store, out, chunk_size, dask, threads, progress, retries, on_chunk,
+                           engine, keep_chunks, on_start)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _sweep_with(plan, store, out, chunk_size, dask, threads, progress, retries, on_chunk, engine,
+                keep_chunks, on_start):
+    """Run the plan's missing chunks and build the table. With a store, finished chunks
+    go to disk only (memory holds one chunk at a time) and the table is read back from
+    them at the end."""
+    n = plan.n_points
+    done = store.finished(load=False) if store else []
     chunk = int(chunk_size) if chunk_size else (DEFAULT_CHUNK if dask is None else
                                                 max(1000, min(DEFAULT_CHUNK, math.ceil(n / 64))))
     if chunk < 1:
         raise SweepError("chunk size must be at least 1")
     todo = todo_ranges(n, done, chunk)
-    parts = list(done)
-    done_points = sum(p["stop"] - p["start"] for p in done)
+    resumed = sum(p["stop"] - p["start"] for p in done)
+    parts: list[dict] = []   # without a store only; a store's chunks are read back at the end
+    done_points = resumed
     if on_start is not None:
         on_start(engine)
     bar = _progress(n, done_points, progress)
@@ -452,9 +623,11 @@ def sweep(deal, vary: dict, samples: int | None = None, seed: int | None = None,
 
     def finish(part):
         nonlocal done_points
+        _finite_chunk(plan, part)
         if store is not None:
             store.save(part)
-        parts.append(part)
+        else:
+            parts.append(part)
         done_points += part["stop"] - part["start"]
         if bar is not None:
             bar.update(part["stop"] - part["start"])
@@ -466,15 +639,19 @@ def sweep(deal, vary: dict, samples: int | None = None, seed: int | None = None,
             for a, b in todo:
                 finish(run_chunk(plan, a, b, threads=threads, engine=engine))
         elif todo:
-            _run_on_dask(dask, plan, todo, threads, engine, retries, finish)
+            _run_on_dask(dask, plan, todo, threads, engine, retries, finish, done_points)
     finally:
         if bar is not None:
             bar.close()
     elapsed = time.perf_counter() - started
+    if store is not None:
+        store.verify()
+        parts = store.finished()
     frame = to_frame(plan, parts)
+    del parts
     if len(frame) != n or not np.array_equal(frame["point"].to_numpy(), np.arange(n)):
         raise RuntimeError("sweep lost or duplicated points (a bug)")  # pragma: no cover
-    computed = n - sum(p["stop"] - p["start"] for p in done)
+    computed = n - resumed
     frame.attrs.update(seconds=elapsed, computed_points=computed, engine=engine,
                        points_per_second=(computed / elapsed if elapsed > 0 else float("nan")))
     if out is not None:
@@ -482,3 +659,13 @@ def sweep(deal, vary: dict, samples: int | None = None, seed: int | None = None,
         if not keep_chunks:
             store.remove()
     return frame
+
+
+def _finite_chunk(plan: Plan, part: dict) -> None:
+    """No infinite metric reaches the table: the first such point is a SweepError naming
+    its inputs (the schema's bounds keep every product finite; this is the last guard)."""
+    bad = np.isinf(part["metrics"])
+    if bad.any():
+        row, m = (int(i) for i in np.argwhere(bad)[0])
+        inputs = ", ".join(f"{name}={float(v):g}" for name, v in zip(plan.names, part["inputs"][row]))
+        raise SweepError(f"point {part['start'] + row} ({inputs}) overflowed: {ops.METRICS[m]} is infinite")
