@@ -329,6 +329,7 @@ def values_grid(program) -> ValuesGrid:
     grid.section("Debt service and covenant tests")
     grid.add("L:debt_service", GLOBAL_LABELS["debt_service"], "amount", total=True)
     grid.add("L:dscr", GLOBAL_LABELS["dscr"], "ratio")
+    grid.add("L:llcr", GLOBAL_LABELS["llcr"], "ratio")
     if program.lock_up_dscr >= 0:
         grid.add("cov_lock_up", "Lock-up DSCR covenant", "ratio", level=1)
     if program.default_dscr >= 0:
