@@ -60,7 +60,7 @@ UNITS = {"amount": "USD m", "ratio": "x", "pct": "%", "rate": "% a year", "flag"
 
 METRIC_META = {  # name -> (label, fmt)
     "min_dscr": ("Minimum DSCR", "ratio"), "avg_dscr": ("Average DSCR", "ratio"),
-    "llcr": ("LLCR (at COD)", "ratio"), "plcr": ("PLCR (at COD)", "ratio"),
+    "llcr": ("LLCR (at COD)", "ratio"), "min_llcr": ("Minimum LLCR", "ratio"), "plcr": ("PLCR (at COD)", "ratio"),
     "default_period": ("Default period", "int"), "lender_claim": ("Lenders' claim at default", "amount"),
     "lender_received": ("Lenders received in the default period", "amount"),
     "recovery_rate": ("Recovery rate", "pct"), "lender_loss": ("Lenders' loss", "amount"),

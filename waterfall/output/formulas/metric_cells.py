@@ -40,7 +40,7 @@ def _dscr_and_cover(model: Model, m) -> list:
         dsra = [a for a in range(program.n_accounts) if int(program.acct_kind[a]) == 0]
         if program.llcr_dsra and dsra:
             npv += "+" + "+".join(cf.ref(A(a, "balance_open"), p0, qualified=True).f for a in dsra)
-        out.append(("llcr", "LLCR (at COD, to the notional maturity)", "ratio",
+        out.append(("llcr", "LLCR (at COD)", "ratio",
                     X(_val(m["llcr"]), f'IF({debt.f}>0,({npv})/({debt.f}),"")')))
         path = cf.range("L:llcr")
         out.append(("min_llcr", "Minimum LLCR (each calculation date to the acceleration)", "ratio",
