@@ -401,6 +401,9 @@ ctypedef struct Prog:
     double reletting_cost
     double replacement_floor
     double exit_value_share  # the appraisal's residual: the exit's gross value, a share of DRC (0: none)
+    int llcr_end             # last period of the LLCR (the latest notional maturity)
+    int llcr_dsra            # 1: the LLCR adds the DSRA balances
+    int llcr_dates_end       # last LLCR calculation date (the latest legal maturity)
     # interest-rate hedges (waterfall/hedges.py)
     int H
     int64_t *hedge_kind      # [H] 0 swap, 1 cap
@@ -1118,6 +1121,34 @@ cdef inline bint call_cold(ColdFn fn, Run *r) noexcept nogil:
     return (<ColdFn>wf_opaque(<void *>fn))(r)
 
 
+cdef inline void llcr_path(const Prog *p, LedgerT L, double npv_end, const double *npv_before,
+                           const double *disc_before, const double *debt_open, const double *dsra_open,
+                           int senior, int stop, int accel, double *metrics) noexcept nogil:
+    """Twin of metrics.llcr_path: the LLCR at each calculation date from COD to the notional
+    maturity, up to the acceleration period (ledger line llcr, NaN elsewhere), and its minimum."""
+    cdef int t, last = p.T if accel < 0 else accel, NL = p.n_lines
+    cdef double value, low = NAN
+    if LedgerT is DoublePtr:
+        for t in range(p.T + 1):
+            put(L, NL, t, G_LLCR, NAN)
+    if last > p.llcr_end:
+        last = p.llcr_end
+    if last > p.llcr_dates_end:
+        last = p.llcr_dates_end
+    if senior >= 0:
+        for t in range(p.cod, last + 1):
+            if t >= stop or not (debt_open[t] > 0.0):
+                continue
+            value = (npv_end - npv_before[t]) / disc_before[t]
+            if p.llcr_dsra:
+                value = value + dsra_open[t]
+            value = value / debt_open[t]
+            put(L, NL, t, G_LLCR, value)
+            if isnan(low) or value < low:
+                low = value
+    metrics[M_MIN_LLCR] = low
+
+
 cdef void run_scenario(const Prog *p, int s,
                        const int64_t *adj_channel, const int64_t *adj_from, const int64_t *adj_to,
                        const double *adj_value, int J, const double *base,
@@ -1148,6 +1179,10 @@ cdef void run_scenario(const Prog *p, int s,
     cdef double *hpay = hdue + H                   # [H] paid by the hedge steps (signed)
     cdef double *hclaim = hpay + H                 # [H] termination claims
     cdef double *to_hedge = hclaim + H             # [H] allocate's scratch
+    cdef double *npv_before = to_hedge + H         # [W] LLCR path: NPV from COD through t-1,
+    cdef double *disc_before = npv_before + W      # [W] the discount factor through t-1,
+    cdef double *debt_open = disc_before + W       # [W] covenant tranches' opening balance,
+    cdef double *dsra_open = debt_open + W         # [W] DSRA opening balances
     cdef double **anr = ptrs                       # [K] row pointers: annual rate,
     cdef double **prr = ptrs + K                   # per-period rate,
     cdef double **schr = ptrs + 2 * K              # scheduled principal
@@ -1174,7 +1209,7 @@ cdef void run_scenario(const Prog *p, int s,
     cdef double accel_min_dscr = NAN, accel_sum_dscr = 0.0
     cdef bint locked, below, breach, in_workout = False, ended, tenant_ev, cross_ev
     cdef int lenders
-    cdef int senior, last_maturity, mat, cure_periods = p.cure_periods, accel_n_ds = 0
+    cdef int senior, mat, cure_periods = p.cure_periods, accel_n_ds = 0, llcr_end = p.llcr_end
     cdef const unsigned char *quiet = p.quiet
     cdef bint refinanced = False
     cdef Run run
@@ -1265,13 +1300,9 @@ cdef void run_scenario(const Prog *p, int s,
     debt0 = NAN
     # LLCR/PLCR are accumulated as the periods run (definitions: waterfall/metrics.py)
     senior = -1
-    last_maturity = -1
     for k in range(K):
-        if dscr8[k]:
-            if senior < 0:
-                senior = k
-            if p.maturity[k] > last_maturity:
-                last_maturity = <int>p.maturity[k]
+        if dscr8[k] and senior < 0:
+            senior = k
     discount = 1.0
     npv_loan = 0.0
     npv_project = 0.0
@@ -1281,8 +1312,20 @@ cdef void run_scenario(const Prog *p, int s,
         opx = opex_[t] * f_opex[t]
         cfads = revenue - opx
         if senior >= 0 and t >= cod:
+            npv_before[t] = npv_loan   # the LLCR path (metrics.llcr_path)
+            disc_before[t] = discount
+            x = NAN
+            for k in range(K):
+                if dscr8[k]:
+                    x = ts[k].balance if isnan(x) else x + ts[k].balance
+            debt_open[t] = x
+            x = 0.0
+            for a in range(A):
+                if p.acct_kind[a] == ACC_DSRA:
+                    x += reserve[a]
+            dsra_open[t] = x
             discount /= 1.0 + prr[senior][t]   # final: a refinancing rewrites later periods only
-            if t <= last_maturity:
+            if t <= llcr_end:
                 npv_loan += cfads * discount
             npv_project += cfads * discount
         put(L, NL, t, G_REVENUE, revenue)
@@ -1629,7 +1672,7 @@ cdef void run_scenario(const Prog *p, int s,
         if senior >= 0 and t >= cod:
             cfads = base_rent[t] * f_rent[t] - opex_[t] * f_opex[t]
             discount /= 1.0 + prr[senior][t]
-            if t <= last_maturity:
+            if t <= llcr_end:
                 npv_loan += cfads * discount
             npv_project += cfads * discount
 
@@ -1643,8 +1686,11 @@ cdef void run_scenario(const Prog *p, int s,
     metrics[M_LLCR] = NAN
     metrics[M_PLCR] = NAN
     if cod <= T and senior >= 0 and not isnan(debt0) and debt0 > 0.0:
-        metrics[M_LLCR] = npv_loan / debt0
+        x = npv_loan + dsra_open[cod] if p.llcr_dsra else npv_loan
+        metrics[M_LLCR] = x / debt0
         metrics[M_PLCR] = npv_project / debt0
+    llcr_path(p, L, npv_loan, npv_before, disc_before, debt_open, dsra_open, senior, stop,
+              run.accel, metrics)
     claim = 0.0
     received = 0.0
     pv = 0.0
@@ -1764,6 +1810,9 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.reletting_cost = program.reletting_cost
     p.replacement_floor = program.replacement_floor
     p.exit_value_share = program.exit_value_share
+    p.llcr_end = program.llcr_end
+    p.llcr_dsra = program.llcr_dsra
+    p.llcr_dates_end = program.llcr_dates_end
     p.support_capped = SUPPORT_KIND["capped"]
     p.support_unlimited = SUPPORT_KIND["unlimited"]
     p.cause_payment = CAUSE["payment"]
@@ -1878,7 +1927,7 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
         threads = 1
     cdef Py_ssize_t ts_words = sizeof(TState) // sizeof(double)
     cdef Py_ssize_t scratch_size = (N_CHANNELS * W + 3 * p.K * W + 2 * W + ts_words * p.K + p.A + 2 * p.K
-                                    + W + 4 * p.H + 8)
+                                    + W + 4 * p.H + 4 * W + 8)
     cdef double *scratch = <double *>malloc(threads * scratch_size * sizeof(double))
     cdef double **ptrs = <double **>malloc(threads * 3 * (p.K + 1) * sizeof(double *))
     if scratch == NULL or ptrs == NULL:

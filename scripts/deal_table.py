@@ -6,7 +6,7 @@
     python scripts/deal_table.py --matrix     # deal x scenario: default period and lender loss
 
 Columns: debt (sum of tranche commitments, USD millions), min and average DSCR, LLCR (to the
-last covenant maturity, so below 1 where a balloon is refinanced), PLCR (to the end of the
+covenant tranches' notional maturity, else their legal one), PLCR (to the end of the
 horizon), equity IRR (with the exit sale at the horizon's end where the deal has an [exit]),
 lender IRR, the debt outstanding at the start of the last period ("tail": a balloon there must
 be met by the exit sale, or it is an event of default), the net exit proceeds, and the default period if the base case defaults.

@@ -97,6 +97,7 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
                                         else st.sampled_from(["never", "construction"])),
             "default_on_shortfall": True if k == 0 else draw(st.booleans()),
             "commitment_includes_idc": draw(st.booleans()),
+            "notional_maturity_period": draw(st.sampled_from([None, draw(st.integers(1, n))])),
         }
         if k == 0 and draw(st.booleans()) and funding != "equity_first":
             # its share of the gearing, as the others: sized and given debt stay within the cost
@@ -158,7 +159,8 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
                  "dscr_breach": draw(st.sampled_from(["lock_up", "accelerate"])),
                  "accelerate_after": draw(st.integers(0, 3)),
                  "tenant_event": draw(st.sampled_from(["none", "accelerate"])),
-                 "cross_default": draw(st.sampled_from(["none", "accelerate"]))}
+                 "cross_default": draw(st.sampled_from(["none", "accelerate"])),
+                 "llcr_net_of_dsra": draw(st.booleans())}
     if draw(st.booleans()):
         covenants["equity_cure"] = {"max_cures": draw(st.integers(0, 3)),
                                     "max_amount": draw(st.sampled_from([None, 5.0, 50.0])),

@@ -86,6 +86,7 @@ def _check_periods(deal: Deal, n: int) -> list[Problem]:
         for j, (period, _) in enumerate(steps):
             beyond(f"tranches[{i}].rate.{name}[{j}]", period)
         beyond(f"tranches[{i}].maturity_period", t.maturity_period)
+        beyond(f"tranches[{i}].notional_maturity_period", t.notional_maturity_period)
         if t.maturity_period is not None and t.maturity_period <= n:
             beyond(f"tranches[{i}].extension_periods", t.maturity_period + t.extension_periods)
         for j, (period, _) in enumerate(t.draws or []):

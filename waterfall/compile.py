@@ -68,6 +68,12 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         sched[k] = principal_schedule(tr.amortisation, balance_at_start, start, int(maturity[k]),
                                       per_rate[k], rent - opex)
 
+    llcr_end = max((min(t.notional_maturity_period, n) if t.notional_maturity_period is not None
+                    else int(maturity[k]) for k, t in enumerate(deal.tranches)
+                    if t.name in (deal.covenants.dscr_tranches or [x.name for x in deal.tranches])), default=-1)
+    covered = [k for k, t in enumerate(deal.tranches)
+               if t.name in (deal.covenants.dscr_tranches or [x.name for x in deal.tranches])]
+    llcr_dates_end = max((int(maturity[k]) for k in covered), default=-1)
     names = {"tranches": [t.name for t in deal.tranches], "accounts": [a.name for a in deal.accounts],
              "fees": [f.name for f in deal.fees], "hedges": [h.name for h in deal.hedges]}
     dscr_names = set(deal.covenants.dscr_tranches or names["tranches"])
@@ -108,6 +114,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         **_guarantee(deal, n),
         exit_share=0.0 if deal.exit is None else deal.exit.value_share * (1.0 - deal.exit.cost_share),
         exit_value_share=0.0 if deal.exit is None else deal.exit.value_share,
+        llcr_end=int(llcr_end), llcr_dates_end=llcr_dates_end, llcr_dsra=int(deal.covenants.llcr_net_of_dsra),
     )
 
 

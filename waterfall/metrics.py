@@ -7,9 +7,18 @@ flows (for IRR, see irr.py), WAL (reference.wal). The Cython kernel mirrors thes
   lock-up and default tests read it.
 - min and average DSCR: over periods with debt service > 0, up to and including a
   default period; the average is the mean of the ratios, not a ratio of sums.
-- LLCR: NPV of projected CFADS from COD to the last maturity of the covenant
-  tranches, discounted at the first covenant tranche's per-period rate, over their
-  opening balance at COD. PLCR: the same NPV to the end of the horizon.
+- LLCR: NPV of projected CFADS from COD to the latest notional (banking-case) maturity
+  of the covenant tranches (`notional_maturity_period`, else the legal maturity),
+  discounted at the first covenant tranche's per-period rate, over their opening
+  balance at COD; plus the DSRA balance in the numerator where the deal says
+  (`llcr_net_of_dsra`). PLCR: the same NPV to the end of the horizon.
+- LLCR path (ledger line `llcr`): the same ratio at each calculation date t from COD to
+  the loan's legal maturity (and no later than the notional one), while the lenders have
+  not accelerated (t up to the acceleration period): NPV at t of the CFADS of periods t.. (each period's CFADS discounted through
+  its own period) over the covenant tranches' opening balance at t, where positive;
+  `min_llcr` is its minimum. With N(t) the NPV from COD through t and D(t) the discount
+  factor from COD through t, the NPV at t is (N(end) - N(t-1)) / D(t-1), computed so in
+  every interpreter.
 - Lender cash flows: - draws + interest + principal + prepayments + recoveries.
   Equity cash flows: - equity in - sponsor support + distributions (incl. surplus).
 - Per tranche once the lenders accelerate (period d; all zero without it): exposure = the
@@ -52,14 +61,51 @@ def cover_ratio(program: Program, ledger: np.ndarray, per_rate: np.ndarray,
     if not covered or debt <= 0.0:
         return NAN, NAN
     senior = covered[0]
-    last_maturity = max(int(program.maturity[k]) for k in covered)
     discount, npv_loan, npv_project = 1.0, 0.0, 0.0
     for t in range(p0, program.n_periods + 1):
         discount /= 1.0 + per_rate[senior, t]
-        if t <= last_maturity:
+        if t <= program.llcr_end:
             npv_loan += projected_cfads[t] * discount
         npv_project += projected_cfads[t] * discount
+    if program.llcr_dsra:
+        npv_loan = npv_loan + _dsra_balance(program, ledger, p0)
     return npv_loan / debt, npv_project / debt
+
+
+def _dsra_balance(program: Program, ledger: np.ndarray, t: int) -> float:
+    """The DSRA accounts' opening balance at period t (what an LLCR net of DSRA adds)."""
+    out = 0.0
+    for a in range(program.n_accounts):
+        if program.acct_kind[a] == ops.ACCOUNT_KIND["dsra"]:
+            out += ledger[t, ops.account_col(program.n_tranches, a, "balance_open")]
+    return out
+
+
+def llcr_path(program: Program, ledger: np.ndarray, per_rate: np.ndarray, projected_cfads: np.ndarray,
+              last: int) -> np.ndarray:
+    """The LLCR at each period [T+1] (NaN where it is not defined; see the module doc);
+    `last` is the last period it is tested in (the acceleration period, or the horizon)."""
+    n, p0 = program.n_periods, program.cod_period
+    out = np.full(n + 1, NAN)
+    covered = [k for k in range(program.n_tranches) if program.dscr_mask[k]]
+    if not covered or p0 > n:
+        return out
+    senior = covered[0]
+    before_n, before_d = np.zeros(n + 1), np.ones(n + 1)   # N(t-1), D(t-1)
+    discount, npv = 1.0, 0.0
+    for t in range(p0, n + 1):
+        before_n[t], before_d[t] = npv, discount
+        discount /= 1.0 + per_rate[senior, t]
+        if t <= program.llcr_end:
+            npv += projected_cfads[t] * discount
+    for t in range(p0, min(program.llcr_end, program.llcr_dates_end, last) + 1):
+        debt = sum(ledger[t, ops.tranche_col(k, "balance_open")] for k in covered)
+        if debt > 0.0:
+            value = (npv - before_n[t]) / before_d[t]
+            if program.llcr_dsra:
+                value = value + _dsra_balance(program, ledger, t)
+            out[t] = value / debt
+    return out
 
 
 def cash_flows(program: Program, ledger: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

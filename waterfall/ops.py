@@ -33,7 +33,7 @@ GLOBAL_LINES = (
     "reserve_release", "cash_available", "debt_service", "dscr", "lock_up", "fees_paid",
     "reserve_funding", "seizure_gross", "seizure_net", "guarantee_paid", "exit_proceeds", "equity_distribution",
     "event_of_default", "equity_cure", "covenant_breach", "workout", "workout_costs",
-    "hedge_settlement", "hedge_termination_received",
+    "hedge_settlement", "hedge_termination_received", "llcr",
 )
 TRANCHE_LINES = (
     "balance_open", "draw", "rate", "interest_due", "interest_paid", "interest_capitalised",
@@ -58,7 +58,7 @@ METRICS = (
     "min_dscr", "avg_dscr", "llcr", "plcr", "default_period", "lender_claim",
     "lender_received", "recovery_rate", "lender_loss", "lender_irr", "equity_irr",
     "equity_distributions", "equity_invested", "default_cause", "acceleration_period",
-    "recovery_rate_pv", "recovery_periods", "lender_loss_pv",
+    "recovery_rate_pv", "recovery_periods", "lender_loss_pv", "min_llcr",
 )
 M = {name: i for i, name in enumerate(METRICS)}
 N_METRICS = len(METRICS)
@@ -104,7 +104,7 @@ PROGRAM_SCALARS = (
     "support_kind", "support_cap", "breach_accelerates", "accelerate_after", "cure_max",
     "cure_max_amount", "cure_until", "tenant_accelerates", "sale_periods", "workout_cost",
     "default_margin", "val_method", "val_discount", "exit_cap", "relet_periods", "reletting_cost",
-    "replacement_floor", "exit_value_share", "cross_accelerates", "sale_rule",
+    "replacement_floor", "exit_value_share", "cross_accelerates", "llcr_end", "llcr_dsra", "llcr_dates_end", "sale_rule",
 )
 
 # Amounts at or below DUST (deal units) are rounding residue, not money: a shortfall that

@@ -85,6 +85,9 @@ class Program:
     exit_value_share: float = 0.0  # gross exit value as a share of replacement cost (0: no exit)
     cross_accelerates: int = 0     # 1: the linked obligor's default (scenario channel cross) accelerates
     amounts: np.ndarray = None     # [K] commitments after sizing
+    llcr_end: int = -1             # last period of the LLCR: the covenant tranches' latest notional maturity
+    llcr_dsra: int = 0             # 1: the LLCR adds the DSRA balances to the NPV of CFADS
+    llcr_dates_end: int = -1       # last LLCR calculation date: the covenant tranches' latest legal maturity
     # --- interest-rate hedges (waterfall/hedges.py; docs/credit.md)
     hedge_kind: np.ndarray = None      # [H] int64: 0 pay-fixed swap, 1 bought cap
     hedge_tranche: np.ndarray = None   # [H] int64 the hedged tranche

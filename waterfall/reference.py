@@ -530,7 +530,7 @@ def reserve_target(program: Program, per_rate: np.ndarray, sched: np.ndarray, ma
 
 def summarise(program: Program, st: _State) -> np.ndarray:
     """Scalar metrics of one run, in ops.METRICS order (see metrics.py for definitions)."""
-    from .metrics import cash_flows, cover_ratio, dscr_summary
+    from .metrics import cash_flows, cover_ratio, dscr_summary, llcr_path
 
     ledger = st.ledger
     out = np.full(ops.N_METRICS, NAN)
@@ -538,6 +538,10 @@ def summarise(program: Program, st: _State) -> np.ndarray:
     out[ops.M["min_dscr"]], out[ops.M["avg_dscr"]] = dscr_summary(
         ledger[: last + 1, G["dscr"]], ledger[: last + 1, G["debt_service"]])
     out[ops.M["llcr"]], out[ops.M["plcr"]] = cover_ratio(program, ledger, st.per_rate, st.projected_cfads)
+    path = llcr_path(program, ledger, st.per_rate, st.projected_cfads, last)
+    ledger[:, G["llcr"]] = path
+    tested = path[~np.isnan(path)]
+    out[ops.M["min_llcr"]] = float(tested.min()) if tested.size else NAN
     out[ops.M["default_period"]] = st.default_period
     claim, received, pv = sum(st.claim_k), sum(st.received_k), sum(st.pv_k)
     out[ops.M["lender_claim"]], out[ops.M["lender_received"]] = claim, received

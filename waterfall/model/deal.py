@@ -264,6 +264,10 @@ class Tranche(Part):
     draws: Optional[list[tuple[Period, NonNegative]]] = None
     interest_only_periods: Count = 0
     amortisation: Amortisation
+    notional_maturity_period: Optional[Annotated[int, Field(ge=1)]] = Field(
+        None, description="The banking-case (notional) maturity a balloon loan is sized over, counted "
+        "from financial close: the cover ratios (LLCR) run to it. A mini-perm against a long lease "
+        "states it (often the lease end less a two- or three-year tail). None: the legal maturity.")
     maturity_period: Optional[Annotated[int, Field(ge=1)]] = Field(
         None, description="The period of the initial maturity (the balloon), counted from financial "
         "close (period 0; 1 is the first period after close), not from COD. None: the last period of "
@@ -357,6 +361,8 @@ class Covenants(Part):
     accelerate_after: Count = 0
     equity_cure: Optional[EquityCure] = None
     tenant_event: Literal["none", "accelerate"] = "none"
+    llcr_net_of_dsra: bool = False
+    """True: the LLCR adds the DSRA balance to the NPV of CFADS (as many facility agreements define it)."""
     cross_default: Literal["none", "accelerate"] = "none"
     """`"accelerate"`: a default of the obligor this deal is linked to (its tenant's parent or
     guarantor, as an `obligor_default` scenario says) is an event of default of the deal."""

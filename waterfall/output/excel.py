@@ -60,7 +60,7 @@ UNITS = {"amount": "USD m", "ratio": "x", "pct": "%", "rate": "% a year", "flag"
 
 METRIC_META = {  # name -> (label, fmt)
     "min_dscr": ("Minimum DSCR", "ratio"), "avg_dscr": ("Average DSCR", "ratio"),
-    "llcr": ("LLCR (at COD)", "ratio"), "plcr": ("PLCR (at COD)", "ratio"),
+    "llcr": ("LLCR (at COD)", "ratio"), "min_llcr": ("Minimum LLCR", "ratio"), "plcr": ("PLCR (at COD)", "ratio"),
     "default_period": ("Default period", "int"), "lender_claim": ("Lenders' claim at default", "amount"),
     "lender_received": ("Lenders received in the default period", "amount"),
     "recovery_rate": ("Recovery rate", "pct"), "lender_loss": ("Lenders' loss", "amount"),
@@ -329,6 +329,7 @@ def values_grid(program) -> ValuesGrid:
     grid.section("Debt service and covenant tests")
     grid.add("L:debt_service", GLOBAL_LABELS["debt_service"], "amount", total=True)
     grid.add("L:dscr", GLOBAL_LABELS["dscr"], "ratio")
+    grid.add("L:llcr", GLOBAL_LABELS["llcr"], "ratio")
     if program.lock_up_dscr >= 0:
         grid.add("cov_lock_up", "Lock-up DSCR covenant", "ratio", level=1)
     if program.default_dscr >= 0:

@@ -25,7 +25,7 @@ SWEEP_SHEET, ABOUT_SHEET = "sweep", "About"
 # metric column -> (meaning, number format kind); kinds as in excel.NUMBER_FORMATS
 METRIC_COLUMNS = {
     "min_dscr": ("Minimum DSCR", "ratio"), "avg_dscr": ("Average DSCR", "ratio"),
-    "llcr": ("LLCR (at COD)", "ratio"), "plcr": ("PLCR (at COD)", "ratio"),
+    "llcr": ("LLCR (at COD)", "ratio"), "min_llcr": ("Minimum LLCR", "ratio"), "plcr": ("PLCR (at COD)", "ratio"),
     "default_period": ("Default period (blank: no default)", "int"),
     "lender_claim": ("Lenders' claim at default", "amount"),
     "lender_received": ("Lenders received in the default period", "amount"),

@@ -110,7 +110,7 @@ class _Shape:
         # a senior that can refinance discounts at its rate as refinanced: the discount
         # factors then live on the Cash flows sheet (they depend on the waterfall)
         self.discount_here = bool(self.covered) and self.covered[0] not in self.refis
-        self.last_maturity = max((int(program.maturity[k]) for k in self.covered), default=-1)
+        self.last_maturity = int(program.llcr_end)   # the LLCR's last period (notional maturity)
         self.proj_cfads = bool(self.covered) or bool(self.refis) or appraisal(program)
         self.tenant = bool(program.tenant_accelerates)
 
@@ -177,7 +177,8 @@ def _bottom_rows(grid: Grid, program: Program, shape: _Shape, names_safe) -> Non
     if shape.covered:
         if shape.discount_here:
             grid.add("discount", "Discount factor at the senior rate, from COD", "factor")
-        grid.add("loan_life", "Within the loan life (1 = yes)", "flag")
+        grid.add("loan_life", "Within the loan life to its notional maturity (1 = yes: the LLCR's periods)",
+                 "flag")
 
 
 def _per_period(values, k: int, t: int) -> float:

@@ -89,6 +89,9 @@ def _covenant_rows(grid: Grid, program: Program, names_safe) -> None:
     grid.add("L:dscr", GLOBAL_LABELS["dscr"], "ratio")
     grid.add("dscr_tested", "DSCR where debt service > 0, up to the last acceleration (the DSCR metrics)",
              "ratio", level=1)
+    if any(program.dscr_mask) and program.cod_period <= program.n_periods:
+        grid.add("npv_cum", "NPV from COD of CFADS within the loan life, cumulative (LLCR)", "amount", level=1)
+    grid.add("L:llcr", GLOBAL_LABELS["llcr"], "ratio")
     if program.lock_up_dscr >= 0:
         grid.add("cov_lock_up", "Lock-up DSCR covenant", "ratio", level=1)
     if program.default_dscr >= 0:

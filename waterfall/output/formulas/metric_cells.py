@@ -10,7 +10,7 @@ from ... import ops
 from ...irr import irr as periodic_irr
 from ...metrics import cash_flows as engine_cash_flows
 from ..cells import EMPTY, IF, MAX, SUM_SEQ, X
-from .grid import Model, T
+from .grid import A, Model, T
 from .layout_enforce import cause_legend
 
 
@@ -36,12 +36,20 @@ def _dscr_and_cover(model: Model, m) -> list:
         debt = SUM_SEQ(cf.ref(T(k, "balance_open"), p0, qualified=True) for k in covered)
         disc = inputs.range("discount") if "discount" in inputs.index else cf.range("discount")
         pc, life = inputs.range("proj_cfads"), inputs.range("loan_life")
+        npv = f"SUMPRODUCT({pc},{disc},{life})"
+        dsra = [a for a in range(program.n_accounts) if int(program.acct_kind[a]) == 0]
+        if program.llcr_dsra and dsra:
+            npv += "+" + "+".join(cf.ref(A(a, "balance_open"), p0, qualified=True).f for a in dsra)
         out.append(("llcr", "LLCR (at COD)", "ratio",
-                    X(_val(m["llcr"]), f'IF({debt.f}>0,SUMPRODUCT({pc},{disc},{life})/({debt.f}),"")')))
+                    X(_val(m["llcr"]), f'IF({debt.f}>0,({npv})/({debt.f}),"")')))
+        path = cf.range("L:llcr")
+        out.append(("min_llcr", "Minimum LLCR (each calculation date to the acceleration)", "ratio",
+                    X(_val(m["min_llcr"]), f'IF(COUNT({path})=0,"",MIN({path}))')))
         out.append(("plcr", "PLCR (at COD)", "ratio",
                     X(_val(m["plcr"]), f'IF({debt.f}>0,SUMPRODUCT({pc},{disc})/({debt.f}),"")')))
     else:
         out.append(("llcr", "LLCR (at COD)", "ratio", X("", '""')))
+        out.append(("min_llcr", "Minimum LLCR", "ratio", X("", '""')))
         out.append(("plcr", "PLCR (at COD)", "ratio", X("", '""')))
     return out
 

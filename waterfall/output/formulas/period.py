@@ -170,9 +170,50 @@ def cash_flow_period(program: Program, cf: Grid, inputs: Grid, S: dict, t: int) 
 
 def finish(program: Program, cf: Grid, inputs: Grid) -> None:
     """Rows that read the whole run: the DSCRs the metrics summarise, up to the last
-    acceleration (reference.summarise)."""
+    acceleration (reference.summarise), and the LLCR path (metrics.llcr_path)."""
     accel = cf.abs_ref("accel_at", program.n_periods)
     for t in range(program.n_periods + 1):
         ds = cf.ref("L:debt_service", t)
         counted = IF(accel < 0, 1, IF(inputs.ref("period", t, qualified=True) > accel, 0, 1))
         cf.put("dscr_tested", t, IF(ds > 0, IF(counted, cf.ref("L:dscr", t), EMPTY), EMPTY))
+    llcr_rows(program, cf, inputs, accel)
+
+
+def _discount(cf: Grid, inputs: Grid, t: int):
+    """The discount factor from COD through period t at the senior's rate (put_discount)."""
+    return inputs.ref("discount", t, qualified=True) if "discount" in inputs.index else cf.ref("discount", t)
+
+
+def llcr_rows(program: Program, cf: Grid, inputs: Grid, accel) -> None:
+    """metrics.llcr_path: npv_cum(t) = NPV from COD through t of the CFADS within the loan
+    life; LLCR(t) = ((npv_cum(last) - npv_cum(t-1)) / D(t-1) [+ DSRA]) / debt(t), up to the
+    acceleration, where the covenant tranches' opening balance is positive."""
+    n, p0 = program.n_periods, program.cod_period
+    covered = [k for k in range(program.n_tranches) if program.dscr_mask[k]]
+    if not covered or p0 > n:
+        for t in range(n + 1):
+            cf.put("L:llcr", t, EMPTY)
+        return
+    dsra = [a for a in range(program.n_accounts) if int(program.acct_kind[a]) == 0]
+    for t in range(n + 1):
+        if t < p0:
+            cf.put("npv_cum", t, ZERO)
+            continue
+        term = IF(inputs.ref("loan_life", t, qualified=True),
+                  inputs.ref("proj_cfads", t, qualified=True) * _discount(cf, inputs, t), 0)
+        cf.put("npv_cum", t, term if t == p0 else cf.ref("npv_cum", t - 1) + term)
+    npv_end = cf.abs_ref("npv_cum", n)
+    for t in range(n + 1):
+        if t < p0:
+            cf.put("L:llcr", t, EMPTY)
+            continue
+        before = (npv_end - ZERO) / ONE if t == p0 else (npv_end - cf.ref("npv_cum", t - 1)) / _discount(cf, inputs, t - 1)
+        if program.llcr_dsra and dsra:
+            before = before + SUM_SEQ(cf.ref(A(a, "balance_open"), t) for a in dsra)
+        debt = SUM_SEQ(cf.ref(T(k, "balance_open"), t) for k in covered)
+        if t > program.llcr_dates_end:   # after the legal maturity: no calculation date
+            cf.put("L:llcr", t, EMPTY)
+            continue
+        counted = IF(accel < 0, 1, IF(inputs.ref("period", t, qualified=True) > accel, 0, 1))
+        live = IF(inputs.ref("loan_life", t, qualified=True), counted, 0)
+        cf.put("L:llcr", t, IF(live, IF(debt > 0, before / debt, EMPTY), EMPTY))
