@@ -264,7 +264,7 @@ class Tranche(Part):
     draws: Optional[list[tuple[Period, NonNegative]]] = None
     interest_only_periods: Count = 0
     amortisation: Amortisation
-    notional_maturity_period: Optional[Annotated[int, Field(ge=1)]] = Field(
+    notional_maturity_period: Optional[PositiveCount] = Field(
         None, description="The banking-case (notional) maturity a balloon loan is sized over, counted "
         "from financial close: the cover ratios (LLCR) run to it. A mini-perm against a long lease "
         "states it (often the lease end less a two- or three-year tail). None: the legal maturity.")
