@@ -207,6 +207,7 @@ def _check_ledgers(program, ledgers) -> str:
             return "an infinite value in the ledger"
         nan = np.isnan(ledger)
         nan[:, ops.G["dscr"]] = False     # no debt service due: the ratio is undefined
+        nan[:, ops.G["llcr"]] = False     # no calculation date (before COD, after maturity or acceleration)
         if nan.any():
             return "NaN in the ledger outside the DSCR line"
         try:

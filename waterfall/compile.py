@@ -68,12 +68,6 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         sched[k] = principal_schedule(tr.amortisation, balance_at_start, start, int(maturity[k]),
                                       per_rate[k], rent - opex)
 
-    llcr_end = max((min(t.notional_maturity_period, n) if t.notional_maturity_period is not None
-                    else int(maturity[k]) for k, t in enumerate(deal.tranches)
-                    if t.name in (deal.covenants.dscr_tranches or [x.name for x in deal.tranches])), default=-1)
-    covered = [k for k, t in enumerate(deal.tranches)
-               if t.name in (deal.covenants.dscr_tranches or [x.name for x in deal.tranches])]
-    llcr_dates_end = max((int(maturity[k]) for k in covered), default=-1)
     names = {"tranches": [t.name for t in deal.tranches], "accounts": [a.name for a in deal.accounts],
              "fees": [f.name for f in deal.fees], "hedges": [h.name for h in deal.hedges]}
     dscr_names = set(deal.covenants.dscr_tranches or names["tranches"])
@@ -114,8 +108,20 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         **_guarantee(deal, n),
         exit_share=0.0 if deal.exit is None else deal.exit.value_share * (1.0 - deal.exit.cost_share),
         exit_value_share=0.0 if deal.exit is None else deal.exit.value_share,
-        llcr_end=int(llcr_end), llcr_dates_end=llcr_dates_end, llcr_dsra=int(deal.covenants.llcr_net_of_dsra),
+        **_cover_horizon(deal, maturity, n),
     )
+
+
+def _cover_horizon(deal: Deal, maturity, n: int) -> dict:
+    """The LLCR's last period (the covenant tranches' latest notional maturity, else their
+    legal one), its last calculation date (their latest legal maturity) and whether it adds
+    the DSRA (metrics.cover_ratio, llcr_path)."""
+    names = deal.covenants.dscr_tranches or [t.name for t in deal.tranches]
+    covered = [k for k, t in enumerate(deal.tranches) if t.name in names]
+    ends = [min(deal.tranches[k].notional_maturity_period, n) if deal.tranches[k].notional_maturity_period
+            is not None else int(maturity[k]) for k in covered]
+    return dict(llcr_end=max(ends, default=-1), llcr_dates_end=max((int(maturity[k]) for k in covered), default=-1),
+                llcr_dsra=int(deal.covenants.llcr_net_of_dsra))
 
 
 def _tranche_terms(deal: Deal, accrual_dates):

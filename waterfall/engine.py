@@ -83,7 +83,7 @@ def resolve_scenario(deal: Deal, scenario) -> Scenario:
     raise UnknownNameError(deal.name, "scenario",
                            f"no scenario '{printable(name, 80)}' in deal '{printable(deal.name, 80)}', no preset "
                            f"and no scenario file of "
-                           f"that name{'; ' + hint if hint else ''} (the deal's: {', '.join(own)}; presets, "
+                           f"that name{'; ' + hint if hint else ''} (known: {', '.join(own)}; presets, "
                            f"which apply to any deal: {', '.join(presets)})", NO_VALUE)
 
 

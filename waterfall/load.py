@@ -402,9 +402,8 @@ def resolve_deal_path(path: str | Path) -> Path:
     if isinstance(path, str) and candidate.suffix.lower() not in (".toml", ".json") \
             and len(candidate.parts) == 1:
         hint = did_you_mean(str(path), names)
-        # the suggestion first: a long message is shortened at its end (errors.printable)
-        raise UnknownNameError(str(path), "", f"no deal file and no built-in deal of that name"
-                                              f"{'; ' + hint if hint else ''} (built-in: {', '.join(names)})",
+        raise UnknownNameError(str(path), "", f"no deal file and no built-in deal of that name "
+                                              f"(built-in: {', '.join(names)}){'; ' + hint if hint else ''}",
                                NO_VALUE)
     if not candidate.exists() and candidate.suffix.lower() in (".toml", ".json"):
         nearby = {p.stem: p.name for p in candidate.parent.glob("*") if p.suffix.lower() in (".toml", ".json")} \

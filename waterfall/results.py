@@ -55,6 +55,7 @@ class Metrics(dict):
     recovery_rate_pv: float | None
     recovery_periods: int | None
     lender_loss_pv: float | None
+    min_llcr: float | None
     default_date: str | None
     wal_years: dict
 
