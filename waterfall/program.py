@@ -86,6 +86,8 @@ class Program:
     amounts: np.ndarray = None     # [K] commitments after sizing
     names: dict = field(default_factory=dict)  # tranches, accounts, fees: lists of names
     dates: list = field(default_factory=list)  # payment date of each period (business-day adjusted)
+    flow_years: np.ndarray = None  # [T+1] ACT/365F years from financial close (dates[0]) to each
+    #                                payment date: the times of the XIRR's flows
 
     @property
     def n_tranches(self) -> int:
