@@ -524,7 +524,7 @@ cdef void flows_at(const Flows *fl, int side, double x, bint deriv, double *f, d
         c2 += e * e * term
     f[0] = a
     f1[0] = b / x
-    f2[0] = (c2 - b) / (x * x)
+    f2[0] = (c2 - b) / x / x
 
 
 cdef inline double rate_of(int side, double x) noexcept nogil:

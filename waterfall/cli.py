@@ -48,6 +48,8 @@ def _summary(result) -> str:
         (f"lender loss ({units})", _fmt(m["lender_loss"], "amount")),
         (f"lender loss, PV ({units})", _fmt(m["lender_loss_pv"], "amount")),
         ("lender IRR", _fmt(m["lender_irr"], "pct")), ("equity IRR", _fmt(m["equity_irr"], "pct")),
+        ("lender XIRR (actual dates)", _fmt(m["lender_xirr"], "pct")),
+        ("equity XIRR (actual dates)", _fmt(m["equity_xirr"], "pct")),
         (f"equity invested ({units})", _fmt(m["equity_invested"], "amount")),
         (f"equity distributions ({units})", _fmt(m["equity_distributions"], "amount")),
     ]

@@ -95,7 +95,7 @@ class _Flows:
             f += term
             f1 += e * term
             f2 += e * (e - 1.0) * term
-        return f, f1 / x, f2 / (x * x)
+        return f, f1 / x, f2 / x / x  # (x * x underflows first for a rate near -100%)
 
 
 def _horner3(coef, x: float):
