@@ -476,7 +476,8 @@ ctypedef bint (*ColdFn)(Run *r) noexcept nogil
 ctypedef struct Flows:
     const double *c      # c_0 .. c_N: first to last non-zero flow
     const double *rev    # periodic: c reversed (the loss half's polynomial)
-    const double *days   # dated: days from the first flow's date (ACT/365F: years x 365)
+    const double *years  # dated: ACT/365F years from the first flow's date
+    const double *gap    # dated: days from the flow before, less gmin (the table's index)
     int n                # N + 1
     bint dated
     int gmin             # dated: shortest and longest gap in days between consecutive flows
@@ -487,9 +488,9 @@ cdef void flows_at(const Flows *fl, int side, double x, bint deriv, double *f, d
                    double *f2) noexcept nogil:
     """Twin of irr._Flows.at: (f, f', f'') of a half at x in [0, 1]."""
     cdef const double *coef
-    cdef double lx, term, e, p, a = 0.0, b = 0.0, c2 = 0.0
+    cdef double lx, term, e, p, q, a = 0.0, b = 0.0, c2 = 0.0
     cdef double mult[MAX_GAPS]
-    cdef int i, k, g
+    cdef int i, g
     cdef bint table
     f1[0] = 0.0
     f2[0] = 0.0
@@ -503,25 +504,38 @@ cdef void flows_at(const Flows *fl, int side, double x, bint deriv, double *f, d
         else:
             f[0] = wf_npv1(coef, fl.n, x)
         return
-    # sum c_i x^e_i with e_i = (days from the half's end) / 365: x^e_i built up gap by
-    # gap from a table of x^(g/365) over the few distinct gaps (one exp a term without it)
+    # sum c_i x^e_i with e_i = years from the half's end: x^e_i built up gap by gap from
+    # a table of x^(g/365) over the few distinct gaps g in days (one exp a term without it)
     lx = log(x)
     table = fl.gmax - fl.gmin < MAX_GAPS
     if table:
-        for g in range(fl.gmax - fl.gmin + 1):
-            mult[g] = exp((fl.gmin + g) * lx / 365.0)
+        q = exp(lx / 365.0)
+        mult[0] = exp(fl.gmin * lx / 365.0)
+        for g in range(1, fl.gmax - fl.gmin + 1):
+            mult[g] = mult[g - 1] * q
     p = 1.0
-    for k in range(fl.n):
-        i = fl.n - 1 - k if side == LOSS else k
-        e = (fl.days[fl.n - 1] - fl.days[i] if side == LOSS else fl.days[i]) / 365.0
-        if not table:
-            p = exp(e * lx)
-        elif k > 0:
-            p *= mult[<int>(fl.days[i + 1] - fl.days[i] if side == LOSS else fl.days[i] - fl.days[i - 1]) - fl.gmin]
-        term = fl.c[i] * p
-        a += term
-        b += e * term
-        c2 += e * e * term
+    if side == GAIN:
+        for i in range(fl.n):
+            e = fl.years[i]
+            if not table:
+                p = exp(e * lx)
+            elif i > 0:
+                p *= mult[<int>fl.gap[i]]
+            term = fl.c[i] * p
+            a += term
+            b += e * term
+            c2 += e * e * term
+    else:
+        for i in range(fl.n - 1, -1, -1):
+            e = fl.years[fl.n - 1] - fl.years[i]
+            if not table:
+                p = exp(e * lx)
+            elif i < fl.n - 1:
+                p *= mult[<int>fl.gap[i + 1]]
+            term = fl.c[i] * p
+            a += term
+            b += e * term
+            c2 += e * e * term
     f[0] = a
     f1[0] = b / x
     f2[0] = (c2 - b) / x / x
@@ -565,16 +579,16 @@ cdef double bisect_x(const Flows *fl, int side, double lo, double hi, double f_l
     return x
 
 
-cdef double single_root(const Flows *fl, double total, double v0) noexcept nogil:
-    """Twin of irr._single_root: bracketed Halley in the half that holds the one root."""
-    cdef int side, it
-    cdef double x, lo = 0.0, hi = 1.0, f_lo, f_hi = total, f, f1, f2, d, q, x_new
-    if total == 0.0:
-        return 0.0
-    side = LOSS if (total > 0.0) == (fl.c[0] > 0.0) else GAIN
-    x = 1.0 / v0 if side == LOSS else v0
-    if not (0.0 < x and x < 1.0):
-        x = 0.5
+cdef inline double start_in(int side, double v0) noexcept nogil:
+    """Twin of irr._start."""
+    cdef double x = 1.0 / v0 if side == LOSS else v0
+    return x if (0.0 < x and x < 1.0) else 0.5
+
+
+cdef double halley(const Flows *fl, int side, double total, double x) noexcept nogil:
+    """Twin of irr._halley: the one root of a half whose ends differ in sign."""
+    cdef int it
+    cdef double lo = 0.0, hi = 1.0, f_lo, f_hi = total, f, f1, f2, d, q, x_new
     f_lo = fl.c[fl.n - 1] if side == LOSS else fl.c[0]
     for it in range(MAX_NEWTON):
         flows_at(fl, side, x, True, &f, &f1, &f2)
@@ -593,13 +607,22 @@ cdef double single_root(const Flows *fl, double total, double v0) noexcept nogil
             if fabs(q) <= 0.5:
                 d = d / (1.0 - q)
             x_new = x - d
+        if fabs(x_new - x) <= TOL_STEP * x:  # (false for NaN)
+            return rate_of(side, x_new)
         if not (lo < x_new and x_new < hi):
             x = 0.5 * (lo + hi)
             continue
-        if fabs(x_new - x) <= TOL_STEP * x_new:
-            return rate_of(side, x_new)
         x = x_new
     return rate_of(side, bisect_x(fl, side, lo, hi, f_lo, f_hi, 0))
+
+
+cdef double single_root(const Flows *fl, double total, double v0) noexcept nogil:
+    """Twin of irr._single_root."""
+    cdef int side
+    if total == 0.0:
+        return 0.0
+    side = LOSS if (total > 0.0) == (fl.c[0] > 0.0) else GAIN
+    return halley(fl, side, total, start_in(side, v0))
 
 
 cdef int split_at_extremum(const Flows *fl, int side, double lo, double hi, double f_lo,
@@ -621,58 +644,51 @@ cdef int split_at_extremum(const Flows *fl, int side, double lo, double hi, doub
     return 2
 
 
-cdef inline void take(double r, double *best_gain, double *best_loss) noexcept nogil:
-    """irr.choose, one root at a time: the smallest r >= 0 and the largest r < 0."""
-    if r >= 0.0:
-        if isnan(best_gain[0]) or r < best_gain[0]:
-            best_gain[0] = r
-    elif isnan(best_loss[0]) or r > best_loss[0]:
-        best_loss[0] = r
-
-
-cdef double chosen_root(const Flows *fl, double total, int changes) noexcept nogil:
-    """Twin of irr._all_roots + irr.choose."""
-    cdef double xs[2 * N_GRID + 2]
-    cdef double fs[2 * N_GRID + 2]
+cdef double half_root(const Flows *fl, int side, int bound, double total, double v0) noexcept nogil:
+    """Twin of irr._half_roots, reduced by the rule: the smallest root of the gain half,
+    or the largest of the loss half (the root closest to r = 0 either way); NaN for none."""
+    cdef double xs[N_GRID + 1]
+    cdef double fs[N_GRID + 1]
     cdef double two[2]
-    cdef double best_gain = NAN, best_loss = NAN, lo, hi, f_lo, f_hi
-    cdef int side, i, j, m, found = 0
-    cdef const double *grid
-    for side in range(2):
-        grid = &U_GRID[0] if side == LOSS else &V_GRID[0]
+    cdef double best = NAN, edge, lo, hi, f_lo, f_hi, r
+    cdef const double *grid = &U_GRID[0] if side == LOSS else &V_GRID[0]
+    cdef int i, m, k, found = 0
+    edge = fl.c[fl.n - 1] if side == LOSS else fl.c[0]
+    if bound == 0 or (bound == 1 and ((edge > 0.0) == (total > 0.0))):
+        return NAN
+    if bound == 1:
+        return halley(fl, side, total, start_in(side, v0))
+    for i in range(N_GRID):
+        xs[i] = grid[i]
+    xs[N_GRID] = 1.0
+    if fl.dated:
         for i in range(N_GRID):
-            xs[side * (N_GRID + 1) + i] = grid[i]
-        xs[side * (N_GRID + 1) + N_GRID] = 1.0
-        if fl.dated:
-            for i in range(N_GRID):
-                fs[side * (N_GRID + 1) + i] = pick(fl, side, grid[i], 0)
-        else:
-            wf_npv_grid(fl.rev if side == LOSS else fl.c, fl.n, grid, fs + side * (N_GRID + 1))
-            fs[side * (N_GRID + 1)] = fl.c[fl.n - 1] if side == LOSS else fl.c[0]
-        fs[side * (N_GRID + 1) + N_GRID] = total
-    for side in range(2):
+            fs[i] = pick(fl, side, grid[i], 0)
+    else:
+        wf_npv_grid(fl.rev if side == LOSS else fl.c, fl.n, grid, fs)
+    fs[0] = edge
+    fs[N_GRID] = total
+    for i in range(N_GRID):
+        lo = xs[i]; hi = xs[i + 1]; f_lo = fs[i]; f_hi = fs[i + 1]
+        r = NAN
+        if f_lo == 0.0 and lo > 0.0:
+            r = rate_of(side, lo)
+        elif f_lo != 0.0 and f_hi != 0.0 and ((f_lo > 0.0) != (f_hi > 0.0)):
+            r = rate_of(side, bisect_x(fl, side, lo, hi, f_lo, f_hi, 0))
+        if not isnan(r):
+            found += 1
+            if isnan(best) or (r < best if side == GAIN else r > best):
+                best = r
+    if found < bound:
         for i in range(N_GRID):
-            j = side * (N_GRID + 1) + i
-            lo = xs[j]; hi = xs[j + 1]; f_lo = fs[j]; f_hi = fs[j + 1]
-            if f_lo == 0.0 and lo > 0.0:
-                take(rate_of(side, lo), &best_gain, &best_loss)
-                found += 1
-            elif f_lo != 0.0 and f_hi != 0.0 and ((f_lo > 0.0) != (f_hi > 0.0)):
-                take(rate_of(side, bisect_x(fl, side, lo, hi, f_lo, f_hi, 0)), &best_gain, &best_loss)
-                found += 1
-    if total == 0.0:
-        take(0.0, &best_gain, &best_loss)
-        found += 1
-    if found < changes:
-        for side in range(2):
-            for i in range(N_GRID):
-                j = side * (N_GRID + 1) + i
-                lo = xs[j]; hi = xs[j + 1]; f_lo = fs[j]; f_hi = fs[j + 1]
-                if f_lo != 0.0 and f_hi != 0.0 and ((f_lo > 0.0) == (f_hi > 0.0)):
-                    m = split_at_extremum(fl, side, lo, hi, f_lo, f_hi, two)
-                    for i2 in range(m):
-                        take(rate_of(side, two[i2]), &best_gain, &best_loss)
-    return best_loss if isnan(best_gain) else best_gain
+            lo = xs[i]; hi = xs[i + 1]; f_lo = fs[i]; f_hi = fs[i + 1]
+            if f_lo != 0.0 and f_hi != 0.0 and ((f_lo > 0.0) == (f_hi > 0.0)):
+                m = split_at_extremum(fl, side, lo, hi, f_lo, f_hi, two)
+                for k in range(m):
+                    r = rate_of(side, two[k])
+                    if isnan(best) or (r < best if side == GAIN else r > best):
+                        best = r
+    return best
 
 
 cdef inline int count_changes(const double *c, int n) noexcept nogil:
@@ -684,6 +700,36 @@ cdef inline int count_changes(const double *c, int n) noexcept nogil:
                 changes += 1
             last = c[i]
     return changes
+
+
+cdef int partial_changes(const double *c, int n, int backward, double tol) noexcept nogil:
+    """Twin of irr.partial_sum_changes (one direction)."""
+    cdef int i, out = 0
+    cdef double total = 0.0, last = 0.0
+    for i in range(n):
+        total += c[n - 1 - i] if backward else c[i]
+        if fabs(total) <= tol:
+            out += 1
+        else:
+            if last != 0.0 and ((total > 0.0) != (last > 0.0)):
+                out += 1
+            last = total
+    return out
+
+
+cdef double chosen_root(const Flows *fl, double total, double v0) noexcept nogil:
+    """Twin of irr._chosen_root."""
+    cdef double size = 0.0, tol, r
+    cdef int i
+    if total == 0.0:
+        return 0.0
+    for i in range(fl.n):
+        size += fabs(fl.c[i])
+    tol = 1e-12 * size
+    r = half_root(fl, GAIN, partial_changes(fl.c, fl.n, 0, tol), total, v0)
+    if not isnan(r):
+        return r
+    return half_root(fl, LOSS, partial_changes(fl.c, fl.n, 1, tol), total, v0)
 
 
 cdef double start_v(double inflow, double outflow, double t_in, double t_out, double tt_in,
@@ -730,14 +776,15 @@ cdef double irr_periodic(double *cf, int n, double *work) noexcept nogil:
     fl.rev = work
     if st[3] < st[0] or st[1] < st[2]:  # one sign change
         return single_root(&fl, st[4] - st[5], start_v(st[4], st[5], st[6], st[7], st[8], st[9]))
-    return chosen_root(&fl, st[4] - st[5], count_changes(fl.c, fl.n))
+    return chosen_root(&fl, st[4] - st[5], start_v(st[4], st[5], st[6], st[7], st[8], st[9]))
 
 
-cdef double irr_dated(double *cf, const double *years, int n, double *work) noexcept nogil:
+cdef double irr_dated(double *cf, const double *years, int n, double *work, double guess_v) noexcept nogil:
     """Twin of irr.xirr: annual IRR of flows at `years` (ACT/365F from the first date);
-    NaN where there is no root. Noise is zeroed in place; `work` holds n doubles."""
+    NaN where there is no root. Noise is zeroed in place; `work` holds 2n doubles;
+    guess_v = 1/(1 + guess) starts the iteration (0 or NaN: irr.initial_v's estimate)."""
     cdef double inflow = 0.0, outflow = 0.0, t_in = 0.0, t_out = 0.0, tt_in = 0.0, tt_out = 0.0
-    cdef double x, t, total, d
+    cdef double x, t, total, d, v0
     cdef int i, g, first = -1, last = -1, changes
     cdef Flows fl
     for i in range(n):
@@ -768,25 +815,33 @@ cdef double irr_dated(double *cf, const double *years, int n, double *work) noex
     fl.rev = NULL
     fl.gmin = 1 << 30
     fl.gmax = -(1 << 30)
-    for i in range(fl.n):
-        work[i] = (years[first + i] - years[first]) * 365.0
-        d = floor(work[i] + 0.5)
-        if fabs(work[i] - d) > 1e-6:  # not whole days: no gap table
+    for i in range(fl.n):  # work[n + i]: days from the first flow, then the gap's table index
+        work[i] = years[first + i] - years[first]
+        x = work[i] * 365.0
+        d = floor(x + 0.5)
+        if fabs(x - d) > 1e-6:  # not whole days: no gap table
             fl.gmin = 0
             fl.gmax = MAX_GAPS
-        else:
-            work[i] = d
+        work[n + i] = d
         if i > 0 and fl.gmax - fl.gmin < MAX_GAPS:
-            g = <int>(work[i] - work[i - 1])
+            g = <int>(d - work[n + i - 1])
             if g < fl.gmin:
                 fl.gmin = g
             if g > fl.gmax:
                 fl.gmax = g
-    fl.days = work
+    if fl.gmax - fl.gmin < MAX_GAPS:
+        for i in range(fl.n - 1, 0, -1):
+            work[n + i] = work[n + i] - work[n + i - 1] - fl.gmin
+    fl.years = work
+    fl.gap = work + n
+    if guess_v > 0.0 and isfinite(guess_v):
+        v0 = guess_v
+    else:
+        v0 = start_v(inflow, outflow, t_in, t_out, tt_in, tt_out)
     total = inflow - outflow
     if changes == 1:
-        return single_root(&fl, total, start_v(inflow, outflow, t_in, t_out, tt_in, tt_out))
-    return chosen_root(&fl, total, changes)
+        return single_root(&fl, total, v0)
+    return chosen_root(&fl, total, v0)
 
 
 cdef inline double annualise(double r, double periods_per_year) noexcept nogil:
@@ -798,27 +853,32 @@ cdef inline double annualise(double r, double periods_per_year) noexcept nogil:
 def irr(cash_flows):
     """Periodic IRR of a 1-D float array (NaN where there is no root)."""
     cdef double[::1] cf = np.array(cash_flows, dtype=np.float64)  # a copy: noise is zeroed in place
-    cdef double[::1] work = np.empty(max(1, cf.shape[0]))
+    cdef double *work
     cdef double out
     if cf.shape[0] == 0:
         return NAN
+    work = <double *>malloc(cf.shape[0] * sizeof(double))
+    if work == NULL:
+        raise MemoryError()
     with nogil:
-        out = irr_periodic(&cf[0], <int>cf.shape[0], &work[0])
+        out = irr_periodic(&cf[0], <int>cf.shape[0], work)
+    free(work)
     return out
 
 
-def xirr(cash_flows, years):
-    """Annual IRR of flows at `years` (ACT/365F year fractions from the first flow's date)."""
+def xirr(cash_flows, years, guess=None):
+    """Annual IRR of flows at `years` (ACT/365F year fractions from the first flow's date),
+    the iteration started at `guess` (an annual rate) where given."""
     cdef double[::1] cf = np.array(cash_flows, dtype=np.float64)
     cdef double[::1] yrs = np.ascontiguousarray(years, dtype=np.float64)
     cdef double[::1] work = np.empty(max(1, 2 * cf.shape[0]))
-    cdef double out
+    cdef double out, g = 0.0 if guess is None else 1.0 / (1.0 + guess)
     if yrs.shape[0] != cf.shape[0]:
         raise ValueError(f"{cf.shape[0]} cash flows but {yrs.shape[0]} year fractions")
     if cf.shape[0] == 0:
         return NAN
     with nogil:
-        out = irr_dated(&cf[0], &yrs[0], <int>cf.shape[0], &work[0])
+        out = irr_dated(&cf[0], &yrs[0], <int>cf.shape[0], &work[0], g)
     return out
 
 
@@ -1718,8 +1778,9 @@ cdef void run_scenario(const Prog *p, int s,
     ppy = 12.0 / p.months
     metrics[M_LENDER_IRR] = annualise(irr_periodic(lcf, W, irr_work), ppy)
     metrics[M_EQUITY_IRR] = annualise(irr_periodic(ecf, W, irr_work), ppy)
-    metrics[M_LENDER_XIRR] = irr_dated(lcf, p.flow_years, W, irr_work)
-    metrics[M_EQUITY_XIRR] = irr_dated(ecf, p.flow_years, W, irr_work)
+    # the XIRRs start from the periodic ones, annualised (the same root to rounding)
+    metrics[M_LENDER_XIRR] = irr_dated(lcf, p.flow_years, W, irr_work, 1.0 / (1.0 + metrics[M_LENDER_IRR]))
+    metrics[M_EQUITY_XIRR] = irr_dated(ecf, p.flow_years, W, irr_work, 1.0 / (1.0 + metrics[M_EQUITY_IRR]))
     metrics[M_EQUITY_DISTRIBUTIONS] = eq_dist_total
     metrics[M_EQUITY_INVESTED] = eq_in_total
     for k in range(K):

@@ -19,12 +19,16 @@ v = 32) is an ordinary point u = 0.031 of the loss half.
   (initial_v), kept inside the bracket [0, 1] of that half (a bisection step when a
   step leaves it); it stops once a Halley or Newton step is below 1e-9 relative to the
   iterate (the error after such a step is already at machine precision).
-- Several sign changes: each half is scanned on a fixed grid including its end points
-  (r = -1, 0, +inf exactly); each sign change is refined by Illinois false position to
-  machine precision (relative in u or v). When fewer roots are found than sign changes
-  (Descartes' bound), every grid cell whose end slopes show an extremum turned towards
-  zero is split at that extremum, which finds a pair of roots inside one cell.
-  Roots closer together than that (two extrema in one cell) are not resolved.
+- Several sign changes: the number of roots in each half is bounded by the sign changes
+  of the flows' partial sums (Laguerre's rule of signs: from the first flow on for the
+  gain half, from the last flow back for the loss half). A half with no possible root is
+  skipped; a half with at most one, whose ends differ in sign, holds exactly one: the
+  bracketed Halley above. Otherwise the half is scanned on a fixed grid including its end
+  points; each sign change is refined by Illinois false position to machine precision
+  (relative in u or v), and while fewer roots are found than the bound, every grid cell
+  whose end slopes show an extremum turned towards zero is split at that extremum (a pair
+  of roots inside one cell). Roots closer together than that (two extrema in one cell)
+  are not resolved. The gain half is searched first; the loss half only if it has none.
 
 Root choice where there are several (one rule, the same in the Cython kernel): the
 smallest non-negative root if there is one, else the negative root closest to zero.
@@ -188,17 +192,17 @@ def initial_v(cf, times=None) -> float:
     return math.exp(-delta)
 
 
-def _single_root(fl: _Flows, v0: float) -> float:
-    """The one root of flows with one sign change (see the module doc)."""
-    total = sum(fl.c)
-    if total == 0.0:
-        return 0.0
-    side = LOSS if (total > 0.0) == (fl.c[0] > 0.0) else GAIN
-    x = 1.0 / v0 if side == LOSS else v0  # the estimate as a point of that half
-    if not 0.0 < x < 1.0:
-        x = 0.5
+def _start(side: int, v0: float) -> float:
+    """The estimate v0 as a point of a half (0.5 where it falls outside (0, 1))."""
+    x = 1.0 / v0 if side == LOSS else v0
+    return x if 0.0 < x < 1.0 else 0.5
+
+
+def _halley(fl: _Flows, side: int, x: float) -> float:
+    """The one root in (0, 1) of a half whose ends differ in sign: Halley's method kept
+    inside the bracket (a bisection step where a step would leave it)."""
     lo, hi = 0.0, 1.0
-    f_lo, f_hi = fl.at(side, 0.0)[0], total
+    f_lo, f_hi = fl.at(side, 0.0)[0], sum(fl.c)
     for _ in range(MAX_NEWTON):
         f, slope, curvature = fl.at(side, x, True)
         if f == 0.0:
@@ -214,24 +218,45 @@ def _single_root(fl: _Flows, v0: float) -> float:
             if abs(q) <= 0.5:
                 step = step / (1.0 - q)  # Halley: cubic convergence, one pass fewer
             x_new = x - step
+        if abs(x_new - x) <= TOL_STEP * x:  # (False for NaN)
+            return rate_of(side, x_new)  # after a step of size d the error is O(d^2) or less
         if not lo < x_new < hi:  # left the bracket (or no slope): bisect instead
             x = 0.5 * (lo + hi)
             continue
-        if abs(x_new - x) <= TOL_STEP * x_new:
-            return rate_of(side, x_new)  # after a step of size d the error is O(d^2) or less
         x = x_new
     return rate_of(side, _bisect(fl, side, lo, hi, f_lo, f_hi))
 
 
-def _cells(fl: _Flows):
-    """(side, lo, hi, f_lo, f_hi) for every grid cell, both halves, lo < hi in x."""
+def _single_root(fl: _Flows, v0: float) -> float:
+    """The one root of flows with one sign change (see the module doc)."""
     total = sum(fl.c)
-    out = []
-    for side, grid in ((LOSS, U_GRID), (GAIN, V_GRID)):
-        values = [fl.at(side, x)[0] for x in grid] + [total]
-        points = list(grid) + [1.0]
-        out += [(side, points[i], points[i + 1], values[i], values[i + 1]) for i in range(len(grid))]
-    return out
+    if total == 0.0:
+        return 0.0
+    side = LOSS if (total > 0.0) == (fl.c[0] > 0.0) else GAIN
+    return _halley(fl, side, _start(side, v0))
+
+
+def partial_sum_changes(c) -> tuple[int, int]:
+    """(loss, gain): sign changes of the partial sums from the last flow back and from the
+    first on. Laguerre's rule of signs (exponents in increasing order, real or whole):
+    each bounds the roots of its half in (0, 1), i.e. r in (-1, 0) and r in (0, +inf).
+    A partial sum within rounding of zero (1e-12 of the flows' size) may hide a change:
+    it counts as one, so the bound stays an upper bound."""
+    tol = 1e-12 * sum(abs(x) for x in c)
+
+    def changes(values):
+        total, last, out = 0.0, 0.0, 0
+        for x in values:
+            total += x
+            if abs(total) <= tol:
+                out += 1
+            elif last != 0.0 and (total > 0.0) != (last > 0.0):
+                out += 1
+                last = total
+            else:
+                last = total
+        return out
+    return changes(reversed(c)), changes(c)
 
 
 def _split_at_extremum(fl: _Flows, side: int, lo: float, hi: float, f_lo: float, f_hi: float):
@@ -250,33 +275,46 @@ def _split_at_extremum(fl: _Flows, side: int, lo: float, hi: float, f_lo: float,
     return [_bisect(fl, side, lo, xm, f_lo, fm), _bisect(fl, side, xm, hi, fm, f_hi)]
 
 
-def _all_roots(fl: _Flows, changes: int) -> list[float]:
-    """Every root found on the grid (see the module doc), as rates."""
-    cells = _cells(fl)
+def _half_roots(fl: _Flows, side: int, bound: int, v0: float) -> list[float]:
+    """The roots in one half with at most `bound` of them (Laguerre): none; exactly one
+    where the bound is 1 and the half's ends differ in sign (Halley); else those the grid
+    scan finds, cells split at an extremum while fewer than the bound are found."""
+    total, edge = sum(fl.c), fl.at(side, 0.0)[0]
+    if bound == 0 or (bound == 1 and (edge > 0.0) == (total > 0.0)):
+        return []
+    if bound == 1:
+        return [_halley(fl, side, _start(side, v0))]
+    grid = U_GRID if side == LOSS else V_GRID
+    points = list(grid) + [1.0]
+    values = [fl.at(side, x)[0] for x in grid] + [total]
+    cells = [(points[i], points[i + 1], values[i], values[i + 1]) for i in range(len(grid))]
     roots = []
-    for side, lo, hi, f_lo, f_hi in cells:
+    for lo, hi, f_lo, f_hi in cells:
         if f_lo == 0.0 and lo > 0.0:
             roots.append(rate_of(side, lo))
         elif f_lo != 0.0 and f_hi != 0.0 and (f_lo > 0.0) != (f_hi > 0.0):
             roots.append(rate_of(side, _bisect(fl, side, lo, hi, f_lo, f_hi)))
-    if sum(fl.c) == 0.0:
-        roots.append(0.0)
-    if len(roots) < changes:  # Descartes allows pairs the sign scan cannot see
-        for side, lo, hi, f_lo, f_hi in cells:
+    if len(roots) < bound:  # pairs the sign scan cannot see
+        for lo, hi, f_lo, f_hi in cells:
             if f_lo != 0.0 and f_hi != 0.0 and (f_lo > 0.0) == (f_hi > 0.0):
                 roots += [rate_of(side, x) for x in _split_at_extremum(fl, side, lo, hi, f_lo, f_hi)]
     return roots
 
 
-def choose(roots) -> float:
-    """The smallest non-negative root, else the negative root closest to zero; NaN for none."""
-    gains = [r for r in roots if r >= 0.0]
+def _chosen_root(fl: _Flows, v0: float) -> float:
+    """The rule: the smallest non-negative root, else the negative root closest to zero.
+    The loss half is searched only where the gain half (with r = 0) has no root."""
+    if sum(fl.c) == 0.0:
+        return 0.0  # r = 0 is a root, and no non-negative root is smaller
+    loss_bound, gain_bound = partial_sum_changes(fl.c)
+    gains = _half_roots(fl, GAIN, gain_bound, v0)
     if gains:
         return min(gains)
-    return max(roots) if roots else math.nan
+    losses = _half_roots(fl, LOSS, loss_bound, v0)
+    return max(losses) if losses else math.nan
 
 
-def _solve(cf, times=None) -> float:
+def _solve(cf, times=None, guess=None) -> float:
     c = [float(x) if abs(x) > NOISE else 0.0 for x in cf]
     nonzero = [i for i, x in enumerate(c) if x != 0.0]
     changes = sign_changes(c)
@@ -285,9 +323,10 @@ def _solve(cf, times=None) -> float:
     first, last = nonzero[0], nonzero[-1]
     tau = None if times is None else [float(t) for t in times[first:last + 1]]
     fl = _Flows(c[first:last + 1], tau)
-    if changes == 1:
-        return _single_root(fl, initial_v(c, times))
-    return choose(_all_roots(fl, changes))
+    v0 = initial_v(c, times)
+    if guess is not None and math.isfinite(guess) and guess > -1.0:
+        v0 = 1.0 / (1.0 + guess)
+    return _single_root(fl, v0) if changes == 1 else _chosen_root(fl, v0)
 
 
 def irr(cash_flows) -> float:
@@ -295,13 +334,15 @@ def irr(cash_flows) -> float:
     return _solve(cash_flows)
 
 
-def xirr(cash_flows, years) -> float:
+def xirr(cash_flows, years, guess: float | None = None) -> float:
     """Annual IRR of cash flows at times `years` (ACT/365F year fractions from the first
     flow's date, non-decreasing): sum cf_i (1 + r)^(-years_i) = 0; NaN where there is no
-    root. pyxirr.xirr(dates, amounts) and the spreadsheet XIRR solve the same equation."""
+    root. pyxirr.xirr(dates, amounts) and the spreadsheet XIRR solve the same equation.
+    `guess` (an annual rate, e.g. the annualised periodic IRR) starts the iteration
+    instead of initial_v's estimate; the root found is the same to rounding."""
     if len(years) != len(cash_flows):
         raise ValueError(f"{len(cash_flows)} cash flows but {len(years)} year fractions")
-    return _solve(cash_flows, years)
+    return _solve(cash_flows, years, guess)
 
 
 def annualise(periodic: float, periods_per_year: float) -> float:
