@@ -38,6 +38,10 @@ magnitude), which we follow. The installed numpy-financial 1.0.0 instead returns
 root closest to zero whatever its sign, from np.roots keeping only roots whose
 imaginary part is exactly 0; the two agree whenever all roots have one sign.
 
+There is no cap on the rate: a root above 1,000% a period is reported like any other.
+The dated NPV is evaluated term by term (exp in the reference; the kernel builds
+x^tau_i from a table over the few distinct gaps between payment dates, the same to
+rounding); the engine starts each XIRR from the annualised periodic IRR.
 Flows smaller than 1e-9 in magnitude (a thousandth of a dollar in USD millions) are
 rounding noise and count as zero. The Cython kernel implements the same algorithm
 (ext/_kernel.pyx: irr_periodic, irr_dated).
