@@ -299,6 +299,7 @@ cdef enum:
     LOSS = 0
     GAIN = 1
     MAX_GAPS = 48    # a dated IRR's table of x^(gap / 365) over at most this many gap lengths
+    XIRR_CHAINS = 4  # interleaved chains of the dated NPV (terms 4m + j; j = k & 3)
 cdef double TOL_V = 1e-15
 cdef double TOL_STEP = 1e-9
 cdef double NOISE = 1e-9
@@ -477,10 +478,10 @@ ctypedef struct Flows:
     const double *c      # c_0 .. c_N: first to last non-zero flow
     const double *rev    # periodic: c reversed (the loss half's polynomial)
     const double *years  # dated: ACT/365F years from the first flow's date
-    const double *gap    # dated: days from the flow before, less gmin (the table's index)
+    const double *gap    # dated: days from the flow four before, less gmin (the table's index)
     int n                # N + 1
     bint dated
-    int gmin             # dated: shortest and longest gap in days between consecutive flows
+    int gmin             # dated: shortest and longest gap in days between flows four apart
     int gmax             # (gmax - gmin >= MAX_GAPS: no table, one exp a term)
 
 
@@ -488,9 +489,13 @@ cdef void flows_at(const Flows *fl, int side, double x, bint deriv, double *f, d
                    double *f2) noexcept nogil:
     """Twin of irr._Flows.at: (f, f', f'') of a half at x in [0, 1]."""
     cdef const double *coef
-    cdef double lx, term, e, p, q, a = 0.0, b = 0.0, c2 = 0.0
+    cdef double lx, term, e, q, a = 0.0, b = 0.0, c2 = 0.0
     cdef double mult[MAX_GAPS]
-    cdef int i, g
+    cdef double pj[XIRR_CHAINS]
+    cdef double aj[XIRR_CHAINS]
+    cdef double bj[XIRR_CHAINS]
+    cdef double cj[XIRR_CHAINS]
+    cdef int i, j, k, g
     cdef bint table
     f1[0] = 0.0
     f2[0] = 0.0
@@ -504,8 +509,9 @@ cdef void flows_at(const Flows *fl, int side, double x, bint deriv, double *f, d
         else:
             f[0] = wf_npv1(coef, fl.n, x)
         return
-    # sum c_i x^e_i with e_i = years from the half's end: x^e_i built up gap by gap from
-    # a table of x^(g/365) over the few distinct gaps g in days (one exp a term without it)
+    # sum c_i x^e_i with e_i = years from the half's end, on four interleaved chains (terms
+    # i = 4m + j): x^e_i = x^e_(i-4) x^(g/365), g the days between flows four apart, from a
+    # table over the few distinct g (one exp a term without it)
     lx = log(x)
     table = fl.gmax - fl.gmin < MAX_GAPS
     if table:
@@ -513,29 +519,26 @@ cdef void flows_at(const Flows *fl, int side, double x, bint deriv, double *f, d
         mult[0] = exp(fl.gmin * lx / 365.0)
         for g in range(1, fl.gmax - fl.gmin + 1):
             mult[g] = mult[g - 1] * q
-    p = 1.0
-    if side == GAIN:
-        for i in range(fl.n):
-            e = fl.years[i]
-            if not table:
-                p = exp(e * lx)
-            elif i > 0:
-                p *= mult[<int>fl.gap[i]]
-            term = fl.c[i] * p
-            a += term
-            b += e * term
-            c2 += e * e * term
-    else:
-        for i in range(fl.n - 1, -1, -1):
-            e = fl.years[fl.n - 1] - fl.years[i]
-            if not table:
-                p = exp(e * lx)
-            elif i < fl.n - 1:
-                p *= mult[<int>fl.gap[i + 1]]
-            term = fl.c[i] * p
-            a += term
-            b += e * term
-            c2 += e * e * term
+    for j in range(XIRR_CHAINS):
+        pj[j] = 0.0
+        aj[j] = 0.0
+        bj[j] = 0.0
+        cj[j] = 0.0
+    for k in range(fl.n):
+        i = fl.n - 1 - k if side == LOSS else k
+        j = k & 3
+        e = fl.years[fl.n - 1] - fl.years[i] if side == LOSS else fl.years[i]
+        if k < 4 or not table:
+            pj[j] = exp(e * lx)
+        else:
+            pj[j] *= mult[<int>fl.gap[i + 4 if side == LOSS else i]]
+        term = fl.c[i] * pj[j]
+        aj[j] += term
+        bj[j] += e * term
+        cj[j] += e * e * term
+    a = (aj[0] + aj[1]) + (aj[2] + aj[3])
+    b = (bj[0] + bj[1]) + (bj[2] + bj[3])
+    c2 = (cj[0] + cj[1]) + (cj[2] + cj[3])
     f[0] = a
     f1[0] = b / x
     f2[0] = (c2 - b) / x / x
@@ -815,7 +818,7 @@ cdef double irr_dated(double *cf, const double *years, int n, double *work, doub
     fl.rev = NULL
     fl.gmin = 1 << 30
     fl.gmax = -(1 << 30)
-    for i in range(fl.n):  # work[n + i]: days from the first flow, then the gap's table index
+    for i in range(fl.n):  # work[n + i]: days from the first flow, then the 4-gap's table index
         work[i] = years[first + i] - years[first]
         x = work[i] * 365.0
         d = floor(x + 0.5)
@@ -823,15 +826,15 @@ cdef double irr_dated(double *cf, const double *years, int n, double *work, doub
             fl.gmin = 0
             fl.gmax = MAX_GAPS
         work[n + i] = d
-        if i > 0 and fl.gmax - fl.gmin < MAX_GAPS:
-            g = <int>(d - work[n + i - 1])
+        if i >= 4 and fl.gmax - fl.gmin < MAX_GAPS:
+            g = <int>(d - work[n + i - 4])
             if g < fl.gmin:
                 fl.gmin = g
             if g > fl.gmax:
                 fl.gmax = g
     if fl.gmax - fl.gmin < MAX_GAPS:
-        for i in range(fl.n - 1, 0, -1):
-            work[n + i] = work[n + i] - work[n + i - 1] - fl.gmin
+        for i in range(fl.n - 1, 3, -1):
+            work[n + i] = work[n + i] - work[n + i - 4] - fl.gmin
     fl.years = work
     fl.gap = work + n
     if guess_v > 0.0 and isfinite(guess_v):
