@@ -65,3 +65,29 @@ def test_irr_pyxirr(benchmark):
 def test_irr_numpy_financial(benchmark):
     benchmark.group = "irr 181 periods"
     benchmark.pedantic(npf.irr, args=(FLOWS,), rounds=5, iterations=1)
+
+
+def test_xirr_kernel(benchmark):
+    benchmark.group = "xirr 181 periods"
+    root = benchmark(_kernel.xirr, FLOWS, PROGRAM.flow_years)
+    assert abs(root - pyxirr.xirr(PROGRAM.dates, FLOWS)) < 1e-8
+
+
+def test_xirr_pyxirr(benchmark):
+    benchmark.group = "xirr 181 periods"
+    benchmark(pyxirr.xirr, PROGRAM.dates, FLOWS)
+
+
+DEEP_LOSS = np.zeros(67)
+DEEP_LOSS[:5] = [-850.0, -664.0, -1823.0, -2263.0, 72.1]  # issue 12: a root at -96.9% a quarter
+
+
+def test_irr_kernel_deep_loss(benchmark):
+    benchmark.group = "irr deep loss, 67 periods"
+    root = benchmark(_kernel.irr, DEEP_LOSS)
+    assert abs(root - npf.irr(DEEP_LOSS)) < 1e-12
+
+
+def test_irr_pyxirr_deep_loss(benchmark):
+    benchmark.group = "irr deep loss, 67 periods"
+    benchmark(pyxirr.irr, DEEP_LOSS)

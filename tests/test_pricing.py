@@ -10,6 +10,8 @@ import pytest
 import waterfall
 from waterfall import pricing
 
+from .xirr_check import assert_is_pyxirr
+
 TIEOUT = Path(__file__).resolve().parent.parent / "deals" / "examples" / "tieout.toml"
 
 
@@ -73,3 +75,17 @@ def test_breakeven_spread(deal):
     with pytest.raises(ValueError):
         pricing.breakeven_spread(deal, "senior", {"tranches.senior.amount": "uniform:600:700"},
                                  samples=10, seed=1)
+
+
+def test_date_based_yield_is_pyxirr_on_the_payment_dates(deal):
+    # the senior (6% 30/360, quarterly) on the actual payment dates, solved by
+    # pyxirr.xirr (ACT/365F); at par about (1 + 0.06/4)^4 - 1 = 6.136% a year, off by
+    # the 30/360 vs actual-day count of the periods
+    for scenario in ("base", "tenant-half-pay"):
+        result = waterfall.run(deal, scenario)
+        flows = pricing.TrancheFlows.from_result(result, "senior")
+        price = flows.price(0.06)
+        assert_is_pyxirr(flows.yield_act365(price), result.program.dates,
+                         flows.receipts - price / 100.0 * flows.draws)
+    row = pricing.analytics(deal).set_index("tranche").loc["senior"]
+    assert abs(row["yield_act365"] - (1.015 ** 4 - 1)) < 2e-3

@@ -104,7 +104,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         asset_value=asset_values(deal.assets, n, months, tl.construction_periods),
         fire_sale=enf.fire_sale_discount, cost_share=enf.cost_share, cost_fixed=enf.cost_fixed,
         **terms, **hedges,
-        names=names, dates=adjusted, amounts=amounts, **_refinancing(deal), **_borrowing_base(deal),
+        names=names, dates=adjusted, flow_years=dates.years_from(adjusted), amounts=amounts, **_refinancing(deal), **_borrowing_base(deal),
         **_guarantee(deal, n),
         exit_share=0.0 if deal.exit is None else deal.exit.value_share * (1.0 - deal.exit.cost_share),
         exit_value_share=0.0 if deal.exit is None else deal.exit.value_share,

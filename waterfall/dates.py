@@ -66,3 +66,9 @@ def accrual_fractions(dates: list[dt.date], day_count: str) -> np.ndarray:
     for t in range(1, len(dates)):
         out[t] = counter.yearFraction(to_ql(dates[t - 1]), to_ql(dates[t]))
     return out
+
+
+def years_from(dates: list[dt.date]) -> np.ndarray:
+    """ACT/365F years from dates[0] to each date: (days between) / 365, the times of a
+    date-based IRR (XIRR: pyxirr's default day count and the spreadsheet XIRR's)."""
+    return np.array([(d - dates[0]).days / 365.0 for d in dates], dtype=float)

@@ -1,19 +1,50 @@
-"""Internal rate of return: the periodic rate r at which the cash flows' NPV is zero.
+"""Internal rate of return: the rate r > -1 at which the cash flows' NPV is zero, per
+period (`irr`, flows at t = 0, 1, ...) or per year on actual dates (`xirr`, flows at
+times tau_i in years, ACT/365F from the first flow: pyxirr.xirr's and the spreadsheet
+XIRR's definition).
 
-Solved on v = 1/(1+r) so the NPV is a polynomial evaluated by Horner's rule:
-- no sign change in the flows: no root, None (NaN in arrays);
-- one sign change: exactly one root with r > -1 (Descartes); damped Halley iteration
-  (Newton's step where Halley's correction is large) from a one-pass estimate (see
-  initial_v), stopping once a step is below 1e-9 (the error after such a step is
-  already at machine precision), and
-  bisection on a bracket from a fixed grid when the iteration leaves the domain or stalls;
-- several sign changes: every root found on the fixed grid of brackets is refined by
-  bisection and the one closest to zero is returned (numpy-financial's choice).
-A root above 10 per period (1,000% a period) is no meaningful rate of return and is
-reported as undefined (NaN). Grid points where the NPV overflows (v large, long series) are skipped. Flows smaller
-than 1e-9 in magnitude (a thousandth of a dollar in USD millions) are rounding noise
-and count as zero.
-The Cython kernel implements the same algorithm (ext/_kernel.pyx: irr_periodic).
+Every real root in r in (-1, +inf) is searched, in two halves that never overflow:
+- losses, r in (-1, 0]: u = 1 + r in (0, 1] and q(u) = sum c_i u^(tau_N - tau_i);
+- gains, r in [0, +inf): v = 1/(1 + r) in (0, 1] and p(v) = sum c_i v^(tau_i - tau_0),
+where c_0 .. c_N are the flows from the first to the last non-zero one. Both are the NPV
+times a positive factor (same sign, same roots), both are bounded by sum |c_i|, and
+their limits are known exactly: q(0+) = c_N (r -> -1), p(0+) = c_0 (r -> +inf), and
+q(1) = p(1) = sum c_i (r = 0). A deep loss (v = 1/(1+r) large: -96.9% a quarter is
+v = 32) is an ordinary point u = 0.031 of the loss half.
+
+- No sign change in the flows: no root, NaN.
+- One sign change: exactly one root (Descartes' rule of signs, which holds for real
+  exponents too), in the half where the sign at r = 0 differs from the limit. Halley's
+  method (Newton's step where Halley's correction is large) from a one-pass estimate
+  (initial_v), kept inside the bracket [0, 1] of that half (a bisection step when a
+  step leaves it); it stops once a Halley or Newton step is below 1e-9 relative to the
+  iterate (the error after such a step is already at machine precision).
+- Several sign changes: the number of roots in each half is bounded by the sign changes
+  of the flows' partial sums (Laguerre's rule of signs: from the first flow on for the
+  gain half, from the last flow back for the loss half). A half with no possible root is
+  skipped; a half with at most one, whose ends differ in sign, holds exactly one: the
+  bracketed Halley above. Otherwise the half is scanned on a fixed grid including its end
+  points; each sign change is refined by Illinois false position to machine precision
+  (relative in u or v), and while fewer roots are found than the bound, every grid cell
+  whose end slopes show an extremum turned towards zero is split at that extremum (a pair
+  of roots inside one cell). Roots closer together than that (two extrema in one cell)
+  are not resolved. The gain half is searched first; the loss half only if it has none.
+
+Root choice where there are several (one rule, the same in the Cython kernel): the
+smallest non-negative root if there is one, else the negative root closest to zero.
+This is numpy-financial's current rule (`_irr_default_selection` on its main branch:
+keep the non-negative roots when roots of both signs exist, then the one smallest in
+magnitude), which we follow. The installed numpy-financial 1.0.0 instead returns the
+root closest to zero whatever its sign, from np.roots keeping only roots whose
+imaginary part is exactly 0; the two agree whenever all roots have one sign.
+
+There is no cap on the rate: a root above 1,000% a period is reported like any other.
+The dated NPV is evaluated term by term (exp in the reference; the kernel builds
+x^tau_i from a table over the few distinct gaps between payment dates, the same to
+rounding); the engine starts each XIRR from the annualised periodic IRR.
+Flows smaller than 1e-9 in magnitude (a thousandth of a dollar in USD millions) are
+rounding noise and count as zero. The Cython kernel implements the same algorithm
+(ext/_kernel.pyx: irr_periodic, irr_dated).
 """
 from __future__ import annotations
 
@@ -21,13 +52,19 @@ import math
 
 import numpy as np
 
-# Bracket grid in r per period for flows with several sign changes.
-R_GRID = (-0.99, -0.9, -0.75, -0.5, -0.3, -0.2, -0.1, -0.05, -0.02, -0.005, 0.0, 0.005,
-          0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0, 100.0)
+# Grids of the two halves for flows with several sign changes, each from its end
+# point 0 (r = -1, r = +inf) to 1 (r = 0) exclusive. Loss half: u = 1 + r.
+U_GRID = (0.0, 1e-6, 1e-4, 1e-3, 0.01, 0.03, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8,
+          0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998)
+# Gain half: v = 1/(1 + r) for r = +inf, 1e6, 1000, 100, 30, 10, 5, 3, 2, 1.5, 1, 0.75, 0.5,
+# 0.3, 0.2, 0.15, 0.1, 0.075, 0.05, 0.03, 0.02, 0.01, 0.005, 0.002.
+V_GRID = (0.0,) + tuple(1.0 / (1.0 + r) for r in (
+    1e6, 1000.0, 100.0, 30.0, 10.0, 5.0, 3.0, 2.0, 1.5, 1.0, 0.75, 0.5, 0.3, 0.2, 0.15, 0.1,
+    0.075, 0.05, 0.03, 0.02, 0.01, 0.005, 0.002))
+LOSS, GAIN = 0, 1
 MAX_NEWTON = 60
 MAX_BRACKET = 200
 NOISE = 1e-9
-MAX_RATE = 10.0
 TOL_V = 1e-15
 TOL_STEP = 1e-9
 
@@ -40,15 +77,49 @@ def npv_v(cf, v: float) -> float:
     return acc
 
 
-def _npv_and_derivatives(cf, v: float):
-    """NPV at v and its first and second derivatives in v (Horner's rule; the kernel
-    runs eight interleaved chains in v^8, the same values to rounding)."""
+class _Flows:
+    """Flows c_0..c_N (first to last non-zero) at times tau (None: 0, 1, ..., N), with
+    the halves' functions q (LOSS) and p (GAIN) of u or v and their derivatives."""
+
+    def __init__(self, c, tau=None):
+        self.c, self.tau = c, tau
+        self.rev = c[::-1]
+        if tau is not None:
+            self.exps = ([tau[-1] - x for x in tau], [x - tau[0] for x in tau])
+
+    def at(self, side: int, x: float, derivatives: bool = False):
+        """(f, f', f'') of the half `side` at x in [0, 1] (f' and f'' in x; 0 unless asked)."""
+        if x == 0.0:  # the limit r -> -1 (LOSS) or r -> +inf (GAIN)
+            return (self.c[-1] if side == LOSS else self.c[0]), 0.0, 0.0
+        if self.tau is None:
+            coef = self.rev if side == LOSS else self.c
+            if not derivatives:
+                return npv_v(coef, x), 0.0, 0.0
+            return _horner3(coef, x)
+        f = f1 = f2 = 0.0
+        lx = math.log(x)
+        for ci, e in zip(self.c, self.exps[side]):
+            term = ci * math.exp(e * lx)
+            f += term
+            f1 += e * term
+            f2 += e * (e - 1.0) * term
+        return f, f1 / x, f2 / x / x  # (x * x underflows first for a rate near -100%)
+
+
+def _horner3(coef, x: float):
+    """Polynomial sum coef[t] x^t and its first and second derivatives (Horner's rule;
+    the kernel runs eight interleaved chains in x^8, the same values to rounding)."""
     acc = slope = half_curvature = 0.0
-    for t in range(len(cf) - 1, -1, -1):
-        half_curvature = half_curvature * v + slope
-        slope = slope * v + acc
-        acc = acc * v + cf[t]
+    for t in range(len(coef) - 1, -1, -1):
+        half_curvature = half_curvature * x + slope
+        slope = slope * x + acc
+        acc = acc * x + coef[t]
     return acc, slope, 2.0 * half_curvature
+
+
+def rate_of(side: int, x: float) -> float:
+    """The rate r of the point x of a half: u - 1 (LOSS) or 1/v - 1 (GAIN)."""
+    return x - 1.0 if side == LOSS else 1.0 / x - 1.0
 
 
 def sign_changes(cf) -> int:
@@ -61,42 +132,45 @@ def sign_changes(cf) -> int:
     return changes
 
 
-def _bisect(cf, lo: float, hi: float, f_lo: float) -> float:
-    """Root in v between lo and hi (f changes sign): Illinois false position, which
-    converges superlinearly, to machine precision."""
-    f_hi = npv_v(cf, hi)
-    side = 0
+def _bisect(fl: _Flows, side: int, lo: float, hi: float, f_lo: float, f_hi: float, which: int = 0) -> float:
+    """Root in x between lo < hi of the half's f (which = 0) or of its slope f'
+    (which = 1), which changes sign there: Illinois false position, which converges
+    superlinearly, to machine precision relative to x."""
+    pick = (lambda x: fl.at(side, x)[0]) if which == 0 else (lambda x: fl.at(side, x, True)[1])
+    side_ = 0
     x = lo
     for _ in range(MAX_BRACKET):
         x = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
         if not (lo < x < hi):
             x = 0.5 * (lo + hi)
-        f_x = npv_v(cf, x)
-        if f_x == 0.0 or hi - lo <= TOL_V * max(1.0, x):
+        f_x = pick(x)
+        if f_x == 0.0 or hi - lo <= TOL_V * x:
             return x
         if (f_x > 0.0) == (f_lo > 0.0):
             lo, f_lo = x, f_x
-            if side == 1:
+            if side_ == 1:
                 f_hi *= 0.5
-            side = 1
+            side_ = 1
         else:
             hi, f_hi = x, f_x
-            if side == -1:
+            if side_ == -1:
                 f_lo *= 0.5
-            side = -1
+            side_ = -1
     return x
 
 
-def initial_v(cf) -> float:
-    """Starting point for Halley: the rate at which what comes in, discounted, matches
-    what goes out, to second order in the spread of their times. With m and s^2 the
-    money-weighted mean and variance of the times of the inflows (and of the outflows),
+def initial_v(cf, times=None) -> float:
+    """Starting discount factor per unit of time (a period, or a year for dated flows):
+    the rate at which what comes in, discounted, matches what goes out, to second
+    order in the spread of their times. With m and s^2 the money-weighted mean and
+    variance of the times of the inflows (and of the outflows),
     log(sum x e^(-d t)) ~ log(total) - d m + d^2 s^2 / 2, so d solves
     (s_in^2 - s_out^2)/2 d^2 - (m_in - m_out) d + log(in/out) = 0 (the root nearest the
     first-order log(in/out) / (m_in - m_out)); v = e^(-d). One pass; within about 1% of
     the root for loan and equity flows (the first-order estimate alone: about 10%)."""
     inflow = outflow = t_in = t_out = tt_in = tt_out = 0.0
-    for t, x in enumerate(cf):
+    for i, x in enumerate(cf):
+        t = float(i) if times is None else times[i]
         if x > 0.0:
             inflow += x
             t_in += t * x
@@ -117,63 +191,162 @@ def initial_v(cf) -> float:
     disc = gap * gap - 4.0 * a * c
     if disc >= 0.0:
         delta = 2.0 * c / (gap + math.sqrt(disc) if gap > 0.0 else gap - math.sqrt(disc))
-    try:
-        v = math.exp(-delta)
-    except OverflowError:  # C's exp gives inf here; clamped to 2 below
-        v = math.inf
-    return min(max(v, 0.5), 2.0)
+    if -delta > 700.0:  # e^700 ~ 1e304; C's exp overflows past that, to inf (start at 0.5)
+        return math.inf
+    return math.exp(-delta)
 
 
-def _single_root(cf) -> float:
-    v = initial_v(cf)
+def _start(side: int, v0: float) -> float:
+    """The estimate v0 as a point of a half (0.5 where it falls outside (0, 1))."""
+    x = 1.0 / v0 if side == LOSS else v0
+    return x if 0.0 < x < 1.0 else 0.5
+
+
+def _halley(fl: _Flows, side: int, x: float) -> float:
+    """The one root in (0, 1) of a half whose ends differ in sign: Halley's method kept
+    inside the bracket (a bisection step where a step would leave it)."""
+    lo, hi = 0.0, 1.0
+    f_lo, f_hi = fl.at(side, 0.0)[0], sum(fl.c)
     for _ in range(MAX_NEWTON):
-        f, slope, curvature = _npv_and_derivatives(cf, v)
-        if slope == 0.0 or not math.isfinite(f):
-            break
-        step = f / slope  # Newton
-        q = step * curvature / (2.0 * slope)
-        if abs(q) <= 0.5:
-            step = step / (1.0 - q)  # Halley: cubic convergence, one pass fewer
-        v_new = v - step
-        if not math.isfinite(v_new):
-            break
-        v_new = min(max(v_new, 0.5 * v), 2.0 * v)  # damped: at most halve or double v
-        if abs(v_new - v) <= TOL_STEP * max(1.0, v_new):
-            # the error after a step of size d is O(d^2) or less: already at machine precision
-            return 1.0 / v_new - 1.0
-        v = v_new
-    return _closest_root(cf)
-
-
-def _closest_root(cf) -> float:
-    """Roots bracketed by consecutive finite grid points, refined by bisection; the one
-    closest to zero."""
-    best = math.nan
-    prev_r = prev_v = prev_f = math.nan
-    for r in R_GRID:
-        v = 1.0 / (1.0 + r)
-        f = npv_v(cf, v)
-        if not math.isfinite(f):
-            continue
-        root = math.nan
+        f, slope, curvature = fl.at(side, x, True)
         if f == 0.0:
-            root = r
-        elif not math.isnan(prev_f) and prev_f != 0.0 and (f > 0.0) != (prev_f > 0.0):
-            root = 1.0 / _bisect(cf, v, prev_v, f) - 1.0  # v < prev_v
-        if not math.isnan(root) and (math.isnan(best) or abs(root) < abs(best)):
-            best = root
-        prev_r, prev_v, prev_f = r, v, f
-    return best
+            return rate_of(side, x)
+        if (f > 0.0) == (f_lo > 0.0):
+            lo, f_lo = x, f
+        else:
+            hi, f_hi = x, f
+        x_new = math.nan
+        if slope != 0.0:
+            step = f / slope  # Newton
+            q = step * curvature / (2.0 * slope)
+            if abs(q) <= 0.5:
+                step = step / (1.0 - q)  # Halley: cubic convergence, one pass fewer
+            x_new = x - step
+        if abs(x_new - x) <= TOL_STEP * x:  # (False for NaN)
+            return rate_of(side, x_new)  # after a step of size d the error is O(d^2) or less
+        if not lo < x_new < hi:  # left the bracket (or no slope): bisect instead
+            x = 0.5 * (lo + hi)
+            continue
+        x = x_new
+    return rate_of(side, _bisect(fl, side, lo, hi, f_lo, f_hi))
+
+
+def _single_root(fl: _Flows, v0: float) -> float:
+    """The one root of flows with one sign change (see the module doc)."""
+    total = sum(fl.c)
+    if total == 0.0:
+        return 0.0
+    side = LOSS if (total > 0.0) == (fl.c[0] > 0.0) else GAIN
+    return _halley(fl, side, _start(side, v0))
+
+
+def partial_sum_changes(c) -> tuple[int, int]:
+    """(loss, gain): sign changes of the partial sums from the last flow back and from the
+    first on. Laguerre's rule of signs (exponents in increasing order, real or whole):
+    each bounds the roots of its half in (0, 1), i.e. r in (-1, 0) and r in (0, +inf).
+    A partial sum within rounding of zero (1e-12 of the flows' size) may hide a change:
+    it counts as one, so the bound stays an upper bound."""
+    tol = 1e-12 * sum(abs(x) for x in c)
+
+    def changes(values):
+        total, last, out = 0.0, 0.0, 0
+        for x in values:
+            total += x
+            if abs(total) <= tol:
+                out += 1
+            elif last != 0.0 and (total > 0.0) != (last > 0.0):
+                out += 1
+                last = total
+            else:
+                last = total
+        return out
+    return changes(reversed(c)), changes(c)
+
+
+def _split_at_extremum(fl: _Flows, side: int, lo: float, hi: float, f_lo: float, f_hi: float):
+    """Roots in a cell whose ends have one sign: a pair around an extremum turned towards
+    zero (the slopes at the ends point to it), or a double root at it; else none."""
+    s_lo, s_hi = fl.at(side, lo, True)[1], fl.at(side, hi, True)[1]
+    up = f_lo > 0.0  # f > 0 at both ends: look for a minimum below zero
+    if not ((s_lo < 0.0 < s_hi) if up else (s_lo > 0.0 > s_hi)):
+        return []
+    xm = _bisect(fl, side, lo, hi, s_lo, s_hi, which=1)
+    fm = fl.at(side, xm)[0]
+    if fm == 0.0:
+        return [xm]
+    if (fm > 0.0) == up:
+        return []
+    return [_bisect(fl, side, lo, xm, f_lo, fm), _bisect(fl, side, xm, hi, fm, f_hi)]
+
+
+def _half_roots(fl: _Flows, side: int, bound: int, v0: float) -> list[float]:
+    """The roots in one half with at most `bound` of them (Laguerre): none; exactly one
+    where the bound is 1 and the half's ends differ in sign (Halley); else those the grid
+    scan finds, cells split at an extremum while fewer than the bound are found."""
+    total, edge = sum(fl.c), fl.at(side, 0.0)[0]
+    if bound == 0 or (bound == 1 and (edge > 0.0) == (total > 0.0)):
+        return []
+    if bound == 1:
+        return [_halley(fl, side, _start(side, v0))]
+    grid = U_GRID if side == LOSS else V_GRID
+    points = list(grid) + [1.0]
+    values = [fl.at(side, x)[0] for x in grid] + [total]
+    cells = [(points[i], points[i + 1], values[i], values[i + 1]) for i in range(len(grid))]
+    roots = []
+    for lo, hi, f_lo, f_hi in cells:
+        if f_lo == 0.0 and lo > 0.0:
+            roots.append(rate_of(side, lo))
+        elif f_lo != 0.0 and f_hi != 0.0 and (f_lo > 0.0) != (f_hi > 0.0):
+            roots.append(rate_of(side, _bisect(fl, side, lo, hi, f_lo, f_hi)))
+    if len(roots) < bound:  # pairs the sign scan cannot see
+        for lo, hi, f_lo, f_hi in cells:
+            if f_lo != 0.0 and f_hi != 0.0 and (f_lo > 0.0) == (f_hi > 0.0):
+                roots += [rate_of(side, x) for x in _split_at_extremum(fl, side, lo, hi, f_lo, f_hi)]
+    return roots
+
+
+def _chosen_root(fl: _Flows, v0: float) -> float:
+    """The rule: the smallest non-negative root, else the negative root closest to zero.
+    The loss half is searched only where the gain half (with r = 0) has no root."""
+    if sum(fl.c) == 0.0:
+        return 0.0  # r = 0 is a root, and no non-negative root is smaller
+    loss_bound, gain_bound = partial_sum_changes(fl.c)
+    gains = _half_roots(fl, GAIN, gain_bound, v0)
+    if gains:
+        return min(gains)
+    losses = _half_roots(fl, LOSS, loss_bound, v0)
+    return max(losses) if losses else math.nan
+
+
+def _solve(cf, times=None, guess=None) -> float:
+    c = [float(x) if abs(x) > NOISE else 0.0 for x in cf]
+    nonzero = [i for i, x in enumerate(c) if x != 0.0]
+    changes = sign_changes(c)
+    if changes == 0:
+        return math.nan
+    first, last = nonzero[0], nonzero[-1]
+    tau = None if times is None else [float(t) for t in times[first:last + 1]]
+    fl = _Flows(c[first:last + 1], tau)
+    v0 = initial_v(c, times)
+    if guess is not None and math.isfinite(guess) and guess > -1.0:
+        v0 = 1.0 / (1.0 + guess)
+    return _single_root(fl, v0) if changes == 1 else _chosen_root(fl, v0)
 
 
 def irr(cash_flows) -> float:
     """Periodic IRR of cash flows at t = 0, 1, ...; NaN where there is no root."""
-    cf = [float(x) if abs(x) > NOISE else 0.0 for x in cash_flows]
-    changes = sign_changes(cf)
-    if changes == 0:
-        return math.nan
-    root = _single_root(cf) if changes == 1 else _closest_root(cf)
-    return root if root <= MAX_RATE else math.nan
+    return _solve(cash_flows)
+
+
+def xirr(cash_flows, years, guess: float | None = None) -> float:
+    """Annual IRR of cash flows at times `years` (ACT/365F year fractions from the first
+    flow's date, non-decreasing): sum cf_i (1 + r)^(-years_i) = 0; NaN where there is no
+    root. pyxirr.xirr(dates, amounts) and the spreadsheet XIRR solve the same equation.
+    `guess` (an annual rate, e.g. the annualised periodic IRR) starts the iteration
+    instead of initial_v's estimate; the root found is the same to rounding."""
+    if len(years) != len(cash_flows):
+        raise ValueError(f"{len(cash_flows)} cash flows but {len(years)} year fractions")
+    return _solve(cash_flows, years, guess)
 
 
 def annualise(periodic: float, periods_per_year: float) -> float:

@@ -56,7 +56,7 @@ N_GLOBAL, N_TRANCHE_LINES, N_ACCOUNT_LINES, N_FEE_LINES, N_HEDGE_LINES = (
 # Scalar metrics per scenario, in this order, from both interpreters.
 METRICS = (
     "min_dscr", "avg_dscr", "llcr", "plcr", "default_period", "lender_claim",
-    "lender_received", "recovery_rate", "lender_loss", "lender_irr", "equity_irr",
+    "lender_received", "recovery_rate", "lender_loss", "lender_irr", "equity_irr", "lender_xirr", "equity_xirr",
     "equity_distributions", "equity_invested", "default_cause", "acceleration_period",
     "recovery_rate_pv", "recovery_periods", "lender_loss_pv", "min_llcr",
 )
@@ -92,6 +92,7 @@ PROGRAM_F64 = (
     "spread", "floor", "sched", "acct_target", "fee_due", "step_share", "step_share_locked",
     "asset_value", "refi_spread", "refi_floor", "refi_min_dscr", "bb_advance", "market_rent",
     "hedge_rate", "hedge_notional", "hedge_accrual",
+    "flow_years",
 )
 PROGRAM_I64 = (
     "is_floating", "maturity", "capitalise", "hard", "dscr_mask", "acct_kind", "acct_periods",

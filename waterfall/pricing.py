@@ -7,8 +7,11 @@ tranche's accrual fractions: DF_t = prod_{s=1..t} 1 / (1 + (base_s + DM) x accru
 Price is per 100 of the amount drawn: 100 x PV(receipts) / PV(draws). A floating
 tranche without defaults priced at DM = its spread is at par (a fixed one at
 DM = coupon - base). Yield is the nominal annual rate, compounded once a period, at
-which the receipts' present value equals price/100 x the draws; spread duration is
--(dP/dDM)/P in years, by a central difference of +-1 bp.
+which the receipts' present value equals price/100 x the draws (the period convention
+the DM is quoted in); the date-based yield (`yield_act365`) is the effective annual
+rate on the actual payment dates, ACT/365F from financial close (irr.xirr, the
+engine's lender_xirr convention); spread duration is -(dP/dDM)/P in years, by a
+central difference of +-1 bp.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import math
 import numpy as np
 
 from . import ops
-from .irr import irr
+from .irr import irr, xirr
 
 BP = 1e-4
 RECEIPTS = ("interest_paid", "principal_paid", "prepayment", "recovery_interest", "recovery_principal")
@@ -122,6 +125,11 @@ class TrancheFlows:
             return math.nan if math.isnan(r) else r * ppy
         return _solve(f, -0.99 * ppy, 10.0 * ppy)
 
+    def yield_act365(self, price: float) -> float:
+        """Effective annual yield on the actual payment dates (ACT/365F from financial
+        close): the XIRR of the receipts less price/100 x the draws; NaN without a root."""
+        return xirr(self.receipts - price / 100.0 * self.draws, self.program.flow_years)
+
     principal = None  # principal repaid per period (set by _flows), for WAL
 
     def wal(self) -> float:
@@ -149,8 +157,8 @@ def _flows(result, tranche) -> TrancheFlows:
 
 
 def analytics(deal, scenario=None, dm: float | dict | None = None, price: float | dict | None = None):
-    """Per tranche of a deal under a scenario: price at a DM (or DM at a price), yield,
-    WAL and spread duration. dm/price: one number for every tranche, or {tranche: value}.
+    """Per tranche of a deal under a scenario: price at a DM (or DM at a price), yield
+    (per period, and effective annual on the actual dates), WAL and spread duration. dm/price: one number for every tranche, or {tranche: value}.
     With neither, tranches are priced at their own margin (spread for floating, coupon
     less the first base rate for fixed). A DataFrame with a row per tranche."""
     import pandas as pd
@@ -170,6 +178,7 @@ def analytics(deal, scenario=None, dm: float | dict | None = None, price: float 
             margin = own if dm is None else (dm[tr.name] if isinstance(dm, dict) else float(dm))
             p = f.price(margin)
         rows.append({"tranche": tr.name, "price": p, "discount_margin": margin, "yield": f.yield_(p),
+                     "yield_act365": f.yield_act365(p),
                      "wal_years": f._wal(np.arange(len(f.receipts)) * result.program.months_per_period / 12.0),
                      "spread_duration": f.spread_duration(margin) if not math.isnan(margin) else math.nan})
     return pd.DataFrame(rows)

@@ -98,6 +98,8 @@ class Program:
     hedge_accrual: np.ndarray = None   # [H, T+1] years per period by the hedge's day count
     names: dict = field(default_factory=dict)  # tranches, accounts, fees: lists of names
     dates: list = field(default_factory=list)  # payment date of each period (business-day adjusted)
+    flow_years: np.ndarray = None  # [T+1] ACT/365F years from financial close (dates[0]) to each
+    #                                payment date: the times of the XIRR's flows
 
     def __post_init__(self):
         if self.hedge_kind is None:   # a program with no hedges

@@ -29,7 +29,7 @@ import numpy as np
 
 from . import ops
 from .hedges import settlement, termination_value
-from .irr import annualise, irr
+from .irr import annualise, irr, xirr
 from .ops import G, TL
 from .program import Program, ScenarioBatch
 from .steps import kinds_of
@@ -556,6 +556,9 @@ def summarise(program: Program, st: _State) -> np.ndarray:
     periods_per_year = 12.0 / program.months_per_period
     out[ops.M["lender_irr"]] = annualise(irr(lender), periods_per_year)
     out[ops.M["equity_irr"]] = annualise(irr(equity), periods_per_year)
+    # the XIRRs start from the periodic ones, annualised (the same root to rounding)
+    out[ops.M["lender_xirr"]] = xirr(lender, program.flow_years, out[ops.M["lender_irr"]])
+    out[ops.M["equity_xirr"]] = xirr(equity, program.flow_years, out[ops.M["equity_irr"]])
     out[ops.M["equity_distributions"]] = ledger[:, G["equity_distribution"]].sum()
     out[ops.M["equity_invested"]] = (ledger[:, G["equity_in"]] + ledger[:, G["sponsor_support"]]
                                      + ledger[:, G["equity_cure"]]).sum()

@@ -48,6 +48,8 @@ class Metrics(dict):
     lender_loss: float | None
     lender_irr: float | None
     equity_irr: float | None
+    lender_xirr: float | None
+    equity_xirr: float | None
     equity_distributions: float | None
     equity_invested: float | None
     default_cause: str | None

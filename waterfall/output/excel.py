@@ -54,9 +54,10 @@ NUMBER_FORMATS = {
     "years": "0.00",
     "factor": "0.0000",
     "text": "@",
+    "date": "yyyy-mm-dd",
 }
 UNITS = {"amount": "USD m", "ratio": "x", "pct": "%", "rate": "% a year", "flag": "1/0",
-         "int": "", "years": "years", "factor": "", "text": ""}
+         "int": "", "years": "years", "factor": "", "text": "", "date": "date"}
 
 METRIC_META = {  # name -> (label, fmt)
     "min_dscr": ("Minimum DSCR", "ratio"), "avg_dscr": ("Average DSCR", "ratio"),
@@ -65,6 +66,8 @@ METRIC_META = {  # name -> (label, fmt)
     "lender_received": ("Lenders received in the default period", "amount"),
     "recovery_rate": ("Recovery rate", "pct"), "lender_loss": ("Lenders' loss", "amount"),
     "lender_irr": ("Lender IRR (annualised)", "pct"), "equity_irr": ("Equity IRR (annualised)", "pct"),
+    "lender_xirr": ("Lender XIRR (actual dates, ACT/365F)", "pct"),
+    "equity_xirr": ("Equity XIRR (actual dates, ACT/365F)", "pct"),
     "equity_distributions": ("Equity distributions", "amount"),
     "equity_invested": ("Equity invested (incl. sponsor support)", "amount"),
 }

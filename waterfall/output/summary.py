@@ -58,7 +58,7 @@ def summary_rows(result, units: str) -> list[tuple[str, str]]:
     rows = [
         ("deal", result.deal_name), ("scenario", result.scenario), ("engine", result.engine),
         ("min DSCR", ratio(m["min_dscr"])), ("average DSCR", ratio(m["avg_dscr"])),
-        ("LLCR", ratio(m["llcr"])), ("PLCR", ratio(m["plcr"])),
+        ("LLCR", ratio(m["llcr"])), ("minimum LLCR", ratio(m["min_llcr"])), ("PLCR", ratio(m["plcr"])),
         ("default", default),
         (f"lender claim ({units})", amount(m["lender_claim"] if d else None)),
         (f"workout before the final recovery ({period_word(result.program.months_per_period)}s)",
@@ -68,6 +68,7 @@ def summary_rows(result, units: str) -> list[tuple[str, str]]:
         (f"lender loss ({units})", amount(m["lender_loss"])),
         (f"lender loss, PV ({units})", amount(m["lender_loss_pv"])),
         ("lender IRR", pct(m["lender_irr"])), ("equity IRR", equity_irr_label(m)),
+        ("lender XIRR (actual dates)", pct(m["lender_xirr"])), ("equity XIRR (actual dates)", pct(m["equity_xirr"])),
         (f"equity invested ({units})", amount(m["equity_invested"])),
         (f"equity distributions ({units})", amount(m["equity_distributions"])),
     ]

@@ -31,6 +31,8 @@ METRIC_COLUMNS = {
     "lender_received": ("Lenders received in the default period", "amount"),
     "recovery_rate": ("Recovery rate", "pct"), "lender_loss": ("Lenders' loss", "amount"),
     "lender_irr": ("Lender IRR (annualised)", "pct"), "equity_irr": ("Equity IRR (annualised)", "pct"),
+    "lender_xirr": ("Lender XIRR (actual dates, ACT/365F)", "pct"),
+    "equity_xirr": ("Equity XIRR (actual dates, ACT/365F)", "pct"),
     "equity_distributions": ("Equity distributions", "amount"),
     "equity_invested": ("Equity invested (incl. sponsor support)", "amount"),
 }

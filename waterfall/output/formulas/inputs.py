@@ -2,6 +2,8 @@
 inputs (rent, multipliers, rates, draws, schedules, flags), values and formulas."""
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 
 from ... import ops, reference, steps
@@ -14,6 +16,8 @@ from .valuation import (
     appraisal, collateral, component_values, drc_period, market_period, sale_value_rows, valuation_rows,
     valuation_scalars,
 )
+
+SERIAL_EPOCH = dt.date(1899, 12, 30)  # day 0 of spreadsheet date serials (Excel, LibreOffice)
 
 
 def scenario_arrays(program: Program, batch, s: int = 0):
@@ -118,6 +122,7 @@ class _Shape:
 def _top_rows(grid: Grid, shape: _Shape) -> None:
     grid.add("period", "Period", "int")
     grid.add("years", "Years from financial close", "years")
+    grid.add("pay_date", "Payment date (business-day adjusted; the XIRR's dates)", "date")
     grid.add("last", "Last period (1 = yes)", "flag")
     grid.section("Revenue and costs")
     grid.add("rent", "Scheduled rent", "amount", total=True)
@@ -232,6 +237,7 @@ def _period(grid: Grid, program: Program, shape: _Shape, arrays, scalar_x, t: in
     I = lambda key: grid.ref(key, t)  # noqa: E731
     grid.put("period", t, float(t))
     grid.put("years", t, t * program.months_per_period / 12.0)
+    grid.put("pay_date", t, float((program.dates[t] - SERIAL_EPOCH).days))
     grid.put("last", t, 1.0 if t == program.n_periods else 0.0)
     for key, values in (("rent", program.base_rent), ("rent_mult", factor[ops.CH_RENT]),
                         ("opex", program.opex), ("opex_mult", factor[ops.CH_OPEX]),

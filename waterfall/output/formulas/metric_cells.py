@@ -94,6 +94,22 @@ def _engine_value(result, key):
     return value
 
 
+def _xirr_cells(model: Model, m) -> list:
+    """Lender and equity XIRR: the spreadsheet XIRR on the flows and the Inputs sheet's
+    payment dates (ACT/365F from the first date, as the engine), from the engine's root
+    (then fallback guesses, as for the IRR)."""
+    dates = model.inputs.range("pay_date")
+    out = []
+    for key, label, row in (("lender_xirr", "Lender XIRR (actual dates, ACT/365F)", "lender_cf"),
+                            ("equity_xirr", "Equity XIRR (actual dates, ACT/365F)", "equity_cf")):
+        guess = 0.1 if m[key] is None or math.isnan(m[key]) else m[key]
+        expr = '""'
+        for g in (-0.1, 0.01, guess):
+            expr = f"IFERROR(XIRR({model.cf.range(row)},{dates},{g!r}),{expr})"
+        out.append((key, label, "pct", X(_val(m[key]), expr)))
+    return out
+
+
 def metric_formulas(model: Model, result) -> list:
     """[(key, label, fmt, X)]: the metrics as formulas over the two sheets, each with the
     engine's value. Ranges are qualified, so they can sit on any sheet."""
@@ -117,6 +133,7 @@ def metric_formulas(model: Model, result) -> list:
         for g in (-0.1, -0.02, 0.01, guess):
             irr_expr = f"IFERROR(IRR({r(row)},{g!r}),{irr_expr})"
         out.append((key, label, "pct", X(_val(m[key]), f'IFERROR((1+{irr_expr})^{ppy}-1,"")')))
+    out += _xirr_cells(model, m)
     out.append(("equity_distributions", "Equity distributions", "amount",
                 X(_val(m["equity_distributions"]), f"SUM({r('L:equity_distribution')})")))
     out.append(("equity_invested", "Equity invested (incl. sponsor support and equity cures)", "amount",
