@@ -27,7 +27,7 @@ GLOBAL_LABELS = {
     'guarantee_paid': 'Residual value guarantee paid',
     'hedge_settlement': 'Hedges: net settlements paid (received if negative)',
     'hedge_termination_received': 'Hedges: termination amounts received from the banks',
-    'llcr': 'LLCR: NPV of CFADS to the notional maturity over the covenant debt (to the acceleration)',
+    'llcr': 'LLCR at the date (to the notional maturity)',
 }
 
 HEDGE_LABELS = {  # line -> (label, a flow line with a Total)
