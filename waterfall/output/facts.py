@@ -10,6 +10,8 @@ from ..model.base import Part
 
 
 def _cell(value) -> str:
+    if isinstance(value, BaseModel):   # a part: its fields, without its own provenance
+        value = value.model_dump(exclude={"provenance"}, exclude_none=True)
     text = str(value).replace("|", "\\|").replace("\n", " ")
     return text if len(text) <= 160 else text[:157] + "..."
 
