@@ -52,6 +52,10 @@ EXPECTED: dict[str, list[str]] = {
                                          "(got 500)"],
     "hedge_cap_negative_strike.toml": ["hedges[0].strike:", "greater than or equal to 0", "(got -0.01)"],
     "hedge_unknown_index.toml": ["hedges[0].index: unknown index", "(got 'EURIBOR')"],
+    "hedge_par_without_notional.toml": ["hedges[0].fixed_rate: a par swap needs a notional after close",
+                                        "(got 'par')"],
+    "notional_maturity_past_horizon.toml": ["tranches[0].notional_maturity_period: period is beyond the horizon",
+                                            "(got 99)"],
     "unknown_step_kind.toml": ["waterfall[3].step:", "'distribute'", "(got 'cash_sweep')"],
     "unknown_rate_kind.toml": ["tranches[0].rate.kind: unknown kind", "'fixed', 'floating'", "(got 'fix')"],
     # credit terms (enforcement issue)

@@ -35,11 +35,24 @@ def check_hedges(deal) -> list[Problem]:
             problems.append((f"{where}.start_period", f"after the horizon ({n} periods)", h.start_period))
         if h.end_period is not None and h.end_period > n:
             problems.append((f"{where}.end_period", f"after the horizon ({n} periods)", h.end_period))
+        if h.fixed_rate == "par" and not _any_notional(h, n):
+            problems.append((f"{where}.fixed_rate", "a par swap needs a notional after close to be struck on", "par"))
         for j, (period, _) in enumerate(h.notional or []):
             if period > n:
                 problems.append((f"{where}.notional[{j}]", f"a notional schedule longer than the horizon "
                                  f"({n} periods)", period))
     return problems
+
+
+def _any_notional(h, n: int) -> bool:
+    """Whether the hedge states any notional in its periods (a share of the balance counts,
+    unless it is zero; compile_deal still refuses a par swap on a tranche that draws nothing)."""
+    if h.notional_share is not None:
+        return h.notional_share > 0.0
+    end = n if h.end_period is None else h.end_period
+    schedule = sorted(h.notional)
+    return any(amount > 0.0 and (nxt is None or nxt > h.start_period) and period <= end
+               for (period, amount), nxt in zip(schedule, [p for p, _ in schedule[1:]] + [None]))
 
 
 def _same_index(hedge_index: str, curve_name) -> bool:
