@@ -1605,11 +1605,12 @@ cdef void run_scenario(const Prog *p, int s,
                 if dscr8[k]:
                     x = ts[k].balance if isnan(x) else x + ts[k].balance
             debt_open[t] = x
-            x = 0.0
-            for a in range(A):
-                if p.acct_kind[a] == ACC_DSRA:
-                    x += reserve[a]
-            dsra_open[t] = x
+            if p.llcr_dsra:   # only an LLCR net of DSRA reads it
+                x = 0.0
+                for a in range(A):
+                    if p.acct_kind[a] == ACC_DSRA:
+                        x += reserve[a]
+                dsra_open[t] = x
             discount /= 1.0 + prr[senior][t]   # final: a refinancing rewrites later periods only
             if t <= llcr_end:
                 npv_loan += cfads * discount
