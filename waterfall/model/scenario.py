@@ -5,6 +5,8 @@ Every adjustment is data. Periods are 1-based operating periods as in the ledger
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from typing import Annotated, Literal, Optional, Union
 
 from pydantic import Field, model_validator
@@ -72,11 +74,29 @@ class AssetValueMultiplier(Part):
 
 class RefinancingClosed(Part):
     """No refinancing can be done at a maturity falling in [from_period, to_period]:
-    the balloon is due, and unpaid it is an event of default."""
+    the balloon is due, and unpaid it is an event of default. A market closure is an
+    episode on the calendar: give `from_date` (and `to_date`, the day the market reopens;
+    none: it stays shut) instead of periods, and each deal maps it to its own periods
+    (a period is closed when its payment date falls in [from_date, to_date))."""
 
     kind: Literal["refinancing_closed"]
     from_period: Period = 0
     to_period: Optional[Period] = None
+    from_date: Optional[dt.date] = Field(None, description="The day the refinancing market closes "
+                                         "(calendar date; use instead of from_period).")
+    to_date: Optional[dt.date] = Field(None, description="The day it reopens (calendar date, "
+                                       "exclusive; none: it stays closed).")
+
+    @model_validator(mode="after")
+    def _dated(self):
+        if self.to_date is not None and self.from_date is None:
+            raise ValueError("to_date needs from_date")
+        if self.from_date is not None and ("from_period" in self.model_fields_set
+                                           or "to_period" in self.model_fields_set):
+            raise ValueError("give the closure in dates or in periods, not both")
+        if self.to_date is not None and self.to_date <= self.from_date:
+            raise ValueError(f"to_date {self.to_date} must be after from_date {self.from_date}")
+        return self
 
 
 class GuarantorDefault(Part):

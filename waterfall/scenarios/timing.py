@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+from ..dates import unadjusted_dates
 from ..model.deal import Deal
 from ..model.scenario import Scenario
 
@@ -95,12 +96,29 @@ def resolve(scenario: Scenario, deal: Deal) -> Scenario:
     return Scenario.model_validate(out)
 
 
+def dated_closure(adj, deal: Deal):
+    """A market closure given on calendar dates, in `deal`'s periods: the periods whose
+    (unadjusted) payment date falls in [from_date, to_date); None if no period does."""
+    tl = deal.timeline
+    days = unadjusted_dates(tl.financial_close, tl.months_per_period, tl.n_periods)
+    shut = [t for t, day in enumerate(days)
+            if day >= adj.from_date and (adj.to_date is None or day < adj.to_date)]
+    if not shut:
+        return None
+    return type(adj).model_validate({"kind": adj.kind, "from_period": shut[0], "to_period": shut[-1]})
+
+
 def localise(scenario: Scenario, deal: Deal) -> Scenario:
     """Drop adjustments that do not apply to this deal (`deal_kinds`,
     `only_under_construction`) and count `from_cod` periods from the deal's COD."""
     tl = deal.timeline
     kept, changed = [], False
     for adj in scenario.adjustments:
+        if getattr(adj, "from_date", None) is not None:
+            adj = dated_closure(adj, deal)
+            changed = True
+            if adj is None:
+                continue
         if deal.deal.kind not in getattr(adj, "deal_kinds", (deal.deal.kind,)):
             changed = True
             continue
