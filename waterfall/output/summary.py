@@ -73,7 +73,17 @@ def summary_rows(result, units: str) -> list[tuple[str, str]]:
         (f"equity distributions ({units})", amount(m["equity_distributions"])),
     ]
     rows += [(f"WAL {name} (years)", "-" if w is None else f"{w:.3f}") for name, w in m["wal_years"].items()]
-    return rows
+    return rows + balloon_rows(result, units)
+
+
+def balloon_rows(result, units: str) -> list[tuple[str, str]]:
+    """A row per balloon loan (waterfall.balloons): the balloon, its share of the amount
+    drawn, the lease tail after it, LTV and debt yield at the maturity."""
+    from ..balloons import balloons
+    return [(f"balloon {b['name']} at {period_label(result.program, b['period'])} ({units})",
+             f"{amount(b['balloon'])} ({pct(b['balloon_share'], 1)} of drawn); tail {b['tail_years']:.2f} years; "
+             f"LTV {pct(b['ltv'], 1)}; debt yield {pct(b['debt_yield'], 1)}")
+            for b in balloons(result.program, result.ledger)]
 
 
 def render_rows(rows) -> str:
