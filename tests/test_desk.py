@@ -120,9 +120,11 @@ def test_ctrl_c_during_a_sweep_says_what_was_saved_and_the_rerun_resumes(tmp_pat
 
 def test_ctrl_c_in_another_long_command_exits_130_cleanly():
     proc = subprocess.Popen([sys.executable, "-m", "waterfall", "bench", "--scenarios", "1000",
-                             "--reference-sample", "1000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             "--reference-sample", "5000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=ENV, cwd=ROOT)
-    time.sleep(3)  # into the reference timing, which takes tens of seconds here
+    # well past the imports (a few seconds on a loaded machine: a SIGINT there is Python's
+    # own) and into the reference timing of 5,000 scenarios, which takes minutes here
+    time.sleep(10)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, (out, err)
