@@ -154,6 +154,14 @@ class Result:
         return write_plots(self, directory, deal=deal or self.source_deal,
                            scenario=scenario or self.source_scenario)
 
+    def report(self, path):
+        """Write the one-page credit committee pack for this result's deal and scenario to
+        `path` (.html, or .pdf through headless Chromium) and return its path. The pack also
+        runs the seven presets and the breakevens (this run is not repeated)."""
+        from .report import build_pack, write_report
+        pack = build_pack(self.source_deal, self.source_scenario, engine=self.engine, result=self)
+        return write_report(pack, path)
+
     def cash_flows(self):
         """The ledger as a DataFrame: a row per period (0 = financial close), a column
         per waterfall line, plus the payment date."""
