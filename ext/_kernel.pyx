@@ -1437,10 +1437,11 @@ cdef inline void llcr_path(const Prog *p, LedgerT L, double npv_end, const doubl
 cdef void run_scenario(const Prog *p, int s,
                        const int64_t *adj_channel, const int64_t *adj_from, const int64_t *adj_to,
                        const double *adj_value, int J, const double *base,
-                       double *scratch, double **ptrs, LedgerT L, double *metrics, double *wal,
+                       double *scratch, double **ptrs, LedgerT L, double *metrics, double *tranche_out,
                        int64_t *status) noexcept nogil:
     """One scenario: `scratch` and `ptrs` are this thread's work space, `L` the ledger
-    [T+1, lines] or NULL for metrics only, `metrics` [N_METRICS] and `wal` [K] are outputs;
+    [T+1, lines] or NULL for metrics only, `metrics` [N_METRICS] and `tranche_out` [2K]
+    (each tranche's WAL in years, then its lender loss: metrics.tranche_losses) are outputs;
     `status` [2] is set to (ERR_UNKNOWN_STEP, step index) if a step has no branch.
     Rows a scenario does not change (factor channels it does not touch, fixed-rate
     tranches' rates, schedules until a refinancing) are read from shared rows. Once the
@@ -2012,7 +2013,9 @@ cdef void run_scenario(const Prog *p, int s,
     metrics[M_EQUITY_DISTRIBUTIONS] = eq_dist_total
     metrics[M_EQUITY_INVESTED] = eq_in_total
     for k in range(K):
-        wal[k] = (ts[k].repaid_t * p.months / 12.0) / ts[k].repaid if ts[k].repaid > 0.0 else NAN
+        tranche_out[k] = (ts[k].repaid_t * p.months / 12.0) / ts[k].repaid if ts[k].repaid > 0.0 else NAN
+        x = ts[k].claim - ts[k].received
+        tranche_out[K + k] = x if x > 0.0 else 0.0
 
 
 cdef inline double *dptr(cnp.ndarray arr):
@@ -2033,7 +2036,7 @@ def _i64(x):
 
 def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     """Run every scenario of `batch` on `program`. Returns (ledgers [S, T+1, L] or None,
-    metrics [S, N_METRICS], wal [S, K], status [S, 2]): status row (0, 0) where the
+    metrics [S, N_METRICS], wal [S, K], tranche loss [S, K], status [S, 2]): status row (0, 0) where the
     scenario ran, (ERR_UNKNOWN_STEP, step index) where a step's opcode has no branch."""
     cdef Prog p
     keep = {}  # keep contiguous copies alive while the kernel runs
@@ -2196,17 +2199,17 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     cdef int J = <int>channel.shape[1]
     if S == 0:
         return (np.zeros((0, W, p.n_lines)) if want_ledgers else None,
-                np.zeros((0, N_METRICS)), np.zeros((0, p.K)), np.zeros((0, 2), dtype=np.int64))
+                np.zeros((0, N_METRICS)), np.zeros((0, p.K)), np.zeros((0, p.K)), np.zeros((0, 2), dtype=np.int64))
     if np.any(path_index >= len(paths) - 1) or np.any(path_index < -1):
         raise ValueError("path_index out of range")
 
     metrics = np.empty((S, N_METRICS))
-    wal = np.empty((S, p.K))
+    per_tranche = np.empty((S, 2 * p.K))   # WAL then loss, per scenario
     status = np.zeros((S, 2), dtype=np.int64)
     cdef int64_t *st_ptr = lptr(status)
     ledgers = np.zeros((S, W, p.n_lines)) if want_ledgers else None
     cdef double *m_ptr = dptr(metrics)
-    cdef double *w_ptr = dptr(wal)
+    cdef double *w_ptr = dptr(per_tranche)
     cdef double *l_ptr = dptr(ledgers) if want_ledgers else NULL
     cdef int64_t *ch_ptr = lptr(channel)
     cdef int64_t *from_ptr = lptr(start)
@@ -2235,16 +2238,16 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
                 if l_ptr != NULL:
                     run_scenario(&p, <int>s, ch_ptr, from_ptr, to_ptr, v_ptr, J,
                                  paths_ptr + (pi_ptr[s] + 1) * W, scratch + tid * scratch_size, ptrs + tid * 3 * (p.K + 1),
-                                 <DoublePtr>(l_ptr + s * stride), m_ptr + s * N_METRICS, w_ptr + s * p.K,
+                                 <DoublePtr>(l_ptr + s * stride), m_ptr + s * N_METRICS, w_ptr + s * 2 * p.K,
                                  st_ptr + 2 * s)
                 else:
                     run_scenario(&p, <int>s, ch_ptr, from_ptr, to_ptr, v_ptr, J,
                                  paths_ptr + (pi_ptr[s] + 1) * W, scratch + tid * scratch_size, ptrs + tid * 3 * (p.K + 1),
-                                 <NoLedgerPtr>NULL, m_ptr + s * N_METRICS, w_ptr + s * p.K,
+                                 <NoLedgerPtr>NULL, m_ptr + s * N_METRICS, w_ptr + s * 2 * p.K,
                                  st_ptr + 2 * s)
     finally:
         free(scratch)
         free(ptrs)
-    return ledgers, metrics, wal, status
+    return ledgers, metrics, per_tranche[:, :p.K], per_tranche[:, p.K:], status
 
 

@@ -179,20 +179,26 @@ def _finite_or_error(deal: Deal, program: Program, names, ledgers, metrics) -> N
 
 
 def run_program(program: Program, batch: ScenarioBatch, ledgers: bool = False,
-                threads: int | None = None, engine: str = "compiled"):
-    """Run a compiled batch: (ledgers [S,T+1,L] or None, metrics [S,M], wal [S,K])."""
+                threads: int | None = None, engine: str = "compiled", losses: bool = False):
+    """Run a compiled batch: (ledgers [S,T+1,L] or None, metrics [S,M], wal [S,K]), and
+    with `losses` each tranche's lender loss [S,K] after them (metrics.tranche_losses; the
+    kernel computes it in its metrics pass, without ledgers)."""
     if pick_engine(engine) == "reference":
         led, met, wal = reference.run_batch(program, batch)
-        return (led if ledgers else None), met, wal
+        out = ((led if ledgers else None), met, wal)
+        if losses:
+            from .metrics import tranche_losses
+            out += (tranche_losses(program, led, met[:, _ops.M["default_period"]]),)
+        return out
     threads = threads or default_threads()
-    led, met, wal, status = _kernel.run_batch(program, batch, ledgers, threads)
+    led, met, wal, loss, status = _kernel.run_batch(program, batch, ledgers, threads)
     failed = np.nonzero(status[:, 0])[0]
     if len(failed):  # the kernel's dispatch ends in a failure, reported per scenario
         code, index = int(status[failed[0], 0]), int(status[failed[0], 1])
         if code == _ops.ERR_UNKNOWN_STEP:
             raise _steps.UnknownStep(index, int(program.step_op[index]))
         raise RuntimeError(f"the kernel stopped with status {code} at step {index + 1}")
-    return led, met, wal
+    return (led, met, wal, loss) if losses else (led, met, wal)
 
 
 def default_threads() -> int:
