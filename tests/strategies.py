@@ -49,7 +49,7 @@ def _hedges(draw, tranches, n: int):
 @st.composite
 def deals(draw, max_operating: int = 40, hedges: bool = True):
     """A random deal as plain data; `hedges`: whether it may have interest-rate hedges."""
-    period = draw(st.sampled_from(["month", "quarter", "half-year"]))
+    period = draw(st.sampled_from(["month", "quarter", "half-year", "year"]))
     construction = draw(st.integers(0, 4))
     operating = draw(st.integers(4, max_operating))
     n = construction + operating

@@ -17,7 +17,7 @@ from ..steps import NAMES as STEP_NAMES
 FIRST_DATE, LAST_DATE = dt.date(1901, 1, 1), dt.date(2199, 12, 1)
 """The supported dates (QuantLib's are 1901-01-01 to 2199-12-31; the last period end
 may roll forward a few days, so the horizon ends by the start of 2199-12)."""
-PERIOD_MONTHS = {"month": 1, "quarter": 3, "half-year": 6}
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "half-year": 6, "year": 12}
 DayCount = Literal["ACT/360", "30/360", "ACT/365F"]
 CalendarName = Literal["none", "weekends", "us-sofr", "us-government-bond", "us-nyse", "target", "uk"]
 Roll = Literal["unadjusted", "following", "modified-following", "preceding"]
@@ -27,8 +27,8 @@ class Timeline(Part):
     """When the deal lives: financial close, period length, construction then operations."""
 
     financial_close: dt.date = Field(description="The date of financial close: the end of period 0.")
-    period: Literal["month", "quarter", "half-year"] = Field("quarter", description="The length of "
-                                                             "one period of the waterfall.")
+    period: Literal["month", "quarter", "half-year", "year"] = Field(
+        "quarter", description="The length of one period of the waterfall (a year = 12 months).")
     construction_periods: Count = Field(0, description="Periods of construction "
                                                               "after close (no rent); COD is the next one.")
     operating_periods: Annotated[int, Field(ge=1, le=1200)] = Field(description="Operating periods "
