@@ -391,6 +391,7 @@ ctypedef struct Prog:
     double exit_share
     # events, the workout and the valuation (waterfall/workout.py, credit_terms.py)
     double *market_rent  # [T+1]
+    double *round_to     # [K] interest rounded to a multiple of this (0 = none): level_payment.money
     int support_kind
     double support_cap
     int breach_accelerates
@@ -865,6 +866,17 @@ cdef double irr_dated(double *cf, const double *years, int n, double *work, doub
     if changes == 1:
         return single_root(&fl, total, v0)
     return chosen_root(&fl, total, v0)
+
+
+cdef inline double money(double x, double inc) noexcept nogil:
+    """Twin of level_payment.money: x to the nearest multiple of inc, half away from zero
+    (a quotient within ROUND_TIE below a half rounds up); x itself where inc is 0."""
+    cdef double q, r
+    if inc <= 0.0:
+        return x
+    q = x / inc
+    r = floor(fabs(q) + 0.5 + ROUND_TIE)
+    return (r if q >= 0.0 else -r) * inc
 
 
 cdef inline double annualise(double r, double periods_per_year) noexcept nogil:
@@ -1653,7 +1665,7 @@ cdef void run_scenario(const Prog *p, int s,
                 b = ts[k].balance
                 ts[k].int_paid = 0.0
                 ts[k].paid = 0.0
-                ts[k].int_due = b * prr[k][t]
+                ts[k].int_due = money(b * prr[k][t], p.round_to[k])
                 sc = schr[k][t]
                 if b < sc:
                     sc = b
@@ -1669,7 +1681,7 @@ cdef void run_scenario(const Prog *p, int s,
             put(L, NL, t, tc + T_BALANCE_OPEN, b)
             if ledger:
                 put(L, NL, t, tc + T_RATE, anr[k][t])
-            interest = b * prr[k][t]
+            interest = money(b * prr[k][t], p.round_to[k])
             put(L, NL, t, tc + T_INTEREST_DUE, interest)
             ts[k].int_paid = 0.0
             ts[k].paid = 0.0
@@ -2084,6 +2096,7 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     from waterfall.credit_terms import SUPPORT_KIND
     from waterfall.workout import CAUSE
     p.market_rent = dptr(keep["market_rent"])
+    p.round_to = dptr(keep["round_to"])
     p.support_kind = program.support_kind
     p.support_cap = program.support_cap
     p.breach_accelerates = program.breach_accelerates
