@@ -15,6 +15,7 @@ from .hedges import base_case_balances, compile_hedges
 from .model.deal import Deal
 from .model.scenario import Scenario
 from .program import NO_LIMIT, Program, ScenarioBatch
+from .taxes import compile_tax
 from .schedules import (
     asset_values, base_cfads, annual_flow, interpolate_points, principal_schedule,
     rate_curve, spend_shares,
@@ -46,6 +47,8 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     accrual_dates = adjusted if tl.accrue_on_adjusted_dates else raw
 
     rent, opex = base_cfads(deal, n, months)
+    tax = compile_tax(deal, n, months, cod)
+    opex = opex + tax["property_tax"]   # property tax: an operating cost, before debt service
     capex = np.zeros(n + 1)
     for asset in deal.assets:
         capex += asset.cost * spend_shares(asset, tl.construction_periods, n)
@@ -108,7 +111,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         **_guarantee(deal, n),
         exit_share=0.0 if deal.exit is None else deal.exit.value_share * (1.0 - deal.exit.cost_share),
         exit_value_share=0.0 if deal.exit is None else deal.exit.value_share,
-        **_cover_horizon(deal, maturity, n),
+        **_cover_horizon(deal, maturity, n), **tax,
     )
 
 
