@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dates, ops, steps
+from . import dates, ops, payment_dates, steps
 from .checks import check_deal, check_scenario, check_sized_debt
 from .credit_terms import credit_terms
 from .errors import DealError
@@ -29,7 +29,7 @@ NO_FLOOR = -1e9
 def period_dates(deal: Deal):
     """(unadjusted, adjusted) period-end dates, index 0 = financial close."""
     tl = deal.timeline
-    raw = dates.unadjusted_dates(tl.financial_close, tl.months_per_period, tl.n_periods)
+    raw = payment_dates.period_end_dates(tl)
     return raw, dates.adjust(raw, tl.calendar, tl.roll)
 
 
@@ -48,7 +48,8 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
 
     rent, opex = base_cfads(deal, n, months)
     tax = compile_tax(deal, n, months, cod)
-    opex = opex + tax["property_tax"]   # property tax: an operating cost, before debt service
+    # property tax: an operating cost, before debt service (pro-rated in a stub as opex is)
+    rent, opex = _pro_rated((rent, opex + tax["property_tax"]), deal)
     capex = np.zeros(n + 1)
     for asset in deal.assets:
         capex += asset.cost * spend_shares(asset, tl.construction_periods, n)
@@ -80,6 +81,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     fee_due = np.array([annual_flow(f.annual_amount, 0.0, f.from_period,
                                     n if f.to_period is None else f.to_period, n, months)
                         for f in deal.fees]).reshape(len(deal.fees), n + 1)
+    fee_due = fee_due * payment_dates.period_shares(tl)
     step_op, step_arg, step_share, step_share_locked = _steps(deal, names)
     enf = deal.enforcement
     cov = deal.covenants
@@ -113,6 +115,13 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         exit_value_share=0.0 if deal.exit is None else deal.exit.value_share,
         **_cover_horizon(deal, maturity, n), **tax,
     )
+
+
+def _pro_rated(flows, deal: Deal):
+    """Flows stated a year, paid a period (rent, opex), x each period's share of a regular
+    period: a stub pays for its own length (payment_dates.period_shares)."""
+    share = payment_dates.period_shares(deal.timeline)
+    return tuple(flow * share for flow in flows)
 
 
 def _cover_horizon(deal: Deal, maturity, n: int) -> dict:
