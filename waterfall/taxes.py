@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import ops
 from .model.deal import Deal
+from .ops import G
 
 LOSSES = {"carry_forward": 0, "offset": 1}
 
@@ -91,8 +93,6 @@ def compile_tax(deal: Deal, n: int, months: int, cod: int) -> dict:
 def pre_depreciation_income(program, ledger: np.ndarray, last: int) -> np.ndarray:
     """Taxable income before depreciation and the exit gain [T+1] (see the module doc),
     zero from the acceleration on (periods after `last`)."""
-    from . import ops
-    from .ops import G
     income = ledger[:, G["cfads"]] - ledger[:, G["fees_paid"]] - ledger[:, G["hedge_settlement"]]
     if program.tax_interest:
         for k in range(program.n_tranches):
