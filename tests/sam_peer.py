@@ -52,7 +52,8 @@ class Case:
     payment: str = "level"          # with gearing: "level" (equal payments) or "straight" (equal principal)
     moratorium: int = 0             # interest-only years before amortisation
     dsra_months: int = 0            # debt service reserve: months of the next year's P&I (12 or 0)
-    tax_rate: float = 0.0           # federal income tax rate (state tax 0)
+    tax_rate: float = 0.0           # federal income tax rate
+    state_tax_rate: float = 0.0     # state income tax rate (deductible from the federal base)
     allocation: dict = field(default_factory=lambda: {"macrs_5": 1.0})  # depreciation class -> share of cost
     bonus: dict = field(default_factory=dict)   # depreciation class -> bonus share (SAM: a federal bonus % x flags)
     property_tax: tuple | None = None            # (rate, assessed share, annual decline), decimals
@@ -79,6 +80,7 @@ def run_sam(case: Case) -> dict:
     fp.loan_moratorium = case.moratorium
     fp.dscr_reserve_months = case.dsra_months
     fp.federal_tax_rate = [case.tax_rate * 100.0]
+    fp.state_tax_rate = [case.state_tax_rate * 100.0]
     rate, assessed, decline = case.property_tax or (0.0, 1.0, 0.0)
     fp.property_tax_rate = rate * 100.0
     fp.prop_tax_cost_assessed_percent = assessed * 100.0
@@ -99,7 +101,6 @@ def _neutral(m, case: Case) -> None:
     fp.inflation_rate = 0.0
     m.Lifetime.inflation_rate = 0.0
     m.Lifetime.system_use_lifetime_output = 0
-    fp.state_tax_rate = [0.0]
     fp.insurance_rate = 0.0
     fp.salvage_percentage = 0.0
     fp.construction_financing_cost = 0.0
@@ -138,13 +139,13 @@ def _depreciation(m, case: Case) -> None:
     for name in ("custom", "macrs_15", "macrs_5", "sl_15", "sl_20", "sl_39", "sl_5"):
         setattr(d, f"depr_alloc_{name}_percent", 100.0 * case.allocation.get(name, 0.0))
         setattr(d, f"depr_bonus_fed_{name}", 1.0 if name in case.bonus else 0.0)
-        setattr(d, f"depr_bonus_sta_{name}", 0.0)
+        setattr(d, f"depr_bonus_sta_{name}", 1.0 if name in case.bonus else 0.0)   # state as federal
         setattr(d, f"depr_itc_fed_{name}", 0.0)
         setattr(d, f"depr_itc_sta_{name}", 0.0)
     shares = set(case.bonus.values())
     assert len(shares) <= 1, "SAM has one federal bonus share for every class"
     d.depr_bonus_fed = 100.0 * (shares.pop() if shares else 0.0)
-    d.depr_bonus_sta = 0.0
+    d.depr_bonus_sta = d.depr_bonus_fed
 
 
 def engine_deal(case: Case) -> dict:
@@ -183,7 +184,7 @@ def engine_deal(case: Case) -> dict:
                              "tranches": ["term loan"]}]
         steps.append({"step": "reserve", "account": "dsra"})
     steps.append({"step": "distribute"})
-    if case.tax_rate or case.property_tax:
+    if case.tax_rate or case.state_tax_rate or case.property_tax:
         deal["tax"] = _engine_tax(case)
     return deal
 
@@ -195,7 +196,7 @@ def _engine_tax(case: Case) -> dict:
     for cls in case.allocation:
         component, rule = SAM_CLASSES[cls]
         depreciation[component] = {**rule, "bonus": case.bonus.get(cls, 0.0)}
-    tax = {"rate": case.tax_rate, "losses": "offset", "interest_deductible": True, "depreciation": depreciation}
+    tax = {"rate": case.tax_rate, "state_rate": case.state_tax_rate, "losses": "offset", "interest_deductible": True, "depreciation": depreciation}
     if case.property_tax:
         rate, assessed, decline = case.property_tax
         tax["property_tax"] = {"rate": rate, "assessed_share": assessed, "annual_decline": decline}
@@ -214,7 +215,8 @@ def sam_series(out: dict, years: int) -> dict:
         "cfads": arr("cf_cash_for_ds"),
         "equity_pretax": arr("cf_project_return_pretax"),
         "equity_after_tax": arr("cf_project_return_aftertax"),
-        "income_tax": -arr("cf_fedtax"),   # SAM's cf_fedtax is the owner's benefit (+) or cost (-)
+        # SAM's cf_fedtax and cf_statax are the owner's benefit (+) or cost (-)
+        "income_tax": -(arr("cf_fedtax") + arr("cf_statax")),
         "depreciation": arr("cf_feddepr_total"),
         "property_tax": arr("cf_property_tax_expense"),
         "irr_pretax": float(out["cf_project_return_pretax_irr"][years]) / 100.0,

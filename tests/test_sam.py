@@ -40,6 +40,8 @@ CASES = [
     Case("taxes_macrs_bonus_property", **TAXES),
     Case("taxes_level_full_bonus", debt="gearing", payment="level", tax_rate=0.21,
          allocation={"macrs_5": 0.7, "sl_39": 0.3}, bonus={"macrs_5": 1.0}),
+    Case("taxes_federal_and_state", debt="gearing", payment="straight", tax_rate=0.21, state_tax_rate=0.07,
+         allocation={"macrs_5": 0.4, "macrs_15": 0.6}, bonus={"macrs_15": 0.8}),
     Case("taxes_sculpted_sl39", tax_rate=0.25, allocation={"macrs_15": 0.6, "sl_39": 0.4}, bonus={"macrs_15": 0.4},
          property_tax=(0.012, 1.0, 0.03), growth=0.025, opex_growth=0.03, years=20, tenor=15),
 ]
@@ -66,7 +68,7 @@ def _pair(name: str):
 def _yearly(case: Case) -> tuple:
     if case.dsra_months:   # SAM funds the DSRA at close (docs/sam.md): equity compared once funded
         return ("interest", "principal", "dscr", "cfads")
-    return YEARLY + (TAX_YEARLY if case.tax_rate or case.property_tax else ())
+    return YEARLY + (TAX_YEARLY if case.tax_rate or case.state_tax_rate or case.property_tax else ())
 
 
 @pytest.mark.parametrize("engine", ["reference", "compiled"])

@@ -201,3 +201,11 @@ def test_libreoffice_recalculates_the_taxes(tmp_path):
                             rel_tol=1e-12)
         assert math.isclose(summary["Equity IRR after tax (annualised)"], result.metrics["equity_irr_after_tax"],
                             rel_tol=1e-9)
+
+
+def test_state_tax_deductible_from_the_federal_base():
+    # state 5%, federal 21% on what is left after state tax: 0.05 + 0.21 x 0.95 = 0.2495 of
+    # taxable income; y1 (taxable 2.0): 0.1 state + 0.21 x 1.9 = 0.399 federal = 0.499
+    r = _run(_with(rate=0.21, state_rate=0.05, losses="offset"))
+    assert _line(r, "income_tax")[1] == pytest.approx(0.499, abs=1e-12)
+    assert r.program.tax_rate == pytest.approx(0.2495, abs=1e-15)

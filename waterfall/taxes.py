@@ -78,12 +78,18 @@ def property_tax_schedule(deal: Deal, n: int, months: int, cod: int) -> np.ndarr
     return out
 
 
+def effective_rate(tax) -> float:
+    """The rate charged: state tax, deductible from the federal taxable income on the same
+    base, plus federal tax on the rest: state + federal x (1 - state)."""
+    return tax.state_rate + tax.rate * (1.0 - tax.state_rate)
+
+
 def compile_tax(deal: Deal, n: int, months: int, cod: int) -> dict:
     """The Program's tax fields (waterfall/program.py)."""
     tax = deal.tax
     if tax is None:
         return dict(tax_on=0, tax_depreciation=np.zeros(n + 1), property_tax=np.zeros(n + 1))
-    return dict(tax_on=1, tax_rate=tax.rate, tax_interest=int(tax.interest_deductible),
+    return dict(tax_on=1, tax_rate=effective_rate(tax), tax_interest=int(tax.interest_deductible),
                 tax_offset=LOSSES[tax.losses], tax_nol_limit=tax.nol_limit,
                 tax_basis=float(sum(a.cost for a in deal.assets)),
                 tax_depreciation=depreciation_schedule(deal, n, months, cod),

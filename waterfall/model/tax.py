@@ -90,8 +90,11 @@ class Tax(Part):
     `losses = "offset"`, used at once against the owner's other income (a tax benefit,
     the convention of SAM's Single Owner)."""
 
-    rate: TaxRate = Field(description="The combined corporate income tax rate (0.21 is the US "
-                          "federal rate), a decimal in [0, 1).")
+    rate: TaxRate = Field(description="The corporate income tax rate (0.21 is the US federal "
+                          "rate), a decimal in [0, 1).")
+    state_rate: TaxRate = Field(0.0, description="A state income tax rate on the same taxable income, "
+                                "deductible from the federal one: the rate charged is state_rate + rate "
+                                "x (1 - state_rate).")
     interest_deductible: bool = True
     losses: Literal["carry_forward", "offset"] = "carry_forward"
     nol_limit: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
