@@ -46,10 +46,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     raw, adjusted = period_dates(deal)
     accrual_dates = adjusted if tl.accrue_on_adjusted_dates else raw
 
-    rent, opex = base_cfads(deal, n, months)
-    tax = compile_tax(deal, n, months, cod)
-    # property tax: an operating cost, before debt service (pro-rated in a stub as opex is)
-    rent, opex = _pro_rated((rent, opex + tax["property_tax"]), deal)
+    rent, opex, tax = _operating_flows(deal, n, months, cod)
     capex = np.zeros(n + 1)
     for asset in deal.assets:
         capex += asset.cost * spend_shares(asset, tl.construction_periods, n)
@@ -115,6 +112,15 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         exit_value_share=0.0 if deal.exit is None else deal.exit.value_share,
         **_cover_horizon(deal, maturity, n), **tax,
     )
+
+
+def _operating_flows(deal: Deal, n: int, months: int, cod: int):
+    """(rent, opex, the Program's tax fields): base-case rent and opex by period, property
+    tax in opex (an operating cost, before debt service), each pro-rated in a stub."""
+    rent, opex = base_cfads(deal, n, months)
+    tax = compile_tax(deal, n, months, cod)
+    rent, opex = _pro_rated((rent, opex + tax["property_tax"]), deal)
+    return rent, opex, tax
 
 
 def _pro_rated(flows, deal: Deal):

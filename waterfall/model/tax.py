@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
 
+import math
+
 from pydantic import AfterValidator, Field, model_validator
 
-from .base import Fraction, Part, _finite
+from .base import Fraction, Part
 
 MACRS = {
     # IRS Publication 946, Table A-1 (general depreciation system, 200% / 150% declining
@@ -27,7 +29,8 @@ METHODS = ("straight_line", "macrs_5", "macrs_7", "macrs_15", "macrs_39")
 
 
 def _below_one(value: float) -> float:
-    _finite(value)
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number (NaN and inf are not allowed)")
     if not 0.0 <= value < 1.0:
         raise ValueError("a tax rate must be from 0 to below 1 (0.21 for 21%)")
     return value
