@@ -58,6 +58,8 @@ class Metrics(dict):
     recovery_periods: int | None
     lender_loss_pv: float | None
     min_llcr: float | None
+    income_tax_paid: float | None
+    equity_irr_after_tax: float | None
     default_date: str | None
     wal_years: dict
 
