@@ -91,6 +91,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         draw=draw, accrual=accrual, is_floating=is_floating, fixed_rate=fixed_rate,
         spread=spread, floor=floor, sched=sched, maturity=maturity, capitalise=capitalise,
         hard=hard, dscr_mask=dscr_mask, round_to=round_to,
+        periods_a_year=(12.0 / months) / payment_dates.period_shares(tl),
         acct_kind=np.array([ops.ACCOUNT_KIND[a.kind] for a in deal.accounts], dtype=np.int64),
         acct_periods=np.array([a.target_periods for a in deal.accounts], dtype=np.int64),
         acct_target=np.array([a.target for a in deal.accounts], dtype=float),
