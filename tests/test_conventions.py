@@ -257,6 +257,25 @@ def test_30e_and_30_360_differ_on_a_31st():
         assert got["loan.interest_paid"][1] == pytest.approx(1000 * 0.06 * days / 360, rel=1e-12), day_count
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_construction_delay_moves_the_last_stub_with_the_horizon(engine):
+    # one construction quarter; a delay of 2 quarters adds 2 periods: the regular dates run
+    # to 2027-12-31 and the last stub's end moves 6 months, 2027-08-15 -> 2028-02-15 (46
+    # days after 31 Dec; the regular quarter from 31 Dec to 31 Mar has 91: rent x 46/91)
+    text = (STUBS.replace("DAY_COUNT", "ACT/360").replace("CLOSE", "2026-01-10").replace("FIRST", "2026-06-30")
+            .replace("FINAL", "final_date = 2027-08-15").replace("operating_periods = 6",
+                                                                 "construction_periods = 1\noperating_periods = 5"))
+    text += """
+[[scenarios]]
+name = "late"
+adjustments = [{ kind = "construction_delay", delay = 2 }]
+"""
+    result = run(deal_from_toml(text, "<stub-delay>"), "late", engine)
+    dates = [str(d) for d in result.cash_flows()["date"]]
+    assert dates[-2:] == ["2027-12-31", "2028-02-15"] and len(dates) == 9
+    assert ledger_lines(result)["revenue"][-1] == pytest.approx(100.0 * 46 / 91, rel=1e-12)
+
+
 APPRAISAL = """
 [enforcement.valuation]
 method = "appraisal"
