@@ -6,7 +6,7 @@ the engine's deal file (as plain data). SAM is annual and in dollars; the engine
 the same deal in annual periods and USD millions. Every SAM feature the engine has no
 counterpart for is switched off (inflation, degradation, insurance, salvage, working
 capital and receivables reserves, equipment reserves, state tax, incentives, closing
-costs, construction financing); docs/sam.md lists the conventions and why.
+costs, construction financing, salvage unless the case states it); docs/sam.md lists the conventions and why.
 
 Units: SAM's dollars are the engine's USD millions x 1e6 (`SCALE`).
 """
@@ -57,6 +57,7 @@ class Case:
     allocation: dict = field(default_factory=lambda: {"macrs_5": 1.0})  # depreciation class -> share of cost
     bonus: dict = field(default_factory=dict)   # depreciation class -> bonus share (SAM: a federal bonus % x flags)
     property_tax: tuple | None = None            # (rate, assessed share, annual decline), decimals
+    salvage: float = 0.0            # net salvage at the end, a share of the cost (the engine: an exit sale)
 
     def replace(self, **kw) -> "Case":
         return dataclasses.replace(self, **kw)
@@ -79,6 +80,7 @@ def run_sam(case: Case) -> dict:
     fp.payment_option = 0 if case.payment == "level" else 1
     fp.loan_moratorium = case.moratorium
     fp.dscr_reserve_months = case.dsra_months
+    fp.salvage_percentage = case.salvage * 100.0
     fp.federal_tax_rate = [case.tax_rate * 100.0]
     fp.state_tax_rate = [case.state_tax_rate * 100.0]
     rate, assessed, decline = case.property_tax or (0.0, 1.0, 0.0)
@@ -102,7 +104,6 @@ def _neutral(m, case: Case) -> None:
     m.Lifetime.inflation_rate = 0.0
     m.Lifetime.system_use_lifetime_output = 0
     fp.insurance_rate = 0.0
-    fp.salvage_percentage = 0.0
     fp.construction_financing_cost = 0.0
     fp.cost_debt_closing = 0.0
     fp.cost_debt_fee = 0.0
@@ -184,6 +185,8 @@ def engine_deal(case: Case) -> dict:
                              "tranches": ["term loan"]}]
         steps.append({"step": "reserve", "account": "dsra"})
     steps.append({"step": "distribute"})
+    if case.salvage:   # components keep their value (constant curves): the sale fetches salvage x cost
+        deal["exit"] = {"value_share": case.salvage, "cost_share": 0.0}
     if case.tax_rate or case.state_tax_rate or case.property_tax:
         deal["tax"] = _engine_tax(case)
     return deal

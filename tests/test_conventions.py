@@ -257,6 +257,59 @@ def test_30e_and_30_360_differ_on_a_31st():
         assert got["loan.interest_paid"][1] == pytest.approx(1000 * 0.06 * days / 360, rel=1e-12), day_count
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_construction_delay_moves_the_last_stub_with_the_horizon(engine):
+    # one construction quarter; a delay of 2 quarters adds 2 periods: the regular dates run
+    # to 2027-12-31 and the last stub's end moves 6 months, 2027-08-15 -> 2028-02-15 (46
+    # days after 31 Dec; the regular quarter from 31 Dec to 31 Mar has 91: rent x 46/91)
+    text = (STUBS.replace("DAY_COUNT", "ACT/360").replace("CLOSE", "2026-01-10").replace("FIRST", "2026-06-30")
+            .replace("FINAL", "final_date = 2027-08-15").replace("operating_periods = 6",
+                                                                 "construction_periods = 1\noperating_periods = 5"))
+    text += """
+[[scenarios]]
+name = "late"
+adjustments = [{ kind = "construction_delay", delay = 2 }]
+"""
+    result = run(deal_from_toml(text, "<stub-delay>"), "late", engine)
+    dates = [str(d) for d in result.cash_flows()["date"]]
+    assert dates[-2:] == ["2027-12-31", "2028-02-15"] and len(dates) == 9
+    assert ledger_lines(result)["revenue"][-1] == pytest.approx(100.0 * 46 / 91, rel=1e-12)
+
+
+APPRAISAL = """
+[enforcement.valuation]
+method = "appraisal"
+discount_rate = 0.08
+exit_cap_rate = 0.08
+market_rent = 300.0
+"""
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_short_last_stub_annualises_its_opex_by_its_length(engine):
+    # The appraisal capitalises the market net rent at the horizon: 300 a year of market
+    # rent less a year's opex, 40 (not the half-quarter stub's 5 x 4 = 20): (300 - 40) /
+    # 8% = 3,250. Without an exit the residual is that value; the sale value at the last
+    # period (rent still paid) is the income value = the residual.
+    import numpy as np
+    from waterfall import ops
+    from waterfall.workout import sale_values
+
+    text = STUBS.replace("DAY_COUNT", "ACT/360").replace("CLOSE", "2026-01-10").replace("FIRST", "2026-06-30") \
+        .replace("FINAL", "final_date = 2027-08-15").replace("[exit]\nvalue_share = 1.0\ncost_share = 0.0\n", "")
+    deal = deal_from_toml(text + APPRAISAL, "<stub-appraisal>")
+    program = run(deal, "base", engine).program
+    factor = np.ones((ops.N_CHANNELS, program.n_periods + 1))
+    for channel in ops.ADDITIVE_CHANNELS:
+        factor[channel] = 0.0
+    cfads = program.base_rent - program.opex
+    assert program.opex[6] == pytest.approx(5.0, rel=1e-12)
+    assert sale_values(program, factor, cfads)[6] == pytest.approx((300.0 - 40.0) / 0.08, rel=1e-12)
+    # one period earlier (a regular quarter): (CFADS of the stub + the residual) x the
+    # quarter's discount factor 1.08^-0.25 (the income approach counts the stub as a period)
+    assert sale_values(program, factor, cfads)[5] == pytest.approx((45.0 + 3250.0) * 1.08 ** -0.25, rel=1e-12)
+
+
 # --------------------------------------------------------------------------- level payments
 MORTGAGE = """
 [deal]
@@ -382,6 +435,9 @@ def test_rounding_to_a_stated_increment_and_in_millions():
 # --------------------------------------------------------------------------- workbooks
 CASES = {"annual": lambda: (annual_deal(), "base"),
          "stubs": lambda: (stub_deal("ACT/ACT ISDA"), "base"),
+         "stubs-appraisal": lambda: (deal_from_toml(STUBS.replace("DAY_COUNT", "30E/360").replace(
+             "CLOSE", "2026-01-10").replace("FIRST", "2026-06-30").replace("FINAL", "final_date = 2027-08-15")
+             .replace("[exit]\nvalue_share = 1.0\ncost_share = 0.0\n", "") + APPRAISAL), "base"),
          "stated-payment": lambda: (mortgage(STATED), "base")}
 
 

@@ -42,6 +42,7 @@ CASES = [
          allocation={"macrs_5": 0.7, "sl_39": 0.3}, bonus={"macrs_5": 1.0}),
     Case("taxes_federal_and_state", debt="gearing", payment="straight", tax_rate=0.21, state_tax_rate=0.07,
          allocation={"macrs_5": 0.4, "macrs_15": 0.6}, bonus={"macrs_15": 0.8}),
+    Case("salvage_taxed", tax_rate=0.21, allocation={"macrs_5": 1.0}, salvage=0.10),
     Case("taxes_sculpted_sl39", tax_rate=0.25, allocation={"macrs_15": 0.6, "sl_39": 0.4}, bonus={"macrs_15": 0.4},
          property_tax=(0.012, 1.0, 0.03), growth=0.025, opex_growth=0.03, years=20, tenor=15),
 ]

@@ -64,7 +64,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         raise DealError(source, problems)
     draw, equity_in = _funding(deal, capex, n, amounts, capitalise, per_rate)
     round_to = np.array([level_payment.increment(t.amortisation.round_to, deal.deal.units) for t in deal.tranches])
-    sched = _schedules(deal, draw, capitalise, per_rate, maturity, rent - opex, round_to, source)
+    sched = _schedules(deal, draw, capitalise, per_rate, maturity, rent - opex, round_to)
 
     names = {"tranches": [t.name for t in deal.tranches], "accounts": [a.name for a in deal.accounts],
              "fees": [f.name for f in deal.fees], "hedges": [h.name for h in deal.hedges]}
@@ -92,6 +92,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         draw=draw, accrual=accrual, is_floating=is_floating, fixed_rate=fixed_rate,
         spread=spread, floor=floor, sched=sched, maturity=maturity, capitalise=capitalise,
         hard=hard, dscr_mask=dscr_mask, round_to=round_to,
+        periods_a_year=(12.0 / months) / payment_dates.period_shares(tl),
         acct_kind=np.array([ops.ACCOUNT_KIND[a.kind] for a in deal.accounts], dtype=np.int64),
         acct_periods=np.array([a.target_periods for a in deal.accounts], dtype=np.int64),
         acct_target=np.array([a.target for a in deal.accounts], dtype=float),
@@ -111,23 +112,6 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     )
 
 
-def _schedules(deal: Deal, draw, capitalise, per_rate, maturity, cfads, round_to, source: str) -> np.ndarray:
-    """[K, T+1] scheduled principal (base case); with a rounding increment every amount of
-    it is a multiple of the increment. Raises DealError for a stated payment below the
-    first period's interest."""
-    n, cod = deal.timeline.n_periods, deal.timeline.cod_period
-    sched, problems = np.zeros((len(deal.tranches), n + 1)), []
-    for k, tr in enumerate(deal.tranches):
-        balance_at_start, start = _balance_at_amortisation(tr, draw[k], capitalise[k], per_rate[k], cod)
-        problems += level_payment.stated_payment_problems(tr.amortisation, balance_at_start, start, per_rate[k],
-                                                          round_to[k], f"tranches[{k}].amortisation.payment")
-        sched[k] = principal_schedule(tr.amortisation, balance_at_start, start, int(maturity[k]),
-                                      per_rate[k], cfads, round_to[k])
-        if round_to[k] > 0 and tr.amortisation.kind != "level_payment":
-            sched[k] = [level_payment.money(x, round_to[k]) for x in sched[k]]
-    if problems:
-        raise DealError(source, problems)
-    return sched
 def _operating_flows(deal: Deal, n: int, months: int, cod: int):
     """(rent, opex, the Program's tax fields): base-case rent and opex by period, property
     tax in opex (an operating cost, before debt service), each pro-rated in a stub."""
@@ -135,6 +119,47 @@ def _operating_flows(deal: Deal, n: int, months: int, cod: int):
     tax = compile_tax(deal, n, months, cod)
     rent, opex = _pro_rated((rent, opex + tax["property_tax"]), deal)
     return rent, opex, tax
+
+
+def _schedules(deal: Deal, draw, capitalise, per_rate, maturity, cfads, round_to) -> np.ndarray:
+    """[K, T+1] scheduled principal (base case); with a rounding increment every amount of
+    it is a multiple of the increment."""
+    n, cod = deal.timeline.n_periods, deal.timeline.cod_period
+    sched = np.zeros((len(deal.tranches), n + 1))
+    for k, tr in enumerate(deal.tranches):
+        balance_at_start, start = _balance_at_amortisation(tr, draw[k], capitalise[k], per_rate[k], cod)
+        sched[k] = principal_schedule(tr.amortisation, balance_at_start, start, int(maturity[k]),
+                                      per_rate[k], cfads, round_to[k])
+        if round_to[k] > 0 and tr.amortisation.kind != "level_payment":
+            sched[k] = [level_payment.money(x, round_to[k]) for x in sched[k]]
+    return sched
+
+
+def stated_payment_problems(deal: Deal) -> list:
+    """(field, message, value) for each stated level payment below its first amortising
+    period's base-case interest (checks.check_deal: the balance would never amortise).
+    Compiles the parts it needs: dates, rates, sizing, draws, capitalised interest."""
+    if not any(t.amortisation.payment is not None for t in deal.tranches):
+        return []
+    tl = deal.timeline
+    n, cod = tl.n_periods, tl.cod_period
+    raw, adjusted = period_dates(deal)
+    rent, opex, _tax = _operating_flows(deal, n, tl.months_per_period, cod)   # property tax in opex
+    capex = np.zeros(n + 1)
+    for asset in deal.assets:
+        capex += asset.cost * spend_shares(asset, tl.construction_periods, n)
+    accrual, is_floating, fixed_rate, spread, floor, maturity, capitalise, _hard = _tranche_terms(
+        deal, adjusted if tl.accrue_on_adjusted_dates else raw)
+    per_rate = _base_per_rate(rate_curve(deal.base_rate, n), is_floating, fixed_rate, spread, floor, accrual)
+    amounts = _size_tranches(deal, capex, per_rate, capitalise, maturity, rent - opex, n, cod)
+    draw, _ = _funding(deal, capex, n, amounts, capitalise, per_rate)
+    problems = []
+    for k, tr in enumerate(deal.tranches):
+        balance_at_start, start = _balance_at_amortisation(tr, draw[k], capitalise[k], per_rate[k], cod)
+        problems += level_payment.stated_payment_problems(
+            tr.amortisation, balance_at_start, start, per_rate[k],
+            level_payment.increment(tr.amortisation.round_to, deal.deal.units), f"tranches[{k}].amortisation.payment")
+    return problems
 
 
 def _pro_rated(flows, deal: Deal):

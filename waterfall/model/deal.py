@@ -204,7 +204,8 @@ class Amortisation(Part):
     """How scheduled principal is set (in the base case, at compile time):
     straight_line / level_payment over `periods` (may run past maturity: the rest is a
     balloon), sculpted to `target_dscr` on base-case CFADS, bullet at maturity, or
-    `custom` shares of the drawn amount by operating period."""
+    `custom` shares of the drawn amount by operating period. A level payment may be
+    stated (`payment`); `round_to` rounds interest and payments (docs/conventions.md)."""
 
     kind: Literal["straight_line", "level_payment", "sculpted", "bullet", "custom"]
     periods: Optional[PositiveCount] = None

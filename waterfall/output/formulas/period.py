@@ -18,8 +18,8 @@ from .hedges import owed_in_cash, settlements
 from .protocol import CellPeriod
 from .refinancing import refi_terms, refi_tranches, refinance
 from .state import open_state
-from .xmath import ROUND_TO
 from .taxes import tax_period
+from .xmath import ROUND_TO
 
 
 class Sheets:
