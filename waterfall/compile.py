@@ -15,6 +15,7 @@ from .hedges import base_case_balances, compile_hedges
 from .model.deal import Deal
 from .model.scenario import Scenario
 from .program import NO_LIMIT, Program, ScenarioBatch
+from .taxes import compile_tax
 from .schedules import (
     asset_values, base_cfads, annual_flow, interpolate_points, principal_schedule,
     rate_curve, spend_shares,
@@ -45,7 +46,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     raw, adjusted = period_dates(deal)
     accrual_dates = adjusted if tl.accrue_on_adjusted_dates else raw
 
-    rent, opex = _pro_rated(base_cfads(deal, n, months), deal)
+    rent, opex, tax = _operating_flows(deal, n, months, cod)
     capex = np.zeros(n + 1)
     for asset in deal.assets:
         capex += asset.cost * spend_shares(asset, tl.construction_periods, n)
@@ -107,7 +108,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         **_guarantee(deal, n),
         exit_share=0.0 if deal.exit is None else deal.exit.value_share * (1.0 - deal.exit.cost_share),
         exit_value_share=0.0 if deal.exit is None else deal.exit.value_share,
-        **_cover_horizon(deal, maturity, n),
+        **_cover_horizon(deal, maturity, n), **tax,
     )
 
 
@@ -123,6 +124,13 @@ def _schedules(deal: Deal, draw, capitalise, per_rate, maturity, cfads, round_to
         if round_to[k] > 0 and tr.amortisation.kind != "level_payment":
             sched[k] = [level_payment.money(x, round_to[k]) for x in sched[k]]
     return sched
+def _operating_flows(deal: Deal, n: int, months: int, cod: int):
+    """(rent, opex, the Program's tax fields): base-case rent and opex by period, property
+    tax in opex (an operating cost, before debt service), each pro-rated in a stub."""
+    rent, opex = base_cfads(deal, n, months)
+    tax = compile_tax(deal, n, months, cod)
+    rent, opex = _pro_rated((rent, opex + tax["property_tax"]), deal)
+    return rent, opex, tax
 
 
 def stated_payment_problems(deal: Deal) -> list:
