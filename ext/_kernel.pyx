@@ -329,6 +329,7 @@ ctypedef struct TState:
     double pv             # the same at the contract rate, discounted to the acceleration period
     double discount       # that discount factor, moved on once a workout period
     int64_t maturity      # this scenario's (a refinancing moves it)
+    int64_t matured       # the maturity a refinancing moved on from (-1: none)
 
 
 cdef inline void repay(TState *tranche, double pay, int t) noexcept nogil:
@@ -384,6 +385,8 @@ ctypedef struct Prog:
     double *refi_floor
     int64_t *refi_periods
     double *refi_min_dscr
+    double *refi_max_ltv
+    double *refi_min_dy
     double *bb_advance
     int64_t *bb_mask     # [K, N_COMPONENTS]
     double rvg_cap
@@ -1007,45 +1010,83 @@ cdef inline double *own_row(double **rows, double *own, int k, int W) noexcept n
     return mine
 
 
-cdef bint refinance(const Prog *p, int k, int t, double balance, const double *base,
-                    const double *f_refi, const double *f_rate, double **anr, double **prr,
-                    double **schr, double *own_an, double *own_pr, double *own_sched,
-                    TState *ts, double cfads_next, bint ledger) noexcept nogil:
-    """Twin of reference.refinance: roll tranche k over at maturity t if possible."""
+cdef inline double refi_rate(const Prog *p, int k, int u, const double *base, const double *f_rate) noexcept nogil:
+    """refinancing.new_rates: max(0, max(base + shock, floor) + spread), annual."""
+    cdef double rate = base[u] + f_rate[u]
+    if rate < p.refi_floor[k]:
+        rate = p.refi_floor[k]
+    rate = rate + p.refi_spread[k]
+    return rate if rate > 0.0 else 0.0
+
+
+cdef inline double proj_cfads(const Prog *p, int u, const double *f_rent, const double *f_opex) noexcept nogil:
+    """reference._State.projected_cfads[u]: scheduled rent less opex under the scenario."""
+    return p.base_rent[u] * f_rent[u] - p.opex[u] * f_opex[u]
+
+
+cdef double refi_size(const Prog *p, int k, int t, double balloon, double other, const double *base,
+                      const double *f_rate, const double *f_rent, const double *f_opex, double value) noexcept nogil:
+    """Twin of refinancing.size (with noi and dscr_capacity): the new loan, USD."""
+    cdef int T = p.T, W = p.T + 1, big_n = <int>p.refi_periods[k], ppy = 12 // p.months, w, u, i
+    cdef double loan = balloon, total, x, best, r
+    if p.refi_max_ltv[k] > 0.0:
+        x = p.refi_max_ltv[k] * value - other
+        if x < loan:
+            loan = x
+    if p.refi_min_dy[k] > 0.0:
+        w = ppy if ppy < T - t else T - t
+        total = 0.0
+        for u in range(t + 1, t + w + 1):
+            total += proj_cfads(p, u, f_rent, f_opex)
+        x = total * ppy / w / p.refi_min_dy[k] - other
+        if x < loan:
+            loan = x
+    if p.refi_min_dscr[k] > 0.0:
+        best = INFINITY
+        for i in range(1, (big_n if big_n < T - t else T - t) + 1):
+            r = refi_rate(p, k, t + i, base, f_rate) * p.accrual[k * W + t + i]
+            x = proj_cfads(p, t + i, f_rent, f_opex) * big_n / (p.refi_min_dscr[k] * (1.0 + (big_n - i + 1) * r))
+            if x < best:
+                best = x
+        x = best - other
+        if x < loan:
+            loan = x
+    return loan if loan > DUST else 0.0
+
+
+cdef double refinance(const Prog *p, int k, int t, double balance, double scheduled, double other,
+                      const double *base, const double *f_refi, const double *f_rate, const double *f_rent,
+                      const double *f_opex, double value, double **anr, double **prr, double **schr, double *own_an,
+                      double *own_pr, double *own_sched, TState *ts, double *short, bint ledger) noexcept nogil:
+    """Twin of refinancing.refinance: the new loan for tranche k at its maturity t (its
+    terms written from t+1 on when > 0); what it leaves of the balloon in *short."""
     cdef int T = p.T, W = p.T + 1, periods = <int>p.refi_periods[k], u
-    cdef double rate, amortisation, service, first_rate
+    cdef double rate, amortisation, loan, balloon = balance - scheduled
     cdef double *an = NULL
     cdef double *pr
     cdef double *sc
-    if periods <= 0 or t >= T or balance <= 0.0 or f_refi[t] <= 0.0:
-        return False
-    first_rate = base[t + 1] + f_rate[t + 1]
-    if first_rate < p.refi_floor[k]:
-        first_rate = p.refi_floor[k]
-    first_rate = first_rate + p.refi_spread[k]
-    if first_rate < 0.0:
-        first_rate = 0.0
-    amortisation = balance / periods
-    service = balance * first_rate * p.accrual[k * W + t + 1] + (amortisation if amortisation < balance else balance)
-    if cfads_next < p.refi_min_dscr[k] * service:
-        return False
+    if not (balloon > 0.0):
+        balloon = 0.0
+    short[0] = balloon
+    if balloon <= DUST or f_refi[t] <= 0.0:
+        return 0.0
+    loan = refi_size(p, k, t, balloon, other, base, f_rate, f_rent, f_opex, value)
+    if loan <= 0.0:
+        return 0.0
     if ledger:
         an = own_row(anr, own_an, k, W)
     pr = own_row(prr, own_pr, k, W)
     sc = own_row(schr, own_sched, k, W)
+    amortisation = loan / periods
     for u in range(t + 1, W):
-        rate = base[u] + f_rate[u]
-        if rate < p.refi_floor[k]:
-            rate = p.refi_floor[k]
-        rate = rate + p.refi_spread[k]
-        if rate < 0.0:
-            rate = 0.0
+        rate = refi_rate(p, k, u, base, f_rate)
         if ledger:
             an[u] = rate
         pr[u] = rate * p.accrual[k * W + u]
         sc[u] = amortisation if u <= t + periods else 0.0
     ts[k].maturity = t + periods if t + periods < T else T
-    return True
+    short[0] = balloon - loan
+    return loan
 
 # --------------------------------------------------------------- events and the workout
 # Twins of reference._accelerate, _workout_period, _advance, _receive, _recover and of
@@ -1498,6 +1539,7 @@ cdef void run_scenario(const Prog *p, int s,
     cdef int senior, mat, cure_periods = p.cure_periods, accel_n_ds = 0, llcr_end = p.llcr_end
     cdef const unsigned char *quiet = p.quiet
     cdef bint refinanced = False
+    cdef double short = 0.0, refi_short
     cdef Run run
 
     # scenario factors: only the channels the scenario touches get a row of their own;
@@ -1546,6 +1588,7 @@ cdef void run_scenario(const Prog *p, int s,
         schr[k] = p.sched + k * W
         ts[k].balance = 0.0
         ts[k].maturity = p.maturity[k]
+        ts[k].matured = -1
         ts[k].repaid = 0.0
         ts[k].repaid_t = 0.0
         ts[k].arrears = 0.0
@@ -1644,6 +1687,7 @@ cdef void run_scenario(const Prog *p, int s,
         put(L, NL, t, G_EQUITY_IN, equity_in[t])
 
         draws = 0.0
+        refi_short = 0.0
         lcf_t = 0.0
         if not ledger and quiet[t] and not refinanced:
             # no close/COD, draw, capitalisation or maturity this period: the loop below
@@ -1684,18 +1728,24 @@ cdef void run_scenario(const Prog *p, int s,
             lcf_t -= d
             put(L, NL, t, tc + T_DRAW, d)
             mat = <int>ts[k].maturity
-            if t == mat and t < T:
-                if refinance(p, k, t, b, base, fch[CH_REFI], fch[CH_RATE_ADD], anr, prr, schr,
-                             own_an, own_pr, own_sched, ts,
-                             base_rent[t + 1] * f_rent[t + 1] - opex_[t + 1] * f_opex[t + 1], ledger):
-                    put(L, NL, t, tc + T_REFINANCED, b)
-                    mat = <int>ts[k].maturity
-                    refinanced = True
             sc = schr[k][t]
             if b < sc:
                 sc = b
             ts[k].scheduled = sc
             ts[k].prin_due = b if t == mat else sc
+            if t == mat and t < T and p.refi_periods[k] > 0:   # reference._accrue: refinancing.refinance
+                x = 0.0
+                for j in range(K):
+                    if j != k:
+                        x += ts[j].balance
+                ts[k].matured = t
+                x = refinance(p, k, t, b, sc, x, base, fch[CH_REFI], fch[CH_RATE_ADD], f_rent, f_opex,
+                              sale_value(p, fch, t), anr, prr, schr, own_an, own_pr, own_sched, ts, &short, ledger)
+                put(L, NL, t, tc + T_REFINANCED, x)
+                ts[k].prin_due = sc + short
+                refi_short += short
+                if x > 0.0:
+                    refinanced = True
             ts[k].balance = b
             put(L, NL, t, tc + T_PRINCIPAL_DUE, ts[k].prin_due)
         put(L, NL, t, G_DRAWS, draws)
@@ -1817,6 +1867,25 @@ cdef void run_scenario(const Prog *p, int s,
                 cause = 0.0
             elif unpaid > 0.0:  # costs the SPV cannot meet: the lenders step in
                 cause = p.cause_payment
+        if refi_short > DUST:  # refinancing.cure: the sponsors may meet a refinancing shortfall
+            if lenders < 0:
+                lenders = has_lenders(ts, K, run.accel, hdue, H)
+            if lenders and cause == 0.0:
+                x = cash
+                for i in range(p.F):
+                    x -= p.fee_due[i * W + t]
+                for h in range(H):
+                    if hdue[h] > 0.0:
+                        x -= hdue[h]
+                for k in range(K):
+                    x -= ts[k].int_due + ts[k].scheduled
+                x = refi_short - (x if x > 0.0 else 0.0)
+                if x > DUST and cures < p.cure_max and t <= p.cure_until and not (
+                        p.cure_max_amount >= 0.0 and x > p.cure_max_amount):
+                    cures += 1
+                    cure += x
+                    add(L, NL, t, G_EQUITY_CURE, x)
+                    cash += x
         eq_in_total += equity_in[t] + support + cure
 
         # the steps (waterfall/steps): the first that finds an event of default sets its
@@ -1851,8 +1920,8 @@ cdef void run_scenario(const Prog *p, int s,
                     repay(&ts[arg], pay, t)
                     lcf_t += pay
                     add(L, NL, t, N_GLOBAL + arg * N_TRANCHE_LINES + T_PRINCIPAL_PAID, pay)
-                    if due - pay > DUST and (p.hard[arg] or t == ts[arg].maturity):
-                        cause = p.cause_maturity if t == ts[arg].maturity else p.cause_payment
+                    if due - pay > DUST and (p.hard[arg] or t == ts[arg].maturity or t == ts[arg].matured):
+                        cause = p.cause_maturity if (t == ts[arg].maturity or t == ts[arg].matured) else p.cause_payment
                         break
                 elif op == OP_RESERVE:
                     target = reserve_target(p, prr, schr, ts, arg, t)
@@ -2071,6 +2140,7 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.cost_fixed = program.cost_fixed
     p.refi_spread = dptr(keep["refi_spread"]); p.refi_floor = dptr(keep["refi_floor"])
     p.refi_periods = lptr(keep["refi_periods"]); p.refi_min_dscr = dptr(keep["refi_min_dscr"])
+    p.refi_max_ltv = dptr(keep["refi_max_ltv"]); p.refi_min_dy = dptr(keep["refi_min_dy"])
     p.bb_advance = dptr(keep["bb_advance"]); p.bb_mask = lptr(keep["bb_mask"])
     p.rvg_cap = program.rvg_cap
     p.rvg_until = program.rvg_until

@@ -107,7 +107,9 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
             tranche["amount"] = cost * gearing / n_tranches
         if draw(st.booleans()):
             tranche["refinancing"] = {"spread": draw(rates), "amort_periods": draw(st.integers(1, 40)),
-                                      "min_dscr": draw(st.floats(0.5, 1.5))}
+                                      "min_dscr": draw(st.sampled_from([0.0, draw(st.floats(0.5, 1.5))])),
+                                      "max_ltv": draw(st.sampled_from([None, draw(st.floats(0.3, 1.0))])),
+                                      "min_debt_yield": draw(st.sampled_from([None, draw(st.floats(0.04, 0.2))]))}
         if it_share > 0 and draw(st.booleans()):
             tranche["borrowing_base"] = {"advance_rate": draw(st.floats(0.3, 1.0)), "components": ["it"]}
         tranches.append(tranche)

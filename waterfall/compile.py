@@ -162,6 +162,8 @@ def _refinancing(deal: Deal) -> dict:
         refi_floor=np.array([(NO_FLOOR if r.floor is None else r.floor) if r else NO_FLOOR for r in refi]),
         refi_periods=np.array([r.amort_periods if r else 0 for r in refi], dtype=np.int64),
         refi_min_dscr=np.array([r.min_dscr if r else 0.0 for r in refi]),
+        refi_max_ltv=np.array([r.max_ltv if r and r.max_ltv is not None else 0.0 for r in refi]),
+        refi_min_dy=np.array([r.min_debt_yield if r and r.min_debt_yield is not None else 0.0 for r in refi]),
     )
 
 

@@ -90,7 +90,7 @@ def hedge_col(n_tranches: int, n_accounts: int, n_fees: int, h: int, line: str) 
 PROGRAM_F64 = (
     "base_rent", "opex", "capex", "equity_in", "base_rate", "draw", "accrual", "fixed_rate",
     "spread", "floor", "sched", "acct_target", "fee_due", "step_share", "step_share_locked",
-    "asset_value", "refi_spread", "refi_floor", "refi_min_dscr", "bb_advance", "market_rent",
+    "asset_value", "refi_spread", "refi_floor", "refi_min_dscr", "refi_max_ltv", "refi_min_dy", "bb_advance", "market_rent",
     "hedge_rate", "hedge_notional", "hedge_accrual",
     "flow_years",
 )

@@ -223,16 +223,26 @@ class Sizing(Part):
 
 
 class Refinancing(Part):
-    """At maturity the balance is refinanced instead of repaid if the market is open and
-    the next period's projected DSCR on the new terms is at least `min_dscr`: the new
-    loan pays base rate (floored at `floor`) + `spread` and amortises straight-line over
-    `amort_periods`. A refinancing that cannot be done leaves the balloon due: unpaid,
-    it is an event of default."""
+    """At maturity the balloon (the balance less that period's scheduled principal) is
+    refinanced instead of repaid if the market is open, by a new loan sized as a
+    refinancing lender sizes it: the lowest of the balloon, `max_ltv` x the appraised
+    value less the SPV's other debt, the next 12 months' CFADS / `min_debt_yield` less
+    the other debt, and the debt the CFADS carries at `min_dscr` over the new loan's
+    amortisation (straight-line over `amort_periods`) less the other debt
+    (docs/credit.md, "Refinancing"). The new loan pays base rate (floored at `floor`) +
+    `spread`. What the new loan leaves of the balloon is due at once: paid from the
+    period's cash (trapped cash included), else by an equity cure on the deal's cure
+    terms, else it is an event of default."""
 
     spread: Rate
     floor: Optional[Rate] = 0.0
     amort_periods: PositiveCount
-    min_dscr: Annotated[float, Field(ge=0)] = 1.0
+    min_dscr: Annotated[float, Field(ge=0, le=100.0)] = Field(1.0, description="Minimum DSCR the "
+                                                                "new loan's sizing keeps over its amortisation (0: no DSCR test).")
+    max_ltv: Optional[Annotated[float, Field(gt=0, le=2.0)]] = Field(None, description="Maximum loan-to-value "
+                                                                      "of all the SPV's debt on the appraised value (none: no LTV test).")
+    min_debt_yield: Optional[Annotated[float, Field(gt=0, le=10.0)]] = Field(
+        None, description="Minimum debt yield: the next 12 months' CFADS over all the SPV's debt (annual; none: no test).")
 
 
 class BorrowingBase(Part):
