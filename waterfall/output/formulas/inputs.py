@@ -11,7 +11,7 @@ from ...program import Program
 from ..cells import EQ, IF, MAX, ZERO, ref
 from .grid import IN_SHEET, SCALAR_COL, Grid, exit_share, put_discount
 from .hedges import hedge_input_rows, hedge_inputs, hedge_scalars
-from .refinancing import refi_tranches
+from .refinancing import refi_cures_possible, refi_tranches
 from .valuation import (
     appraisal, collateral, component_values, drc_period, market_period, sale_value_rows, valuation_rows,
     valuation_scalars,
@@ -37,7 +37,7 @@ def _covenant_scalars(program: Program) -> list:
     if program.default_dscr >= 0 and program.breach_accelerates:
         out.append(("accelerate_after", "Periods in breach (past the cure periods) before the lenders "
                                         "accelerate", "int", float(program.accelerate_after)))
-    if cures_possible(program):
+    if cures_possible(program) or refi_cures_possible(program):
         out.append(("cure_max", "Equity cures allowed (over the life)", "int", float(program.cure_max)))
         out.append(("cure_until", "Last period an equity cure may be made", "int", float(program.cure_until)))
         if program.cure_max_amount >= 0:
@@ -72,9 +72,12 @@ def _refi_scalars(program: Program, k: int) -> list:
          (" (none)" if floor <= -1e8 else ""), "rate", floor),
         (f"t{k}.refi_periods", f"Refinancing {name}: amortisation periods (straight-line)", "int",
          float(program.refi_periods[k])),
-        (f"t{k}.refi_min_dscr", f"Refinancing {name}: minimum DSCR on the new terms (next period)", "ratio",
-         float(program.refi_min_dscr[k])),
-    ]
+        (f"t{k}.refi_min_dscr", f"Refinancing {name}: minimum DSCR of the new loan's sizing (0: no test)",
+         "ratio", float(program.refi_min_dscr[k])),
+    ] + ([(f"t{k}.refi_max_ltv", f"Refinancing {name}: maximum LTV, all the SPV's debt", "pct",
+           float(program.refi_max_ltv[k]))] if program.refi_max_ltv[k] > 0 else []) + (
+        [(f"t{k}.refi_min_dy", f"Refinancing {name}: minimum debt yield, all the SPV's debt", "pct",
+          float(program.refi_min_dy[k]))] if program.refi_min_dy[k] > 0 else [])
 
 
 def scalar_inputs(program: Program) -> list:

@@ -10,7 +10,7 @@ from .grid import A, F, Grid, T
 from .hedges import H, hedge_rows
 from .inputs import cures_possible
 from .layout_enforce import enforcement_rows, state_rows
-from .refinancing import refi_tranches
+from .refinancing import refi_cures_possible, refi_sizing_keys, refi_tranches
 
 
 
@@ -58,10 +58,21 @@ def _refi_rows(grid: Grid, program: Program, names_safe) -> None:
         grid.add(f"t{k}.per_rate", "Interest rate for the period (current terms)", "rate", level=1)
         grid.add(f"t{k}.sched", "Scheduled principal (current terms)", "amount", level=1)
         grid.add(f"t{k}.at_mat", "Maturity this period (1 = yes)", "flag", level=1)
-        grid.add(f"t{k}.refi_service", "Debt service next period on the new terms", "amount", level=1)
-        grid.add(f"t{k}.refi_cfads", "Projected CFADS next period", "amount", level=1)
-        grid.add(f"t{k}.refi", "Refinanced this period (1 = yes: market open and DSCR test met)", "flag")
-        grid.add(f"t{k}.balloon", "Balloon due this period (1 = yes)", "flag")
+        labels = {
+            f"t{k}.refi_balloon": ("Balloon: balance less the scheduled principal", "amount"),
+            f"t{k}.refi_ltv_cap": ("LTV limit: max LTV x appraised value - other debt", "amount"),
+            f"t{k}.refi_noi": ("NOI: projected CFADS of the next 12 months (annualised)", "amount"),
+            f"t{k}.refi_dy_cap": ("Debt-yield limit: NOI / min debt yield - other debt", "amount"),
+            f"t{k}.refi_dscr_cap": ("DSCR limit: most debt carried at min DSCR, straight-line - other debt",
+                                    "amount"),
+            f"t{k}.refi_size": ("New loan: the lowest of the balloon and the limits", "amount"),
+            f"t{k}.refi_loan": ("New loan (0 below dust)", "amount"),
+            f"t{k}.refi_short": ("Shortfall: balloon not refinanced, due now", "amount"),
+        }
+        for key in refi_sizing_keys(program, k):
+            label, fmt = labels[key]
+            grid.add(key, label, fmt, level=1)
+        grid.add(f"t{k}.refi", "Refinanced this period (1 = yes: market open, new loan > 0)", "flag")
         grid.add(f"t{k}.on_after", "On refinanced terms after this period (1 = yes)", "flag", level=1)
         grid.add(f"t{k}.mat_after", "Maturity period after this period", "int", level=1)
         grid.add(f"t{k}.amort_after", "Amortisation after this period", "amount", level=1)
@@ -84,6 +95,17 @@ def _covenant_rows(grid: Grid, program: Program, names_safe) -> None:
         grid.add("cure_need", "Equity cure needed: default DSCR x debt service - CFADS", "amount", level=1)
         grid.add("cure_test", "Breach unless cured (1 = yes: past the cure periods)", "flag", level=1)
         grid.add("cure_ok", "Sponsors cure (1 = yes: cures left, in time, within the cap)", "flag", level=1)
+        grid.add("cures_dscr", "Equity cures made so far, with this period's covenant cure", "int", level=1)
+    grid.add("dscr_cure", "Equity cure of the DSCR covenant", "amount", total=True, level=1)
+    if refi_cures_possible(program):
+        grid.add("refi_short_total", "Refinancing shortfalls due this period", "amount", level=1)
+        grid.add("refi_free", "Cash left for them after fees, hedges, interest and scheduled principal",
+                 "amount", level=1)
+        grid.add("refi_need", "Equity cure needed for the refinancing shortfalls", "amount", level=1)
+        grid.add("refi_cure_ok", "Sponsors cure the refinancing shortfall (1 = yes: cures left, in time, "
+                                 "within the cap)", "flag", level=1)
+        grid.add("refi_cure", "Equity cure of a refinancing shortfall", "amount", total=True, level=1)
+    if cures_possible(program) or refi_cures_possible(program):
         grid.add("cures_used", "Equity cures made so far", "int", level=1)
     grid.add("L:equity_cure", GLOBAL_LABELS["equity_cure"], "amount", total=True)
     grid.add("L:dscr", GLOBAL_LABELS["dscr"], "ratio")

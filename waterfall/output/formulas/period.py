@@ -16,7 +16,7 @@ from .enforce import close_period, enforce
 from .grid import A, Grid, T, exit_share, put_discount
 from .hedges import owed_in_cash, settlements
 from .protocol import CellPeriod
-from .refinancing import refi_terms, refi_tranches, refinance
+from .refinancing import refi_cure, refi_terms, refi_tranches, refinance
 from .state import open_state
 
 
@@ -49,6 +49,7 @@ class Accrued:
         self.bal, self.int_due, self.prin_due, self.scheduled = [], [], [], []
         self.cap_lines, self.draws, self.per_rate, self.opening = [], [], [], []
         self.balloon, self.after = {}, {}
+        self.refi_short = []   # refinancing shortfalls due this period (refinancing.refinance)
         self.hedge_due = []
 
 
@@ -76,13 +77,24 @@ def _accrue_one(c: Sheets, acc: Accrued, st, k: int) -> None:
     acc.bal.append(b)
     acc.per_rate.append(per_rate)
     acc.opening.append(opening)
+    acc.scheduled.append(MIN(sched, b))
     if k in refis:
-        acc.balloon[k], acc.after[k] = refinance(program, c.cf, c.inputs, c.S, k, c.t, b, terms, c.put)
+        # the SPV's other debt as reference._accrue sees it: tranches before k after this
+        # period's accrual and draws, those after k at their opening balance
+        other = SUM_SEQ(c.ref(f"t{j}.bal_due") if j < k else c.P(T(j, "balance_close"))
+                        for j in range(program.n_tranches) if j != k)
+        acc.balloon[k], acc.after[k], short = refinance(program, c.cf, c.inputs, c.S, k, c.t, b, terms, c.put,
+                                                        acc.scheduled[k], other)
+        if short is not None:   # what the new loan leaves of the balloon is due with the schedule
+            acc.refi_short.append(short)
+            due = IF(acc.balloon[k], acc.scheduled[k] + short, acc.scheduled[k])
+        else:
+            due = IF(acc.balloon[k], b, acc.scheduled[k])
     else:
         acc.balloon[k] = c.I(f"t{k}.maturity")
         c.put(T(k, "refinanced"), ZERO)
-    acc.scheduled.append(MIN(sched, b))
-    acc.prin_due.append(c.put(T(k, "principal_due"), IF(acc.balloon[k], b, acc.scheduled[k])))
+        due = IF(acc.balloon[k], b, acc.scheduled[k])
+    acc.prin_due.append(c.put(T(k, "principal_due"), due))
 
 
 def _accrue(c: Sheets, st) -> Accrued:
@@ -160,7 +172,7 @@ def cash_flow_period(program: Program, cf: Grid, inputs: Grid, S: dict, t: int) 
     acc = _accrue(c, st)
     cash, exit_proceeds, unpaid, unpaid_flag = _sources(c, acc, st, cfads, equity_in, capex)
     locked, cause = covenants(c, acc, normal, cfads, unpaid_flag, c.ref("lenders"))
-    cash = c.put("cash_steps", IF(normal, cash + c.ref("L:equity_cure"), 0))
+    cash = c.put("cash_steps", IF(normal, refi_cure(c, acc, cash + c.ref("dscr_cure"), cause), 0))
     p = CellPeriod(c, normal, cash, cause, locked, acc)
     for i, kind in enumerate(steps.kinds_of(program.step_op)):
         kind.cash(p, i, int(program.step_arg[i]))
