@@ -330,6 +330,7 @@ ctypedef struct TState:
     double discount       # that discount factor, moved on once a workout period
     int64_t maturity      # this scenario's (a refinancing moves it)
     int64_t matured       # the maturity a refinancing moved on from (-1: none)
+    int64_t ext_left      # extension options left
 
 
 cdef inline void repay(TState *tranche, double pay, int t) noexcept nogil:
@@ -387,6 +388,13 @@ ctypedef struct Prog:
     double *refi_min_dscr
     double *refi_max_ltv
     double *refi_min_dy
+    int64_t *ext_options
+    int64_t *ext_periods
+    double *ext_fee
+    double *ext_step
+    double *ext_min_dscr
+    double *ext_max_ltv
+    double *ext_min_dy
     double *bb_advance
     int64_t *bb_mask     # [K, N_COMPONENTS]
     double rvg_cap
@@ -1034,11 +1042,7 @@ cdef double refi_size(const Prog *p, int k, int t, double balloon, double other,
         if x < loan:
             loan = x
     if p.refi_min_dy[k] > 0.0:
-        w = ppy if ppy < T - t else T - t
-        total = 0.0
-        for u in range(t + 1, t + w + 1):
-            total += proj_cfads(p, u, f_rent, f_opex)
-        x = total * ppy / w / p.refi_min_dy[k] - other
+        x = refi_noi(p, t, f_rent, f_opex) / p.refi_min_dy[k] - other
         if x < loan:
             loan = x
     if p.refi_min_dscr[k] > 0.0:
@@ -1054,30 +1058,66 @@ cdef double refi_size(const Prog *p, int k, int t, double balloon, double other,
     return loan if loan > DUST else 0.0
 
 
-cdef double refinance(const Prog *p, int k, int t, double balance, double scheduled, double other,
-                      const double *base, const double *f_refi, const double *f_rate, const double *f_rent,
-                      const double *f_opex, double value, double **anr, double **prr, double **schr, double *own_an,
-                      double *own_pr, double *own_sched, TState *ts, double *short, bint ledger) noexcept nogil:
-    """Twin of refinancing.refinance: the new loan for tranche k at its maturity t (its
-    terms written from t+1 on when > 0); what it leaves of the balloon in *short."""
+cdef double refi_noi(const Prog *p, int t, const double *f_rent, const double *f_opex) noexcept nogil:
+    """Twin of refinancing.noi: the next 12 months' projected CFADS, annualised."""
+    cdef int T = p.T, ppy = 12 // p.months, w, u
+    cdef double total = 0.0
+    w = ppy if ppy < T - t else T - t
+    for u in range(t + 1, t + w + 1):
+        total += proj_cfads(p, u, f_rent, f_opex)
+    return total * ppy / w
+
+
+cdef double ext_paydown(const Prog *p, int k, int t, double balloon, double other, const double *f_rent,
+                        const double *f_opex, double value, double last_cfads, double last_ds) noexcept nogil:
+    """Twin of refinancing.extension_paydown (-1: the loan cannot extend)."""
+    cdef double pay = 0.0, x
+    if p.ext_min_dscr[k] > 0.0 and last_cfads < p.ext_min_dscr[k] * last_ds:
+        return -1.0
+    if p.ext_max_ltv[k] > 0.0:
+        x = balloon - (p.ext_max_ltv[k] * value - other)
+        if x > pay:
+            pay = x
+    if p.ext_min_dy[k] > 0.0:
+        x = balloon - (refi_noi(p, t, f_rent, f_opex) / p.ext_min_dy[k] - other)
+        if x > pay:
+            pay = x
+    if pay > balloon:
+        return -1.0
+    return pay if pay > DUST else 0.0
+
+
+cdef void ext_apply(const Prog *p, int k, int t, double **anr, double **prr, double *own_an, double *own_pr,
+                    TState *ts, bint ledger) noexcept nogil:
+    """Twin of refinancing.extend: the margin steps up from t+1, the maturity moves on."""
+    cdef int T = p.T, W = p.T + 1, u
+    cdef double step = p.ext_step[k]
+    cdef double *an = NULL
+    cdef double *pr
+    if ledger:
+        an = own_row(anr, own_an, k, W)
+    pr = own_row(prr, own_pr, k, W)
+    for u in range(t + 1, W):
+        if ledger:
+            an[u] += step
+        pr[u] += step * p.accrual[k * W + u]
+    u = t + <int>p.ext_periods[k]
+    ts[k].maturity = u if u < T else T
+
+
+cdef void refi_apply(const Prog *p, int k, int t, double loan, const double *base, const double *f_rate,
+                     double **anr, double **prr, double **schr, double *own_an, double *own_pr,
+                     double *own_sched, TState *ts, bint ledger) noexcept nogil:
+    """Twin of refinancing.apply: tranche k on the new loan's terms from t+1."""
     cdef int T = p.T, W = p.T + 1, periods = <int>p.refi_periods[k], u
-    cdef double rate, amortisation, loan, balloon = balance - scheduled
+    cdef double rate, amortisation = loan / periods
     cdef double *an = NULL
     cdef double *pr
     cdef double *sc
-    if not (balloon > 0.0):
-        balloon = 0.0
-    short[0] = balloon
-    if balloon <= DUST or f_refi[t] <= 0.0:
-        return 0.0
-    loan = refi_size(p, k, t, balloon, other, base, f_rate, f_rent, f_opex, value)
-    if loan <= 0.0:
-        return 0.0
     if ledger:
         an = own_row(anr, own_an, k, W)
     pr = own_row(prr, own_pr, k, W)
     sc = own_row(schr, own_sched, k, W)
-    amortisation = loan / periods
     for u in range(t + 1, W):
         rate = refi_rate(p, k, u, base, f_rate)
         if ledger:
@@ -1085,8 +1125,6 @@ cdef double refinance(const Prog *p, int k, int t, double balance, double schedu
         pr[u] = rate * p.accrual[k * W + u]
         sc[u] = amortisation if u <= t + periods else 0.0
     ts[k].maturity = t + periods if t + periods < T else T
-    short[0] = balloon - loan
-    return loan
 
 # --------------------------------------------------------------- events and the workout
 # Twins of reference._accelerate, _workout_period, _advance, _receive, _recover and of
@@ -1539,7 +1577,8 @@ cdef void run_scenario(const Prog *p, int s,
     cdef int senior, mat, cure_periods = p.cure_periods, accel_n_ds = 0, llcr_end = p.llcr_end
     cdef const unsigned char *quiet = p.quiet
     cdef bint refinanced = False
-    cdef double short = 0.0, refi_short
+    cdef double short = 0.0, refi_short, other, balloon, value, ext_pay, ext_fee
+    cdef double last_cfads = 0.0, last_ds = 0.0   # the period before's CFADS and debt service (extension test)
     cdef Run run
 
     # scenario factors: only the channels the scenario touches get a row of their own;
@@ -1589,6 +1628,7 @@ cdef void run_scenario(const Prog *p, int s,
         ts[k].balance = 0.0
         ts[k].maturity = p.maturity[k]
         ts[k].matured = -1
+        ts[k].ext_left = p.ext_options[k]
         ts[k].repaid = 0.0
         ts[k].repaid_t = 0.0
         ts[k].arrears = 0.0
@@ -1733,19 +1773,43 @@ cdef void run_scenario(const Prog *p, int s,
                 sc = b
             ts[k].scheduled = sc
             ts[k].prin_due = b if t == mat else sc
-            if t == mat and t < T and p.refi_periods[k] > 0:   # reference._accrue: refinancing.refinance
-                x = 0.0
+            if t == mat and t < T and (p.refi_periods[k] > 0 or p.ext_options[k] > 0):
+                # reference._accrue: refinancing.at_maturity
+                other = 0.0
                 for j in range(K):
                     if j != k:
-                        x += ts[j].balance
+                        other += ts[j].balance
                 ts[k].matured = t
-                x = refinance(p, k, t, b, sc, x, base, fch[CH_REFI], fch[CH_RATE_ADD], f_rent, f_opex,
-                              sale_value(p, fch, t), anr, prr, schr, own_an, own_pr, own_sched, ts, &short, ledger)
+                refinanced = True   # the maturity may move: no quiet periods from here on
+                short = b - sc
+                if not (short > 0.0):
+                    short = 0.0
+                x = 0.0     # the new loan
+                ext_fee = 0.0
+                if short > DUST:
+                    balloon = short
+                    value = sale_value(p, fch, t)
+                    if p.refi_periods[k] > 0 and fch[CH_REFI][t] > 0.0:
+                        x = refi_size(p, k, t, balloon, other, base, fch[CH_RATE_ADD], f_rent, f_opex, value)
+                    short = balloon - x
+                    ext_pay = -1.0
+                    if ts[k].ext_left > 0:
+                        ext_pay = ext_paydown(p, k, t, balloon, other, f_rent, f_opex, value, last_cfads, last_ds)
+                    if 0.0 <= ext_pay and ext_pay <= short:
+                        ts[k].ext_left -= 1
+                        ext_apply(p, k, t, anr, prr, own_an, own_pr, ts, ledger)
+                        x = 0.0
+                        short = ext_pay
+                        ext_fee = p.ext_fee[k] * balloon
+                    elif x > 0.0:
+                        refi_apply(p, k, t, x, base, fch[CH_RATE_ADD], anr, prr, schr, own_an, own_pr,
+                                   own_sched, ts, ledger)
                 put(L, NL, t, tc + T_REFINANCED, x)
                 ts[k].prin_due = sc + short
                 refi_short += short
-                if x > 0.0:
-                    refinanced = True
+                if ext_fee > 0.0:   # an extension fee, paid with the interest
+                    ts[k].int_due += ext_fee
+                    add(L, NL, t, tc + T_INTEREST_DUE, ext_fee)
             ts[k].balance = b
             put(L, NL, t, tc + T_PRINCIPAL_DUE, ts[k].prin_due)
         put(L, NL, t, G_DRAWS, draws)
@@ -1837,6 +1901,8 @@ cdef void run_scenario(const Prog *p, int s,
                 dscr = (cfads + cure) / debt_service
                 below = False
         put(L, NL, t, G_DEBT_SERVICE, debt_service)
+        last_cfads = cfads
+        last_ds = debt_service
         put(L, NL, t, G_DSCR, dscr)
         put(L, NL, t, G_EQUITY_CURE, cure)
         if debt_service > 0.0:
@@ -2141,6 +2207,10 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.refi_spread = dptr(keep["refi_spread"]); p.refi_floor = dptr(keep["refi_floor"])
     p.refi_periods = lptr(keep["refi_periods"]); p.refi_min_dscr = dptr(keep["refi_min_dscr"])
     p.refi_max_ltv = dptr(keep["refi_max_ltv"]); p.refi_min_dy = dptr(keep["refi_min_dy"])
+    p.ext_options = lptr(keep["ext_options"]); p.ext_periods = lptr(keep["ext_periods"])
+    p.ext_fee = dptr(keep["ext_fee"]); p.ext_step = dptr(keep["ext_step"])
+    p.ext_min_dscr = dptr(keep["ext_min_dscr"]); p.ext_max_ltv = dptr(keep["ext_max_ltv"])
+    p.ext_min_dy = dptr(keep["ext_min_dy"])
     p.bb_advance = dptr(keep["bb_advance"]); p.bb_mask = lptr(keep["bb_mask"])
     p.rvg_cap = program.rvg_cap
     p.rvg_until = program.rvg_until

@@ -110,6 +110,16 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
                                       "min_dscr": draw(st.sampled_from([0.0, draw(st.floats(0.5, 1.5))])),
                                       "max_ltv": draw(st.sampled_from([None, draw(st.floats(0.3, 1.0))])),
                                       "min_debt_yield": draw(st.sampled_from([None, draw(st.floats(0.04, 0.2))]))}
+        if draw(st.booleans()):
+            tests = {"min_dscr": draw(st.sampled_from([None, draw(st.floats(0.8, 2.0))])),
+                     "max_ltv": draw(st.sampled_from([None, draw(st.floats(0.3, 1.0))])),
+                     "min_debt_yield": draw(st.sampled_from([None, draw(st.floats(0.04, 0.2))]))}
+            if all(v is None for v in tests.values()):
+                tests["min_dscr"] = 1.2
+            tranche["extension"] = {"options": draw(st.integers(1, 2)), "periods": draw(st.integers(1, 8)),
+                                    "fee": draw(st.sampled_from([0.0, 0.0025])),
+                                    "margin_step": draw(st.sampled_from([0.0, 0.005])),
+                                    **{k: v for k, v in tests.items() if v is not None}}
         if it_share > 0 and draw(st.booleans()):
             tranche["borrowing_base"] = {"advance_rate": draw(st.floats(0.3, 1.0)), "components": ["it"]}
         tranches.append(tranche)

@@ -126,6 +126,7 @@ class _State:
         # events and the workout (workout.py)
         self.sale_value = sale_values(program, self.factor, self.projected_cfads)
         self.cures = 0
+        self.ext_left = [int(x) for x in program.ext_options]   # extension options left
         self.support_used = 0.0
         self.cause = 0
         self.accel = -1          # period the lenders accelerated (-1: not)
@@ -216,15 +217,17 @@ def _accrue(program: Program, st: _State, t: int, row):
         row[c[TL["draw"]]] = draw
         scheduled[k] = min(st.sched[k, t], balance[k])  # what DSCR counts: no balloon
         prin_due[k] = balance[k] if t == st.maturity[k] else scheduled[k]
-        if t == st.maturity[k] and t < program.n_periods and program.refi_periods[k] > 0:
+        if t == st.maturity[k] and t < program.n_periods and (program.refi_periods[k] > 0
+                                                              or program.ext_options[k] > 0):
             other = sum(balance[j] for j in range(k_count) if j != k)
             st.terms.matured[k] = t
-            loan, short = refinancing.refinance(program, k, t, balance[k], scheduled[k], other, st.base,
-                                                st.factor, st.annual, st.per_rate, st.sched, st.maturity,
-                                                st.projected_cfads, st.sale_value[t])
+            loan, short, fee = refinancing.at_maturity(program, st, k, t, balance[k], scheduled[k], other)
             row[c[TL["refinanced"]]] = loan
-            prin_due[k] = scheduled[k] + short   # what the new loan leaves of the balloon is due now
+            prin_due[k] = scheduled[k] + short   # what the new loan (or extension) leaves of the balloon
             st.refi_shortfall += short
+            if fee > 0.0:   # an extension fee, paid with the interest
+                int_due[k] += fee
+                row[c[TL["interest_due"]]] += fee
         row[c[TL["principal_due"]]] = prin_due[k]
     row[G["draws"]] = draws
     return int_due, prin_due, scheduled, draws

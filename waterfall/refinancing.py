@@ -77,27 +77,84 @@ def size(program, k: int, t: int, balloon: float, other_debt: float, per_rate_ne
     return loan if loan > ops.DUST else 0.0
 
 
-def refinance(program, k: int, t: int, balance: float, scheduled: float, other_debt: float, base, factor,
-              annual, per_rate, sched, maturity, projected_cfads, value: float) -> tuple:
-    """Refinance tranche k at its maturity t (t < T, refinancing terms): returns (new loan,
-    shortfall), USD. On a new loan > 0 its rates, straight-line schedule and maturity
-    (min(t + N, T)) are written from t+1 on (in place)."""
-    n, periods = program.n_periods, int(program.refi_periods[k])
-    balloon = max(0.0, balance - scheduled)
-    if balloon <= ops.DUST or factor[ops.CH_REFI, t] <= 0.0:
-        return 0.0, balloon
+def new_loan(program, k: int, t: int, balloon: float, other_debt: float, base, factor, projected_cfads,
+             value: float) -> tuple:
+    """The refinancing on offer at tranche k's maturity t: (new loan, its annual and
+    per-period rates for t+1..T), (0, None) where none can be made (no refinancing terms,
+    no balloon, the market closed, or a loan sized at 0)."""
+    n = program.n_periods
+    if program.refi_periods[k] <= 0 or balloon <= ops.DUST or factor[ops.CH_REFI, t] <= 0.0:
+        return 0.0, None
     rates = new_rates(program, k, t, base, factor)
     per_new = [rates[i] * program.accrual[k, u] for i, u in enumerate(range(t + 1, n + 1))]
     loan = size(program, k, t, balloon, other_debt, per_new, projected_cfads, value)
-    if loan <= 0.0:
-        return 0.0, balloon
+    return (loan, (rates, per_new)) if loan > 0.0 else (0.0, None)
+
+
+def extension_paydown(program, k: int, t: int, balloon: float, other_debt: float, projected_cfads,
+                      value: float, last_cfads: float, last_debt_service: float) -> float:
+    """What tranche k must pay down at maturity t for its extension tests to pass, USD; -1
+    where it cannot extend: the DSCR of the period before (CFADS / debt service, before
+    any cure) below `min_dscr`, or the other debt alone over the LTV or debt-yield limit.
+    The limits are those of `size`: max LTV x value, NOI / min debt yield, less the other debt."""
+    if program.ext_min_dscr[k] > NO_TEST and last_cfads < program.ext_min_dscr[k] * last_debt_service:
+        return -1.0
+    pay = 0.0
+    if program.ext_max_ltv[k] > NO_TEST:
+        pay = max(pay, balloon - (program.ext_max_ltv[k] * value - other_debt))
+    if program.ext_min_dy[k] > NO_TEST:
+        pay = max(pay, balloon - (noi(program, t, projected_cfads) / program.ext_min_dy[k] - other_debt))
+    if pay > balloon:
+        return -1.0
+    return pay if pay > ops.DUST else 0.0
+
+
+def at_maturity(program, st, k: int, t: int, balance: float, scheduled: float, other_debt: float) -> tuple:
+    """Tranche k at its maturity t < T with refinancing or extension terms: returns (new
+    loan, shortfall due now, extension fee due now), USD. An option left whose tests pass
+    (after a paydown no larger than the refinancing's shortfall) extends the loan (its
+    maturity, margin); else a refinancing > 0 rewrites its terms; else the balloon is due."""
+    balloon = max(0.0, balance - scheduled)
+    if balloon <= ops.DUST:
+        return 0.0, balloon, 0.0
+    value = st.sale_value[t]
+    loan, terms = new_loan(program, k, t, balloon, other_debt, st.base, st.factor, st.projected_cfads, value)
+    short = balloon - loan
+    if st.ext_left[k] > 0:
+        last = st.ledger[t - 1] if t > 0 else None
+        pay = extension_paydown(program, k, t, balloon, other_debt, st.projected_cfads, value,
+                                0.0 if last is None else last[ops.G["cfads"]],
+                                0.0 if last is None else last[ops.G["debt_service"]])
+        if 0.0 <= pay <= short:
+            st.ext_left[k] -= 1
+            extend(program, k, t, st.annual, st.per_rate, st.maturity)
+            return 0.0, pay, program.ext_fee[k] * balloon
+    if loan > 0.0:
+        apply(program, k, t, loan, terms, st.annual, st.per_rate, st.sched, st.maturity)
+    return loan, short, 0.0
+
+
+def extend(program, k: int, t: int, annual, per_rate, maturity) -> None:
+    """Exercise an extension option of tranche k at t: the margin steps up from t+1 (annual
+    and per period, added), the maturity moves on `ext_periods` (at most the horizon)."""
+    n, step = program.n_periods, program.ext_step[k]
+    for u in range(t + 1, n + 1):
+        annual[k, u] += step
+        per_rate[k, u] += step * program.accrual[k, u]
+    maturity[k] = min(t + int(program.ext_periods[k]), n)
+
+
+def apply(program, k: int, t: int, loan: float, terms, annual, per_rate, sched, maturity) -> None:
+    """Put tranche k on the new loan's terms from t+1 (in place): its rates, straight-line
+    schedule loan / N for N periods, maturity min(t + N, T)."""
+    n, periods = program.n_periods, int(program.refi_periods[k])
+    rates, per_new = terms
     amortisation = loan / periods
     for i, u in enumerate(range(t + 1, n + 1)):
         annual[k, u] = rates[i]
         per_rate[k, u] = per_new[i]
         sched[k, u] = amortisation if u <= t + periods else 0.0
     maturity[k] = min(t + periods, n)
-    return loan, balloon - loan
 
 
 def cure(program, st, t: int, cash: float, int_due, scheduled, hedge_due, shortfall: float) -> float:

@@ -245,6 +245,33 @@ class Refinancing(Part):
         None, description="Minimum debt yield: the next 12 months' CFADS over all the SPV's debt (annual; none: no test).")
 
 
+class Extension(Part):
+    """Extension options (the "+1+1" of a mini-perm): `options` options of `periods` each.
+    At a maturity with an option left, the borrower extends if the extension tests pass:
+    the SPV's DSCR of the period before (CFADS over debt service, before any cure) at
+    least `min_dscr`, all the SPV's debt at most `max_ltv` x the appraised value and the
+    next 12 months' CFADS at least `min_debt_yield` x that debt (each test optional, at
+    least one given). A loan over the LTV or debt-yield limit may still extend by paying
+    the excess down then (from cash, else an equity cure, else an event of default), if
+    that paydown is no more than a refinancing would leave. On extension the maturity
+    moves on `periods`, a `fee` (share of the balloon) is paid with the period's interest
+    and the margin steps up by `margin_step` (annual) from the next period."""
+
+    options: PositiveCount
+    periods: PositiveCount
+    fee: Annotated[float, Field(ge=0, le=0.2)] = 0.0
+    margin_step: Annotated[float, Field(ge=0, le=0.2)] = 0.0
+    min_dscr: Optional[Annotated[float, Field(gt=0, le=100.0)]] = None
+    max_ltv: Optional[Annotated[float, Field(gt=0, le=2.0)]] = None
+    min_debt_yield: Optional[Annotated[float, Field(gt=0, le=10.0)]] = None
+
+    @model_validator(mode="after")
+    def _tested(self):
+        if self.min_dscr is None and self.max_ltv is None and self.min_debt_yield is None:
+            raise ValueError("an extension needs at least one test (min_dscr, max_ltv or min_debt_yield)")
+        return self
+
+
 class BorrowingBase(Part):
     """Availability = `advance_rate` x seizure value of `components` (e.g. the GPUs);
     the `borrowing_base` step prepays any excess of the balance over it."""
@@ -267,6 +294,8 @@ class Tranche(Part):
     extension_periods: Count = Field(0, description="Periods added to "
                                                            "`maturity_period` (extension options, assumed exercised).")
     refinancing: Optional[Refinancing] = None
+    extension: Optional[Extension] = Field(None, description="Extension options, exercised at a "
+                                           "maturity only if their tests pass (docs/credit.md).")
     borrowing_base: Optional[BorrowingBase] = None
     lenders: dict[str, Fraction] = Field(default_factory=dict)
     rate: Annotated[Union[FixedRate, FloatingRate], Field(discriminator="kind")]
