@@ -295,3 +295,78 @@ def test_jupiter_refinances_a_small_rent_cut_with_a_paydown():
     # the quarter repays everything but the new loan: its schedule and the paydown, in full
     assert float(cf["jupiter-loan.principal_paid"][24]) == pytest.approx(opening - refinanced, abs=1e-6)
     assert float(cf["jupiter-loan.balance_close"][24]) == pytest.approx(refinanced, abs=1e-6)
+
+
+# --- extension options (the "+1+1"), on the hand-worked deal without a refinancing ---
+REFI_LINE = "refinancing = {{ spread = 0.01, floor = 0.0, amort_periods = 20, {refi} }}"
+
+
+def extension_deal(tmp_path, extension: str, cure: str = "", name: str = "ext.toml"):
+    """The hand-worked deal with extension options instead of refinancing terms."""
+    text = TEMPLATE.replace(REFI_LINE, extension.replace("{", "{{").replace("}", "}}"))
+    path = tmp_path / name
+    path.write_text(text.format(refi="", cure=cure, junior="", junior_steps=""))
+    return path
+
+
+EXT = "extension = {{ options = 2, periods = 4, fee = 0.01, margin_step = 0.005, {tests} }}"
+
+
+def test_an_extension_whose_tests_pass(tmp_path):
+    """Two options of 4 quarters, fee 1% of the balloon, margin +0.5% each, tests: DSCR >= 1.5
+    the quarter before, LTV <= 50%. Quarter 19: CFADS 40 over 385 x 1.5% + 17.5 = 23.275 is
+    1.72x; the balloon 350 is 35% of the 1,000 value: both pass, so the loan extends to
+    quarter 24: quarter 20 pays the 3.5 fee with its 5.5125 interest (9.0125), and from
+    quarter 21 the rate is 6.5% (1.625% a quarter: 350 x 1.625% = 5.6875), the schedule
+    17.5 a quarter running on. At 24 (quarter 23: 40 / (315 x 1.625% + 17.5) = 1.77x; balloon
+    280, 28%) it extends again (fee 2.8, 7% from 25). At 28 no option is left and there is
+    no refinancing: the balloon 227.5 - 17.5 = 210 falls due and is not paid."""
+    path = extension_deal(tmp_path, EXT.format(tests="min_dscr = 1.5, max_ltv = 0.5"))
+    for r in _runs(path):
+        assert _at(r, "senior.interest_due", 20) == pytest.approx(5.5125 + 3.5, abs=1e-9)
+        assert _at(r, "senior.principal_paid", 20) == pytest.approx(17.5, abs=1e-9)
+        assert _at(r, "senior.rate", 21) == pytest.approx(0.065, abs=1e-12)
+        assert _at(r, "senior.interest_due", 21) == pytest.approx(5.6875, abs=1e-9)
+        assert _at(r, "senior.principal_due", 21) == pytest.approx(17.5, abs=1e-9)
+        assert _at(r, "senior.interest_due", 24) == pytest.approx(297.5 * 0.01625 + 2.8, abs=1e-9)
+        assert _at(r, "senior.rate", 25) == pytest.approx(0.07, abs=1e-12)
+        assert r.metrics.default_period == 28 and r.metrics.default_cause == "maturity"
+        assert_all(r.program, r.ledger)
+
+
+def test_an_extension_that_fails_its_ltv_and_is_cured(tmp_path):
+    """LTV <= 30%: the balloon 350 is over the 300 limit by 50, so the loan extends only
+    with a 50 paydown. Quarter 20 leaves 63.0125 - (5.5125 + 3.5 fee) - 17.5 = 36.5 for
+    it; the sponsors cure the other 13.5 (one cure, at most 20)."""
+    path = extension_deal(tmp_path, EXT.format(tests="min_dscr = 1.5, max_ltv = 0.3"),
+                          cure="equity_cure = { max_cures = 1, max_amount = 20.0 }")
+    for r in _runs(path):
+        assert _at(r, "equity_cure") == pytest.approx(13.5, abs=1e-9)
+        assert _at(r, "senior.principal_paid") == pytest.approx(17.5 + 50.0, abs=1e-9)
+        assert _at(r, "senior.rate", 21) == pytest.approx(0.065, abs=1e-12)
+        assert r.metrics.default_period == 28   # the second option: the balloon 210 is within 30%, extended to 28
+        assert_all(r.program, r.ledger)
+
+
+def test_an_extension_that_fails_its_dscr_defaults(tmp_path):
+    """DSCR >= 2.0: quarter 19's 1.72x fails; a DSCR the quarter before cannot be paid down,
+    no refinancing is offered, so the balloon 350 is due at quarter 20 and not paid."""
+    path = extension_deal(tmp_path, EXT.format(tests="min_dscr = 2.0"))
+    for r in _runs(path):
+        assert _at(r, "senior.interest_due", 20) == pytest.approx(5.5125, abs=1e-9)   # no fee
+        assert r.metrics.default_period == 20 and r.metrics.default_cause == "maturity"
+
+
+def test_workbook_formulas_reproduce_the_extensions(tmp_path):
+    from waterfall.compile import compile_scenarios
+    from waterfall.output.formulas import build_model, check_against
+    from waterfall.scenarios import prepare
+    cases = [("min_dscr = 1.5, max_ltv = 0.5", ""),
+             ("min_dscr = 1.5, max_ltv = 0.3", "equity_cure = { max_cures = 1, max_amount = 20.0 }"),
+             ("min_dscr = 2.0", ""), ("min_debt_yield = 0.6", "")]
+    for i, (tests, cure) in enumerate(cases):
+        deal = w.load_deal(extension_deal(tmp_path, EXT.format(tests=tests), cure, name=f"e{i}.toml"))
+        result = w.run(deal, "base", engine="reference")
+        _, lowered = prepare(deal, deal.scenario("base"))
+        model = build_model(result.program, compile_scenarios([lowered], result.program))
+        assert check_against(model, result.ledger) == [], tests

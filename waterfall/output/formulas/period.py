@@ -16,7 +16,7 @@ from .enforce import close_period, enforce
 from .grid import A, Grid, T, exit_share, put_discount
 from .hedges import owed_in_cash, settlements
 from .protocol import CellPeriod
-from .refinancing import refi_cure, refi_terms, refi_tranches, refinance
+from .refinancing import has_ext, refi_cure, refi_terms, refi_tranches, refinance
 from .state import open_state
 
 
@@ -67,7 +67,8 @@ def _accrue_one(c: Sheets, acc: Accrued, st, k: int) -> None:
     default_rate = per_rate + c.S["default_margin"] * c.I(f"t{k}.accrual")
     workout_interest = c.put(f"t{k}.wk_interest", IF(workout, (opening + c.P(T(k, "interest_arrears")))
                                                      * default_rate, 0))
-    interest = c.put(T(k, "interest_due"), IF(workout, workout_interest, opening * per_rate))
+    interest = IF(workout, workout_interest, opening * per_rate)
+    interest = c.put(f"t{k}.int_calc" if has_ext(program, k) else T(k, "interest_due"), interest)
     cap = c.I(f"t{k}.cap")
     acc.cap_lines.append([IF(normal, IF(cap, interest, 0), 0)])
     acc.int_due.append(IF(normal, IF(cap, 0, interest), 0))
@@ -83,8 +84,12 @@ def _accrue_one(c: Sheets, acc: Accrued, st, k: int) -> None:
         # period's accrual and draws, those after k at their opening balance
         other = SUM_SEQ(c.ref(f"t{j}.bal_due") if j < k else c.P(T(j, "balance_close"))
                         for j in range(program.n_tranches) if j != k)
-        acc.balloon[k], acc.after[k], short = refinance(program, c.cf, c.inputs, c.S, k, c.t, b, terms, c.put,
-                                                        acc.scheduled[k], other)
+        acc.balloon[k], acc.after[k], short, fee = refinance(program, c.cf, c.inputs, c.S, k, c.t, b, terms,
+                                                             c.put, acc.scheduled[k], other)
+        if has_ext(program, k):   # an extension fee is paid with the interest (and counts as it)
+            fee = ZERO if fee is None else fee
+            c.put(T(k, "interest_due"), interest + fee)
+            acc.int_due[-1] = acc.int_due[-1] + fee
         if short is not None:   # what the new loan leaves of the balloon is due with the schedule
             acc.refi_short.append(short)
             due = IF(acc.balloon[k], acc.scheduled[k] + short, acc.scheduled[k])
