@@ -268,7 +268,7 @@ class Extension(Part):
     @model_validator(mode="after")
     def _tested(self):
         if self.min_dscr is None and self.max_ltv is None and self.min_debt_yield is None:
-            raise ValueError("an extension needs at least one test (min_dscr, max_ltv or min_debt_yield)")
+            raise ValueError("extension options with no test to pass: give min_dscr, max_ltv or min_debt_yield")
         return self
 
 
