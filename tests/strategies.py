@@ -107,9 +107,11 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
             tranche["amount"] = cost * gearing / n_tranches
         if draw(st.booleans()):
             tranche["refinancing"] = {"spread": draw(rates), "amort_periods": draw(st.integers(1, 40)),
-                                      "min_dscr": draw(st.sampled_from([0.0, draw(st.floats(0.5, 1.5))])),
-                                      "max_ltv": draw(st.sampled_from([None, draw(st.floats(0.3, 1.0))])),
-                                      "min_debt_yield": draw(st.sampled_from([None, draw(st.floats(0.04, 0.2))]))}
+                                      # limits drawn wide enough to bind: a new loan below the balloon,
+                                      # its shortfall paid, cured or defaulted
+                                      "min_dscr": draw(st.sampled_from([0.0, draw(st.floats(0.5, 4.0))])),
+                                      "max_ltv": draw(st.sampled_from([None, draw(st.floats(0.05, 1.0))])),
+                                      "min_debt_yield": draw(st.sampled_from([None, draw(st.floats(0.04, 1.0))]))}
         if draw(st.booleans()):
             tests = {"min_dscr": draw(st.sampled_from([None, draw(st.floats(0.8, 2.0))])),
                      "max_ltv": draw(st.sampled_from([None, draw(st.floats(0.3, 1.0))])),
