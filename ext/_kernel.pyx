@@ -1033,7 +1033,8 @@ cdef inline double proj_cfads(const Prog *p, int u, const double *f_rent, const 
 
 
 cdef double refi_size(const Prog *p, int k, int t, double balloon, double other, const double *base,
-                      const double *f_rate, const double *f_rent, const double *f_opex, double value) noexcept nogil:
+                      const double *f_rate, const double *f_rent, const double *f_opex, double value,
+                      double others) noexcept nogil:
     """Twin of refinancing.size (with noi and dscr_capacity): the new loan, USD."""
     cdef int T = p.T, W = p.T + 1, big_n = <int>p.refi_periods[k], ppy = 12 // p.months, w, u, i
     cdef double loan = balloon, total, x, best, r
@@ -1049,12 +1050,12 @@ cdef double refi_size(const Prog *p, int k, int t, double balloon, double other,
         best = INFINITY
         for i in range(1, (big_n if big_n < T - t else T - t) + 1):
             r = refi_rate(p, k, t + i, base, f_rate) * p.accrual[k * W + t + i]
-            x = proj_cfads(p, t + i, f_rent, f_opex) * big_n / (p.refi_min_dscr[k] * (1.0 + (big_n - i + 1) * r))
+            x = (proj_cfads(p, t + i, f_rent, f_opex) / p.refi_min_dscr[k] - others) * big_n / (
+                1.0 + (big_n - i + 1) * r)
             if x < best:
                 best = x
-        x = best - other
-        if x < loan:
-            loan = x
+        if best < loan:
+            loan = best
     return loan if loan > DUST else 0.0
 
 
@@ -1577,7 +1578,7 @@ cdef void run_scenario(const Prog *p, int s,
     cdef int senior, mat, cure_periods = p.cure_periods, accel_n_ds = 0, llcr_end = p.llcr_end
     cdef const unsigned char *quiet = p.quiet
     cdef bint refinanced = False
-    cdef double short = 0.0, refi_short, other, balloon, value, ext_pay, ext_fee
+    cdef double short = 0.0, refi_short, other, balloon, value, ext_pay, ext_fee, ods, sc2, oint
     cdef double last_cfads = 0.0, last_ds = 0.0   # the period before's CFADS and debt service (extension test)
     cdef Run run
 
@@ -1790,7 +1791,15 @@ cdef void run_scenario(const Prog *p, int s,
                     balloon = short
                     value = sale_value(p, fch, t)
                     if p.refi_periods[k] > 0 and fch[CH_REFI][t] > 0.0:
-                        x = refi_size(p, k, t, balloon, other, base, fch[CH_RATE_ADD], f_rent, f_opex, value)
+                        # refinancing.other_service: the other tranches' debt service of t+1
+                        ods = 0.0
+                        for j in range(K):
+                            if j == k or t + 1 > ts[j].maturity:
+                                continue
+                            oint = 0.0 if cap8[j * W + t + 1] else ts[j].balance * prr[j][t + 1]
+                            sc2 = schr[j][t + 1]
+                            ods += oint + (sc2 if sc2 < ts[j].balance else ts[j].balance)
+                        x = refi_size(p, k, t, balloon, other, base, fch[CH_RATE_ADD], f_rent, f_opex, value, ods)
                     short = balloon - x
                     ext_pay = -1.0
                     if ts[k].ext_left > 0:

@@ -11,13 +11,14 @@ market open, the new loan is the lowest of
   valuation, workout.sale_values) less the SPV's other debt;
 - debt yield: NOI / `min_debt_yield` less the other debt, NOI being the projected CFADS of
   the 12 months after t (annualised when fewer remain), as balloons.py reads it;
-- DSCR: the most debt the projected CFADS carries at `min_dscr` in every period of the new
-  loan's straight-line amortisation over `amort_periods` (up to the horizon), at its own
-  rate, less the other debt;
+- DSCR: the most the new loan can be while the projected CFADS covers `min_dscr` x the
+  SPV's whole debt service in every period of its straight-line amortisation over
+  `amort_periods` (up to the horizon): its own service at its rate plus the other
+  tranches' debt service of the next period, held flat (other_service);
 
-never below zero. Every test sizes the SPV's whole debt, as a refinancing lender reads the
-capital structure the asset carries; the maturing tranche gets what the other tranches'
-balances leave. A test whose parameter is 0 is not applied. What the new loan leaves of the
+never below zero. Every test is on the SPV's whole debt, as a refinancing lender reads the
+capital structure the asset carries; the maturing tranche gets what the other tranches
+leave. A test whose parameter is 0 is not applied. What the new loan leaves of the
 balloon (the shortfall) is due in period t with the scheduled principal: the waterfall pays
 it from the period's cash (reserves and the lock-up account are released into it), the
 sponsors may cure it (`cure`), and any part unpaid is an event of default, as an unpaid
@@ -46,39 +47,56 @@ def noi(program, t: int, projected_cfads) -> float:
     return total * ppy / w
 
 
-def dscr_capacity(program, k: int, t: int, per_rate_new, projected_cfads) -> float:
-    """The most debt whose straight-line debt service over `amort_periods` N at the new
-    loan's rate keeps the projected CFADS at `min_dscr` x it in every period up to the
-    horizon: min over i = 1..min(N, T - t) of CFADS(t+i) x N / (min_dscr x (1 + (N - i + 1) x r(t+i))),
-    r the new loan's rate for the period (a unit loan's debt service in period i is
-    (1 + (N - i + 1) r) / N: 1/N of principal and interest on (N - i + 1)/N outstanding)."""
+def other_service(program, k: int, t: int, balance, per_rate, sched, maturity) -> float:
+    """The other tranches' debt service of period t+1 on their terms as they stand (cash
+    interest unless capitalised, scheduled principal; none past a maturity), on their
+    balances as they stand at tranche k's refinancing: what the SPV's CFADS must also
+    cover over the new loan's life (held flat), USD."""
+    total = 0.0
+    u = t + 1
+    for j in range(program.n_tranches):
+        if j == k or u > maturity[j]:
+            continue
+        interest = 0.0 if program.capitalise[j, u] else balance[j] * per_rate[j, u]
+        total += interest + min(sched[j, u], balance[j])
+    return total
+
+
+def dscr_capacity(program, k: int, t: int, per_rate_new, projected_cfads, others: float) -> float:
+    """The most the new loan can be while the SPV's whole debt service, its straight-line
+    service over `amort_periods` N at its own rate plus the other tranches' (`others`,
+    held flat), keeps the projected CFADS at `min_dscr` x it in every period up to the
+    horizon: min over i = 1..min(N, T - t) of (CFADS(t+i) / min_dscr - others) x N /
+    (1 + (N - i + 1) x r(t+i)), r the new loan's rate for the period (a unit loan's debt
+    service in period i is (1 + (N - i + 1) r) / N: 1/N of principal and interest on
+    (N - i + 1)/N outstanding)."""
     n, big_n = program.n_periods, int(program.refi_periods[k])
     dscr = program.refi_min_dscr[k]
     best = float("inf")
     for i in range(1, min(big_n, n - t) + 1):
         r = per_rate_new[i - 1]
-        cap = projected_cfads[t + i] * big_n / (dscr * (1.0 + (big_n - i + 1) * r))
+        cap = (projected_cfads[t + i] / dscr - others) * big_n / (1.0 + (big_n - i + 1) * r)
         if cap < best:
             best = cap
     return best
 
 
 def size(program, k: int, t: int, balloon: float, other_debt: float, per_rate_new, projected_cfads,
-         value: float) -> float:
-    """The new loan (module doc): min(balloon, the LTV, debt-yield and DSCR limits less the
-    other debt), at least 0; 0 when the result is dust."""
+         value: float, others: float) -> float:
+    """The new loan (module doc): min(balloon, the LTV and debt-yield limits less the other
+    debt, the DSCR limit beside the others' debt service), 0 when the result is dust."""
     loan = balloon
     if program.refi_max_ltv[k] > NO_TEST:
         loan = min(loan, program.refi_max_ltv[k] * value - other_debt)
     if program.refi_min_dy[k] > NO_TEST:
         loan = min(loan, noi(program, t, projected_cfads) / program.refi_min_dy[k] - other_debt)
     if program.refi_min_dscr[k] > NO_TEST:
-        loan = min(loan, dscr_capacity(program, k, t, per_rate_new, projected_cfads) - other_debt)
+        loan = min(loan, dscr_capacity(program, k, t, per_rate_new, projected_cfads, others))
     return loan if loan > ops.DUST else 0.0
 
 
 def new_loan(program, k: int, t: int, balloon: float, other_debt: float, base, factor, projected_cfads,
-             value: float) -> tuple:
+             value: float, others: float) -> tuple:
     """The refinancing on offer at tranche k's maturity t: (new loan, its annual and
     per-period rates for t+1..T), (0, None) where none can be made (no refinancing terms,
     no balloon, the market closed, or a loan sized at 0)."""
@@ -87,7 +105,7 @@ def new_loan(program, k: int, t: int, balloon: float, other_debt: float, base, f
         return 0.0, None
     rates = new_rates(program, k, t, base, factor)
     per_new = [rates[i] * program.accrual[k, u] for i, u in enumerate(range(t + 1, n + 1))]
-    loan = size(program, k, t, balloon, other_debt, per_new, projected_cfads, value)
+    loan = size(program, k, t, balloon, other_debt, per_new, projected_cfads, value, others)
     return (loan, (rates, per_new)) if loan > 0.0 else (0.0, None)
 
 
@@ -118,7 +136,8 @@ def at_maturity(program, st, k: int, t: int, balance: float, scheduled: float, o
     if balloon <= ops.DUST:
         return 0.0, balloon, 0.0
     value = st.sale_value[t]
-    loan, terms = new_loan(program, k, t, balloon, other_debt, st.base, st.factor, st.projected_cfads, value)
+    others = other_service(program, k, t, st.balance, st.per_rate, st.sched, st.maturity)
+    loan, terms = new_loan(program, k, t, balloon, other_debt, st.base, st.factor, st.projected_cfads, value, others)
     short = balloon - loan
     if st.ext_left[k] > 0:
         last = st.ledger[t - 1] if t > 0 else None

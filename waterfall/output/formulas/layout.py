@@ -54,7 +54,9 @@ def _refi_rows(grid: Grid, program: Program, names_safe) -> None:
         "noi": ("NOI: projected CFADS of the next 12 months (annualised)", "amount"),
         "refi_ltv_cap": ("LTV limit: max LTV x appraised value - other debt", "amount"),
         "refi_dy_cap": ("Debt-yield limit: NOI / min debt yield - other debt", "amount"),
-        "refi_dscr_cap": ("DSCR limit: most debt carried at min DSCR, straight-line - other debt", "amount"),
+        "refi_others": ("Other tranches' debt service next period (held flat in the DSCR limit)", "amount"),
+        "refi_dscr_cap": ("DSCR limit: most new loan the CFADS carries at min DSCR beside the others' debt "
+                          "service, straight-line", "amount"),
         "refi_size": ("New loan: the lowest of the balloon and the limits", "amount"),
         "refi_loan": ("New loan (0 below dust)", "amount"),
         "ext_dscr_ok": ("Extension DSCR test: last period's CFADS >= min DSCR x its debt service (1 = yes)",

@@ -15,8 +15,8 @@ from .covenants import covenants
 from .enforce import close_period, enforce
 from .grid import A, Grid, T, exit_share, put_discount
 from .hedges import owed_in_cash, settlements
-from .protocol import CellPeriod
-from .refinancing import has_ext, refi_cure, refi_terms, refi_tranches, refinance
+from .protocol import CellPeriod, _projected_service
+from .refinancing import has_ext, has_refi, refi_cure, refi_terms, refi_tranches, refinance
 from .state import open_state
 
 
@@ -85,7 +85,8 @@ def _accrue_one(c: Sheets, acc: Accrued, st, k: int) -> None:
         other = SUM_SEQ(c.ref(f"t{j}.bal_due") if j < k else c.P(T(j, "balance_close"))
                         for j in range(program.n_tranches) if j != k)
         acc.balloon[k], acc.after[k], short, fee = refinance(program, c.cf, c.inputs, c.S, k, c.t, b, terms,
-                                                             c.put, acc.scheduled[k], other)
+                                                             c.put, acc.scheduled[k], other,
+                                                             lambda: _others_service(c, acc, k))
         if has_ext(program, k):   # an extension fee is paid with the interest (and counts as it)
             fee = ZERO if fee is None else fee
             c.put(T(k, "interest_due"), interest + fee)
@@ -100,6 +101,33 @@ def _accrue_one(c: Sheets, acc: Accrued, st, k: int) -> None:
         c.put(T(k, "refinanced"), ZERO)
         due = IF(acc.balloon[k], b, acc.scheduled[k])
     acc.prin_due.append(c.put(T(k, "principal_due"), due))
+
+
+def _others_service(c: Sheets, acc: Accrued, k: int):
+    """refinancing.other_service: the other tranches' debt service of the next period on
+    their terms as they stand (those before k after this period's maturity decisions,
+    those after k as the last period left them), on their balances as they stand."""
+    program, t = c.program, c.t
+    refis = refi_tranches(program)
+    parts = []
+    for j in range(program.n_tranches):
+        if j == k:
+            continue
+        b = c.ref(f"t{j}.bal_due") if j < k else c.P(T(j, "balance_close"))
+        after = {}
+        if j in refis:
+            if j < k:
+                after = {j: acc.after[j]}
+            else:
+                keys = {"on": ZERO, "mat": c.S[f"t{j}.maturity_period"], "amort": ZERO}
+                if has_ext(program, j):
+                    keys["ext_add"] = ZERO
+                after = {j: {key: (c.P(f"t{j}.{key}_after", init) if (key != "on" and key != "amort")
+                                   or has_refi(program, j) else ZERO) for key, init in keys.items()}}
+        service = _projected_service(c, j, t + 1, b, after)
+        if service is not None:
+            parts.append(service[0])
+    return SUM_SEQ(parts)
 
 
 def _accrue(c: Sheets, st) -> Accrued:

@@ -108,16 +108,17 @@ def refi_sizing_keys(program: Program, k: int) -> list:
     if has_refi(program, k):
         keys += [f"t{k}.refi_ltv_cap"] if program.refi_max_ltv[k] > 0 else []
         keys += [f"t{k}.refi_dy_cap"] if program.refi_min_dy[k] > 0 else []
-        keys += [f"t{k}.refi_dscr_cap"] if program.refi_min_dscr[k] > 0 else []
+        keys += [f"t{k}.refi_others", f"t{k}.refi_dscr_cap"] if program.refi_min_dscr[k] > 0 else [f"t{k}.refi_others"]
         keys += [f"t{k}.refi_size", f"t{k}.refi_loan"]
     return keys + ext_keys(program, k) + [f"t{k}.refi_short"]
 
 
-def _sizing(program: Program, inputs: Grid, S: dict, k: int, t: int, balloon: X, other: X, put, noi=None) -> X:
-    """refinancing.size as formulas: MIN(balloon, LTV limit, debt-yield limit, DSCR limit),
-    each limit less the other debt, 0 below dust. The DSCR limit is MIN over the new loan's
-    straight-line periods i = 1..min(N, T - t) of CFADS(t+i) x N / (min DSCR x (1 + (N - i + 1)
-    x its rate for the period))."""
+def _sizing(program: Program, inputs: Grid, S: dict, k: int, t: int, balloon: X, other: X, put, noi=None,
+            others: X = None) -> X:
+    """refinancing.size as formulas: MIN(balloon, LTV and debt-yield limits less the other
+    debt, DSCR limit), 0 below dust. The DSCR limit is MIN over the new loan's straight-line
+    periods i = 1..min(N, T - t) of (CFADS(t+i) / min DSCR - the others' debt service) x N /
+    (1 + (N - i + 1) x its rate for the period)."""
     n = program.n_periods
     F = lambda key, u: inputs.ref(key, u, qualified=True)  # noqa: E731
     limits = [balloon]
@@ -127,15 +128,16 @@ def _sizing(program: Program, inputs: Grid, S: dict, k: int, t: int, balloon: X,
         limits.append(put(f"t{k}.refi_dy_cap", noi / S[f"t{k}.refi_min_dy"] - other))
     if program.refi_min_dscr[k] > 0:
         big_n, dscr = S[f"t{k}.refi_periods"], S[f"t{k}.refi_min_dscr"]
-        terms = [F("proj_cfads", t + i) * big_n / (dscr * (1 + (big_n - (i - 1)) * F(f"t{k}.refi_per_rate", t + i)))
+        terms = [(F("proj_cfads", t + i) / dscr - others) * big_n / (1 + (big_n - (i - 1))
+                                                                      * F(f"t{k}.refi_per_rate", t + i))
                  for i in range(1, min(int(program.refi_periods[k]), n - t) + 1)]
-        limits.append(put(f"t{k}.refi_dscr_cap", MIN(*terms) - other))
+        limits.append(put(f"t{k}.refi_dscr_cap", MIN(*terms)))
     loan = put(f"t{k}.refi_size", MIN(*limits))
     return put(f"t{k}.refi_loan", IF(loan > DUST, loan, 0))
 
 
 def refinance(program: Program, cf: Grid, inputs: Grid, S: dict, k: int, t: int, b: X, terms: dict, put,
-              scheduled: X = None, other: X = None):
+              scheduled: X = None, other: X = None, others=None):
     """refinancing.at_maturity as formulas: at maturity t (< the last period) with a balloon
     (balance b less the scheduled principal) above dust, an extension option left whose
     paydown (-1: it fails) is no more than the refinancing leaves extends the loan (its
@@ -152,7 +154,8 @@ def refinance(program: Program, cf: Grid, inputs: Grid, S: dict, k: int, t: int,
         balloon = put(f"t{k}.refi_balloon", MAX(0, b - scheduled))
         noi = _noi(program, inputs, k, t, put) if needs_noi(program, k) else None
         if refi_terms_:
-            loan = _sizing(program, inputs, S, k, t, balloon, other, put, noi)
+            ods = put(f"t{k}.refi_others", others() if program.refi_min_dscr[k] > 0 else ZERO)
+            loan = _sizing(program, inputs, S, k, t, balloon, other, put, noi, ods)
             offer = IF(I("refi_open") > 0, loan, 0)
         else:
             offer = ZERO
