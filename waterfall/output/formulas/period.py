@@ -15,7 +15,7 @@ from .covenants import covenants
 from .enforce import close_period, enforce
 from .grid import A, Grid, T, exit_share, put_discount
 from .hedges import owed_in_cash, settlements
-from .protocol import CellPeriod, _projected_service
+from .protocol import CellPeriod, projected_service
 from .refinancing import has_ext, has_refi, refi_cure, refi_terms, refi_tranches, refinance
 from .state import open_state
 
@@ -124,7 +124,7 @@ def _others_service(c: Sheets, acc: Accrued, k: int):
                     keys["ext_add"] = ZERO
                 after = {j: {key: (c.P(f"t{j}.{key}_after", init) if (key != "on" and key != "amort")
                                    or has_refi(program, j) else ZERO) for key, init in keys.items()}}
-        service = _projected_service(c, j, t + 1, b, after)
+        service = projected_service(c, j, t + 1, b, after)
         if service is not None:
             parts.append(service[0])
     return SUM_SEQ(parts)
