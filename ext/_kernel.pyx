@@ -329,6 +329,8 @@ ctypedef struct TState:
     double pv             # the same at the contract rate, discounted to the acceleration period
     double discount       # that discount factor, moved on once a workout period
     int64_t maturity      # this scenario's (a refinancing moves it)
+    int64_t matured       # the maturity a refinancing moved on from (-1: none)
+    int64_t ext_left      # extension options left
 
 
 cdef inline void repay(TState *tranche, double pay, int t) noexcept nogil:
@@ -384,6 +386,15 @@ ctypedef struct Prog:
     double *refi_floor
     int64_t *refi_periods
     double *refi_min_dscr
+    double *refi_max_ltv
+    double *refi_min_dy
+    int64_t *ext_options
+    int64_t *ext_periods
+    double *ext_fee
+    double *ext_step
+    double *ext_min_dscr
+    double *ext_max_ltv
+    double *ext_min_dy
     double *bb_advance
     int64_t *bb_mask     # [K, N_COMPONENTS]
     double rvg_cap
@@ -1028,45 +1039,114 @@ cdef inline double *own_row(double **rows, double *own, int k, int W) noexcept n
     return mine
 
 
-cdef bint refinance(const Prog *p, int k, int t, double balance, const double *base,
-                    const double *f_refi, const double *f_rate, double **anr, double **prr,
-                    double **schr, double *own_an, double *own_pr, double *own_sched,
-                    TState *ts, double cfads_next, bint ledger) noexcept nogil:
-    """Twin of reference.refinance: roll tranche k over at maturity t if possible."""
+cdef inline double refi_rate(const Prog *p, int k, int u, const double *base, const double *f_rate) noexcept nogil:
+    """refinancing.new_rates: max(0, max(base + shock, floor) + spread), annual."""
+    cdef double rate = base[u] + f_rate[u]
+    if rate < p.refi_floor[k]:
+        rate = p.refi_floor[k]
+    rate = rate + p.refi_spread[k]
+    return rate if rate > 0.0 else 0.0
+
+
+cdef inline double proj_cfads(const Prog *p, int u, const double *f_rent, const double *f_opex) noexcept nogil:
+    """reference._State.projected_cfads[u]: scheduled rent less opex under the scenario."""
+    return p.base_rent[u] * f_rent[u] - p.opex[u] * f_opex[u]
+
+
+cdef double refi_size(const Prog *p, int k, int t, double balloon, double other, const double *base,
+                      const double *f_rate, const double *f_rent, const double *f_opex, double value,
+                      double others) noexcept nogil:
+    """Twin of refinancing.size (with noi and dscr_capacity): the new loan, USD."""
+    cdef int T = p.T, W = p.T + 1, big_n = <int>p.refi_periods[k], ppy = 12 // p.months, w, u, i
+    cdef double loan = balloon, total, x, best, r
+    if p.refi_max_ltv[k] > 0.0:
+        x = p.refi_max_ltv[k] * value - other
+        if x < loan:
+            loan = x
+    if p.refi_min_dy[k] > 0.0:
+        x = refi_noi(p, t, f_rent, f_opex) / p.refi_min_dy[k] - other
+        if x < loan:
+            loan = x
+    if p.refi_min_dscr[k] > 0.0:
+        best = INFINITY
+        for i in range(1, (big_n if big_n < T - t else T - t) + 1):
+            r = refi_rate(p, k, t + i, base, f_rate) * p.accrual[k * W + t + i]
+            x = (proj_cfads(p, t + i, f_rent, f_opex) / p.refi_min_dscr[k] - others) * big_n / (
+                1.0 + (big_n - i + 1) * r)
+            if x < best:
+                best = x
+        if best < loan:
+            loan = best
+    return loan if loan > DUST else 0.0
+
+
+cdef double refi_noi(const Prog *p, int t, const double *f_rent, const double *f_opex) noexcept nogil:
+    """Twin of refinancing.noi: the next 12 months' projected CFADS, annualised."""
+    cdef int T = p.T, ppy = 12 // p.months, w, u
+    cdef double total = 0.0
+    w = ppy if ppy < T - t else T - t
+    for u in range(t + 1, t + w + 1):
+        total += proj_cfads(p, u, f_rent, f_opex)
+    return total * ppy / w
+
+
+cdef double ext_paydown(const Prog *p, int k, int t, double balloon, double other, const double *f_rent,
+                        const double *f_opex, double value, double last_cfads, double last_ds) noexcept nogil:
+    """Twin of refinancing.extension_paydown (-1: the loan cannot extend)."""
+    cdef double pay = 0.0, x
+    if p.ext_min_dscr[k] > 0.0 and last_cfads < p.ext_min_dscr[k] * last_ds:
+        return -1.0
+    if p.ext_max_ltv[k] > 0.0:
+        x = balloon - (p.ext_max_ltv[k] * value - other)
+        if x > pay:
+            pay = x
+    if p.ext_min_dy[k] > 0.0:
+        x = balloon - (refi_noi(p, t, f_rent, f_opex) / p.ext_min_dy[k] - other)
+        if x > pay:
+            pay = x
+    if pay > balloon:
+        return -1.0
+    return pay if pay > DUST else 0.0
+
+
+cdef void ext_apply(const Prog *p, int k, int t, double **anr, double **prr, double *own_an, double *own_pr,
+                    TState *ts, bint ledger) noexcept nogil:
+    """Twin of refinancing.extend: the margin steps up from t+1, the maturity moves on."""
+    cdef int T = p.T, W = p.T + 1, u
+    cdef double step = p.ext_step[k]
+    cdef double *an = NULL
+    cdef double *pr
+    if ledger:
+        an = own_row(anr, own_an, k, W)
+    pr = own_row(prr, own_pr, k, W)
+    for u in range(t + 1, W):
+        if ledger:
+            an[u] += step
+        pr[u] += step * p.accrual[k * W + u]
+    u = t + <int>p.ext_periods[k]
+    ts[k].maturity = u if u < T else T
+
+
+cdef void refi_apply(const Prog *p, int k, int t, double loan, const double *base, const double *f_rate,
+                     double **anr, double **prr, double **schr, double *own_an, double *own_pr,
+                     double *own_sched, TState *ts, bint ledger) noexcept nogil:
+    """Twin of refinancing.apply: tranche k on the new loan's terms from t+1."""
     cdef int T = p.T, W = p.T + 1, periods = <int>p.refi_periods[k], u
-    cdef double rate, amortisation, service, first_rate
+    cdef double rate, amortisation = loan / periods
     cdef double *an = NULL
     cdef double *pr
     cdef double *sc
-    if periods <= 0 or t >= T or balance <= 0.0 or f_refi[t] <= 0.0:
-        return False
-    first_rate = base[t + 1] + f_rate[t + 1]
-    if first_rate < p.refi_floor[k]:
-        first_rate = p.refi_floor[k]
-    first_rate = first_rate + p.refi_spread[k]
-    if first_rate < 0.0:
-        first_rate = 0.0
-    amortisation = balance / periods
-    service = balance * first_rate * p.accrual[k * W + t + 1] + (amortisation if amortisation < balance else balance)
-    if cfads_next < p.refi_min_dscr[k] * service:
-        return False
     if ledger:
         an = own_row(anr, own_an, k, W)
     pr = own_row(prr, own_pr, k, W)
     sc = own_row(schr, own_sched, k, W)
     for u in range(t + 1, W):
-        rate = base[u] + f_rate[u]
-        if rate < p.refi_floor[k]:
-            rate = p.refi_floor[k]
-        rate = rate + p.refi_spread[k]
-        if rate < 0.0:
-            rate = 0.0
+        rate = refi_rate(p, k, u, base, f_rate)
         if ledger:
             an[u] = rate
         pr[u] = rate * p.accrual[k * W + u]
         sc[u] = amortisation if u <= t + periods else 0.0
     ts[k].maturity = t + periods if t + periods < T else T
-    return True
 
 # --------------------------------------------------------------- events and the workout
 # Twins of reference._accelerate, _workout_period, _advance, _receive, _recover and of
@@ -1559,6 +1639,8 @@ cdef void run_scenario(const Prog *p, int s,
     cdef int senior, mat, cure_periods = p.cure_periods, accel_n_ds = 0, llcr_end = p.llcr_end
     cdef const unsigned char *quiet = p.quiet
     cdef bint refinanced = False
+    cdef double short = 0.0, refi_short, other, balloon, value, ext_pay, ext_fee, ods, sc2, oint
+    cdef double last_cfads = 0.0, last_ds = 0.0   # the period before's CFADS and debt service (extension test)
     cdef Run run
 
     # scenario factors: only the channels the scenario touches get a row of their own;
@@ -1607,6 +1689,8 @@ cdef void run_scenario(const Prog *p, int s,
         schr[k] = p.sched + k * W
         ts[k].balance = 0.0
         ts[k].maturity = p.maturity[k]
+        ts[k].matured = -1
+        ts[k].ext_left = p.ext_options[k]
         ts[k].repaid = 0.0
         ts[k].repaid_t = 0.0
         ts[k].arrears = 0.0
@@ -1705,6 +1789,7 @@ cdef void run_scenario(const Prog *p, int s,
         put(L, NL, t, G_EQUITY_IN, equity_in[t])
 
         draws = 0.0
+        refi_short = 0.0
         lcf_t = 0.0
         if not ledger and quiet[t] and not refinanced:
             # no close/COD, draw, capitalisation or maturity this period: the loop below
@@ -1745,18 +1830,56 @@ cdef void run_scenario(const Prog *p, int s,
             lcf_t -= d
             put(L, NL, t, tc + T_DRAW, d)
             mat = <int>ts[k].maturity
-            if t == mat and t < T:
-                if refinance(p, k, t, b, base, fch[CH_REFI], fch[CH_RATE_ADD], anr, prr, schr,
-                             own_an, own_pr, own_sched, ts,
-                             base_rent[t + 1] * f_rent[t + 1] - opex_[t + 1] * f_opex[t + 1], ledger):
-                    put(L, NL, t, tc + T_REFINANCED, b)
-                    mat = <int>ts[k].maturity
-                    refinanced = True
             sc = schr[k][t]
             if b < sc:
                 sc = b
             ts[k].scheduled = sc
             ts[k].prin_due = b if t == mat else sc
+            if t == mat and t < T and (p.refi_periods[k] > 0 or p.ext_options[k] > 0):
+                # reference._accrue: refinancing.at_maturity
+                other = 0.0
+                for j in range(K):
+                    if j != k:
+                        other += ts[j].balance
+                ts[k].matured = t
+                refinanced = True   # the maturity may move: no quiet periods from here on
+                short = b - sc
+                if not (short > 0.0):
+                    short = 0.0
+                x = 0.0     # the new loan
+                ext_fee = 0.0
+                if short > DUST:
+                    balloon = short
+                    value = sale_value(p, fch, t)
+                    if p.refi_periods[k] > 0 and fch[CH_REFI][t] > 0.0:
+                        # refinancing.other_service: the other tranches' debt service of t+1
+                        ods = 0.0
+                        for j in range(K):
+                            if j == k or t + 1 > ts[j].maturity:
+                                continue
+                            oint = 0.0 if cap8[j * W + t + 1] else ts[j].balance * prr[j][t + 1]
+                            sc2 = schr[j][t + 1]
+                            ods += oint + (sc2 if sc2 < ts[j].balance else ts[j].balance)
+                        x = refi_size(p, k, t, balloon, other, base, fch[CH_RATE_ADD], f_rent, f_opex, value, ods)
+                    short = balloon - x
+                    ext_pay = -1.0
+                    if ts[k].ext_left > 0:
+                        ext_pay = ext_paydown(p, k, t, balloon, other, f_rent, f_opex, value, last_cfads, last_ds)
+                    if 0.0 <= ext_pay and ext_pay <= short:
+                        ts[k].ext_left -= 1
+                        ext_apply(p, k, t, anr, prr, own_an, own_pr, ts, ledger)
+                        x = 0.0
+                        short = ext_pay
+                        ext_fee = p.ext_fee[k] * balloon
+                    elif x > 0.0:
+                        refi_apply(p, k, t, x, base, fch[CH_RATE_ADD], anr, prr, schr, own_an, own_pr,
+                                   own_sched, ts, ledger)
+                put(L, NL, t, tc + T_REFINANCED, x)
+                ts[k].prin_due = sc + short
+                refi_short += short
+                if ext_fee > 0.0:   # an extension fee, paid with the interest
+                    ts[k].int_due += ext_fee
+                    add(L, NL, t, tc + T_INTEREST_DUE, ext_fee)
             ts[k].balance = b
             put(L, NL, t, tc + T_PRINCIPAL_DUE, ts[k].prin_due)
         put(L, NL, t, G_DRAWS, draws)
@@ -1848,6 +1971,8 @@ cdef void run_scenario(const Prog *p, int s,
                 dscr = (cfads + cure) / debt_service
                 below = False
         put(L, NL, t, G_DEBT_SERVICE, debt_service)
+        last_cfads = cfads
+        last_ds = debt_service
         put(L, NL, t, G_DSCR, dscr)
         put(L, NL, t, G_EQUITY_CURE, cure)
         if debt_service > 0.0:
@@ -1878,6 +2003,25 @@ cdef void run_scenario(const Prog *p, int s,
                 cause = 0.0
             elif unpaid > 0.0:  # costs the SPV cannot meet: the lenders step in
                 cause = p.cause_payment
+        if refi_short > DUST:  # refinancing.cure: the sponsors may meet a refinancing shortfall
+            if lenders < 0:
+                lenders = has_lenders(ts, K, run.accel, hdue, H)
+            if lenders and cause == 0.0:
+                x = cash
+                for i in range(p.F):
+                    x -= p.fee_due[i * W + t]
+                for h in range(H):
+                    if hdue[h] > 0.0:
+                        x -= hdue[h]
+                for k in range(K):
+                    x -= ts[k].int_due + ts[k].scheduled
+                x = refi_short - (x if x > 0.0 else 0.0)
+                if x > DUST and cures < p.cure_max and t <= p.cure_until and not (
+                        p.cure_max_amount >= 0.0 and x > p.cure_max_amount):
+                    cures += 1
+                    cure += x
+                    add(L, NL, t, G_EQUITY_CURE, x)
+                    cash += x
         eq_in_total += equity_in[t] + support + cure
 
         # the steps (waterfall/steps): the first that finds an event of default sets its
@@ -1912,8 +2056,8 @@ cdef void run_scenario(const Prog *p, int s,
                     repay(&ts[arg], pay, t)
                     lcf_t += pay
                     add(L, NL, t, N_GLOBAL + arg * N_TRANCHE_LINES + T_PRINCIPAL_PAID, pay)
-                    if due - pay > DUST and (p.hard[arg] or t == ts[arg].maturity):
-                        cause = p.cause_maturity if t == ts[arg].maturity else p.cause_payment
+                    if due - pay > DUST and (p.hard[arg] or t == ts[arg].maturity or t == ts[arg].matured):
+                        cause = p.cause_maturity if (t == ts[arg].maturity or t == ts[arg].matured) else p.cause_payment
                         break
                 elif op == OP_RESERVE:
                     target = reserve_target(p, prr, schr, ts, arg, t)
@@ -2148,6 +2292,11 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.cost_fixed = program.cost_fixed
     p.refi_spread = dptr(keep["refi_spread"]); p.refi_floor = dptr(keep["refi_floor"])
     p.refi_periods = lptr(keep["refi_periods"]); p.refi_min_dscr = dptr(keep["refi_min_dscr"])
+    p.refi_max_ltv = dptr(keep["refi_max_ltv"]); p.refi_min_dy = dptr(keep["refi_min_dy"])
+    p.ext_options = lptr(keep["ext_options"]); p.ext_periods = lptr(keep["ext_periods"])
+    p.ext_fee = dptr(keep["ext_fee"]); p.ext_step = dptr(keep["ext_step"])
+    p.ext_min_dscr = dptr(keep["ext_min_dscr"]); p.ext_max_ltv = dptr(keep["ext_max_ltv"])
+    p.ext_min_dy = dptr(keep["ext_min_dy"])
     p.bb_advance = dptr(keep["bb_advance"]); p.bb_mask = lptr(keep["bb_mask"])
     p.rvg_cap = program.rvg_cap
     p.rvg_until = program.rvg_until

@@ -170,7 +170,21 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
             am["round_to"] = draw(st.sampled_from(["cent", 0.01, 1e-6]))
         if draw(st.booleans()):
             tranche["refinancing"] = {"spread": draw(rates), "amort_periods": draw(st.integers(1, 40)),
-                                      "min_dscr": draw(st.floats(0.5, 1.5))}
+                                      # limits drawn wide enough to bind: a new loan below the balloon,
+                                      # its shortfall paid, cured or defaulted
+                                      "min_dscr": draw(st.sampled_from([0.0, draw(st.floats(0.5, 4.0))])),
+                                      "max_ltv": draw(st.sampled_from([None, draw(st.floats(0.05, 1.0))])),
+                                      "min_debt_yield": draw(st.sampled_from([None, draw(st.floats(0.04, 1.0))]))}
+        if draw(st.booleans()):
+            tests = {"min_dscr": draw(st.sampled_from([None, draw(st.floats(0.8, 2.0))])),
+                     "max_ltv": draw(st.sampled_from([None, draw(st.floats(0.3, 1.0))])),
+                     "min_debt_yield": draw(st.sampled_from([None, draw(st.floats(0.04, 0.2))]))}
+            if all(v is None for v in tests.values()):
+                tests["min_dscr"] = 1.2
+            tranche["extension"] = {"options": draw(st.integers(1, 2)), "periods": draw(st.integers(1, 8)),
+                                    "fee": draw(st.sampled_from([0.0, 0.0025])),
+                                    "margin_step": draw(st.sampled_from([0.0, 0.005])),
+                                    **{k: v for k, v in tests.items() if v is not None}}
         if it_share > 0 and draw(st.booleans()):
             tranche["borrowing_base"] = {"advance_rate": draw(st.floats(0.3, 1.0)), "components": ["it"]}
         tranches.append(tranche)

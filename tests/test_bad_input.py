@@ -54,6 +54,9 @@ EXPECTED: dict[str, list[str]] = {
     "hedge_unknown_index.toml": ["hedges[0].index: unknown index", "(got 'EURIBOR')"],
     "hedge_par_without_notional.toml": ["hedges[0].fixed_rate: a par swap needs a notional after close",
                                         "(got 'par')"],
+    # extension options (issue 12.2)
+    "extension_without_test.toml": ["tranches[0].extension.options: extension options with no test to pass",
+                                    "min_dscr, max_ltv or min_debt_yield", "(got 2)"],
     "notional_maturity_past_horizon.toml": ["tranches[0].notional_maturity_period: period is beyond the horizon",
                                             "(got 99)"],
     "unknown_step_kind.toml": ["waterfall[3].step:", "'distribute'", "(got 'cash_sweep')"],

@@ -376,6 +376,35 @@ def _flexed_workbooks(tmp: Path) -> dict:
     return out
 
 
+# the hand-worked refinancing deal of tests/test_refinancing.py: the new loan bound by LTV
+# on the whole SPV's debt (a junior loan shares it), the paydown met by an equity cure; and
+# bound by DSCR, the paydown from cash
+REFI_CASES = {"refi-ltv-cure/base": ("min_dscr = 1.0, max_ltv = 0.30",
+                                     "equity_cure = { max_cures = 1, max_amount = 200.0 }", True),
+              "refi-dscr/base": ("min_dscr = 2.0, min_debt_yield = 0.4", "", False)}
+# and with extension options instead: the first fails its LTV and is cured by a paydown,
+# the second passes, then the balloon defaults
+EXT_CASES = {"ext-ltv-cure/base": ("min_dscr = 1.5, max_ltv = 0.3, min_debt_yield = 0.1",
+                                   "equity_cure = { max_cures = 1, max_amount = 20.0 }")}
+
+
+def _refinancing_workbooks(tmp: Path) -> dict:
+    from tests.test_refinancing import write_deal
+    out = {}
+    for case, (refi, cure, junior) in REFI_CASES.items():
+        deal = waterfall.load_deal(write_deal(tmp, refi, cure, junior, name=case.split("/")[0] + ".toml"))
+        result = waterfall.run(deal, "base")
+        out[case] = (write_workbook(result, tmp / f"f-{case.split('/')[0]}.xlsx", formulas=True, deal=deal),
+                     deal, result)
+    from tests.test_refinancing import EXT, extension_deal
+    for case, (tests, cure) in EXT_CASES.items():
+        deal = waterfall.load_deal(extension_deal(tmp, EXT.format(tests=tests), cure, name=case.split("/")[0] + ".toml"))
+        result = waterfall.run(deal, "base")
+        out[case] = (write_workbook(result, tmp / f"f-{case.split('/')[0]}.xlsx", formulas=True, deal=deal),
+                     deal, result)
+    return out
+
+
 @pytest.fixture(scope="module")
 def recalculated(tmp_path_factory):
     """{case: (written workbook, LibreOffice's recalculated copy, deal, engine result)}."""
@@ -398,12 +427,14 @@ def recalculated(tmp_path_factory):
     cases["tieout-exit/base"] = (write_workbook(result, tmp / "f-tieout-exit.xlsx", formulas=True, deal=deal),
                                  deal, result)
     cases.update(_flexed_workbooks(tmp))
+    cases.update(_refinancing_workbooks(tmp))
     outs = recalculate_many([src for src, _d, _r in cases.values()], tmp / "lo")
     return {key: (src, out, deal, result) for (key, (src, deal, result)), out in zip(cases.items(), outs)}
 
 
 @needs_lo
-@pytest.mark.parametrize("case", [f"{n}/{s}" for n, s in FORMULA_CASES] + ["tieout-exit/base"])
+@pytest.mark.parametrize("case", [f"{n}/{s}" for n, s in FORMULA_CASES] + ["tieout-exit/base"] + list(REFI_CASES)
+                         + list(EXT_CASES))
 def test_libreoffice_recalculates_to_the_engine(recalculated, case):
     """The --formulas workbook, recalculated by LibreOffice: every formula cell equals the
     value cached from the engine (relative 1e-9), no error cells, and every ledger line

@@ -168,9 +168,10 @@ def test_summary_text_beside_the_charts_and_dscr_axis_capped(books, key):
     # tie-out lock-up 1.20x: 2 x 1.20 = 2.4 < 3, so 3x; Abilene 1.15x: 3x as well
     lock_up = deal.covenants.lock_up_dscr
     assert _chart_axis_max(path) == [max(3.0, 2 * lock_up)]
-    tested = result.cash_flows().query("debt_service > 0")["dscr"]
-    if key.startswith("abilene"):  # the exit-period spike the cap keeps from squashing the band
-        assert tested.max() > 3.0
+    # (Abilene's DSCR no longer spikes above 3x in its last period: the old refinancing
+    # amortised the whole balance after that period's schedule was paid too, so the loans
+    # were repaid early and the last debt service was a sliver; sized on the balloon, the
+    # refinancings amortise to the horizon. The cap is asserted on the axis above.)
 
 
 def _summary_pairs(ws) -> dict:

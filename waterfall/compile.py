@@ -128,7 +128,9 @@ def _schedules(deal: Deal, draw, capitalise, per_rate, maturity, cfads, round_to
     sched = np.zeros((len(deal.tranches), n + 1))
     for k, tr in enumerate(deal.tranches):
         balance_at_start, start = _balance_at_amortisation(tr, draw[k], capitalise[k], per_rate[k], cod)
-        sched[k] = principal_schedule(tr.amortisation, balance_at_start, start, int(maturity[k]),
+        # an extension option carries the schedule on past the maturity it may move
+        horizon = int(maturity[k]) + (tr.extension.options * tr.extension.periods if tr.extension else 0)
+        sched[k] = principal_schedule(tr.amortisation, balance_at_start, start, horizon,
                                       per_rate[k], cfads, round_to[k])
         if round_to[k] > 0 and tr.amortisation.kind != "level_payment":
             sched[k] = [level_payment.money(x, round_to[k]) for x in sched[k]]
@@ -219,6 +221,22 @@ def _refinancing(deal: Deal) -> dict:
         refi_floor=np.array([(NO_FLOOR if r.floor is None else r.floor) if r else NO_FLOOR for r in refi]),
         refi_periods=np.array([r.amort_periods if r else 0 for r in refi], dtype=np.int64),
         refi_min_dscr=np.array([r.min_dscr if r else 0.0 for r in refi]),
+        refi_max_ltv=np.array([r.max_ltv if r and r.max_ltv is not None else 0.0 for r in refi]),
+        refi_min_dy=np.array([r.min_debt_yield if r and r.min_debt_yield is not None else 0.0 for r in refi]),
+        **_extensions(deal),
+    )
+
+
+def _extensions(deal: Deal) -> dict:
+    ext = [t.extension for t in deal.tranches]
+    opt = lambda e, name: 0.0 if e is None or getattr(e, name) is None else float(getattr(e, name))  # noqa: E731
+    return dict(
+        ext_options=np.array([e.options if e else 0 for e in ext], dtype=np.int64),
+        ext_periods=np.array([e.periods if e else 0 for e in ext], dtype=np.int64),
+        ext_fee=np.array([opt(e, "fee") for e in ext]), ext_step=np.array([opt(e, "margin_step") for e in ext]),
+        ext_min_dscr=np.array([opt(e, "min_dscr") for e in ext]),
+        ext_max_ltv=np.array([opt(e, "max_ltv") for e in ext]),
+        ext_min_dy=np.array([opt(e, "min_debt_yield") for e in ext]),
     )
 
 

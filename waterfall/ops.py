@@ -93,13 +93,14 @@ def hedge_col(n_tranches: int, n_accounts: int, n_fees: int, h: int, line: str) 
 PROGRAM_F64 = (
     "base_rent", "opex", "capex", "equity_in", "base_rate", "draw", "accrual", "fixed_rate",
     "spread", "floor", "sched", "acct_target", "fee_due", "step_share", "step_share_locked",
-    "asset_value", "refi_spread", "refi_floor", "refi_min_dscr", "bb_advance", "market_rent",
+    "asset_value", "refi_spread", "refi_floor", "refi_min_dscr", "refi_max_ltv", "refi_min_dy",
+    "ext_fee", "ext_step", "ext_min_dscr", "ext_max_ltv", "ext_min_dy", "bb_advance", "market_rent",
     "hedge_rate", "hedge_notional", "hedge_accrual",
     "flow_years", "round_to", "periods_a_year", "tax_depreciation",
 )
 PROGRAM_I64 = (
     "is_floating", "maturity", "capitalise", "hard", "dscr_mask", "acct_kind", "acct_periods",
-    "acct_mask", "step_op", "step_arg", "refi_periods", "bb_mask", "rank",
+    "acct_mask", "step_op", "step_arg", "refi_periods", "ext_options", "ext_periods", "bb_mask", "rank",
     "hedge_kind", "hedge_tranche", "hedge_rank",
 )
 PROGRAM_SCALARS = (

@@ -55,7 +55,16 @@ class Program:
     refi_spread: np.ndarray        # [K] annual spread of a refinancing at maturity
     refi_floor: np.ndarray         # [K]
     refi_periods: np.ndarray       # [K] int64 amortisation of the refinancing (0 = none)
-    refi_min_dscr: np.ndarray      # [K]
+    refi_min_dscr: np.ndarray      # [K] the new loan's sizing DSCR (0 = no test)
+    refi_max_ltv: np.ndarray       # [K] the new loan's sizing LTV on all the SPV's debt (0 = no test)
+    refi_min_dy: np.ndarray        # [K] the new loan's sizing debt yield, annual (0 = no test)
+    ext_options: np.ndarray        # [K] int64 extension options (0 = none)
+    ext_periods: np.ndarray        # [K] int64 periods each option adds
+    ext_fee: np.ndarray            # [K] extension fee, share of the balloon
+    ext_step: np.ndarray           # [K] margin step-up on extension, annual
+    ext_min_dscr: np.ndarray       # [K] extension test: last period's DSCR (0 = no test)
+    ext_max_ltv: np.ndarray        # [K] extension test: LTV on all the SPV's debt (0 = no test)
+    ext_min_dy: np.ndarray         # [K] extension test: debt yield on all the SPV's debt (0 = no test)
     bb_advance: np.ndarray         # [K] borrowing-base advance rate (0 = none)
     bb_mask: np.ndarray            # [K, 4] int64 components in the collateral
     rvg_cap: float                 # residual value guarantee cap, USD (0 = none)

@@ -7,9 +7,10 @@ Each period t = 0..T (0 is financial close):
 2. Each tranche: interest due = opening balance x annual rate x accrual; in a
    capitalised period it is added to the balance instead of being due in cash. Draws
    are added to the balance. Principal due = min(schedule, balance), the whole
-   balance at maturity, unless a refinancing can be done then (market open, next
-   period's projected DSCR on the new terms >= its minimum): the loan then goes on at
-   the refinancing spread, amortising straight-line, and only the schedule is due.
+   balance at maturity, unless it is refinanced then (market open; the new loan sized by
+   LTV, debt yield and DSCR, refinancing.py): the loan then goes on at the refinancing
+   spread, amortising straight-line, and the schedule plus what the new loan leaves of
+   the balloon is due (an equity cure may meet that paydown).
 3. Every reserve balance is released into cash; cash = CFADS + draws + equity in -
    capex + reserves (+ the net sale proceeds at the last period if the deal has an exit). A negative cash is met by the sponsors (sponsor support).
 4. DSCR = CFADS / (cash interest + scheduled principal, balloons excluded) over the
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ops
+from . import ops, refinancing
 from .hedges import settlement, termination_value
 from .irr import annualise, irr, xirr
 from .level_payment import money
@@ -81,9 +82,11 @@ class _Terms:
     def __init__(self, program, factor, per_rate, sched, maturity):
         self.program, self.factor, self.per_rate = program, factor, per_rate
         self.sched, self.maturity, self.t = sched, maturity, 0
+        self.matured = [-1] * program.n_tranches   # the maturity a refinancing moved on from
 
     def balloon(self, k):
-        return self.t == self.maturity[k]
+        """Period t is tranche k's maturity: its balloon, or what a refinancing leaves of it, is due."""
+        return self.t == self.maturity[k] or self.t == self.matured[k]
 
     def collateral(self, k):
         program, t = self.program, self.t
@@ -125,6 +128,7 @@ class _State:
         # events and the workout (workout.py)
         self.sale_value = sale_values(program, self.factor, self.projected_cfads)
         self.cures = 0
+        self.ext_left = [int(x) for x in program.ext_options]   # extension options left
         self.support_used = 0.0
         self.cause = 0
         self.accel = -1          # period the lenders accelerated (-1: not)
@@ -159,6 +163,7 @@ def _period(program: Program, st: _State, t: int) -> bool:
     cfads = revenue - opex
     row[G["revenue"]], row[G["opex"]], row[G["cfads"]] = revenue, opex, cfads
     row[G["capex"]], row[G["equity_in"]] = program.capex[t], program.equity_in[t]
+    st.refi_shortfall = 0.0
     int_due, prin_due, scheduled, draws = _accrue(program, st, t, row)
     hedge_due = _hedge_settlements(program, st, t, row)
     # the lenders (and hedge banks) can accelerate only once, and only while something is owed to them
@@ -171,6 +176,10 @@ def _period(program: Program, st: _State, t: int) -> bool:
         cause = 0
     elif unpaid > 0.0:
         cause = CAUSE["payment"]   # costs the SPV cannot meet: the lenders step in
+    if st.refi_shortfall > ops.DUST and lenders and not cause:   # the sponsors may cure a refinancing shortfall
+        refi_cure = refinancing.cure(program, st, t, cash, int_due, scheduled, hedge_due, st.refi_shortfall)
+        row[G["equity_cure"]] += refi_cure
+        cash += refi_cure
     st.terms.t = t
     p = FloatPeriod(program, t, st.terms, cash, float(cause), locked, int_due, prin_due, st.balance, st.reserve)
     p.hedge_due = hedge_due
@@ -208,11 +217,19 @@ def _accrue(program: Program, st: _State, t: int, row):
         balance[k] += draw
         draws += draw
         row[c[TL["draw"]]] = draw
-        if t == st.maturity[k] and refinance(program, k, t, balance[k], st.base, st.factor, st.annual,
-                                             st.per_rate, st.sched, st.maturity, st.projected_cfads):
-            row[c[TL["refinanced"]]] = balance[k]
         scheduled[k] = min(st.sched[k, t], balance[k])  # what DSCR counts: no balloon
         prin_due[k] = balance[k] if t == st.maturity[k] else scheduled[k]
+        if t == st.maturity[k] and t < program.n_periods and (program.refi_periods[k] > 0
+                                                              or program.ext_options[k] > 0):
+            other = sum(balance[j] for j in range(k_count) if j != k)
+            st.terms.matured[k] = t
+            loan, short, fee = refinancing.at_maturity(program, st, k, t, balance[k], scheduled[k], other)
+            row[c[TL["refinanced"]]] = loan
+            prin_due[k] = scheduled[k] + short   # what the new loan (or extension) leaves of the balloon
+            st.refi_shortfall += short
+            if fee > 0.0:   # an extension fee, paid with the interest
+                int_due[k] += fee
+                row[c[TL["interest_due"]]] += fee
         row[c[TL["principal_due"]]] = prin_due[k]
     row[G["draws"]] = draws
     return int_due, prin_due, scheduled, draws
@@ -479,27 +496,6 @@ def _recover(program: Program, st: _State, t: int, row, pool: float, sale: bool,
 def asset_value(program: Program, factor: np.ndarray, t: int) -> float:
     """Gross value of all asset components at period t under the scenario, USD."""
     return sum(program.asset_value[c, t] * factor[ops.CH_VAL_LAND + c, t] for c in range(4))
-
-
-def refinance(program: Program, k: int, t: int, balance: float, base, factor, annual, per_rate,
-              sched, maturity, projected_cfads) -> bool:
-    """Try to refinance tranche k at its maturity t; on success rewrite its rates,
-    schedule and maturity from t+1 on (in place) and return True."""
-    n, periods = program.n_periods, int(program.refi_periods[k])
-    if periods <= 0 or t >= n or balance <= 0.0 or factor[ops.CH_REFI, t] <= 0.0:
-        return False
-    new_annual = [max(0.0, max(base[u] + factor[ops.CH_RATE_ADD, u], program.refi_floor[k])
-                      + program.refi_spread[k]) for u in range(t + 1, n + 1)]
-    amortisation = balance / periods
-    service = balance * new_annual[0] * program.accrual[k, t + 1] + min(amortisation, balance)
-    if projected_cfads[t + 1] < program.refi_min_dscr[k] * service:
-        return False
-    for i, u in enumerate(range(t + 1, n + 1)):
-        annual[k, u] = new_annual[i]
-        per_rate[k, u] = new_annual[i] * program.accrual[k, u]
-        sched[k, u] = amortisation if u <= t + periods else 0.0
-    maturity[k] = min(t + periods, n)
-    return True
 
 
 def reserve_target(program: Program, per_rate: np.ndarray, sched: np.ndarray, maturity,

@@ -250,16 +250,53 @@ class Sizing(Part):
 
 
 class Refinancing(Part):
-    """At maturity the balance is refinanced instead of repaid if the market is open and
-    the next period's projected DSCR on the new terms is at least `min_dscr`: the new
-    loan pays base rate (floored at `floor`) + `spread` and amortises straight-line over
-    `amort_periods`. A refinancing that cannot be done leaves the balloon due: unpaid,
-    it is an event of default."""
+    """At maturity the balloon (the balance less that period's scheduled principal) is
+    refinanced instead of repaid if the market is open, by a new loan sized as a
+    refinancing lender sizes it: the lowest of the balloon, `max_ltv` x the appraised
+    value less the SPV's other debt, the next 12 months' CFADS / `min_debt_yield` less
+    the other debt, and the debt the CFADS carries at `min_dscr` over the new loan's
+    amortisation (straight-line over `amort_periods`) less the other debt
+    (docs/credit.md, "Refinancing"). The new loan pays base rate (floored at `floor`) +
+    `spread`. What the new loan leaves of the balloon is due at once: paid from the
+    period's cash (trapped cash included), else by an equity cure on the deal's cure
+    terms, else it is an event of default."""
 
     spread: Rate
     floor: Optional[Rate] = 0.0
     amort_periods: PositiveCount
-    min_dscr: Annotated[float, Field(ge=0)] = 1.0
+    min_dscr: Annotated[float, Field(ge=0, le=100.0)] = Field(1.0, description="Minimum DSCR the "
+                                                                "new loan's sizing keeps over its amortisation (0: no DSCR test).")
+    max_ltv: Optional[Annotated[float, Field(gt=0, le=2.0)]] = Field(None, description="Maximum loan-to-value "
+                                                                      "of all the SPV's debt on the appraised value (none: no LTV test).")
+    min_debt_yield: Optional[Annotated[float, Field(gt=0, le=10.0)]] = Field(
+        None, description="Minimum debt yield: the next 12 months' CFADS over all the SPV's debt (annual; none: no test).")
+
+
+class Extension(Part):
+    """Extension options (the "+1+1" of a mini-perm): `options` options of `periods` each.
+    At a maturity with an option left, the borrower extends if the extension tests pass:
+    the SPV's DSCR of the period before (CFADS over debt service, before any cure) at
+    least `min_dscr`, all the SPV's debt at most `max_ltv` x the appraised value and the
+    next 12 months' CFADS at least `min_debt_yield` x that debt (each test optional, at
+    least one given). A loan over the LTV or debt-yield limit may still extend by paying
+    the excess down then (from cash, else an equity cure, else an event of default), if
+    that paydown is no more than a refinancing would leave. On extension the maturity
+    moves on `periods`, a `fee` (share of the balloon) is paid with the period's interest
+    and the margin steps up by `margin_step` (annual) from the next period."""
+
+    options: PositiveCount
+    periods: PositiveCount
+    fee: Annotated[float, Field(ge=0, le=0.2)] = 0.0
+    margin_step: Annotated[float, Field(ge=0, le=0.2)] = 0.0
+    min_dscr: Optional[Annotated[float, Field(gt=0, le=100.0)]] = None
+    max_ltv: Optional[Annotated[float, Field(gt=0, le=2.0)]] = None
+    min_debt_yield: Optional[Annotated[float, Field(gt=0, le=10.0)]] = None
+
+    @model_validator(mode="after")
+    def _tested(self):
+        if self.min_dscr is None and self.max_ltv is None and self.min_debt_yield is None:
+            raise ValueError("extension options with no test to pass: give min_dscr, max_ltv or min_debt_yield")
+        return self
 
 
 class BorrowingBase(Part):
@@ -284,6 +321,8 @@ class Tranche(Part):
     extension_periods: Count = Field(0, description="Periods added to "
                                                            "`maturity_period` (extension options, assumed exercised).")
     refinancing: Optional[Refinancing] = None
+    extension: Optional[Extension] = Field(None, description="Extension options, exercised at a "
+                                           "maturity only if their tests pass (docs/credit.md).")
     borrowing_base: Optional[BorrowingBase] = None
     lenders: dict[str, Fraction] = Field(default_factory=dict)
     rate: Annotated[Union[FixedRate, FloatingRate], Field(discriminator="kind")]

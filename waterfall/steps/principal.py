@@ -29,7 +29,8 @@ KIND = Principal(
     summary="pay scheduled principal min(schedule, balance) (the whole balance at maturity); a "
             "shortfall is an event of default if default_on_shortfall or at maturity, else deferred",
     doc="Principal due is min(scheduled principal, balance), or the whole balance in the "
-        "tranche's maturity period (a balloon, unless the loan is refinanced then). The step pays "
+        "tranche's maturity period (a balloon; if the loan is refinanced or extended then, the "
+        "schedule plus what the new loan or the extension leaves of the balloon). The step pays "
         "min(cash, due). A shortfall is an event of default for a tranche with "
         "`default_on_shortfall = true`, and for any tranche at its maturity; otherwise the unpaid "
         "principal stays on the balance (deferred).",

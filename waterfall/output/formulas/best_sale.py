@@ -11,7 +11,7 @@ senior's refinancing state in the column itself), so no cell depends on itself."
 from __future__ import annotations
 
 from ..cells import IF, MAX, ONE, ZERO, const
-from .refinancing import refi_tranches
+from .refinancing import has_ext, has_refi
 from ...workout import senior
 
 
@@ -38,8 +38,10 @@ def _rate(c, k: int, u: int):
     """Tranche k's per-period rate at period u, as the engine holds it at this period's
     acceleration: the refinancing rate if it is on refinanced terms after this period."""
     rate = c.inputs.ref(f"t{k}.per_rate", u, qualified=True)
-    if k in refi_tranches(c.program):
+    if has_refi(c.program, k):
         rate = IF(c.ref(f"t{k}.on_after"), c.inputs.ref(f"t{k}.refi_per_rate", u, qualified=True), rate)
+    if has_ext(c.program, k):   # the margin the extensions added (refinancing.extend)
+        rate = rate + c.ref(f"t{k}.ext_add_after") * c.inputs.ref(f"t{k}.accrual", u, qualified=True)
     return rate
 
 

@@ -26,21 +26,21 @@ def _cure(c, ds, cfads, below_pre):
     if "cure_max_amount" in S:
         allowed = IF(need > S["cure_max_amount"], 0, allowed)
     granted = c.put("cure_ok", IF(reached, allowed, 0))
-    c.put("cures_used", c.P("cures_used") + granted)
-    return c.put("L:equity_cure", IF(granted, need, 0))
+    c.put("cures_dscr", c.P("cures_used") + granted)   # cures_used adds a refinancing cure (refinancing.py)
+    return c.put("dscr_cure", IF(granted, need, 0))
 
 
 def _dscr(c, ds, cfads, normal):
     """(DSCR after any equity cure, below the default DSCR after it, the cure)."""
     program = c.program
     if program.default_dscr < 0:
-        c.put("L:equity_cure", ZERO)
+        c.put("dscr_cure", ZERO)
         return c.put("L:dscr", IF(ds > 0, cfads / ds, IF(normal, EMPTY, 0))), ZERO, ZERO
     c.put("cov_default", c.S["default_dscr"])
     pre = c.put("dscr_pre", IF(ds > 0, cfads / ds, EMPTY))
     below_pre = c.put("below_pre", IF(ds > 0, IF(pre < c.S["default_dscr"], 1, 0), 0))
     if not cures_possible(program):
-        c.put("L:equity_cure", ZERO)
+        c.put("dscr_cure", ZERO)
         return c.put("L:dscr", IF(ds > 0, pre, IF(normal, EMPTY, 0))), below_pre, ZERO
     cure = _cure(c, ds, cfads, below_pre)
     dscr = c.put("L:dscr", IF(ds > 0, IF(cure > 0, (cfads + cure) / ds, pre), IF(normal, EMPTY, 0)))

@@ -11,7 +11,7 @@ from ...program import Program
 from ..cells import EQ, IF, MAX, ZERO, ref
 from .grid import IN_SHEET, SCALAR_COL, Grid, exit_share, put_discount
 from .hedges import hedge_input_rows, hedge_inputs, hedge_scalars
-from .refinancing import refi_tranches
+from .refinancing import has_ext, has_refi, refi_cures_possible, refi_tranches
 from .taxes import tax_input_rows, tax_inputs, tax_scalars
 from .valuation import (
     appraisal, collateral, component_values, drc_period, market_period, sale_value_rows, valuation_rows,
@@ -38,7 +38,7 @@ def _covenant_scalars(program: Program) -> list:
     if program.default_dscr >= 0 and program.breach_accelerates:
         out.append(("accelerate_after", "Periods in breach (past the cure periods) before the lenders "
                                         "accelerate", "int", float(program.accelerate_after)))
-    if cures_possible(program):
+    if cures_possible(program) or refi_cures_possible(program):
         out.append(("cure_max", "Equity cures allowed (over the life)", "int", float(program.cure_max)))
         out.append(("cure_until", "Last period an equity cure may be made", "int", float(program.cure_until)))
         if program.cure_max_amount >= 0:
@@ -65,17 +65,39 @@ def cures_possible(program: Program) -> bool:
 
 def _refi_scalars(program: Program, k: int) -> list:
     name, floor = program.names["tranches"][k], float(program.refi_floor[k])
-    return [
-        (f"t{k}.maturity_period", f"Refinancing {name}: maturity period (original terms)", "int",
-         float(program.maturity[k])),
-        (f"t{k}.refi_spread", f"Refinancing {name}: spread (annual)", "rate", float(program.refi_spread[k])),
-        (f"t{k}.refi_floor", f"Refinancing {name}: base-rate floor (annual)" +
-         (" (none)" if floor <= -1e8 else ""), "rate", floor),
-        (f"t{k}.refi_periods", f"Refinancing {name}: amortisation periods (straight-line)", "int",
-         float(program.refi_periods[k])),
-        (f"t{k}.refi_min_dscr", f"Refinancing {name}: minimum DSCR on the new terms (next period)", "ratio",
-         float(program.refi_min_dscr[k])),
-    ]
+    out = [(f"t{k}.maturity_period", f"Refinancing {name}: maturity period (original terms)", "int",
+            float(program.maturity[k]))]
+    if has_refi(program, k):
+        out += [
+            (f"t{k}.refi_spread", f"Refinancing {name}: spread (annual)", "rate", float(program.refi_spread[k])),
+            (f"t{k}.refi_floor", f"Refinancing {name}: base-rate floor (annual)" +
+             (" (none)" if floor <= -1e8 else ""), "rate", floor),
+            (f"t{k}.refi_periods", f"Refinancing {name}: amortisation periods (straight-line)", "int",
+             float(program.refi_periods[k])),
+            (f"t{k}.refi_min_dscr", f"Refinancing {name}: minimum DSCR of the new loan's sizing (0: no test)",
+             "ratio", float(program.refi_min_dscr[k])),
+        ]
+        if program.refi_max_ltv[k] > 0:
+            out.append((f"t{k}.refi_max_ltv", f"Refinancing {name}: maximum LTV, all the SPV's debt", "pct",
+                        float(program.refi_max_ltv[k])))
+        if program.refi_min_dy[k] > 0:
+            out.append((f"t{k}.refi_min_dy", f"Refinancing {name}: minimum debt yield, all the SPV's debt", "pct",
+                        float(program.refi_min_dy[k])))
+    if has_ext(program, k):
+        out += [
+            (f"t{k}.ext_options", f"Extension {name}: options", "int", float(program.ext_options[k])),
+            (f"t{k}.ext_periods", f"Extension {name}: periods each option adds", "int", float(program.ext_periods[k])),
+            (f"t{k}.ext_fee", f"Extension {name}: fee (share of the balloon)", "pct", float(program.ext_fee[k])),
+            (f"t{k}.ext_step", f"Extension {name}: margin step-up (annual)", "rate", float(program.ext_step[k])),
+        ]
+        for key, label, fmt, value in (("ext_min_dscr", "minimum DSCR, the period before", "ratio",
+                                        program.ext_min_dscr[k]),
+                                       ("ext_max_ltv", "maximum LTV, all the SPV's debt", "pct", program.ext_max_ltv[k]),
+                                       ("ext_min_dy", "minimum debt yield, all the SPV's debt", "pct",
+                                        program.ext_min_dy[k])):
+            if value > 0:
+                out.append((f"t{k}.{key}", f"Extension {name}: {label}", fmt, float(value)))
+    return out
 
 
 def scalar_inputs(program: Program) -> list:
@@ -163,9 +185,10 @@ def _tranche_rows(grid: Grid, program: Program, shape: _Shape, k: int, names_saf
     if k in shape.refis:
         grid.add(f"t{k}.maturity", "Maturity period, original terms (1 = yes)", "flag")
         grid.add(f"t{k}.live", "Up to the original maturity (1 = yes)", "flag")
-        grid.add(f"t{k}.refi_annual", "Refinancing rate (annual, all-in: max(base + shock, floor) + spread)",
-                 "rate")
-        grid.add(f"t{k}.refi_per_rate", "Refinancing rate for the period", "rate")
+        if has_refi(program, k):
+            grid.add(f"t{k}.refi_annual", "Refinancing rate (annual, all-in: max(base + shock, floor) + spread)",
+                     "rate")
+            grid.add(f"t{k}.refi_per_rate", "Refinancing rate for the period", "rate")
     else:
         grid.add(f"t{k}.maturity", "Maturity period (1 = yes)", "flag")
         grid.add(f"t{k}.live", "Up to maturity (1 = yes)", "flag")
@@ -218,11 +241,11 @@ def _tranche_period(grid: Grid, program: Program, shape: _Shape, arrays, scalar_
     if k in shape.refis:
         grid.put(f"t{k}.maturity", t, IF(EQ(I("period"), scalar_x[f"t{k}.maturity_period"]), 1, 0))
         grid.put(f"t{k}.live", t, IF(I("period") <= scalar_x[f"t{k}.maturity_period"], 1, 0))
-        # reference.refinance: max(0, max(base + shock, floor) + spread)
-        refi_x = grid.put(f"t{k}.refi_annual", t, MAX(MAX(I("base_rate") + I("rate_add"),
-                                                          scalar_x[f"t{k}.refi_floor"])
-                                                      + scalar_x[f"t{k}.refi_spread"], 0))
-        grid.put(f"t{k}.refi_per_rate", t, refi_x * I(f"t{k}.accrual"))
+        if has_refi(program, k):   # refinancing.new_rates: max(0, max(base + shock, floor) + spread)
+            refi_x = grid.put(f"t{k}.refi_annual", t, MAX(MAX(I("base_rate") + I("rate_add"),
+                                                              scalar_x[f"t{k}.refi_floor"])
+                                                          + scalar_x[f"t{k}.refi_spread"], 0))
+            grid.put(f"t{k}.refi_per_rate", t, refi_x * I(f"t{k}.accrual"))
     else:
         grid.put(f"t{k}.maturity", t, 1.0 if t == program.maturity[k] else 0.0)
         grid.put(f"t{k}.live", t, 1.0 if t <= program.maturity[k] else 0.0)

@@ -10,7 +10,7 @@ from .grid import A, F, Grid, T
 from .hedges import H, hedge_rows
 from .inputs import cures_possible
 from .layout_enforce import enforcement_rows, state_rows
-from .refinancing import refi_tranches
+from .refinancing import has_ext, has_refi, refi_cures_possible, refi_sizing_keys, refi_tranches
 from .taxes import tax_rows
 
 
@@ -50,22 +50,55 @@ def _sources_rows(grid: Grid, program: Program) -> None:
 
 def _refi_rows(grid: Grid, program: Program, names_safe) -> None:
     tr = program.names["tranches"]
+    labels = {
+        "refi_balloon": ("Balloon: balance less the scheduled principal", "amount"),
+        "noi": ("NOI: projected CFADS of the next 12 months (annualised)", "amount"),
+        "refi_ltv_cap": ("LTV limit: max LTV x appraised value - other debt", "amount"),
+        "refi_dy_cap": ("Debt-yield limit: NOI / min debt yield - other debt", "amount"),
+        "refi_others": ("Other tranches' debt service next period (held flat in the DSCR limit)", "amount"),
+        "refi_dscr_cap": ("DSCR limit: most new loan the CFADS carries at min DSCR beside the others' debt "
+                          "service, straight-line", "amount"),
+        "refi_size": ("New loan: the lowest of the balloon and the limits", "amount"),
+        "refi_loan": ("New loan (0 below dust)", "amount"),
+        "ext_dscr_ok": ("Extension DSCR test: last period's CFADS >= min DSCR x its debt service (1 = yes)",
+                        "flag"),
+        "ext_ltv_pay": ("Extension LTV test: balloon - (max LTV x appraised value - other debt)", "amount"),
+        "ext_dy_pay": ("Extension debt-yield test: balloon - (NOI / min debt yield - other debt)", "amount"),
+        "ext_pay": ("Extension: paydown its tests need (-1: it cannot extend)", "amount"),
+        "ext": ("Extended this period (1 = yes: an option left, tests met, paydown no more than a refinancing "
+                "leaves)", "flag"),
+        "ext_fee": ("Extension fee (paid with the interest)", "amount"),
+        "refi_short": ("Shortfall: balloon not refinanced or extended, due now", "amount"),
+    }
     for k in refi_tranches(program):
-        grid.section(f"Refinancing at maturity: {names_safe(tr[k])}")
-        grid.add(f"t{k}.on", "On refinanced terms (1 = yes)", "flag", level=1)
+        refi, ext = has_refi(program, k), has_ext(program, k)
+        grid.section(f"{'Refinancing' if refi else 'Extension'} at maturity: {names_safe(tr[k])}")
+        if refi:
+            grid.add(f"t{k}.on", "On refinanced terms (1 = yes)", "flag", level=1)
         grid.add(f"t{k}.mat", "Maturity period (current terms)", "int", level=1)
-        grid.add(f"t{k}.amort", "Straight-line amortisation (current terms)", "amount", level=1)
+        if refi:
+            grid.add(f"t{k}.amort", "Straight-line amortisation (current terms)", "amount", level=1)
+        if ext:
+            grid.add(f"t{k}.ext_left", "Extension options left", "int", level=1)
+            grid.add(f"t{k}.ext_add", "Margin added by the extensions exercised (annual)", "rate", level=1)
         grid.add(f"t{k}.annual", "Interest rate (annual, current terms)", "rate", level=1)
         grid.add(f"t{k}.per_rate", "Interest rate for the period (current terms)", "rate", level=1)
         grid.add(f"t{k}.sched", "Scheduled principal (current terms)", "amount", level=1)
+        if ext:
+            grid.add(f"t{k}.int_calc", "Interest on the balance (before any extension fee)", "amount", level=1)
         grid.add(f"t{k}.at_mat", "Maturity this period (1 = yes)", "flag", level=1)
-        grid.add(f"t{k}.refi_service", "Debt service next period on the new terms", "amount", level=1)
-        grid.add(f"t{k}.refi_cfads", "Projected CFADS next period", "amount", level=1)
-        grid.add(f"t{k}.refi", "Refinanced this period (1 = yes: market open and DSCR test met)", "flag")
-        grid.add(f"t{k}.balloon", "Balloon due this period (1 = yes)", "flag")
-        grid.add(f"t{k}.on_after", "On refinanced terms after this period (1 = yes)", "flag", level=1)
+        for key in refi_sizing_keys(program, k):
+            label, fmt = labels[key.split(".", 1)[1]]
+            grid.add(key, label, fmt, level=1)
+        if refi:
+            grid.add(f"t{k}.refi", "Refinanced this period (1 = yes: market open, new loan > 0)", "flag")
+            grid.add(f"t{k}.on_after", "On refinanced terms after this period (1 = yes)", "flag", level=1)
         grid.add(f"t{k}.mat_after", "Maturity period after this period", "int", level=1)
-        grid.add(f"t{k}.amort_after", "Amortisation after this period", "amount", level=1)
+        if refi:
+            grid.add(f"t{k}.amort_after", "Amortisation after this period", "amount", level=1)
+        if ext:
+            grid.add(f"t{k}.ext_left_after", "Extension options left after this period", "int", level=1)
+            grid.add(f"t{k}.ext_add_after", "Margin added by extensions after this period (annual)", "rate", level=1)
     covered = [k for k in range(program.n_tranches) if program.dscr_mask[k]]
     if covered and covered[0] in refi_tranches(program):
         grid.add("discount", f"Discount factor at the {names_safe(tr[covered[0]])} rate, from COD (LLCR, PLCR)",
@@ -85,6 +118,17 @@ def _covenant_rows(grid: Grid, program: Program, names_safe) -> None:
         grid.add("cure_need", "Equity cure needed: default DSCR x debt service - CFADS", "amount", level=1)
         grid.add("cure_test", "Breach unless cured (1 = yes: past the cure periods)", "flag", level=1)
         grid.add("cure_ok", "Sponsors cure (1 = yes: cures left, in time, within the cap)", "flag", level=1)
+        grid.add("cures_dscr", "Equity cures made so far, with this period's covenant cure", "int", level=1)
+    grid.add("dscr_cure", "Equity cure of the DSCR covenant", "amount", total=True, level=1)
+    if refi_cures_possible(program):
+        grid.add("refi_short_total", "Refinancing shortfalls due this period", "amount", level=1)
+        grid.add("refi_free", "Cash left for them after fees, hedges, interest and scheduled principal",
+                 "amount", level=1)
+        grid.add("refi_need", "Equity cure needed for the refinancing shortfalls", "amount", level=1)
+        grid.add("refi_cure_ok", "Sponsors cure the refinancing shortfall (1 = yes: cures left, in time, "
+                                 "within the cap)", "flag", level=1)
+        grid.add("refi_cure", "Equity cure of a refinancing shortfall", "amount", total=True, level=1)
+    if cures_possible(program) or refi_cures_possible(program):
         grid.add("cures_used", "Equity cures made so far", "int", level=1)
     grid.add("L:equity_cure", GLOBAL_LABELS["equity_cure"], "amount", total=True)
     grid.add("L:dscr", GLOBAL_LABELS["dscr"], "ratio")

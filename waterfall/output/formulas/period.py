@@ -15,8 +15,8 @@ from .covenants import covenants
 from .enforce import close_period, enforce
 from .grid import A, Grid, T, exit_share, put_discount
 from .hedges import owed_in_cash, settlements
-from .protocol import CellPeriod
-from .refinancing import refi_terms, refi_tranches, refinance
+from .protocol import CellPeriod, projected_service
+from .refinancing import has_ext, has_refi, refi_cure, refi_terms, refi_tranches, refinance
 from .state import open_state
 from .taxes import tax_period
 from .xmath import ROUND_TO
@@ -51,6 +51,7 @@ class Accrued:
         self.bal, self.int_due, self.prin_due, self.scheduled = [], [], [], []
         self.cap_lines, self.draws, self.per_rate, self.opening = [], [], [], []
         self.balloon, self.after = {}, {}
+        self.refi_short = []   # refinancing shortfalls due this period (refinancing.refinance)
         self.hedge_due = []
 
 
@@ -71,7 +72,8 @@ def _accrue_one(c: Sheets, acc: Accrued, st, k: int) -> None:
     accrued = opening * per_rate
     if program.round_to[k] > 0:   # a servicer's cents (level_payment.money)
         accrued = ROUND_TO(accrued, c.S[f"t{k}.round_to"])
-    interest = c.put(T(k, "interest_due"), IF(workout, workout_interest, accrued))
+    interest = IF(workout, workout_interest, accrued)
+    interest = c.put(f"t{k}.int_calc" if has_ext(program, k) else T(k, "interest_due"), interest)
     cap = c.I(f"t{k}.cap")
     acc.cap_lines.append([IF(normal, IF(cap, interest, 0), 0)])
     acc.int_due.append(IF(normal, IF(cap, 0, interest), 0))
@@ -81,13 +83,56 @@ def _accrue_one(c: Sheets, acc: Accrued, st, k: int) -> None:
     acc.bal.append(b)
     acc.per_rate.append(per_rate)
     acc.opening.append(opening)
+    acc.scheduled.append(MIN(sched, b))
     if k in refis:
-        acc.balloon[k], acc.after[k] = refinance(program, c.cf, c.inputs, c.S, k, c.t, b, terms, c.put)
+        # the SPV's other debt as reference._accrue sees it: tranches before k after this
+        # period's accrual and draws, those after k at their opening balance
+        other = SUM_SEQ(c.ref(f"t{j}.bal_due") if j < k else c.P(T(j, "balance_close"))
+                        for j in range(program.n_tranches) if j != k)
+        acc.balloon[k], acc.after[k], short, fee = refinance(program, c.cf, c.inputs, c.S, k, c.t, b, terms,
+                                                             c.put, acc.scheduled[k], other,
+                                                             lambda: _others_service(c, acc, k))
+        if has_ext(program, k):   # an extension fee is paid with the interest (and counts as it)
+            fee = ZERO if fee is None else fee
+            c.put(T(k, "interest_due"), interest + fee)
+            acc.int_due[-1] = acc.int_due[-1] + fee
+        if short is not None:   # what the new loan leaves of the balloon is due with the schedule
+            acc.refi_short.append(short)
+            due = IF(acc.balloon[k], acc.scheduled[k] + short, acc.scheduled[k])
+        else:
+            due = IF(acc.balloon[k], b, acc.scheduled[k])
     else:
         acc.balloon[k] = c.I(f"t{k}.maturity")
         c.put(T(k, "refinanced"), ZERO)
-    acc.scheduled.append(MIN(sched, b))
-    acc.prin_due.append(c.put(T(k, "principal_due"), IF(acc.balloon[k], b, acc.scheduled[k])))
+        due = IF(acc.balloon[k], b, acc.scheduled[k])
+    acc.prin_due.append(c.put(T(k, "principal_due"), due))
+
+
+def _others_service(c: Sheets, acc: Accrued, k: int):
+    """refinancing.other_service: the other tranches' debt service of the next period on
+    their terms as they stand (those before k after this period's maturity decisions,
+    those after k as the last period left them), on their balances as they stand."""
+    program, t = c.program, c.t
+    refis = refi_tranches(program)
+    parts = []
+    for j in range(program.n_tranches):
+        if j == k:
+            continue
+        b = c.ref(f"t{j}.bal_due") if j < k else c.P(T(j, "balance_close"))
+        after = {}
+        if j in refis:
+            if j < k:
+                after = {j: acc.after[j]}
+            else:
+                keys = {"on": ZERO, "mat": c.S[f"t{j}.maturity_period"], "amort": ZERO}
+                if has_ext(program, j):
+                    keys["ext_add"] = ZERO
+                after = {j: {key: (c.P(f"t{j}.{key}_after", init) if (key != "on" and key != "amort")
+                                   or has_refi(program, j) else ZERO) for key, init in keys.items()}}
+        service = projected_service(c, j, t + 1, b, after)
+        if service is not None:
+            parts.append(service[0])
+    return SUM_SEQ(parts)
 
 
 def _accrue(c: Sheets, st) -> Accrued:
@@ -165,7 +210,7 @@ def cash_flow_period(program: Program, cf: Grid, inputs: Grid, S: dict, t: int) 
     acc = _accrue(c, st)
     cash, exit_proceeds, unpaid, unpaid_flag = _sources(c, acc, st, cfads, equity_in, capex)
     locked, cause = covenants(c, acc, normal, cfads, unpaid_flag, c.ref("lenders"))
-    cash = c.put("cash_steps", IF(normal, cash + c.ref("L:equity_cure"), 0))
+    cash = c.put("cash_steps", IF(normal, refi_cure(c, acc, cash + c.ref("dscr_cure"), cause), 0))
     p = CellPeriod(c, normal, cash, cause, locked, acc)
     for i, kind in enumerate(steps.kinds_of(program.step_op)):
         kind.cash(p, i, int(program.step_arg[i]))

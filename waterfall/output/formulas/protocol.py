@@ -6,6 +6,7 @@ from __future__ import annotations
 from ... import ops
 from ..cells import IF, MAX, MIN, SUM_SEQ, ZERO
 from .grid import F
+from .refinancing import has_refi
 
 
 class CellPeriod:
@@ -99,15 +100,18 @@ def _zero_projection_rows(c, a: int, i: int) -> None:
                 c.put(f"s{i}.proj{k}.{j}", ZERO)   # overwritten below where the projection runs
 
 
-def _projected_service(c, k: int, u: int, b, after: dict):
+def projected_service(c, k: int, u: int, b, after: dict):
     """(interest + principal due at period u on balance b, principal) for tranche k, on
     the terms this period's refinancing left (if it can be refinanced); None past maturity."""
     U = lambda key: c.inputs.ref(key, u, qualified=True)  # noqa: E731
     if k in after:
         on, mat, amort = after[k]["on"], after[k]["mat"], after[k]["amort"]
         within = U("period") <= mat
-        per_rate = IF(on, U(f"t{k}.refi_per_rate"), U(f"t{k}.per_rate"))
-        sched = IF(on, IF(within, amort, 0), U(f"t{k}.sched"))
+        refi = has_refi(c.program, k)
+        per_rate = IF(on, U(f"t{k}.refi_per_rate"), U(f"t{k}.per_rate")) if refi else U(f"t{k}.per_rate")
+        if "ext_add" in after[k]:   # the margin the extensions added (refinancing.extend)
+            per_rate = per_rate + after[k]["ext_add"] * U(f"t{k}.accrual")
+        sched = IF(on, IF(within, amort, 0), U(f"t{k}.sched")) if refi else U(f"t{k}.sched")
         principal = MIN(sched, b)
         return IF(within, IF(U(f"t{k}.cap"), 0, b * per_rate) + principal, 0), principal
     if u > c.program.maturity[k]:
@@ -134,7 +138,7 @@ def reserve_target(c, bal, a: int, i: int, after: dict):
             continue
         b = bal[k]
         for j, u in enumerate(range(t + 1, min(t + periods, n) + 1), start=1):
-            due = _projected_service(c, k, u, b, after)
+            due = projected_service(c, k, u, b, after)
             if due is None:
                 break
             terms.append(due[0])

@@ -1,10 +1,10 @@
-"""Refinancing at maturity (reference.refinance) as a block of IF()s per tranche that has
-one: at its maturity t (< the last period), with a positive balance, the market open
-(Inputs: the scenario's market-open factor > 0 at t) and next period's projected CFADS
->= min DSCR x (balance x new rate x accrual + min(balance / periods, balance)), the
-balance goes on from t+1 at max(base + shock, refinancing floor) + refinancing spread,
-amortising balance / periods straight-line, maturing at min(t + periods, T); otherwise
-the balloon is due. The terms in force (on refinanced terms, maturity, amortisation)
+"""Refinancing at maturity (waterfall/refinancing.py) as a block of IF()s per tranche that
+has one: at its maturity t (< the last period), with a balloon above dust, the market open
+(Inputs: the scenario's market-open factor > 0 at t) and a new loan > 0 (sized by LTV,
+debt yield and DSCR on the Inputs rows of the periods after t), the loan goes on from t+1
+at max(base + shock, refinancing floor) + refinancing spread, amortising loan / periods
+straight-line, maturing at min(t + periods, T); what the loan leaves of the balloon is
+due at t. The terms in force (on refinanced terms, maturity, amortisation)
 are carried period to period on the Cash flows sheet, so flipping the market-open
 factor or the spread in Inputs flows through the waterfall."""
 from __future__ import annotations
@@ -12,62 +12,239 @@ from __future__ import annotations
 import numpy as np
 
 from ...program import Program
-from ..cells import EQ, IF, MIN, ZERO, X, ref
+from ...ops import DUST
+from ..cells import EQ, IF, MAX, MIN, SUM_SEQ, ZERO, X, ref
 from .grid import IN_SHEET, Grid, T
 
 
+def has_refi(program: Program, k: int) -> bool:
+    """Tranche k has refinancing terms (amortisation periods)."""
+    return int(getattr(program, "refi_periods", np.zeros(program.n_tranches, dtype=np.int64))[k]) > 0
+
+
+def has_ext(program: Program, k: int) -> bool:
+    """Tranche k has extension options."""
+    return int(getattr(program, "ext_options", np.zeros(program.n_tranches, dtype=np.int64))[k]) > 0
+
+
 def refi_tranches(program: Program) -> list:
-    """Tranches that can be refinanced at maturity (a refinancing with amortisation periods)."""
-    periods = getattr(program, "refi_periods", np.zeros(program.n_tranches, dtype=np.int64))
-    return [k for k in range(program.n_tranches) if int(periods[k]) > 0]
+    """Tranches with terms at maturity: a refinancing (with amortisation periods) or
+    extension options; their terms are carried period to period."""
+    return [k for k in range(program.n_tranches) if has_refi(program, k) or has_ext(program, k)]
 
 
 def refi_terms(program: Program, cf: Grid, inputs: Grid, S: dict, k: int, t: int, put) -> dict:
-    """Tranche k's terms in period t, as left by any refinancing before t: the original
-    rate and schedule, or the refinancing rate and straight-line amortisation."""
+    """Tranche k's terms in period t, as left by any refinancing or extension before t:
+    the original rate and schedule, or the refinancing rate and straight-line
+    amortisation; plus the margin the extensions exercised since added (annual)."""
     I = lambda key: inputs.ref(key, t, qualified=True)  # noqa: E731
-    if t == 0:
-        on = put(f"t{k}.on", ZERO)
-        mat = put(f"t{k}.mat", S[f"t{k}.maturity_period"])
-        amort = put(f"t{k}.amort", ZERO)
-    else:
-        on = put(f"t{k}.on", cf.ref(f"t{k}.on_after", t - 1))
-        mat = put(f"t{k}.mat", cf.ref(f"t{k}.mat_after", t - 1))
-        amort = put(f"t{k}.amort", cf.ref(f"t{k}.amort_after", t - 1))
-    annual = put(f"t{k}.annual", IF(on, I(f"t{k}.refi_annual"), I(f"t{k}.annual")))
-    per_rate = put(f"t{k}.per_rate", IF(on, I(f"t{k}.refi_per_rate"), I(f"t{k}.per_rate")))
-    # reference.refinance: amortisation up to t0 + periods, i.e. up to the new maturity
-    sched = put(f"t{k}.sched", IF(on, IF(I("period") <= mat, amort, 0), I(f"t{k}.sched")))
-    at_mat = put(f"t{k}.at_mat", IF(EQ(I("period"), mat), 1, 0))
-    return {"on": on, "mat": mat, "amort": amort, "annual": annual, "per_rate": per_rate,
-            "sched": sched, "at_mat": at_mat}
+    refi, ext = has_refi(program, k), has_ext(program, k)
+    P = lambda key, init: put(key, init if t == 0 else cf.ref(key + "_after", t - 1))  # noqa: E731
+    on = P(f"t{k}.on", ZERO) if refi else ZERO
+    mat = P(f"t{k}.mat", S[f"t{k}.maturity_period"])
+    amort = P(f"t{k}.amort", ZERO) if refi else ZERO
+    out = {"on": on, "mat": mat, "amort": amort}
+    annual, per_rate = I(f"t{k}.annual"), I(f"t{k}.per_rate")
+    if refi:
+        annual, per_rate = IF(on, I(f"t{k}.refi_annual"), annual), IF(on, I(f"t{k}.refi_per_rate"), per_rate)
+    if ext:
+        out["ext_left"] = P(f"t{k}.ext_left", S[f"t{k}.ext_options"])
+        out["ext_add"] = P(f"t{k}.ext_add", ZERO)
+        annual, per_rate = annual + out["ext_add"], per_rate + out["ext_add"] * I(f"t{k}.accrual")
+    out["annual"] = put(f"t{k}.annual", annual)
+    out["per_rate"] = put(f"t{k}.per_rate", per_rate)
+    # refinancing.apply: amortisation up to t0 + periods, i.e. up to the new maturity
+    out["sched"] = put(f"t{k}.sched", IF(on, IF(I("period") <= mat, amort, 0), I(f"t{k}.sched")) if refi
+                       else I(f"t{k}.sched"))
+    out["at_mat"] = put(f"t{k}.at_mat", IF(EQ(I("period"), mat), 1, 0))
+    return out
 
 
-def refinance(program: Program, cf: Grid, inputs: Grid, S: dict, k: int, t: int, b: X, terms: dict, put):
-    """reference.refinance as formulas: at maturity t (< the last period), with a positive
-    balance b, the market open and next period's projected CFADS >= min DSCR x (b x new
-    rate x accrual + min(b / periods, b)), tranche k goes on at the refinancing rate,
-    amortising b / periods a period, maturing at min(t + periods, T); else the balloon is due.
-    Returns (balloon due flag, the terms after this period)."""
+def ext_keys(program: Program, k: int) -> list:
+    """The rows of tranche k's extension test (layout order)."""
+    if not has_ext(program, k):
+        return []
+    keys = [f"t{k}.ext_dscr_ok"] if program.ext_min_dscr[k] > 0 else []
+    keys += [f"t{k}.ext_ltv_pay"] if program.ext_max_ltv[k] > 0 else []
+    keys += [f"t{k}.ext_dy_pay"] if program.ext_min_dy[k] > 0 else []
+    return keys + [f"t{k}.ext_pay", f"t{k}.ext", f"t{k}.ext_fee"]
+
+
+def _noi(program: Program, inputs: Grid, k: int, t: int, put) -> X:
+    """refinancing.noi: the next 12 months' projected CFADS, annualised (one cell)."""
+    n, ppy = program.n_periods, 12 // program.months_per_period
+    w = min(ppy, n - t)
+    F = lambda key, u: inputs.ref(key, u, qualified=True)  # noqa: E731
+    return put(f"t{k}.noi", SUM_SEQ(F("proj_cfads", u) for u in range(t + 1, t + w + 1)) * ppy / w)
+
+
+def needs_noi(program: Program, k: int) -> bool:
+    return bool(program.refi_min_dy[k] > 0 and has_refi(program, k)) or bool(
+        has_ext(program, k) and program.ext_min_dy[k] > 0)
+
+
+def _ext_paydown(c_prev, program: Program, inputs: Grid, S: dict, k: int, t: int, balloon: X, other: X,
+                 noi, put) -> X:
+    """refinancing.extension_paydown as formulas: -1 where the DSCR of the period before
+    (CFADS / debt service, before any cure) is below the test or the paydown would exceed
+    the balloon; else the paydown the LTV and debt-yield tests need (0 below dust)."""
+    pays = [ZERO]
+    if program.ext_max_ltv[k] > 0:
+        pays.append(put(f"t{k}.ext_ltv_pay", balloon - (S[f"t{k}.ext_max_ltv"] * inputs.ref("sale_value", t, qualified=True)
+                                                         - other)))
+    if program.ext_min_dy[k] > 0:
+        pays.append(put(f"t{k}.ext_dy_pay", balloon - (noi / S[f"t{k}.ext_min_dy"] - other)))
+    pay = MAX(*pays)
+    pay = IF(pay > balloon, -1, IF(pay > DUST, pay, 0))
+    if program.ext_min_dscr[k] > 0:
+        ok = put(f"t{k}.ext_dscr_ok", IF(c_prev("L:cfads") < S[f"t{k}.ext_min_dscr"] * c_prev("L:debt_service"), 0, 1))
+        pay = IF(ok, pay, -1)
+    return put(f"t{k}.ext_pay", pay)
+
+
+def refi_sizing_keys(program: Program, k: int) -> list:
+    """The rows of tranche k's maturity block before the decision (layout order)."""
+    keys = [f"t{k}.refi_balloon"] + ([f"t{k}.noi"] if needs_noi(program, k) else [])
+    if has_refi(program, k):
+        keys += [f"t{k}.refi_ltv_cap"] if program.refi_max_ltv[k] > 0 else []
+        keys += [f"t{k}.refi_dy_cap"] if program.refi_min_dy[k] > 0 else []
+        keys += [f"t{k}.refi_others", f"t{k}.refi_dscr_cap"] if program.refi_min_dscr[k] > 0 else [f"t{k}.refi_others"]
+        keys += [f"t{k}.refi_size", f"t{k}.refi_loan"]
+    return keys + ext_keys(program, k) + [f"t{k}.refi_short"]
+
+
+def _sizing(program: Program, inputs: Grid, S: dict, k: int, t: int, balloon: X, other: X, put, noi=None,
+            others: X = None) -> X:
+    """refinancing.size as formulas: MIN(balloon, LTV and debt-yield limits less the other
+    debt, DSCR limit), 0 below dust. The DSCR limit is MIN over the new loan's straight-line
+    periods i = 1..min(N, T - t) of (CFADS(t+i) / min DSCR - the others' debt service) x N /
+    (1 + (N - i + 1) x its rate for the period)."""
+    n = program.n_periods
+    F = lambda key, u: inputs.ref(key, u, qualified=True)  # noqa: E731
+    limits = [balloon]
+    if program.refi_max_ltv[k] > 0:
+        limits.append(put(f"t{k}.refi_ltv_cap", S[f"t{k}.refi_max_ltv"] * F("sale_value", t) - other))
+    if program.refi_min_dy[k] > 0:
+        limits.append(put(f"t{k}.refi_dy_cap", noi / S[f"t{k}.refi_min_dy"] - other))
+    if program.refi_min_dscr[k] > 0:
+        big_n, dscr = S[f"t{k}.refi_periods"], S[f"t{k}.refi_min_dscr"]
+        terms = [(F("proj_cfads", t + i) / dscr - others) * big_n / (1 + (big_n - (i - 1))
+                                                                      * F(f"t{k}.refi_per_rate", t + i))
+                 for i in range(1, min(int(program.refi_periods[k]), n - t) + 1)]
+        limits.append(put(f"t{k}.refi_dscr_cap", MIN(*terms)))
+    loan = put(f"t{k}.refi_size", MIN(*limits))
+    return put(f"t{k}.refi_loan", IF(loan > DUST, loan, 0))
+
+
+def refinance(program: Program, cf: Grid, inputs: Grid, S: dict, k: int, t: int, b: X, terms: dict, put,
+              scheduled: X = None, other: X = None, others=None):
+    """refinancing.at_maturity as formulas: at maturity t (< the last period) with a balloon
+    (balance b less the scheduled principal) above dust, an extension option left whose
+    paydown (-1: it fails) is no more than the refinancing leaves extends the loan (its
+    maturity by the option's periods, its margin by the step-up, a fee on the balloon);
+    else a new loan > 0 (_sizing; the market open) refinances it at the refinancing rate,
+    amortising loan / periods, maturing at min(t + periods, T). What either leaves of the
+    balloon (the shortfall) is due now with the schedule. Returns (maturity flag, the terms
+    after this period, the shortfall, the extension fee)."""
     n = program.n_periods
     I = lambda key: inputs.ref(key, t, qualified=True)  # noqa: E731
-    periods = S[f"t{k}.refi_periods"]
+    refi_terms_, ext_terms = has_refi(program, k), has_ext(program, k)
+    at_mat = terms["at_mat"]
     if t < n:
-        N = lambda key: inputs.ref(key, t + 1, qualified=True)  # noqa: E731
-        service = put(f"t{k}.refi_service", ((b * N(f"t{k}.refi_annual")) * N(f"t{k}.accrual"))
-                      + MIN(b / periods, b))
-        cfads_next = put(f"t{k}.refi_cfads", N("proj_cfads"))
-        refi = put(f"t{k}.refi", IF(terms["at_mat"], IF(b > 0, IF(I("refi_open") > 0, IF(
-            cfads_next < S[f"t{k}.refi_min_dscr"] * service, 0, 1), 0), 0), 0))
+        balloon = put(f"t{k}.refi_balloon", MAX(0, b - scheduled))
+        noi = _noi(program, inputs, k, t, put) if needs_noi(program, k) else None
+        if refi_terms_:
+            ods = put(f"t{k}.refi_others", others() if program.refi_min_dscr[k] > 0 else ZERO)
+            loan = _sizing(program, inputs, S, k, t, balloon, other, put, noi, ods)
+            offer = IF(I("refi_open") > 0, loan, 0)
+        else:
+            offer = ZERO
+        live = IF(at_mat, IF(balloon > DUST, 1, 0), 0)
+        if ext_terms:
+            prev = lambda key: cf.ref(key, t - 1) if t > 0 else ZERO  # noqa: E731
+            pay = _ext_paydown(prev, program, inputs, S, k, t, balloon, other, noi, put)
+            ext = put(f"t{k}.ext", IF(live, IF(terms["ext_left"] > 0, IF(pay < 0, 0, IF(pay > balloon - offer, 0, 1)),
+                                                0), 0))
+            fee = put(f"t{k}.ext_fee", IF(ext, S[f"t{k}.ext_fee"] * balloon, 0))
+        else:
+            ext, fee = ZERO, None
+        refi = put(f"t{k}.refi", IF(live, IF(ext, 0, IF(offer > 0, 1, 0)), 0)) if refi_terms_ else ZERO
+        new = put(T(k, "refinanced"), IF(refi, offer, 0))
+        short = put(f"t{k}.refi_short", IF(at_mat, IF(ext, pay, balloon - new), 0) if ext_terms
+                    else IF(at_mat, balloon - new, 0))
     else:   # the last period: nothing to refinance into
-        put(f"t{k}.refi_service", ZERO)
-        put(f"t{k}.refi_cfads", ZERO)
-        refi = put(f"t{k}.refi", ZERO)
-    put(T(k, "refinanced"), IF(refi, b, 0))
+        for key in refi_sizing_keys(program, k):
+            put(key, ZERO)
+        if refi_terms_:
+            put(f"t{k}.refi", ZERO)
+        refi = ext = ZERO
+        new = put(T(k, "refinanced"), ZERO)
+        short = fee = None
     last = ref(inputs.cells[("period", n)].v, inputs.row_of("period"), inputs.col(n), IN_SHEET, absolute=True)
-    on_after = put(f"t{k}.on_after", IF(refi, 1, terms["on"]))
-    mat_after = put(f"t{k}.mat_after", IF(refi, MIN(I("period") + periods, last), terms["mat"]))
-    amort_after = put(f"t{k}.amort_after", IF(refi, b / periods, terms["amort"]))
-    balloon = put(f"t{k}.balloon", IF(refi, 0, terms["at_mat"]))
-    return balloon, {"on": on_after, "mat": mat_after, "amort": amort_after}
+    after = {}
+    if refi_terms_:
+        periods = S[f"t{k}.refi_periods"]
+        after["on"] = put(f"t{k}.on_after", IF(refi, 1, terms["on"]))
+        after["amort"] = put(f"t{k}.amort_after", IF(refi, new / periods, terms["amort"]))
+        mat_after = IF(refi, MIN(I("period") + periods, last), terms["mat"])
+    else:
+        after["on"], after["amort"] = ZERO, ZERO
+        mat_after = terms["mat"]
+    if ext_terms:
+        mat_after = IF(ext, MIN(I("period") + S[f"t{k}.ext_periods"], last), mat_after)
+        after["ext_left"] = put(f"t{k}.ext_left_after", IF(ext, terms["ext_left"] - 1, terms["ext_left"]))
+        after["ext_add"] = put(f"t{k}.ext_add_after", IF(refi, 0, IF(ext, terms["ext_add"] + S[f"t{k}.ext_step"],
+                                                                      terms["ext_add"])))
+    after["mat"] = put(f"t{k}.mat_after", mat_after)
+    return at_mat, after, short, fee
 
+
+def refi_cures_possible(program: Program) -> bool:
+    """A refinancing shortfall can be cured: a tranche with refinancing terms, cures allowed
+    and a period they may be made (refinancing.cure)."""
+    return bool(refi_tranches(program)) and int(program.cure_max) > 0 and int(program.cure_until) >= 0
+
+
+def refi_cure(c, acc, cash: X, cause: X) -> X:
+    """refinancing.cure as formulas, after the covenants' cure: when the period's
+    refinancing shortfalls exceed dust, the lenders are owed and nothing else accelerates,
+    the sponsors pay in what the paydown needs beyond the cash left after fees, hedge
+    settlements owed, cash interest and scheduled principal, if a cure is left, in time
+    and within the cap. Writes the equity cure line (covenant cure + this) and the cures
+    made so far; returns the cash for the steps."""
+    from .inputs import cures_possible
+    program, S = c.program, c.S
+    count = c.ref("cures_dscr") if cures_possible(program) else (c.P("cures_used") if refi_cures_possible(program)
+                                                                  else None)
+    if not refi_cures_possible(program):
+        if count is not None:
+            c.put("cures_used", count)
+        c.put("L:equity_cure", c.ref("dscr_cure"))
+        return cash
+    if acc.refi_short:
+        total = c.put("refi_short_total", SUM_SEQ(acc.refi_short))
+        free = cash
+        for f in range(program.n_fees):
+            free = free - c.I(f"f{f}.due")
+        for due in acc.hedge_due:
+            free = free - MAX(due, 0)
+        for k in range(program.n_tranches):
+            free = free - (acc.int_due[k] + acc.scheduled[k])
+        free = c.put("refi_free", free)
+        need = c.put("refi_need", total - MAX(free, 0))
+        ok = IF(total > DUST, IF(c.ref("lenders"), IF(cause > 0, 0, 1), 0), 0)
+        ok = IF(ok, IF(need > DUST, IF(count < S["cure_max"], IF(c.I("period") <= S["cure_until"], 1, 0), 0), 0), 0)
+        if "cure_max_amount" in S:
+            ok = IF(need > S["cure_max_amount"], 0, ok)
+        ok = c.put("refi_cure_ok", ok)
+        cure = c.put("refi_cure", IF(ok, need, 0))
+    else:   # the last period: no refinancing
+        for key in REFI_CURE_KEYS:
+            c.put(key, ZERO)
+        ok = cure = ZERO
+    c.put("cures_used", count + ok)
+    c.put("L:equity_cure", c.ref("dscr_cure") + cure)
+    return cash + cure
+
+
+REFI_CURE_KEYS = ("refi_short_total", "refi_free", "refi_need", "refi_cure_ok", "refi_cure")

@@ -1,0 +1,198 @@
+"""Refinancing at maturity as a refinancing lender sizes it (docs/credit.md, "Refinancing";
+issue 12.2). The reference interpreter's rule; the kernel (ext/_kernel.pyx, `refi_size`)
+and the workbook (output/formulas/refinancing.py) restate it operation for operation.
+
+At a tranche's maturity t (before the last period) with refinancing terms, the amount to
+refinance is the balloon: the balance less period t's scheduled principal, USD. With the
+market open, the new loan is the lowest of
+
+- the balloon;
+- LTV: `max_ltv` x the appraised value at t (the gross sale value of the enforcement
+  valuation, workout.sale_values) less the SPV's other debt;
+- debt yield: NOI / `min_debt_yield` less the other debt, NOI being the projected CFADS of
+  the 12 months after t (annualised when fewer remain), as balloons.py reads it;
+- DSCR: the most the new loan can be while the projected CFADS covers `min_dscr` x the
+  SPV's whole debt service in every period of its straight-line amortisation over
+  `amort_periods` (up to the horizon): its own service at its rate plus the other
+  tranches' debt service of the next period, held flat (other_service);
+
+never below zero. Every test is on the SPV's whole debt, as a refinancing lender reads the
+capital structure the asset carries; the maturing tranche gets what the other tranches
+leave. A test whose parameter is 0 is not applied. What the new loan leaves of the
+balloon (the shortfall) is due in period t with the scheduled principal: the waterfall pays
+it from the period's cash (reserves and the lock-up account are released into it), the
+sponsors may cure it (`cure`), and any part unpaid is an event of default, as an unpaid
+balloon is.
+"""
+from __future__ import annotations
+
+from . import ops
+
+NO_TEST = 0.0
+
+
+def new_rates(program, k: int, t: int, base, factor) -> list:
+    """The new loan's annual rate for u = t+1..T: max(0, max(base + shock, floor) + spread)."""
+    return [max(0.0, max(base[u] + factor[ops.CH_RATE_ADD, u], program.refi_floor[k]) + program.refi_spread[k])
+            for u in range(t + 1, program.n_periods + 1)]
+
+
+def noi(program, t: int, projected_cfads) -> float:
+    """Projected CFADS of the 12 months after t, annualised when fewer than 12 remain, USD a year."""
+    n, ppy = program.n_periods, 12 // program.months_per_period
+    w = min(ppy, n - t)
+    total = 0.0
+    for u in range(t + 1, t + w + 1):
+        total += projected_cfads[u]
+    return total * ppy / w
+
+
+def other_service(program, k: int, t: int, balance, per_rate, sched, maturity) -> float:
+    """The other tranches' debt service of period t+1 on their terms as they stand (cash
+    interest unless capitalised, scheduled principal; none past a maturity), on their
+    balances as they stand at tranche k's refinancing: what the SPV's CFADS must also
+    cover over the new loan's life (held flat), USD."""
+    total = 0.0
+    u = t + 1
+    for j in range(program.n_tranches):
+        if j == k or u > maturity[j]:
+            continue
+        interest = 0.0 if program.capitalise[j, u] else balance[j] * per_rate[j, u]
+        total += interest + min(sched[j, u], balance[j])
+    return total
+
+
+def dscr_capacity(program, k: int, t: int, per_rate_new, projected_cfads, others: float) -> float:
+    """The most the new loan can be while the SPV's whole debt service, its straight-line
+    service over `amort_periods` N at its own rate plus the other tranches' (`others`,
+    held flat), keeps the projected CFADS at `min_dscr` x it in every period up to the
+    horizon: min over i = 1..min(N, T - t) of (CFADS(t+i) / min_dscr - others) x N /
+    (1 + (N - i + 1) x r(t+i)), r the new loan's rate for the period (a unit loan's debt
+    service in period i is (1 + (N - i + 1) r) / N: 1/N of principal and interest on
+    (N - i + 1)/N outstanding)."""
+    n, big_n = program.n_periods, int(program.refi_periods[k])
+    dscr = program.refi_min_dscr[k]
+    best = float("inf")
+    for i in range(1, min(big_n, n - t) + 1):
+        r = per_rate_new[i - 1]
+        cap = (projected_cfads[t + i] / dscr - others) * big_n / (1.0 + (big_n - i + 1) * r)
+        if cap < best:
+            best = cap
+    return best
+
+
+def size(program, k: int, t: int, balloon: float, other_debt: float, per_rate_new, projected_cfads,
+         value: float, others: float) -> float:
+    """The new loan (module doc): min(balloon, the LTV and debt-yield limits less the other
+    debt, the DSCR limit beside the others' debt service), 0 when the result is dust."""
+    loan = balloon
+    if program.refi_max_ltv[k] > NO_TEST:
+        loan = min(loan, program.refi_max_ltv[k] * value - other_debt)
+    if program.refi_min_dy[k] > NO_TEST:
+        loan = min(loan, noi(program, t, projected_cfads) / program.refi_min_dy[k] - other_debt)
+    if program.refi_min_dscr[k] > NO_TEST:
+        loan = min(loan, dscr_capacity(program, k, t, per_rate_new, projected_cfads, others))
+    return loan if loan > ops.DUST else 0.0
+
+
+def new_loan(program, k: int, t: int, balloon: float, other_debt: float, base, factor, projected_cfads,
+             value: float, others: float) -> tuple:
+    """The refinancing on offer at tranche k's maturity t: (new loan, its annual and
+    per-period rates for t+1..T), (0, None) where none can be made (no refinancing terms,
+    no balloon, the market closed, or a loan sized at 0)."""
+    n = program.n_periods
+    if program.refi_periods[k] <= 0 or balloon <= ops.DUST or factor[ops.CH_REFI, t] <= 0.0:
+        return 0.0, None
+    rates = new_rates(program, k, t, base, factor)
+    per_new = [rates[i] * program.accrual[k, u] for i, u in enumerate(range(t + 1, n + 1))]
+    loan = size(program, k, t, balloon, other_debt, per_new, projected_cfads, value, others)
+    return (loan, (rates, per_new)) if loan > 0.0 else (0.0, None)
+
+
+def extension_paydown(program, k: int, t: int, balloon: float, other_debt: float, projected_cfads,
+                      value: float, last_cfads: float, last_debt_service: float) -> float:
+    """What tranche k must pay down at maturity t for its extension tests to pass, USD; -1
+    where it cannot extend: the DSCR of the period before (CFADS / debt service, before
+    any cure) below `min_dscr`, or the other debt alone over the LTV or debt-yield limit.
+    The limits are those of `size`: max LTV x value, NOI / min debt yield, less the other debt."""
+    if program.ext_min_dscr[k] > NO_TEST and last_cfads < program.ext_min_dscr[k] * last_debt_service:
+        return -1.0
+    pay = 0.0
+    if program.ext_max_ltv[k] > NO_TEST:
+        pay = max(pay, balloon - (program.ext_max_ltv[k] * value - other_debt))
+    if program.ext_min_dy[k] > NO_TEST:
+        pay = max(pay, balloon - (noi(program, t, projected_cfads) / program.ext_min_dy[k] - other_debt))
+    if pay > balloon:
+        return -1.0
+    return pay if pay > ops.DUST else 0.0
+
+
+def at_maturity(program, st, k: int, t: int, balance: float, scheduled: float, other_debt: float) -> tuple:
+    """Tranche k at its maturity t < T with refinancing or extension terms: returns (new
+    loan, shortfall due now, extension fee due now), USD. An option left whose tests pass
+    (after a paydown no larger than the refinancing's shortfall) extends the loan (its
+    maturity, margin); else a refinancing > 0 rewrites its terms; else the balloon is due."""
+    balloon = max(0.0, balance - scheduled)
+    if balloon <= ops.DUST:
+        return 0.0, balloon, 0.0
+    value = st.sale_value[t]
+    others = other_service(program, k, t, st.balance, st.per_rate, st.sched, st.maturity)
+    loan, terms = new_loan(program, k, t, balloon, other_debt, st.base, st.factor, st.projected_cfads, value, others)
+    short = balloon - loan
+    if st.ext_left[k] > 0:
+        last = st.ledger[t - 1] if t > 0 else None
+        pay = extension_paydown(program, k, t, balloon, other_debt, st.projected_cfads, value,
+                                0.0 if last is None else last[ops.G["cfads"]],
+                                0.0 if last is None else last[ops.G["debt_service"]])
+        if 0.0 <= pay <= short:
+            st.ext_left[k] -= 1
+            extend(program, k, t, st.annual, st.per_rate, st.maturity)
+            return 0.0, pay, program.ext_fee[k] * balloon
+    if loan > 0.0:
+        apply(program, k, t, loan, terms, st.annual, st.per_rate, st.sched, st.maturity)
+    return loan, short, 0.0
+
+
+def extend(program, k: int, t: int, annual, per_rate, maturity) -> None:
+    """Exercise an extension option of tranche k at t: the margin steps up from t+1 (annual
+    and per period, added), the maturity moves on `ext_periods` (at most the horizon)."""
+    n, step = program.n_periods, program.ext_step[k]
+    for u in range(t + 1, n + 1):
+        annual[k, u] += step
+        per_rate[k, u] += step * program.accrual[k, u]
+    maturity[k] = min(t + int(program.ext_periods[k]), n)
+
+
+def apply(program, k: int, t: int, loan: float, terms, annual, per_rate, sched, maturity) -> None:
+    """Put tranche k on the new loan's terms from t+1 (in place): its rates, straight-line
+    schedule loan / N for N periods, maturity min(t + N, T)."""
+    n, periods = program.n_periods, int(program.refi_periods[k])
+    rates, per_new = terms
+    amortisation = loan / periods
+    for i, u in enumerate(range(t + 1, n + 1)):
+        annual[k, u] = rates[i]
+        per_rate[k, u] = per_new[i]
+        sched[k, u] = amortisation if u <= t + periods else 0.0
+    maturity[k] = min(t + periods, n)
+
+
+def cure(program, st, t: int, cash: float, int_due, scheduled, hedge_due, shortfall: float) -> float:
+    """The sponsors' equity cure of a refinancing shortfall: the cash the paydown needs
+    beyond what the period leaves after its fees, hedge settlements owed, cash interest
+    and scheduled principal, paid in on the deal's equity-cure terms (a cure left, in
+    time, within the per-cure cap; it counts as one of them). All or nothing: a cure that
+    would not meet the whole paydown is not made. Returns the cure, USD."""
+    free = cash
+    for f in range(program.n_fees):
+        free -= program.fee_due[f, t]
+    for due in hedge_due:
+        free -= max(due, 0.0)
+    for k in range(program.n_tranches):
+        free -= int_due[k] + scheduled[k]
+    need = shortfall - max(free, 0.0)
+    if need <= ops.DUST or st.cures >= program.cure_max or t > program.cure_until:
+        return 0.0
+    if program.cure_max_amount >= 0.0 and need > program.cure_max_amount:
+        return 0.0
+    st.cures += 1
+    return need
