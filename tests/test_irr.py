@@ -8,11 +8,11 @@ import numpy as np
 import numpy_financial as npf
 import pytest
 import pyxirr
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from waterfall import engine
-from waterfall.irr import annualise, irr, npv_v, xirr
+from waterfall.irr import NOISE, annualise, irr, npv_v, xirr
 
 from .xirr_check import assert_is_pyxirr
 
@@ -268,8 +268,15 @@ dated_flows = st.builds(
 
 @settings(max_examples=300, deadline=None)
 @given(dated_flows)
+@example(case=(np.array([-10.0, 0.0, 0.0, 4.0, 1e-9]), np.array([0, 20, 40, 60, 247])))
+@example(case=(np.array([-10.0, 0, 1.0, 0, 0, 0, 0, 0, 0, 8.95285019e-12]),
+               np.array([0, 20, 40, 60, 80, 100, 120, 140, 160, 525])))
 def test_xirr_matches_pyxirr(case):
     amounts, days = case
+    # the engine's documented rule (irr.py): flows of at most 1e-9 are rounding noise and
+    # count as zero; near -100% such a flow still moves the root (x (1+r)^-t is large), so
+    # pyxirr is given the same flows (these two examples failed when it was not)
+    amounts = np.where(np.abs(amounts) > NOISE, amounts, 0.0)
     if not (amounts[1:] > 1e-9).any():
         return
     dates = [dt.date(2025, 1, 15) + dt.timedelta(days=int(d)) for d in days]
