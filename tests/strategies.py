@@ -160,7 +160,10 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
                  "accelerate_after": draw(st.integers(0, 3)),
                  "tenant_event": draw(st.sampled_from(["none", "accelerate"])),
                  "cross_default": draw(st.sampled_from(["none", "accelerate"])),
-                 "llcr_net_of_dsra": draw(st.booleans())}
+                 "llcr_net_of_dsra": draw(st.booleans()),
+                 # DSCR covenants on a point, historic (trailing) or projected (forward) 12-month basis
+                 "lock_up_basis": draw(st.sampled_from(["point", "trailing_12m", "forward_12m"])),
+                 "default_basis": draw(st.sampled_from(["point", "trailing_12m", "forward_12m"]))}
     if draw(st.booleans()):
         covenants["equity_cure"] = {"max_cures": draw(st.integers(0, 3)),
                                     "max_amount": draw(st.sampled_from([None, 5.0, 50.0])),

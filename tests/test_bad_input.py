@@ -64,6 +64,8 @@ EXPECTED: dict[str, list[str]] = {
     "cure_deadline_beyond_horizon.toml": ["covenants.equity_cure.until_period: period is beyond the horizon",
                                           "(got 60)"],
     "unknown_breach_action.toml": ["covenants.dscr_breach:", "'lock_up' or 'accelerate'", "(got 'foreclose')"],
+    "unknown_covenant_basis.toml": ["covenants.lock_up_basis:", "'point', 'trailing_12m' or 'forward_12m'",
+                                    "(got 'trailing_6m')"],
     "unknown_sale_rule.toml": ["enforcement.sale_rule:", "'stated' or 'best_execution'", "(got 'highest_bid')"],
     # the waterfall as a program (step registry): multiplicity and order
     "duplicate_interest_step.toml": ["waterfall[1].step: a second interest step for tranche 'senior'",

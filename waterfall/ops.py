@@ -33,7 +33,7 @@ GLOBAL_LINES = (
     "reserve_release", "cash_available", "debt_service", "dscr", "lock_up", "fees_paid",
     "reserve_funding", "seizure_gross", "seizure_net", "guarantee_paid", "exit_proceeds", "equity_distribution",
     "event_of_default", "equity_cure", "covenant_breach", "workout", "workout_costs",
-    "hedge_settlement", "hedge_termination_received", "llcr",
+    "hedge_settlement", "hedge_termination_received", "llcr", "dscr_historic", "dscr_projected",
 )
 TRANCHE_LINES = (
     "balance_open", "draw", "rate", "interest_due", "interest_paid", "interest_capitalised",
@@ -106,6 +106,7 @@ PROGRAM_SCALARS = (
     "cure_max_amount", "cure_until", "tenant_accelerates", "sale_periods", "workout_cost",
     "default_margin", "val_method", "val_discount", "exit_cap", "relet_periods", "reletting_cost",
     "replacement_floor", "exit_value_share", "cross_accelerates", "llcr_end", "llcr_dsra", "llcr_dates_end", "sale_rule",
+    "lock_up_basis", "default_basis", "dscr_window",
 )
 
 # Amounts at or below DUST (deal units) are rounding residue, not money: a shortfall that

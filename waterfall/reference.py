@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ops
+from . import dscr_windows, ops
 from .hedges import settlement, termination_value
 from .irr import annualise, irr, xirr
 from .ops import G, TL
@@ -117,6 +117,9 @@ class _State:
         self.balance = [0.0] * k_count
         self.reserve = [0.0] * program.n_accounts
         self.cure_count = 0
+        self.cov_cfads = [0.0] * (n + 1)   # each period's CFADS plus its equity cure (trailing DSCR)
+        self.cov_ds = [0.0] * (n + 1)      # each period's debt service (trailing DSCR)
+        self.first_ds = -1                 # the first period with debt service
         self.default_period = -1
         self.terms = _Terms(program, self.factor, self.per_rate, self.sched, self.maturity)
         self.kinds = kinds_of(program.step_op)
@@ -295,21 +298,34 @@ def _covenants(program: Program, st: _State, t: int, row, cfads, int_due, schedu
     the tenant event and a cross-default. No cure is paid into a period another event
     accelerates (costs unpaid, the tenant, the linked obligor): a cure mends a ratio only.
     Debt service is net of hedges: the net settlements of hedges on covenant tranches.
+    Each test reads the DSCR of its basis (point, trailing or forward 12 months:
+    dscr_windows.py); a cure counts in the numerator of every DSCR tested this period.
     Returns (locked, cause of acceleration or 0, equity cure paid in)."""
     debt_service = sum(int_due[k] + scheduled[k] for k in range(program.n_tranches) if program.dscr_mask[k])
     debt_service += sum(due for h, due in enumerate(hedge_due) if program.dscr_mask[program.hedge_tranche[h]])
     dscr = cfads / debt_service if debt_service > 0.0 else NAN
-    below = debt_service > 0.0 and program.default_dscr >= 0.0 and dscr < program.default_dscr
+    tests = _dscr_tests(program, st, t, cfads, debt_service, scheduled)
+    d_test = tests.get(int(program.default_basis))
+    below = d_test is not None and program.default_dscr >= 0.0 and d_test[0] / d_test[1] < program.default_dscr
     tenant = bool(program.tenant_accelerates) and _tenant_event(program, st, t)
     cross = bool(program.cross_accelerates) and st.factor[ops.CH_CROSS, t] <= 0.0
     cure = 0.0
     if below and st.cure_count + 1 > program.cure_periods and not (unpaid > 0.0 or tenant or cross):
-        cure = _equity_cure(program, st, t, cfads, debt_service)
+        cure = _equity_cure(program, st, t, d_test[0], d_test[1])
         if cure > 0.0:
             dscr, below = (cfads + cure) / debt_service, False
+    st.cov_cfads[t] = cfads + cure if cure != 0.0 else cfads   # the trailing windows' CFADS of period t
     row[G["debt_service"]], row[G["dscr"]], row[G["equity_cure"]] = debt_service, dscr, cure
-    locked = (t != program.n_periods and debt_service > 0.0 and program.lock_up_dscr >= 0.0
-              and dscr < program.lock_up_dscr)
+    for basis, line in ((dscr_windows.TRAILING, "dscr_historic"), (dscr_windows.FORWARD, "dscr_projected")):
+        test = tests.get(basis)
+        row[G[line]] = NAN if test is None else (test[0] + cure if cure != 0.0 else test[0]) / test[1]
+    l_test = tests.get(int(program.lock_up_basis))
+    if int(program.lock_up_basis) == dscr_windows.POINT:
+        l_ratio = dscr
+    elif l_test is not None:
+        l_ratio = (l_test[0] + cure if cure != 0.0 else l_test[0]) / l_test[1]
+    locked = (t != program.n_periods and l_test is not None and program.lock_up_dscr >= 0.0
+              and l_ratio < program.lock_up_dscr)
     st.cure_count = st.cure_count + 1 if below else 0
     breach = st.cure_count > program.cure_periods
     row[G["covenant_breach"]] = float(breach)
@@ -323,6 +339,29 @@ def _covenants(program: Program, st: _State, t: int, row, cfads, int_due, schedu
     elif cross:
         cause = CAUSE["cross_default"]   # the linked obligor has defaulted
     return locked, cause, cure
+
+
+def _dscr_tests(program: Program, st: _State, t: int, cfads: float, debt_service: float, scheduled) -> dict:
+    """{basis: (numerator, denominator)} of each DSCR a covenant tests this period (before
+    any cure), where it is tested: the period's debt service and the window's are positive
+    (dscr_windows.py). Also records the period in the trailing windows' history."""
+    if debt_service > 0.0 and st.first_ds < 0:
+        st.first_ds = t
+    st.cov_cfads[t], st.cov_ds[t] = cfads, debt_service
+    out = {}
+    if not debt_service > 0.0:
+        return out
+    for basis in dscr_windows.bases_used(program):
+        if basis == dscr_windows.POINT:
+            num, den = cfads, debt_service
+        elif basis == dscr_windows.TRAILING:
+            num, den = dscr_windows.trailing_sums(program, st.cov_cfads, st.cov_ds, st.first_ds, t)
+        else:
+            num, den = dscr_windows.forward_sums(program, st.per_rate, st.sched, st.maturity, st.balance, scheduled,
+                                                 st.projected_cfads, st.index, t)
+        if den > 0.0:
+            out[basis] = (num, den)
+    return out
 
 
 def _equity_cure(program: Program, st: _State, t: int, cfads: float, debt_service: float) -> float:

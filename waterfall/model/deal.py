@@ -342,6 +342,9 @@ class EquityCure(Part):
     until_period: Optional[Period] = None
 
 
+DscrBasis = Literal["point", "trailing_12m", "forward_12m"]
+
+
 class Covenants(Part):
     """Lock-up DSCR (distributions stop below it), default DSCR (a breach after
     `cure_periods` further periods below it), which tranches count in DSCR, and what a
@@ -355,6 +358,13 @@ class Covenants(Part):
 
     lock_up_dscr: Optional[Annotated[float, Field(ge=0)]] = None
     default_dscr: Optional[Annotated[float, Field(ge=0)]] = None
+    lock_up_basis: DscrBasis = "point"
+    """Which DSCR the lock-up test reads: `"point"` (the period's CFADS over its debt service),
+    `"trailing_12m"` (historic: the last 12 months' CFADS over their debt service) or
+    `"forward_12m"` (projected: the next 12 months' projected CFADS over their scheduled debt
+    service); docs/credit.md, "DSCR covenants"."""
+    default_basis: DscrBasis = "point"
+    """Which DSCR the default test (and an equity cure) reads; the same choices as `lock_up_basis`."""
     cure_periods: Count = 0
     dscr_tranches: list[str] = Field(default_factory=list)
     dscr_breach: Literal["lock_up", "accelerate"] = "lock_up"

@@ -28,6 +28,8 @@ GLOBAL_LABELS = {
     'hedge_settlement': 'Hedges: net settlements paid (received if negative)',
     'hedge_termination_received': 'Hedges: termination amounts received from the banks',
     'llcr': 'LLCR at the date (to the notional maturity)',
+    'dscr_historic': 'Historic DSCR: trailing 12 months (after any equity cure; where a covenant tests it)',
+    'dscr_projected': 'Projected DSCR: forward 12 months (after any equity cure; where a covenant tests it)',
 }
 
 HEDGE_LABELS = {  # line -> (label, a flow line with a Total)

@@ -5,13 +5,16 @@ tenant event, and the cause of an event of default found before the steps (costs
 unpaid: payment 1; covenant 2; tenant 3)."""
 from __future__ import annotations
 
+from ... import dscr_windows
 from ...workout import CAUSE
 from ..cells import EMPTY, IF, SUM_SEQ, ZERO
 from .inputs import cures_possible
+from .protocol import _projected_service
 
 
-def _cure(c, ds, cfads, below_pre):
-    """The equity cure of the period: the cash that lifts DSCR to the default covenant,
+def _cure(c, cfads, ds, below_pre):
+    """The equity cure of the period: the cash that lifts the default test's DSCR (its
+    numerator `cfads`, denominator `ds`: the sums of its window) to the covenant,
     once the test is reached, while cures are left, in time and within the cap; never into
     a period another event accelerates (costs unpaid, the tenant, the linked obligor)."""
     S, program = c.S, c.program
@@ -30,21 +33,100 @@ def _cure(c, ds, cfads, below_pre):
     return c.put("L:equity_cure", IF(granted, need, 0))
 
 
-def _dscr(c, ds, cfads, normal):
-    """(DSCR after any equity cure, below the default DSCR after it, the cure)."""
+def _point(c, ds, cfads, normal, tests):
+    """The point DSCR's test: (numerator, denominator, tested flag); before any cure."""
+    return cfads, ds, IF(ds > 0, 1, 0)
+
+
+def _trailing(c, ds, cfads, normal):
+    """dscr_windows.trailing_sums: the CFADS (with earlier cures) and debt service of the
+    last `dscr_window` periods, from the first period with debt service on."""
+    program, t, cf = c.program, c.t, c.cf
+    started = c.put("ds_started", IF(c.P("ds_started"), 1, IF(ds > 0, 1, 0)))
+    lo = max(0, t - int(program.dscr_window) + 1)
+    num = [IF(cf.ref("ds_started", u), cf.ref("cov_cfads", u), 0) for u in range(lo, t)] + [IF(started, cfads, 0)]
+    den = [IF(cf.ref("ds_started", u), cf.ref("L:debt_service", u), 0) for u in range(lo, t)] + [IF(started, ds, 0)]
+    num, den = c.put("hist_cfads", SUM_SEQ(num)), c.put("hist_ds", SUM_SEQ(den))
+    return num, den, IF(ds > 0, IF(den > 0, 1, 0), 0)
+
+
+def _forward(c, acc, ds):
+    """dscr_windows.forward_sums: the projected CFADS and scheduled debt service of periods
+    t+1 .. t + `dscr_window` (at most the horizon), from each covenant tranche's balance
+    after this period's scheduled principal, plus the covenant tranches' hedges."""
+    program, t, n = c.program, c.t, c.program.n_periods
+    window = int(program.dscr_window)
+    last = min(t + window, n)
+    U = lambda key, u: c.inputs.ref(key, u, qualified=True)  # noqa: E731
+    cfads = c.put("fwd_cfads", SUM_SEQ(U("proj_cfads", u) for u in range(t + 1, last + 1)))
+    terms, legs = [], []
+    for k in range(program.n_tranches):
+        if not program.dscr_mask[k]:
+            continue
+        for j in range(1, window):
+            c.put(f"fwd{k}.{j}", ZERO)   # overwritten below where the projection runs
+        b = acc.bal[k] - acc.scheduled[k]
+        for j, u in enumerate(range(t + 1, last + 1), start=1):
+            due = _projected_service(c, k, u, b, acc.after)
+            if due is None:
+                break
+            terms.append(due[0])
+            if j < window:
+                b = c.put(f"fwd{k}.{j}", b - due[1])
+    for h in range(program.n_hedges):
+        k = int(program.hedge_tranche[h])
+        if program.dscr_mask[k]:
+            for u in range(t + 1, last + 1):
+                leg = U(f"h{h}.leg", u)
+                legs.append(IF(U(f"t{k}.cap", u), IF(leg > 0, 0, leg), leg))
+    total = SUM_SEQ(terms) + SUM_SEQ(legs) if legs else SUM_SEQ(terms)
+    den = c.put("fwd_ds", total)
+    return cfads, den, IF(ds > 0, IF(den > 0, 1, 0), 0)
+
+
+def _tests(c, acc, ds, cfads, normal):
+    """{basis: (numerator, denominator, tested flag)} of the DSCRs a covenant tests
+    (reference._dscr_tests)."""
+    used = dscr_windows.bases_used(c.program)
+    out = {dscr_windows.POINT: _point(c, ds, cfads, normal, None)}
+    if dscr_windows.TRAILING in used:
+        out[dscr_windows.TRAILING] = _trailing(c, ds, cfads, normal)
+    if dscr_windows.FORWARD in used:
+        out[dscr_windows.FORWARD] = _forward(c, acc, ds)
+    return out
+
+
+def _dscr(c, ds, cfads, normal, tests):
+    """(point DSCR after any equity cure, below the default DSCR after it, the cure): the
+    default test and the cure read the default basis's DSCR."""
     program = c.program
     if program.default_dscr < 0:
         c.put("L:equity_cure", ZERO)
         return c.put("L:dscr", IF(ds > 0, cfads / ds, IF(normal, EMPTY, 0))), ZERO, ZERO
     c.put("cov_default", c.S["default_dscr"])
-    pre = c.put("dscr_pre", IF(ds > 0, cfads / ds, EMPTY))
-    below_pre = c.put("below_pre", IF(ds > 0, IF(pre < c.S["default_dscr"], 1, 0), 0))
+    num, den, ok = tests[int(program.default_basis)]
+    pre = c.put("dscr_pre", IF(ok, num / den, EMPTY))
+    below_pre = c.put("below_pre", IF(ok, IF(pre < c.S["default_dscr"], 1, 0), 0))
+    point_pre = pre if int(program.default_basis) == dscr_windows.POINT else cfads / ds
     if not cures_possible(program):
         c.put("L:equity_cure", ZERO)
-        return c.put("L:dscr", IF(ds > 0, pre, IF(normal, EMPTY, 0))), below_pre, ZERO
-    cure = _cure(c, ds, cfads, below_pre)
-    dscr = c.put("L:dscr", IF(ds > 0, IF(cure > 0, (cfads + cure) / ds, pre), IF(normal, EMPTY, 0)))
+        return c.put("L:dscr", IF(ds > 0, point_pre, IF(normal, EMPTY, 0))), below_pre, ZERO
+    cure = _cure(c, num, den, below_pre)
+    dscr = c.put("L:dscr", IF(ds > 0, IF(cure > 0, (cfads + cure) / ds, point_pre), IF(normal, EMPTY, 0)))
     return dscr, IF(below_pre, IF(cure > 0, 0, 1), 0), cure
+
+
+def _window_lines(c, tests, cure, cfads, normal):
+    """The ledger's historic and projected DSCR lines (after any cure), where tested; and
+    each period's CFADS plus its cure for later trailing windows."""
+    if dscr_windows.TRAILING in tests:
+        c.put("cov_cfads", IF(normal, cfads + cure, 0))
+    for basis, line in ((dscr_windows.TRAILING, "L:dscr_historic"), (dscr_windows.FORWARD, "L:dscr_projected")):
+        if basis in tests:
+            num, den, ok = tests[basis]
+            c.put(line, IF(ok, IF(cure > 0, (num + cure) / den, num / den), IF(normal, EMPTY, 0)))
+        else:
+            c.put(line, IF(normal, EMPTY, 0))
 
 
 def _breach(c, below, normal):
@@ -65,12 +147,18 @@ def covenants(c, acc, normal, cfads, unpaid, lenders):
     if hedged:   # net hedged debt service
         ds = ds + SUM_SEQ(hedged)
     ds = c.put("L:debt_service", ds)
-    dscr, below, _cure_paid = _dscr(c, ds, cfads, normal)
+    tests = _tests(c, acc, ds, cfads, normal)
+    dscr, below, cure = _dscr(c, ds, cfads, normal, tests)
+    _window_lines(c, tests, cure, cfads, normal)
     c.put("dscr_tested", ZERO)   # written once every period is (period.finish)
     count, breach = _breach(c, below, normal)
     if program.lock_up_dscr >= 0:
         c.put("cov_lock_up", S["lock_up_dscr"])
-        ratio_test = IF(ds > 0, IF(dscr < S["lock_up_dscr"], 1, 0), 0)
+        if int(program.lock_up_basis) == dscr_windows.POINT:
+            ratio_test = IF(ds > 0, IF(dscr < S["lock_up_dscr"], 1, 0), 0)
+        else:
+            line = "L:dscr_historic" if int(program.lock_up_basis) == dscr_windows.TRAILING else "L:dscr_projected"
+            ratio_test = IF(tests[int(program.lock_up_basis)][2], IF(c.ref(line) < S["lock_up_dscr"], 1, 0), 0)
     else:
         ratio_test = ZERO
     locked = c.put("L:lock_up", IF(c.I("last"), 0, IF(breach, 1, ratio_test)))
