@@ -379,6 +379,10 @@ ctypedef struct Prog:
     int lock_up_basis        # credit_terms.DSCR_BASIS: 0 point, 1 trailing 12 months, 2 forward 12 months
     int default_basis
     int dscr_window          # periods in 12 months
+    double hedge_ratio_min   # hedge-ratio covenant (-1: none), its periods, 1: a breach accelerates
+    int hedge_ratio_from
+    int hedge_ratio_to
+    int hedge_ratio_accelerates
     double *asset_value  # [N_COMPONENTS, T+1]
     double fire_sale
     double cost_share
@@ -1571,6 +1575,8 @@ cdef void run_scenario(const Prog *p, int s,
     cdef const unsigned char *quiet = p.quiet
     cdef bint refinanced = False
     cdef Run run
+    cdef double hr_debt = 0.0              # the hedge ratio's floating covenant debt (opening balances)
+    cdef bint hedge_breach
     cdef int first_ds = -1                 # the first period with debt service (trailing DSCR)
     cdef bint basis_used[3]                # the DSCR bases a set covenant tests (dscr_windows.bases_used)
     cdef bint basis_ok[3]
@@ -1728,6 +1734,11 @@ cdef void run_scenario(const Prog *p, int s,
         put(L, NL, t, G_CAPEX, capex[t])
         put(L, NL, t, G_EQUITY_IN, equity_in[t])
 
+        if p.hedge_ratio_min >= 0.0:   # the floating covenant debt's opening balance (hedges.hedge_ratio)
+            hr_debt = 0.0
+            for k in range(K):
+                if dscr8[k] and p.is_floating[k]:
+                    hr_debt += ts[k].balance
         draws = 0.0
         lcf_t = 0.0
         if not ledger and quiet[t] and not refinanced:
@@ -1908,9 +1919,27 @@ cdef void run_scenario(const Prog *p, int s,
         put(L, NL, t, G_COVENANT_BREACH, 1.0 if breach else 0.0)
         if breach and t != T:  # a breach blocks distributions
             locked = True
+        # the hedge-ratio covenant (reference._hedge_ratio_test, hedges.hedge_ratio)
+        hedge_breach = False
+        x = NAN
+        if p.hedge_ratio_min >= 0.0 and t >= p.hedge_ratio_from and t <= p.hedge_ratio_to and hr_debt > DUST:
+            v = 0.0
+            if run.accel < 0:   # terminated at an acceleration: no notional
+                for h in range(H):
+                    k = <int>p.hedge_tranche[h]
+                    if dscr8[k] and p.is_floating[k]:
+                        v += p.hedge_notional[h * W + t]
+            x = v / hr_debt
+            hedge_breach = x < p.hedge_ratio_min - HEDGE_RATIO_TOL
+        put(L, NL, t, G_HEDGE_RATIO, x)
+        put(L, NL, t, G_HEDGE_RATIO_BREACH, 1.0 if hedge_breach else 0.0)
+        if hedge_breach and not p.hedge_ratio_accelerates and t != T:
+            locked = True
         put(L, NL, t, G_LOCK_UP, 1.0 if locked else 0.0)
         cause = 0.0
         if breach and p.breach_accelerates and cure_count > cure_periods + p.accelerate_after:
+            cause = p.cause_covenant
+        elif hedge_breach and p.hedge_ratio_accelerates:
             cause = p.cause_covenant
         elif tenant_ev:   # the lease in place stops paying (reference._tenant_event)
             cause = p.cause_tenant
@@ -2176,6 +2205,10 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.lock_up_basis = program.lock_up_basis
     p.default_basis = program.default_basis
     p.dscr_window = program.dscr_window
+    p.hedge_ratio_min = program.hedge_ratio_min
+    p.hedge_ratio_from = program.hedge_ratio_from
+    p.hedge_ratio_to = program.hedge_ratio_to
+    p.hedge_ratio_accelerates = program.hedge_ratio_accelerates
     p.asset_value = dptr(keep["asset_value"])
     p.fire_sale = program.fire_sale
     p.cost_share = program.cost_share

@@ -168,6 +168,13 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
         covenants["equity_cure"] = {"max_cures": draw(st.integers(0, 3)),
                                     "max_amount": draw(st.sampled_from([None, 5.0, 50.0])),
                                     "until_period": draw(st.sampled_from([None, max(1, n // 2)]))}
+    if any(t["rate"]["kind"] == "floating" for t in tranches) and draw(st.booleans()):
+        # a hedge-ratio covenant on the floating covenant debt
+        first = draw(st.integers(0, n))
+        covenants["hedge_ratio"] = {"minimum": draw(st.sampled_from([0.0, 0.5, 0.75, 1.0])),
+                                    "from_period": first,
+                                    "to_period": draw(st.sampled_from([None, draw(st.integers(first, n))])),
+                                    "breach": draw(st.sampled_from(["lock_up", "accelerate"]))}
     for k, t in enumerate(tranches):
         if k and draw(st.booleans()):
             t["rank"] = draw(st.integers(1, k + 1))   # pari passu with an earlier tranche, or junior

@@ -34,6 +34,7 @@ GLOBAL_LINES = (
     "reserve_funding", "seizure_gross", "seizure_net", "guarantee_paid", "exit_proceeds", "equity_distribution",
     "event_of_default", "equity_cure", "covenant_breach", "workout", "workout_costs",
     "hedge_settlement", "hedge_termination_received", "llcr", "dscr_historic", "dscr_projected",
+    "hedge_ratio", "hedge_ratio_breach",
 )
 TRANCHE_LINES = (
     "balance_open", "draw", "rate", "interest_due", "interest_paid", "interest_capitalised",
@@ -107,11 +108,15 @@ PROGRAM_SCALARS = (
     "default_margin", "val_method", "val_discount", "exit_cap", "relet_periods", "reletting_cost",
     "replacement_floor", "exit_value_share", "cross_accelerates", "llcr_end", "llcr_dsra", "llcr_dates_end", "sale_rule",
     "lock_up_basis", "default_basis", "dscr_window",
+    "hedge_ratio_min", "hedge_ratio_from", "hedge_ratio_to", "hedge_ratio_accelerates",
 )
 
 # Amounts at or below DUST (deal units) are rounding residue, not money: a shortfall that
 # small is no event of default, and a claim that small is repaid.
 DUST = 1e-9
+# A hedge ratio this close under its minimum is rounding (a notional stated as a share of the
+# balance), not a breach (hedges.hedge_ratio_breached).
+HEDGE_RATIO_TOL = 1e-9
 
 # Kernel status codes (per scenario): 0 = ran; ERR_UNKNOWN_STEP = a step whose opcode
 # has no branch (the step's index is reported beside it).
@@ -135,6 +140,7 @@ def layout(opcodes: dict[str, int]) -> dict:
     facts["N_COMPONENTS"] = len(COMPONENTS)
     facts["STATUS_OK"], facts["ERR_UNKNOWN_STEP"] = STATUS_OK, ERR_UNKNOWN_STEP
     facts["DUST"] = DUST
+    facts["HEDGE_RATIO_TOL"] = HEDGE_RATIO_TOL
     facts["PROGRAM_F64"], facts["PROGRAM_I64"] = list(PROGRAM_F64), list(PROGRAM_I64)
     return facts
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import dscr_windows, ops
-from .hedges import settlement, termination_value
+from .hedges import hedge_ratio, hedge_ratio_breached, settlement, termination_value
 from .irr import annualise, irr, xirr
 from .ops import G, TL
 from .program import Program, ScenarioBatch
@@ -330,15 +330,33 @@ def _covenants(program: Program, st: _State, t: int, row, cfads, int_due, schedu
     breach = st.cure_count > program.cure_periods
     row[G["covenant_breach"]] = float(breach)
     locked = locked or (breach and t != program.n_periods)   # a breach blocks distributions
+    hedge_breach = _hedge_ratio_test(program, st, t, row)
+    locked = locked or (hedge_breach and not program.hedge_ratio_accelerates and t != program.n_periods)
     row[G["lock_up"]] = float(locked)
     cause = 0
     if breach and program.breach_accelerates and st.cure_count > program.cure_periods + program.accelerate_after:
+        cause = CAUSE["covenant"]
+    elif hedge_breach and program.hedge_ratio_accelerates:
         cause = CAUSE["covenant"]
     elif tenant:
         cause = CAUSE["tenant"]
     elif cross:
         cause = CAUSE["cross_default"]   # the linked obligor has defaulted
     return locked, cause, cure
+
+
+def _hedge_ratio_test(program: Program, st: _State, t: int, row) -> bool:
+    """The hedge-ratio covenant (hedges.hedge_ratio): the live hedges' notional over the
+    floating covenant tranches' opening balance; its line, and whether it is breached."""
+    if program.hedge_ratio_min < 0.0:
+        row[G["hedge_ratio"]] = NAN
+        return False
+    opening = [row[st.tc[k][TL["balance_open"]]] for k in range(program.n_tranches)]
+    notional = [row[st.hc[h]["notional"]] for h in range(program.n_hedges)]
+    ratio = hedge_ratio(program, t, opening, notional)
+    breached = hedge_ratio_breached(program, ratio)
+    row[G["hedge_ratio"]], row[G["hedge_ratio_breach"]] = ratio, float(breached)
+    return breached
 
 
 def _dscr_tests(program: Program, st: _State, t: int, cfads: float, debt_service: float, scheduled) -> dict:

@@ -345,6 +345,25 @@ class EquityCure(Part):
 DscrBasis = Literal["point", "trailing_12m", "forward_12m"]
 
 
+class HedgeRatio(Part):
+    """A hedging covenant: from `from_period` (to `to_period`, none: to the end) the swaps'
+    and caps' notional must be at least `minimum` of the floating-rate covenant tranches'
+    balance (the opening balance the period's interest runs on). A breach does what
+    `breach` says: `"lock_up"` (distributions stop while it lasts) or `"accelerate"` (an
+    event of default at once). docs/credit.md, "Hedge-ratio covenant"."""
+
+    minimum: Fraction
+    from_period: Period = 1
+    to_period: Optional[Period] = None
+    breach: Literal["lock_up", "accelerate"] = "lock_up"
+
+    @model_validator(mode="after")
+    def _periods(self):
+        if self.to_period is not None and self.to_period < self.from_period:
+            raise ValueError(f"to_period {self.to_period} is before from_period {self.from_period}")
+        return self
+
+
 class Covenants(Part):
     """Lock-up DSCR (distributions stop below it), default DSCR (a breach after
     `cure_periods` further periods below it), which tranches count in DSCR, and what a
@@ -373,6 +392,8 @@ class Covenants(Part):
     tenant_event: Literal["none", "accelerate"] = "none"
     llcr_net_of_dsra: bool = False
     """True: the LLCR adds the DSRA balance to the NPV of CFADS (as many facility agreements define it)."""
+    hedge_ratio: Optional[HedgeRatio] = None
+    """A minimum share of the floating-rate covenant debt hedged (swap and cap notional over balance)."""
     cross_default: Literal["none", "accelerate"] = "none"
     """`"accelerate"`: a default of the obligor this deal is linked to (its tenant's parent or
     guarantor, as an `obligor_default` scenario says) is an event of default of the deal."""

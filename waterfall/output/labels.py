@@ -29,6 +29,8 @@ GLOBAL_LABELS = {
     'hedge_termination_received': 'Hedges: termination amounts received from the banks',
     'llcr': 'LLCR at the date (to the notional maturity)',
     'dscr_historic': 'Historic DSCR: trailing 12 months (after any equity cure; where a covenant tests it)',
+    'hedge_ratio': 'Hedge ratio: swap and cap notional / floating covenant debt (where the covenant tests it)',
+    'hedge_ratio_breach': 'Hedge-ratio covenant breached (1 = yes: below the minimum)',
     'dscr_projected': 'Projected DSCR: forward 12 months (after any equity cure; where a covenant tests it)',
 }
 

@@ -6,9 +6,12 @@ unpaid: payment 1; covenant 2; tenant 3)."""
 from __future__ import annotations
 
 from ... import dscr_windows
+from ...hedges import HEDGE_RATIO_TOLERANCE
+from ...ops import DUST
 from ...workout import CAUSE
 from ..cells import EMPTY, IF, SUM_SEQ, ZERO
 from .inputs import cures_possible
+from .hedges import H
 from .protocol import _projected_service
 
 
@@ -129,6 +132,26 @@ def _window_lines(c, tests, cure, cfads, normal):
             c.put(line, IF(normal, EMPTY, 0))
 
 
+def _hedge_ratio(c, acc, normal):
+    """hedges.hedge_ratio: the live hedges' notional on the floating covenant tranches over
+    their opening balance, in the covenant's periods; the ledger's ratio and breach lines.
+    Returns the breach flag."""
+    program, t = c.program, c.t
+    if program.hedge_ratio_min < 0:
+        c.put("L:hedge_ratio", IF(normal, EMPTY, 0))
+        return c.put("L:hedge_ratio_breach", ZERO)
+    floating = [k for k in range(program.n_tranches) if program.dscr_mask[k] and program.is_floating[k]]
+    debt = c.put("hr_debt", SUM_SEQ(acc.opening[k] for k in floating))
+    if not program.hedge_ratio_from <= t <= program.hedge_ratio_to:
+        c.put("L:hedge_ratio", IF(normal, EMPTY, 0))
+        return c.put("L:hedge_ratio_breach", ZERO)
+    hedged = [c.ref(H(h, "notional")) for h in range(program.n_hedges) if int(program.hedge_tranche[h]) in floating]
+    tested = IF(normal, IF(debt > DUST, 1, 0), 0)
+    ratio = c.put("L:hedge_ratio", IF(tested, SUM_SEQ(hedged) / debt, IF(normal, EMPTY, 0)))
+    floor = c.S["hedge_ratio_min"] - HEDGE_RATIO_TOLERANCE
+    return c.put("L:hedge_ratio_breach", IF(tested, IF(ratio < floor, 1, 0), 0))
+
+
 def _breach(c, below, normal):
     """(periods below the default DSCR, breach flag): the count carries through a workout."""
     if c.program.default_dscr < 0:
@@ -161,6 +184,9 @@ def covenants(c, acc, normal, cfads, unpaid, lenders):
             ratio_test = IF(tests[int(program.lock_up_basis)][2], IF(c.ref(line) < S["lock_up_dscr"], 1, 0), 0)
     else:
         ratio_test = ZERO
+    hedge_breach = _hedge_ratio(c, acc, normal)
+    if program.hedge_ratio_min >= 0 and not program.hedge_ratio_accelerates:
+        ratio_test = IF(hedge_breach, 1, ratio_test)
     locked = c.put("L:lock_up", IF(c.I("last"), 0, IF(breach, 1, ratio_test)))
     cause = ZERO
     if program.tenant_accelerates:
@@ -168,6 +194,8 @@ def covenants(c, acc, normal, cfads, unpaid, lenders):
     if program.default_dscr >= 0 and program.breach_accelerates:
         accelerate = c.put("cov_accel", IF(breach, IF(count > S["cure_periods"] + S["accelerate_after"], 1, 0), 0))
         cause = IF(accelerate, CAUSE["covenant"], cause)
+    if program.hedge_ratio_min >= 0 and program.hedge_ratio_accelerates:   # after a DSCR acceleration, before the tenant
+        cause = IF(hedge_breach, CAUSE["covenant"], cause)
     if program.cross_accelerates:   # the linked obligor has defaulted (scenario input)
         cause = IF(cause > 0, cause, IF(c.I("cross_mult") > 0, 0, CAUSE["cross_default"]))
     return locked, c.put("cause0", IF(lenders, IF(unpaid, CAUSE["payment"], cause), 0))

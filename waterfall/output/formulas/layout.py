@@ -131,6 +131,10 @@ def _covenant_rows(grid: Grid, program: Program, names_safe) -> None:
                  level=1)
     grid.add("L:covenant_breach", GLOBAL_LABELS["covenant_breach"],
              "flag")
+    if program.hedge_ratio_min >= 0:
+        grid.add("hr_debt", "Hedge ratio: floating covenant debt (opening balances)", "amount", level=1)
+    grid.add("L:hedge_ratio", GLOBAL_LABELS["hedge_ratio"], "pct")
+    grid.add("L:hedge_ratio_breach", GLOBAL_LABELS["hedge_ratio_breach"], "flag")
     grid.add("L:lock_up", GLOBAL_LABELS["lock_up"], "flag")
     if program.default_dscr >= 0 and program.breach_accelerates:
         grid.add("cov_accel", "Breach lasted past the acceleration grace (1 = yes: lenders accelerate)",
