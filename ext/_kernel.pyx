@@ -459,6 +459,7 @@ ctypedef struct Prog:
     unsigned char *quiet  # [T+1] 1: not close, COD, a draw, a capitalised period or a maturity
     int *cover            # [A, K] tranches an account covers (n_cover[a] of them)
     int *n_cover          # [A]
+    unsigned char *dsra_hedged  # [A] 1: a DSRA covering a tranche with a hedge (its target counts the hedges)
 
 
 ctypedef struct Run:
@@ -949,7 +950,7 @@ cdef inline void add(LedgerT L, int n_lines, int t, int col, double value) noexc
 
 
 cdef inline double reserve_target(const Prog *p, double **prr, double **schr,
-                                  const TState *ts, int a, int t) noexcept nogil:
+                                  const TState *ts, int a, int t, const double *index) noexcept nogil:
     """Twin of reference.reserve_target (same operations in the same order)."""
     cdef int T = p.T, W = p.T + 1, K = p.K, j, k, u, last, hi
     cdef double target = 0.0, b, interest, principal, target0, b0
@@ -1002,6 +1003,10 @@ cdef inline double reserve_target(const Prog *p, double **prr, double **schr,
                     principal = b
                 target += interest + principal
                 b -= principal
+    if p.dsra_hedged[a]:   # the covered tranches' hedges, projected on the scenario's index
+        target += hedge_service(p, index, NULL, p.acct_mask + a * K, t, last)
+        if target < 0.0:
+            target = 0.0
     return target
 
 
@@ -1992,7 +1997,7 @@ cdef void run_scenario(const Prog *p, int s,
                         cause = p.cause_maturity if t == ts[arg].maturity else p.cause_payment
                         break
                 elif op == OP_RESERVE:
-                    target = reserve_target(p, prr, schr, ts, arg, t)
+                    target = reserve_target(p, prr, schr, ts, arg, t, index)
                     x = cash if cash < target else target
                     reserve[arg] = x
                     cash -= x
@@ -2306,6 +2311,11 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     keep["n_cover"] = np.ascontiguousarray(mask.sum(axis=1), dtype=np.int32)
     p.cover = <int *>cnp.PyArray_DATA(keep["cover"])
     p.n_cover = <int *>cnp.PyArray_DATA(keep["n_cover"])
+    hedged_k = np.zeros(p.K, dtype=bool)
+    hedged_k[keep["hedge_tranche"]] = True
+    keep["dsra_hedged"] = np.ascontiguousarray((keep["acct_kind"] == ACC_DSRA) & (mask & hedged_k).any(axis=1)
+                                               if p.A else np.zeros(0), dtype=np.uint8)
+    p.dsra_hedged = <unsigned char *>cnp.PyArray_DATA(keep["dsra_hedged"])
     p.sarg = <int *>cnp.PyArray_DATA(keep["sarg"])
     rank = keep["rank"]  # enforcement by rank: tranches of one rank share pro rata
     order = np.argsort(rank, kind="stable")

@@ -48,6 +48,11 @@ def trailing_sums(program, cov_cfads, cov_ds, first_ds: int, t: int) -> tuple:
     return cfads, ds
 
 
+def hedges_on(program, mask) -> bool:
+    """Whether any hedge is on a tranche `mask` selects."""
+    return any(mask[int(program.hedge_tranche[h])] for h in range(program.n_hedges))
+
+
 def hedge_service(program, index, mask, t: int, last: int) -> float:
     """The net settlements owed in cash over periods t+1 .. last by the hedges whose tranche
     `mask` selects, on the scenario's index path (negative: the banks pay); a settlement

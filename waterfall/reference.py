@@ -79,6 +79,7 @@ class _Terms:
     def __init__(self, program, factor, per_rate, sched, maturity):
         self.program, self.factor, self.per_rate = program, factor, per_rate
         self.sched, self.maturity, self.t = sched, maturity, 0
+        self.index = None   # the hedges' index path under the scenario (set by _State)
 
     def balloon(self, k):
         return self.t == self.maturity[k]
@@ -89,7 +90,8 @@ class _Terms:
                    for c in range(len(ops.COMPONENTS)) if program.bb_mask[k, c])
 
     def reserve_target(self, a, balance):
-        return reserve_target(self.program, self.per_rate, self.sched, self.maturity, balance, a, self.t)
+        return reserve_target(self.program, self.per_rate, self.sched, self.maturity, balance, a, self.t,
+                              self.index)
 
 
 class _State:
@@ -122,6 +124,7 @@ class _State:
         self.first_ds = -1                 # the first period with debt service
         self.default_period = -1
         self.terms = _Terms(program, self.factor, self.per_rate, self.sched, self.maturity)
+        self.terms.index = self.index
         self.kinds = kinds_of(program.step_op)
         # events and the workout (workout.py)
         self.sale_value = sale_values(program, self.factor, self.projected_cfads)
@@ -558,10 +561,13 @@ def refinance(program: Program, k: int, t: int, balance: float, base, factor, an
 
 
 def reserve_target(program: Program, per_rate: np.ndarray, sched: np.ndarray, maturity,
-                   balance, a: int, t: int) -> float:
+                   balance, a: int, t: int, index=None) -> float:
     """Target of account a at period t: for a DSRA, the scheduled debt service of the
     next `acct_periods` periods on the covered tranches, projected from the current
-    balance (no balloon); for a fixed reserve, its amount. Zero at the last period."""
+    balance (no balloon), plus the net settlements of the hedges on those tranches
+    projected on the scenario's index path `index` (dscr_windows.hedge_service: a swap's
+    receipt lowers it), never below zero; for a fixed reserve, its amount. Zero at the
+    last period."""
     n = program.n_periods
     if t >= n:
         return 0.0
@@ -582,6 +588,10 @@ def reserve_target(program: Program, per_rate: np.ndarray, sched: np.ndarray, ma
             principal = min(sched[k, u], b)
             target += interest + principal
             b -= principal
+    if dscr_windows.hedges_on(program, program.acct_mask[a]):
+        target += dscr_windows.hedge_service(program, index, program.acct_mask[a], t,
+                                             min(t + int(program.acct_periods[a]), n))
+        target = max(target, 0.0)
     return target
 
 

@@ -12,7 +12,7 @@ from ...workout import CAUSE
 from ..cells import EMPTY, IF, SUM_SEQ, ZERO
 from .inputs import cures_possible
 from .hedges import H
-from .protocol import _projected_service
+from .protocol import _projected_service, hedge_legs
 
 
 def _cure(c, cfads, ds, below_pre):
@@ -62,7 +62,7 @@ def _forward(c, acc, ds):
     last = min(t + window, n)
     U = lambda key, u: c.inputs.ref(key, u, qualified=True)  # noqa: E731
     cfads = c.put("fwd_cfads", SUM_SEQ(U("proj_cfads", u) for u in range(t + 1, last + 1)))
-    terms, legs = [], []
+    terms = []
     for k in range(program.n_tranches):
         if not program.dscr_mask[k]:
             continue
@@ -76,13 +76,8 @@ def _forward(c, acc, ds):
             terms.append(due[0])
             if j < window:
                 b = c.put(f"fwd{k}.{j}", b - due[1])
-    for h in range(program.n_hedges):
-        k = int(program.hedge_tranche[h])
-        if program.dscr_mask[k]:
-            for u in range(t + 1, last + 1):
-                leg = U(f"h{h}.leg", u)
-                legs.append(IF(U(f"t{k}.cap", u), IF(leg > 0, 0, leg), leg))
-    total = SUM_SEQ(terms) + SUM_SEQ(legs) if legs else SUM_SEQ(terms)
+    legs = hedge_legs(c, program.dscr_mask, t, last)
+    total = SUM_SEQ(terms) + SUM_SEQ(legs) if legs is not None else SUM_SEQ(terms)
     den = c.put("fwd_ds", total)
     return cfads, den, IF(ds > 0, IF(den > 0, 1, 0), 0)
 
