@@ -33,7 +33,6 @@ import waterfall
 from waterfall import engine, ops, reference
 from waterfall.compile import compile_deal, compile_scenarios
 from waterfall.load import deal_from_data
-from waterfall.model import Scenario
 
 from .invariants import assert_all
 

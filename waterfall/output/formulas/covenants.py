@@ -1,5 +1,6 @@
-"""Step 4 of a normal period (reference._covenants, _equity_cure, _tenant_event): DSCR,
-an equity cure, lock-up, the default-DSCR test with its cure periods (a breach locks
+"""Step 4 of a normal period (reference._covenants, _dscr_tests, _hedge_ratio_test,
+_equity_cure, _tenant_event): DSCR on each test's basis (point, trailing or forward 12
+months: dscr_windows.py), an equity cure, lock-up, the hedge-ratio covenant, the default-DSCR test with its cure periods (a breach locks
 up; it accelerates after `accelerate_after` more periods if the deal says so), the
 tenant event, and the cause of an event of default found before the steps (costs left
 unpaid: payment 1; covenant 2; tenant 3)."""
@@ -36,12 +37,12 @@ def _cure(c, cfads, ds, below_pre):
     return c.put("L:equity_cure", IF(granted, need, 0))
 
 
-def _point(c, ds, cfads, normal, tests):
+def _point(ds, cfads):
     """The point DSCR's test: (numerator, denominator, tested flag); before any cure."""
     return cfads, ds, IF(ds > 0, 1, 0)
 
 
-def _trailing(c, ds, cfads, normal):
+def _trailing(c, ds, cfads):
     """dscr_windows.trailing_sums: the CFADS (with earlier cures) and debt service of the
     last `dscr_window` periods, from the first period with debt service on."""
     program, t, cf = c.program, c.t, c.cf
@@ -82,13 +83,13 @@ def _forward(c, acc, ds):
     return cfads, den, IF(ds > 0, IF(den > 0, 1, 0), 0)
 
 
-def _tests(c, acc, ds, cfads, normal):
+def _tests(c, acc, ds, cfads):
     """{basis: (numerator, denominator, tested flag)} of the DSCRs a covenant tests
     (reference._dscr_tests)."""
     used = dscr_windows.bases_used(c.program)
-    out = {dscr_windows.POINT: _point(c, ds, cfads, normal, None)}
+    out = {dscr_windows.POINT: _point(ds, cfads)}
     if dscr_windows.TRAILING in used:
-        out[dscr_windows.TRAILING] = _trailing(c, ds, cfads, normal)
+        out[dscr_windows.TRAILING] = _trailing(c, ds, cfads)
     if dscr_windows.FORWARD in used:
         out[dscr_windows.FORWARD] = _forward(c, acc, ds)
     return out
@@ -165,7 +166,7 @@ def covenants(c, acc, normal, cfads, unpaid, lenders):
     if hedged:   # net hedged debt service
         ds = ds + SUM_SEQ(hedged)
     ds = c.put("L:debt_service", ds)
-    tests = _tests(c, acc, ds, cfads, normal)
+    tests = _tests(c, acc, ds, cfads)
     dscr, below, cure = _dscr(c, ds, cfads, normal, tests)
     _window_lines(c, tests, cure, cfads, normal)
     c.put("dscr_tested", ZERO)   # written once every period is (period.finish)
