@@ -166,3 +166,16 @@ def test_libreoffice_recalculates_the_hedge_ratio(tmp_path):
         assert count > 0 and not bad, (name, bad[:5])
         lo = openpyxl.load_workbook(out, data_only=True)
         _assert_ties_out(_ledger_rows(lo[CF_SHEET], _model(deal, result), result), name)
+
+
+def test_the_report_states_the_covenant_terms():
+    """The report's key terms show the hedge-ratio covenant and a DSCR test's basis."""
+    from waterfall.report.terms import key_terms
+    raw = copy.deepcopy(BASE)
+    raw["covenants"] = {"hedge_ratio": {"minimum": 0.75, "from_period": 2}, "lock_up_dscr": 1.2,
+                        "lock_up_basis": "trailing_12m"}
+    deal = deal_from_data(raw, "<hedge-ratio>")
+    terms = {t.key: t for t in key_terms(deal, [400.0])}
+    assert terms["term.covenants.hedge_ratio"].value == 0.75
+    assert "from period 2" in terms["term.covenants.hedge_ratio"].text
+    assert "trailing 12 months" in terms["term.covenants.lock_up_dscr"].text
