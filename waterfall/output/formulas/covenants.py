@@ -13,7 +13,7 @@ from ...workout import CAUSE
 from ..cells import EMPTY, IF, SUM_SEQ, ZERO
 from .inputs import cures_possible
 from .hedges import H
-from .protocol import _projected_service, hedge_legs
+from .protocol import projected_service, hedge_legs
 
 
 def _cure(c, cfads, ds, below_pre):
@@ -71,7 +71,7 @@ def _forward(c, acc, ds):
             c.put(f"fwd{k}.{j}", ZERO)   # overwritten below where the projection runs
         b = acc.bal[k] - acc.scheduled[k]
         for j, u in enumerate(range(t + 1, last + 1), start=1):
-            due = _projected_service(c, k, u, b, acc.after)
+            due = projected_service(c, k, u, b, acc.after)
             if due is None:
                 break
             terms.append(due[0])

@@ -99,7 +99,7 @@ def _zero_projection_rows(c, a: int, i: int) -> None:
                 c.put(f"s{i}.proj{k}.{j}", ZERO)   # overwritten below where the projection runs
 
 
-def _projected_service(c, k: int, u: int, b, after: dict):
+def projected_service(c, k: int, u: int, b, after: dict):
     """(interest + principal due at period u on balance b, principal) for tranche k, on
     the terms this period's refinancing left (if it can be refinanced); None past maturity."""
     U = lambda key: c.inputs.ref(key, u, qualified=True)  # noqa: E731
@@ -134,7 +134,7 @@ def reserve_target(c, bal, a: int, i: int, after: dict):
             continue
         b = bal[k]
         for j, u in enumerate(range(t + 1, min(t + periods, n) + 1), start=1):
-            due = _projected_service(c, k, u, b, after)
+            due = projected_service(c, k, u, b, after)
             if due is None:
                 break
             terms.append(due[0])
