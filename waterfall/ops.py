@@ -35,6 +35,8 @@ GLOBAL_LINES = (
     "event_of_default", "equity_cure", "covenant_breach", "workout", "workout_costs",
     "hedge_settlement", "hedge_termination_received", "llcr", "dscr_historic", "dscr_projected",
     "hedge_ratio", "hedge_ratio_breach",
+    # owner-level taxes (waterfall/taxes.py; zero unless the deal has [tax])
+    "depreciation", "taxable_income", "tax_loss_carried", "income_tax", "equity_after_tax",
 )
 TRANCHE_LINES = (
     "balance_open", "draw", "rate", "interest_due", "interest_paid", "interest_capitalised",
@@ -60,6 +62,7 @@ METRICS = (
     "lender_received", "recovery_rate", "lender_loss", "lender_irr", "equity_irr", "lender_xirr", "equity_xirr",
     "equity_distributions", "equity_invested", "default_cause", "acceleration_period",
     "recovery_rate_pv", "recovery_periods", "lender_loss_pv", "min_llcr",
+    "income_tax_paid", "equity_irr_after_tax",
 )
 M = {name: i for i, name in enumerate(METRICS)}
 N_METRICS = len(METRICS)
@@ -93,7 +96,8 @@ PROGRAM_F64 = (
     "spread", "floor", "sched", "acct_target", "fee_due", "step_share", "step_share_locked",
     "asset_value", "refi_spread", "refi_floor", "refi_min_dscr", "bb_advance", "market_rent",
     "hedge_rate", "hedge_notional", "hedge_accrual",
-    "flow_years",
+    "flow_years", "round_to",
+    "tax_depreciation",
 )
 PROGRAM_I64 = (
     "is_floating", "maturity", "capitalise", "hard", "dscr_mask", "acct_kind", "acct_periods",
@@ -109,6 +113,7 @@ PROGRAM_SCALARS = (
     "replacement_floor", "exit_value_share", "cross_accelerates", "llcr_end", "llcr_dsra", "llcr_dates_end", "sale_rule",
     "lock_up_basis", "default_basis", "dscr_window",
     "hedge_ratio_min", "hedge_ratio_from", "hedge_ratio_to", "hedge_ratio_accelerates",
+    "tax_on", "tax_rate", "tax_interest", "tax_offset", "tax_nol_limit", "tax_basis",
 )
 
 # Amounts at or below DUST (deal units) are rounding residue, not money: a shortfall that
@@ -117,6 +122,10 @@ DUST = 1e-9
 # A hedge ratio this close under its minimum is rounding (a notional stated as a share of the
 # balance), not a breach (hedges.hedge_ratio_breached).
 HEDGE_RATIO_TOL = 1e-9
+
+# Rounding to an increment (level_payment.money): a quotient within ROUND_TIE (in units of
+# the increment) below a half rounds up, as a decimal half-cent does for a servicer.
+ROUND_TIE = 1e-9
 
 # Kernel status codes (per scenario): 0 = ran; ERR_UNKNOWN_STEP = a step whose opcode
 # has no branch (the step's index is reported beside it).
@@ -141,6 +150,7 @@ def layout(opcodes: dict[str, int]) -> dict:
     facts["STATUS_OK"], facts["ERR_UNKNOWN_STEP"] = STATUS_OK, ERR_UNKNOWN_STEP
     facts["DUST"] = DUST
     facts["HEDGE_RATIO_TOL"] = HEDGE_RATIO_TOL
+    facts["ROUND_TIE"] = ROUND_TIE
     facts["PROGRAM_F64"], facts["PROGRAM_I64"] = list(PROGRAM_F64), list(PROGRAM_I64)
     return facts
 

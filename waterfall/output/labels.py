@@ -32,6 +32,11 @@ GLOBAL_LABELS = {
     'hedge_ratio': 'Hedge ratio: swap and cap notional / floating covenant debt (where the covenant tests it)',
     'hedge_ratio_breach': 'Hedge-ratio covenant breached (1 = yes: below the minimum)',
     'dscr_projected': 'Projected DSCR: forward 12 months (after any equity cure; where a covenant tests it)',
+    'depreciation': 'Tax depreciation',
+    'taxable_income': "Taxable income (owner level)",
+    'tax_loss_carried': 'Tax loss carried forward (closing NOL)',
+    'income_tax': "Income tax (owner level; negative: a benefit)",
+    'equity_after_tax': 'Equity cash flow after income tax',
 }
 
 HEDGE_LABELS = {  # line -> (label, a flow line with a Total)
