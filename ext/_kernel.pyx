@@ -378,6 +378,13 @@ ctypedef struct Prog:
     double lock_up_dscr
     double default_dscr
     int cure_periods
+    int lock_up_basis        # credit_terms.DSCR_BASIS: 0 point, 1 trailing 12 months, 2 forward 12 months
+    int default_basis
+    int dscr_window          # periods in 12 months
+    double hedge_ratio_min   # hedge-ratio covenant (-1: none), its periods, 1: a breach accelerates
+    int hedge_ratio_from
+    int hedge_ratio_to
+    int hedge_ratio_accelerates
     double *asset_value  # [N_COMPONENTS, T+1]
     double fire_sale
     double cost_share
@@ -473,6 +480,7 @@ ctypedef struct Prog:
     unsigned char *quiet  # [T+1] 1: not close, COD, a draw, a capitalised period or a maturity
     int *cover            # [A, K] tranches an account covers (n_cover[a] of them)
     int *n_cover          # [A]
+    unsigned char *dsra_hedged  # [A] 1: a DSRA covering a tranche with a hedge (its target counts the hedges)
 
 
 ctypedef struct Run:
@@ -974,7 +982,7 @@ cdef inline void add(LedgerT L, int n_lines, int t, int col, double value) noexc
 
 
 cdef inline double reserve_target(const Prog *p, double **prr, double **schr,
-                                  const TState *ts, int a, int t) noexcept nogil:
+                                  const TState *ts, int a, int t, const double *index) noexcept nogil:
     """Twin of reference.reserve_target (same operations in the same order)."""
     cdef int T = p.T, W = p.T + 1, K = p.K, j, k, u, last, hi
     cdef double target = 0.0, b, interest, principal, target0, b0
@@ -1027,6 +1035,10 @@ cdef inline double reserve_target(const Prog *p, double **prr, double **schr,
                     principal = b
                 target += interest + principal
                 b -= principal
+    if p.dsra_hedged[a]:   # the covered tranches' hedges, projected on the scenario's index
+        target += hedge_service(p, index, NULL, p.acct_mask + a * K, t, last)
+        if target < 0.0:
+            target = 0.0
     return target
 
 
@@ -1260,6 +1272,73 @@ cdef double hedge_termination(const Prog *p, int h, int t, const double *index) 
                                p.hedge_rate[h])
         value = (leg + value) / (1.0 + index[u] * acc)
     return value
+
+
+cdef double hedge_service(const Prog *p, const double *index, const unsigned char *mask8,
+                          const int64_t *mask64, int t, int last) noexcept nogil:
+    """Twin of dscr_windows.hedge_service: the net settlements owed in cash over periods
+    t+1 .. last by the hedges on the tranches the mask selects (mask8 if not NULL, else
+    mask64), on the scenario's index path; a part owed in a capitalised period is left out."""
+    cdef int W = p.T + 1, h, k, u
+    cdef double total = 0.0, leg
+    for h in range(p.H):
+        k = <int>p.hedge_tranche[h]
+        if mask8 != NULL:
+            if not mask8[k]:
+                continue
+        elif not mask64[k]:
+            continue
+        for u in range(t + 1, last + 1):
+            leg = hedge_settlement(<int>p.hedge_kind[h], p.hedge_notional[h * W + u], p.hedge_accrual[h * W + u],
+                                   index[u], p.hedge_rate[h])
+            if p.cap8[k * W + u] and leg > 0.0:
+                continue
+            total += leg
+    return total
+
+
+cdef bint dscr_window_sums(const Prog *p, int basis, int t, double cfads, double debt_service,
+                           const double *cov_cfads, const double *cov_ds, int first_ds,
+                           const TState *ts, double **prr, double **schr, const double *f_rent,
+                           const double *f_opex, const double *index, double *num, double *den) noexcept nogil:
+    """Twin of reference._dscr_tests for one basis (dscr_windows.trailing_sums,
+    forward_sums): the DSCR's numerator and denominator; True where it is tested."""
+    cdef int T = p.T, W = p.T + 1, lo, last, k, u
+    cdef double a = 0.0, b = 0.0, bal, interest, principal
+    if basis == 0:
+        a = cfads
+        b = debt_service
+    elif basis == 1:
+        lo = t - p.dscr_window + 1
+        if lo < first_ds:
+            lo = first_ds
+        for u in range(lo, t + 1):
+            a += cov_cfads[u]
+            b += cov_ds[u]
+    else:
+        last = t + p.dscr_window
+        if last > T:
+            last = T
+        for u in range(t + 1, last + 1):
+            a += p.base_rent[u] * f_rent[u] - p.opex[u] * f_opex[u]
+        for k in range(p.K):
+            if not p.dscr8[k]:
+                continue
+            bal = ts[k].balance - ts[k].scheduled
+            for u in range(t + 1, last + 1):
+                if u > ts[k].maturity:
+                    break
+                interest = 0.0 if p.cap8[k * W + u] else bal * prr[k][u]
+                principal = schr[k][u]
+                if bal < principal:
+                    principal = bal
+                b += interest + principal
+                bal -= principal
+        if p.H > 0:
+            b += hedge_service(p, index, p.dscr8, NULL, t, last)
+    num[0] = a
+    den[0] = b
+    return b > 0.0
 
 
 cdef inline double capitalised(double noi, double cap) noexcept nogil:
@@ -1607,7 +1686,9 @@ cdef void run_scenario(const Prog *p, int s,
     cdef double *debt_open = disc_before + W       # [W] covenant tranches' opening balance,
     cdef double *dsra_open = debt_open + W         # [W] DSRA opening balances
     cdef double *irr_work = dsra_open + W          # [2W] the IRRs' work space
-    cdef double *tax_income = irr_work + 2 * W     # [W] taxable income before depreciation
+    cdef double *cov_cfads = irr_work + 2 * W      # [W] each period's CFADS + equity cure (trailing DSCR)
+    cdef double *cov_ds = cov_cfads + W            # [W] each period's debt service (trailing DSCR)
+    cdef double *tax_income = cov_ds + W           # [W] taxable income before depreciation
     cdef double *acf = tax_income + W              # [W] equity flows after the owner's tax
     cdef double hedge_net
     cdef double **anr = ptrs                       # [K] row pointers: annual rate,
@@ -1642,6 +1723,21 @@ cdef void run_scenario(const Prog *p, int s,
     cdef double short = 0.0, refi_short, other, balloon, value, ext_pay, ext_fee, ods, sc2, oint
     cdef double last_cfads = 0.0, last_ds = 0.0   # the period before's CFADS and debt service (extension test)
     cdef Run run
+    cdef double hr_debt = 0.0              # the hedge ratio's floating covenant debt (opening balances)
+    cdef bint hedge_breach
+    cdef int first_ds = -1                 # the first period with debt service (trailing DSCR)
+    cdef bint basis_used[3]                # the DSCR bases a set covenant tests (dscr_windows.bases_used)
+    cdef bint basis_ok[3]
+    cdef double basis_num[3]
+    cdef double basis_den[3]
+    for i in range(3):
+        basis_used[i] = ((lock_up_dscr >= 0.0 and p.lock_up_basis == i)
+                         or (default_dscr >= 0.0 and p.default_basis == i))
+        basis_num[i] = 0.0
+        basis_den[i] = 1.0
+    for t in range(W):
+        cov_cfads[t] = 0.0
+        cov_ds[t] = 0.0
 
     # scenario factors: only the channels the scenario touches get a row of their own;
     # an additive channel (ops.ADDITIVE_CHANNELS) starts at 0 and adds, any other at 1 and multiplies
@@ -1788,6 +1884,11 @@ cdef void run_scenario(const Prog *p, int s,
         put(L, NL, t, G_CAPEX, capex[t])
         put(L, NL, t, G_EQUITY_IN, equity_in[t])
 
+        if p.hedge_ratio_min >= 0.0:   # the floating covenant debt's opening balance (hedges.hedge_ratio)
+            hr_debt = 0.0
+            for k in range(K):
+                if dscr8[k] and p.is_floating[k]:
+                    hr_debt += ts[k].balance
         draws = 0.0
         refi_short = 0.0
         lcf_t = 0.0
@@ -1954,7 +2055,18 @@ cdef void run_scenario(const Prog *p, int s,
                     hedge_ds += hdue[h]
             debt_service += hedge_ds
         dscr = cfads / debt_service if debt_service > 0.0 else NAN
-        below = debt_service > 0.0 and default_dscr >= 0.0 and dscr < default_dscr
+        # each test's DSCR on its basis (reference._dscr_tests; waterfall/dscr_windows.py)
+        if debt_service > 0.0 and first_ds < 0:
+            first_ds = t
+        cov_cfads[t] = cfads
+        cov_ds[t] = debt_service
+        for i in range(3):
+            basis_ok[i] = False
+            if debt_service > 0.0 and basis_used[i]:
+                basis_ok[i] = dscr_window_sums(p, i, t, cfads, debt_service, cov_cfads, cov_ds, first_ds, ts,
+                                               prr, schr, f_rent, f_opex, index, &basis_num[i], &basis_den[i])
+        below = (basis_ok[p.default_basis] and default_dscr >= 0.0
+                 and basis_num[p.default_basis] / basis_den[p.default_basis] < default_dscr)
         # events a cure cannot mend (reference._covenants): the tenant, the linked obligor
         tenant_ev = False
         if p.tenant_accelerates and revenue <= 0.0 and t != 0 and not (base_rent[t] <= 0.0):
@@ -1963,32 +2075,62 @@ cdef void run_scenario(const Prog *p, int s,
         cure = 0.0
         if below and cure_count + 1 > cure_periods and not (unpaid > 0.0 or tenant_ev or cross_ev):
             if cures < p.cure_max and t <= p.cure_until:  # reference._equity_cure
-                x = default_dscr * debt_service - cfads
+                x = default_dscr * basis_den[p.default_basis] - basis_num[p.default_basis]
                 if x > 0.0 and not (p.cure_max_amount >= 0.0 and x > p.cure_max_amount):
                     cures += 1
                     cure = x
             if cure > 0.0:
                 dscr = (cfads + cure) / debt_service
                 below = False
+        if cure != 0.0:
+            cov_cfads[t] = cfads + cure
         put(L, NL, t, G_DEBT_SERVICE, debt_service)
         last_cfads = cfads
         last_ds = debt_service
         put(L, NL, t, G_DSCR, dscr)
         put(L, NL, t, G_EQUITY_CURE, cure)
+        if ledger:
+            for i in range(1, 3):
+                x = NAN
+                if basis_ok[i]:
+                    x = (basis_num[i] + cure if cure != 0.0 else basis_num[i]) / basis_den[i]
+                put(L, NL, t, G_DSCR_HISTORIC if i == 1 else G_DSCR_PROJECTED, x)
         if debt_service > 0.0:
             n_ds += 1
             sum_dscr += dscr
             if isnan(min_dscr) or dscr < min_dscr:
                 min_dscr = dscr
-        locked = t != T and debt_service > 0.0 and lock_up_dscr >= 0.0 and dscr < lock_up_dscr
+        if p.lock_up_basis == 0:
+            x = dscr
+        elif basis_ok[p.lock_up_basis]:
+            x = (basis_num[p.lock_up_basis] + cure if cure != 0.0 else basis_num[p.lock_up_basis]) / basis_den[p.lock_up_basis]
+        locked = t != T and basis_ok[p.lock_up_basis] and lock_up_dscr >= 0.0 and x < lock_up_dscr
         cure_count = cure_count + 1 if below else 0
         breach = cure_count > cure_periods
         put(L, NL, t, G_COVENANT_BREACH, 1.0 if breach else 0.0)
         if breach and t != T:  # a breach blocks distributions
             locked = True
+        # the hedge-ratio covenant (reference._hedge_ratio_test, hedges.hedge_ratio)
+        hedge_breach = False
+        x = NAN
+        if p.hedge_ratio_min >= 0.0 and t >= p.hedge_ratio_from and t <= p.hedge_ratio_to and hr_debt > DUST:
+            v = 0.0
+            if run.accel < 0:   # terminated at an acceleration: no notional
+                for h in range(H):
+                    k = <int>p.hedge_tranche[h]
+                    if dscr8[k] and p.is_floating[k]:
+                        v += p.hedge_notional[h * W + t]
+            x = v / hr_debt
+            hedge_breach = x < p.hedge_ratio_min - HEDGE_RATIO_TOL
+        put(L, NL, t, G_HEDGE_RATIO, x)
+        put(L, NL, t, G_HEDGE_RATIO_BREACH, 1.0 if hedge_breach else 0.0)
+        if hedge_breach and not p.hedge_ratio_accelerates and t != T:
+            locked = True
         put(L, NL, t, G_LOCK_UP, 1.0 if locked else 0.0)
         cause = 0.0
         if breach and p.breach_accelerates and cure_count > cure_periods + p.accelerate_after:
+            cause = p.cause_covenant
+        elif hedge_breach and p.hedge_ratio_accelerates:
             cause = p.cause_covenant
         elif tenant_ev:   # the lease in place stops paying (reference._tenant_event)
             cause = p.cause_tenant
@@ -2060,7 +2202,7 @@ cdef void run_scenario(const Prog *p, int s,
                         cause = p.cause_maturity if (t == ts[arg].maturity or t == ts[arg].matured) else p.cause_payment
                         break
                 elif op == OP_RESERVE:
-                    target = reserve_target(p, prr, schr, ts, arg, t)
+                    target = reserve_target(p, prr, schr, ts, arg, t, index)
                     x = cash if cash < target else target
                     reserve[arg] = x
                     cash -= x
@@ -2286,6 +2428,13 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.lock_up_dscr = program.lock_up_dscr
     p.default_dscr = program.default_dscr
     p.cure_periods = program.cure_periods
+    p.lock_up_basis = program.lock_up_basis
+    p.default_basis = program.default_basis
+    p.dscr_window = program.dscr_window
+    p.hedge_ratio_min = program.hedge_ratio_min
+    p.hedge_ratio_from = program.hedge_ratio_from
+    p.hedge_ratio_to = program.hedge_ratio_to
+    p.hedge_ratio_accelerates = program.hedge_ratio_accelerates
     p.asset_value = dptr(keep["asset_value"])
     p.fire_sale = program.fire_sale
     p.cost_share = program.cost_share
@@ -2397,6 +2546,11 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     keep["n_cover"] = np.ascontiguousarray(mask.sum(axis=1), dtype=np.int32)
     p.cover = <int *>cnp.PyArray_DATA(keep["cover"])
     p.n_cover = <int *>cnp.PyArray_DATA(keep["n_cover"])
+    hedged_k = np.zeros(p.K, dtype=bool)
+    hedged_k[keep["hedge_tranche"]] = True
+    keep["dsra_hedged"] = np.ascontiguousarray((keep["acct_kind"] == ACC_DSRA) & (mask & hedged_k).any(axis=1)
+                                               if p.A else np.zeros(0), dtype=np.uint8)
+    p.dsra_hedged = <unsigned char *>cnp.PyArray_DATA(keep["dsra_hedged"])
     p.sarg = <int *>cnp.PyArray_DATA(keep["sarg"])
     rank = keep["rank"]  # enforcement by rank: tranches of one rank share pro rata
     order = np.argsort(rank, kind="stable")
@@ -2453,7 +2607,7 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
         threads = 1
     cdef Py_ssize_t ts_words = sizeof(TState) // sizeof(double)
     cdef Py_ssize_t scratch_size = (N_CHANNELS * W + 3 * p.K * W + 4 * W + ts_words * p.K + p.A + 2 * p.K
-                                    + W + 4 * p.H + 4 * W + 2 * W + 8)
+                                    + W + 4 * p.H + 4 * W + 2 * W + 2 * W + 8)   # ... tax [2W], trailing DSCR [2W]
     cdef double *scratch = <double *>malloc(threads * scratch_size * sizeof(double))
     cdef double **ptrs = <double **>malloc(threads * 3 * (p.K + 1) * sizeof(double *))
     if scratch == NULL or ptrs == NULL:

@@ -237,11 +237,21 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
                  "accelerate_after": draw(st.integers(0, 3)),
                  "tenant_event": draw(st.sampled_from(["none", "accelerate"])),
                  "cross_default": draw(st.sampled_from(["none", "accelerate"])),
-                 "llcr_net_of_dsra": draw(st.booleans())}
+                 "llcr_net_of_dsra": draw(st.booleans()),
+                 # DSCR covenants on a point, historic (trailing) or projected (forward) 12-month basis
+                 "lock_up_basis": draw(st.sampled_from(["point", "trailing_12m", "forward_12m"])),
+                 "default_basis": draw(st.sampled_from(["point", "trailing_12m", "forward_12m"]))}
     if draw(st.booleans()):
         covenants["equity_cure"] = {"max_cures": draw(st.integers(0, 3)),
                                     "max_amount": draw(st.sampled_from([None, 5.0, 50.0])),
                                     "until_period": draw(st.sampled_from([None, max(1, n // 2)]))}
+    if any(t["rate"]["kind"] == "floating" for t in tranches) and draw(st.booleans()):
+        # a hedge-ratio covenant on the floating covenant debt
+        first = draw(st.integers(0, n))
+        covenants["hedge_ratio"] = {"minimum": draw(st.sampled_from([0.0, 0.5, 0.75, 1.0])),
+                                    "from_period": first,
+                                    "to_period": draw(st.sampled_from([None, draw(st.integers(first, n))])),
+                                    "breach": draw(st.sampled_from(["lock_up", "accelerate"]))}
     for k, t in enumerate(tranches):
         if k and draw(st.booleans()):
             t["rank"] = draw(st.integers(1, k + 1))   # pari passu with an earlier tranche, or junior

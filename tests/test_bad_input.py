@@ -67,6 +67,12 @@ EXPECTED: dict[str, list[str]] = {
     "cure_deadline_beyond_horizon.toml": ["covenants.equity_cure.until_period: period is beyond the horizon",
                                           "(got 60)"],
     "unknown_breach_action.toml": ["covenants.dscr_breach:", "'lock_up' or 'accelerate'", "(got 'foreclose')"],
+    "hedge_ratio_minimum_above_one.toml": ["covenants.hedge_ratio.minimum:", "less than or equal to 1",
+                                           "(got 1.5)"],
+    "hedge_ratio_minimum_negative.toml": ["covenants.hedge_ratio.minimum:", "greater than or equal to 0",
+                                          "(got -0.25)"],
+    "unknown_covenant_basis.toml": ["covenants.lock_up_basis:", "'point', 'trailing_12m' or 'forward_12m'",
+                                    "(got 'trailing_6m')"],
     "unknown_sale_rule.toml": ["enforcement.sale_rule:", "'stated' or 'best_execution'", "(got 'highest_bid')"],
     # the waterfall as a program (step registry): multiplicity and order
     "duplicate_interest_step.toml": ["waterfall[1].step: a second interest step for tranche 'senior'",

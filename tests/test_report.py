@@ -110,6 +110,8 @@ def expected_values(deal_path: Path) -> dict:
     for key in ("lock_up_dscr", "default_dscr"):
         if key in cov:
             exp[f"term.covenants.{key}"] = cov[key]
+    if cov.get("hedge_ratio"):
+        exp["term.covenants.hedge_ratio"] = cov["hedge_ratio"]["minimum"]
     exp["term.enforcement.fire_sale_discount"] = enf.get("fire_sale_discount", 0.3)  # the schema's default
     exp["term.enforcement.months_to_sale"] = enf.get("months_to_sale", 0)
     return exp

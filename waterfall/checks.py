@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from .hedges import check_hedges
+from .hedges import check_hedge_ratio, check_hedges
 from .model.deal import Deal
 from .payment_dates import check_timeline
 from .steps.checks import check_waterfall
@@ -54,6 +54,7 @@ def check_deal(deal: Deal) -> list[Problem]:
         return problems  # every other period check would be measured against it
     problems += check_waterfall(deal)
     problems += check_hedges(deal)
+    problems += check_hedge_ratio(deal)
     for i, acct in enumerate(deal.accounts):
         for j, name in enumerate(acct.tranches):
             if name not in known_tranches:

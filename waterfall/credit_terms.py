@@ -10,6 +10,7 @@ from .model.deal import Deal
 
 SUPPORT_KIND = {"none": 0, "capped": 1, "unlimited": 2}
 SALE_RULE = {"stated": 0, "best_execution": 1}
+DSCR_BASIS = {"point": 0, "trailing_12m": 1, "forward_12m": 2}   # Covenants.lock_up_basis, default_basis
 
 
 def _valuation(deal: Deal, n: int, months: int) -> dict:
@@ -27,6 +28,16 @@ def _valuation(deal: Deal, n: int, months: int) -> dict:
     )
 
 
+def _hedge_ratio(cov, n: int) -> dict:
+    """The hedge-ratio covenant's minimum (-1: none), its periods and whether a breach accelerates."""
+    hr = cov.hedge_ratio
+    if hr is None:
+        return dict(hedge_ratio_min=-1.0, hedge_ratio_from=0, hedge_ratio_to=-1, hedge_ratio_accelerates=0)
+    return dict(hedge_ratio_min=float(hr.minimum), hedge_ratio_from=int(hr.from_period),
+                hedge_ratio_to=n if hr.to_period is None else min(int(hr.to_period), n),
+                hedge_ratio_accelerates=int(hr.breach == "accelerate"))
+
+
 def credit_terms(deal: Deal, n: int, months: int) -> dict:
     """Program fields for events, acceleration, the workout and the valuation."""
     cov, enf, support = deal.covenants, deal.enforcement, deal.sponsor_support
@@ -39,6 +50,9 @@ def credit_terms(deal: Deal, n: int, months: int) -> dict:
         cure_max=0 if cure is None else cure.max_cures,
         cure_max_amount=-1.0 if cure is None or cure.max_amount is None else float(cure.max_amount),
         cure_until=-1 if cure is None else (n if cure.until_period is None else cure.until_period),
+        lock_up_basis=DSCR_BASIS[cov.lock_up_basis], default_basis=DSCR_BASIS[cov.default_basis],
+        dscr_window=max(1, 12 // months),
+        **_hedge_ratio(cov, n),
         tenant_accelerates=int(cov.tenant_event == "accelerate"),
         cross_accelerates=int(cov.cross_default == "accelerate"),
         sale_periods=math.ceil(enf.months_to_sale / months),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import dates
+from .ops import DUST, HEDGE_RATIO_TOL
 
 Problem = tuple[str, str, object]
 
@@ -41,6 +42,23 @@ def check_hedges(deal) -> list[Problem]:
             if period > n:
                 problems.append((f"{where}.notional[{j}]", f"a notional schedule longer than the horizon "
                                  f"({n} periods)", period))
+    return problems
+
+
+def check_hedge_ratio(deal) -> list[Problem]:
+    """A hedge-ratio covenant tests floating-rate covenant debt: the deal must have some,
+    and its first period must lie within the horizon."""
+    hr = deal.covenants.hedge_ratio
+    if hr is None:
+        return []
+    problems: list[Problem] = []
+    names = deal.covenants.dscr_tranches or [t.name for t in deal.tranches]
+    if not any(t.rate.kind == "floating" for t in deal.tranches if t.name in names):
+        problems.append(("covenants.hedge_ratio", "a hedge-ratio covenant needs a floating-rate covenant tranche",
+                         hr.minimum))
+    if hr.from_period > deal.timeline.n_periods:
+        problems.append(("covenants.hedge_ratio.from_period", f"after the horizon ({deal.timeline.n_periods} "
+                         "periods)", hr.from_period))
     return problems
 
 
@@ -158,3 +176,32 @@ def termination_value(program, h: int, t: int, index) -> float:
                          program.hedge_rate[h])
         value = (leg + value) / (1.0 + index[u] * acc)
     return value
+
+
+HEDGE_RATIO_TOLERANCE = HEDGE_RATIO_TOL   # a ratio this close under the minimum is rounding, no breach
+
+
+def hedge_ratio(program, t: int, opening, notional) -> float:
+    """The hedge-ratio covenant's ratio at period t: the notional of the live hedges on the
+    floating-rate covenant tranches (`notional` [H], zero once terminated) over those
+    tranches' opening balance (`opening` [K]), each summed in order; NaN where it is not
+    tested (outside the covenant's periods, or no such balance above dust)."""
+    if program.hedge_ratio_min < 0.0 or t < program.hedge_ratio_from or t > program.hedge_ratio_to:
+        return float("nan")
+    floating = 0.0
+    for k in range(program.n_tranches):
+        if program.dscr_mask[k] and program.is_floating[k]:
+            floating += opening[k]
+    if not floating > DUST:
+        return float("nan")
+    hedged = 0.0
+    for h in range(program.n_hedges):
+        k = int(program.hedge_tranche[h])
+        if program.dscr_mask[k] and program.is_floating[k]:
+            hedged += notional[h]
+    return hedged / floating
+
+
+def hedge_ratio_breached(program, ratio: float) -> bool:
+    """Below the minimum (by more than rounding); False where the ratio is not tested (NaN)."""
+    return ratio < program.hedge_ratio_min - HEDGE_RATIO_TOLERANCE

@@ -33,7 +33,8 @@ GLOBAL_LINES = (
     "reserve_release", "cash_available", "debt_service", "dscr", "lock_up", "fees_paid",
     "reserve_funding", "seizure_gross", "seizure_net", "guarantee_paid", "exit_proceeds", "equity_distribution",
     "event_of_default", "equity_cure", "covenant_breach", "workout", "workout_costs",
-    "hedge_settlement", "hedge_termination_received", "llcr",
+    "hedge_settlement", "hedge_termination_received", "llcr", "dscr_historic", "dscr_projected",
+    "hedge_ratio", "hedge_ratio_breach",
     # owner-level taxes (waterfall/taxes.py; zero unless the deal has [tax])
     "depreciation", "taxable_income", "tax_loss_carried", "income_tax", "equity_after_tax",
 )
@@ -110,12 +111,17 @@ PROGRAM_SCALARS = (
     "cure_max_amount", "cure_until", "tenant_accelerates", "sale_periods", "workout_cost",
     "default_margin", "val_method", "val_discount", "exit_cap", "relet_periods", "reletting_cost",
     "replacement_floor", "exit_value_share", "cross_accelerates", "llcr_end", "llcr_dsra", "llcr_dates_end", "sale_rule",
+    "lock_up_basis", "default_basis", "dscr_window",
+    "hedge_ratio_min", "hedge_ratio_from", "hedge_ratio_to", "hedge_ratio_accelerates",
     "tax_on", "tax_rate", "tax_interest", "tax_offset", "tax_nol_limit", "tax_basis",
 )
 
 # Amounts at or below DUST (deal units) are rounding residue, not money: a shortfall that
 # small is no event of default, and a claim that small is repaid.
 DUST = 1e-9
+# A hedge ratio this close under its minimum is rounding (a notional stated as a share of the
+# balance), not a breach (hedges.hedge_ratio_breached).
+HEDGE_RATIO_TOL = 1e-9
 
 # Rounding to an increment (level_payment.money): a quotient within ROUND_TIE (in units of
 # the increment) below a half rounds up, as a decimal half-cent does for a servicer.
@@ -143,6 +149,7 @@ def layout(opcodes: dict[str, int]) -> dict:
     facts["N_COMPONENTS"] = len(COMPONENTS)
     facts["STATUS_OK"], facts["ERR_UNKNOWN_STEP"] = STATUS_OK, ERR_UNKNOWN_STEP
     facts["DUST"] = DUST
+    facts["HEDGE_RATIO_TOL"] = HEDGE_RATIO_TOL
     facts["ROUND_TIE"] = ROUND_TIE
     facts["PROGRAM_F64"], facts["PROGRAM_I64"] = list(PROGRAM_F64), list(PROGRAM_I64)
     return facts

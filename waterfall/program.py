@@ -79,6 +79,13 @@ class Program:
     cure_max: int = 0              # equity cures allowed over the life
     cure_max_amount: float = -1.0  # per cure, USD (-1: no cap)
     cure_until: int = -1           # last period a cure may be made
+    lock_up_basis: int = 0         # the lock-up test's DSCR: 0 point, 1 trailing 12 months, 2 forward 12 months
+    default_basis: int = 0         # the default test's DSCR, the same codes (credit_terms.DSCR_BASIS)
+    dscr_window: int = 1           # periods in 12 months (the trailing and forward windows)
+    hedge_ratio_min: float = -1.0  # hedge-ratio covenant: minimum notional / floating covenant debt (-1: none)
+    hedge_ratio_from: int = 0      # its first and last tested periods
+    hedge_ratio_to: int = -1
+    hedge_ratio_accelerates: int = 0  # 1: a breach is an event of default (else lock-up)
     tenant_accelerates: int = 0    # 1: the lease in place stopping to pay accelerates
     sale_periods: int = 0          # periods from acceleration to the sale
     sale_rule: int = 0             # 0 sell after sale_periods; 1 best execution within them (workout.best_sale)

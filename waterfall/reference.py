@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ops, refinancing
-from .hedges import settlement, termination_value
+from . import dscr_windows, ops, refinancing
+from .hedges import hedge_ratio, hedge_ratio_breached, settlement, termination_value
 from .irr import annualise, irr, xirr
 from .level_payment import money
 from .ops import G, TL
@@ -83,6 +83,7 @@ class _Terms:
         self.program, self.factor, self.per_rate = program, factor, per_rate
         self.sched, self.maturity, self.t = sched, maturity, 0
         self.matured = [-1] * program.n_tranches   # the maturity a refinancing moved on from
+        self.index = None   # the hedges' index path under the scenario (set by _State)
 
     def balloon(self, k):
         """Period t is tranche k's maturity: its balloon, or what a refinancing leaves of it, is due."""
@@ -94,7 +95,8 @@ class _Terms:
                    for c in range(len(ops.COMPONENTS)) if program.bb_mask[k, c])
 
     def reserve_target(self, a, balance):
-        return reserve_target(self.program, self.per_rate, self.sched, self.maturity, balance, a, self.t)
+        return reserve_target(self.program, self.per_rate, self.sched, self.maturity, balance, a, self.t,
+                              self.index)
 
 
 class _State:
@@ -122,8 +124,12 @@ class _State:
         self.balance = [0.0] * k_count
         self.reserve = [0.0] * program.n_accounts
         self.cure_count = 0
+        self.cov_cfads = [0.0] * (n + 1)   # each period's CFADS plus its equity cure (trailing DSCR)
+        self.cov_ds = [0.0] * (n + 1)      # each period's debt service (trailing DSCR)
+        self.first_ds = -1                 # the first period with debt service
         self.default_period = -1
         self.terms = _Terms(program, self.factor, self.per_rate, self.sched, self.maturity)
+        self.terms.index = self.index
         self.kinds = kinds_of(program.step_op)
         # events and the workout (workout.py)
         self.sale_value = sale_values(program, self.factor, self.projected_cfads)
@@ -314,34 +320,88 @@ def _covenants(program: Program, st: _State, t: int, row, cfads, int_due, schedu
     the tenant event and a cross-default. No cure is paid into a period another event
     accelerates (costs unpaid, the tenant, the linked obligor): a cure mends a ratio only.
     Debt service is net of hedges: the net settlements of hedges on covenant tranches.
+    Each test reads the DSCR of its basis (point, trailing or forward 12 months:
+    dscr_windows.py); a cure counts in the numerator of every DSCR tested this period.
     Returns (locked, cause of acceleration or 0, equity cure paid in)."""
     debt_service = sum(int_due[k] + scheduled[k] for k in range(program.n_tranches) if program.dscr_mask[k])
     debt_service += sum(due for h, due in enumerate(hedge_due) if program.dscr_mask[program.hedge_tranche[h]])
     dscr = cfads / debt_service if debt_service > 0.0 else NAN
-    below = debt_service > 0.0 and program.default_dscr >= 0.0 and dscr < program.default_dscr
+    tests = _dscr_tests(program, st, t, cfads, debt_service, scheduled)
+    d_test = tests.get(int(program.default_basis))
+    below = d_test is not None and program.default_dscr >= 0.0 and d_test[0] / d_test[1] < program.default_dscr
     tenant = bool(program.tenant_accelerates) and _tenant_event(program, st, t)
     cross = bool(program.cross_accelerates) and st.factor[ops.CH_CROSS, t] <= 0.0
     cure = 0.0
     if below and st.cure_count + 1 > program.cure_periods and not (unpaid > 0.0 or tenant or cross):
-        cure = _equity_cure(program, st, t, cfads, debt_service)
+        cure = _equity_cure(program, st, t, d_test[0], d_test[1])
         if cure > 0.0:
             dscr, below = (cfads + cure) / debt_service, False
+    st.cov_cfads[t] = cfads + cure if cure != 0.0 else cfads   # the trailing windows' CFADS of period t
     row[G["debt_service"]], row[G["dscr"]], row[G["equity_cure"]] = debt_service, dscr, cure
-    locked = (t != program.n_periods and debt_service > 0.0 and program.lock_up_dscr >= 0.0
-              and dscr < program.lock_up_dscr)
+    for basis, line in ((dscr_windows.TRAILING, "dscr_historic"), (dscr_windows.FORWARD, "dscr_projected")):
+        test = tests.get(basis)
+        row[G[line]] = NAN if test is None else (test[0] + cure if cure != 0.0 else test[0]) / test[1]
+    l_test = tests.get(int(program.lock_up_basis))
+    if int(program.lock_up_basis) == dscr_windows.POINT:
+        l_ratio = dscr
+    elif l_test is not None:
+        l_ratio = (l_test[0] + cure if cure != 0.0 else l_test[0]) / l_test[1]
+    locked = (t != program.n_periods and l_test is not None and program.lock_up_dscr >= 0.0
+              and l_ratio < program.lock_up_dscr)
     st.cure_count = st.cure_count + 1 if below else 0
     breach = st.cure_count > program.cure_periods
     row[G["covenant_breach"]] = float(breach)
     locked = locked or (breach and t != program.n_periods)   # a breach blocks distributions
+    hedge_breach = _hedge_ratio_test(program, st, t, row)
+    locked = locked or (hedge_breach and not program.hedge_ratio_accelerates and t != program.n_periods)
     row[G["lock_up"]] = float(locked)
     cause = 0
     if breach and program.breach_accelerates and st.cure_count > program.cure_periods + program.accelerate_after:
+        cause = CAUSE["covenant"]
+    elif hedge_breach and program.hedge_ratio_accelerates:
         cause = CAUSE["covenant"]
     elif tenant:
         cause = CAUSE["tenant"]
     elif cross:
         cause = CAUSE["cross_default"]   # the linked obligor has defaulted
     return locked, cause, cure
+
+
+def _hedge_ratio_test(program: Program, st: _State, t: int, row) -> bool:
+    """The hedge-ratio covenant (hedges.hedge_ratio): the live hedges' notional over the
+    floating covenant tranches' opening balance; its line, and whether it is breached."""
+    if program.hedge_ratio_min < 0.0:
+        row[G["hedge_ratio"]] = NAN
+        return False
+    opening = [row[st.tc[k][TL["balance_open"]]] for k in range(program.n_tranches)]
+    notional = [row[st.hc[h]["notional"]] for h in range(program.n_hedges)]
+    ratio = hedge_ratio(program, t, opening, notional)
+    breached = hedge_ratio_breached(program, ratio)
+    row[G["hedge_ratio"]], row[G["hedge_ratio_breach"]] = ratio, float(breached)
+    return breached
+
+
+def _dscr_tests(program: Program, st: _State, t: int, cfads: float, debt_service: float, scheduled) -> dict:
+    """{basis: (numerator, denominator)} of each DSCR a covenant tests this period (before
+    any cure), where it is tested: the period's debt service and the window's are positive
+    (dscr_windows.py). Also records the period in the trailing windows' history."""
+    if debt_service > 0.0 and st.first_ds < 0:
+        st.first_ds = t
+    st.cov_cfads[t], st.cov_ds[t] = cfads, debt_service
+    out = {}
+    if not debt_service > 0.0:
+        return out
+    for basis in dscr_windows.bases_used(program):
+        if basis == dscr_windows.POINT:
+            num, den = cfads, debt_service
+        elif basis == dscr_windows.TRAILING:
+            num, den = dscr_windows.trailing_sums(program, st.cov_cfads, st.cov_ds, st.first_ds, t)
+        else:
+            num, den = dscr_windows.forward_sums(program, st.per_rate, st.sched, st.maturity, st.balance, scheduled,
+                                                 st.projected_cfads, st.index, t)
+        if den > 0.0:
+            out[basis] = (num, den)
+    return out
 
 
 def _equity_cure(program: Program, st: _State, t: int, cfads: float, debt_service: float) -> float:
@@ -499,10 +559,13 @@ def asset_value(program: Program, factor: np.ndarray, t: int) -> float:
 
 
 def reserve_target(program: Program, per_rate: np.ndarray, sched: np.ndarray, maturity,
-                   balance, a: int, t: int) -> float:
+                   balance, a: int, t: int, index=None) -> float:
     """Target of account a at period t: for a DSRA, the scheduled debt service of the
     next `acct_periods` periods on the covered tranches, projected from the current
-    balance (no balloon); for a fixed reserve, its amount. Zero at the last period."""
+    balance (no balloon), plus the net settlements of the hedges on those tranches
+    projected on the scenario's index path `index` (dscr_windows.hedge_service: a swap's
+    receipt lowers it), never below zero; for a fixed reserve, its amount. Zero at the
+    last period."""
     n = program.n_periods
     if t >= n:
         return 0.0
@@ -523,6 +586,10 @@ def reserve_target(program: Program, per_rate: np.ndarray, sched: np.ndarray, ma
             principal = min(sched[k, u], b)
             target += interest + principal
             b -= principal
+    if dscr_windows.hedges_on(program, program.acct_mask[a]):
+        target += dscr_windows.hedge_service(program, index, program.acct_mask[a], t,
+                                             min(t + int(program.acct_periods[a]), n))
+        target = max(target, 0.0)
     return target
 
 

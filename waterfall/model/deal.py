@@ -408,6 +408,28 @@ class EquityCure(Part):
     until_period: Optional[Period] = None
 
 
+DscrBasis = Literal["point", "trailing_12m", "forward_12m"]
+
+
+class HedgeRatio(Part):
+    """A hedging covenant: from `from_period` (to `to_period`, none: to the end) the swaps'
+    and caps' notional must be at least `minimum` of the floating-rate covenant tranches'
+    balance (the opening balance the period's interest runs on). A breach does what
+    `breach` says: `"lock_up"` (distributions stop while it lasts) or `"accelerate"` (an
+    event of default at once). docs/credit.md, "Hedge-ratio covenant"."""
+
+    minimum: Fraction
+    from_period: Period = 1
+    to_period: Optional[Period] = None
+    breach: Literal["lock_up", "accelerate"] = "lock_up"
+
+    @model_validator(mode="after")
+    def _periods(self):
+        if self.to_period is not None and self.to_period < self.from_period:
+            raise ValueError(f"to_period {self.to_period} is before from_period {self.from_period}")
+        return self
+
+
 class Covenants(Part):
     """Lock-up DSCR (distributions stop below it), default DSCR (a breach after
     `cure_periods` further periods below it), which tranches count in DSCR, and what a
@@ -421,6 +443,13 @@ class Covenants(Part):
 
     lock_up_dscr: Optional[Annotated[float, Field(ge=0)]] = None
     default_dscr: Optional[Annotated[float, Field(ge=0)]] = None
+    lock_up_basis: DscrBasis = "point"
+    """Which DSCR the lock-up test reads: `"point"` (the period's CFADS over its debt service),
+    `"trailing_12m"` (historic: the last 12 months' CFADS over their debt service) or
+    `"forward_12m"` (projected: the next 12 months' projected CFADS over their scheduled debt
+    service); docs/credit.md, "DSCR covenants"."""
+    default_basis: DscrBasis = "point"
+    """Which DSCR the default test (and an equity cure) reads; the same choices as `lock_up_basis`."""
     cure_periods: Count = 0
     dscr_tranches: list[str] = Field(default_factory=list)
     dscr_breach: Literal["lock_up", "accelerate"] = "lock_up"
@@ -429,6 +458,8 @@ class Covenants(Part):
     tenant_event: Literal["none", "accelerate"] = "none"
     llcr_net_of_dsra: bool = False
     """True: the LLCR adds the DSRA balance to the NPV of CFADS (as many facility agreements define it)."""
+    hedge_ratio: Optional[HedgeRatio] = None
+    """A minimum share of the floating-rate covenant debt hedged (swap and cap notional over balance)."""
     cross_default: Literal["none", "accelerate"] = "none"
     """`"accelerate"`: a default of the obligor this deal is linked to (its tenant's parent or
     guarantor, as an `obligor_default` scenario says) is an event of default of the deal."""

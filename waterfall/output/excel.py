@@ -334,6 +334,10 @@ def values_grid(program) -> ValuesGrid:
     grid.section("Debt service and covenant tests")
     grid.add("L:debt_service", GLOBAL_LABELS["debt_service"], "amount", total=True)
     grid.add("L:dscr", GLOBAL_LABELS["dscr"], "ratio")
+    grid.add("L:dscr_historic", GLOBAL_LABELS["dscr_historic"], "ratio")
+    grid.add("L:dscr_projected", GLOBAL_LABELS["dscr_projected"], "ratio")
+    grid.add("L:hedge_ratio", GLOBAL_LABELS["hedge_ratio"], "pct")
+    grid.add("L:hedge_ratio_breach", GLOBAL_LABELS["hedge_ratio_breach"], "flag")
     grid.add("L:llcr", GLOBAL_LABELS["llcr"], "ratio")
     if program.lock_up_dscr >= 0:
         grid.add("cov_lock_up", "Lock-up DSCR covenant", "ratio", level=1)

@@ -55,13 +55,21 @@ def _lease_terms(deal) -> list[Term]:
 def _credit_terms(deal) -> list[Term]:
     cov, enf = deal.covenants, deal.enforcement
     out = []
+    basis = {"point": "", "trailing_12m": "tested on the trailing 12 months (historic)",
+             "forward_12m": "tested on the next 12 months (projected)"}
     if cov.lock_up_dscr is not None:
-        out.append(Term("term.covenants.lock_up_dscr", "Lock-up DSCR", cov.lock_up_dscr, "ratio", "",
-                        _src(cov, "lock_up_dscr")))
+        out.append(Term("term.covenants.lock_up_dscr", "Lock-up DSCR", cov.lock_up_dscr, "ratio",
+                        basis[cov.lock_up_basis], _src(cov, "lock_up_dscr")))
     if cov.default_dscr is not None:
         out.append(Term("term.covenants.default_dscr", "Default DSCR", cov.default_dscr, "ratio",
-                        f"{cov.cure_periods} cure period(s); breach: {cov.dscr_breach.replace('_', ' ')}",
+                        f"{cov.cure_periods} cure period(s); breach: {cov.dscr_breach.replace('_', ' ')}"
+                        + (f"; {basis[cov.default_basis]}" if cov.default_basis != "point" else ""),
                         _src(cov, "default_dscr")))
+    if cov.hedge_ratio is not None:
+        hr = cov.hedge_ratio
+        out.append(Term("term.covenants.hedge_ratio", "Minimum hedge ratio", hr.minimum, "pct",
+                        f"from period {hr.from_period}; breach: {hr.breach.replace('_', ' ')}",
+                        _src(hr, "minimum")))
     out.append(Term("term.enforcement.fire_sale_discount", "Fire-sale discount", enf.fire_sale_discount, "pct",
                     f"valuation: {enf.valuation.method.replace('_', ' ')}", _src(enf, "fire_sale_discount")))
     out.append(Term("term.enforcement.months_to_sale", "Workout to sale (months)", float(enf.months_to_sale),

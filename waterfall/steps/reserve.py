@@ -41,7 +41,9 @@ KIND = Reserve(
     doc="Every reserve's opening balance is released into cash at the start of the period; the "
         "step then sets the account to min(target, cash). The target of a DSRA is the scheduled "
         "debt service (cash interest and scheduled principal, no balloon) of the next "
-        "`periods` periods on the tranches it covers, projected from the current balance; a fixed "
+        "`periods` periods on the tranches it covers, projected from the current balance, plus the "
+        "net settlements of the hedges on those tranches projected on the scenario's index (never "
+        "below zero); a fixed "
         "reserve's target is its amount. Every target is zero in the last period, so reserves "
         "are released to the waterfall at the end.",
 )

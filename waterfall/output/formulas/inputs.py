@@ -35,6 +35,9 @@ def _covenant_scalars(program: Program) -> list:
     if program.default_dscr >= 0:
         out.append(("default_dscr", "Default DSCR (event of default below it)", "ratio", program.default_dscr))
         out.append(("cure_periods", "Cure periods before a DSCR default", "int", float(program.cure_periods)))
+    if program.hedge_ratio_min >= 0:
+        out.append(("hedge_ratio_min", "Hedge-ratio covenant: minimum notional / floating covenant debt", "pct",
+                    float(program.hedge_ratio_min)))
     if program.default_dscr >= 0 and program.breach_accelerates:
         out.append(("accelerate_after", "Periods in breach (past the cure periods) before the lenders "
                                         "accelerate", "int", float(program.accelerate_after)))

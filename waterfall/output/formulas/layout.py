@@ -3,7 +3,7 @@ working lines (cash after each step, event-of-default flags, the DSRA target, ..
 the order the period computes them. The steps' rows come from the step registry."""
 from __future__ import annotations
 
-from ... import ops, steps
+from ... import dscr_windows, ops, steps
 from ...program import Program
 from ..labels import GLOBAL_LABELS, HEDGE_LABELS, TRANCHE_LABELS
 from .grid import A, F, Grid, T
@@ -105,14 +105,38 @@ def _refi_rows(grid: Grid, program: Program, names_safe) -> None:
                  "factor", level=1)
 
 
+BASIS_LABEL = {0: "point: the period", 1: "historic: trailing 12 months", 2: "projected: forward 12 months"}
+
+
+def _window_rows(grid: Grid, program: Program, names_safe) -> None:
+    """The working rows of the trailing and forward DSCRs a covenant tests (covenants.py)."""
+    used = dscr_windows.bases_used(program)
+    if dscr_windows.TRAILING in used:
+        grid.add("ds_started", "Debt service has begun (1 = yes: the trailing window starts there at the "
+                 "earliest)", "flag", level=1)
+        grid.add("hist_cfads", "Trailing 12 months: CFADS (incl. equity cures of earlier periods)", "amount",
+                 level=1)
+        grid.add("hist_ds", "Trailing 12 months: debt service", "amount", level=1)
+    if dscr_windows.FORWARD in used:
+        grid.add("fwd_cfads", "Forward 12 months: projected CFADS (scenario)", "amount", level=1)
+        for k in range(program.n_tranches):
+            if program.dscr_mask[k]:
+                for j in range(1, int(program.dscr_window)):
+                    grid.add(f"fwd{k}.{j}", names_safe(f"{program.names['tranches'][k]}: projected balance "
+                                                       f"+{j} (forward DSCR)"), "amount", level=1)
+        grid.add("fwd_ds", "Forward 12 months: scheduled debt service (incl. hedges)", "amount", level=1)
+
+
 def _covenant_rows(grid: Grid, program: Program, names_safe) -> None:
     grid.section("Debt service and covenant tests")
     for k in range(program.n_tranches):
         grid.add(f"t{k}.bal_due", f"{names_safe(program.names['tranches'][k])}: balance before payments",
                  "amount", level=1)
     grid.add("L:debt_service", GLOBAL_LABELS["debt_service"], "amount", total=True)
+    _window_rows(grid, program, names_safe)
     if program.default_dscr >= 0:
-        grid.add("dscr_pre", "DSCR before any equity cure", "ratio", level=1)
+        grid.add("dscr_pre", f"DSCR the default test reads ({BASIS_LABEL[int(program.default_basis)]}), "
+                 "before any equity cure", "ratio", level=1)
         grid.add("below_pre", "Below the default DSCR before any cure (1 = yes)", "flag", level=1)
     if cures_possible(program):
         grid.add("cure_need", "Equity cure needed: default DSCR x debt service - CFADS", "amount", level=1)
@@ -132,19 +156,30 @@ def _covenant_rows(grid: Grid, program: Program, names_safe) -> None:
         grid.add("cures_used", "Equity cures made so far", "int", level=1)
     grid.add("L:equity_cure", GLOBAL_LABELS["equity_cure"], "amount", total=True)
     grid.add("L:dscr", GLOBAL_LABELS["dscr"], "ratio")
+    grid.add("L:dscr_historic", GLOBAL_LABELS["dscr_historic"], "ratio")
+    grid.add("L:dscr_projected", GLOBAL_LABELS["dscr_projected"], "ratio")
+    if dscr_windows.TRAILING in dscr_windows.bases_used(program):
+        grid.add("cov_cfads", "CFADS + equity cure of the period (what later trailing windows count)", "amount",
+                 level=1)
     grid.add("dscr_tested", "DSCR where debt service > 0, up to the last acceleration (the DSCR metrics)",
              "ratio", level=1)
     if any(program.dscr_mask) and program.cod_period <= program.n_periods:
         grid.add("npv_cum", "NPV from COD of CFADS within the loan life, cumulative (LLCR)", "amount", level=1)
     grid.add("L:llcr", GLOBAL_LABELS["llcr"], "ratio")
     if program.lock_up_dscr >= 0:
-        grid.add("cov_lock_up", "Lock-up DSCR covenant", "ratio", level=1)
+        grid.add("cov_lock_up", f"Lock-up DSCR covenant ({BASIS_LABEL[int(program.lock_up_basis)]})", "ratio",
+                 level=1)
     if program.default_dscr >= 0:
-        grid.add("cov_default", "Default DSCR covenant", "ratio", level=1)
+        grid.add("cov_default", f"Default DSCR covenant ({BASIS_LABEL[int(program.default_basis)]})", "ratio",
+                 level=1)
         grid.add("cure", "Periods below the default DSCR (after any cure; kept through a workout)", "int",
                  level=1)
     grid.add("L:covenant_breach", GLOBAL_LABELS["covenant_breach"],
              "flag")
+    if program.hedge_ratio_min >= 0:
+        grid.add("hr_debt", "Hedge ratio: floating covenant debt (opening balances)", "amount", level=1)
+    grid.add("L:hedge_ratio", GLOBAL_LABELS["hedge_ratio"], "pct")
+    grid.add("L:hedge_ratio_breach", GLOBAL_LABELS["hedge_ratio_breach"], "flag")
     grid.add("L:lock_up", GLOBAL_LABELS["lock_up"], "flag")
     if program.default_dscr >= 0 and program.breach_accelerates:
         grid.add("cov_accel", "Breach lasted past the acceleration grace (1 = yes: lenders accelerate)",

@@ -144,4 +144,25 @@ def reserve_target(c, bal, a: int, i: int, after: dict):
             terms.append(due[0])
             if j < periods:
                 b = c.put(f"s{i}.proj{k}.{j}", b - due[1])
-    return SUM_SEQ(terms)
+    legs = hedge_legs(c, program.acct_mask[a], t, min(t + periods, n))
+    if legs is None:
+        return SUM_SEQ(terms)
+    return MAX(SUM_SEQ(terms) + SUM_SEQ(legs), 0)   # with the hedges: never below zero
+
+
+def hedge_legs(c, mask, t: int, last: int):
+    """dscr_windows.hedge_service as cells: each settlement owed in cash over periods
+    t+1 .. last by the hedges on the tranches `mask` selects, on the scenario's index (the
+    Inputs legs; a part owed in a capitalised period is left out). None: no such hedge."""
+    program = c.program
+    hedged = [h for h in range(program.n_hedges) if mask[int(program.hedge_tranche[h])]]
+    if not hedged:
+        return None
+    U = lambda key, u: c.inputs.ref(key, u, qualified=True)  # noqa: E731
+    legs = []
+    for h in hedged:
+        k = int(program.hedge_tranche[h])
+        for u in range(t + 1, last + 1):
+            leg = U(f"h{h}.leg", u)
+            legs.append(IF(U(f"t{k}.cap", u), IF(leg > 0, 0, leg), leg))
+    return legs
