@@ -70,6 +70,11 @@ EXPECTED: dict[str, list[str]] = {
                                      "(got 'interest')"],
     "sweep_before_principal.toml": ["waterfall[1].step: a sweep step for 'senior' must come after its principal step",
                                     "(got 'sweep')"],
+    # debt sizing (issue 14)
+    "sizing_resculpt_not_sculpted.toml": ["tranches[0].sizing.when_capped: re-sculpting a capped loan needs "
+                                          "sculpted amortisation", "(got 'resculpt')"],
+    "sizing_unknown_when_capped.toml": ["tranches[0].sizing.when_capped:", "'repay_early' or 'resculpt'",
+                                        "(got 'shorten')"],
     # periods beyond the horizon or out of order
     "maturity_beyond_horizon.toml": ["tranches[0].maturity_period: period is beyond the horizon (40 periods)",
                                      "(got 48)"],

@@ -186,6 +186,9 @@ def _check_funding(deal: Deal) -> list[Problem]:
     for i, t in enumerate(deal.tranches):
         if t.sizing is not None and deal.funding == "equity_first":
             problems.append((f"tranches[{i}].sizing", "sizing needs funding 'at_close' or 'pro_rata'", deal.funding))
+        if t.sizing is not None and t.sizing.when_capped == "resculpt" and t.amortisation.kind != "sculpted":
+            problems.append((f"tranches[{i}].sizing.when_capped", "re-sculpting a capped loan needs sculpted "
+                             f"amortisation (the tranche's is {t.amortisation.kind})", t.sizing.when_capped))
     if debt > cost + 1e-9:
         problems.append(("tranches", f"debt commitments {debt:g} exceed total asset cost {cost:g}", debt))
     if deal.funding == "at_close":

@@ -20,6 +20,7 @@ from .schedules import (
     rate_curve, spend_shares,
 )
 from .schedules import balance_at_amortisation as _balance_at_amortisation
+from .sizing import size_tranches
 from .schedules import base_per_rate as _base_per_rate
 
 NO_FLOOR = -1e9
@@ -57,16 +58,13 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         deal, accrual_dates)
 
     per_rate = _base_per_rate(base_rate, is_floating, fixed_rate, spread, floor, accrual)
-    amounts = _size_tranches(deal, capex, per_rate, capitalise, maturity, rent - opex, n, cod)
+    amounts, sculpt_dscr = size_tranches(deal, capex, per_rate, capitalise, maturity, rent - opex, n, cod,
+                                         _unit_draws(deal, capex, n))
     problems = check_sized_debt(deal, amounts)
     if problems:
         raise DealError(source, problems)
     draw, equity_in = _funding(deal, capex, n, amounts, capitalise, per_rate)
-    sched = np.zeros((k_count, n + 1))
-    for k, tr in enumerate(deal.tranches):
-        balance_at_start, start = _balance_at_amortisation(tr, draw[k], capitalise[k], per_rate[k], cod)
-        sched[k] = principal_schedule(tr.amortisation, balance_at_start, start, int(maturity[k]),
-                                      per_rate[k], rent - opex)
+    sched = _principal_schedules(deal, draw, capitalise, per_rate, maturity, rent - opex, sculpt_dscr)
 
     names = {"tranches": [t.name for t in deal.tranches], "accounts": [a.name for a in deal.accounts],
              "fees": [f.name for f in deal.fees], "hedges": [h.name for h in deal.hedges]}
@@ -110,6 +108,20 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         exit_value_share=0.0 if deal.exit is None else deal.exit.value_share,
         **_cover_horizon(deal, maturity, n),
     )
+
+
+def _principal_schedules(deal: Deal, draw, capitalise, per_rate, maturity, cfads, sculpt_dscr) -> np.ndarray:
+    """[K, T+1] scheduled principal of each tranche on the base case; a sculpted tranche at
+    its sculpting DSCR (the amortisation's target, or re-solved for a capped sized loan)."""
+    sched = np.zeros_like(per_rate)
+    for k, tr in enumerate(deal.tranches):
+        balance_at_start, start = _balance_at_amortisation(tr, draw[k], capitalise[k], per_rate[k],
+                                                           deal.timeline.cod_period)
+        am = tr.amortisation
+        if am.kind == "sculpted" and sculpt_dscr[k] != am.target_dscr:  # a capped loan re-sculpted
+            am = am.model_copy(update={"target_dscr": float(sculpt_dscr[k])})
+        sched[k] = principal_schedule(am, balance_at_start, start, int(maturity[k]), per_rate[k], cfads)
+    return sched
 
 
 def _cover_horizon(deal: Deal, maturity, n: int) -> dict:
@@ -187,29 +199,6 @@ def _unit_draws(deal: Deal, capex: np.ndarray, n: int) -> np.ndarray:
     else:
         out = capex / capex.sum()
     return out
-
-
-def _size_tranches(deal, capex, per_rate, capitalise, maturity, cfads, n, cod) -> np.ndarray:
-    """Commitments: given amounts, or the sculpted sizing solved in closed form:
-    amount = min(max_gearing x cost, PV(CFADS / target DSCR) / growth), where growth is
-    what one unit drawn becomes by the start of amortisation (capitalised interest)."""
-    cost = capex.sum()
-    amounts = np.zeros(len(deal.tranches))
-    for k, tr in enumerate(deal.tranches):
-        if tr.sizing is None:
-            amounts[k] = tr.amount
-            continue
-        unit = _unit_draws(deal, capex, n)
-        growth, start = _balance_at_amortisation(tr, unit, capitalise[k], per_rate[k], cod)
-        last = int(maturity[k])
-        if tr.sizing.tenor_periods is not None:
-            last = min(last, start + tr.sizing.tenor_periods - 1)
-        discount, pv = 1.0, 0.0
-        for t in range(start, last + 1):
-            discount /= 1.0 + per_rate[k, t]
-            pv += max(cfads[t], 0.0) / tr.sizing.target_dscr * discount
-        amounts[k] = min(tr.sizing.max_gearing * cost, pv / growth if growth > 0 else 0.0)
-    return amounts
 
 
 def _stepped(initial: float, steps, n: int) -> np.ndarray:

@@ -138,6 +138,9 @@ def principal_schedule(am: Amortisation, principal: float, start: int, maturity:
         for t in range(start, last + 1):
             out[t] = min(balance, max(0.0, cfads[t] / am.target_dscr - balance * per_rate[t]))
             balance -= out[t]
+            if 0.0 < balance <= 1e-12 * principal:  # rounding residue of a loan sculpted to close
+                out[t] += balance                   # here (a re-solved DSCR): repaid, not a 1e-14 tail
+                balance = 0.0
     return out
 
 

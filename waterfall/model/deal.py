@@ -214,12 +214,22 @@ class Amortisation(Part):
 
 class Sizing(Part):
     """Size the tranche as the largest amount whose base-case debt service, sculpted
-    over `tenor_periods` from the start of amortisation, keeps DSCR at `target_dscr`,
-    capped at `max_gearing` x total asset cost. Solved in closed form at compile time."""
+    over the sizing tenor from the start of amortisation, keeps DSCR at `target_dscr`
+    with principal never negative, capped at `max_gearing` x total asset cost. Solved at
+    compile time by a backward recursion over the tenor (waterfall/sizing.py,
+    docs/sizing.md): where CFADS / target does not cover a period's interest on the PV of
+    CFADS / target, the debt is reduced until it does."""
 
     target_dscr: Ratio
     max_gearing: Fraction = 1.0
-    tenor_periods: Optional[PositiveCount] = None
+    tenor_periods: Optional[PositiveCount] = Field(
+        None, description="Periods of the sizing tenor from the start of amortisation; may run "
+        "past the legal maturity (a notional tenor: the balance at maturity is a balloon), not past "
+        "the horizon. None: to the tranche's notional_maturity_period, else its legal maturity.")
+    when_capped: Literal["repay_early", "resculpt"] = Field(
+        "repay_early", description="When max_gearing binds: 'repay_early' sculpts the smaller loan "
+        "at the amortisation's target DSCR (it is repaid before the tenor ends); 'resculpt' re-solves "
+        "the sculpting DSCR (above the target) so that the capped loan amortises over the tenor.")
 
 
 class Refinancing(Part):
