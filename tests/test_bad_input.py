@@ -75,6 +75,15 @@ EXPECTED: dict[str, list[str]] = {
                                           "sculpted amortisation", "(got 'resculpt')"],
     "sizing_unknown_when_capped.toml": ["tranches[0].sizing.when_capped:", "'repay_early' or 'resculpt'",
                                         "(got 'shorten')"],
+    # escalation per line (issue 14)
+    "indexation_cpi_without_curve.toml": ["leases[0].indexation.kind: CPI-linked indexation needs the deal's "
+                                          "[cpi] curve", "(got 'cpi')"],
+    "indexation_floor_above_cap.toml": ["leases[0].indexation.floor: the floor (0.04) is above the cap (0.03)",
+                                        "(got 0.04)"],
+    "indexation_every_zero_months.toml": ["leases[0].indexation.every_months:", "greater than or equal to 1",
+                                          "(got 0)"],
+    "indexation_and_escalation.toml": ["leases[0].escalation: give either escalation or indexation",
+                                       "(got 0.02)"],
     # periods beyond the horizon or out of order
     "maturity_beyond_horizon.toml": ["tranches[0].maturity_period: period is beyond the horizon (40 periods)",
                                      "(got 48)"],

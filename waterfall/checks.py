@@ -68,6 +68,7 @@ def check_deal(deal: Deal) -> list[Problem]:
     problems += _check_periods(deal, n)
     problems += _check_funding(deal)
     problems += _check_growth(deal, n)
+    problems += _check_indexation(deal, n)
     for i, scenario in enumerate(deal.scenarios):
         problems += [(f"scenarios[{i}].{p}", m, v) for p, m, v in check_scenario(scenario, n)]
     return problems
@@ -126,6 +127,31 @@ MAX_DEBT_GROWTH = 1e30
 
 def _grows(factor_log10: float, limit: float) -> bool:
     return factor_log10 > math.log10(limit)
+
+
+def _check_indexation(deal: Deal, n: int) -> list[Problem]:
+    """Each line's `indexation`: CPI-linked needs the deal's [cpi] curve; its compounding
+    over the horizon (at the rate, or at the cap or highest CPI) stays within MAX_GROWTH."""
+    problems: list[Problem] = []
+    months = n * deal.timeline.months_per_period
+    top_cpi = max((r for _, r in deal.cpi.points), default=0.0) if deal.cpi else 0.0
+    lines = [("leases", deal.leases), ("opex", deal.opex), ("fees", deal.fees)]
+    for label, items in lines:
+        for i, item in enumerate(items):
+            ind = item.indexation
+            if ind is None:
+                continue
+            if ind.kind == "cpi" and deal.cpi is None:
+                problems.append((f"{label}[{i}].indexation.kind", "CPI-linked indexation needs the deal's "
+                                 "[cpi] curve (annual inflation by period)", ind.kind))
+                continue
+            rise = ind.rate if ind.kind == "fixed" else (1.0 + top_cpi) ** (ind.every_months / 12) - 1.0
+            if ind.kind == "cpi" and ind.cap is not None:
+                rise = min(rise, ind.cap)
+            if rise > 0 and _grows((months // ind.every_months + 1) * math.log10(1.0 + rise), MAX_GROWTH):
+                problems.append((f"{label}[{i}].indexation", f"the line would grow more than {MAX_GROWTH:.0e}-fold "
+                                 f"over the horizon ({n} periods)", rise))
+    return problems
 
 
 def _check_growth(deal: Deal, n: int) -> list[Problem]:
@@ -211,7 +237,7 @@ def check_scenario(scenario: Scenario, n: int) -> list[Problem]:
         to = getattr(adj, "to_period", None)
         if to is not None and to < getattr(adj, "from_period", 0):
             problems.append((f"adjustments[{j}].to_period", f"to_period is before from_period ({getattr(adj, 'from_period', 0)})", to))
-        if adj.kind == "rate_path":
+        if adj.kind in ("rate_path", "cpi_path"):
             for k, (period, _) in enumerate(adj.points):
                 if period > n:
                     problems.append((f"adjustments[{j}].points[{k}]", f"period is beyond the horizon ({n} periods)", period))

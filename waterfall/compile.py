@@ -16,7 +16,7 @@ from .model.deal import Deal
 from .model.scenario import Scenario
 from .program import NO_LIMIT, Program, ScenarioBatch
 from .schedules import (
-    asset_values, base_cfads, annual_flow, interpolate_points, principal_schedule,
+    asset_values, base_cfads, annual_flow, interpolate_points, line_factors, principal_schedule,
     rate_curve, spend_shares,
 )
 from .schedules import balance_at_amortisation as _balance_at_amortisation
@@ -73,7 +73,8 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     acct_mask = np.array([[int(t in a.tranches) for t in names["tranches"]] for a in deal.accounts],
                          dtype=np.int64).reshape(len(deal.accounts), k_count)
     fee_due = np.array([annual_flow(f.annual_amount, 0.0, f.from_period,
-                                    n if f.to_period is None else f.to_period, n, months)
+                                    n if f.to_period is None else f.to_period, n, months,
+                                    line_factors(deal, f.indexation, f.from_period, n))
                         for f in deal.fees]).reshape(len(deal.fees), n + 1)
     step_op, step_arg, step_share, step_share_locked = _steps(deal, names)
     enf = deal.enforcement

@@ -11,12 +11,16 @@ import numpy as np
 from .model.deal import Amortisation, Asset, BaseRateCurve, Deal, Lease, ValueCurve
 
 
-def rent_schedule(lease: Lease, n_periods: int, months: int, cod: int) -> np.ndarray:
+def rent_schedule(lease: Lease, n_periods: int, months: int, cod: int,
+                  factors: np.ndarray | None = None) -> np.ndarray:
     """Scheduled rent by period (USD per period): annual rent x months/12, stepped up by
-    `escalation` every `escalation_every_months` counted from lease start, continued
+    `escalation` every `escalation_every_months` counted from lease start (or by the
+    lease's `indexation`: `factors` [T+1], escalation.escalation_factors), continued
     through renewals assumed exercised (each resets rent by `rent_reset`)."""
     out = np.zeros(n_periods + 1)
     start = lease.start_period or cod
+    if lease.indexation is not None and factors is None:
+        raise ValueError(f"lease '{lease.tenant}' has indexation: its escalation factors are needed")
     per_period = lease.annual_rent * months / 12.0
     terms = [(lease.term_months, 1.0)]
     for renewal in lease.renewals:
@@ -29,18 +33,46 @@ def rent_schedule(lease: Lease, n_periods: int, months: int, cod: int) -> np.nda
         for _ in range(math.ceil(term_months / months)):
             if t > n_periods:
                 return out
-            steps = ((t - start) * months) // lease.escalation_every_months
-            out[t] = per_period * reset * (1.0 + lease.escalation) ** steps
+            if factors is not None:
+                out[t] = per_period * reset * factors[t]
+            else:
+                steps = ((t - start) * months) // lease.escalation_every_months
+                out[t] = per_period * reset * (1.0 + lease.escalation) ** steps
             t += 1
     return out
 
 
 def annual_flow(annual: float, escalation: float, first: int, last: int,
-                n_periods: int, months: int) -> np.ndarray:
-    """An annual amount paid per period in [first, last], escalating once a year."""
+                n_periods: int, months: int, factors: np.ndarray | None = None) -> np.ndarray:
+    """An annual amount paid per period in [first, last], escalating once a year from
+    `first` by `escalation`, or by `factors` [T+1] (a line's indexation) when given."""
     out = np.zeros(n_periods + 1)
     for t in range(max(first, 0), min(last, n_periods) + 1):
-        out[t] = annual * months / 12.0 * (1.0 + escalation) ** (((t - first) * months) // 12)
+        step = factors[t] if factors is not None else (1.0 + escalation) ** (((t - first) * months) // 12)
+        out[t] = annual * months / 12.0 * step
+    return out
+
+
+def line_factors(deal: Deal, indexation, first: int, n_periods: int) -> np.ndarray | None:
+    """[T+1] escalation factors of a line with `indexation` that starts in period `first`
+    (escalation.py), None without indexation."""
+    if indexation is None:
+        return None
+    from . import dates
+    from .escalation import cpi_index, escalation_factors
+
+    tl = deal.timeline
+    ends = dates.unadjusted_dates(tl.financial_close, tl.months_per_period, n_periods)
+    return escalation_factors(indexation, ends[max(first - 1, 0)], ends, cpi_index(deal, ends))
+
+
+def lease_rents(deal: Deal, n_periods: int, months: int) -> np.ndarray:
+    """[L, T+1] scheduled rent of each lease (rent_schedule with its indexation)."""
+    cod = deal.timeline.cod_period
+    out = np.zeros((len(deal.leases), n_periods + 1))
+    for i, lease in enumerate(deal.leases):
+        factors = line_factors(deal, lease.indexation, lease.start_period or cod, n_periods)
+        out[i] = rent_schedule(lease, n_periods, months, cod, factors)
     return out
 
 
@@ -147,13 +179,12 @@ def principal_schedule(am: Amortisation, principal: float, start: int, maturity:
 def base_cfads(deal: Deal, n_periods: int, months: int) -> tuple[np.ndarray, np.ndarray]:
     """Contracted rent and opex by period (base case), USD."""
     cod = deal.timeline.cod_period
-    rent = np.zeros(n_periods + 1)
-    for lease in deal.leases:
-        rent += rent_schedule(lease, n_periods, months, cod)
+    rent = lease_rents(deal, n_periods, months).sum(axis=0)
     opex = np.zeros(n_periods + 1)
     for item in deal.opex:
         first = cod if item.from_period is None else item.from_period
-        opex += annual_flow(item.annual_amount, item.escalation, first, n_periods, n_periods, months)
+        opex += annual_flow(item.annual_amount, item.escalation, first, n_periods, n_periods, months,
+                            line_factors(deal, item.indexation, first, n_periods))
     return rent, opex
 
 

@@ -125,6 +125,51 @@ class Asset(Part):
         return self
 
 
+Escalation = Annotated[float, Field(ge=-0.5, le=1.0)]
+
+
+class Indexation(Part):
+    """How one revenue or cost line escalates, on its own dates (waterfall/escalation.py,
+    docs/conventions.md). `fixed`: by `rate` at each escalation date. `cpi`: by the change
+    of the deal's CPI index (`[cpi]`, a scenario may replace it) over the `every_months`
+    before each escalation date, floored at `floor` and capped at `cap` (per escalation, a
+    decimal: 0.03 is 3%). Escalation dates are `anniversary` and every `every_months` from
+    it (none: every `every_months` after the line starts); only those after the line starts
+    count, and an escalation takes effect from the first period that starts on or after it."""
+
+    kind: Literal["fixed", "cpi"] = "fixed"
+    rate: Escalation = 0.0
+    every_months: PositiveCount = 12
+    anniversary: Optional[dt.date] = None
+    floor: Optional[Escalation] = None
+    cap: Optional[Escalation] = None
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.kind == "fixed" and (self.floor is not None or self.cap is not None):
+            raise ValueError("a floor or cap applies to CPI-linked indexation (kind = 'cpi') only")
+        if self.kind == "cpi" and self.rate != 0.0:
+            raise ValueError("CPI-linked indexation escalates by CPI: give no rate")
+        if self.floor is not None and self.cap is not None and self.floor > self.cap:
+            raise ValueError(f"the floor ({self.floor:g}) is above the cap ({self.cap:g})")
+        return self
+
+
+class CpiCurve(Part):
+    """The CPI assumption: annual inflation by period (step between points, flat beyond the
+    ends), from which the CPI index is built (index 1 at financial close, growing at the rate
+    of each period over its ACT/365F length). A `cpi_path` scenario replaces it."""
+
+    points: list[tuple[Period, Rate]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _sorted(self):
+        periods = [p for p, _ in self.points]
+        if periods != sorted(set(periods)):
+            raise ValueError("CPI points must have strictly increasing periods")
+        return self
+
+
 class Renewal(Part):
     """A renewal option: `term_months` more at the then-current rent x `rent_reset`.
     Whether the base case assumes it is exercised is `exercised`."""
@@ -144,16 +189,35 @@ class Lease(Part):
     term_months: PositiveCount
     escalation: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0
     escalation_every_months: PositiveCount = 12
+    indexation: Optional[Indexation] = Field(None, description="Escalation on the lease's own dates "
+                                             "(fixed or CPI-linked with floor and cap), instead of "
+                                             "`escalation` / `escalation_every_months`.")
     renewals: list[Renewal] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_escalation(self):
+        if self.indexation is not None and self.escalation != 0.0:
+            raise ValueError("give either escalation or indexation, not both")
+        return self
 
 
 class Opex(Part):
-    """An operating cost paid before debt service, `annual_amount` escalating yearly."""
+    """An operating cost paid before debt service, `annual_amount` escalating yearly from
+    its first period by `escalation`, or on its own dates by `indexation`."""
 
     name: str = Field(min_length=1)
     annual_amount: NonNegative
     escalation: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0
     from_period: Optional[Count] = None
+    indexation: Optional[Indexation] = Field(None, description="Escalation at its own rate, frequency "
+                                             "and anniversary, or CPI-linked with floor and cap, "
+                                             "instead of the yearly `escalation`.")
+
+    @model_validator(mode="after")
+    def _one_escalation(self):
+        if self.indexation is not None and self.escalation != 0.0:
+            raise ValueError("give either escalation or indexation, not both")
+        return self
 
 
 class BaseRateCurve(Part):
@@ -325,6 +389,8 @@ class Fee(Part):
     annual_amount: NonNegative
     from_period: Period = 1
     to_period: Optional[Period] = None
+    indexation: Optional[Indexation] = Field(None, description="Escalation of the fee at its own rate, "
+                                             "frequency and anniversary, or CPI-linked (none: flat).")
 
 
 class Step(Part):
@@ -523,6 +589,9 @@ class Deal(Part):
                                 "per tenant, annual rent in the first lease year, escalation, term.")
     opex: list[Opex] = Field(default_factory=list, description="Operating costs paid before debt "
                              "service (annual amounts, escalating yearly).")
+    cpi: Optional[CpiCurve] = Field(None, description="Annual CPI inflation by period (an assumption "
+                                    "with its source), for CPI-linked indexation; a cpi_path scenario "
+                                    "replaces it.")
     base_rate: Optional[BaseRateCurve] = Field(None, description="The floating base rate (e.g. Term "
                                                "SOFR) by period, annual decimals; needed by any floating tranche.")
     tranches: list[Tranche] = Field(min_length=1, description="The loans and notes, in order of "
