@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dates, ops, steps
+from . import dates, ops, payment_dates, steps
 from .checks import check_deal, check_scenario, check_sized_debt
 from .credit_terms import credit_terms
 from .errors import DealError
@@ -16,7 +16,7 @@ from .model.deal import Deal
 from .model.scenario import Scenario
 from .program import NO_LIMIT, Program, ScenarioBatch
 from .schedules import (
-    asset_values, base_cfads, annual_flow, interpolate_points, line_factors, principal_schedule,
+    asset_values, base_cfads, annual_flow, interpolate_points, line_scale, principal_schedule,
     rate_curve, spend_shares,
 )
 from .schedules import balance_at_amortisation as _balance_at_amortisation
@@ -29,7 +29,7 @@ NO_FLOOR = -1e9
 def period_dates(deal: Deal):
     """(unadjusted, adjusted) period-end dates, index 0 = financial close."""
     tl = deal.timeline
-    raw = dates.unadjusted_dates(tl.financial_close, tl.months_per_period, tl.n_periods)
+    raw = payment_dates.period_end_dates(tl)
     return raw, dates.adjust(raw, tl.calendar, tl.roll)
 
 
@@ -46,7 +46,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     raw, adjusted = period_dates(deal)
     accrual_dates = adjusted if tl.accrue_on_adjusted_dates else raw
 
-    rent, opex = base_cfads(deal, n, months)
+    rent, opex = base_cfads(deal, n, months)  # per line: escalation x stub share (schedules.line_scale)
     capex = np.zeros(n + 1)
     for asset in deal.assets:
         capex += asset.cost * spend_shares(asset, tl.construction_periods, n)
@@ -72,9 +72,8 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     dscr_mask = np.array([int(t in dscr_names) for t in names["tranches"]], dtype=np.int64)
     acct_mask = np.array([[int(t in a.tranches) for t in names["tranches"]] for a in deal.accounts],
                          dtype=np.int64).reshape(len(deal.accounts), k_count)
-    fee_due = np.array([annual_flow(f.annual_amount, 0.0, f.from_period,
-                                    n if f.to_period is None else f.to_period, n, months,
-                                    line_factors(deal, f.indexation, f.from_period, n))
+    fee_due = np.array([annual_flow(f.annual_amount, f.from_period, n if f.to_period is None else f.to_period,
+                                    n, months, line_scale(deal, f.from_period, indexation=f.indexation))
                         for f in deal.fees]).reshape(len(deal.fees), n + 1)
     step_op, step_arg, step_share, step_share_locked = _steps(deal, names)
     enf = deal.enforcement

@@ -168,3 +168,21 @@ def test_fixed_indexation_from_the_line_start_is_the_yearly_escalation():
     assert np.allclose(legacy.base_rent, indexed.base_rent, rtol=1e-14, atol=0)  # 1.02^k vs a running product
     assert np.allclose(legacy.opex, indexed.opex, rtol=1e-15, atol=0)
     assert legacy.base_rent[40] == pytest.approx(40 * 1.02 ** 9)
+
+
+def test_escalation_and_a_stub_compose_per_line():
+    """A last stub (final_date 2027-02-15 after the regular 2027-01-15: 123 days of a
+    92-day regular quarter from 2026-10-15) and a 10% escalation dated 2026-10-01 (before
+    q4 starts on 2026-10-15) meet in q4's rent: 100 x 1.10 x 123/92 = 147.0652...; the
+    opex (CPI 5% capped at 3%, first escalation 2027-01-15, after q4 starts) is only
+    pro-rated: 10 x 123/92; the fee (10% from 2026-07-01) 1.1 x 123/92."""
+    from waterfall.compile import compile_deal
+
+    text = DEAL.replace("operating_periods = 8", "operating_periods = 4\nfinal_date = 2027-02-15")
+    text = text.replace("every_months = 6, anniversary = 2026-05-01", "rate_placeholder")
+    text = text.replace('rate = 0.05, rate_placeholder', 'rate = 0.10, anniversary = 2026-10-01')
+    text = text.replace("term_months = 24", "term_months = 15")
+    program = compile_deal(deal_from_toml(text, "tests/steps/test_escalation.py (stub)"))
+    assert list(program.base_rent) == pytest.approx([0, 100, 100, 100, 110 * 123 / 92], rel=1e-12)
+    assert list(program.opex) == pytest.approx([0, 10, 10, 10, 10 * 123 / 92], rel=1e-12)
+    assert list(program.fee_due[0]) == pytest.approx([0, 1, 1, 1.1, 1.1 * 123 / 92], rel=1e-12)

@@ -17,8 +17,8 @@ from ..steps import NAMES as STEP_NAMES
 FIRST_DATE, LAST_DATE = dt.date(1901, 1, 1), dt.date(2199, 12, 1)
 """The supported dates (QuantLib's are 1901-01-01 to 2199-12-31; the last period end
 may roll forward a few days, so the horizon ends by the start of 2199-12)."""
-PERIOD_MONTHS = {"month": 1, "quarter": 3, "half-year": 6}
-DayCount = Literal["ACT/360", "30/360", "ACT/365F"]
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "half-year": 6, "year": 12}
+DayCount = Literal["ACT/360", "30/360", "ACT/365F", "ACT/ACT ISDA", "30E/360"]
 CalendarName = Literal["none", "weekends", "us-sofr", "us-government-bond", "us-nyse", "target", "uk"]
 Roll = Literal["unadjusted", "following", "modified-following", "preceding"]
 
@@ -27,8 +27,8 @@ class Timeline(Part):
     """When the deal lives: financial close, period length, construction then operations."""
 
     financial_close: dt.date = Field(description="The date of financial close: the end of period 0.")
-    period: Literal["month", "quarter", "half-year"] = Field("quarter", description="The length of "
-                                                             "one period of the waterfall.")
+    period: Literal["month", "quarter", "half-year", "year"] = Field(
+        "quarter", description="The length of one period of the waterfall (a year = 12 months).")
     construction_periods: Count = Field(0, description="Periods of construction "
                                                               "after close (no rent); COD is the next one.")
     operating_periods: Annotated[int, Field(ge=1, le=1200)] = Field(description="Operating periods "
@@ -37,6 +37,15 @@ class Timeline(Part):
     calendar: CalendarName = "none"
     roll: Roll = "unadjusted"
     accrue_on_adjusted_dates: bool = False
+    payment_day: Optional[Annotated[int, Field(ge=1, le=31)]] = Field(
+        None, description="The day of the month payments fall on (1-31; the month's last day where it "
+        "has fewer, so 31 = end of month). None: the day of first_payment_date, else of the close.")
+    first_payment_date: Optional[dt.date] = Field(
+        None, description="The end of period 1 where it is not one period after close: a short or long "
+        "first period (stub) of at most two periods. Later periods follow it every period length.")
+    final_date: Optional[dt.date] = Field(
+        None, description="The end of the last period where it is not a regular payment date: a short "
+        "or long last period (stub) of at most two periods after the one before it.")
 
     @model_validator(mode="after")
     def _dates_supported(self):

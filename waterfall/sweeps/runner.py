@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import ops
+from ..model.deal import PERIOD_MONTHS
 from ..engine import pick_engine, resolve_deal, resolve_scenario
 from ..files import writing
 from ..model.scenario import Scenario
@@ -173,7 +174,7 @@ def to_frame(plan: Plan, parts: list[dict]):
     frame.attrs.update({"mode": plan.mode, "seed": plan.seed, "inputs": plan.names,
                         "tranches": plan.tranches, "lenders": plan.lenders,
                         "deal": plan.deal_data["deal"]["name"], "digest": plan.digest,
-                        "months_per_period": {"month": 1, "quarter": 3, "half-year": 6}[
+                        "months_per_period": PERIOD_MONTHS[
                             plan.deal_data["timeline"].get("period", "quarter")]})
     return frame
 
