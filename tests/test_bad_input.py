@@ -84,6 +84,12 @@ EXPECTED: dict[str, list[str]] = {
                                           "(got 0)"],
     "indexation_and_escalation.toml": ["leases[0].escalation: give either escalation or indexation",
                                        "(got 0.02)"],
+    # sources and uses, reserves (issue 14)
+    "dsra_target_months_not_whole.toml": ["accounts[0].target_months: not a whole number of quarters", "(got 4)"],
+    "dsra_target_months_and_periods.toml": ["accounts[0].target_months: give target_periods or target_months",
+                                            "(got 6)"],
+    "upfront_fee_above_one.toml": ["tranches[0].upfront_fee:", "less than or equal to 1", "(got 1.5)"],
+    "closing_costs_negative.toml": ["closing_costs:", "greater than or equal to 0", "(got -5.0)"],
     # periods beyond the horizon or out of order
     "maturity_beyond_horizon.toml": ["tranches[0].maturity_period: period is beyond the horizon (40 periods)",
                                      "(got 48)"],

@@ -63,6 +63,7 @@ def check_deal(deal: Deal) -> list[Problem]:
         if acct.target_periods > n:
             problems.append((f"accounts[{i}].target_periods", f"more periods than the horizon ({n} periods)",
                              acct.target_periods))
+        problems += _check_account_terms(deal, i, acct, n)
     for j, name in enumerate(deal.covenants.dscr_tranches):
         if name not in known_tranches:
             problems.append((f"covenants.dscr_tranches[{j}]", "unknown tranche", name))
@@ -129,6 +130,28 @@ MAX_DEBT_GROWTH = 1e30
 
 def _grows(factor_log10: float, limit: float) -> bool:
     return factor_log10 > math.log10(limit)
+
+
+def _check_account_terms(deal: Deal, i: int, acct, n: int) -> list[Problem]:
+    """A target in months (a DSRA's, whole periods, within the horizon) and funding at close
+    (a DSRA or fixed reserve; a lock-up account holds trapped cash only)."""
+    problems: list[Problem] = []
+    months = deal.timeline.months_per_period
+    if acct.target_months is not None:
+        where = f"accounts[{i}].target_months"
+        if acct.kind != "dsra":
+            problems.append((where, "a target in months of debt service is a dsra's", acct.target_months))
+        elif "target_periods" in acct.model_fields_set:
+            problems.append((where, "give target_periods or target_months, not both", acct.target_months))
+        elif acct.target_months % months:
+            problems.append((where, f"not a whole number of {deal.timeline.period}s ({months} months each)",
+                             acct.target_months))
+        elif acct.target_months // months > n:
+            problems.append((where, f"more months than the horizon ({n} periods)", acct.target_months))
+    if acct.funded_at_close and acct.kind == "lockup":
+        problems.append((f"accounts[{i}].funded_at_close", "a lockup account holds trapped cash: it is not "
+                         "funded at close", True))
+    return problems
 
 
 def _check_indexation(deal: Deal, n: int) -> list[Problem]:

@@ -21,6 +21,7 @@ from .schedules import (
 )
 from .schedules import balance_at_amortisation as _balance_at_amortisation
 from .sizing import size_tranches
+from .reserves import fund_reserves_at_close
 from .schedules import base_per_rate as _base_per_rate
 
 NO_FLOOR = -1e9
@@ -50,7 +51,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     capex = np.zeros(n + 1)
     for asset in deal.assets:
         capex += asset.cost * spend_shares(asset, tl.construction_periods, n)
-    capex[0] += sum(h.premium for h in deal.hedges)  # cap premiums: a cost at close, funded with the capex
+    capex[0] += sum(h.premium for h in deal.hedges) + deal.closing_costs  # costs at close, funded with the capex
     base_rate = rate_curve(deal.base_rate, n)
 
     k_count = len(deal.tranches)
@@ -63,6 +64,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     problems = check_sized_debt(deal, amounts)
     if problems:
         raise DealError(source, problems)
+    capex[0] += float(sum(t.upfront_fee * a for t, a in zip(deal.tranches, amounts)))  # on the sized amounts
     draw, equity_in = _funding(deal, capex, n, amounts, capitalise, per_rate)
     sched = _principal_schedules(deal, draw, capitalise, per_rate, maturity, rent - opex, sculpt_dscr)
 
@@ -85,14 +87,15 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
            for h in range(len(deal.hedges)) if not np.isfinite(hedges["hedge_rate"][h])]
     if bad:
         raise DealError(source, bad)
-    return Program(
+    program = Program(
         n_periods=n, months_per_period=months, cod_period=cod,
         base_rent=rent, opex=opex, capex=capex, equity_in=equity_in, base_rate=base_rate,
         draw=draw, accrual=accrual, is_floating=is_floating, fixed_rate=fixed_rate,
         spread=spread, floor=floor, sched=sched, maturity=maturity, capitalise=capitalise,
         hard=hard, dscr_mask=dscr_mask,
         acct_kind=np.array([ops.ACCOUNT_KIND[a.kind] for a in deal.accounts], dtype=np.int64),
-        acct_periods=np.array([a.target_periods for a in deal.accounts], dtype=np.int64),
+        acct_periods=np.array([a.target_periods if a.target_months is None else a.target_months // months
+                               for a in deal.accounts], dtype=np.int64),
         acct_target=np.array([a.target for a in deal.accounts], dtype=float),
         acct_mask=acct_mask, fee_due=fee_due, step_op=step_op, step_arg=step_arg,
         step_share=step_share, step_share_locked=step_share_locked,
@@ -107,7 +110,18 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         exit_share=0.0 if deal.exit is None else deal.exit.value_share * (1.0 - deal.exit.cost_share),
         exit_value_share=0.0 if deal.exit is None else deal.exit.value_share,
         **_cover_horizon(deal, maturity, n),
+        uses_at_close=_uses_at_close(deal, amounts),
     )
+    fund_reserves_at_close(deal, program, per_rate)
+    return program
+
+
+def _uses_at_close(deal: Deal, amounts) -> dict:
+    """The costs at close inside `capex[0]` besides the assets' own spend (deal units), by
+    name: hedge premiums, upfront fees (share x commitment), closing costs."""
+    return {"hedge premiums": float(sum(h.premium for h in deal.hedges)),
+            "upfront fees": float(sum(t.upfront_fee * a for t, a in zip(deal.tranches, amounts))),
+            "closing costs": float(deal.closing_costs)}
 
 
 def _principal_schedules(deal: Deal, draw, capitalise, per_rate, maturity, cfads, sculpt_dscr) -> np.ndarray:

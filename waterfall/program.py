@@ -96,6 +96,8 @@ class Program:
     hedge_premium: np.ndarray = None   # [H] cap premium paid at close (in capex), USD
     hedge_notional: np.ndarray = None  # [H, T+1] notional by period (0 outside the hedge's life)
     hedge_accrual: np.ndarray = None   # [H, T+1] years per period by the hedge's day count
+    uses_at_close: dict = field(default_factory=dict)  # costs at close in capex[0] besides the assets (name -> USD)
+    reserve_at_close: np.ndarray = None  # [A] equity paid in to fund each account at close (0: not funded)
     names: dict = field(default_factory=dict)  # tranches, accounts, fees: lists of names
     dates: list = field(default_factory=list)  # payment date of each period (business-day adjusted)
     flow_years: np.ndarray = None  # [T+1] ACT/365F years from financial close (dates[0]) to each

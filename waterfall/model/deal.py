@@ -356,6 +356,9 @@ class Tranche(Part):
         "close (period 0; 1 is the first period after close), not from COD. None: the last period of "
         "the horizon. Extension options (`extension_periods`) are added to it.")
     capitalise_interest: Literal["never", "construction", "always"] = "construction"
+    upfront_fee: Fraction = Field(0.0, description="Arrangement / underwriting fee as a share of the "
+                                  "commitment, paid at close: a use in the sources and uses, funded with "
+                                  "the capex (not counted in the gearing base).")
     commitment_includes_idc: bool = False
     """If true, interest capitalised in construction is drawn under `amount`: capex draws
     are scaled down so that draws plus base-case capitalised interest equal `amount`,
@@ -386,8 +389,15 @@ class Account(Part):
     name: str = Field(min_length=1)
     kind: Literal["dsra", "fixed", "lockup"]
     target_periods: PositiveCount = 1
+    target_months: Optional[PositiveCount] = Field(
+        None, description="A DSRA's target as months of scheduled debt service (6 = six months'), "
+        "instead of target_periods: a whole number of periods of the deal's length.")
     tranches: list[str] = Field(default_factory=list)
     target: NonNegative = 0.0
+    funded_at_close: bool = Field(
+        False, description="True: the account is funded to its target from the sources at close "
+        "(equity), in the last period before commercial operation (period 0 without construction), "
+        "instead of from the first operating cash flows.")
 
 
 class Fee(Part):
@@ -610,6 +620,9 @@ class Deal(Part):
                            "spend the tranches' draws do not fund (in total the asset cost less the "
                            "debt drawn), capped at `commitment` if given; equity receives what the "
                            "`distribute` step pays out.")
+    closing_costs: NonNegative = Field(0.0, description="Legal, advisory and other transaction costs "
+                                       "paid at financial close (deal units): a use funded with the capex "
+                                       "and counted in the gearing base.")
     hedges: list[Hedge] = Field(default_factory=list, description="Interest-rate swaps and caps on "
                                 "floating tranches: notional, fixed rate or strike, dates; each paid by "
                                 "its `hedge` step (docs/credit.md).")
