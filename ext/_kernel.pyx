@@ -367,6 +367,7 @@ ctypedef struct Prog:
     int64_t *acct_kind
     int64_t *acct_periods
     double *acct_target
+    double *acct_rate          # [A, T+1] interest earned on a reserve's opening balance for the period
     int64_t *acct_mask     # [A, K]
     double *fee_due     # [F, T+1]
     int64_t *step_op
@@ -1485,7 +1486,7 @@ cdef void run_scenario(const Prog *p, int s,
     cdef const int *sarg = p.sarg
     cdef const double *f_rent
     cdef const double *f_opex
-    cdef double revenue, opx, cfads, draws, release, cash, support, debt_service, dscr
+    cdef double revenue, opx, cfads, draws, release, earned, cash, support, debt_service, dscr
     cdef double interest, pay, shortfall, target, share, equity_out, fees_paid, due
     cdef double min_dscr = NAN, sum_dscr = 0.0, rate, x, debt0, v
     cdef double eq_dist_total = 0.0, eq_in_total = 0.0, discount, npv_loan, npv_project
@@ -1719,10 +1720,13 @@ cdef void run_scenario(const Prog *p, int s,
 
         # sources (reference._sources): reserves released, the exit sale, sponsor support
         release = 0.0
+        earned = 0.0   # interest on the reserves' opening balances (reference._sources)
         for a in range(A):
             release += reserve[a]
+            earned += reserve[a] * p.acct_rate[a * W + t]
             put(L, NL, t, acc0 + N_ACCOUNT_LINES * a + A_BALANCE_OPEN, reserve[a])
             reserve[a] = 0.0
+        put(L, NL, t, G_RESERVE_INTEREST, earned)
         exit_proceeds = 0.0
         if t == T and p.exit_share > 0.0:
             x = 0.0
@@ -1730,7 +1734,7 @@ cdef void run_scenario(const Prog *p, int s,
                 x += p.asset_value[c * W + t] * fch[CH_VAL_LAND + c][t]
             exit_proceeds = p.exit_share * x
         put(L, NL, t, G_EXIT_PROCEEDS, exit_proceeds)
-        cash = cfads + draws + equity_in[t] - capex[t] + release + exit_proceeds
+        cash = cfads + draws + equity_in[t] - capex[t] + release + earned + exit_proceeds
         if H > 0:  # what the hedge banks pay for the period is a source of it
             x = 0.0
             for h in range(H):
@@ -2059,6 +2063,7 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.hard = lptr(keep["hard"]); p.dscr_mask = lptr(keep["dscr_mask"])
     p.acct_kind = lptr(keep["acct_kind"]); p.acct_periods = lptr(keep["acct_periods"])
     p.acct_target = dptr(keep["acct_target"]); p.acct_mask = lptr(keep["acct_mask"])
+    p.acct_rate = dptr(keep["acct_rate"])
     p.fee_due = dptr(keep["fee_due"]); p.step_op = lptr(keep["step_op"])
     p.step_arg = lptr(keep["step_arg"]); p.step_share = dptr(keep["step_share"])
     p.step_share_locked = dptr(keep["step_share_locked"])

@@ -110,10 +110,17 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         exit_share=0.0 if deal.exit is None else deal.exit.value_share * (1.0 - deal.exit.cost_share),
         exit_value_share=0.0 if deal.exit is None else deal.exit.value_share,
         **_cover_horizon(deal, maturity, n),
-        uses_at_close=_uses_at_close(deal, amounts),
+        uses_at_close=_uses_at_close(deal, amounts), acct_rate=_reserve_rates(deal, adjusted),
     )
     fund_reserves_at_close(deal, program, per_rate)
     return program
+
+
+def _reserve_rates(deal: Deal, adjusted) -> np.ndarray:
+    """[A, T+1] interest earned on each reserve's opening balance for the period: its annual
+    rate x the ACT/365F years between the payment dates (0 at close)."""
+    years = np.diff(dates.years_from(adjusted), prepend=0.0)
+    return np.array([a.interest_rate * years for a in deal.accounts]).reshape(len(deal.accounts), len(adjusted))
 
 
 def _uses_at_close(deal: Deal, amounts) -> dict:

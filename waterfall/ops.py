@@ -33,7 +33,7 @@ GLOBAL_LINES = (
     "reserve_release", "cash_available", "debt_service", "dscr", "lock_up", "fees_paid",
     "reserve_funding", "seizure_gross", "seizure_net", "guarantee_paid", "exit_proceeds", "equity_distribution",
     "event_of_default", "equity_cure", "covenant_breach", "workout", "workout_costs",
-    "hedge_settlement", "hedge_termination_received", "llcr",
+    "hedge_settlement", "hedge_termination_received", "llcr", "reserve_interest",
 )
 TRANCHE_LINES = (
     "balance_open", "draw", "rate", "interest_due", "interest_paid", "interest_capitalised",
@@ -92,7 +92,7 @@ PROGRAM_F64 = (
     "spread", "floor", "sched", "acct_target", "fee_due", "step_share", "step_share_locked",
     "asset_value", "refi_spread", "refi_floor", "refi_min_dscr", "bb_advance", "market_rent",
     "hedge_rate", "hedge_notional", "hedge_accrual",
-    "flow_years",
+    "flow_years", "acct_rate",
 )
 PROGRAM_I64 = (
     "is_floating", "maturity", "capitalise", "hard", "dscr_mask", "acct_kind", "acct_periods",

@@ -98,12 +98,16 @@ class Program:
     hedge_accrual: np.ndarray = None   # [H, T+1] years per period by the hedge's day count
     uses_at_close: dict = field(default_factory=dict)  # costs at close in capex[0] besides the assets (name -> USD)
     reserve_at_close: np.ndarray = None  # [A] equity paid in to fund each account at close (0: not funded)
+    acct_rate: np.ndarray = None   # [A, T+1] interest earned on each reserve's opening balance for the
+    #                                period: annual rate x ACT/365F years between payment dates
     names: dict = field(default_factory=dict)  # tranches, accounts, fees: lists of names
     dates: list = field(default_factory=list)  # payment date of each period (business-day adjusted)
     flow_years: np.ndarray = None  # [T+1] ACT/365F years from financial close (dates[0]) to each
     #                                payment date: the times of the XIRR's flows
 
     def __post_init__(self):
+        if self.acct_rate is None:   # reserves that earn nothing
+            self.acct_rate = np.zeros((self.acct_kind.shape[0], self.n_periods + 1))
         if self.hedge_kind is None:   # a program with no hedges
             width = self.n_periods + 1
             for name in ("hedge_kind", "hedge_tranche", "hedge_rank"):

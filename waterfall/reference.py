@@ -10,8 +10,8 @@ Each period t = 0..T (0 is financial close):
    balance at maturity, unless a refinancing can be done then (market open, next
    period's projected DSCR on the new terms >= its minimum): the loan then goes on at
    the refinancing spread, amortising straight-line, and only the schedule is due.
-3. Every reserve balance is released into cash; cash = CFADS + draws + equity in -
-   capex + reserves (+ the net sale proceeds at the last period if the deal has an exit). A negative cash is met by the sponsors (sponsor support).
+3. Every reserve balance is released into cash, with the interest it earned over the
+   period; cash = CFADS + draws + equity in - capex + reserves + their interest (+ the net sale proceeds at the last period if the deal has an exit). A negative cash is met by the sponsors (sponsor support).
 4. DSCR = CFADS / (cash interest + scheduled principal, balloons excluded) over the
    covenant tranches, where that debt service is positive. Lock-up and default-DSCR tests read this DSCR.
 5. The steps run in priority order, each kind's cash rule from the step registry
@@ -261,14 +261,17 @@ def _sources(program: Program, st: _State, t: int, row, cfads: float, draws: flo
     shortfall as far as their support terms say (all of it where no lender is owed
     anything, and rounding dust). Returns (cash, exit proceeds, costs left unpaid)."""
     release = sum(st.reserve)
+    earned = 0.0   # interest on the reserves' opening balances: cash of the period
     for a in range(program.n_accounts):
         row[st.ac[a][0]] = st.reserve[a]
+        earned += st.reserve[a] * program.acct_rate[a, t]
         st.reserve[a] = 0.0
+    row[G["reserve_interest"]] = earned
     exit_proceeds = 0.0
     if t == program.n_periods and program.exit_share > 0.0:  # the assets are sold at the horizon's end
         exit_proceeds = program.exit_share * asset_value(program, st.factor, t)
     row[G["exit_proceeds"]] = exit_proceeds
-    cash = cfads + draws + program.equity_in[t] - program.capex[t] + release + exit_proceeds + receipts
+    cash = cfads + draws + program.equity_in[t] - program.capex[t] + release + earned + exit_proceeds + receipts
     support = unpaid = 0.0
     if cash < 0.0:
         support = -cash if not lenders or -cash <= ops.DUST else _support(program, st, -cash)

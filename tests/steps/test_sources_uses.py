@@ -144,3 +144,39 @@ def test_sources_and_uses_on_the_recalculated_summary(tmp_path):
     formulas = {row[0].value: row[1].value for row in openpyxl.load_workbook(src)["Summary"].iter_rows() if row[0].value}
     assert str(formulas["Construction spend (capex)"]).startswith("=SUM('Cash flows'!")
     assert str(formulas["Reserves funded (balance at the end)"]).startswith("='Cash flows'!")
+
+
+# Interest on the DSRA at 3.65% a year, ACT/365F on its opening balance (0.0001 a day):
+# q1 (2026-01-15 -> 04-15, 90 days) 310.5 x 0.009 = 2.7945; q2 (91 days) 307.5 x 0.0091
+# = 2.79825; q3 (92 days) 304.5 x 0.0092 = 2.8014; q4 (92 days) 151.5 x 0.0092 = 1.3938.
+# It is cash of the period (not CFADS: the DSCR is unchanged); the DSRA targets are the
+# same, so each period's distribution grows by exactly that interest.
+EARNING = {
+    **LEDGER,
+    "reserve_interest": [0, 2.7945, 2.79825, 2.8014, 1.3938],
+    "dscr": [float("nan"), 200 / 156, 200 / 154.5, 200 / 153, 200 / 151.5],
+    "equity_distribution": [0, 49.7945, 51.29825, 202.8014, 201.3938],
+}
+
+
+@lru_cache(maxsize=None)
+def earning_deal():
+    text = DEAL.replace("funded_at_close = true", "funded_at_close = true\ninterest_rate = 0.0365")
+    return deal_from_toml(text, "tests/steps/test_sources_uses.py (interest)")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_interest_earned_on_the_dsra_by_hand(engine):
+    result = run(earning_deal(), "base", engine)
+    assert_lines(ledger_lines(result), EARNING, what=f"reserve interest/{engine}")
+    assert_conserved(result.program, result.ledger)
+
+
+def workbook_case():
+    return earning_deal(), "base"
+
+
+@needs_lo
+def test_reserve_interest_workbook_recalculates_to_the_hand_ledger(lo_ledgers):
+    from .handworked import workbook_lines
+    assert_lines(workbook_lines(lo_ledgers, __name__), EARNING, what="LibreOffice reserve interest")

@@ -394,6 +394,9 @@ class Account(Part):
         "instead of target_periods: a whole number of periods of the deal's length.")
     tranches: list[str] = Field(default_factory=list)
     target: NonNegative = 0.0
+    interest_rate: Rate = Field(0.0, description="Annual interest earned on the account's balance "
+                                "(ACT/365F over each period, on the opening balance), paid into the "
+                                "period's cash: a source, not CFADS.")
     funded_at_close: bool = Field(
         False, description="True: the account is funded to its target from the sources at close "
         "(equity), in the last period before commercial operation (period 0 without construction), "

@@ -12,6 +12,7 @@ SU_LINES = {
     "su.idc_debt": ["L:t{k}.interest_capitalised"], "su.idc": ["L:t{k}.interest_capitalised"],
     "su.equity_in": ["L:equity_in"], "su.sponsor_support": ["L:sponsor_support"],
     "su.equity_cure": ["L:equity_cure"], "su.revenue": ["L:revenue"], "su.seizure_net": ["L:seizure_net"],
+    "su.reserve_interest": ["L:reserve_interest"],
     "su.guarantee_paid": ["L:guarantee_paid"], "su.exit_proceeds": ["L:exit_proceeds"],
     "su.capex": ["L:capex"], "su.interest_paid": ["L:t{k}.interest_paid"],
     "su.repaid": ["L:t{k}.principal_paid", "L:t{k}.prepayment", "L:t{k}.recovery_interest",

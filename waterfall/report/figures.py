@@ -73,6 +73,7 @@ def sources_and_uses(result, construction_periods: int) -> SourcesUses:
         su.sources.append(Line("su.idc_debt", "Interest capitalised into the debt", idc))
     for key, label in (("equity_in", "Equity contributions"), ("sponsor_support", "Sponsor support"),
                        ("equity_cure", "Equity cures"), ("revenue", "Revenue before COD"),
+                       ("reserve_interest", "Interest earned on reserves"),
                        ("seizure_net", "Sale proceeds on enforcement"), ("guarantee_paid", "Residual value guarantee"),
                        ("exit_proceeds", "Exit sale proceeds")):
         value = _col_sum(frame, key, last)
