@@ -367,6 +367,7 @@ ctypedef struct Prog:
     int64_t *acct_kind
     int64_t *acct_periods
     double *acct_target
+    double *acct_last_weight   # [A] weight of a DSRA window's last period (target in months)
     double *acct_rate          # [A, T+1] interest earned on a reserve's opening balance for the period
     int64_t *acct_mask     # [A, K]
     double *fee_due     # [F, T+1]
@@ -946,7 +947,8 @@ cdef inline double reserve_target(const Prog *p, double **prr, double **schr,
                                   const TState *ts, int a, int t) noexcept nogil:
     """Twin of reference.reserve_target (same operations in the same order)."""
     cdef int T = p.T, W = p.T + 1, K = p.K, j, k, u, last, hi
-    cdef double target = 0.0, b, interest, principal, target0, b0
+    cdef double target = 0.0, b, interest, principal, target0, b0, wlast = p.acct_last_weight[a]
+    cdef int full
     cdef bint short
     cdef const double *pr
     cdef const double *sc
@@ -958,6 +960,7 @@ cdef inline double reserve_target(const Prog *p, double **prr, double **schr,
     if p.acct_kind[a] != ACC_DSRA:
         return 0.0
     last = t + <int>p.acct_periods[a]
+    full = last   # the window's last period before the horizon clips it (weighted by wlast)
     if last > T:
         last = T
     for j in range(p.n_cover[a]):
@@ -966,7 +969,7 @@ cdef inline double reserve_target(const Prog *p, double **prr, double **schr,
         hi = last if last < ts[k].maturity else <int>ts[k].maturity
         pr = prr[k]
         sc = schr[k]
-        if t + 1 > p.last_cap[k]:  # no capitalised period in the window
+        if t + 1 > p.last_cap[k] and wlast == 1.0:  # no capitalised period in the window
             # first as if no scheduled principal in the window exceeded the balance left
             # (then min(schedule, balance) is the schedule: the same operations, with the
             # balance's chain one subtraction a period); else again, as written
@@ -994,7 +997,10 @@ cdef inline double reserve_target(const Prog *p, double **prr, double **schr,
                 principal = sc[u]
                 if b < principal:
                     principal = b
-                target += interest + principal
+                if u == full and wlast != 1.0:   # a target in months: part of the last period
+                    target += wlast * (interest + principal)
+                else:
+                    target += interest + principal
                 b -= principal
     return target
 
@@ -2063,7 +2069,7 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.hard = lptr(keep["hard"]); p.dscr_mask = lptr(keep["dscr_mask"])
     p.acct_kind = lptr(keep["acct_kind"]); p.acct_periods = lptr(keep["acct_periods"])
     p.acct_target = dptr(keep["acct_target"]); p.acct_mask = lptr(keep["acct_mask"])
-    p.acct_rate = dptr(keep["acct_rate"])
+    p.acct_rate = dptr(keep["acct_rate"]); p.acct_last_weight = dptr(keep["acct_last_weight"])
     p.fee_due = dptr(keep["fee_due"]); p.step_op = lptr(keep["step_op"])
     p.step_arg = lptr(keep["step_arg"]); p.step_share = dptr(keep["step_share"])
     p.step_share_locked = dptr(keep["step_share_locked"])

@@ -183,6 +183,10 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
                          "tranches": draw(st.lists(st.sampled_from(names), min_size=1, unique=True)),
                          "interest_rate": draw(st.sampled_from([0.0, 0.0, 0.035])),
                          "funded_at_close": draw(st.booleans())})
+        if draw(st.booleans()):   # a target in months, whole periods or not
+            accounts[-1].pop("target_periods")
+            horizon = n * {"month": 1, "quarter": 3, "half-year": 6, "year": 12}[period]
+            accounts[-1]["target_months"] = min(draw(st.sampled_from([2, 4, 6, 9])), horizon)
         steps.append({"step": "reserve", "account": "dsra"})
     if draw(st.booleans()):
         accounts.append({"name": "mra", "kind": "fixed", "target": draw(st.floats(0.0, 50.0)),

@@ -85,7 +85,7 @@ EXPECTED: dict[str, list[str]] = {
     "indexation_and_escalation.toml": ["leases[0].escalation: give either escalation or indexation",
                                        "(got 0.02)"],
     # sources and uses, reserves (issue 14)
-    "dsra_target_months_not_whole.toml": ["accounts[0].target_months: not a whole number of quarters", "(got 4)"],
+    "dsra_target_months_zero.toml": ["accounts[0].target_months:", "greater than or equal to 1", "(got 0)"],
     "dsra_target_months_and_periods.toml": ["accounts[0].target_months: give target_periods or target_months",
                                             "(got 6)"],
     "upfront_fee_above_one.toml": ["tranches[0].upfront_fee:", "less than or equal to 1", "(got 1.5)"],

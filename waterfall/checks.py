@@ -143,10 +143,7 @@ def _check_account_terms(deal: Deal, i: int, acct, n: int) -> list[Problem]:
             problems.append((where, "a target in months of debt service is a dsra's", acct.target_months))
         elif "target_periods" in acct.model_fields_set:
             problems.append((where, "give target_periods or target_months, not both", acct.target_months))
-        elif acct.target_months % months:
-            problems.append((where, f"not a whole number of {deal.timeline.period}s ({months} months each)",
-                             acct.target_months))
-        elif acct.target_months // months > n:
+        elif -(-acct.target_months // months) > n:
             problems.append((where, f"more months than the horizon ({n} periods)", acct.target_months))
     if acct.funded_at_close and acct.kind == "lockup":
         problems.append((f"accounts[{i}].funded_at_close", "a lockup account holds trapped cash: it is not "

@@ -93,11 +93,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         draw=draw, accrual=accrual, is_floating=is_floating, fixed_rate=fixed_rate,
         spread=spread, floor=floor, sched=sched, maturity=maturity, capitalise=capitalise,
         hard=hard, dscr_mask=dscr_mask,
-        acct_kind=np.array([ops.ACCOUNT_KIND[a.kind] for a in deal.accounts], dtype=np.int64),
-        acct_periods=np.array([a.target_periods if a.target_months is None else a.target_months // months
-                               for a in deal.accounts], dtype=np.int64),
-        acct_target=np.array([a.target for a in deal.accounts], dtype=float),
-        acct_mask=acct_mask, fee_due=fee_due, step_op=step_op, step_arg=step_arg,
+        **_account_terms(deal, adjusted), acct_mask=acct_mask, fee_due=fee_due, step_op=step_op, step_arg=step_arg,
         step_share=step_share, step_share_locked=step_share_locked,
         lock_up_dscr=NO_LIMIT if cov.lock_up_dscr is None else cov.lock_up_dscr,
         default_dscr=NO_LIMIT if cov.default_dscr is None else cov.default_dscr,
@@ -110,17 +106,27 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         exit_share=0.0 if deal.exit is None else deal.exit.value_share * (1.0 - deal.exit.cost_share),
         exit_value_share=0.0 if deal.exit is None else deal.exit.value_share,
         **_cover_horizon(deal, maturity, n),
-        uses_at_close=_uses_at_close(deal, amounts), acct_rate=_reserve_rates(deal, adjusted),
+        uses_at_close=_uses_at_close(deal, amounts),
     )
     fund_reserves_at_close(deal, program, per_rate)
     return program
 
 
-def _reserve_rates(deal: Deal, adjusted) -> np.ndarray:
-    """[A, T+1] interest earned on each reserve's opening balance for the period: its annual
-    rate x the ACT/365F years between the payment dates (0 at close)."""
+def _account_terms(deal: Deal, adjusted) -> dict:
+    """The accounts' arrays: kind, target periods (a target in months rounded up to whole
+    periods, the last weighted by its share: 4 months of quarters = 1 + 1/3), fixed target,
+    and the interest each earns on its opening balance for the period [A, T+1] (its annual
+    rate x the ACT/365F years between the payment dates; 0 at close)."""
+    accounts, months = deal.accounts, deal.timeline.months_per_period
     years = np.diff(dates.years_from(adjusted), prepend=0.0)
-    return np.array([a.interest_rate * years for a in deal.accounts]).reshape(len(deal.accounts), len(adjusted))
+    return dict(
+        acct_kind=np.array([ops.ACCOUNT_KIND[a.kind] for a in accounts], dtype=np.int64),
+        acct_periods=np.array([a.target_periods if a.target_months is None else -(-a.target_months // months)
+                               for a in accounts], dtype=np.int64),
+        acct_last_weight=np.array([1.0 if a.target_months is None or a.target_months % months == 0
+                                   else (a.target_months % months) / months for a in accounts], dtype=float),
+        acct_target=np.array([a.target for a in accounts], dtype=float),
+        acct_rate=np.array([a.interest_rate * years for a in accounts]).reshape(len(accounts), len(adjusted)))
 
 
 def _uses_at_close(deal: Deal, amounts) -> dict:

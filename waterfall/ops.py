@@ -92,7 +92,7 @@ PROGRAM_F64 = (
     "spread", "floor", "sched", "acct_target", "fee_due", "step_share", "step_share_locked",
     "asset_value", "refi_spread", "refi_floor", "refi_min_dscr", "bb_advance", "market_rent",
     "hedge_rate", "hedge_notional", "hedge_accrual",
-    "flow_years", "acct_rate",
+    "flow_years", "acct_rate", "acct_last_weight",
 )
 PROGRAM_I64 = (
     "is_floating", "maturity", "capitalise", "hard", "dscr_mask", "acct_kind", "acct_periods",

@@ -98,6 +98,8 @@ class Program:
     hedge_accrual: np.ndarray = None   # [H, T+1] years per period by the hedge's day count
     uses_at_close: dict = field(default_factory=dict)  # costs at close in capex[0] besides the assets (name -> USD)
     reserve_at_close: np.ndarray = None  # [A] equity paid in to fund each account at close (0: not funded)
+    acct_last_weight: np.ndarray = None  # [A] weight of the last period of a DSRA's window (a target in
+    #                                      months that is not whole periods: 6 months of a year = 0.5)
     acct_rate: np.ndarray = None   # [A, T+1] interest earned on each reserve's opening balance for the
     #                                period: annual rate x ACT/365F years between payment dates
     names: dict = field(default_factory=dict)  # tranches, accounts, fees: lists of names
@@ -106,6 +108,8 @@ class Program:
     #                                payment date: the times of the XIRR's flows
 
     def __post_init__(self):
+        if self.acct_last_weight is None:   # targets in whole periods
+            self.acct_last_weight = np.ones(self.acct_kind.shape[0])
         if self.acct_rate is None:   # reserves that earn nothing
             self.acct_rate = np.zeros((self.acct_kind.shape[0], self.n_periods + 1))
         if self.hedge_kind is None:   # a program with no hedges

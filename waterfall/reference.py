@@ -507,7 +507,8 @@ def reserve_target(program: Program, per_rate: np.ndarray, sched: np.ndarray, ma
                    balance, a: int, t: int) -> float:
     """Target of account a at period t: for a DSRA, the scheduled debt service of the
     next `acct_periods` periods on the covered tranches, projected from the current
-    balance (no balloon); for a fixed reserve, its amount. Zero at the last period."""
+    balance (no balloon), the last of them weighted by `acct_last_weight` (a target in
+    months that is not whole periods); for a fixed reserve, its amount. Zero at the last period."""
     n = program.n_periods
     if t >= n:
         return 0.0
@@ -521,12 +522,16 @@ def reserve_target(program: Program, per_rate: np.ndarray, sched: np.ndarray, ma
         if not program.acct_mask[a, k]:
             continue
         b = balance[k]
-        for u in range(t + 1, min(t + program.acct_periods[a], n) + 1):
+        last = t + program.acct_periods[a]
+        for u in range(t + 1, min(last, n) + 1):
             if u > maturity[k]:
                 break
             interest = 0.0 if program.capitalise[k, u] else b * per_rate[k, u]
             principal = min(sched[k, u], b)
-            target += interest + principal
+            if u == last and program.acct_last_weight[a] != 1.0:   # a target in months: part of a period
+                target += program.acct_last_weight[a] * (interest + principal)
+            else:
+                target += interest + principal
             b -= principal
     return target
 

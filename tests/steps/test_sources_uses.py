@@ -180,3 +180,4 @@ def workbook_case():
 def test_reserve_interest_workbook_recalculates_to_the_hand_ledger(lo_ledgers):
     from .handworked import workbook_lines
     assert_lines(workbook_lines(lo_ledgers, __name__), EARNING, what="LibreOffice reserve interest")
+

@@ -391,7 +391,8 @@ class Account(Part):
     target_periods: PositiveCount = 1
     target_months: Optional[PositiveCount] = Field(
         None, description="A DSRA's target as months of scheduled debt service (6 = six months'), "
-        "instead of target_periods: a whole number of periods of the deal's length.")
+        "instead of target_periods, whatever the period length: a part of a period counts that "
+        "share of the period's debt service (6 months of an annual period: half of it).")
     tranches: list[str] = Field(default_factory=list)
     target: NonNegative = 0.0
     interest_rate: Rate = Field(0.0, description="Annual interest earned on the account's balance "
