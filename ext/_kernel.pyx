@@ -393,6 +393,8 @@ ctypedef struct Prog:
     double exit_share
     # events, the workout and the valuation (waterfall/workout.py, credit_terms.py)
     double *market_rent  # [T+1]
+    double *round_to     # [K] interest rounded to a multiple of this (0 = none): level_payment.money
+    double *periods_a_year  # [T+1] annualises a period's flow (a stub: by its share of a period)
     int support_kind
     double support_cap
     int breach_accelerates
@@ -869,6 +871,17 @@ cdef double irr_dated(double *cf, const double *years, int n, double *work, doub
     return chosen_root(&fl, total, v0)
 
 
+cdef inline double money(double x, double inc) noexcept nogil:
+    """Twin of level_payment.money: x to the nearest multiple of inc, half away from zero
+    (a quotient within ROUND_TIE below a half rounds up); x itself where inc is 0."""
+    cdef double q, r
+    if inc <= 0.0:
+        return x
+    q = x / inc
+    r = floor(fabs(q) + 0.5 + ROUND_TIE)
+    return (r if q >= 0.0 else -r) * inc
+
+
 cdef inline double annualise(double r, double periods_per_year) noexcept nogil:
     if isnan(r):
         return NAN
@@ -1177,7 +1190,7 @@ cdef double sale_value(const Prog *p, double **fch, int t) noexcept nogil:
     """workout.sale_values(...)[t]: the gross value of the assets sold at period t, by the
     same operations (the income approach's backward recursion from the horizon to t)."""
     cdef int T = p.T, W = p.T + 1, c, u
-    cdef double drc = 0.0, ppy, market, noi, cap, value, d = p.val_discount
+    cdef double drc = 0.0, market, noi, cap, value, d = p.val_discount
     cdef const double *f_rent = fch[CH_RENT]
     cdef const double *f_opex = fch[CH_OPEX]
     cdef const double *f_market = fch[CH_MARKET_RENT]
@@ -1186,7 +1199,6 @@ cdef double sale_value(const Prog *p, double **fch, int t) noexcept nogil:
         drc += p.asset_value[c * W + t] * fch[CH_VAL_LAND + c][t]
     if p.val_method == 0 or t < p.cod:  # replacement cost; before COD the cost spent
         return drc
-    ppy = 12.0 / p.months
     if p.base_rent[t] * f_rent[t] > 0.0:  # earning: the income approach
         # the residual at the horizon: the deal's own exit value where it states one,
         # else the market net rent capitalised
@@ -1197,13 +1209,13 @@ cdef double sale_value(const Prog *p, double **fch, int t) noexcept nogil:
             value = p.exit_value_share * value
         else:
             market = p.market_rent[T] * f_market[T]
-            noi = market - p.opex[T] * f_opex[T] * ppy
+            noi = market - p.opex[T] * f_opex[T] * p.periods_a_year[T]
             value = capitalised(noi, p.exit_cap + f_cap[T])
         for u in range(T - 1, t - 1, -1):
             value = ((p.base_rent[u + 1] * f_rent[u + 1] - p.opex[u + 1] * f_opex[u + 1]) + value) * d
     else:  # dark: the market rent capitalised, after the re-letting downtime and costs
         market = p.market_rent[t] * f_market[t]
-        noi = market - p.opex[t] * f_opex[t] * ppy
+        noi = market - p.opex[t] * f_opex[t] * p.periods_a_year[t]
         cap = p.exit_cap + f_cap[t]
         value = capitalised(noi, cap) * pow(d, p.relet_periods) - p.reletting_cost * market
     noi = p.replacement_floor * drc  # max(value, floor x DRC, 0), as Python's max compares
@@ -1659,7 +1671,7 @@ cdef void run_scenario(const Prog *p, int s,
                 b = ts[k].balance
                 ts[k].int_paid = 0.0
                 ts[k].paid = 0.0
-                ts[k].int_due = b * prr[k][t]
+                ts[k].int_due = money(b * prr[k][t], p.round_to[k])
                 sc = schr[k][t]
                 if b < sc:
                     sc = b
@@ -1675,7 +1687,7 @@ cdef void run_scenario(const Prog *p, int s,
             put(L, NL, t, tc + T_BALANCE_OPEN, b)
             if ledger:
                 put(L, NL, t, tc + T_RATE, anr[k][t])
-            interest = b * prr[k][t]
+            interest = money(b * prr[k][t], p.round_to[k])
             put(L, NL, t, tc + T_INTEREST_DUE, interest)
             ts[k].int_paid = 0.0
             ts[k].paid = 0.0
@@ -2092,6 +2104,8 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     from waterfall.credit_terms import SUPPORT_KIND
     from waterfall.workout import CAUSE
     p.market_rent = dptr(keep["market_rent"])
+    p.round_to = dptr(keep["round_to"])
+    p.periods_a_year = dptr(keep["periods_a_year"])
     p.support_kind = program.support_kind
     p.support_cap = program.support_cap
     p.breach_accelerates = program.breach_accelerates

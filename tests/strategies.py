@@ -141,6 +141,14 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
                                  "max_gearing": min(gearing, 0.9) / n_tranches}
         else:
             tranche["amount"] = cost * gearing / n_tranches
+            if kind == "level_payment" and draw(st.booleans()):
+                # a stated payment above any first period's interest (at most ~0.31 a period
+                # on up to 1.75x the amount after four years of capitalised interest)
+                am["payment"] = tranche["amount"] * draw(st.floats(0.6, 1.0))
+                if draw(st.booleans()):
+                    del am["periods"]
+        if draw(st.booleans()):
+            am["round_to"] = draw(st.sampled_from(["cent", 0.01, 1e-6]))
         if draw(st.booleans()):
             tranche["refinancing"] = {"spread": draw(rates), "amort_periods": draw(st.integers(1, 40)),
                                       "min_dscr": draw(st.floats(0.5, 1.5))}

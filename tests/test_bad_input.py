@@ -96,6 +96,14 @@ EXPECTED: dict[str, list[str]] = {
     "scenario_period_beyond_horizon.toml": ["scenarios[2].adjustments[0].from_period: period is beyond the horizon",
                                             "(got 53)"],
     "fee_to_before_from.toml": ["fees[0].to_period: to_period is before from_period (10) (got 5)"],
+    # timeline and payment conventions (docs/conventions.md)
+    "stub_longer_than_two_periods.toml": ["timeline.first_payment_date: a first period longer than 2 quarters",
+                                          "(got 2026-09-30)"],
+    "final_stub_longer_than_two_periods.toml": ["timeline.final_date: a last period longer than 2 quarters",
+                                                "(got 2036-10-15)"],
+    "payment_day_out_of_range.toml": ["timeline.payment_day:", "less than or equal to 31", "(got 32)"],
+    "stated_payment_below_interest.toml": ["tranches[0].amortisation.payment: the stated payment is below the "
+                                           "first period's interest 10.5", "(got 10.0)"],
     # NaN / inf / numbers too large for a float
     "nan_rate.toml": ["tranches[0].rate.annual: must be a finite number", "(got nan)"],
     "inf_rent.toml": ["leases[0].annual_rent: must be a finite number", "(got inf)"],

@@ -74,6 +74,9 @@ def check_deal(deal: Deal) -> list[Problem]:
     problems += _check_indexation(deal, n)
     for i, scenario in enumerate(deal.scenarios):
         problems += [(f"scenarios[{i}].{p}", m, v) for p, m, v in check_scenario(scenario, n)]
+    if not problems:   # measured on the compiled base case, which needs a consistent deal
+        from .compile import stated_payment_problems
+        problems += stated_payment_problems(deal)
     return problems
 
 

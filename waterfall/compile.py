@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dates, ops, payment_dates, steps
+from . import dates, level_payment, ops, payment_dates, steps
 from .checks import check_deal, check_scenario, check_sized_debt
 from .credit_terms import credit_terms
 from .errors import DealError
@@ -48,10 +48,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     accrual_dates = adjusted if tl.accrue_on_adjusted_dates else raw
 
     rent, opex = base_cfads(deal, n, months)  # per line: escalation x stub share (schedules.line_scale)
-    capex = np.zeros(n + 1)
-    for asset in deal.assets:
-        capex += asset.cost * spend_shares(asset, tl.construction_periods, n)
-    capex[0] += sum(h.premium for h in deal.hedges) + deal.closing_costs  # costs at close, funded with the capex
+    capex = _capex(deal, n)
     base_rate = rate_curve(deal.base_rate, n)
 
     k_count = len(deal.tranches)
@@ -66,7 +63,8 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         raise DealError(source, problems)
     capex[0] += float(sum(t.upfront_fee * a for t, a in zip(deal.tranches, amounts)))  # on the sized amounts
     draw, equity_in = _funding(deal, capex, n, amounts, capitalise, per_rate)
-    sched = _principal_schedules(deal, draw, capitalise, per_rate, maturity, rent - opex, sculpt_dscr)
+    round_to = np.array([level_payment.increment(t.amortisation.round_to, deal.deal.units) for t in deal.tranches])
+    sched = _schedules(deal, draw, capitalise, per_rate, maturity, rent - opex, round_to, sculpt_dscr)
 
     names = {"tranches": [t.name for t in deal.tranches], "accounts": [a.name for a in deal.accounts],
              "fees": [f.name for f in deal.fees], "hedges": [h.name for h in deal.hedges]}
@@ -92,7 +90,8 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         base_rent=rent, opex=opex, capex=capex, equity_in=equity_in, base_rate=base_rate,
         draw=draw, accrual=accrual, is_floating=is_floating, fixed_rate=fixed_rate,
         spread=spread, floor=floor, sched=sched, maturity=maturity, capitalise=capitalise,
-        hard=hard, dscr_mask=dscr_mask,
+        hard=hard, dscr_mask=dscr_mask, round_to=round_to,
+        periods_a_year=(12.0 / months) / payment_dates.period_shares(tl),
         **_account_terms(deal, adjusted), acct_mask=acct_mask, fee_due=fee_due, step_op=step_op, step_arg=step_arg,
         step_share=step_share, step_share_locked=step_share_locked,
         lock_up_dscr=NO_LIMIT if cov.lock_up_dscr is None else cov.lock_up_dscr,
@@ -110,6 +109,16 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     )
     fund_reserves_at_close(deal, program, per_rate)
     return program
+
+
+def _capex(deal: Deal, n: int) -> np.ndarray:
+    """[T+1] spend before the upfront fees: the assets' cost as they are paid for, with the
+    costs at close (cap premiums, closing costs) in period 0, funded with it."""
+    capex = np.zeros(n + 1)
+    for asset in deal.assets:
+        capex += asset.cost * spend_shares(asset, deal.timeline.construction_periods, n)
+    capex[0] += sum(h.premium for h in deal.hedges) + deal.closing_costs
+    return capex
 
 
 def _account_terms(deal: Deal, adjusted) -> dict:
@@ -137,18 +146,48 @@ def _uses_at_close(deal: Deal, amounts) -> dict:
             "closing costs": float(deal.closing_costs)}
 
 
-def _principal_schedules(deal: Deal, draw, capitalise, per_rate, maturity, cfads, sculpt_dscr) -> np.ndarray:
-    """[K, T+1] scheduled principal of each tranche on the base case; a sculpted tranche at
-    its sculpting DSCR (the amortisation's target, or re-solved for a capped sized loan)."""
-    sched = np.zeros_like(per_rate)
+def _schedules(deal: Deal, draw, capitalise, per_rate, maturity, cfads, round_to, sculpt_dscr) -> np.ndarray:
+    """[K, T+1] scheduled principal (base case); with a rounding increment every amount of
+    it is a multiple of the increment. A sculpted tranche at its sculpting DSCR (the
+    amortisation's target, or re-solved for a capped sized loan: sizing.py)."""
+    n, cod = deal.timeline.n_periods, deal.timeline.cod_period
+    sched = np.zeros((len(deal.tranches), n + 1))
     for k, tr in enumerate(deal.tranches):
-        balance_at_start, start = _balance_at_amortisation(tr, draw[k], capitalise[k], per_rate[k],
-                                                           deal.timeline.cod_period)
+        balance_at_start, start = _balance_at_amortisation(tr, draw[k], capitalise[k], per_rate[k], cod)
         am = tr.amortisation
         if am.kind == "sculpted" and sculpt_dscr[k] != am.target_dscr:  # a capped loan re-sculpted
             am = am.model_copy(update={"target_dscr": float(sculpt_dscr[k])})
-        sched[k] = principal_schedule(am, balance_at_start, start, int(maturity[k]), per_rate[k], cfads)
+        sched[k] = principal_schedule(am, balance_at_start, start, int(maturity[k]), per_rate[k], cfads, round_to[k])
+        if round_to[k] > 0 and tr.amortisation.kind != "level_payment":
+            sched[k] = [level_payment.money(x, round_to[k]) for x in sched[k]]
     return sched
+
+
+def stated_payment_problems(deal: Deal) -> list:
+    """(field, message, value) for each stated level payment below its first amortising
+    period's base-case interest (checks.check_deal: the balance would never amortise).
+    Compiles the parts it needs: dates, rates, sizing, draws, capitalised interest."""
+    if not any(t.amortisation.payment is not None for t in deal.tranches):
+        return []
+    tl = deal.timeline
+    n, cod = tl.n_periods, tl.cod_period
+    raw, adjusted = period_dates(deal)
+    rent, opex = base_cfads(deal, n, tl.months_per_period)
+    capex = _capex(deal, n)
+    accrual, is_floating, fixed_rate, spread, floor, maturity, capitalise, _hard = _tranche_terms(
+        deal, adjusted if tl.accrue_on_adjusted_dates else raw)
+    per_rate = _base_per_rate(rate_curve(deal.base_rate, n), is_floating, fixed_rate, spread, floor, accrual)
+    amounts, _ = size_tranches(deal, capex, per_rate, capitalise, maturity, rent - opex, n, cod,
+                               _unit_draws(deal, capex, n))
+    capex[0] += float(sum(t.upfront_fee * a for t, a in zip(deal.tranches, amounts)))
+    draw, _ = _funding(deal, capex, n, amounts, capitalise, per_rate)
+    problems = []
+    for k, tr in enumerate(deal.tranches):
+        balance_at_start, start = _balance_at_amortisation(tr, draw[k], capitalise[k], per_rate[k], cod)
+        problems += level_payment.stated_payment_problems(
+            tr.amortisation, balance_at_start, start, per_rate[k],
+            level_payment.increment(tr.amortisation.round_to, deal.deal.units), f"tranches[{k}].amortisation.payment")
+    return problems
 
 
 def _cover_horizon(deal: Deal, maturity, n: int) -> dict:

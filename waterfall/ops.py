@@ -92,7 +92,7 @@ PROGRAM_F64 = (
     "spread", "floor", "sched", "acct_target", "fee_due", "step_share", "step_share_locked",
     "asset_value", "refi_spread", "refi_floor", "refi_min_dscr", "bb_advance", "market_rent",
     "hedge_rate", "hedge_notional", "hedge_accrual",
-    "flow_years", "acct_rate", "acct_last_weight",
+    "flow_years", "round_to", "periods_a_year", "acct_rate", "acct_last_weight",
 )
 PROGRAM_I64 = (
     "is_floating", "maturity", "capitalise", "hard", "dscr_mask", "acct_kind", "acct_periods",
@@ -111,6 +111,10 @@ PROGRAM_SCALARS = (
 # Amounts at or below DUST (deal units) are rounding residue, not money: a shortfall that
 # small is no event of default, and a claim that small is repaid.
 DUST = 1e-9
+
+# Rounding to an increment (level_payment.money): a quotient within ROUND_TIE (in units of
+# the increment) below a half rounds up, as a decimal half-cent does for a servicer.
+ROUND_TIE = 1e-9
 
 # Kernel status codes (per scenario): 0 = ran; ERR_UNKNOWN_STEP = a step whose opcode
 # has no branch (the step's index is reported beside it).
@@ -134,6 +138,7 @@ def layout(opcodes: dict[str, int]) -> dict:
     facts["N_COMPONENTS"] = len(COMPONENTS)
     facts["STATUS_OK"], facts["ERR_UNKNOWN_STEP"] = STATUS_OK, ERR_UNKNOWN_STEP
     facts["DUST"] = DUST
+    facts["ROUND_TIE"] = ROUND_TIE
     facts["PROGRAM_F64"], facts["PROGRAM_I64"] = list(PROGRAM_F64), list(PROGRAM_I64)
     return facts
 

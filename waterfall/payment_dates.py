@@ -40,10 +40,15 @@ def period_end_dates(tl) -> list[dt.date]:
 
 
 def latest_stub_end(start: dt.date, months_per_period: int, day: int) -> dt.date:
-    """The latest end of a stub starting on `start`: STUB_LIMIT regular periods later,
-    on the payment day (end-of-month clamp) or on `start`'s own day, whichever is later."""
-    return max(months_later(start, STUB_LIMIT * months_per_period, day),
-               months_later(start, STUB_LIMIT * months_per_period, start.day))
+    """The latest end of a last stub starting on `start`: STUB_LIMIT regular periods
+    later, on the payment day (end-of-month clamp)."""
+    return months_later(start, STUB_LIMIT * months_per_period, day)
+
+
+def earliest_stub_start(end: dt.date, months_per_period: int, day: int) -> dt.date:
+    """The earliest start of a first stub ending on `end`: STUB_LIMIT regular periods
+    before it, on the payment day (end-of-month clamp)."""
+    return months_later(end, -STUB_LIMIT * months_per_period, day)
 
 
 def _first_is_regular(tl, end: dt.date) -> bool:
@@ -74,13 +79,14 @@ def check_timeline(tl) -> list[tuple[str, str, object]]:
     problems = []
     first, final = tl.first_payment_date, tl.final_date
     if first is not None:
-        limit = latest_stub_end(tl.financial_close, m, day)
+        earliest = earliest_stub_start(first, m, day)
         if first <= tl.financial_close:
             problems.append(("timeline.first_payment_date", f"must be after financial_close "
                              f"({tl.financial_close})", first))
-        elif first > limit:
+        elif tl.financial_close < earliest:
             problems.append(("timeline.first_payment_date", f"a first period longer than {STUB_LIMIT} "
-                             f"{tl.period}s (the latest is {limit})", first))
+                             f"{tl.period}s (from financial_close {tl.financial_close}; {STUB_LIMIT} "
+                             f"{tl.period}s before this date is {earliest})", first))
         elif tl.payment_day is not None and first != on_day(first.year, first.month, tl.payment_day):
             problems.append(("timeline.first_payment_date", f"must fall on the payment day "
                              f"({tl.payment_day}, or the month's last day where it has fewer)", first))

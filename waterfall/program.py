@@ -79,6 +79,9 @@ class Program:
     val_discount: float = 1.0      # per-period discount factor of the appraisal (income approach)
     exit_cap: float = 0.065        # annual exit cap rate (residual and dark value)
     market_rent: np.ndarray = None  # [T+1] annual market rent, USD
+    round_to: np.ndarray = None    # [K] interest rounded to a multiple of this each period (0 = none)
+    periods_a_year: np.ndarray = None  # [T+1] 12 / months / the period's share of a regular one (a stub's
+                                       # days): x a period's flow = its annual rate (appraisal NOI)
     relet_periods: int = 0         # periods a dark asset takes to re-let (dark value)
     reletting_cost: float = 0.0    # re-letting costs as a share of a year's market rent
     replacement_floor: float = 0.0  # appraisal floor as a share of replacement cost

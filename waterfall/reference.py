@@ -30,6 +30,7 @@ import numpy as np
 from . import ops
 from .hedges import settlement, termination_value
 from .irr import annualise, irr, xirr
+from .level_payment import money
 from .ops import G, TL
 from .program import Program, ScenarioBatch
 from .steps import kinds_of
@@ -195,7 +196,7 @@ def _accrue(program: Program, st: _State, t: int, row):
         c = st.tc[k]
         row[c[TL["balance_open"]]] = balance[k]
         row[c[TL["rate"]]] = st.annual[k, t]
-        interest = balance[k] * st.per_rate[k, t]
+        interest = money(balance[k] * st.per_rate[k, t], program.round_to[k])   # a servicer's cents
         row[c[TL["interest_due"]]] = interest
         if program.capitalise[k, t]:
             row[c[TL["interest_capitalised"]]] = interest

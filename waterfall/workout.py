@@ -40,10 +40,10 @@ def sale_values(program: Program, factor: np.ndarray, projected_cfads: np.ndarra
         drc += program.asset_value[c] * factor[ops.CH_VAL_LAND + c]
     if program.val_method == 0:
         return drc
-    ppy = 12.0 / program.months_per_period
     market = program.market_rent * factor[ops.CH_MARKET_RENT]
     cap = program.exit_cap + factor[ops.CH_CAP_ADD]
-    market_noi = market - program.opex * factor[ops.CH_OPEX] * ppy
+    # a period's opex annualised: x periods a year (a stub: by its own length)
+    market_noi = market - program.opex * factor[ops.CH_OPEX] * program.periods_a_year
     out = np.zeros(n + 1)
     # the residual at the horizon: the deal's own exit value where it states one (one
     # assumption for both), else the market net rent capitalised

@@ -267,17 +267,34 @@ class Amortisation(Part):
     """How scheduled principal is set (in the base case, at compile time):
     straight_line / level_payment over `periods` (may run past maturity: the rest is a
     balloon), sculpted to `target_dscr` on base-case CFADS, bullet at maturity, or
-    `custom` shares of the drawn amount by operating period."""
+    `custom` shares of the drawn amount by operating period. A level payment may be
+    stated (`payment`); `round_to` rounds interest and payments (docs/conventions.md)."""
 
     kind: Literal["straight_line", "level_payment", "sculpted", "bullet", "custom"]
     periods: Optional[PositiveCount] = None
     target_dscr: Optional[Ratio] = None
     shares: list[Fraction] = Field(default_factory=list)
+    payment: Optional[NonNegative] = Field(
+        None, description="level_payment: the stated payment a period (interest + principal, in the "
+        "deal's units), e.g. 3125.00 a month; the rest of the balance is a balloon at maturity. None: "
+        "the payment that amortises the loan over `periods` (an annuity on the base-case rates).")
+    round_to: Optional[Union[Literal["cent"], NonNegative]] = Field(
+        None, description="Round each period's interest, and a computed level payment, to the nearest "
+        "multiple of this (in the deal's units; 'cent' = 0.01 of the currency in the deal's units, "
+        "e.g. 1e-8 in USD millions), half away from zero, as loan servicers do. None: no rounding.")
 
     @model_validator(mode="after")
     def _complete(self):
-        if self.kind in ("straight_line", "level_payment") and self.periods is None:
+        if self.kind == "straight_line" and self.periods is None:
             raise ValueError(f"{self.kind} amortisation needs periods")
+        if self.kind == "level_payment" and self.periods is None and self.payment is None:
+            raise ValueError("level_payment amortisation needs periods or a stated payment")
+        if self.payment is not None and self.kind != "level_payment":
+            raise ValueError(f"a stated payment is for level_payment amortisation, not {self.kind}")
+        if self.payment == 0.0:
+            raise ValueError("a stated payment must be greater than 0 (got 0.0)")
+        if self.round_to == 0.0:
+            raise ValueError("round_to must be 'cent' or greater than 0 (got 0.0)")
         if self.kind == "sculpted" and self.target_dscr is None:
             raise ValueError("sculpted amortisation needs target_dscr")
         if self.kind == "custom" and not self.shares:

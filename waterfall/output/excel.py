@@ -509,6 +509,24 @@ def _write_inputs(ws, fmts, model, result) -> None:
 
 # --------------------------------------------------------------------------- Summary
 
+def _stub_terms(tl) -> list:
+    """Summary rows for a stated payment day and stub periods (docs/conventions.md)."""
+    rows = []
+    if tl.payment_day is not None:
+        rows.append(("Payment day", tl.payment_day))
+    if tl.first_payment_date is not None:
+        rows.append(("First payment date (first period a stub)", tl.first_payment_date.isoformat()))
+    if tl.final_date is not None:
+        rows.append(("Final date (last period a stub)", tl.final_date.isoformat()))
+    return rows
+
+
+def _payment_terms(am) -> str:
+    """' (payment 3,125.00 a period) (rounded to cent)' where the deal states them."""
+    out = "" if am.payment is None else f" (payment {am.payment:,.2f} a period)"
+    return out + ("" if am.round_to is None else f" (rounded to {am.round_to})")
+
+
 def _terms(deal, scen, result) -> list:
     tl = deal.timeline
     rows = [
@@ -516,6 +534,7 @@ def _terms(deal, scen, result) -> list:
         ("Kind", deal.deal.kind), ("Recourse", deal.deal.recourse),
         ("Financial close", tl.financial_close.isoformat()), ("Period", tl.period),
         ("Construction periods", tl.construction_periods), ("Operating periods", tl.operating_periods),
+        *_stub_terms(tl),
         ("Scenario", scen.name), ("Scenario description", scen.description), ("Engine", result.engine),
     ]
     for k, tr in enumerate(deal.tranches):
@@ -523,7 +542,8 @@ def _terms(deal, scen, result) -> list:
                 else f"floating + {tr.rate.spread:.4%}")
         amount = float(result.program.amounts[k])  # a sized tranche states no amount: the sized one
         rows.append((f"Tranche {tr.name}", f"{amount:,.3f}; {rate}; {tr.day_count}; "
-                                           f"{tr.amortisation.kind}; maturity period {tr.maturity_period or tl.n_periods}"))
+                                           f"{tr.amortisation.kind}{_payment_terms(tr.amortisation)}; "
+                                           f"maturity period {tr.maturity_period or tl.n_periods}"))
     cov = deal.covenants
     rows.append(("Lock-up DSCR", "-" if cov.lock_up_dscr is None else f"{cov.lock_up_dscr:.2f}x"))
     rows.append(("Default DSCR", "-" if cov.default_dscr is None else

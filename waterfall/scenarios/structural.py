@@ -99,6 +99,9 @@ def _delay(data: dict, deal: Deal, adj, earlier: list[dict]) -> list[dict]:
         if start is not None and start > adj.from_period:
             lease["start_period"] = start + adj.delay
     tl["construction_periods"] += adj.delay
+    if tl.get("final_date") is not None:   # a last stub moves with the horizon (docs/conventions.md)
+        from ..dates import months_later
+        tl["final_date"] = months_later(tl["final_date"], adj.delay * months, tl["final_date"].day)
     for item in data["opex"]:
         if item["from_period"] is not None and item["from_period"] > adj.from_period:
             item["from_period"] += adj.delay

@@ -37,7 +37,8 @@ KIND = Interest(
     summary="pay cash interest due on the opening balance; a shortfall is an event of default "
             "for a tranche with default_on_shortfall, else it is capitalised (PIK)",
     doc="Interest due is the opening balance x the all-in annual rate x the period's accrual "
-        "(day count); in a capitalised period (construction, PIK toggle) it is added to the "
+        "(day count, on the period's real dates, a stub's included), rounded to the tranche's "
+        "`amortisation.round_to` where it has one (docs/conventions.md); in a capitalised period (construction, PIK toggle) it is added to the "
         "balance and nothing is due in cash. The step pays min(cash, due). What is left unpaid "
         "is an event of default for a tranche with `default_on_shortfall = true` (senior debt); "
         "for any other tranche it is capitalised: added to the balance and shown as interest "

@@ -87,6 +87,10 @@ def scalar_inputs(program: Program) -> list:
         if program.bb_advance[k] > 0:
             scalars.append((f"t{k}.advance", f"Borrowing base {tr[k]}: advance rate", "pct",
                             float(program.bb_advance[k])))
+    for k in range(program.n_tranches):
+        if program.round_to[k] > 0:
+            scalars.append((f"t{k}.round_to", f"Rounding {tr[k]}: interest to the nearest (deal units)", "amount",
+                            float(program.round_to[k])))
     for k in refi_tranches(program):
         scalars += _refi_scalars(program, k)
     if exit_share(program) > 0:

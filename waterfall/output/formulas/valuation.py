@@ -40,7 +40,6 @@ def valuation_scalars(program: Program) -> list:
         ("val_discount", "Appraisal: discount factor a period (income approach)", "factor",
          float(program.val_discount)),
         ("exit_cap", "Appraisal: exit cap rate (annual)", "rate", float(program.exit_cap)),
-        ("periods_per_year", "Periods a year", "int", 12.0 / program.months_per_period),
         ("relet_periods", "Appraisal: periods a dark asset takes to re-let", "int", float(program.relet_periods)),
         ("reletting_cost", "Appraisal: re-letting costs (years of market rent)", "years",
          float(program.reletting_cost)),
@@ -61,6 +60,7 @@ def valuation_rows(grid: Grid, program: Program) -> None:
         grid.add("market_rent", "Market rent (annual, with growth)", "amount")
         grid.add("market_mult", "Market rent multiplier (scenario)", "factor")
         grid.add("market", "Market rent (annual, scenario)", "amount")
+        grid.add("periods_a_year", "Periods a year (a stub: by its length in regular periods)", "factor")
         grid.add("market_noi", "Market net rent (annual): market rent - opex x periods a year", "amount")
         grid.add("cap_add", "Cap rate shift (scenario, added)", "rate")
         grid.add("cap_rate", "Exit cap rate (with the scenario's shift)", "rate")
@@ -100,7 +100,8 @@ def market_period(grid: Grid, program: Program, factor, S: dict, t: int) -> None
     grid.put("market_rent", t, float(program.market_rent[t]))
     grid.put("market_mult", t, float(factor[ops.CH_MARKET_RENT, t]))
     market = grid.put("market", t, I("market_rent") * I("market_mult"))
-    grid.put("market_noi", t, market - (I("opex") * I("opex_mult")) * S["periods_per_year"])
+    grid.put("periods_a_year", t, float(program.periods_a_year[t]))
+    grid.put("market_noi", t, market - (I("opex") * I("opex_mult")) * I("periods_a_year"))
     grid.put("cap_add", t, float(factor[ops.CH_CAP_ADD, t]))
     grid.put("cap_rate", t, S["exit_cap"] + I("cap_add"))
     grid.put("capitalised", t, _capitalised(I("market_noi"), I("cap_rate")))
