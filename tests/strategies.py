@@ -46,6 +46,25 @@ def _hedges(draw, tranches, n: int):
     return hedges
 
 
+def _tax(draw) -> dict:
+    """A random [tax] section: rate, loss treatment, depreciation rules, property tax."""
+    methods = st.sampled_from(["straight_line", "macrs_5", "macrs_7", "macrs_15", "macrs_39"])
+    depreciation = {}
+    for name in draw(st.sets(st.sampled_from(["shell", "it", "land"]))):
+        method = draw(methods)
+        rule = {"method": method, "bonus": draw(st.sampled_from([0.0, 0.4, 1.0]))}
+        if method == "straight_line":
+            rule["years"] = draw(st.integers(1, 40))
+        depreciation[name] = rule
+    tax = {"rate": draw(st.floats(0.0, 0.4)), "losses": draw(st.sampled_from(["carry_forward", "offset"])),
+           "nol_limit": draw(st.sampled_from([1.0, 0.8])), "interest_deductible": draw(st.booleans()),
+           "depreciation": depreciation}
+    if draw(st.booleans()):
+        tax["property_tax"] = {"rate": draw(st.floats(0.0, 0.03)), "assessed_share": draw(st.floats(0.0, 1.0)),
+                               "annual_decline": draw(st.floats(0.0, 0.1))}
+    return tax
+
+
 def _stubs(draw, period: str, n: int) -> dict:
     """A payment day and first / last stub periods (docs/conventions.md), or none. The
     final date is chosen once the rest of the timeline fixes the regular dates."""
@@ -249,6 +268,8 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
     deal["sponsor_support"] = {"kind": support, **({"cap": cost * 0.05} if support == "capped" else {})}
     if draw(st.booleans()):
         deal["exit"] = {"value_share": draw(st.floats(0.0, 1.5)), "cost_share": draw(st.floats(0.0, 0.1))}
+    if draw(st.booleans()):
+        deal["tax"] = _tax(draw)
     if draw(st.booleans()):
         deal["residual_value_guarantee"] = {"guarantor": "Tenant", "cap": cost * draw(st.floats(0.0, 0.5)),
                                             "until_period": draw(st.integers(0, n))}

@@ -15,6 +15,7 @@ from .hedges import base_case_balances, compile_hedges
 from .model.deal import Deal
 from .model.scenario import Scenario
 from .program import NO_LIMIT, Program, ScenarioBatch
+from .taxes import compile_tax
 from .schedules import (
     asset_values, base_cfads, annual_flow, interpolate_points, line_scale, principal_schedule,
     rate_curve, spend_shares,
@@ -47,7 +48,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     raw, adjusted = period_dates(deal)
     accrual_dates = adjusted if tl.accrue_on_adjusted_dates else raw
 
-    rent, opex = base_cfads(deal, n, months)  # per line: escalation x stub share (schedules.line_scale)
+    rent, opex, tax = _operating_flows(deal, n, months, cod)
     capex = _capex(deal, n)
     base_rate = rate_curve(deal.base_rate, n)
 
@@ -104,7 +105,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         **_guarantee(deal, n),
         exit_share=0.0 if deal.exit is None else deal.exit.value_share * (1.0 - deal.exit.cost_share),
         exit_value_share=0.0 if deal.exit is None else deal.exit.value_share,
-        **_cover_horizon(deal, maturity, n),
+        **_cover_horizon(deal, maturity, n), **tax,
         uses_at_close=_uses_at_close(deal, amounts),
     )
     fund_reserves_at_close(deal, program, per_rate)
@@ -161,6 +162,13 @@ def _schedules(deal: Deal, draw, capitalise, per_rate, maturity, cfads, round_to
         if round_to[k] > 0 and tr.amortisation.kind != "level_payment":
             sched[k] = [level_payment.money(x, round_to[k]) for x in sched[k]]
     return sched
+def _operating_flows(deal: Deal, n: int, months: int, cod: int):
+    """(rent, opex, the Program's tax fields): base-case rent and opex by period, property
+    tax in opex (an operating cost, before debt service), each pro-rated in a stub (rent and
+    opex line by line with their escalation: schedules.line_scale)."""
+    rent, opex = base_cfads(deal, n, months)
+    tax = compile_tax(deal, n, months, cod)
+    return rent, opex + tax["property_tax"] * payment_dates.period_shares(deal.timeline), tax
 
 
 def stated_payment_problems(deal: Deal) -> list:

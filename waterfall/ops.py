@@ -34,6 +34,8 @@ GLOBAL_LINES = (
     "reserve_funding", "seizure_gross", "seizure_net", "guarantee_paid", "exit_proceeds", "equity_distribution",
     "event_of_default", "equity_cure", "covenant_breach", "workout", "workout_costs",
     "hedge_settlement", "hedge_termination_received", "llcr", "reserve_interest",
+    # owner-level taxes (waterfall/taxes.py; zero unless the deal has [tax])
+    "depreciation", "taxable_income", "tax_loss_carried", "income_tax", "equity_after_tax",
 )
 TRANCHE_LINES = (
     "balance_open", "draw", "rate", "interest_due", "interest_paid", "interest_capitalised",
@@ -59,6 +61,7 @@ METRICS = (
     "lender_received", "recovery_rate", "lender_loss", "lender_irr", "equity_irr", "lender_xirr", "equity_xirr",
     "equity_distributions", "equity_invested", "default_cause", "acceleration_period",
     "recovery_rate_pv", "recovery_periods", "lender_loss_pv", "min_llcr",
+    "income_tax_paid", "equity_irr_after_tax",
 )
 M = {name: i for i, name in enumerate(METRICS)}
 N_METRICS = len(METRICS)
@@ -93,6 +96,7 @@ PROGRAM_F64 = (
     "asset_value", "refi_spread", "refi_floor", "refi_min_dscr", "bb_advance", "market_rent",
     "hedge_rate", "hedge_notional", "hedge_accrual",
     "flow_years", "round_to", "periods_a_year", "acct_rate", "acct_last_weight",
+    "tax_depreciation",
 )
 PROGRAM_I64 = (
     "is_floating", "maturity", "capitalise", "hard", "dscr_mask", "acct_kind", "acct_periods",
@@ -106,6 +110,7 @@ PROGRAM_SCALARS = (
     "cure_max_amount", "cure_until", "tenant_accelerates", "sale_periods", "workout_cost",
     "default_margin", "val_method", "val_discount", "exit_cap", "relet_periods", "reletting_cost",
     "replacement_floor", "exit_value_share", "cross_accelerates", "llcr_end", "llcr_dsra", "llcr_dates_end", "sale_rule",
+    "tax_on", "tax_rate", "tax_interest", "tax_offset", "tax_nol_limit", "tax_basis",
 )
 
 # Amounts at or below DUST (deal units) are rounding residue, not money: a shortfall that

@@ -109,12 +109,24 @@ class Program:
     dates: list = field(default_factory=list)  # payment date of each period (business-day adjusted)
     flow_years: np.ndarray = None  # [T+1] ACT/365F years from financial close (dates[0]) to each
     #                                payment date: the times of the XIRR's flows
+    # --- owner-level taxes (waterfall/taxes.py; docs/taxes.md): off unless tax_on
+    tax_on: int = 0                # 1: the deal has a [tax] section
+    tax_rate: float = 0.0          # income tax rate, decimal
+    tax_interest: int = 1          # 1: cash interest paid is deductible
+    tax_offset: int = 0            # 1: a loss is used at once (a benefit); 0: carried forward
+    tax_nol_limit: float = 1.0     # share of a period's taxable income a carried loss may offset
+    tax_basis: float = 0.0         # total asset cost: the basis an exit gain is measured from, USD
+    tax_depreciation: np.ndarray = None  # [T+1] tax depreciation, USD
+    property_tax: np.ndarray = None      # [T+1] property tax, USD (already in opex)
 
     def __post_init__(self):
         if self.acct_last_weight is None:   # targets in whole periods
             self.acct_last_weight = np.ones(self.acct_kind.shape[0])
         if self.acct_rate is None:   # reserves that earn nothing
             self.acct_rate = np.zeros((self.acct_kind.shape[0], self.n_periods + 1))
+        if self.tax_depreciation is None:   # a program with no taxes
+            self.tax_depreciation = np.zeros(self.n_periods + 1)
+            self.property_tax = np.zeros(self.n_periods + 1)
         if self.hedge_kind is None:   # a program with no hedges
             width = self.n_periods + 1
             for name in ("hedge_kind", "hedge_tranche", "hedge_rank"):

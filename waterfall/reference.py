@@ -35,6 +35,7 @@ from .ops import G, TL
 from .program import Program, ScenarioBatch
 from .steps import kinds_of
 from .steps.floats import FloatPeriod, run_steps
+from .taxes import owner_tax, pre_depreciation_income
 from .workout import CAUSE, allocate, best_sale, net_sale, sale_values
 
 NAN = float("nan")
@@ -571,7 +572,22 @@ def summarise(program: Program, st: _State) -> np.ndarray:
     out[ops.M["equity_distributions"]] = ledger[:, G["equity_distribution"]].sum()
     out[ops.M["equity_invested"]] = (ledger[:, G["equity_in"]] + ledger[:, G["sponsor_support"]]
                                      + ledger[:, G["equity_cure"]]).sum()
+    if program.tax_on:
+        _owner_taxes(program, ledger, out, equity, last if st.accel < 0 else st.accel - 1, periods_per_year)
     return out
+
+
+def _owner_taxes(program: Program, ledger, out, equity, last: int, periods_per_year: float) -> None:
+    """The owner's income tax on the periods before any acceleration (taxes.py), its
+    ledger lines and the after-tax metrics."""
+    income = pre_depreciation_income(program, ledger, last)
+    lines = owner_tax(program, income, last, ledger[program.n_periods, G["exit_proceeds"]])
+    for name, values in lines.items():
+        ledger[:, G[name]] = values
+    after = equity - lines["income_tax"]
+    ledger[:, G["equity_after_tax"]] = after
+    out[ops.M["income_tax_paid"]] = lines["income_tax"].sum()
+    out[ops.M["equity_irr_after_tax"]] = annualise(irr(after), periods_per_year)
 
 
 def wal(program: Program, ledger: np.ndarray) -> np.ndarray:

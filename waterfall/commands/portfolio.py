@@ -25,6 +25,8 @@ EXIT_BAD_INPUT = 2
 
 
 def register(subparsers) -> None:
+    from ..cli import add_quiet
+
     p = subparsers.add_parser("portfolio", help="every deal under one preset, through the contagion chain",
                               description=__doc__.split("\n\n")[0])
     p.add_argument("--scenario", default="base", metavar="PRESET",
@@ -33,6 +35,7 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--csv", metavar="PATH", help="write the per-deal table to CSV")
     p.add_argument("--xlsx", metavar="PATH", help="write deals, lenders and sponsors to an Excel workbook")
+    add_quiet(p)
     p.set_defaults(func=cmd_portfolio)
 
 
@@ -172,13 +175,16 @@ def cmd_portfolio(args) -> int:
     from pathlib import Path
 
     from ..errors import DealError
+    from ..progress import Stages
 
     if args.xlsx and Path(args.xlsx).suffix.lower() != ".xlsx":
         print(f"error: --xlsx {args.xlsx}: a workbook's name must end in .xlsx (for CSV use --csv)",
               file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        data = run_portfolio(args.scenario, args.entities)
+        with Stages("portfolio", 1, show=False if args.quiet else None) as stage:
+            stage("running the chain and every deal")
+            data = run_portfolio(args.scenario, args.entities)
     except DealError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT

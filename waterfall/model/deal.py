@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 from .base import Count, Finite, Fraction, NonNegative, Part, Period, PositiveCount, Rate, Ratio
 from .hedge import Hedge
 from .scenario import Scenario
+from .tax import Tax
 from ..steps import NAMES as STEP_NAMES
 
 FIRST_DATE, LAST_DATE = dt.date(1901, 1, 1), dt.date(2199, 12, 1)
@@ -665,6 +666,9 @@ class Deal(Part):
         None, description="A guarantor who pays the lenders what seizure leaves unpaid, up to a cap.")
     exit: Optional[Exit] = Field(None, description="A sale of the assets at the end of the horizon "
                                  "(cash in the last period).")
+    tax: Optional[Tax] = Field(None, description="Taxes (docs/taxes.md): the owner's income tax "
+                               "(rate, depreciation per component class, interest deductibility, "
+                               "loss carry-forward) and property tax. None: no taxes.")
     scenarios: list[Scenario] = Field(default_factory=list, description="The deal's own named "
                                       "scenarios (the base case is always there, named 'base').")
 

@@ -19,6 +19,7 @@ from .protocol import CellPeriod
 from .refinancing import refi_terms, refi_tranches, refinance
 from .state import open_state
 from .xmath import ROUND_TO
+from .taxes import tax_period
 
 
 class Sheets:
@@ -172,6 +173,7 @@ def cash_flow_period(program: Program, cf: Grid, inputs: Grid, S: dict, t: int) 
         kind.cash(p, i, int(program.step_arg[i]))
     surplus, lender_terms = enforce(c, p, st, acc, exit_proceeds, unpaid)
     close_period(c, p, surplus, lender_terms, equity_in)
+    tax_period(c)
 
 
 def finish(program: Program, cf: Grid, inputs: Grid) -> None:
