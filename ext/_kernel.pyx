@@ -369,6 +369,8 @@ ctypedef struct Prog:
     int64_t *acct_kind
     int64_t *acct_periods
     double *acct_target
+    double *acct_last_weight   # [A] weight of a DSRA window's last period (target in months)
+    double *acct_rate          # [A, T+1] interest earned on a reserve's opening balance for the period
     int64_t *acct_mask     # [A, K]
     double *fee_due     # [F, T+1]
     int64_t *step_op
@@ -985,7 +987,8 @@ cdef inline double reserve_target(const Prog *p, double **prr, double **schr,
                                   const TState *ts, int a, int t, const double *index) noexcept nogil:
     """Twin of reference.reserve_target (same operations in the same order)."""
     cdef int T = p.T, W = p.T + 1, K = p.K, j, k, u, last, hi
-    cdef double target = 0.0, b, interest, principal, target0, b0
+    cdef double target = 0.0, b, interest, principal, target0, b0, wlast = p.acct_last_weight[a]
+    cdef int full
     cdef bint short
     cdef const double *pr
     cdef const double *sc
@@ -997,6 +1000,7 @@ cdef inline double reserve_target(const Prog *p, double **prr, double **schr,
     if p.acct_kind[a] != ACC_DSRA:
         return 0.0
     last = t + <int>p.acct_periods[a]
+    full = last   # the window's last period before the horizon clips it (weighted by wlast)
     if last > T:
         last = T
     for j in range(p.n_cover[a]):
@@ -1005,7 +1009,7 @@ cdef inline double reserve_target(const Prog *p, double **prr, double **schr,
         hi = last if last < ts[k].maturity else <int>ts[k].maturity
         pr = prr[k]
         sc = schr[k]
-        if t + 1 > p.last_cap[k]:  # no capitalised period in the window
+        if t + 1 > p.last_cap[k] and wlast == 1.0:  # no capitalised period in the window
             # first as if no scheduled principal in the window exceeded the balance left
             # (then min(schedule, balance) is the schedule: the same operations, with the
             # balance's chain one subtraction a period); else again, as written
@@ -1033,7 +1037,10 @@ cdef inline double reserve_target(const Prog *p, double **prr, double **schr,
                 principal = sc[u]
                 if b < principal:
                     principal = b
-                target += interest + principal
+                if u == full and wlast != 1.0:   # a target in months: part of the last period
+                    target += wlast * (interest + principal)
+                else:
+                    target += interest + principal
                 b -= principal
     if p.dsra_hedged[a]:   # the covered tranches' hedges, projected on the scenario's index
         target += hedge_service(p, index, NULL, p.acct_mask + a * K, t, last)
@@ -1707,7 +1714,7 @@ cdef void run_scenario(const Prog *p, int s,
     cdef const int *sarg = p.sarg
     cdef const double *f_rent
     cdef const double *f_opex
-    cdef double revenue, opx, cfads, draws, release, cash, support, debt_service, dscr
+    cdef double revenue, opx, cfads, draws, release, earned, cash, support, debt_service, dscr
     cdef double interest, pay, shortfall, target, share, equity_out, fees_paid, due
     cdef double min_dscr = NAN, sum_dscr = 0.0, rate, x, debt0, v
     cdef double eq_dist_total = 0.0, eq_in_total = 0.0, discount, npv_loan, npv_project
@@ -2004,10 +2011,13 @@ cdef void run_scenario(const Prog *p, int s,
 
         # sources (reference._sources): reserves released, the exit sale, sponsor support
         release = 0.0
+        earned = 0.0   # interest on the reserves' opening balances (reference._sources)
         for a in range(A):
             release += reserve[a]
+            earned += reserve[a] * p.acct_rate[a * W + t]
             put(L, NL, t, acc0 + N_ACCOUNT_LINES * a + A_BALANCE_OPEN, reserve[a])
             reserve[a] = 0.0
+        put(L, NL, t, G_RESERVE_INTEREST, earned)
         exit_proceeds = 0.0
         if t == T and p.exit_share > 0.0:
             x = 0.0
@@ -2015,7 +2025,7 @@ cdef void run_scenario(const Prog *p, int s,
                 x += p.asset_value[c * W + t] * fch[CH_VAL_LAND + c][t]
             exit_proceeds = p.exit_share * x
         put(L, NL, t, G_EXIT_PROCEEDS, exit_proceeds)
-        cash = cfads + draws + equity_in[t] - capex[t] + release + exit_proceeds
+        cash = cfads + draws + equity_in[t] - capex[t] + release + earned + exit_proceeds
         if H > 0:  # what the hedge banks pay for the period is a source of it
             x = 0.0
             for h in range(H):
@@ -2422,6 +2432,7 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.hard = lptr(keep["hard"]); p.dscr_mask = lptr(keep["dscr_mask"])
     p.acct_kind = lptr(keep["acct_kind"]); p.acct_periods = lptr(keep["acct_periods"])
     p.acct_target = dptr(keep["acct_target"]); p.acct_mask = lptr(keep["acct_mask"])
+    p.acct_rate = dptr(keep["acct_rate"]); p.acct_last_weight = dptr(keep["acct_last_weight"])
     p.fee_due = dptr(keep["fee_due"]); p.step_op = lptr(keep["step_op"])
     p.step_arg = lptr(keep["step_arg"]); p.step_share = dptr(keep["step_share"])
     p.step_share_locked = dptr(keep["step_share_locked"])

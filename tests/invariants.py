@@ -21,7 +21,7 @@ def sources_and_uses(program: Program, ledger: np.ndarray):
                + ledger[:, g["sponsor_support"]] + ledger[:, g["reserve_release"]]
                + ledger[:, g["seizure_net"]] + ledger[:, g["guarantee_paid"]]
                + ledger[:, g["exit_proceeds"]] + ledger[:, g["equity_cure"]]
-               + ledger[:, g["hedge_termination_received"]])
+               + ledger[:, g["hedge_termination_received"]] + ledger[:, g["reserve_interest"]])
     uses = (ledger[:, g["opex"]] + ledger[:, g["capex"]] + ledger[:, g["fees_paid"]] + ledger[:, g["workout_costs"]]
             + ledger[:, g["reserve_funding"]] + ledger[:, g["equity_distribution"]]
             + ledger[:, g["hedge_settlement"]])   # signed: a hedge receipt is a negative use

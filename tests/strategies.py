@@ -199,6 +199,10 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
     }]
     opex = [{"name": "opex", "annual_amount": cost * draw(st.floats(0.0, 0.03)),
              "escalation": draw(st.floats(0.0, 0.04))}]
+    if draw(st.booleans()):   # escalation on its own dates, CPI-linked with a collar (waterfall/escalation.py)
+        opex[0]["escalation"] = 0.0
+        opex[0]["indexation"] = {"kind": "cpi", "every_months": draw(st.sampled_from([6, 12])),
+                                 "floor": 0.0, "cap": draw(st.floats(0.0, 0.05))}
     accounts, steps = [], []
     fees = []
     if draw(st.booleans()):
@@ -218,10 +222,17 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
             steps.append({"step": "borrowing_base", "tranche": t["name"]})
     if draw(st.booleans()):
         accounts.append({"name": "dsra", "kind": "dsra", "target_periods": draw(st.integers(1, 4)),
-                         "tranches": draw(st.lists(st.sampled_from(names), min_size=1, unique=True))})
+                         "tranches": draw(st.lists(st.sampled_from(names), min_size=1, unique=True)),
+                         "interest_rate": draw(st.sampled_from([0.0, 0.0, 0.035])),
+                         "funded_at_close": draw(st.booleans())})
+        if draw(st.booleans()):   # a target in months, whole periods or not
+            accounts[-1].pop("target_periods")
+            horizon = n * {"month": 1, "quarter": 3, "half-year": 6, "year": 12}[period]
+            accounts[-1]["target_months"] = min(draw(st.sampled_from([2, 4, 6, 9])), horizon)
         steps.append({"step": "reserve", "account": "dsra"})
     if draw(st.booleans()):
-        accounts.append({"name": "mra", "kind": "fixed", "target": draw(st.floats(0.0, 50.0))})
+        accounts.append({"name": "mra", "kind": "fixed", "target": draw(st.floats(0.0, 50.0)),
+                         "interest_rate": draw(st.floats(0.0, 0.06)), "funded_at_close": draw(st.booleans())})
         steps.append({"step": "reserve", "account": "mra"})
     if draw(st.booleans()):
         steps.append({"step": "sweep", "tranche": draw(st.sampled_from(names)),
@@ -268,7 +279,8 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
         "base_rate": {"points": [[0, draw(rates)], [max(1, n // 2), draw(rates)]],
                       "interpolation": draw(st.sampled_from(["step", "linear"]))},
         "tranches": tranches, "accounts": accounts, "fees": fees, "waterfall": steps, "hedges": hedge_list,
-        "covenants": covenants,
+        "covenants": covenants, "cpi": {"points": [[0, draw(st.floats(-0.01, 0.06))]]},
+        "closing_costs": draw(st.sampled_from([0.0, 0.0, cost * 0.01])),
         "enforcement": {"fire_sale_discount": draw(st.floats(0.0, 0.8)),
                         "cost_share": draw(st.floats(0.0, 0.1)), "cost_fixed": draw(st.floats(0.0, 10.0)),
                         "months_to_sale": draw(st.integers(0, 24)),

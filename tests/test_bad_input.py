@@ -79,6 +79,26 @@ EXPECTED: dict[str, list[str]] = {
                                      "(got 'interest')"],
     "sweep_before_principal.toml": ["waterfall[1].step: a sweep step for 'senior' must come after its principal step",
                                     "(got 'sweep')"],
+    # debt sizing (issue 14)
+    "sizing_resculpt_not_sculpted.toml": ["tranches[0].sizing.when_capped: re-sculpting a capped loan needs "
+                                          "sculpted amortisation", "(got 'resculpt')"],
+    "sizing_unknown_when_capped.toml": ["tranches[0].sizing.when_capped:", "'repay_early' or 'resculpt'",
+                                        "(got 'shorten')"],
+    # escalation per line (issue 14)
+    "indexation_cpi_without_curve.toml": ["leases[0].indexation.kind: CPI-linked indexation needs the deal's "
+                                          "[cpi] curve", "(got 'cpi')"],
+    "indexation_floor_above_cap.toml": ["leases[0].indexation.floor: the floor (0.04) is above the cap (0.03)",
+                                        "(got 0.04)"],
+    "indexation_every_zero_months.toml": ["leases[0].indexation.every_months:", "greater than or equal to 1",
+                                          "(got 0)"],
+    "indexation_and_escalation.toml": ["leases[0].escalation: give either escalation or indexation",
+                                       "(got 0.02)"],
+    # sources and uses, reserves (issue 14)
+    "dsra_target_months_zero.toml": ["accounts[0].target_months:", "greater than or equal to 1", "(got 0)"],
+    "dsra_target_months_and_periods.toml": ["accounts[0].target_months: give target_periods or target_months",
+                                            "(got 6)"],
+    "upfront_fee_above_one.toml": ["tranches[0].upfront_fee:", "less than or equal to 1", "(got 1.5)"],
+    "closing_costs_negative.toml": ["closing_costs:", "greater than or equal to 0", "(got -5.0)"],
     # periods beyond the horizon or out of order
     "maturity_beyond_horizon.toml": ["tranches[0].maturity_period: period is beyond the horizon (40 periods)",
                                      "(got 48)"],

@@ -53,3 +53,63 @@ def test_kernel_agrees_on_a_sized_deal():
         a = waterfall.run(deal, name, engine="reference")
         b = waterfall.run(deal, name, engine="compiled")
         assert np.allclose(a.ledger, b.ledger, atol=1e-9, equal_nan=True)
+
+
+GROWTH = """
+[deal]
+name = "growth-sized"
+kind = "example"
+[timeline]
+financial_close = 2026-01-15
+period = "quarter"
+operating_periods = 80
+[[assets]]
+name = "site"
+shell = { cost = 5000.0 }
+[[leases]]
+tenant = "T"
+annual_rent = 400.0
+term_months = 240
+escalation = 0.08
+[[tranches]]
+name = "senior"
+sizing = { target_dscr = 1.30 }
+rate = { kind = "fixed", annual = 0.10 }
+day_count = "30/360"
+amortisation = { kind = "sculpted", target_dscr = 1.30 }
+capitalise_interest = "never"
+[[waterfall]]
+step = "interest"
+tranche = "senior"
+[[waterfall]]
+step = "principal"
+tranche = "senior"
+[[waterfall]]
+step = "distribute"
+"""
+
+
+@pytest.mark.parametrize("engine", ["reference", "compiled"])
+def test_sizing_with_cfads_growing_faster_than_the_rate_never_defaults(engine):
+    """Issue 14's case: rent 100 a quarter growing 8% a year, 10% a year (2.5% a quarter),
+    sized at 1.30x over 20 years. The plain PV of CFADS / 1.30,
+    76.923 x sum_q 1.08^((q-1)//4) / 1.025^q = 4,741.87, pays 118.55 of interest in q1
+    against CFADS 100: it defaulted in period 1. By hand the most debt DSCR 1.30 allows
+    in q1 with principal >= 0 is c_1 / r = (100 / 1.30) / 0.025 = 3,076.92 (any more and
+    q1's interest alone exceeds CFADS / 1.30); that loan pays interest only in the first
+    year (CFADS flat within the lease year) and then amortises at exactly 1.30x."""
+    if engine == "compiled" and not waterfall.kernel_available():
+        pytest.skip("kernel not built")
+    deal = deal_from_data(__import__("tomllib").loads(GROWTH), "<growth>")
+    old_pv = sum(100 / 1.3 * 1.08 ** ((q - 1) // 4) / 1.025 ** q for q in range(1, 81))
+    assert old_pv == pytest.approx(4741.87, abs=0.01) and old_pv * 0.025 > 100
+    result = waterfall.run(deal, "base", engine=engine)
+    assert result.program.amounts[0] == pytest.approx(100 / 1.3 / 0.025, rel=1e-12)
+    assert result.metrics["default_period"] is None
+    flows = result.cash_flows()
+    paying = flows[flows["debt_service"] > 1e-9]
+    assert (paying["dscr"] >= 1.3 - 1e-9).all()
+    assert np.allclose(paying["dscr"].iloc[:-1], 1.3, atol=1e-9)   # at target until the last payment
+    assert (flows["senior.principal_paid"] >= 0).all()
+    assert flows["senior.principal_paid"].iloc[1:5].max() == pytest.approx(0.0, abs=1e-9)  # year 1 interest-only
+    assert flows["senior.balance_close"].iloc[-1] == pytest.approx(0.0, abs=1e-7)

@@ -64,6 +64,7 @@ def check_deal(deal: Deal) -> list[Problem]:
         if acct.target_periods > n:
             problems.append((f"accounts[{i}].target_periods", f"more periods than the horizon ({n} periods)",
                              acct.target_periods))
+        problems += _check_account_terms(deal, i, acct, n)
     for j, name in enumerate(deal.covenants.dscr_tranches):
         if name not in known_tranches:
             problems.append((f"covenants.dscr_tranches[{j}]", "unknown tranche", name))
@@ -71,6 +72,7 @@ def check_deal(deal: Deal) -> list[Problem]:
     problems += check_timeline(deal.timeline)
     problems += _check_funding(deal)
     problems += _check_growth(deal, n)
+    problems += _check_indexation(deal, n)
     for i, scenario in enumerate(deal.scenarios):
         problems += [(f"scenarios[{i}].{p}", m, v) for p, m, v in check_scenario(scenario, n)]
     if not problems:   # measured on the compiled base case, which needs a consistent deal
@@ -134,6 +136,50 @@ def _grows(factor_log10: float, limit: float) -> bool:
     return factor_log10 > math.log10(limit)
 
 
+def _check_account_terms(deal: Deal, i: int, acct, n: int) -> list[Problem]:
+    """A target in months (a DSRA's, whole periods, within the horizon) and funding at close
+    (a DSRA or fixed reserve; a lock-up account holds trapped cash only)."""
+    problems: list[Problem] = []
+    months = deal.timeline.months_per_period
+    if acct.target_months is not None:
+        where = f"accounts[{i}].target_months"
+        if acct.kind != "dsra":
+            problems.append((where, "a target in months of debt service is a dsra's", acct.target_months))
+        elif "target_periods" in acct.model_fields_set:
+            problems.append((where, "give target_periods or target_months, not both", acct.target_months))
+        elif -(-acct.target_months // months) > n:
+            problems.append((where, f"more months than the horizon ({n} periods)", acct.target_months))
+    if acct.funded_at_close and acct.kind == "lockup":
+        problems.append((f"accounts[{i}].funded_at_close", "a lockup account holds trapped cash: it is not "
+                         "funded at close", True))
+    return problems
+
+
+def _check_indexation(deal: Deal, n: int) -> list[Problem]:
+    """Each line's `indexation`: CPI-linked needs the deal's [cpi] curve; its compounding
+    over the horizon (at the rate, or at the cap or highest CPI) stays within MAX_GROWTH."""
+    problems: list[Problem] = []
+    months = n * deal.timeline.months_per_period
+    top_cpi = max((r for _, r in deal.cpi.points), default=0.0) if deal.cpi else 0.0
+    lines = [("leases", deal.leases), ("opex", deal.opex), ("fees", deal.fees)]
+    for label, items in lines:
+        for i, item in enumerate(items):
+            ind = item.indexation
+            if ind is None:
+                continue
+            if ind.kind == "cpi" and deal.cpi is None:
+                problems.append((f"{label}[{i}].indexation.kind", "CPI-linked indexation needs the deal's "
+                                 "[cpi] curve (annual inflation by period)", ind.kind))
+                continue
+            rise = ind.rate if ind.kind == "fixed" else (1.0 + top_cpi) ** (ind.every_months / 12) - 1.0
+            if ind.kind == "cpi" and ind.cap is not None:
+                rise = min(rise, ind.cap)
+            if rise > 0 and _grows((months // ind.every_months + 1) * math.log10(1.0 + rise), MAX_GROWTH):
+                problems.append((f"{label}[{i}].indexation", f"the line would grow more than {MAX_GROWTH:.0e}-fold "
+                                 f"over the horizon ({n} periods)", rise))
+    return problems
+
+
 def _check_growth(deal: Deal, n: int) -> list[Problem]:
     """Escalations and rates whose compounding over the horizon would leave any sane
     range (and could overflow a float): each problem names the rate."""
@@ -192,6 +238,9 @@ def _check_funding(deal: Deal) -> list[Problem]:
     for i, t in enumerate(deal.tranches):
         if t.sizing is not None and deal.funding == "equity_first":
             problems.append((f"tranches[{i}].sizing", "sizing needs funding 'at_close' or 'pro_rata'", deal.funding))
+        if t.sizing is not None and t.sizing.when_capped == "resculpt" and t.amortisation.kind != "sculpted":
+            problems.append((f"tranches[{i}].sizing.when_capped", "re-sculpting a capped loan needs sculpted "
+                             f"amortisation (the tranche's is {t.amortisation.kind})", t.sizing.when_capped))
     if debt > cost + 1e-9:
         problems.append(("tranches", f"debt commitments {debt:g} exceed total asset cost {cost:g}", debt))
     if deal.funding == "at_close":
@@ -214,7 +263,7 @@ def check_scenario(scenario: Scenario, n: int) -> list[Problem]:
         to = getattr(adj, "to_period", None)
         if to is not None and to < getattr(adj, "from_period", 0):
             problems.append((f"adjustments[{j}].to_period", f"to_period is before from_period ({getattr(adj, 'from_period', 0)})", to))
-        if adj.kind == "rate_path":
+        if adj.kind in ("rate_path", "cpi_path"):
             for k, (period, _) in enumerate(adj.points):
                 if period > n:
                     problems.append((f"adjustments[{j}].points[{k}]", f"period is beyond the horizon ({n} periods)", period))

@@ -17,10 +17,12 @@ from .model.scenario import Scenario
 from .program import NO_LIMIT, Program, ScenarioBatch
 from .taxes import compile_tax
 from .schedules import (
-    asset_values, base_cfads, annual_flow, interpolate_points, principal_schedule,
+    asset_values, base_cfads, annual_flow, interpolate_points, line_scale, principal_schedule,
     rate_curve, spend_shares,
 )
 from .schedules import balance_at_amortisation as _balance_at_amortisation
+from .sizing import size_tranches
+from .reserves import fund_reserves_at_close
 from .schedules import base_per_rate as _base_per_rate
 
 NO_FLOOR = -1e9
@@ -47,10 +49,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     accrual_dates = adjusted if tl.accrue_on_adjusted_dates else raw
 
     rent, opex, tax = _operating_flows(deal, n, months, cod)
-    capex = np.zeros(n + 1)
-    for asset in deal.assets:
-        capex += asset.cost * spend_shares(asset, tl.construction_periods, n)
-    capex[0] += sum(h.premium for h in deal.hedges)  # cap premiums: a cost at close, funded with the capex
+    capex = _capex(deal, n)
     base_rate = rate_curve(deal.base_rate, n)
 
     k_count = len(deal.tranches)
@@ -58,13 +57,15 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         deal, accrual_dates)
 
     per_rate = _base_per_rate(base_rate, is_floating, fixed_rate, spread, floor, accrual)
-    amounts = _size_tranches(deal, capex, per_rate, capitalise, maturity, rent - opex, n, cod)
+    amounts, sculpt_dscr = size_tranches(deal, capex, per_rate, capitalise, maturity, rent - opex, n, cod,
+                                         _unit_draws(deal, capex, n))
     problems = check_sized_debt(deal, amounts)
     if problems:
         raise DealError(source, problems)
+    capex[0] += float(sum(t.upfront_fee * a for t, a in zip(deal.tranches, amounts)))  # on the sized amounts
     draw, equity_in = _funding(deal, capex, n, amounts, capitalise, per_rate)
     round_to = np.array([level_payment.increment(t.amortisation.round_to, deal.deal.units) for t in deal.tranches])
-    sched = _schedules(deal, draw, capitalise, per_rate, maturity, rent - opex, round_to)
+    sched = _schedules(deal, draw, capitalise, per_rate, maturity, rent - opex, round_to, sculpt_dscr)
 
     names = {"tranches": [t.name for t in deal.tranches], "accounts": [a.name for a in deal.accounts],
              "fees": [f.name for f in deal.fees], "hedges": [h.name for h in deal.hedges]}
@@ -72,10 +73,9 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     dscr_mask = np.array([int(t in dscr_names) for t in names["tranches"]], dtype=np.int64)
     acct_mask = np.array([[int(t in a.tranches) for t in names["tranches"]] for a in deal.accounts],
                          dtype=np.int64).reshape(len(deal.accounts), k_count)
-    fee_due = np.array([annual_flow(f.annual_amount, 0.0, f.from_period,
-                                    n if f.to_period is None else f.to_period, n, months)
+    fee_due = np.array([annual_flow(f.annual_amount, f.from_period, n if f.to_period is None else f.to_period,
+                                    n, months, line_scale(deal, f.from_period, indexation=f.indexation))
                         for f in deal.fees]).reshape(len(deal.fees), n + 1)
-    fee_due = fee_due * payment_dates.period_shares(tl)
     step_op, step_arg, step_share, step_share_locked = _steps(deal, names)
     enf = deal.enforcement
     cov = deal.covenants
@@ -86,17 +86,14 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
            for h in range(len(deal.hedges)) if not np.isfinite(hedges["hedge_rate"][h])]
     if bad:
         raise DealError(source, bad)
-    return Program(
+    program = Program(
         n_periods=n, months_per_period=months, cod_period=cod,
         base_rent=rent, opex=opex, capex=capex, equity_in=equity_in, base_rate=base_rate,
         draw=draw, accrual=accrual, is_floating=is_floating, fixed_rate=fixed_rate,
         spread=spread, floor=floor, sched=sched, maturity=maturity, capitalise=capitalise,
         hard=hard, dscr_mask=dscr_mask, round_to=round_to,
         periods_a_year=(12.0 / months) / payment_dates.period_shares(tl),
-        acct_kind=np.array([ops.ACCOUNT_KIND[a.kind] for a in deal.accounts], dtype=np.int64),
-        acct_periods=np.array([a.target_periods for a in deal.accounts], dtype=np.int64),
-        acct_target=np.array([a.target for a in deal.accounts], dtype=float),
-        acct_mask=acct_mask, fee_due=fee_due, step_op=step_op, step_arg=step_arg,
+        **_account_terms(deal, adjusted), acct_mask=acct_mask, fee_due=fee_due, step_op=step_op, step_arg=step_arg,
         step_share=step_share, step_share_locked=step_share_locked,
         lock_up_dscr=NO_LIMIT if cov.lock_up_dscr is None else cov.lock_up_dscr,
         default_dscr=NO_LIMIT if cov.default_dscr is None else cov.default_dscr,
@@ -109,32 +106,73 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         exit_share=0.0 if deal.exit is None else deal.exit.value_share * (1.0 - deal.exit.cost_share),
         exit_value_share=0.0 if deal.exit is None else deal.exit.value_share,
         **_cover_horizon(deal, maturity, n), **tax,
+        uses_at_close=_uses_at_close(deal, amounts),
     )
+    fund_reserves_at_close(deal, program, per_rate)
+    return program
 
 
-def _operating_flows(deal: Deal, n: int, months: int, cod: int):
-    """(rent, opex, the Program's tax fields): base-case rent and opex by period, property
-    tax in opex (an operating cost, before debt service), each pro-rated in a stub."""
-    rent, opex = base_cfads(deal, n, months)
-    tax = compile_tax(deal, n, months, cod)
-    rent, opex = _pro_rated((rent, opex + tax["property_tax"]), deal)
-    return rent, opex, tax
+def _capex(deal: Deal, n: int) -> np.ndarray:
+    """[T+1] spend before the upfront fees: the assets' cost as they are paid for, with the
+    costs at close (cap premiums, closing costs) in period 0, funded with it."""
+    capex = np.zeros(n + 1)
+    for asset in deal.assets:
+        capex += asset.cost * spend_shares(asset, deal.timeline.construction_periods, n)
+    capex[0] += sum(h.premium for h in deal.hedges) + deal.closing_costs
+    return capex
 
 
-def _schedules(deal: Deal, draw, capitalise, per_rate, maturity, cfads, round_to) -> np.ndarray:
+def _account_terms(deal: Deal, adjusted) -> dict:
+    """The accounts' arrays: kind, target periods (a target in months rounded up to whole
+    periods, the last weighted by its share: 4 months of quarters = 1 + 1/3), fixed target,
+    and the interest each earns on its opening balance for the period [A, T+1] (its annual
+    rate x the ACT/365F years between the payment dates; 0 at close)."""
+    accounts, months = deal.accounts, deal.timeline.months_per_period
+    years = np.diff(dates.years_from(adjusted), prepend=0.0)
+    return dict(
+        acct_kind=np.array([ops.ACCOUNT_KIND[a.kind] for a in accounts], dtype=np.int64),
+        acct_periods=np.array([a.target_periods if a.target_months is None else -(-a.target_months // months)
+                               for a in accounts], dtype=np.int64),
+        acct_last_weight=np.array([1.0 if a.target_months is None or a.target_months % months == 0
+                                   else (a.target_months % months) / months for a in accounts], dtype=float),
+        acct_target=np.array([a.target for a in accounts], dtype=float),
+        acct_rate=np.array([a.interest_rate * years for a in accounts]).reshape(len(accounts), len(adjusted)))
+
+
+def _uses_at_close(deal: Deal, amounts) -> dict:
+    """The costs at close inside `capex[0]` besides the assets' own spend (deal units), by
+    name: hedge premiums, upfront fees (share x commitment), closing costs."""
+    return {"hedge premiums": float(sum(h.premium for h in deal.hedges)),
+            "upfront fees": float(sum(t.upfront_fee * a for t, a in zip(deal.tranches, amounts))),
+            "closing costs": float(deal.closing_costs)}
+
+
+def _schedules(deal: Deal, draw, capitalise, per_rate, maturity, cfads, round_to, sculpt_dscr) -> np.ndarray:
     """[K, T+1] scheduled principal (base case); with a rounding increment every amount of
-    it is a multiple of the increment."""
+    it is a multiple of the increment. A sculpted tranche at its sculpting DSCR (the
+    amortisation's target, or re-solved for a capped sized loan: sizing.py)."""
     n, cod = deal.timeline.n_periods, deal.timeline.cod_period
     sched = np.zeros((len(deal.tranches), n + 1))
     for k, tr in enumerate(deal.tranches):
         balance_at_start, start = _balance_at_amortisation(tr, draw[k], capitalise[k], per_rate[k], cod)
+        am = tr.amortisation
+        if am.kind == "sculpted" and sculpt_dscr[k] != am.target_dscr:  # a capped loan re-sculpted
+            am = am.model_copy(update={"target_dscr": float(sculpt_dscr[k])})
         # an extension option carries the schedule on past the maturity it may move
         horizon = int(maturity[k]) + (tr.extension.options * tr.extension.periods if tr.extension else 0)
-        sched[k] = principal_schedule(tr.amortisation, balance_at_start, start, horizon,
-                                      per_rate[k], cfads, round_to[k])
+        sched[k] = principal_schedule(am, balance_at_start, start, horizon, per_rate[k], cfads, round_to[k])
         if round_to[k] > 0 and tr.amortisation.kind != "level_payment":
             sched[k] = [level_payment.money(x, round_to[k]) for x in sched[k]]
     return sched
+
+
+def _operating_flows(deal: Deal, n: int, months: int, cod: int):
+    """(rent, opex, the Program's tax fields): base-case rent and opex by period, property
+    tax in opex (an operating cost, before debt service), each pro-rated in a stub (rent and
+    opex line by line with their escalation: schedules.line_scale)."""
+    rent, opex = base_cfads(deal, n, months)
+    tax = compile_tax(deal, n, months, cod)
+    return rent, opex + tax["property_tax"] * payment_dates.period_shares(deal.timeline), tax
 
 
 def stated_payment_problems(deal: Deal) -> list:
@@ -147,13 +185,13 @@ def stated_payment_problems(deal: Deal) -> list:
     n, cod = tl.n_periods, tl.cod_period
     raw, adjusted = period_dates(deal)
     rent, opex, _tax = _operating_flows(deal, n, tl.months_per_period, cod)   # property tax in opex
-    capex = np.zeros(n + 1)
-    for asset in deal.assets:
-        capex += asset.cost * spend_shares(asset, tl.construction_periods, n)
+    capex = _capex(deal, n)
     accrual, is_floating, fixed_rate, spread, floor, maturity, capitalise, _hard = _tranche_terms(
         deal, adjusted if tl.accrue_on_adjusted_dates else raw)
     per_rate = _base_per_rate(rate_curve(deal.base_rate, n), is_floating, fixed_rate, spread, floor, accrual)
-    amounts = _size_tranches(deal, capex, per_rate, capitalise, maturity, rent - opex, n, cod)
+    amounts, _ = size_tranches(deal, capex, per_rate, capitalise, maturity, rent - opex, n, cod,
+                               _unit_draws(deal, capex, n))
+    capex[0] += float(sum(t.upfront_fee * a for t, a in zip(deal.tranches, amounts)))
     draw, _ = _funding(deal, capex, n, amounts, capitalise, per_rate)
     problems = []
     for k, tr in enumerate(deal.tranches):
@@ -162,13 +200,6 @@ def stated_payment_problems(deal: Deal) -> list:
             tr.amortisation, balance_at_start, start, per_rate[k],
             level_payment.increment(tr.amortisation.round_to, deal.deal.units), f"tranches[{k}].amortisation.payment")
     return problems
-
-
-def _pro_rated(flows, deal: Deal):
-    """Flows stated a year, paid a period (rent, opex), x each period's share of a regular
-    period: a stub pays for its own length (payment_dates.period_shares)."""
-    share = payment_dates.period_shares(deal.timeline)
-    return tuple(flow * share for flow in flows)
 
 
 def _cover_horizon(deal: Deal, maturity, n: int) -> dict:
@@ -262,29 +293,6 @@ def _unit_draws(deal: Deal, capex: np.ndarray, n: int) -> np.ndarray:
     else:
         out = capex / capex.sum()
     return out
-
-
-def _size_tranches(deal, capex, per_rate, capitalise, maturity, cfads, n, cod) -> np.ndarray:
-    """Commitments: given amounts, or the sculpted sizing solved in closed form:
-    amount = min(max_gearing x cost, PV(CFADS / target DSCR) / growth), where growth is
-    what one unit drawn becomes by the start of amortisation (capitalised interest)."""
-    cost = capex.sum()
-    amounts = np.zeros(len(deal.tranches))
-    for k, tr in enumerate(deal.tranches):
-        if tr.sizing is None:
-            amounts[k] = tr.amount
-            continue
-        unit = _unit_draws(deal, capex, n)
-        growth, start = _balance_at_amortisation(tr, unit, capitalise[k], per_rate[k], cod)
-        last = int(maturity[k])
-        if tr.sizing.tenor_periods is not None:
-            last = min(last, start + tr.sizing.tenor_periods - 1)
-        discount, pv = 1.0, 0.0
-        for t in range(start, last + 1):
-            discount /= 1.0 + per_rate[k, t]
-            pv += max(cfads[t], 0.0) / tr.sizing.target_dscr * discount
-        amounts[k] = min(tr.sizing.max_gearing * cost, pv / growth if growth > 0 else 0.0)
-    return amounts
 
 
 def _stepped(initial: float, steps, n: int) -> np.ndarray:

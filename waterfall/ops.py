@@ -34,7 +34,7 @@ GLOBAL_LINES = (
     "reserve_funding", "seizure_gross", "seizure_net", "guarantee_paid", "exit_proceeds", "equity_distribution",
     "event_of_default", "equity_cure", "covenant_breach", "workout", "workout_costs",
     "hedge_settlement", "hedge_termination_received", "llcr", "dscr_historic", "dscr_projected",
-    "hedge_ratio", "hedge_ratio_breach",
+    "hedge_ratio", "hedge_ratio_breach", "reserve_interest",
     # owner-level taxes (waterfall/taxes.py; zero unless the deal has [tax])
     "depreciation", "taxable_income", "tax_loss_carried", "income_tax", "equity_after_tax",
 )
@@ -97,7 +97,8 @@ PROGRAM_F64 = (
     "asset_value", "refi_spread", "refi_floor", "refi_min_dscr", "refi_max_ltv", "refi_min_dy",
     "ext_fee", "ext_step", "ext_min_dscr", "ext_max_ltv", "ext_min_dy", "bb_advance", "market_rent",
     "hedge_rate", "hedge_notional", "hedge_accrual",
-    "flow_years", "round_to", "periods_a_year", "tax_depreciation",
+    "flow_years", "round_to", "periods_a_year", "acct_rate", "acct_last_weight",
+    "tax_depreciation",
 )
 PROGRAM_I64 = (
     "is_floating", "maturity", "capitalise", "hard", "dscr_mask", "acct_kind", "acct_periods",

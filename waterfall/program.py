@@ -115,6 +115,12 @@ class Program:
     hedge_premium: np.ndarray = None   # [H] cap premium paid at close (in capex), USD
     hedge_notional: np.ndarray = None  # [H, T+1] notional by period (0 outside the hedge's life)
     hedge_accrual: np.ndarray = None   # [H, T+1] years per period by the hedge's day count
+    uses_at_close: dict = field(default_factory=dict)  # costs at close in capex[0] besides the assets (name -> USD)
+    reserve_at_close: np.ndarray = None  # [A] equity paid in to fund each account at close (0: not funded)
+    acct_last_weight: np.ndarray = None  # [A] weight of the last period of a DSRA's window (a target in
+    #                                      months that is not whole periods: 6 months of a year = 0.5)
+    acct_rate: np.ndarray = None   # [A, T+1] interest earned on each reserve's opening balance for the
+    #                                period: annual rate x ACT/365F years between payment dates
     names: dict = field(default_factory=dict)  # tranches, accounts, fees: lists of names
     dates: list = field(default_factory=list)  # payment date of each period (business-day adjusted)
     flow_years: np.ndarray = None  # [T+1] ACT/365F years from financial close (dates[0]) to each
@@ -130,9 +136,10 @@ class Program:
     property_tax: np.ndarray = None      # [T+1] property tax, USD (already in opex)
 
     def __post_init__(self):
-        if self.tax_depreciation is None:   # a program with no taxes
-            self.tax_depreciation = np.zeros(self.n_periods + 1)
-            self.property_tax = np.zeros(self.n_periods + 1)
+        if self.acct_last_weight is None:   # targets in whole periods
+            self.acct_last_weight = np.ones(self.acct_kind.shape[0])
+        if self.acct_rate is None:   # reserves that earn nothing
+            self.acct_rate = np.zeros((self.acct_kind.shape[0], self.n_periods + 1))
         if self.tax_depreciation is None:   # a program with no taxes
             self.tax_depreciation = np.zeros(self.n_periods + 1)
             self.property_tax = np.zeros(self.n_periods + 1)

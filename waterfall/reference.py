@@ -11,8 +11,8 @@ Each period t = 0..T (0 is financial close):
    LTV, debt yield and DSCR, refinancing.py): the loan then goes on at the refinancing
    spread, amortising straight-line, and the schedule plus what the new loan leaves of
    the balloon is due (an equity cure may meet that paydown).
-3. Every reserve balance is released into cash; cash = CFADS + draws + equity in -
-   capex + reserves (+ the net sale proceeds at the last period if the deal has an exit). A negative cash is met by the sponsors (sponsor support).
+3. Every reserve balance is released into cash, with the interest it earned over the
+   period; cash = CFADS + draws + equity in - capex + reserves + their interest (+ the net sale proceeds at the last period if the deal has an exit). A negative cash is met by the sponsors (sponsor support).
 4. DSCR = CFADS / (cash interest + scheduled principal, balloons excluded) over the
    covenant tranches, where that debt service is positive. Lock-up and default-DSCR tests read this DSCR.
 5. The steps run in priority order, each kind's cash rule from the step registry
@@ -286,14 +286,17 @@ def _sources(program: Program, st: _State, t: int, row, cfads: float, draws: flo
     shortfall as far as their support terms say (all of it where no lender is owed
     anything, and rounding dust). Returns (cash, exit proceeds, costs left unpaid)."""
     release = sum(st.reserve)
+    earned = 0.0   # interest on the reserves' opening balances: cash of the period
     for a in range(program.n_accounts):
         row[st.ac[a][0]] = st.reserve[a]
+        earned += st.reserve[a] * program.acct_rate[a, t]
         st.reserve[a] = 0.0
+    row[G["reserve_interest"]] = earned
     exit_proceeds = 0.0
     if t == program.n_periods and program.exit_share > 0.0:  # the assets are sold at the horizon's end
         exit_proceeds = program.exit_share * asset_value(program, st.factor, t)
     row[G["exit_proceeds"]] = exit_proceeds
-    cash = cfads + draws + program.equity_in[t] - program.capex[t] + release + exit_proceeds + receipts
+    cash = cfads + draws + program.equity_in[t] - program.capex[t] + release + earned + exit_proceeds + receipts
     support = unpaid = 0.0
     if cash < 0.0:
         support = -cash if not lenders or -cash <= ops.DUST else _support(program, st, -cash)
@@ -562,10 +565,11 @@ def reserve_target(program: Program, per_rate: np.ndarray, sched: np.ndarray, ma
                    balance, a: int, t: int, index=None) -> float:
     """Target of account a at period t: for a DSRA, the scheduled debt service of the
     next `acct_periods` periods on the covered tranches, projected from the current
-    balance (no balloon), plus the net settlements of the hedges on those tranches
-    projected on the scenario's index path `index` (dscr_windows.hedge_service: a swap's
-    receipt lowers it), never below zero; for a fixed reserve, its amount. Zero at the
-    last period."""
+    balance (no balloon), the last of them weighted by `acct_last_weight` (a target in
+    months that is not whole periods), plus the net settlements of the hedges on those
+    tranches projected on the scenario's index path `index` (dscr_windows.hedge_service:
+    a swap's receipt lowers it), never below zero; for a fixed reserve, its amount. Zero
+    at the last period."""
     n = program.n_periods
     if t >= n:
         return 0.0
@@ -579,12 +583,16 @@ def reserve_target(program: Program, per_rate: np.ndarray, sched: np.ndarray, ma
         if not program.acct_mask[a, k]:
             continue
         b = balance[k]
-        for u in range(t + 1, min(t + program.acct_periods[a], n) + 1):
+        last = t + program.acct_periods[a]
+        for u in range(t + 1, min(last, n) + 1):
             if u > maturity[k]:
                 break
             interest = 0.0 if program.capitalise[k, u] else b * per_rate[k, u]
             principal = min(sched[k, u], b)
-            target += interest + principal
+            if u == last and program.acct_last_weight[a] != 1.0:   # a target in months: part of a period
+                target += program.acct_last_weight[a] * (interest + principal)
+            else:
+                target += interest + principal
             b -= principal
     if dscr_windows.hedges_on(program, program.acct_mask[a]):
         target += dscr_windows.hedge_service(program, index, program.acct_mask[a], t,

@@ -12,12 +12,18 @@ from .level_payment import level_schedule
 from .model.deal import Amortisation, Asset, BaseRateCurve, Deal, Lease, ValueCurve
 
 
-def rent_schedule(lease: Lease, n_periods: int, months: int, cod: int) -> np.ndarray:
-    """Scheduled rent by period (USD per period): annual rent x months/12, stepped up by
-    `escalation` every `escalation_every_months` counted from lease start, continued
-    through renewals assumed exercised (each resets rent by `rent_reset`)."""
+def rent_schedule(lease: Lease, n_periods: int, months: int, cod: int,
+                  scale: np.ndarray | None = None) -> np.ndarray:
+    """Scheduled rent by period (USD per period): annual rent x months/12 x `scale[t]`
+    (line_scale: the lease's escalation and the period's stub share; none: its yearly
+    `escalation` in regular periods), from lease start, continued through renewals assumed
+    exercised (each resets rent by `rent_reset`)."""
     out = np.zeros(n_periods + 1)
     start = lease.start_period or cod
+    if scale is None:
+        if lease.indexation is not None:
+            raise ValueError(f"lease '{lease.tenant}' has indexation: give its scale (line_scale)")
+        scale = _stepped_escalation(lease.escalation, lease.escalation_every_months, start, n_periods, months)
     per_period = lease.annual_rent * months / 12.0
     terms = [(lease.term_months, 1.0)]
     for renewal in lease.renewals:
@@ -30,18 +36,56 @@ def rent_schedule(lease: Lease, n_periods: int, months: int, cod: int) -> np.nda
         for _ in range(math.ceil(term_months / months)):
             if t > n_periods:
                 return out
-            steps = ((t - start) * months) // lease.escalation_every_months
-            out[t] = per_period * reset * (1.0 + lease.escalation) ** steps
+            out[t] = per_period * reset * scale[t]
             t += 1
     return out
 
 
-def annual_flow(annual: float, escalation: float, first: int, last: int,
-                n_periods: int, months: int) -> np.ndarray:
-    """An annual amount paid per period in [first, last], escalating once a year."""
+def annual_flow(annual: float, first: int, last: int, n_periods: int, months: int,
+                scale: np.ndarray | None = None) -> np.ndarray:
+    """An annual amount paid per period in [first, last]: annual x months/12 x `scale[t]`
+    (line_scale; none: flat)."""
     out = np.zeros(n_periods + 1)
     for t in range(max(first, 0), min(last, n_periods) + 1):
-        out[t] = annual * months / 12.0 * (1.0 + escalation) ** (((t - first) * months) // 12)
+        out[t] = annual * months / 12.0 * (1.0 if scale is None else scale[t])
+    return out
+
+
+def _stepped_escalation(escalation: float, every_months: int, first: int, n_periods: int,
+                        months: int) -> np.ndarray:
+    """[T+1] (1 + escalation)^floor((t - first) x months / every_months) from `first` on."""
+    return np.array([(1.0 + escalation) ** ((max(t - first, 0) * months) // every_months)
+                     for t in range(n_periods + 1)])
+
+
+def line_scale(deal: Deal, first: int, escalation: float = 0.0, every_months: int = 12,
+               indexation=None) -> np.ndarray:
+    """[T+1] what one regular period's amount of a revenue or cost line that starts in period
+    `first` becomes in each period: its escalation (its `indexation` on its own dates,
+    waterfall/escalation.py; else `escalation` every `every_months`, counted in periods
+    from `first`) x the period's share of a regular period (a stub pays for its own length,
+    payment_dates.period_shares). The one per-line rule of rent, opex and fees."""
+    from . import payment_dates
+    from .escalation import cpi_index, escalation_factors
+
+    tl = deal.timeline
+    n, months = tl.n_periods, tl.months_per_period
+    if indexation is not None:
+        ends = payment_dates.period_end_dates(tl)
+        steps = escalation_factors(indexation, ends[max(first - 1, 0)], ends, cpi_index(deal, ends))
+    else:
+        steps = _stepped_escalation(escalation, every_months, first, n, months)
+    return steps * payment_dates.period_shares(tl)
+
+
+def lease_rents(deal: Deal, n_periods: int, months: int) -> np.ndarray:
+    """[L, T+1] scheduled rent of each lease, each on its own line_scale."""
+    cod = deal.timeline.cod_period
+    out = np.zeros((len(deal.leases), n_periods + 1))
+    for i, lease in enumerate(deal.leases):
+        start = lease.start_period or cod
+        scale = line_scale(deal, start, lease.escalation, lease.escalation_every_months, lease.indexation)
+        out[i] = rent_schedule(lease, n_periods, months, cod, scale)
     return out
 
 
@@ -134,19 +178,21 @@ def principal_schedule(am: Amortisation, principal: float, start: int, maturity:
         for t in range(start, last + 1):
             out[t] = min(balance, max(0.0, cfads[t] / am.target_dscr - balance * per_rate[t]))
             balance -= out[t]
+            if 0.0 < balance <= 1e-12 * principal:  # rounding residue of a loan sculpted to close
+                out[t] += balance                   # here (a re-solved DSCR): repaid, not a 1e-14 tail
+                balance = 0.0
     return out
 
 
 def base_cfads(deal: Deal, n_periods: int, months: int) -> tuple[np.ndarray, np.ndarray]:
     """Contracted rent and opex by period (base case), USD."""
     cod = deal.timeline.cod_period
-    rent = np.zeros(n_periods + 1)
-    for lease in deal.leases:
-        rent += rent_schedule(lease, n_periods, months, cod)
+    rent = lease_rents(deal, n_periods, months).sum(axis=0)
     opex = np.zeros(n_periods + 1)
     for item in deal.opex:
         first = cod if item.from_period is None else item.from_period
-        opex += annual_flow(item.annual_amount, item.escalation, first, n_periods, n_periods, months)
+        opex += annual_flow(item.annual_amount, first, n_periods, n_periods, months,
+                            line_scale(deal, first, item.escalation, 12, item.indexation))
     return rent, opex
 
 

@@ -45,7 +45,7 @@ annual_amount = 20.0
 
 [[tranches]]
 name = "senior"
-sizing = { target_dscr = 1.25, max_gearing = GEARING, tenor_periods = 3 }
+sizing = { target_dscr = 1.25, max_gearing = GEARING, tenor_periods = 3EXTRA }
 rate = { kind = "fixed", annual = 0.04 }
 day_count = "30/360"
 amortisation = { kind = "sculpted", target_dscr = 1.25 }
@@ -70,8 +70,10 @@ adjustments = [{ kind = "rent_multiplier", from_period = 1, multiplier = 1.2 }]
 
 
 @lru_cache(maxsize=None)
-def deal(gearing: float = 1.0):
-    return deal_from_toml(DEAL.replace("GEARING", repr(gearing)), "tests/steps/test_sizing.py")
+def deal(gearing: float = 1.0, extra: str = "", tranche: str = ""):
+    text = DEAL.replace("GEARING", repr(gearing)).replace("EXTRA", extra)
+    text = text.replace('capitalise_interest = "never"', 'capitalise_interest = "never"\n' + tranche)
+    return deal_from_toml(text, "tests/steps/test_sizing.py")
 
 
 # Sized by DSCR (gearing 100% does not bind):
@@ -145,3 +147,48 @@ def workbook_case():
 @needs_lo
 def test_sizing_workbook_recalculates_to_the_hand_ledger(lo_ledgers):
     assert_lines(workbook_lines(lo_ledgers, __name__), SIZED, what="LibreOffice base")
+
+
+# Capped at 25% and re-sculpted (`when_capped = "resculpt"`): the sculpting DSCR is
+# re-solved so that 250 amortises over the same 3-quarter tenor. On flat CFADS a sculpted
+# loan is an annuity: debt service P = 250 x 0.01 / (1 - 1.01^-3) = 85.0055 a quarter,
+# DSCR 125 / P = 1.4705 in q1-q3 (the sizing's 1.25 x A / 250, A the DSCR-sized amount).
+# q1: interest 2.5, principal P - 2.5, balance 252.5 - P = C1.
+# q2: interest 0.01 C1, principal P - 0.01 C1, balance 1.01 C1 - P = C2 (= P / 1.01).
+# q3: interest 0.01 C2, principal C2: balance 0. Equity 125 - P in q1-q3, 125 in q4.
+P = 250 * 0.01 / (1 - 1.01 ** -3)
+C1 = 252.5 - P
+C2 = 1.01 * C1 - P
+RESCULPTED = {
+    "draws": [250, 0, 0, 0, 0],
+    "debt_service": [0, P, P, P, 0],
+    "dscr": [NAN, 125 / P, 125 / P, 125 / P, NAN],
+    "senior.interest_paid": [0, 2.5, 0.01 * C1, 0.01 * C2, 0],
+    "senior.principal_paid": [0, P - 2.5, P - 0.01 * C1, C2, 0],
+    "senior.balance_close": [250, C1, C2, 0, 0],
+    "equity_distribution": [0, 125 - P, 125 - P, 125 - P, 125],
+}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_gearing_cap_resculpts_over_the_tenor(engine):
+    result = run(deal(0.25, ', when_capped = "resculpt"'), "base", engine)
+    assert result.program.amounts[0] == pytest.approx(250.0, rel=1e-12)
+    assert C2 == pytest.approx(P / 1.01, rel=1e-12)          # the annuity closes by hand
+    assert 125 / P == pytest.approx(1.25 * A / 250, rel=1e-12)
+    assert_lines(ledger_lines(result), RESCULPTED, what=f"resculpt/{engine}")
+    assert result.metrics["default_period"] is None
+
+
+def test_notional_tenor_past_the_legal_maturity_leaves_a_balloon():
+    """Sized over a 3-quarter notional tenor, legal maturity q2: the amount is A as for the
+    3-quarter loan; the schedule is sculpted to q2 (q1: 100 - 0.01 A; q2: 100 - 0.01 B1)
+    and the rest, B2 = 100 / 1.01, is the balloon at q2. Without a refinancing the base
+    case cannot pay it (CFADS 125 against 1.01 x B1 = 199.0 due): the lender's notional
+    tenor assumes the balloon is refinanced."""
+    sized = deal(1.0, tranche="maturity_period = 2")
+    result = run(sized, "base", "reference")
+    assert result.program.amounts[0] == pytest.approx(A, rel=1e-12)
+    assert list(result.program.sched[0]) == pytest.approx([0, 100 - 0.01 * A, 100 - 0.01 * B1, 0, 0], rel=1e-12)
+    assert B1 - result.program.sched[0, 2] == pytest.approx(B2, rel=1e-12)
+    assert result.metrics["default_period"] == 2

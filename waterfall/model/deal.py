@@ -135,6 +135,51 @@ class Asset(Part):
         return self
 
 
+Escalation = Annotated[float, Field(ge=-0.5, le=1.0)]
+
+
+class Indexation(Part):
+    """How one revenue or cost line escalates, on its own dates (waterfall/escalation.py,
+    docs/conventions.md). `fixed`: by `rate` at each escalation date. `cpi`: by the change
+    of the deal's CPI index (`[cpi]`, a scenario may replace it) over the `every_months`
+    before each escalation date, floored at `floor` and capped at `cap` (per escalation, a
+    decimal: 0.03 is 3%). Escalation dates are `anniversary` and every `every_months` from
+    it (none: every `every_months` after the line starts); only those after the line starts
+    count, and an escalation takes effect from the first period that starts on or after it."""
+
+    kind: Literal["fixed", "cpi"] = "fixed"
+    rate: Escalation = 0.0
+    every_months: PositiveCount = 12
+    anniversary: Optional[dt.date] = None
+    floor: Optional[Escalation] = None
+    cap: Optional[Escalation] = None
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.kind == "fixed" and (self.floor is not None or self.cap is not None):
+            raise ValueError("a floor or cap applies to CPI-linked indexation (kind = 'cpi') only")
+        if self.kind == "cpi" and self.rate != 0.0:
+            raise ValueError("CPI-linked indexation escalates by CPI: give no rate")
+        if self.floor is not None and self.cap is not None and self.floor > self.cap:
+            raise ValueError(f"the floor ({self.floor:g}) is above the cap ({self.cap:g})")
+        return self
+
+
+class CpiCurve(Part):
+    """The CPI assumption: annual inflation by period (step between points, flat beyond the
+    ends), from which the CPI index is built (index 1 at financial close, growing at the rate
+    of each period over its ACT/365F length). A `cpi_path` scenario replaces it."""
+
+    points: list[tuple[Period, Rate]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _sorted(self):
+        periods = [p for p, _ in self.points]
+        if periods != sorted(set(periods)):
+            raise ValueError("CPI points must have strictly increasing periods")
+        return self
+
+
 class Renewal(Part):
     """A renewal option: `term_months` more at the then-current rent x `rent_reset`.
     Whether the base case assumes it is exercised is `exercised`."""
@@ -154,16 +199,35 @@ class Lease(Part):
     term_months: PositiveCount
     escalation: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0
     escalation_every_months: PositiveCount = 12
+    indexation: Optional[Indexation] = Field(None, description="Escalation on the lease's own dates "
+                                             "(fixed or CPI-linked with floor and cap), instead of "
+                                             "`escalation` / `escalation_every_months`.")
     renewals: list[Renewal] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_escalation(self):
+        if self.indexation is not None and self.escalation != 0.0:
+            raise ValueError("give either escalation or indexation, not both")
+        return self
 
 
 class Opex(Part):
-    """An operating cost paid before debt service, `annual_amount` escalating yearly."""
+    """An operating cost paid before debt service, `annual_amount` escalating yearly from
+    its first period by `escalation`, or on its own dates by `indexation`."""
 
     name: str = Field(min_length=1)
     annual_amount: NonNegative
     escalation: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0
     from_period: Optional[Count] = None
+    indexation: Optional[Indexation] = Field(None, description="Escalation at its own rate, frequency "
+                                             "and anniversary, or CPI-linked with floor and cap, "
+                                             "instead of the yearly `escalation`.")
+
+    @model_validator(mode="after")
+    def _one_escalation(self):
+        if self.indexation is not None and self.escalation != 0.0:
+            raise ValueError("give either escalation or indexation, not both")
+        return self
 
 
 class BaseRateCurve(Part):
@@ -241,12 +305,22 @@ class Amortisation(Part):
 
 class Sizing(Part):
     """Size the tranche as the largest amount whose base-case debt service, sculpted
-    over `tenor_periods` from the start of amortisation, keeps DSCR at `target_dscr`,
-    capped at `max_gearing` x total asset cost. Solved in closed form at compile time."""
+    over the sizing tenor from the start of amortisation, keeps DSCR at `target_dscr`
+    with principal never negative, capped at `max_gearing` x total asset cost. Solved at
+    compile time by a backward recursion over the tenor (waterfall/sizing.py,
+    docs/sizing.md): where CFADS / target does not cover a period's interest on the PV of
+    CFADS / target, the debt is reduced until it does."""
 
     target_dscr: Ratio
     max_gearing: Fraction = 1.0
-    tenor_periods: Optional[PositiveCount] = None
+    tenor_periods: Optional[PositiveCount] = Field(
+        None, description="Periods of the sizing tenor from the start of amortisation; may run "
+        "past the legal maturity (a notional tenor: the balance at maturity is a balloon), not past "
+        "the horizon. None: to the tranche's notional_maturity_period, else its legal maturity.")
+    when_capped: Literal["repay_early", "resculpt"] = Field(
+        "repay_early", description="When max_gearing binds: 'repay_early' sculpts the smaller loan "
+        "at the amortisation's target DSCR (it is repaid before the tenor ends); 'resculpt' re-solves "
+        "the sculpting DSCR (above the target) so that the capped loan amortises over the tenor.")
 
 
 class Refinancing(Part):
@@ -339,6 +413,9 @@ class Tranche(Part):
         "close (period 0; 1 is the first period after close), not from COD. None: the last period of "
         "the horizon. Extension options (`extension_periods`) are added to it.")
     capitalise_interest: Literal["never", "construction", "always"] = "construction"
+    upfront_fee: Fraction = Field(0.0, description="Arrangement / underwriting fee as a share of the "
+                                  "commitment, paid at close: a use in the sources and uses, funded with "
+                                  "the capex (not counted in the gearing base).")
     commitment_includes_idc: bool = False
     """If true, interest capitalised in construction is drawn under `amount`: capex draws
     are scaled down so that draws plus base-case capitalised interest equal `amount`,
@@ -369,8 +446,19 @@ class Account(Part):
     name: str = Field(min_length=1)
     kind: Literal["dsra", "fixed", "lockup"]
     target_periods: PositiveCount = 1
+    target_months: Optional[PositiveCount] = Field(
+        None, description="A DSRA's target as months of scheduled debt service (6 = six months'), "
+        "instead of target_periods, whatever the period length: a part of a period counts that "
+        "share of the period's debt service (6 months of an annual period: half of it).")
     tranches: list[str] = Field(default_factory=list)
     target: NonNegative = 0.0
+    interest_rate: Rate = Field(0.0, description="Annual interest earned on the account's balance "
+                                "(ACT/365F over each period, on the opening balance), paid into the "
+                                "period's cash: a source, not CFADS.")
+    funded_at_close: bool = Field(
+        False, description="True: the account is funded to its target from the sources at close "
+        "(equity), in the last period before commercial operation (period 0 without construction), "
+        "instead of from the first operating cash flows.")
 
 
 class Fee(Part):
@@ -381,6 +469,8 @@ class Fee(Part):
     annual_amount: NonNegative
     from_period: Period = 1
     to_period: Optional[Period] = None
+    indexation: Optional[Indexation] = Field(None, description="Escalation of the fee at its own rate, "
+                                             "frequency and anniversary, or CPI-linked (none: flat).")
 
 
 class Step(Part):
@@ -610,6 +700,9 @@ class Deal(Part):
                                 "per tenant, annual rent in the first lease year, escalation, term.")
     opex: list[Opex] = Field(default_factory=list, description="Operating costs paid before debt "
                              "service (annual amounts, escalating yearly).")
+    cpi: Optional[CpiCurve] = Field(None, description="Annual CPI inflation by period (an assumption "
+                                    "with its source), for CPI-linked indexation; a cpi_path scenario "
+                                    "replaces it.")
     base_rate: Optional[BaseRateCurve] = Field(None, description="The floating base rate (e.g. Term "
                                                "SOFR) by period, annual decimals; needed by any floating tranche.")
     tranches: list[Tranche] = Field(min_length=1, description="The loans and notes, in order of "
@@ -619,6 +712,9 @@ class Deal(Part):
                            "spend the tranches' draws do not fund (in total the asset cost less the "
                            "debt drawn), capped at `commitment` if given; equity receives what the "
                            "`distribute` step pays out.")
+    closing_costs: NonNegative = Field(0.0, description="Legal, advisory and other transaction costs "
+                                       "paid at financial close (deal units): a use funded with the capex "
+                                       "and counted in the gearing base.")
     hedges: list[Hedge] = Field(default_factory=list, description="Interest-rate swaps and caps on "
                                 "floating tranches: notional, fixed rate or strike, dates; each paid by "
                                 "its `hedge` step (docs/credit.md).")

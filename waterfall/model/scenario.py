@@ -262,7 +262,24 @@ class CostOverrun(Part):
     """Leave a deal without construction periods alone (its cost is already spent)."""
 
 
-STRUCTURAL_KINDS = ("construction_delay", "cost_overrun")
+class CpiPath(Part):
+    """Replace the deal's CPI assumption by these points (period -> annual inflation, step
+    between points): every CPI-linked line re-escalates on it (floors and caps apply); the
+    debt keeps its sizing and schedule (a change to the deal, applied by
+    waterfall.scenarios.apply_structural)."""
+
+    kind: Literal["cpi_path"]
+    points: list[tuple[Period, Rate]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _sorted(self):
+        periods = [p for p, _ in self.points]
+        if periods != sorted(set(periods)):
+            raise ValueError("CPI points must have strictly increasing periods")
+        return self
+
+
+STRUCTURAL_KINDS = ("construction_delay", "cost_overrun", "cpi_path")
 """Kinds that change the deal itself (plus lease_option with decision = "renew")."""
 LEASE_KINDS = ("lease_default", "partial_payment", "renegotiation", "power_shortfall", "lease_option")
 """Kinds that act on the rent of the leases they name."""
@@ -272,7 +289,7 @@ Adjustment = Annotated[
     Union[RentMultiplier, TenantDefault, RateShock, RatePath, OpexMultiplier, AssetValueMultiplier,
           RefinancingClosed, GuarantorDefault, MarketRentMultiplier, CapRateShock, ObligorDefault, LeaseDefault,
           PartialPayment, Renegotiation, PowerShortfall, LeaseOption, GpuObsolescence, ConstructionDelay,
-          CostOverrun],
+          CostOverrun, CpiPath],
     Field(discriminator="kind"),
 ]
 

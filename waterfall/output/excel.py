@@ -328,6 +328,7 @@ def values_grid(program) -> ValuesGrid:
     grid.add("L:equity_in", GLOBAL_LABELS["equity_in"], "amount", total=True)
     grid.add("L:draws", GLOBAL_LABELS["draws"], "amount", total=True)
     grid.add("L:reserve_release", GLOBAL_LABELS["reserve_release"], "amount")  # balances: no total
+    grid.add("L:reserve_interest", GLOBAL_LABELS["reserve_interest"], "amount", total=True)
     grid.add("L:exit_proceeds", GLOBAL_LABELS["exit_proceeds"], "amount", total=True)
     grid.add("L:sponsor_support", "Sponsor support", "amount", total=True)
     grid.add("L:cash_available", GLOBAL_LABELS["cash_available"], "amount")  # includes reserve balances

@@ -9,6 +9,7 @@ GLOBAL_LABELS = {
     'equity_in': 'Equity contributions',
     'draws': "Debt drawn (incl. the lenders' protective advances)",
     'reserve_release': 'Reserves available (opening balances)',
+    'reserve_interest': 'Interest earned on reserves (opening balances)',
     'exit_proceeds': 'Exit: net sale proceeds (last period)',
     'cash_available': 'Cash available',
     'debt_service': 'Scheduled debt service (covenant tranches)',

@@ -76,7 +76,20 @@ def summary_rows(result, units: str) -> list[tuple[str, str]]:
         rows += [(f"income tax paid ({units})", amount(m["income_tax_paid"])),
                  ("equity IRR after tax", pct(m["equity_irr_after_tax"]))]
     rows += [(f"WAL {name} (years)", "-" if w is None else f"{w:.3f}") for name, w in m["wal_years"].items()]
-    return rows + balloon_rows(result, units)
+    return rows + sources_uses_rows(result, units) + balloon_rows(result, units)
+
+
+def sources_uses_rows(result, units: str) -> list[tuple[str, str]]:
+    """Sources and uses from financial close to the period before operation (report.figures):
+    one row each, the lines and their total."""
+    from ..report.figures import sources_and_uses
+
+    su = sources_and_uses(result, max(result.program.cod_period - 1, 0))
+
+    def row(lines, total):
+        return "; ".join(f"{line.label} {amount(line.value)}" for line in lines) + f"; total {amount(total)}"
+    return [(f"sources at close ({units})", row(su.sources, su.total_sources)),
+            (f"uses at close ({units})", row(su.uses, su.total_uses))]
 
 
 def balloon_rows(result, units: str) -> list[tuple[str, str]]:

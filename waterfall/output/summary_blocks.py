@@ -12,6 +12,7 @@ SU_LINES = {
     "su.idc_debt": ["L:t{k}.interest_capitalised"], "su.idc": ["L:t{k}.interest_capitalised"],
     "su.equity_in": ["L:equity_in"], "su.sponsor_support": ["L:sponsor_support"],
     "su.equity_cure": ["L:equity_cure"], "su.revenue": ["L:revenue"], "su.seizure_net": ["L:seizure_net"],
+    "su.reserve_interest": ["L:reserve_interest"],
     "su.guarantee_paid": ["L:guarantee_paid"], "su.exit_proceeds": ["L:exit_proceeds"],
     "su.capex": ["L:capex"], "su.interest_paid": ["L:t{k}.interest_paid"],
     "su.repaid": ["L:t{k}.principal_paid", "L:t{k}.prepayment", "L:t{k}.recovery_interest",
@@ -28,6 +29,14 @@ def su_formula(line_key: str, grid, program, last: int) -> str:
         end = f"{quote_sheet(sheet)}!{xl_rowcol_to_cell(grid.row_of('L:reserve_funding'), grid.col(last))}"
         start = f"{quote_sheet(sheet)}!{xl_rowcol_to_cell(grid.row_of('L:reserve_release'), grid.col(0))}"
         return f"{end}-{start}"
+    from ..report.figures import CLOSE_KEYS
+
+    at_close = {CLOSE_KEYS[k]: v for k, v in (program.uses_at_close or {}).items() if v}
+    if line_key in at_close:        # a cost at close inside the capex line: the compiled amount
+        return repr(float(at_close[line_key]))
+    if line_key == "su.capex" and at_close:
+        rest = "+".join(repr(float(v)) for v in at_close.values())
+        return f"SUM({range_ref(grid.row_of('L:capex'), grid.col(0), grid.col(last), sheet)})-({rest})"
     if line_key.startswith("su.draw."):
         k = program.names["tranches"].index(line_key[len("su.draw."):])
         keys = [f"L:t{k}.draw"]

@@ -48,6 +48,11 @@ class SourcesUses:
         return float(sum(line.value for line in self.uses))
 
 
+CLOSE_KEYS = {"hedge premiums": "su.hedge_premiums", "upfront fees": "su.upfront_fees",
+              "closing costs": "su.closing_costs"}
+"""Sources-and-uses keys of the costs at close that the ledger's capex line includes."""
+
+
 def _col_sum(frame, column: str, last: int) -> float:
     return float(frame[column].iloc[: last + 1].fillna(0.0).sum()) if column in frame else 0.0
 
@@ -68,12 +73,17 @@ def sources_and_uses(result, construction_periods: int) -> SourcesUses:
         su.sources.append(Line("su.idc_debt", "Interest capitalised into the debt", idc))
     for key, label in (("equity_in", "Equity contributions"), ("sponsor_support", "Sponsor support"),
                        ("equity_cure", "Equity cures"), ("revenue", "Revenue before COD"),
+                       ("reserve_interest", "Interest earned on reserves"),
                        ("seizure_net", "Sale proceeds on enforcement"), ("guarantee_paid", "Residual value guarantee"),
                        ("exit_proceeds", "Exit sale proceeds")):
         value = _col_sum(frame, key, last)
         if value or key == "equity_in":
             su.sources.append(Line(f"su.{key}", label, value))
-    su.uses.append(Line("su.capex", "Construction spend (capex)", _col_sum(frame, "capex", last)))
+    at_close = {k: v for k, v in (result.program.uses_at_close or {}).items() if v}
+    su.uses.append(Line("su.capex", "Construction spend (capex)",
+                        _col_sum(frame, "capex", last) - sum(at_close.values())))
+    for name, value in at_close.items():   # costs at close inside the capex line (compile._uses_at_close)
+        su.uses.append(Line(CLOSE_KEYS[name], name.capitalize() + " at close", value))
     if idc:
         su.uses.append(Line("su.idc", "Interest during construction (capitalised)", idc))
     cash_interest = sum(_col_sum(frame, f"{n}.interest_paid", last) for n in tranches)

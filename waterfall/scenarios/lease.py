@@ -19,7 +19,7 @@ import numpy as np
 
 from ..model.deal import Deal, Lease
 from ..model.scenario import LEASE_KINDS, Scenario
-from ..schedules import rent_schedule
+from ..schedules import lease_rents
 
 
 def matches_tenant(tenant: str | None, lease_tenant: str) -> bool:
@@ -112,7 +112,7 @@ def lower(deal: Deal, scenario: Scenario) -> Scenario:
     n, months, cod = tl.n_periods, tl.months_per_period, tl.cod_period
     rows = []
     if targeted and deal.leases:
-        rents = np.array([rent_schedule(lease, n, months, cod) for lease in deal.leases])
+        rents = lease_rents(deal, n, months)
         mult = np.ones_like(rents)
         for adj in targeted:
             for i, lease in enumerate(deal.leases):

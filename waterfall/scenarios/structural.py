@@ -11,6 +11,7 @@
   committed and so does the sponsors' equity commitment: the overrun is a funding
   shortfall their support terms meet (unlimited support funds it all); the seizure value
   stays that of the original cost unless `value_follows_cost`.
+- cpi_path: the deal's CPI assumption is replaced; CPI-linked lines re-escalate on it.
 - lease_option with decision "renew": renewals 1..option of the named tenant's leases
   are exercised.
 
@@ -48,6 +49,8 @@ def apply_structural(deal: Deal, scenario: Scenario) -> Deal:
             damages += _delay(data, deal, adj, damages)
         elif adj.kind == "cost_overrun":
             _overrun(data, deal, adj)
+        elif adj.kind == "cpi_path":
+            data["cpi"] = {"points": [list(p) for p in adj.points]}
         else:
             _renew(data, adj)
     data["leases"] += damages

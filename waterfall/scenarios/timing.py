@@ -76,7 +76,7 @@ def resolve(scenario: Scenario, deal: Deal) -> Scenario:
                 data[name] = dur(data[name])
         if adj.kind == "construction_delay" and data["delay"] < 1:
             continue
-        if adj.kind == "rate_path":
+        if adj.kind in ("rate_path", "cpi_path"):
             points = {}
             for p, r in data["points"]:
                 points.setdefault(min(start(p), n), r)

@@ -38,12 +38,14 @@ class Reserve(StepKind):
 KIND = Reserve(
     code=CODE, name=NAME, operand="account", checks=(_not_lockup,),
     summary="set the account to min(target, cash): refills a shortfall, releases a surplus",
-    doc="Every reserve's opening balance is released into cash at the start of the period; the "
+    doc="Every reserve's opening balance is released into cash at the start of the period, with "
+        "the interest it earned over the period (`interest_rate`, the `reserve_interest` line); the "
         "step then sets the account to min(target, cash). The target of a DSRA is the scheduled "
         "debt service (cash interest and scheduled principal, no balloon) of the next "
-        "`periods` periods on the tranches it covers, projected from the current balance, plus the "
-        "net settlements of the hedges on those tranches projected on the scenario's index (never "
-        "below zero); a fixed "
-        "reserve's target is its amount. Every target is zero in the last period, so reserves "
+        "`periods` periods (`target_periods`, or `target_months` in whole periods) on the tranches "
+        "it covers, projected from the current balance, plus the net settlements of the hedges on "
+        "those tranches projected on the scenario's index (never below zero); a fixed reserve's "
+        "target is its amount. An account `funded_at_close` is paid in by the sponsors in the last "
+        "period before operation (docs/money.md). Every target is zero in the last period, so reserves "
         "are released to the waterfall at the end.",
 )

@@ -208,6 +208,9 @@ def _bottom_rows(grid: Grid, program: Program, shape: _Shape, names_safe) -> Non
         grid.section("Residual value guarantee")
         grid.add("rvg_factor", "Share of the guarantee paid (scenario)", "factor")
         grid.add("rvg_live", "Guarantee in force (1 = yes)", "flag")
+    for a in range(program.n_accounts):
+        grid.section(f"Reserve: {names_safe(program.names['accounts'][a])}")
+        grid.add(f"a{a}.rate", "Interest earned for the period (annual rate x ACT/365F years)", "rate")
     for f in range(program.n_fees):
         grid.section(f"Fee: {names_safe(program.names['fees'][f])}")
         grid.add(f"f{f}.due", "Fee due", "amount", total=True)
@@ -289,6 +292,8 @@ def _period(grid: Grid, program: Program, shape: _Shape, arrays, scalar_x, t: in
     drc_period(grid, parts, t)
     for k in range(program.n_tranches):
         _tranche_period(grid, program, shape, arrays, scalar_x, parts, k, t)
+    for a in range(program.n_accounts):
+        grid.put(f"a{a}.rate", t, float(program.acct_rate[a, t]))
     if program.rvg_cap > 0:
         grid.put("rvg_factor", t, float(factor[ops.CH_RVG, t]))
         grid.put("rvg_live", t, 1.0 if t <= program.rvg_until else 0.0)

@@ -28,9 +28,11 @@ def _sources_rows(grid: Grid, program: Program) -> None:
     grid.add("draws_sched", "Debt drawn as scheduled", "amount", total=True, level=1)
     grid.add("L:draws", GLOBAL_LABELS["draws"], "amount", total=True)
     grid.add("L:reserve_release", GLOBAL_LABELS["reserve_release"], "amount")  # balances: no total
+    grid.add("L:reserve_interest", GLOBAL_LABELS["reserve_interest"], "amount", total=True)
     grid.add("L:exit_proceeds", GLOBAL_LABELS["exit_proceeds"], "amount", total=True)
     grid.add("cash_in", "Cash in: CFADS + debt drawn as scheduled + equity", "amount", total=True, level=1)
-    grid.add("cash0", "Cash before sponsor support (cash in - capex + reserves + exit)", "amount", level=1)
+    grid.add("cash0", "Cash before sponsor support (cash in - capex + reserves and their interest + exit)",
+             "amount", level=1)
     grid.add("lenders", "Lenders owed something and not yet accelerated (1 = yes: they can accelerate)",
              "flag", level=1)
     grid.add("shortfall", "Shortfall: costs the cash does not meet", "amount", total=True, level=1)

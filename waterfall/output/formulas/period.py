@@ -172,6 +172,8 @@ def _sources(c: Sheets, acc: Accrued, st, cfads, equity_in, capex):
     draws = c.put("draws_sched", SUM_SEQ(acc.draws))
     openings = [c.put(A(a, "balance_open"), c.P(A(a, "balance_close"))) for a in range(program.n_accounts)]
     release = c.put("L:reserve_release", SUM_SEQ(openings))
+    earned = c.put("L:reserve_interest", SUM_SEQ([openings[a] * c.I(f"a{a}.rate") for a in range(program.n_accounts)]))
+    release = release + earned
     cash_in = c.put("cash_in", IF(normal, (cfads + draws) + equity_in, 0))
     if exit_share(program) > 0 and t == program.n_periods:   # the assets are sold at the horizon's end
         exit_proceeds = c.put("L:exit_proceeds", IF(normal, c.S["exit_share"] * c.I("drc"), 0))

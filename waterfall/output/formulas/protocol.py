@@ -141,7 +141,8 @@ def reserve_target(c, bal, a: int, i: int, after: dict):
             due = projected_service(c, k, u, b, after)
             if due is None:
                 break
-            terms.append(due[0])
+            weight = float(program.acct_last_weight[a])
+            terms.append(weight * due[0] if j == periods and weight != 1.0 else due[0])
             if j < periods:
                 b = c.put(f"s{i}.proj{k}.{j}", b - due[1])
     legs = hedge_legs(c, program.acct_mask[a], t, min(t + periods, n))

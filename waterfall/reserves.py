@@ -1,0 +1,41 @@
+"""Reserve accounts funded from the sources at close (`funded_at_close`): the sponsors pay
+in each such account's target in the last period before commercial operation (period 0
+when there is no construction), so the account's `reserve` step fills it there from that
+cash instead of from the first operating cash flows (docs/money.md).
+
+The target is the interpreters' own (reference.reserve_target: a DSRA's next
+target_periods of scheduled debt service on the base case from the balances after that
+period's draws and capitalised interest, a fixed reserve's amount), so in the base case
+the account closes that period exactly at its target and the money is conserved: the
+extra equity in is the reserve funding.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .hedges import base_case_balances
+
+
+def funding_period(program) -> int:
+    """The period the accounts are funded at close: the last before operation."""
+    return max(program.cod_period - 1, 0)
+
+
+def fund_reserves_at_close(deal, program, per_rate: np.ndarray) -> None:
+    """Add each funded account's target at the funding period to the program's equity in
+    (`reserve_at_close` [A] records it)."""
+    from .reference import reserve_target  # lazily: the reference imports the compiled layout
+
+    program.reserve_at_close = np.zeros(program.n_accounts)
+    if not any(a.funded_at_close for a in deal.accounts):
+        return
+    t = funding_period(program)
+    balances = base_case_balances(program.draw, program.sched, program.maturity, program.capitalise, per_rate)
+    balance = [float(balances[k, t] * (1.0 + per_rate[k, t] * program.capitalise[k, t]) + program.draw[k, t])
+               for k in range(program.n_tranches)]   # after the period's capitalised interest and draws
+    for a, acct in enumerate(deal.accounts):
+        if acct.funded_at_close:
+            program.reserve_at_close[a] = reserve_target(program, per_rate, program.sched, program.maturity,
+                                                         balance, a, t)
+    program.equity_in = program.equity_in.copy()
+    program.equity_in[t] += program.reserve_at_close.sum()
