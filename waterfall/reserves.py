@@ -35,7 +35,8 @@ def fund_reserves_at_close(deal, program, per_rate: np.ndarray) -> None:
                for k in range(program.n_tranches)]   # after the period's capitalised interest and draws
     for a, acct in enumerate(deal.accounts):
         if acct.funded_at_close:
+            # the hedges' part of a DSRA target on the base case's index (no scenario shock)
             program.reserve_at_close[a] = reserve_target(program, per_rate, program.sched, program.maturity,
-                                                         balance, a, t)
+                                                         balance, a, t, index=program.base_rate)
     program.equity_in = program.equity_in.copy()
     program.equity_in[t] += program.reserve_at_close.sum()
