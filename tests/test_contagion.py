@@ -2,6 +2,8 @@
 the SPVs that depend on that tenant; the graph is data with clear errors."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 import waterfall
@@ -44,7 +46,8 @@ def test_lab_shortfall_defaults_exactly_the_dependent_spvs():
                       chain={"lab_revenue": [(0, 1.0), (1, 1.0), (2, 0.5)]})
     outcome = run_chain(graph, preset)
     assert outcome.pay_ratio[:3] == [1.0, 1.0, 0.5]
-    assert outcome.entities["ProviderA"].default_year == pytest.approx(2.0)
+    # (calendar-true: the day two years after the 15 Jan 2026 basis date)
+    assert outcome.entities["ProviderA"].issuer.default_date == dt.date(2028, 1, 15)
     assert outcome.entities["ProviderB"].default_year is None
     deals = {"spv-a": spv("spv-a", "ProviderA"), "spv-b": spv("spv-b", "ProviderB")}
     results = {}

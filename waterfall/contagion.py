@@ -47,6 +47,7 @@ from .errors import DealError
 from .model.base import Finite, Fraction, NonNegative, Part
 from .model.deal import Deal
 from .model.scenario import ChainShock, Scenario
+from .issuers import Flows, Instrument, IssuerOutcome, MarketAccess, instrument_lives, simulate
 
 ENTITIES_FILE = data_dir("scenarios") / "entities.toml"
 YEARS = 40
@@ -85,6 +86,21 @@ class Obligor(Part):
     strategic_threshold: Optional[Fraction] = None
     relet_haircut: Fraction = 0.3
     relet_downtime_months: Annotated[int, Field(ge=0)] = 12
+    instruments: list[Instrument] = Field(default_factory=list)
+    """Its debt stack (waterfall.issuers): every instrument cross-accelerates at its default."""
+    revolver: NonNegative = 0.0
+    """Undrawn committed revolver (USD bn), drawn when cash runs short."""
+    market: MarketAccess = Field(default_factory=MarketAccess)
+    distress_value_multiple: NonNegative = 6.0
+    """Distributable value at default as a multiple of its annual operating inflow."""
+    guarantees: list[str] = Field(default_factory=list)
+    """Deals whose debt it guarantees: its default cross-defaults them, and their lenders'
+    shortfall is a senior unsecured claim on its estate."""
+    walk_damages_share: Fraction = 1.0
+    """Share of the damages a solvent tenant owes for walking from a lease (rent lost less
+    what re-letting earns, over the rest of the term) that the landlord collects."""
+    emergence_months: Annotated[int, Field(ge=0, le=120)] = 18
+    """Months from default to the estate's distribution (when claims are paid)."""
 
 
 class DealLink(Part):
@@ -144,6 +160,7 @@ class EntityState:
     default_year: float | None = None          # years after the basis date
     paid_share: list[float] = field(default_factory=list)  # per year after default (continuation)
     walk_year: float | None = None             # strategic default
+    issuer: IssuerOutcome | None = None        # its balance sheet, debt stack and default
 
 
 @dataclass
@@ -152,7 +169,8 @@ class ChainOutcome:
     shock: ChainShock
     pay_ratio: list[float]
     entities: dict[str, EntityState]
-    refi_closed_year: float | None
+    refi_closed: list[tuple[int, int]]
+    """Years the refinancing market for AI collateral is shut, as (from, to) runs."""
     market: object
 
     def lab_default_year(self) -> float | None:
@@ -162,8 +180,9 @@ class ChainOutcome:
         return None
 
 
-def run_chain(graph: Graph, preset: Scenario | None = None) -> ChainOutcome:
-    """The chain under a preset's ChainShock (none: the base case)."""
+def run_chain(graph: Graph, preset: Scenario | None = None, deals: dict | None = None) -> ChainOutcome:
+    """The chain under a preset's ChainShock (none: the base case). `deals`: the deal
+    files the issuers' instruments name (default: those of deals/ the graph names)."""
     shock = (preset.chain if preset is not None else None) or ChainShock()
     unit = 12.0 if preset is None or preset.time_unit == "year" else 1.0
     if preset is not None and preset.time_unit == "period":
@@ -186,37 +205,60 @@ def run_chain(graph: Graph, preset: Scenario | None = None) -> ChainOutcome:
         ratios.append(ratio)
         cash = available - ratio * owed
     states = {lab.name: EntityState(lab.name)}
+    deals = _instrument_deals(graph) if deals is None else deals
     for o in graph.obligors:
-        st = EntityState(o.name)
         other_m = _curve(shock.other_cash_flow.get(o.name, [(0, 1.0)]), unit)
-        cash = o.cash
-        curves = {k: _curve(getattr(o, k)) for k in ("other_cash_flow", "capex", "debt_service",
-                                                     "lease_payments", "new_funding")}
-        for y in range(YEARS):
-            ratio = ratios[y]
-            funding = curves["new_funding"](y) if (ratio >= 1.0 - 1e-9 or not o.funding_needs_healthy_lab) else 0.0
-            inflow = commitments[o.name](y) * ratio + curves["other_cash_flow"](y) * other_m(y) + funding
-            outflow = (curves["capex"](y) * (1.0 - o.capex_flex * (1.0 - ratio)) + curves["debt_service"](y)
-                       + curves["lease_payments"](y))
-            if st.default_year is None and cash + inflow - outflow < 0.0:
-                st.default_year = y + max(0.0, min(1.0, cash / (outflow - inflow))) if outflow > inflow else float(y)
-            if st.default_year is not None:
-                st.paid_share.append(max(0.0, min(1.0, (max(cash, 0.0) + inflow) / outflow)) if outflow > 0 else 1.0)
-                cash = max(cash, 0.0) + inflow - min(outflow, max(cash, 0.0) + inflow)
-            else:
-                cash += inflow - outflow
-        if o.strategic_threshold is not None:
-            for month in range(YEARS * 12):
-                if 1.0 - market(month / 12.0) > o.strategic_threshold + 1e-12:
-                    st.walk_year = month / 12.0
-                    break
-        states[o.name] = st
-    refi = None
-    for y, r in enumerate(ratios):
-        if r < graph.refinancing_closes_below:
-            refi = float(y)
-            break
-    return ChainOutcome(graph, shock, ratios, states, refi, market)
+        states[o.name] = _run_obligor(graph, o, ratios, other_m, market, commitments[o.name], deals)
+    closed = [y for y, r in enumerate(ratios) if r < graph.refinancing_closes_below]
+    return ChainOutcome(graph, shock, ratios, states, _episodes(closed), market)
+
+
+def _episodes(years: list[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive years as (first, last + 1): each a closure that reopens."""
+    runs: list[tuple[int, int]] = []
+    for y in years:
+        if runs and runs[-1][1] == y:
+            runs[-1] = (runs[-1][0], y + 1)
+        else:
+            runs.append((y, y + 1))
+    return runs
+
+
+def _instrument_deals(graph: Graph) -> dict:
+    """The built-in deal files the graph names (instruments read their terms from them)."""
+    from .load import builtin_deals, load_deal
+
+    named = {i.deal for o in graph.obligors for i in o.instruments if i.deal} | {d.deal for d in graph.deals}
+    return {p.stem: load_deal(p) for p in builtin_deals() if p.stem in named}
+
+
+def _run_obligor(graph: Graph, o: Obligor, ratios, other_m, market, commitment, deals) -> EntityState:
+    """One obligor through waterfall.issuers.simulate; after a default, the share of its
+    outgoings it can still meet each year (for `continuation` leases)."""
+    curves = {k: _curve(getattr(o, k)) for k in ("other_cash_flow", "capex", "debt_service",
+                                                 "lease_payments", "new_funding")}
+
+    def inflow(t, ratio):
+        return commitment(t) * ratio + curves["other_cash_flow"](t) * other_m(t)
+
+    def outflow(t, ratio):
+        return (curves["capex"](t) * (1.0 - o.capex_flex * (1.0 - ratio)) + curves["debt_service"](t)
+                + curves["lease_payments"](t))
+
+    lives = [x for inst in o.instruments for x in instrument_lives(inst, deals, o.market, graph.basis_date)]
+    flows = Flows(inflow, outflow, curves["new_funding"], o.cash, o.funding_needs_healthy_lab)
+    out = simulate(o.name, lives, flows, o.market, graph.basis_date, ratios, o.revolver, YEARS)
+    st = EntityState(o.name, default_year=out.default_year, issuer=out)
+    if out.default_year is not None:
+        for y in range(int(math.floor(out.default_year)), YEARS):
+            a, b = inflow(y + 0.5, ratios[y]), outflow(y + 0.5, ratios[y])
+            st.paid_share.append(max(0.0, min(1.0, a / b)) if b > 0 else 1.0)
+    if o.strategic_threshold is not None:
+        for month in range(YEARS * 12):
+            if 1.0 - market(month / 12.0) > o.strategic_threshold + 1e-12:
+                st.walk_year = month / 12.0
+                break
+    return st
 
 
 def _date_at(graph: Graph, years: float) -> dt.date:
@@ -278,68 +320,121 @@ def _market_rent(outcome: ChainOutcome, deal: Deal) -> list[dict]:
     return out
 
 
+def issuer_of(graph: Graph, lease) -> str | None:
+    """The entity owing a lease's rent: the issuer it names, else by tenant name."""
+    return lease.issuer if lease.issuer is not None else obligor_of(graph, lease.tenant)
+
+
+@dataclass
+class LeaseEvent:
+    """What the chain does to one lease: its tenant `rejects` it in its own default,
+    `walks` from it while solvent (owing damages), or pays part (`continuation`)."""
+
+    lease: int
+    tenant: str
+    issuer: str
+    why: str
+    date: dt.date
+    period: int
+
+
+def lease_events(outcome: ChainOutcome, deal: Deal) -> list[LeaseEvent]:
+    """The first event on each lease paid by an obligor (not the lab), within the horizon."""
+    graph, n, out = outcome.graph, deal.timeline.n_periods, []
+    obligors = {o.name: o for o in graph.obligors}
+    for i, lease in enumerate(deal.leases):
+        who = issuer_of(graph, lease)
+        if who is None or who == graph.lab.name or who not in obligors:
+            continue
+        st, ob = outcome.entities[who], obligors[who]
+        events = []
+        if st.issuer is not None and st.issuer.default_date is not None:
+            events.append((st.issuer.default_date, "continuation" if ob.on_default == "continuation" else "rejects"))
+        if deal.deal.kind == "spv" and st.walk_year is not None:   # a tenant's choice about a lease
+            events.append((_date_at(graph, st.walk_year), "walks"))
+        if not events:
+            continue
+        when, why = min(events)
+        period = deal_period(deal, when)
+        if period <= n:
+            out.append(LeaseEvent(i, lease.tenant, who, why, when, period))
+    return out
+
+
+def _lab_payments(outcome: ChainOutcome, deal: Deal, tenant: str) -> list[dict]:
+    graph, n, out = outcome.graph, deal.timeline.n_periods, []
+    for y, ratio in enumerate(outcome.pay_ratio):
+        if ratio >= 1.0 - 1e-9:
+            continue
+        a, b = deal_period(deal, _date_at(graph, y)), deal_period(deal, _date_at(graph, y + 1)) - 1
+        if a <= n and b >= a:
+            out.append({"kind": "partial_payment", "tenant": tenant, "from_period": a,
+                        "to_period": min(b, n), "paid_share": ratio})
+    return out
+
+
 def chain_adjustments(outcome: ChainOutcome, deal: Deal) -> tuple[list[dict], list[str]]:
     """The chain's adjustments for one deal (in its periods) and a line per effect."""
     graph, n = outcome.graph, deal.timeline.n_periods
     obligors = {o.name: o for o in graph.obligors}
     mpp = deal.timeline.months_per_period
     adjustments, notes = [], []
-    for tenant in sorted({lease.tenant for lease in deal.leases}):
-        who = obligor_of(graph, tenant)
-        if who is None:
-            continue
-        if who == graph.lab.name:
-            for y, ratio in enumerate(outcome.pay_ratio):
-                if ratio >= 1.0 - 1e-9:
-                    continue
-                a, b = deal_period(deal, _date_at(graph, y)), deal_period(deal, _date_at(graph, y + 1)) - 1
-                if a > n or b < a:
-                    continue
-                adjustments.append({"kind": "partial_payment", "tenant": tenant, "from_period": a,
-                                    "to_period": min(b, n), "paid_share": ratio})
-            if any(r < 1.0 - 1e-9 for r in outcome.pay_ratio):
-                notes.append(f"{tenant}: paid at the lab's pay ratio (first short in year {outcome.lab_default_year():g})")
-            continue
-        st, ob = outcome.entities[who], obligors[who]
-        events = [(st.default_year, "default")]
-        if deal.deal.kind == "spv":  # strategic default is a tenant's choice about a lease
-            events.append((st.walk_year, "strategic"))
-        events = [(y, why) for y, why in events if y is not None]
-        if not events:
-            continue
-        years, why = min(events)
-        period = deal_period(deal, _date_at(graph, years))
-        if period > n:
-            continue
-        downtime = int(math.ceil(ob.relet_downtime_months / mpp))
-        if why == "default" and ob.on_default == "continuation":
-            first = int(math.floor(years))
+    for tenant in sorted({lease.tenant for lease in deal.leases if issuer_of(graph, lease) == graph.lab.name}):
+        adjustments += _lab_payments(outcome, deal, tenant)
+        if any(r < 1.0 - 1e-9 for r in outcome.pay_ratio):
+            notes.append(f"{tenant}: paid at the lab's pay ratio (first short in year {outcome.lab_default_year():g})")
+    for ev in lease_events(outcome, deal):
+        st, ob = outcome.entities[ev.issuer], obligors[ev.issuer]
+        if ev.why == "continuation":
+            first = int(math.floor(st.default_year))
             for i, share in enumerate(st.paid_share):
-                a = period if i == 0 else deal_period(deal, _date_at(graph, first + i))
+                a = ev.period if i == 0 else deal_period(deal, _date_at(graph, first + i))
                 b = deal_period(deal, _date_at(graph, first + i + 1)) - 1
                 if a > n:
                     break
                 if b >= a:
-                    adjustments.append({"kind": "partial_payment", "tenant": tenant, "from_period": a,
+                    adjustments.append({"kind": "partial_payment", "tenant": ev.tenant, "from_period": a,
                                         "to_period": min(b, n), "paid_share": share})
-            notes.append(f"{tenant}: {who} defaults in year {years:.2f}, pays part (period {period})")
-        else:
-            relet = None if deal.deal.kind == "corporate" else _relet(outcome, ob, years, deal)
-            adjustments.append({"kind": "lease_default", "tenant": tenant, "period": period,
-                                "outcome": "termination", "downtime": downtime if relet else 0,
-                                "relet": relet})
-            notes.append(f"{tenant}: {who} {'walks away' if why == 'strategic' else 'defaults'} "
-                         f"in year {years:.2f} (period {period}), lease terminated")
+            notes.append(f"{ev.tenant}: {ev.issuer} defaults on {ev.date} ({st.issuer.cause}), pays part (period {ev.period})")
+            continue
+        years = (ev.date - graph.basis_date).days / 365.25
+        relet = None if deal.deal.kind == "corporate" else _relet(outcome, ob, years, deal)
+        downtime = int(math.ceil(ob.relet_downtime_months / mpp))
+        adjustments.append({"kind": "lease_default", "tenant": ev.tenant, "period": ev.period,
+                            "outcome": "termination", "downtime": downtime if relet else 0, "relet": relet})
+        what = ("walks away while solvent (owes damages)" if ev.why == "walks"
+                else f"defaults on {ev.date} ({st.issuer.cause}) and rejects the lease (capped claim)")
+        notes.append(f"{ev.tenant}: {ev.issuer} {what}, period {ev.period}")
+    for o in graph.obligors:
+        out = outcome.entities[o.name].issuer
+        if deal.name in o.guarantees and out is not None and out.default_date is not None:
+            p = deal_period(deal, out.default_date)
+            if p <= n:
+                adjustments.append({"kind": "obligor_default", "obligor": o.name, "from_period": p})
+                notes.append(f"guarantor {o.name} defaults on {out.default_date}: cross-default, period {p}")
     if deal.deal.kind == "spv":
         adjustments += _market_rent(outcome, deal)
-    on_lab = {graph.lab.name} | {o.name for o in graph.obligors if any(v > 0 for _, v in o.lab_commitments)}
-    exposed = any(obligor_of(graph, lease.tenant) in on_lab for lease in deal.leases)
-    if outcome.refi_closed_year is not None and exposed and any(deal.name == l.deal for l in graph.deals):
-        p = deal_period(deal, _date_at(graph, outcome.refi_closed_year))
-        if p <= n:
-            adjustments.append({"kind": "refinancing_closed", "from_period": p})
-            notes.append(f"refinancing market closed from period {p}")
+    adjustments += _refinancing(outcome, deal, notes)
     return adjustments, notes
+
+
+def _refinancing(outcome: ChainOutcome, deal: Deal, notes: list[str]) -> list[dict]:
+    """The AI-collateral refinancing market is shut in the years the lab pays less than
+    `refinancing_closes_below` of what it owes, and reopens when it pays again; it
+    touches linked deals with a lease paid by the lab or a provider it owes."""
+    graph, n = outcome.graph, deal.timeline.n_periods
+    on_lab = {graph.lab.name} | {o.name for o in graph.obligors if any(v > 0 for _, v in o.lab_commitments)}
+    exposed = any(issuer_of(graph, lease) in on_lab for lease in deal.leases)
+    if not exposed or not any(deal.name == link.deal for link in graph.deals):
+        return []
+    out = []
+    for y0, y1 in outcome.refi_closed:
+        a, b = deal_period(deal, _date_at(graph, y0)), deal_period(deal, _date_at(graph, y1)) - 1
+        if a <= n and b >= a:
+            out.append({"kind": "refinancing_closed", "from_period": a, "to_period": min(b, n)})
+            notes.append(f"refinancing market closed in periods {a}-{min(b, n)} (the lab pays under "
+                         f"{graph.refinancing_closes_below:.0%} in years {y0}-{y1 - 1}), then reopens")
+    return out
 
 
 def deal_scenario(outcome: ChainOutcome, deal: Deal, preset: Scenario | None) -> tuple[Scenario, list[str]]:

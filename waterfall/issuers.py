@@ -249,3 +249,31 @@ def resolve_default(out: IssuerOutcome, multiple: float, extra: list[Claim]) -> 
     out.value = out.value + multiple * max(0.0, out.inflow_at_default)
     out.recoveries = distribute(out.value, claims)
     return out
+
+
+def instrument_lives(inst: Instrument, deals: dict, market: MarketAccess, basis: dt.date) -> list[Live]:
+    """The instrument as it stands at the basis date (USD bn): given here, or one per
+    tranche of its deal file (amount, fixed coupon or the market base rate + floating
+    spread, maturity and first draw on the deal's calendar). Fields given here override
+    the file's. A deal file missing from `deals` gives nothing (check_graph reports it)."""
+    if inst.deal is None:
+        return [Live(inst.name, inst.seniority, inst.amount, inst.coupon, inst.maturity, inst.issue,
+                     inst.collateral)]
+    deal = deals.get(inst.deal)
+    if deal is None:
+        return []
+    tl, out = deal.timeline, []
+    for tr in deal.tranches:
+        if inst.tranche is not None and tr.name != inst.tranche:
+            continue
+        rate = tr.rate.annual if tr.rate.kind == "fixed" else market.base_rate + tr.rate.spread
+        maturity = add_months(tl.financial_close, (tr.maturity_period or tl.n_periods) * tl.months_per_period)
+        first = min((p for p, _ in tr.draws), default=0) if tr.draws else 0
+        issue = add_months(tl.financial_close, first * tl.months_per_period)
+        if issue is not None and issue <= basis:
+            issue = None
+        name = f"{deal.name}/{tr.name}" if inst.tranche is None else inst.name
+        out.append(Live(name, inst.seniority, inst.amount if inst.amount is not None else tr.amount / 1000.0,
+                        inst.coupon if inst.coupon is not None else rate,
+                        inst.maturity or maturity, inst.issue or issue, inst.collateral))
+    return out
