@@ -69,55 +69,187 @@ class Portfolio(dict):
         return portfolio_html(self)
 
 
-def run_portfolio(preset_name: str = "base", entities=None) -> dict:
-    from .. import engine
-    from ..contagion import check_graph, deal_scenario, load_graph, run_chain
-    from ..errors import DealError
+def run_portfolio(preset_name="base", entities=None, only: str | None = None) -> dict:
+    """Every deal (or `only` that one) under a preset through the chain: the issuers, the
+    SPVs' waterfalls under the chain's scenario, then the claims on defaulted issuers
+    (waterfall.settlement). `waterfall run DEAL --scenario PRESET` is this with `only`."""
+    from ..contagion import check_graph, load_graph, run_chain
     from ..scenarios.presets import load_preset
+    from ..settlement import settle
 
     preset = load_preset(preset_name)
     graph = load_graph(entities) if entities else load_graph()
     deals = portfolio_deals()
     by_name = {d.name: d for d in deals}
     warnings = [f"entity graph: deal '{p[2]}' is not in deals/ (skipped)" for p in check_graph(graph, by_name)]
-    outcome = run_chain(graph, None if preset.name == "base" and not preset.adjustments else preset)
-    rows, lenders, sponsors = [], {}, {}
-    for deal in deals:
-        scen, notes = deal_scenario(outcome, deal, preset)
-        result = engine.run(deal, scen)
-        m = result.metrics
-        tranches = tranche_exposures(result)
-        invested, distributed = m["equity_invested"] or 0.0, m["equity_distributions"] or 0.0
-        rows.append({"deal": deal.name, "scenario": scen, "notes": notes,
-                     "default_period": m["default_period"], "min_dscr": m["min_dscr"],
-                     "recovery_rate": m["recovery_rate"], "equity_irr": m["equity_irr"],
-                     "default_cause": m["default_cause"], "recovery_rate_pv": m["recovery_rate_pv"],
-                     "recovery_periods": m["recovery_periods"],
-                     "debt": float(result.program.amounts.sum()),
-                     "exposure": sum(t["exposure"] for t in tranches),
-                     "loss": sum(t["loss"] for t in tranches),
-                     "recovery": sum(t["recovery"] for t in tranches),
-                     "lender_loss": m["lender_loss"], "metrics": m, "tranches": tranches,
-                     "period_length": deal.timeline.period})
-        for tr, t in zip(deal.tranches, tranches):
-            shares = tr.lenders or {f"{deal.name}/{tr.name} lenders": 1.0}
-            for name, share in shares.items():
-                acc = lenders.setdefault(name, {"commitment": 0.0, "exposure": 0.0, "loss": 0.0, "recovery": 0.0})
-                for key in acc:
-                    acc[key] += share * t[key]
-        for name, share in (deal.equity.sponsors or {f"{deal.name} sponsors": 1.0}).items():
-            acc = sponsors.setdefault(name, {"exposure": 0.0, "loss": 0.0, "recovery": 0.0})
-            acc["exposure"] += share * invested
-            acc["recovery"] += share * distributed
-            acc["loss"] += share * max(0.0, invested - distributed)
+    outcome = run_chain(graph, None if preset.name == "base" and not preset.adjustments else preset, by_name)
+    owners = {i.deal: o.name for o in graph.obligors for i in o.instruments if i.deal}
+    guaranteed = {name: o.name for o in graph.obligors for name in o.guarantees}
+    wanted = [d for d in deals if only is None or d.name == only]
+    spv = {d.name: _spv_row(outcome, d, preset) for d in deals
+           if d.name not in owners and (d in wanted or d.name in guaranteed)}
+    losses = {name: spv[name]["loss"] for name in guaranteed if name in spv}
+    claims, issuers = settle(outcome, by_name, losses)
+    rows = []
+    for deal in wanted:
+        if deal.name in owners:
+            rows.append(_instrument_row(deal, issuers[owners[deal.name]]))
+            continue
+        row = spv[deal.name]
+        extra = [{"kind": c.kind, "issuer": c.issuer, "claim": c.claim, "recovered": c.recovered,
+                  "paid_on": c.paid_on.isoformat()} for c in claims.get(deal.name, [])]
+        if deal.name in guaranteed:
+            g = issuers[guaranteed[deal.name]]
+            got = g.recoveries.get(f"guarantee of {deal.name}", 0.0) * 1000.0
+            if got > 0:
+                extra.append({"kind": "guarantee", "issuer": g.name, "claim": g.claims[f"guarantee of {deal.name}"] * 1000.0,
+                              "recovered": got, "paid_on": g.default_date.isoformat()})
+        rows.append(_with_claims(row, extra))
+    for row in rows:
+        row["driver"] = loss_driver(row)
+    lenders, sponsors = _holders(rows, by_name)
     totals = {k: sum(r[k] for r in rows) for k in ("debt", "exposure", "loss", "recovery")}
     outside = {link.deal for link in graph.deals if not link.in_headline}
     totals["headline_scope_debt"] = sum(r["debt"] for r in rows if r["deal"] not in outside)
     return Portfolio({"preset": preset.name, "units": "USD millions", "deals": rows, "lenders": lenders,
             "sponsors": sponsors, "totals": totals, "headline_debt": graph.headline_debt * 1000.0,
             "warnings": warnings, "pay_ratio": outcome.pay_ratio[:10],
-            "entities": {k: {"default_year": v.default_year, "walk_year": v.walk_year}
-                         for k, v in outcome.entities.items()}})
+            "refinancing_closed_years": outcome.refi_closed,
+            "entities": {k: _entity(v, issuers.get(k)) for k, v in outcome.entities.items()}})
+
+
+def _entity(state, issuer) -> dict:
+    """The chain's path for one entity: default (date, cause), walk, cash by year-end."""
+    out = {"default_year": state.default_year, "walk_year": state.walk_year}
+    if issuer is not None:
+        out.update(default_date=issuer.default_date.isoformat() if issuer.default_date else None,
+                   cause=issuer.cause or None,
+                   senior_unsecured_recovery=issuer.class_rate("senior_unsecured"),
+                   cash=[round(p["cash"], 3) for p in issuer.path[3::4][:10]],
+                   market_open=[p["market_open"] for p in issuer.path[3::4][:10]])
+    return out
+
+
+def _spv_row(outcome, deal, preset) -> dict:
+    """A deal run by the engine under the chain's scenario for it."""
+    from .. import engine
+    from ..contagion import deal_scenario
+
+    scen, notes = deal_scenario(outcome, deal, preset)
+    result = engine.run(deal, scen)
+    m = result.metrics
+    tranches = tranche_exposures(result)
+    return {"deal": deal.name, "kind": "spv", "scenario": scen, "notes": notes, "result": result,
+            "default_period": m["default_period"], "min_dscr": m["min_dscr"],
+            "recovery_rate": m["recovery_rate"], "equity_irr": m["equity_irr"],
+            "default_cause": m["default_cause"], "recovery_rate_pv": m["recovery_rate_pv"],
+            "recovery_periods": m["recovery_periods"],
+            "debt": float(result.program.amounts.sum()),
+            "exposure": sum(t["exposure"] for t in tranches),
+            "loss": sum(t["loss"] for t in tranches),
+            "recovery": sum(t["recovery"] for t in tranches),
+            "lender_loss": m["lender_loss"], "metrics": m, "tranches": tranches,
+            "equity_invested": m["equity_invested"] or 0.0,
+            "equity_distributions": m["equity_distributions"] or 0.0,
+            "period_length": deal.timeline.period, "claims": []}
+
+
+def _with_claims(row: dict, claims: list[dict]) -> dict:
+    """What the SPV collects on its claims goes to its lenders up to their loss (pro rata
+    by tranche loss), the rest to its sponsors."""
+    got = sum(c["recovered"] for c in claims)
+    row["claims"] = claims
+    if got <= 0:
+        return row
+    loss = row["loss"]
+    to_lenders = min(got, loss)
+    for t in row["tranches"]:
+        part = to_lenders * (t["loss"] / loss) if loss > 0 else 0.0
+        t["loss"] -= part
+        t["recovery"] += part
+    row["loss"] -= to_lenders
+    row["recovery"] += to_lenders
+    row["lender_loss"] = row["loss"]
+    row["claims_to_lenders"] = to_lenders
+    row["equity_distributions"] += got - to_lenders
+    if row["exposure"] > 0:
+        row["recovery_rate"] = row["recovery"] / row["exposure"]
+    return row
+
+
+def _instrument_row(deal, issuer) -> dict:
+    """A deal that is an issuer's instrument: its claim at the issuer's default and what
+    the estate pays it (waterfall.issuers, waterfall.claims), by tranche."""
+    from ..contagion import deal_period
+
+    d = issuer.default_date
+    tranches = []
+    for tr in deal.tranches:
+        key = f"{deal.name}/{tr.name}"
+        claim = issuer.claims.get(key, 0.0) * 1000.0 if d else 0.0
+        rec = issuer.recoveries.get(key, 0.0) * 1000.0 if d else 0.0
+        tranches.append({"tranche": tr.name, "commitment": float(tr.amount), "exposure": claim,
+                         "recovery": rec, "loss": claim - rec})
+    exposure = sum(t["exposure"] for t in tranches)
+    recovery = sum(t["recovery"] for t in tranches)
+    hit = d is not None and exposure > 0
+    period = deal_period(deal, d) if hit else None
+    metrics = {"default_period": period, "default_date": d.isoformat() if hit else None,
+               "equity_irr": None, "default_cause": "issuer default" if hit else None}
+    return {"deal": deal.name, "kind": "instrument", "issuer": issuer.name, "scenario": None,
+            "notes": [f"instrument of {issuer.name}, which defaults on {d} ({issuer.cause})"] if d else [],
+            "default_period": period, "min_dscr": None,
+            "recovery_rate": recovery / exposure if hit else None, "equity_irr": None,
+            "default_cause": metrics["default_cause"], "recovery_rate_pv": None, "recovery_periods": None,
+            "debt": float(sum(tr.amount for tr in deal.tranches)), "exposure": exposure,
+            "loss": exposure - recovery, "recovery": recovery, "lender_loss": exposure - recovery,
+            "metrics": metrics, "tranches": tranches, "equity_invested": 0.0, "equity_distributions": 0.0,
+            "period_length": deal.timeline.period, "claims": [], "issuer_cause": issuer.cause or None}
+
+
+def loss_driver(row: dict) -> str:
+    """What drove the deal's default or loss, in a credit desk's words."""
+    if row["kind"] == "instrument":
+        return f"issuer default ({row['issuer']}: {row['issuer_cause']})" if row["default_period"] else "-"
+    if row["default_period"] is None:
+        return "-"
+    kinds = {c["kind"] for c in row["claims"]}
+    notes = " ".join(row["notes"])
+    if "rejects" in kinds:
+        head = "issuer default: lease rejection"
+    elif "walks" in kinds:
+        head = "strategic walk (damages owed)"
+    elif "guarantee" in kinds or "cross-default" in notes:
+        head = "guarantor default"
+    else:
+        head = {"maturity": "refinancing", "covenant": "covenant", "payment": "payment shortfall",
+                "tenant": "tenant event", "borrowing_base": "borrowing base",
+                "cross_default": "cross-default"}.get(row["default_cause"], str(row["default_cause"]))
+    if "refinancing market closed" in notes and head != "refinancing":
+        head += "; refinancing market shut"
+    return head
+
+
+def _holders(rows: list[dict], by_name: dict) -> tuple[dict, dict]:
+    """Per lender (its shares of its tranches') and per sponsor (its share of equity)."""
+    lenders, sponsors = {}, {}
+    for row in rows:
+        deal = by_name[row["deal"]]
+        for tr, t in zip(deal.tranches, row["tranches"]):
+            shares = tr.lenders or {f"{deal.name}/{tr.name} lenders": 1.0}
+            for name, share in shares.items():
+                acc = lenders.setdefault(name, {"commitment": 0.0, "exposure": 0.0, "loss": 0.0, "recovery": 0.0})
+                for key in acc:
+                    acc[key] += share * t[key]
+        if row["kind"] == "instrument":
+            continue
+        invested, distributed = row["equity_invested"], row["equity_distributions"]
+        for name, share in (deal.equity.sponsors or {f"{deal.name} sponsors": 1.0}).items():
+            acc = sponsors.setdefault(name, {"exposure": 0.0, "loss": 0.0, "recovery": 0.0})
+            acc["exposure"] += share * invested
+            acc["recovery"] += share * distributed
+            acc["loss"] += share * max(0.0, invested - distributed)
+    return lenders, sponsors
 
 
 def _f(value, kind="amount"):
@@ -194,7 +326,8 @@ def cmd_portfolio(args) -> int:
         write_portfolio_workbook(data, args.xlsx)
     if args.json:
         out = {k: v for k, v in data.items() if k != "deals"}
-        out["deals"] = [{k: v for k, v in r.items() if k not in ("scenario", "metrics")} for r in data["deals"]]
+        out["deals"] = [{k: v for k, v in r.items() if k not in ("scenario", "metrics", "result")}
+                        for r in data["deals"]]
         print(json.dumps(out, indent=2, default=lambda v: None))
     else:
         print(render(data))
