@@ -92,7 +92,11 @@ class Obligor(Part):
     """Undrawn committed revolver (USD bn), drawn when cash runs short."""
     market: MarketAccess = Field(default_factory=MarketAccess)
     distress_value_multiple: NonNegative = 6.0
-    """Distributable value at default as a multiple of its annual operating inflow."""
+    """Distributable value at default as a multiple of its annual operating cash flow:
+    its other cash flow plus `lab_contract_margin` of what the lab pays it."""
+    lab_contract_margin: Fraction = 0.15
+    """Cash margin on the lab's payments after the cost of serving them (the value of the
+    lab contracts to a buyer of the estate)."""
     guarantees: list[str] = Field(default_factory=list)
     """Deals whose debt it guarantees: its default cross-defaults them, and their lenders'
     shortfall is a senior unsecured claim on its estate."""
@@ -100,6 +104,13 @@ class Obligor(Part):
     """Share of the damages a solvent tenant owes for walking from a lease (rent lost less
     what re-letting earns, over the rest of the term) that the landlord collects."""
     emergence_months: Annotated[int, Field(ge=0, le=120)] = 18
+    """Months from default to the estate's distribution (when claims are paid)."""
+    other_leases_years: Annotated[float, Field(ge=0, le=40)] = 0.0
+    """Years its `lease_payments` run on after a default: the leases not itemised as SPV
+    deals give a capped rejection claim on that rent (0: no such claim)."""
+    damages_discount_rate: Annotated[float, Field(ge=0, le=0.5)] = 0.06
+    """Annual rate discounting a landlord's damages (rent lost less re-letting) to the
+    walk or default date."""
     """Months from default to the estate's distribution (when claims are paid)."""
 
 
@@ -245,20 +256,44 @@ def _run_obligor(graph: Graph, o: Obligor, ratios, other_m, market, commitment, 
         return (curves["capex"](t) * (1.0 - o.capex_flex * (1.0 - ratio)) + curves["debt_service"](t)
                 + curves["lease_payments"](t))
 
+    walk = _walk_year(o, market)
+    lumps = [] if walk is None else [(_date_at(graph, walk), _damages_owed(graph, o, market, walk, deals))]
     lives = [x for inst in o.instruments for x in instrument_lives(inst, deals, o.market, graph.basis_date)]
-    flows = Flows(inflow, outflow, curves["new_funding"], o.cash, o.funding_needs_healthy_lab)
-    out = simulate(o.name, lives, flows, o.market, graph.basis_date, ratios, o.revolver, YEARS)
-    st = EntityState(o.name, default_year=out.default_year, issuer=out)
+    def earnings(t, ratio):
+        return commitment(t) * ratio * o.lab_contract_margin + curves["other_cash_flow"](t) * other_m(t)
+
+    flows = Flows(inflow, outflow, curves["new_funding"], o.cash, o.funding_needs_healthy_lab, earnings)
+    out = simulate(o.name, lives, flows, o.market, graph.basis_date, ratios, o.revolver, YEARS, lumps)
+    st = EntityState(o.name, default_year=out.default_year, issuer=out, walk_year=walk)
     if out.default_year is not None:
         for y in range(int(math.floor(out.default_year)), YEARS):
             a, b = inflow(y + 0.5, ratios[y]), outflow(y + 0.5, ratios[y])
             st.paid_share.append(max(0.0, min(1.0, a / b)) if b > 0 else 1.0)
-    if o.strategic_threshold is not None:
-        for month in range(YEARS * 12):
-            if 1.0 - market(month / 12.0) > o.strategic_threshold + 1e-12:
-                st.walk_year = month / 12.0
-                break
     return st
+
+
+def _walk_year(o: Obligor, market) -> float | None:
+    """Strategic default: the first month the market rent is below contract by more than
+    the tenant's threshold (years after the basis date), or None."""
+    if o.strategic_threshold is None:
+        return None
+    for month in range(YEARS * 12):
+        if 1.0 - market(month / 12.0) > o.strategic_threshold + 1e-12:
+            return month / 12.0
+    return None
+
+
+def _damages_owed(graph: Graph, o: Obligor, market, walk: float, deals: dict) -> float:
+    """What a tenant walking at `walk` pays its SPV landlords on that date (USD bn): the
+    collected share of the damages on every linked SPV lease it owes."""
+    from .settlement import walk_damages
+
+    when, total = _date_at(graph, walk), 0.0
+    for link in graph.deals:
+        deal = deals.get(link.deal)
+        if deal is not None and deal.deal.kind == "spv":
+            total += walk_damages(market, graph.basis_date, o, deal, when, lambda lease: issuer_of(graph, lease))
+    return total * o.walk_damages_share / 1000.0
 
 
 def _date_at(graph: Graph, years: float) -> dt.date:

@@ -23,7 +23,8 @@ refinanced nor paid), every instrument cross-accelerates on that date; the claim
 principal outstanding, the drawn revolver, the capped lease-rejection claims of the
 SPVs it leases from (waterfall.claims) and any guarantee claims. The estate's
 distributable value is `distress_value_multiple` x the annual operating inflow at
-default plus the cash left; waterfall.claims.distribute pays it by class.
+default (its own business's cash flow plus the cash margin on what the lab pays it:
+`Flows.earnings`) plus the cash left; waterfall.claims.distribute pays it by class.
 """
 from __future__ import annotations
 
@@ -146,6 +147,9 @@ class Flows:
     funding: object
     cash: float = 0.0
     funding_needs_market: bool = True
+    earnings: object = None
+    """The operating cash flow an estate is valued on (USD bn a year, f(t, ratio));
+    None: `inflow`."""
 
 
 def _market(terms: MarketAccess, ratio: float, debt: float, inflow: float) -> tuple[bool, float, float]:
@@ -189,9 +193,11 @@ def _maturities(lives, d0, d1, open_, rate, terms, cash, room) -> tuple[float, s
 
 
 def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, basis: dt.date,
-             ratios: list[float], revolver: float = 0.0, years: int = 40) -> IssuerOutcome:
+             ratios: list[float], revolver: float = 0.0, years: int = 40,
+             lumps: list[tuple[dt.date, float]] = ()) -> IssuerOutcome:
     """Run one issuer a quarter at a time until it defaults or `years` pass (module doc).
-    `ratios[y]`: the lab's pay ratio in year y. The outcome's claims are left for
+    `ratios[y]`: the lab's pay ratio in year y; `lumps`: one-off payments it owes on
+    dates (the damages of leases it walks from). The outcome's claims are left for
     `resolve_default` (they need the SPVs' lease-rejection claims)."""
     out = IssuerOutcome(name)
     cash, drawn = flows.cash, 0.0
@@ -207,11 +213,16 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
         interest = sum(x.balance * x.coupon for x in lives if x.issue is None) + drawn * rate
         funding = flows.funding(t) if (open_ or not flows.funding_needs_market) else 0.0
         net = (inflow - flows.outflow(t, ratio) - interest + funding) * STEP_YEARS
+        lump = sum(a for day, a in lumps if d0 <= day < d1)
         before, cash = cash, cash + net
         if cash + (revolver - drawn) < 0:
             frac = max(0.0, min(1.0, (before + revolver - drawn) / -net)) if net < 0 else 0.0
             out.default_date, out.cause = add_months(d0, 3 * frac), "liquidity"
+        elif cash + (revolver - drawn) < lump:
+            out.default_date = min(day for day, a in lumps if d0 <= day < d1)
+            out.cause = "cannot pay its lease damages"
         else:
+            cash -= lump
             cash, missed, when = _maturities(lives, d0, d1, open_, rate, terms, cash, revolver - drawn)
             if missed:
                 out.default_date, out.cause = when, f"maturity of {missed} (market closed)"
@@ -230,7 +241,7 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
             out.collateral = {x.name: x.collateral * x.balance for x in lives}
             if drawn > 0:
                 out.claims["revolver"], out.seniority["revolver"] = drawn, "senior_unsecured"
-            out.inflow_at_default = inflow
+            out.inflow_at_default = inflow if flows.earnings is None else flows.earnings(t, ratio)
             return out
     return out
 
