@@ -92,3 +92,77 @@ def test_liquidity_runs_out_mid_quarter():
     flows = Flows(inflow=lambda t, r: 0.0, outflow=lambda t, r: 8.0, funding=lambda t: 0.0, cash=1.0)
     out = simulate("BurnCo", [], flows, MarketAccess(), dt.date(2026, 1, 1), [1.0] * 5, years=5)
     assert out.cause == "liquidity" and out.default_date == dt.date(2026, 2, 16)
+
+
+# ------------------------------------------------ through the chain and the portfolio
+
+import waterfall
+from waterfall.commands.portfolio import chain_rows, run_portfolio
+from waterfall.contagion import Graph
+from waterfall.model import Scenario
+
+
+def flat_spv(name: str, issuer: str):
+    """The tie-out SPV with a flat rent of 40 a quarter for 120 months, owed by `issuer`."""
+    data = waterfall.load_deal("tieout").model_dump()
+    data["deal"].update(name=name, kind="spv")
+    data["leases"][0].update(tenant=issuer, issuer=issuer, escalation=0.0)
+    data["scenarios"] = []
+    return waterfall.Deal.model_validate(data)
+
+
+WALKER = {
+    "basis_date": "2026-01-15",            # the tie-out's close: month m falls in quarter floor(m/3) + 1
+    "lab": {"name": "Lab", "tenants": ["AI lab"], "revenue": [(0, 0.0)], "cash": 0.0},
+    "obligors": [{"name": "Walker", "tenants": ["Walker"], "other_cash_flow": [(0, 10.0)], "capex": [(0, 5.0)],
+                  "cash": 1.0, "strategic_threshold": 0.3, "relet_downtime_months": 0, "relet_haircut": 0.0,
+                  "damages_discount_rate": 0.0, "walk_damages_share": 1.0}],
+    "deals": [{"deal": "spv-w"}],
+}
+
+
+def test_solvent_tenant_that_walks_pays_damages():
+    graph = Graph.model_validate(WALKER)
+    deal = flat_spv("spv-w", "Walker")
+    # market rent 1.0 to month 12, 0.5 from month 13: 30% out of the money first in
+    # month 13 (at 12.6 months the level is 0.7) -> walks on 15 Feb 2027, quarter 5
+    preset = Scenario(name="glut", time_unit="month", chain={"market_rent": [(0, 1.0), (12, 1.0), (13, 0.5)]})
+    rows, outcome, _ = chain_rows(graph, preset, [deal])
+    (row,) = rows
+    assert outcome.entities["Walker"].walk_year == pytest.approx(13 / 12)
+    (claim,) = row["claims"]
+    # damages: rent left from quarter 5 = 36 quarters x 40 = 1,440, re-let at once at
+    # 0.5 of it = 720 earned back; no discounting: 1,440 - 720 = 720, all collected
+    assert claim["kind"] == "walks" and claim["claim"] == pytest.approx(720.0)
+    assert claim["recovered"] == pytest.approx(720.0) and claim["paid_on"] == "2027-02-15"
+    # the SPV itself defaults (20 a quarter of re-let rent < 3 opex + 17.5 principal +
+    # interest); what the damages pay goes to its lenders first: their loss is the
+    # waterfall's less the damages, here nothing, and the rest reaches the sponsor
+    alone = waterfall.run(deal, row["scenario"]).metrics
+    assert alone["default_period"] is not None and 0 < alone["lender_loss"] < 720.0
+    assert row["loss"] == pytest.approx(0.0, abs=1e-9)
+    assert row["equity_distributions"] == pytest.approx(alone["equity_distributions"] + 720.0 - alone["lender_loss"])
+    # the walker pays the 0.72bn from its own cash on the walk date: its cash at the end
+    # of that quarter is 0.72 below a run where it never walks (same flows otherwise)
+    calm = chain_rows(graph, Scenario(name="calm", time_unit="month"), [deal])[1]
+    walked = outcome.entities["Walker"].issuer.path[4]["cash"]
+    assert calm.entities["Walker"].issuer.path[4]["cash"] - walked == pytest.approx(0.72)
+    assert outcome.entities["Walker"].issuer.default_date is None     # solvent throughout
+
+
+def test_oracle_instruments_accelerate_together_and_share_pro_rata():
+    # technology-displaced: Oracle cannot roll a maturity with its market shut; every one
+    # of its instruments (the Sept-2025 notes and the issued programme vintages) is then
+    # accelerated on that one date and recovers at one senior unsecured rate
+    data = run_portfolio("technology-displaced")
+    oracle = data["entities"]["Oracle"]
+    assert oracle["default_date"] is not None and oracle["cause"].startswith("maturity of")
+    rows = {r["deal"]: r for r in data["deals"]}
+    for name in ("oracle_notes_2025", "oracle_borrowing_programme"):
+        r = rows[name]
+        assert r["metrics"]["default_date"] == oracle["default_date"]
+        for t in r["tranches"]:
+            if t["exposure"] > 0:
+                assert t["recovery"] / t["exposure"] == pytest.approx(oracle["senior_unsecured_recovery"])
+    # the programme's vintages due after the market shut were never issued: no claim
+    assert sum(t["exposure"] > 0 for t in rows["oracle_borrowing_programme"]["tranches"]) < 4

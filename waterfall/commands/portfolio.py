@@ -73,15 +73,33 @@ def run_portfolio(preset_name="base", entities=None, only: str | None = None) ->
     """Every deal (or `only` that one) under a preset through the chain: the issuers, the
     SPVs' waterfalls under the chain's scenario, then the claims on defaulted issuers
     (waterfall.settlement). `waterfall run DEAL --scenario PRESET` is this with `only`."""
-    from ..contagion import check_graph, load_graph, run_chain
+    from ..contagion import check_graph, load_graph
     from ..scenarios.presets import load_preset
-    from ..settlement import settle
 
     preset = load_preset(preset_name)
     graph = load_graph(entities) if entities else load_graph()
     deals = portfolio_deals()
     by_name = {d.name: d for d in deals}
     warnings = [f"entity graph: deal '{p[2]}' is not in deals/ (skipped)" for p in check_graph(graph, by_name)]
+    rows, outcome, issuers = chain_rows(graph, preset, deals, only)
+    lenders, sponsors = _holders(rows, by_name)
+    totals = {k: sum(r[k] for r in rows) for k in ("debt", "exposure", "loss", "recovery")}
+    outside = {link.deal for link in graph.deals if not link.in_headline}
+    totals["headline_scope_debt"] = sum(r["debt"] for r in rows if r["deal"] not in outside)
+    return Portfolio({"preset": preset.name, "units": "USD millions", "deals": rows, "lenders": lenders,
+            "sponsors": sponsors, "totals": totals, "headline_debt": graph.headline_debt * 1000.0,
+            "warnings": warnings, "pay_ratio": outcome.pay_ratio[:10],
+            "refinancing_closed_years": outcome.refi_closed,
+            "entities": {k: _entity(v, issuers.get(k)) for k, v in outcome.entities.items()}})
+
+
+def chain_rows(graph, preset, deals: list, only: str | None = None):
+    """(rows, chain outcome, resolved issuers) for `deals` (or just `only`) under
+    `preset` through `graph`: the one code path behind `portfolio` and `run --scenario`."""
+    from ..contagion import run_chain
+    from ..settlement import settle
+
+    by_name = {d.name: d for d in deals}
     outcome = run_chain(graph, None if preset.name == "base" and not preset.adjustments else preset, by_name)
     owners = {i.deal: o.name for o in graph.obligors for i in o.instruments if i.deal}
     guaranteed = {name: o.name for o in graph.obligors for name in o.guarantees}
@@ -95,27 +113,23 @@ def run_portfolio(preset_name="base", entities=None, only: str | None = None) ->
         if deal.name in owners:
             rows.append(_instrument_row(deal, issuers[owners[deal.name]]))
             continue
-        row = spv[deal.name]
         extra = [{"kind": c.kind, "issuer": c.issuer, "claim": c.claim, "recovered": c.recovered,
                   "paid_on": c.paid_on.isoformat()} for c in claims.get(deal.name, [])]
         if deal.name in guaranteed:
-            g = issuers[guaranteed[deal.name]]
-            got = g.recoveries.get(f"guarantee of {deal.name}", 0.0) * 1000.0
-            if got > 0:
-                extra.append({"kind": "guarantee", "issuer": g.name, "claim": g.claims[f"guarantee of {deal.name}"] * 1000.0,
-                              "recovered": got, "paid_on": g.default_date.isoformat()})
-        rows.append(_with_claims(row, extra))
+            extra += _guarantee(issuers[guaranteed[deal.name]], deal.name)
+        rows.append(_with_claims(spv[deal.name], extra))
     for row in rows:
         row["driver"] = loss_driver(row)
-    lenders, sponsors = _holders(rows, by_name)
-    totals = {k: sum(r[k] for r in rows) for k in ("debt", "exposure", "loss", "recovery")}
-    outside = {link.deal for link in graph.deals if not link.in_headline}
-    totals["headline_scope_debt"] = sum(r["debt"] for r in rows if r["deal"] not in outside)
-    return Portfolio({"preset": preset.name, "units": "USD millions", "deals": rows, "lenders": lenders,
-            "sponsors": sponsors, "totals": totals, "headline_debt": graph.headline_debt * 1000.0,
-            "warnings": warnings, "pay_ratio": outcome.pay_ratio[:10],
-            "refinancing_closed_years": outcome.refi_closed,
-            "entities": {k: _entity(v, issuers.get(k)) for k, v in outcome.entities.items()}})
+    return rows, outcome, issuers
+
+
+def _guarantee(g, name: str) -> list[dict]:
+    """What a defaulted guarantor's estate pays on its guarantee of deal `name` (USD m)."""
+    got = g.recoveries.get(f"guarantee of {name}", 0.0) * 1000.0
+    if got <= 0:
+        return []
+    return [{"kind": "guarantee", "issuer": g.name, "claim": g.claims[f"guarantee of {name}"] * 1000.0,
+             "recovered": got, "paid_on": g.default_date.isoformat()}]
 
 
 def _entity(state, issuer) -> dict:
