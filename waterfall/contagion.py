@@ -472,13 +472,20 @@ def _refinancing(outcome: ChainOutcome, deal: Deal, notes: list[str]) -> list[di
     return out
 
 
-def deal_scenario(outcome: ChainOutcome, deal: Deal, preset: Scenario | None) -> tuple[Scenario, list[str]]:
-    """The scenario a deal runs under: the preset's direct adjustments in the deal's
-    periods, then the chain's."""
+def direct_scenario(graph: Graph, deal: Deal, preset: Scenario | None) -> Scenario:
+    """The preset's direct adjustments in the deal's periods, its market-wide stresses
+    anchored to the graph's basis date (timing.CALENDAR_KINDS): the same calendar years
+    for every deal."""
     from .scenarios.timing import localise, resolve
 
+    return localise(resolve(preset or Scenario(name="base"), deal, anchor=graph.basis_date), deal)
+
+
+def deal_scenario(outcome: ChainOutcome, deal: Deal, preset: Scenario | None) -> tuple[Scenario, list[str]]:
+    """The scenario a deal runs under: the preset's direct adjustments in the deal's
+    periods (anchored to the basis date), then the chain's."""
     base = preset or Scenario(name="base")
-    direct = localise(resolve(base, deal), deal)
+    direct = direct_scenario(outcome.graph, deal, base)
     extra, notes = chain_adjustments(outcome, deal)
     data = direct.model_dump()
     data["adjustments"] = data["adjustments"] + extra
