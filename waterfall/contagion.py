@@ -430,7 +430,8 @@ def chain_adjustments(outcome: ChainOutcome, deal: Deal) -> tuple[list[dict], li
                 if b >= a:
                     adjustments.append({"kind": "partial_payment", "tenant": ev.tenant, "from_period": a,
                                         "to_period": min(b, n), "paid_share": share})
-            notes.append(f"{ev.tenant}: {ev.issuer} defaults on {ev.date} ({st.issuer.cause}), pays part (period {ev.period})")
+            notes.append(f"lease {ev.lease + 1} ({ev.tenant}): {ev.issuer} defaults on {ev.date} "
+                         f"({st.issuer.cause}), pays part (period {ev.period})")
             continue
         years = (ev.date - graph.basis_date).days / 365.25
         relet = None if deal.deal.kind == "corporate" else _relet(outcome, ob, years, deal)
@@ -439,7 +440,7 @@ def chain_adjustments(outcome: ChainOutcome, deal: Deal) -> tuple[list[dict], li
                             "outcome": "termination", "downtime": downtime if relet else 0, "relet": relet})
         what = ("walks away while solvent (owes damages)" if ev.why == "walks"
                 else f"defaults on {ev.date} ({st.issuer.cause}) and rejects the lease (capped claim)")
-        notes.append(f"{ev.tenant}: {ev.issuer} {what}, period {ev.period}")
+        notes.append(f"lease {ev.lease + 1} ({ev.tenant}): {ev.issuer} {what}, period {ev.period}")
     for o in graph.obligors:
         out = outcome.entities[o.name].issuer
         if deal.name in o.guarantees and out is not None and out.default_date is not None:
