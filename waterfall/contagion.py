@@ -151,11 +151,61 @@ def load_graph(path: str | Path = ENTITIES_FILE) -> Graph:
     return validate(Graph, read_document(path), str(path))
 
 
-def check_graph(graph: Graph, deals: dict[str, Deal], source: str = "entities") -> list:
-    """Problems linking the graph to the deals: unknown deals, and ChainShock curves
-    naming unknown entities are reported by run_chain."""
-    return [(f"deals[{i}].deal", f"no such deal (known: {', '.join(sorted(deals))})", link.deal)
-            for i, link in enumerate(graph.deals) if link.deal not in deals]
+def check_graph(graph: Graph, deals: dict[str, Deal]) -> list:
+    """Problems linking the graph to the deals, as (field, message, value): a deal, an
+    instrument's deal or tranche, or a guaranteed deal that does not exist; a linked
+    deal's lease naming an issuer the graph does not have; a cycle of guarantees (A
+    stands behind debt of B, which stands behind debt of A). ChainShock curves naming
+    unknown entities are reported by run_chain."""
+    known = ", ".join(sorted(deals))
+    names = {graph.lab.name} | {o.name for o in graph.obligors}
+    out = [(f"deals[{i}].deal", f"no such deal (known: {known})", link.deal)
+           for i, link in enumerate(graph.deals) if link.deal not in deals]
+    for j, o in enumerate(graph.obligors):
+        for k, inst in enumerate(o.instruments):
+            where = f"obligors[{j}].instruments[{k}]"
+            if inst.deal is not None and inst.deal not in deals:
+                out.append((f"{where}.deal", f"no such deal (known: {known})", inst.deal))
+            elif inst.tranche is not None and inst.tranche not in {t.name for t in deals[inst.deal].tranches}:
+                out.append((f"{where}.tranche", f"no such tranche in deal '{inst.deal}'", inst.tranche))
+        out += [(f"obligors[{j}].guarantees[{k}]", f"no such deal (known: {known})", name)
+                for k, name in enumerate(o.guarantees) if name not in deals]
+    for i, link in enumerate(graph.deals):
+        for m, lease in enumerate(deals[link.deal].leases if link.deal in deals else []):
+            if lease.issuer is not None and lease.issuer not in names:
+                out.append((f"deals[{i}].deal", f"deal '{link.deal}' leases[{m}].issuer names no entity of the graph "
+                            f"(known: {', '.join(sorted(names))})", lease.issuer))
+    cycle = _guarantee_cycle(graph, deals)
+    if cycle:
+        out.append(("obligors.guarantees", "guarantees form a cycle: " + " -> ".join(cycle), cycle[0]))
+    return out
+
+
+def _guarantee_cycle(graph: Graph, deals: dict[str, Deal]) -> list[str] | None:
+    """A cycle A -> B -> ... -> A where A guarantees a deal that is B's debt (B issues it
+    as an instrument, or owes its leases); None if there is none."""
+    owner = {i.deal: o.name for o in graph.obligors for i in o.instruments if i.deal}
+    for name, deal in deals.items():
+        for lease in deal.leases:
+            who = issuer_of(graph, lease)
+            if who is not None and name not in owner:
+                owner[name] = who
+    edges = {o.name: {owner[d] for d in o.guarantees if d in owner} for o in graph.obligors}
+
+    def walk(node, path):
+        for nxt in sorted(edges.get(node, ())):
+            if nxt in path:
+                return path[path.index(nxt):] + [nxt]
+            found = walk(nxt, path + [nxt])
+            if found:
+                return found
+        return None
+
+    for start in sorted(edges):
+        found = walk(start, [start])
+        if found:
+            return found
+    return None
 
 
 def _curve(points, unit_months: float = 12.0):

@@ -63,8 +63,10 @@ class Instrument(Part):
 
     @model_validator(mode="after")
     def _complete(self):
-        if self.deal is None and (self.amount is None or self.coupon is None or self.maturity is None):
-            raise ValueError("give `deal` (and `tranche`), or amount, coupon and maturity")
+        missing = [k for k in ("amount", "coupon", "maturity") if getattr(self, k) is None]
+        if self.deal is None and missing:
+            raise ValueError(f"instrument '{self.name}': give `deal` (and `tranche`), or amount, coupon and "
+                             f"maturity (missing: {', '.join(missing)})")
         return self
 
 

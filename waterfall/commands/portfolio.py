@@ -80,7 +80,12 @@ def run_portfolio(preset_name="base", entities=None, only: str | None = None) ->
     graph = load_graph(entities) if entities else load_graph()
     deals = portfolio_deals()
     by_name = {d.name: d for d in deals}
-    warnings = [f"entity graph: deal '{p[2]}' is not in deals/ (skipped)" for p in check_graph(graph, by_name)]
+    problems = check_graph(graph, by_name)
+    if problems:
+        from ..contagion import ENTITIES_FILE
+        from ..errors import DealError
+        raise DealError(str(entities or ENTITIES_FILE), problems)
+    warnings: list[str] = []
     rows, outcome, issuers = chain_rows(graph, preset, deals, only)
     lenders, sponsors = _holders(rows, by_name)
     totals = {k: sum(r[k] for r in rows) for k in ("debt", "exposure", "loss", "recovery")}
