@@ -62,3 +62,24 @@ def test_cli_json_and_csv(tmp_path, capsys):
     assert main(["portfolio"]) == 0
     text = capsys.readouterr().out
     assert "the ~100bn headline counts, 94.5bn" in text
+
+
+def test_scope_subtotals_add_up_and_lenders_have_one_name():
+    from waterfall.lenders import canonical
+
+    data = run_portfolio("technology-displaced")
+    by_scope = data["totals"]["by_scope"]
+    # the FT's ~100bn: Abilene 9.4 + Frontier 23.25 + Lighthouse 14.75 + Jupiter 18 + DDTL3 2.6
+    # + Oracle notes 18 + SoftBank bridge 8.5 = 94.5bn; Hyperion 27.3 comparable; the
+    # programme's 100 prospective
+    assert by_scope["headline"]["debt"] == pytest.approx(94_500.0)
+    assert by_scope["comparable"]["debt"] == pytest.approx(27_300.0)
+    assert by_scope["prospective"]["debt"] == pytest.approx(100_000.0)
+    for key in ("debt", "exposure", "loss", "recovery"):
+        assert sum(s[key] for s in by_scope.values()) == pytest.approx(data["totals"][key])
+    # every lender name in the deal files is already its canonical name (no bank twice)
+    for deal in portfolio_deals():
+        for tranche in deal.tranches:
+            for name in tranche.lenders:
+                assert canonical(name) == name, name
+    assert canonical("J.P. Morgan") == canonical("JPMorgan-led bank group") == "JPMorgan"

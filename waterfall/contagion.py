@@ -119,8 +119,10 @@ class DealLink(Part):
 
     deal: str = Field(min_length=1)
     note: str = ""
-    in_headline: bool = True
-    """Counted in the ~$100B headline (false for comparables and prospective borrowing)."""
+    scope: Literal["headline", "comparable", "prospective"] = "headline"
+    """`headline`: in the ~$100B the source analysis counts; `comparable`: a like deal
+    outside the lab's chain (Meta Hyperion); `prospective`: borrowing not yet done (the
+    Oracle programme). Every table subtotals each."""
 
 
 class Graph(Part):

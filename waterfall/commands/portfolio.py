@@ -22,6 +22,9 @@ import numpy as np
 from ..files import write_text_atomic
 
 EXIT_BAD_INPUT = 2
+SCOPES = ("headline", "comparable", "prospective", "unlinked")
+SCOPE_LABELS = {"headline": "counted by the source analysis (~$100B)", "comparable": "comparables (Meta Hyperion)",
+                "prospective": "prospective (Oracle's 100bn programme)", "unlinked": "not in the entity graph"}
 
 
 def register(subparsers) -> None:
@@ -88,9 +91,14 @@ def run_portfolio(preset_name="base", entities=None, only: str | None = None) ->
     warnings: list[str] = []
     rows, outcome, issuers = chain_rows(graph, preset, deals, only)
     lenders, sponsors = _holders(rows, by_name)
-    totals = {k: sum(r[k] for r in rows) for k in ("debt", "exposure", "loss", "recovery")}
-    outside = {link.deal for link in graph.deals if not link.in_headline}
-    totals["headline_scope_debt"] = sum(r["debt"] for r in rows if r["deal"] not in outside)
+    keys = ("debt", "exposure", "loss", "recovery")
+    totals = {k: sum(r[k] for r in rows) for k in keys}
+    scope = {link.deal: link.scope for link in graph.deals}
+    for r in rows:
+        r["scope"] = scope.get(r["deal"], "unlinked")
+    totals["by_scope"] = {s: {k: sum(r[k] for r in rows if r["scope"] == s) for k in keys}
+                          for s in SCOPES if any(r["scope"] == s for r in rows)}
+    totals["headline_scope_debt"] = totals["by_scope"].get("headline", {}).get("debt", 0.0)
     return Portfolio({"preset": preset.name, "units": "USD millions", "deals": rows, "lenders": lenders,
             "sponsors": sponsors, "totals": totals, "headline_debt": graph.headline_debt * 1000.0,
             "warnings": warnings, "pay_ratio": outcome.pay_ratio[:10],
@@ -250,14 +258,17 @@ def loss_driver(row: dict) -> str:
 
 
 def _holders(rows: list[dict], by_name: dict) -> tuple[dict, dict]:
-    """Per lender (its shares of its tranches') and per sponsor (its share of equity)."""
+    """Per lender (its shares of its tranches', under its canonical name) and per
+    sponsor (its share of equity)."""
+    from ..lenders import canonical
+
     lenders, sponsors = {}, {}
     for row in rows:
         deal = by_name[row["deal"]]
         for tr, t in zip(deal.tranches, row["tranches"]):
             shares = tr.lenders or {f"{deal.name}/{tr.name} lenders": 1.0}
             for name, share in shares.items():
-                acc = lenders.setdefault(name, {"commitment": 0.0, "exposure": 0.0, "loss": 0.0, "recovery": 0.0})
+                acc = lenders.setdefault(canonical(name), {"commitment": 0.0, "exposure": 0.0, "loss": 0.0, "recovery": 0.0})
                 for key in acc:
                     acc[key] += share * t[key]
         if row["kind"] == "instrument":
@@ -300,6 +311,9 @@ def render(data: dict) -> str:
              _f(r["recovery_rate"], "pct"), equity_irr_short(r.get("metrics") or {"equity_irr": r["equity_irr"]}),
              _f(r["debt"]), _f(r["exposure"]), _f(r["loss"])] for r in data["deals"]]
     t = data["totals"]
+    for scope, sub in t.get("by_scope", {}).items():
+        rows.append([f"  subtotal: {SCOPE_LABELS[scope]}", "", "", "", "", "", _f(sub["debt"]), _f(sub["exposure"]),
+                     _f(sub["loss"])])
     rows.append(["total", "", "", "", "", "", _f(t["debt"]), _f(t["exposure"]), _f(t["loss"])])
     lines.append(aligned(["deal", "periods", "default period (ending)", "min DSCR", "recovery", "equity IRR",
                           "debt", "EAD", "loss"], rows, left=3))
