@@ -166,3 +166,18 @@ def test_oracle_instruments_accelerate_together_and_share_pro_rata():
                 assert t["recovery"] / t["exposure"] == pytest.approx(oracle["senior_unsecured_recovery"])
     # the programme's vintages due after the market shut were never issued: no claim
     assert sum(t["exposure"] > 0 for t in rows["oracle_borrowing_programme"]["tranches"]) < 4
+
+
+def test_a_holdco_sells_listed_stakes_to_meet_a_maturity():
+    # 5 due on 30 Jun 2026 with the market shut (leverage 5 / 0.5 = 10x > 5x): cash 2 +
+    # stakes 4 >= 5, so it sells 3 of its stakes and pays; 1 of stakes is left
+    lives = [Live("bonds", "senior_unsecured", 5.0, 0.0, dt.date(2026, 6, 30), None, 0.0)]
+    flows = Flows(inflow=lambda t, r: 0.5, outflow=lambda t, r: 0.5, funding=lambda t: 0.0, cash=2.0, saleable=4.0)
+    out = simulate("HoldCo", lives, flows, MarketAccess(max_leverage=5.0), dt.date(2026, 1, 1), [1.0] * 3, years=3)
+    assert out.default_date is None and lives[0].balance == 0.0
+    assert out.path[1]["cash"] == pytest.approx(0.0) and out.path[1]["saleable"] == pytest.approx(1.0)
+    # with 2 of stakes only, 2 + 2 < 5: it defaults on the maturity date
+    flows.saleable = 2.0
+    lives = [Live("bonds", "senior_unsecured", 5.0, 0.0, dt.date(2026, 6, 30), None, 0.0)]
+    out = simulate("HoldCo", lives, flows, MarketAccess(max_leverage=5.0), dt.date(2026, 1, 1), [1.0] * 3, years=3)
+    assert out.default_date == dt.date(2026, 6, 30)

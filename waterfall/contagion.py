@@ -90,6 +90,9 @@ class Obligor(Part):
     """Its debt stack (waterfall.issuers): every instrument cross-accelerates at its default."""
     revolver: NonNegative = 0.0
     """Undrawn committed revolver (USD bn), drawn when cash runs short."""
+    saleable_assets: NonNegative = 0.0
+    """Assets it can sell when cash and revolver run short (USD bn): a holdco's listed
+    stakes not pledged. The estate's value (distress_value_multiple) already counts them."""
     market: MarketAccess = Field(default_factory=MarketAccess)
     distress_value_multiple: NonNegative = 6.0
     """Distributable value at default as a multiple of its annual operating cash flow:
@@ -314,7 +317,8 @@ def _run_obligor(graph: Graph, o: Obligor, ratios, other_m, market, commitment, 
     def earnings(t, ratio):
         return commitment(t) * ratio * o.lab_contract_margin + curves["other_cash_flow"](t) * other_m(t)
 
-    flows = Flows(inflow, outflow, curves["new_funding"], o.cash, o.funding_needs_healthy_lab, earnings)
+    flows = Flows(inflow, outflow, curves["new_funding"], o.cash, o.funding_needs_healthy_lab,
+                  o.saleable_assets, earnings)
     out = simulate(o.name, lives, flows, o.market, graph.basis_date, ratios, o.revolver, YEARS, lumps)
     st = EntityState(o.name, default_year=out.default_year, issuer=out, walk_year=walk)
     if out.default_year is not None:

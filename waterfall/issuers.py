@@ -11,7 +11,8 @@ calendar quarters from the entity graph's basis date, in USD billions:
     at each maturity: refinanced (same class, new coupon = base + spread of the day,
             `market.tenor_years` longer) while the market is open; otherwise paid
             from cash; a prospective instrument is issued only while it is open;
-    a negative cash balance is drawn on the revolver; beyond the revolver: default.
+    a negative cash balance is drawn on the revolver, then met by selling its saleable
+            assets (a holdco's listed stakes); beyond them: default.
 
 Market access is a state each quarter, not a switch: open while the lab pays at least
 `market.min_lab_pay_ratio` of what it owes that year and the issuer's leverage (debt /
@@ -149,6 +150,9 @@ class Flows:
     funding: object
     cash: float = 0.0
     funding_needs_market: bool = True
+    saleable: float = 0.0
+    """Assets it can sell for cash when cash and revolver run short (a holdco's listed
+    stakes), USD bn; sold at book, once."""
     earnings: object = None
     """The operating cash flow an estate is valued on (USD bn a year, f(t, ratio));
     None: `inflow`."""
@@ -202,7 +206,7 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
     dates (the damages of leases it walks from). The outcome's claims are left for
     `resolve_default` (they need the SPVs' lease-rejection claims)."""
     out = IssuerOutcome(name)
-    cash, drawn = flows.cash, 0.0
+    cash, drawn, saleable = flows.cash, 0.0, flows.saleable
     for k in range(years * 4):
         t = (k + 0.5) * STEP_YEARS
         d0, d1 = add_months(basis, 3 * k), add_months(basis, 3 * k + 3)
@@ -217,23 +221,26 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
         net = (inflow - flows.outflow(t, ratio) - interest + funding) * STEP_YEARS
         lump = sum(a for day, a in lumps if d0 <= day < d1)
         before, cash = cash, cash + net
-        if cash + (revolver - drawn) < 0:
-            frac = max(0.0, min(1.0, (before + revolver - drawn) / -net)) if net < 0 else 0.0
+        room = revolver - drawn + saleable
+        if cash + room < 0:
+            frac = max(0.0, min(1.0, (before + room) / -net)) if net < 0 else 0.0
             out.default_date, out.cause = add_months(d0, 3 * frac), "liquidity"
-        elif cash + (revolver - drawn) < lump:
+        elif cash + room < lump:
             out.default_date = min(day for day, a in lumps if d0 <= day < d1)
             out.cause = "cannot pay its lease damages"
         else:
             cash -= lump
-            cash, missed, when = _maturities(lives, d0, d1, open_, rate, terms, cash, revolver - drawn)
+            cash, missed, when = _maturities(lives, d0, d1, open_, rate, terms, cash, room)
             if missed:
                 out.default_date, out.cause = when, f"maturity of {missed} (market closed)"
         if cash < 0 and out.default_date is None:
-            drawn, cash = drawn - cash, 0.0
+            use = min(-cash, revolver - drawn)
+            drawn, cash = drawn + use, cash + use
+            saleable, cash = saleable + min(cash, 0.0), max(cash, 0.0)
         elif cash > 0 and drawn > 0:
             repay = min(cash, drawn)
             drawn, cash = drawn - repay, cash - repay
-        out.path.append({"date": d1, "cash": cash, "revolver_drawn": drawn, "debt": debt, "market_open": open_,
+        out.path.append({"date": d1, "cash": cash, "revolver_drawn": drawn, "saleable": saleable, "debt": debt, "market_open": open_,
                          "spread": spread, "leverage": leverage, "lab_pay_ratio": ratio})
         if out.default_date is not None:
             out.default_year = years_between(basis, out.default_date)

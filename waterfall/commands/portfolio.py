@@ -153,7 +153,9 @@ def _entity(state, issuer) -> dict:
                    cause=issuer.cause or None,
                    senior_unsecured_recovery=issuer.class_rate("senior_unsecured"),
                    cash=[round(p["cash"], 3) for p in issuer.path[3::4][:10]],
-                   market_open=[p["market_open"] for p in issuer.path[3::4][:10]])
+                   market_open=[p["market_open"] for p in issuer.path[3::4][:10]],
+                   quarters_shut=sum(1 for p in issuer.path[:40] if not p["market_open"]),
+                   quarters_run=min(40, len(issuer.path)))
     return out
 
 
