@@ -67,16 +67,18 @@ def plot(results: list[dict], path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 1 + len(ISSUERS), figsize=(16, 4))
+    fig, axes = plt.subplots(1, 1 + len(ISSUERS), figsize=(18, 4.5))
     for preset, res in zip(PRESETS, results):
         years = range(len(res["pay_ratio"]))
         axes[0].plot(years, res["pay_ratio"], marker="o", label=preset)
         for ax, name in zip(axes[1:], ISSUERS):
             cash = res["entities"][name].get("cash") or []
             ax.plot(range(len(cash)), cash, marker=".", label=preset)
-    axes[0].set_title("the lab's pay ratio (year after Nov 2025)")
+    axes[0].set_title("the lab's pay ratio", fontsize=10)
+    axes[0].set_xlabel("year after the Nov 2025 basis date")
     for ax, name in zip(axes[1:], ISSUERS):
-        ax.set_title(f"{name}: cash at each year-end (USD bn)")
+        ax.set_title(f"{name}: year-end cash, USD bn (line ends at default)", fontsize=10)
+        ax.set_xlabel("year")
         ax.axhline(0.0, color="grey", lw=0.5)
     axes[0].legend(fontsize=7)
     fig.tight_layout()

@@ -14,6 +14,7 @@ from waterfall.contagion import check_graph, load_graph
 BAD = Path(__file__).resolve().parent / "bad_entities"
 
 EXPECTED = {
+    "unknown_priority_entity.toml": ["lab.priority[0]: no such obligor", "(got 'Orcale')"],
     "unknown_deal.toml": ["deals[1].deal: no such deal", "(got 'vantage_frontierr')"],
     "unknown_instrument_deal.toml": ["obligors[0].instruments[0].deal: no such deal", "(got 'oracle_notes_2052')"],
     "unknown_tranche.toml": ["obligors[0].instruments[0].tranche: no such tranche in deal 'oracle_notes_2025'",

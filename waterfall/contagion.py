@@ -64,6 +64,9 @@ class Lab(Part):
     funding: Points = Field(default_factory=lambda: [(0, 0.0)], min_length=1)
     other_costs_share: Fraction = 0.0
     cash: NonNegative = 0.0
+    priority: list[str] = Field(default_factory=list)
+    """Providers the lab pays in full first when it is short, in this order; the rest
+    share what is left pro rata (empty: every provider gets the same share)."""
 
 
 class Obligor(Part):
@@ -166,6 +169,9 @@ def check_graph(graph: Graph, deals: dict[str, Deal]) -> list:
     names = {graph.lab.name} | {o.name for o in graph.obligors}
     out = [(f"deals[{i}].deal", f"no such deal (known: {known})", link.deal)
            for i, link in enumerate(graph.deals) if link.deal not in deals]
+    providers = {o.name for o in graph.obligors}
+    out += [(f"lab.priority[{i}]", f"no such obligor (known: {', '.join(sorted(providers))})", name)
+            for i, name in enumerate(graph.lab.priority) if name not in providers]
     for j, o in enumerate(graph.obligors):
         for k, inst in enumerate(o.instruments):
             where = f"obligors[{j}].instruments[{k}]"
@@ -263,18 +269,22 @@ def run_chain(graph: Graph, preset: Scenario | None = None, deals: dict | None =
     lab = graph.lab
     rev, fund = _curve(lab.revenue), _curve(lab.funding)
     commitments = {o.name: _curve(o.lab_commitments) for o in graph.obligors}
-    cash, ratios = lab.cash, []
+    cash, ratios, received = lab.cash, [], {o.name: [] for o in graph.obligors}
     for y in range(YEARS):
         available = cash + rev(y) * rev_m(y) * (1.0 - lab.other_costs_share) + fund(y) * fund_m(y)
-        owed = sum(c(y) for c in commitments.values())
-        ratio = 1.0 if owed <= 0 else max(0.0, min(1.0, available / owed))
+        owed = {name: c(y) for name, c in commitments.items()}
+        total = sum(owed.values())
+        ratio = 1.0 if total <= 0 else max(0.0, min(1.0, available / total))
         ratios.append(ratio)
-        cash = available - ratio * owed
+        for name, share in _allocate(lab.priority, owed, ratio * total).items():
+            received[name].append(share)
+        cash = available - ratio * total
     states = {lab.name: EntityState(lab.name)}
     deals = _instrument_deals(graph) if deals is None else deals
     for o in graph.obligors:
         other_m = _curve(shock.other_cash_flow.get(o.name, [(0, 1.0)]), unit)
-        states[o.name] = _run_obligor(graph, o, ratios, other_m, market, commitments[o.name], deals)
+        states[o.name] = _run_obligor(graph, o, received[o.name], ratios, other_m, market,
+                                      commitments[o.name], deals)
     closed = [y for y, r in enumerate(ratios) if r < graph.refinancing_closes_below]
     return ChainOutcome(graph, shock, ratios, states, _episodes(closed), market)
 
@@ -290,6 +300,21 @@ def _episodes(years: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
+def _allocate(priority: list[str], owed: dict[str, float], paid: float) -> dict[str, float]:
+    """Each provider's share of what it is owed this year when the lab pays `paid` in all:
+    the providers in `priority` are paid in full first, in that order; the rest share
+    what is left pro rata."""
+    out, left = {}, paid
+    for name in priority:
+        got = min(owed.get(name, 0.0), left)
+        out[name], left = (got / owed[name] if owed.get(name, 0.0) > 0 else 1.0), left - got
+    rest = {n: a for n, a in owed.items() if n not in out}
+    due = sum(rest.values())
+    share = 1.0 if due <= 1e-12 else max(0.0, min(1.0, left / due))
+    out.update({n: share for n in rest})
+    return out
+
+
 def _instrument_deals(graph: Graph) -> dict:
     """The built-in deal files the graph names (instruments read their terms from them)."""
     from .load import builtin_deals, load_deal
@@ -298,9 +323,11 @@ def _instrument_deals(graph: Graph) -> dict:
     return {p.stem: load_deal(p) for p in builtin_deals() if p.stem in named}
 
 
-def _run_obligor(graph: Graph, o: Obligor, ratios, other_m, market, commitment, deals) -> EntityState:
-    """One obligor through waterfall.issuers.simulate; after a default, the share of its
-    outgoings it can still meet each year (for `continuation` leases)."""
+def _run_obligor(graph: Graph, o: Obligor, ratios, lab_ratios, other_m, market, commitment, deals) -> EntityState:
+    """One obligor through waterfall.issuers.simulate (`ratios`: the share of what the
+    lab owes it that it is paid each year; `lab_ratios`: the lab's overall pay ratio,
+    which its market watches); after a default, the share of its outgoings it can
+    still meet each year (for `continuation` leases)."""
     curves = {k: _curve(getattr(o, k)) for k in ("other_cash_flow", "capex", "debt_service",
                                                  "lease_payments", "new_funding")}
 
@@ -319,7 +346,7 @@ def _run_obligor(graph: Graph, o: Obligor, ratios, other_m, market, commitment, 
 
     flows = Flows(inflow, outflow, curves["new_funding"], o.cash, o.funding_needs_healthy_lab,
                   o.saleable_assets, earnings)
-    out = simulate(o.name, lives, flows, o.market, graph.basis_date, ratios, o.revolver, YEARS, lumps)
+    out = simulate(o.name, lives, flows, o.market, graph.basis_date, ratios, o.revolver, YEARS, lumps, lab_ratios)
     st = EntityState(o.name, default_year=out.default_year, issuer=out, walk_year=walk)
     if out.default_year is not None:
         for y in range(int(math.floor(out.default_year)), YEARS):

@@ -200,9 +200,11 @@ def _maturities(lives, d0, d1, open_, rate, terms, cash, room) -> tuple[float, s
 
 def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, basis: dt.date,
              ratios: list[float], revolver: float = 0.0, years: int = 40,
-             lumps: list[tuple[dt.date, float]] = ()) -> IssuerOutcome:
+             lumps: list[tuple[dt.date, float]] = (), market_ratios: list[float] | None = None) -> IssuerOutcome:
     """Run one issuer a quarter at a time until it defaults or `years` pass (module doc).
-    `ratios[y]`: the lab's pay ratio in year y; `lumps`: one-off payments it owes on
+    `ratios[y]`: the share of what the lab owes it that it is paid in year y;
+    `market_ratios[y]`: the lab's overall pay ratio its market watches (default
+    `ratios`); `lumps`: one-off payments it owes on
     dates (the damages of leases it walks from). The outcome's claims are left for
     `resolve_default` (they need the SPVs' lease-rejection claims)."""
     out = IssuerOutcome(name)
@@ -210,10 +212,11 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
     for k in range(years * 4):
         t = (k + 0.5) * STEP_YEARS
         d0, d1 = add_months(basis, 3 * k), add_months(basis, 3 * k + 3)
-        ratio = ratios[min(int(k * STEP_YEARS), len(ratios) - 1)]
+        year = min(int(k * STEP_YEARS), len(ratios) - 1)
+        ratio, watched = ratios[year], (market_ratios or ratios)[year]
         inflow = flows.inflow(t, ratio)
         debt = sum(x.balance for x in lives if x.issue is None) + drawn
-        open_, spread, leverage = _market(terms, ratio, debt, inflow)
+        open_, spread, leverage = _market(terms, watched, debt, inflow)
         rate = terms.base_rate + spread
         cash += _issue(lives, d0, d1, open_)
         interest = sum(x.balance * x.coupon for x in lives if x.issue is None) + drawn * rate
@@ -241,7 +244,8 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
             repay = min(cash, drawn)
             drawn, cash = drawn - repay, cash - repay
         out.path.append({"date": d1, "cash": cash, "revolver_drawn": drawn, "saleable": saleable, "debt": debt, "market_open": open_,
-                         "spread": spread, "leverage": leverage, "lab_pay_ratio": ratio})
+                         "spread": spread, "leverage": leverage, "lab_pay_ratio": watched,
+                         "paid_share": ratio})
         if out.default_date is not None:
             out.default_year = years_between(basis, out.default_date)
             out.value = max(cash, 0.0)
