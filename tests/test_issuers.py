@@ -181,3 +181,20 @@ def test_a_holdco_sells_listed_stakes_to_meet_a_maturity():
     lives = [Live("bonds", "senior_unsecured", 5.0, 0.0, dt.date(2026, 6, 30), None, 0.0)]
     out = simulate("HoldCo", lives, flows, MarketAccess(max_leverage=5.0), dt.date(2026, 1, 1), [1.0] * 3, years=3)
     assert out.default_date == dt.date(2026, 6, 30)
+
+
+def test_a_presets_rates_reach_the_issuers_floating_debt():
+    from waterfall.contagion import _rates
+    from waterfall.scenarios.presets import load_preset
+
+    # rates-stay-high: SOFR flat 4.5% and +150bp from year 1 to year 4 (from the basis date)
+    base = _rates(load_preset("rates-stay-high"), 12.0, 0.035)
+    assert base(0.5) == pytest.approx(0.045) and base(2.0) == pytest.approx(0.06) and base(4.5) == pytest.approx(0.045)
+    # a floating loan of 10 at base + 2%: 10 x 6.5% = 0.65 a year in the first year, 0.25 of
+    # it a quarter; with 1 of cash and nothing else it lasts 1 / (0.65 / 4) = 6.15 quarters
+    lives = [Live("loan", "senior_unsecured", 10.0, 0.0, dt.date(2040, 1, 1), None, 0.0, floating_spread=0.02)]
+    flows = Flows(inflow=lambda t, r: 0.0, outflow=lambda t, r: 0.0, funding=lambda t: 0.0, cash=1.0)
+    out = simulate("FloatCo", lives, flows, MarketAccess(), dt.date(2026, 1, 1), [1.0] * 5, years=5,
+                   base_rate=lambda t: 0.045)
+    # 6 quarters pay 0.975; 0.025 left = 0.1538 of the 7th quarter (from 1 Jul 2027): 0.46 months = 14 days
+    assert out.cause == "liquidity" and out.default_date == dt.date(2027, 7, 15)

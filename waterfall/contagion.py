@@ -284,7 +284,7 @@ def run_chain(graph: Graph, preset: Scenario | None = None, deals: dict | None =
     for o in graph.obligors:
         other_m = _curve(shock.other_cash_flow.get(o.name, [(0, 1.0)]), unit)
         states[o.name] = _run_obligor(graph, o, received[o.name], ratios, other_m, market,
-                                      commitments[o.name], deals)
+                                      commitments[o.name], deals, _rates(preset, unit, o.market.base_rate))
     closed = [y for y, r in enumerate(ratios) if r < graph.refinancing_closes_below]
     return ChainOutcome(graph, shock, ratios, states, _episodes(closed), market)
 
@@ -323,7 +323,33 @@ def _instrument_deals(graph: Graph) -> dict:
     return {p.stem: load_deal(p) for p in builtin_deals() if p.stem in named}
 
 
-def _run_obligor(graph: Graph, o: Obligor, ratios, lab_ratios, other_m, market, commitment, deals) -> EntityState:
+def _rates(preset: Scenario | None, unit: float, flat: float):
+    """The base rate t years after the basis date under the preset: its `rate_path`
+    (step between points) in place of the flat `flat`, plus its `rate_shock`s in their
+    windows; None when the preset moves no rate."""
+    adjustments = [] if preset is None else [a for a in preset.adjustments if a.kind in ("rate_path", "rate_shock")]
+    if not adjustments:
+        return None
+    scale = unit / 12.0                     # a preset time x is x * scale years
+
+    def base(t: float) -> float:
+        level = flat
+        for a in adjustments:
+            if a.kind == "rate_path":
+                level = next((r for p, r in reversed(a.points) if p * scale <= t + 1e-12), a.points[0][1])
+        for a in adjustments:
+            if a.kind != "rate_shock":
+                continue
+            to = math.inf if a.to_period is None else a.to_period * scale
+            if a.from_period * scale <= t < to:
+                level += a.bp / 1e4
+        return level
+
+    return base
+
+
+def _run_obligor(graph: Graph, o: Obligor, ratios, lab_ratios, other_m, market, commitment, deals,
+                 base_rate=None) -> EntityState:
     """One obligor through waterfall.issuers.simulate (`ratios`: the share of what the
     lab owes it that it is paid each year; `lab_ratios`: the lab's overall pay ratio,
     which its market watches); after a default, the share of its outgoings it can
@@ -346,7 +372,8 @@ def _run_obligor(graph: Graph, o: Obligor, ratios, lab_ratios, other_m, market, 
 
     flows = Flows(inflow, outflow, curves["new_funding"], o.cash, o.funding_needs_healthy_lab,
                   o.saleable_assets, earnings)
-    out = simulate(o.name, lives, flows, o.market, graph.basis_date, ratios, o.revolver, YEARS, lumps, lab_ratios)
+    out = simulate(o.name, lives, flows, o.market, graph.basis_date, ratios, o.revolver, YEARS, lumps, lab_ratios,
+                   base_rate)
     st = EntityState(o.name, default_year=out.default_year, issuer=out, walk_year=walk)
     if out.default_year is not None:
         for y in range(int(math.floor(out.default_year)), YEARS):

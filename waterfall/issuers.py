@@ -97,6 +97,8 @@ class Live:
     issue: dt.date | None
     collateral: float
     refinanced: int = 0
+    floating_spread: float | None = None
+    """A floating-rate instrument's spread: its coupon is the base rate of the day plus it."""
 
 
 @dataclass
@@ -188,7 +190,7 @@ def _maturities(lives, d0, d1, open_, rate, terms, cash, room) -> tuple[float, s
     for live in sorted((x for x in lives if x.issue is None and x.balance > 0 and d0 <= x.maturity < d1),
                        key=lambda x: x.maturity):
         if open_:
-            live.coupon, live.refinanced = rate, live.refinanced + 1
+            live.coupon, live.refinanced, live.floating_spread = rate, live.refinanced + 1, None
             live.maturity = add_months(live.maturity, 12 * terms.tenor_years)
             continue
         if cash + room < live.balance - 1e-12:
@@ -200,11 +202,14 @@ def _maturities(lives, d0, d1, open_, rate, terms, cash, room) -> tuple[float, s
 
 def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, basis: dt.date,
              ratios: list[float], revolver: float = 0.0, years: int = 40,
-             lumps: list[tuple[dt.date, float]] = (), market_ratios: list[float] | None = None) -> IssuerOutcome:
+             lumps: list[tuple[dt.date, float]] = (), market_ratios: list[float] | None = None,
+             base_rate=None) -> IssuerOutcome:
     """Run one issuer a quarter at a time until it defaults or `years` pass (module doc).
     `ratios[y]`: the share of what the lab owes it that it is paid in year y;
     `market_ratios[y]`: the lab's overall pay ratio its market watches (default
-    `ratios`); `lumps`: one-off payments it owes on
+    `ratios`); `base_rate(t)`: the base rate t years after `basis` (default the
+    market's flat `base_rate`), for floating coupons, the revolver and refinancing;
+    `lumps`: one-off payments it owes on
     dates (the damages of leases it walks from). The outcome's claims are left for
     `resolve_default` (they need the SPVs' lease-rejection claims)."""
     out = IssuerOutcome(name)
@@ -217,8 +222,12 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
         inflow = flows.inflow(t, ratio)
         debt = sum(x.balance for x in lives if x.issue is None) + drawn
         open_, spread, leverage = _market(terms, watched, debt, inflow)
-        rate = terms.base_rate + spread
+        base = terms.base_rate if base_rate is None else base_rate(t)
+        rate = base + spread
         cash += _issue(lives, d0, d1, open_)
+        for x in lives:
+            if x.floating_spread is not None:
+                x.coupon = base + x.floating_spread
         interest = sum(x.balance * x.coupon for x in lives if x.issue is None) + drawn * rate
         funding = flows.funding(t) if (open_ or not flows.funding_needs_market) else 0.0
         net = (inflow - flows.outflow(t, ratio) - interest + funding) * STEP_YEARS
@@ -297,7 +306,8 @@ def instrument_lives(inst: Instrument, deals: dict, market: MarketAccess, basis:
         if issue is not None and issue <= basis:
             issue = None
         name = f"{deal.name}/{tr.name}" if inst.tranche is None else inst.name
+        floating = tr.rate.spread if tr.rate.kind == "floating" and inst.coupon is None else None
         out.append(Live(name, inst.seniority, inst.amount if inst.amount is not None else tr.amount / 1000.0,
                         inst.coupon if inst.coupon is not None else rate,
-                        inst.maturity or maturity, inst.issue or issue, inst.collateral))
+                        inst.maturity or maturity, inst.issue or issue, inst.collateral, floating_spread=floating))
     return out
