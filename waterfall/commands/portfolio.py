@@ -329,6 +329,9 @@ def render(data: dict) -> str:
         body = [[name] + [_f(acc[c]) for c in cols]
                 for name, acc in sorted(table.items(), key=lambda kv: -kv[1]["loss"])]
         lines += ["", aligned(heads, body)]
+    drivers = [f"  {r['deal']}: {r['driver']}" for r in data["deals"] if r.get("default_period") is not None]
+    if drivers:
+        lines += ["", "what drove each default:"] + drivers
     notes = [f"  {r['deal']}: {n}" for r in data["deals"] for n in r["notes"]]
     if notes:
         lines += ["", "chain:"] + notes
@@ -354,7 +357,8 @@ def cmd_portfolio(args) -> int:
     if args.csv:
         import pandas as pd
         frame = pd.DataFrame([{k: r[k] for k in ("deal", "default_period", "min_dscr", "recovery_rate",
-                                                 "equity_irr", "debt", "exposure", "loss", "recovery")}
+                                                 "equity_irr", "debt", "exposure", "loss", "recovery",
+                                                 "scope", "driver")}
                               for r in data["deals"]])
         write_text_atomic(args.csv, frame.to_csv(index=False, float_format="%.10g"))
     if args.xlsx:
@@ -376,7 +380,8 @@ def write_portfolio_workbook(data: dict, path) -> None:
     from ..output.tables import write_frames_workbook
 
     deals = pd.DataFrame([{k: r.get(k) for k in ("deal", "default_period", "min_dscr", "recovery_rate",
-                                                 "equity_irr", "debt", "exposure", "loss", "recovery")}
+                                                 "equity_irr", "debt", "exposure", "loss", "recovery",
+                                                 "scope", "driver")}
                           for r in data["deals"]])
     lenders = pd.DataFrame(_rows(data["lenders"], "lender"))
     sponsors = pd.DataFrame(_rows(data["sponsors"], "sponsor"))
