@@ -109,6 +109,8 @@ class Obligor(Part):
     walk_damages_share: Fraction = 1.0
     """Share of the damages a solvent tenant owes for walking from a lease (rent lost less
     what re-letting earns, over the rest of the term) that the landlord collects."""
+    default_probability: Optional[DefaultProbability] = None
+    """Its annual PD for the portfolio simulation (with its source and date)."""
     emergence_months: Annotated[int, Field(ge=0, le=120)] = 18
     """Months from default to the estate's distribution (when claims are paid)."""
     other_leases_years: Annotated[float, Field(ge=0, le=40)] = 0.0
@@ -118,6 +120,45 @@ class Obligor(Part):
     """Annual rate discounting a landlord's damages (rent lost less re-letting) to the
     walk or default date."""
     """Months from default to the estate's distribution (when claims are paid)."""
+
+
+class DefaultProbability(Part):
+    """An obligor's annual default probability (0 < annual < 1) with where it comes from:
+    `cds` (hazard = spread / (1 - recovery), annual = 1 - exp(-hazard)), `rating` (a
+    rating agency's default rate for its rating) or `assumption`."""
+
+    annual: Annotated[float, Field(gt=0, lt=1)]
+    method: Literal["cds", "rating", "assumption"]
+    source: str = Field(min_length=1)
+    date: dt.date
+
+
+class Simulation(Part):
+    """Correlated defaults of the named obligors for `waterfall portfolio --simulate`:
+    a Gaussian (or Student-t, `dof` degrees of freedom) copula with `correlation`
+    between their latent variables (an ASSUMPTION: no market gives it)."""
+
+    obligors: list[str] = Field(min_length=1)
+    correlation: list[list[Annotated[float, Field(ge=-1, le=1)]]]
+    copula: Literal["gaussian", "student_t"] = "gaussian"
+    dof: Annotated[float, Field(gt=2, le=1000)] = 5.0
+    horizon_years: Annotated[int, Field(ge=1, le=30)] = 10
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _matrix(self):
+        n = len(self.obligors)
+        if len(set(self.obligors)) != n:
+            raise ValueError("simulation.obligors must be distinct")
+        if len(self.correlation) != n or any(len(row) != n for row in self.correlation):
+            raise ValueError(f"correlation must be {n} x {n} (one row and column per obligor)")
+        m = np.array(self.correlation, dtype=float)
+        if not np.allclose(m, m.T, atol=1e-12) or not np.allclose(np.diag(m), 1.0, atol=1e-12):
+            raise ValueError("correlation must be symmetric with ones on the diagonal")
+        low = float(np.linalg.eigvalsh(m).min())
+        if low < -1e-10:
+            raise ValueError(f"correlation is not positive semi-definite (smallest eigenvalue {low:.4g})")
+        return self
 
 
 class DealLink(Part):
@@ -141,6 +182,7 @@ class Graph(Part):
     refinancing_closes_below: Fraction = 0.95
     headline_debt: NonNegative = 100.0
     notes: list[str] = Field(default_factory=list)
+    simulation: Optional[Simulation] = None
 
     @model_validator(mode="after")
     def _names(self):
@@ -150,6 +192,13 @@ class Graph(Part):
         deals = [d.deal for d in self.deals]
         if len(set(deals)) != len(deals):
             raise ValueError("each deal may be linked once in deals")
+        if self.simulation is not None:
+            pds = {o.name: o.default_probability for o in self.obligors}
+            for name in self.simulation.obligors:
+                if name not in pds:
+                    raise ValueError(f"simulation.obligors names no obligor: {name!r} (known: {', '.join(pds)})")
+                if pds[name] is None:
+                    raise ValueError(f"simulation.obligors: {name!r} has no default_probability")
         return self
 
 
@@ -252,9 +301,11 @@ class ChainOutcome:
         return None
 
 
-def run_chain(graph: Graph, preset: Scenario | None = None, deals: dict | None = None) -> ChainOutcome:
+def run_chain(graph: Graph, preset: Scenario | None = None, deals: dict | None = None,
+              forced: dict | None = None) -> ChainOutcome:
     """The chain under a preset's ChainShock (none: the base case). `deals`: the deal
-    files the issuers' instruments name (default: those of deals/ the graph names)."""
+    files the issuers' instruments name (default: those of deals/ the graph names);
+    `forced`: {obligor: date} defaults imposed on those dates (simulated paths)."""
     shock = (preset.chain if preset is not None else None) or ChainShock()
     unit = 12.0 if preset is None or preset.time_unit == "year" else 1.0
     if preset is not None and preset.time_unit == "period":
@@ -284,7 +335,8 @@ def run_chain(graph: Graph, preset: Scenario | None = None, deals: dict | None =
     for o in graph.obligors:
         other_m = _curve(shock.other_cash_flow.get(o.name, [(0, 1.0)]), unit)
         states[o.name] = _run_obligor(graph, o, received[o.name], ratios, other_m, market,
-                                      commitments[o.name], deals, _rates(preset, unit, o.market.base_rate))
+                                      commitments[o.name], deals, _rates(preset, unit, o.market.base_rate),
+                                      (forced or {}).get(o.name))
     closed = [y for y, r in enumerate(ratios) if r < graph.refinancing_closes_below]
     return ChainOutcome(graph, shock, ratios, states, _episodes(closed), market)
 
@@ -349,7 +401,7 @@ def _rates(preset: Scenario | None, unit: float, flat: float):
 
 
 def _run_obligor(graph: Graph, o: Obligor, ratios, lab_ratios, other_m, market, commitment, deals,
-                 base_rate=None) -> EntityState:
+                 base_rate=None, forced=None) -> EntityState:
     """One obligor through waterfall.issuers.simulate (`ratios`: the share of what the
     lab owes it that it is paid each year; `lab_ratios`: the lab's overall pay ratio,
     which its market watches); after a default, the share of its outgoings it can
@@ -373,7 +425,7 @@ def _run_obligor(graph: Graph, o: Obligor, ratios, lab_ratios, other_m, market, 
     flows = Flows(inflow, outflow, curves["new_funding"], o.cash, o.funding_needs_healthy_lab,
                   o.saleable_assets, earnings)
     out = simulate(o.name, lives, flows, o.market, graph.basis_date, ratios, o.revolver, YEARS, lumps, lab_ratios,
-                   base_rate)
+                   base_rate, forced)
     st = EntityState(o.name, default_year=out.default_year, issuer=out, walk_year=walk)
     if out.default_year is not None:
         for y in range(int(math.floor(out.default_year)), YEARS):

@@ -203,12 +203,13 @@ def _maturities(lives, d0, d1, open_, rate, terms, cash, room) -> tuple[float, s
 def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, basis: dt.date,
              ratios: list[float], revolver: float = 0.0, years: int = 40,
              lumps: list[tuple[dt.date, float]] = (), market_ratios: list[float] | None = None,
-             base_rate=None) -> IssuerOutcome:
+             base_rate=None, forced: dt.date | None = None) -> IssuerOutcome:
     """Run one issuer a quarter at a time until it defaults or `years` pass (module doc).
     `ratios[y]`: the share of what the lab owes it that it is paid in year y;
     `market_ratios[y]`: the lab's overall pay ratio its market watches (default
     `ratios`); `base_rate(t)`: the base rate t years after `basis` (default the
     market's flat `base_rate`), for floating coupons, the revolver and refinancing;
+    `forced`: a default imposed on that date (a simulated default path);
     `lumps`: one-off payments it owes on
     dates (the damages of leases it walks from). The outcome's claims are left for
     `resolve_default` (they need the SPVs' lease-rejection claims)."""
@@ -234,7 +235,9 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
         lump = sum(a for day, a in lumps if d0 <= day < d1)
         before, cash = cash, cash + net
         room = revolver - drawn + saleable
-        if cash + room < 0:
+        if forced is not None and d0 <= forced < d1:
+            out.default_date, out.cause = forced, "simulated default"
+        elif cash + room < 0:
             frac = max(0.0, min(1.0, (before + room) / -net)) if net < 0 else 0.0
             out.default_date, out.cause = add_months(d0, 3 * frac), "liquidity"
         elif cash + room < lump:
@@ -257,7 +260,9 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
                          "paid_share": ratio})
         if out.default_date is not None:
             out.default_year = years_between(basis, out.default_date)
-            out.value = max(cash, 0.0)
+            # a simulated default stands for a path on which the issuer has burnt its
+            # cash by the time it files: its estate is its earning power alone
+            out.value = 0.0 if out.cause == "simulated default" else max(cash, 0.0)
             out.claims = {x.name: x.balance for x in lives if x.issue is None and x.balance > 0}
             out.seniority = {x.name: x.seniority for x in lives}
             out.collateral = {x.name: x.collateral * x.balance for x in lives}

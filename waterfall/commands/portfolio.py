@@ -36,7 +36,21 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--csv", metavar="PATH", help="write the per-deal table to CSV")
     p.add_argument("--xlsx", metavar="PATH", help="write deals, lenders and sponsors to an Excel workbook")
+    p.add_argument("--simulate", type=_paths, default=None, metavar="N",
+                   help="N joint paths of correlated issuer defaults (the graph's [simulation]) instead of a preset")
+    p.add_argument("--seed", type=int, default=0, help="with --simulate: the random seed (default 0)")
     p.set_defaults(func=cmd_portfolio)
+
+
+def _paths(text: str) -> int:
+    import argparse
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number of paths, got {text!r}") from None
+    if not 1 <= value <= 10_000_000:
+        raise argparse.ArgumentTypeError(f"between 1 and 10,000,000 paths, got {value}")
+    return value
 
 
 def portfolio_deals():
@@ -106,14 +120,15 @@ def run_portfolio(preset_name="base", entities=None, only: str | None = None) ->
             "entities": {k: _entity(v, issuers.get(k)) for k, v in outcome.entities.items()}})
 
 
-def chain_rows(graph, preset, deals: list, only: str | None = None):
+def chain_rows(graph, preset, deals: list, only: str | None = None, forced: dict | None = None):
     """(rows, chain outcome, resolved issuers) for `deals` (or just `only`) under
-    `preset` through `graph`: the one code path behind `portfolio` and `run --scenario`."""
+    `preset` through `graph`: the one code path behind `portfolio` and `run --scenario`
+    (and, with `forced` issuer defaults, the simulation's loss tables)."""
     from ..contagion import run_chain
     from ..settlement import settle
 
     by_name = {d.name: d for d in deals}
-    outcome = run_chain(graph, None if preset.name == "base" and not preset.adjustments else preset, by_name)
+    outcome = run_chain(graph, None if preset.name == "base" and not preset.adjustments else preset, by_name, forced)
     owners = {i.deal: o.name for o in graph.obligors for i in o.instruments if i.deal}
     guaranteed = {name: o.name for o in graph.obligors for name in o.guarantees}
     wanted = [d for d in deals if only is None or d.name == only]
@@ -347,6 +362,9 @@ def cmd_portfolio(args) -> int:
         print(f"error: --xlsx {args.xlsx}: a workbook's name must end in .xlsx (for CSV use --csv)",
               file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.simulate is not None:
+        from .simulate import cmd_simulate
+        return cmd_simulate(args)
     try:
         data = run_portfolio(args.scenario, args.entities)
     except DealError as exc:
