@@ -14,6 +14,12 @@ from waterfall.contagion import check_graph, load_graph
 BAD = Path(__file__).resolve().parent / "bad_entities"
 
 EXPECTED = {
+    "pd_above_one.toml": ["obligors[0].default_probability.annual: Input should be less than 1", "(got 1.2)"],
+    "pd_zero.toml": ["obligors[3].default_probability.annual: Input should be greater than 0", "(got 0.0)"],
+    "correlation_not_psd.toml": ["simulation.correlation: correlation is not positive semi-definite "
+                                 "(smallest eigenvalue -0.8)", "(got [[1.0, 0.9, -0.9]"],
+    "correlation_not_square.toml": ["simulation.correlation: correlation must be 3 x 3", "(got [[1.0, 0.5], [0.5, 1.0]])"],
+    "simulation_unknown_obligor.toml": ["simulation: simulation.obligors names no obligor: 'Softbank'"],
     "unknown_priority_entity.toml": ["lab.priority[0]: no such obligor", "(got 'Orcale')"],
     "unknown_deal.toml": ["deals[1].deal: no such deal", "(got 'vantage_frontierr')"],
     "unknown_instrument_deal.toml": ["obligors[0].instruments[0].deal: no such deal", "(got 'oracle_notes_2052')"],
