@@ -64,7 +64,7 @@ def run_through_chain(args, deal, engine_name: str, emit) -> int:
     from ..notices import horizon_notices
     from .portfolio import run_portfolio
 
-    data = run_portfolio(args.scenario, only=deal.name)
+    data = run_portfolio(args.scenario, only=deal.name, engine=engine_name)
     (row,) = data["deals"]
     warnings = horizon_notices(deal) + data["warnings"]
     if row["kind"] == "spv":

@@ -86,7 +86,7 @@ class Portfolio(dict):
         return portfolio_html(self)
 
 
-def run_portfolio(preset_name="base", entities=None, only: str | None = None) -> dict:
+def run_portfolio(preset_name="base", entities=None, only: str | None = None, engine: str = "auto") -> dict:
     """Every deal (or `only` that one) under a preset through the chain: the issuers, the
     SPVs' waterfalls under the chain's scenario, then the claims on defaulted issuers
     (waterfall.settlement). `waterfall run DEAL --scenario PRESET` is this with `only`."""
@@ -103,7 +103,7 @@ def run_portfolio(preset_name="base", entities=None, only: str | None = None) ->
         from ..errors import DealError
         raise DealError(str(entities or ENTITIES_FILE), problems)
     warnings: list[str] = []
-    rows, outcome, issuers = chain_rows(graph, preset, deals, only)
+    rows, outcome, issuers = chain_rows(graph, preset, deals, only, engine=engine)
     lenders, sponsors = _holders(rows, by_name)
     keys = ("debt", "exposure", "loss", "recovery")
     totals = {k: sum(r[k] for r in rows) for k in keys}
@@ -120,7 +120,8 @@ def run_portfolio(preset_name="base", entities=None, only: str | None = None) ->
             "entities": {k: _entity(v, issuers.get(k)) for k, v in outcome.entities.items()}})
 
 
-def chain_rows(graph, preset, deals: list, only: str | None = None, forced: dict | None = None):
+def chain_rows(graph, preset, deals: list, only: str | None = None, forced: dict | None = None,
+               engine: str = "auto"):
     """(rows, chain outcome, resolved issuers) for `deals` (or just `only`) under
     `preset` through `graph`: the one code path behind `portfolio` and `run --scenario`
     (and, with `forced` issuer defaults, the simulation's loss tables)."""
@@ -132,7 +133,7 @@ def chain_rows(graph, preset, deals: list, only: str | None = None, forced: dict
     owners = {i.deal: o.name for o in graph.obligors for i in o.instruments if i.deal}
     guaranteed = {name: o.name for o in graph.obligors for name in o.guarantees}
     wanted = [d for d in deals if only is None or d.name == only]
-    spv = {d.name: _spv_row(outcome, d, preset) for d in deals
+    spv = {d.name: _spv_row(outcome, d, preset, engine) for d in deals
            if d.name not in owners and (d in wanted or d.name in guaranteed)}
     losses = {name: spv[name]["loss"] for name in guaranteed if name in spv}
     claims, issuers = settle(outcome, by_name, losses)
@@ -174,13 +175,13 @@ def _entity(state, issuer) -> dict:
     return out
 
 
-def _spv_row(outcome, deal, preset) -> dict:
+def _spv_row(outcome, deal, preset, engine_name: str = "auto") -> dict:
     """A deal run by the engine under the chain's scenario for it."""
     from .. import engine
     from ..contagion import deal_scenario
 
     scen, notes = deal_scenario(outcome, deal, preset)
-    result = engine.run(deal, scen)
+    result = engine.run(deal, scen, engine=engine_name)
     m = result.metrics
     tranches = tranche_exposures(result)
     return {"deal": deal.name, "kind": "spv", "scenario": scen, "notes": notes, "result": result,
