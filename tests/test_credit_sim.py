@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from waterfall.cli import main
-from waterfall.commands.portfolio import _holders, chain_rows, portfolio_deals
+from waterfall.commands.portfolio import holders, chain_rows, portfolio_deals
 from waterfall.contagion import Graph, load_graph
 from waterfall.credit_sim import BLOCK, default_years, loss_tables, path_losses, risk_measures
 from waterfall.issuers import add_months
@@ -63,7 +63,7 @@ def test_perfectly_correlated_run_is_the_chain_with_joint_defaults():
         k = int(np.flatnonzero(years[:, 0] == y)[0])
         when = add_months(graph.basis_date, 12 * y + 6)
         rows, _, _ = chain_rows(graph, load_preset("base"), deals, forced={n: when for n in graph.simulation.obligors})
-        lenders, _ = _holders(rows, {d.name: d for d in deals})
+        lenders, _ = holders(rows, {d.name: d for d in deals})
         for r in rows:
             assert losses[k, tables.columns.index(f"deal:{r['deal']}")] == pytest.approx(r["loss"], abs=1e-6)
         for name, acc in lenders.items():

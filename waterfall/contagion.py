@@ -268,7 +268,7 @@ def _guarantee_cycle(graph: Graph, deals: dict[str, Deal]) -> list[str] | None:
     return None
 
 
-def _curve(points, unit_months: float = 12.0):
+def curve(points, unit_months: float = 12.0):
     """f(t in years) from (time, value) points, linear, flat beyond the ends."""
     times = np.array([p for p, _ in points], dtype=float) * unit_months / 12.0
     values = np.array([v for _, v in points], dtype=float)
@@ -315,11 +315,11 @@ def run_chain(graph: Graph, preset: Scenario | None = None, deals: dict | None =
         if name not in known:
             raise DealError(preset.name if preset else "chain",
                             [(f"chain.other_cash_flow[{name!r}]", f"no such entity (known: {', '.join(sorted(known))})", name)])
-    rev_m, fund_m, market = (_curve(shock.lab_revenue, unit), _curve(shock.lab_funding, unit),
-                             _curve(shock.market_rent, unit))
+    rev_m, fund_m, market = (curve(shock.lab_revenue, unit), curve(shock.lab_funding, unit),
+                             curve(shock.market_rent, unit))
     lab = graph.lab
-    rev, fund = _curve(lab.revenue), _curve(lab.funding)
-    commitments = {o.name: _curve(o.lab_commitments) for o in graph.obligors}
+    rev, fund = curve(lab.revenue), curve(lab.funding)
+    commitments = {o.name: curve(o.lab_commitments) for o in graph.obligors}
     cash, ratios, received = lab.cash, [], {o.name: [] for o in graph.obligors}
     for y in range(YEARS):
         available = cash + rev(y) * rev_m(y) * (1.0 - lab.other_costs_share) + fund(y) * fund_m(y)
@@ -333,7 +333,7 @@ def run_chain(graph: Graph, preset: Scenario | None = None, deals: dict | None =
     states = {lab.name: EntityState(lab.name)}
     deals = _instrument_deals(graph) if deals is None else deals
     for o in graph.obligors:
-        other_m = _curve(shock.other_cash_flow.get(o.name, [(0, 1.0)]), unit)
+        other_m = curve(shock.other_cash_flow.get(o.name, [(0, 1.0)]), unit)
         states[o.name] = _run_obligor(graph, o, received[o.name], ratios, other_m, market,
                                       commitments[o.name], deals, _rates(preset, unit, o.market.base_rate),
                                       (forced or {}).get(o.name))
@@ -406,7 +406,7 @@ def _run_obligor(graph: Graph, o: Obligor, ratios, lab_ratios, other_m, market, 
     lab owes it that it is paid each year; `lab_ratios`: the lab's overall pay ratio,
     which its market watches); after a default, the share of its outgoings it can
     still meet each year (for `continuation` leases)."""
-    curves = {k: _curve(getattr(o, k)) for k in ("other_cash_flow", "capex", "debt_service",
+    curves = {k: curve(getattr(o, k)) for k in ("other_cash_flow", "capex", "debt_service",
                                                  "lease_payments", "new_funding")}
 
     def inflow(t, ratio):

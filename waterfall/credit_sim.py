@@ -57,7 +57,7 @@ def _losses(rows: list[dict], lenders: dict, sponsors: dict, columns: list[str])
 def loss_tables(graph, deals: list, progress=None) -> LossTables:
     """Run the chain once with no default and once per obligor and horizon year with
     that obligor forced into default mid-year (module doc)."""
-    from .commands.portfolio import _holders, chain_rows
+    from .commands.portfolio import holders, chain_rows
     from .issuers import add_months
     from .scenarios.presets import load_preset
 
@@ -65,7 +65,7 @@ def loss_tables(graph, deals: list, progress=None) -> LossTables:
 
     def run(forced):
         rows, _, _ = chain_rows(graph, base_preset, deals, forced=forced)
-        lenders, sponsors = _holders(rows, by_name)
+        lenders, sponsors = holders(rows, by_name)
         return rows, lenders, sponsors
 
     rows, lenders, sponsors = run(None)

@@ -145,9 +145,9 @@ def _other_leases(outcome: ChainOutcome, o, issuer, claims) -> list[Claim]:
     one lease, less the capped claims of its SPV leases (USD bn)."""
     if o.other_leases_years <= 0:
         return []
-    from .contagion import _curve
+    from .contagion import curve
 
-    pay = _curve(o.lease_payments)
+    pay = curve(o.lease_payments)
     months = int(round(o.other_leases_years * 12))
     monthly = np.array([pay(issuer.default_year + m / 12.0) / 12.0 for m in range(months)])
     itemised = sum(c.claim for cs in claims.values() for c in cs if c.issuer == o.name and c.kind == "rejects")

@@ -104,7 +104,7 @@ def run_portfolio(preset_name="base", entities=None, only: str | None = None, en
         raise DealError(str(entities or ENTITIES_FILE), problems)
     warnings: list[str] = []
     rows, outcome, issuers = chain_rows(graph, preset, deals, only, engine=engine)
-    lenders, sponsors = _holders(rows, by_name)
+    lenders, sponsors = holders(rows, by_name)
     keys = ("debt", "exposure", "loss", "recovery")
     totals = {k: sum(r[k] for r in rows) for k in keys}
     scope = {link.deal: link.scope for link in graph.deals}
@@ -275,7 +275,7 @@ def loss_driver(row: dict) -> str:
     return head
 
 
-def _holders(rows: list[dict], by_name: dict) -> tuple[dict, dict]:
+def holders(rows: list[dict], by_name: dict) -> tuple[dict, dict]:
     """Per lender (its shares of its tranches', under its canonical name) and per
     sponsor (its share of equity)."""
     from ..lenders import canonical
