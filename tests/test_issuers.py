@@ -142,30 +142,48 @@ def test_solvent_tenant_that_walks_pays_damages():
     assert alone["default_period"] is not None and 0 < alone["lender_loss"] < 720.0
     assert row["loss"] == pytest.approx(0.0, abs=1e-9)
     assert row["equity_distributions"] == pytest.approx(alone["equity_distributions"] + 720.0 - alone["lender_loss"])
-    # the walker pays the 0.72bn from its own cash on the walk date: its cash at the end
-    # of that quarter is 0.72 below a run where it never walks (same flows otherwise)
-    calm = chain_rows(graph, Scenario(name="calm", time_unit="month"), [deal])[1]
-    walked = outcome.entities["Walker"].issuer.path[4]["cash"]
-    assert calm.entities["Walker"].issuer.path[4]["cash"] - walked == pytest.approx(0.72)
+    # its market is open (no debt, the lab pays in full): it borrows the 0.72bn on the walk
+    # date and keeps its cash; debt at the start of the next quarter is 0.72 higher
+    path = outcome.entities["Walker"].issuer.path
+    assert path[5]["debt"] - path[4]["debt"] == pytest.approx(0.72)
     assert outcome.entities["Walker"].issuer.default_date is None     # solvent throughout
+    # with its market shut (1 of debt against 10 of inflow: leverage 0.1x over a 0.05x limit)
+    # it pays from its own cash: its cash at the end of that quarter is 0.72 below a run
+    # where it never walks
+    shut = dict(WALKER, obligors=[{**WALKER["obligors"][0], "market": {"max_leverage": 0.05},
+                                   "instruments": [{"name": "bond", "amount": 1.0, "coupon": 0.0,
+                                                    "maturity": "2040-01-15"}]}])
+    graph = Graph.model_validate(shut)
+    walked = chain_rows(graph, preset, [deal])[1].entities["Walker"].issuer.path[4]["cash"]
+    calm = chain_rows(graph, Scenario(name="calm", time_unit="month"), [deal])[1]
+    assert calm.entities["Walker"].issuer.path[4]["cash"] - walked == pytest.approx(0.72)
 
 
 def test_oracle_instruments_accelerate_together_and_share_pro_rata():
-    # technology-displaced: Oracle cannot roll a maturity with its market shut; every one
-    # of its instruments (the Sept-2025 notes and the issued programme vintages) is then
-    # accelerated on that one date and recovers at one senior unsecured rate
-    data = run_portfolio("technology-displaced")
-    oracle = data["entities"]["Oracle"]
-    assert oracle["default_date"] is not None and oracle["cause"].startswith("maturity of")
-    rows = {r["deal"]: r for r in data["deals"]}
+    # Oracle forced into default on 15 Jan 2029 (as a simulated path does): every one of
+    # its instruments (the Sept-2025 notes, the issued programme vintages) accelerates on
+    # that date and recovers at one senior unsecured rate; its SPV landlords' claims are
+    # capped rejection claims paid at that rate too
+    from waterfall.commands.portfolio import portfolio_deals
+    from waterfall.contagion import load_graph
+    from waterfall.scenarios.presets import load_preset
+
+    graph, deals = load_graph(), portfolio_deals()
+    rows, outcome, issuers = chain_rows(graph, load_preset("base"), deals, forced={"Oracle": dt.date(2029, 1, 15)})
+    oracle = issuers["Oracle"]
+    assert oracle.default_date == dt.date(2029, 1, 15) and oracle.cause == "simulated default"
+    rate = oracle.class_rate("senior_unsecured")
+    assert 0 < rate < 1
+    by = {r["deal"]: r for r in rows}
     for name in ("oracle_notes_2025", "oracle_borrowing_programme"):
-        r = rows[name]
-        assert r["metrics"]["default_date"] == oracle["default_date"]
-        for t in r["tranches"]:
-            if t["exposure"] > 0:
-                assert t["recovery"] / t["exposure"] == pytest.approx(oracle["senior_unsecured_recovery"])
-    # the programme's vintages due after the market shut were never issued: no claim
-    assert sum(t["exposure"] > 0 for t in rows["oracle_borrowing_programme"]["tranches"]) < 4
+        assert by[name]["metrics"]["default_date"] == "2029-01-15"
+        for t in by[name]["tranches"]:
+            assert t["exposure"] > 0 and t["recovery"] / t["exposure"] == pytest.approx(rate)
+    for name in ("abilene", "vantage_frontier", "vantage_lighthouse", "project_jupiter"):
+        assert by[name]["claims"]
+        for c in by[name]["claims"]:
+            assert c["kind"] == "rejects" and c["recovered"] == pytest.approx(c["claim"] * rate)
+            assert c["paid_on"] == "2030-07-15"            # 18 months after the default
 
 
 def test_a_holdco_sells_listed_stakes_to_meet_a_maturity():

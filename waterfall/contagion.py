@@ -100,6 +100,10 @@ class Obligor(Part):
     distress_value_multiple: NonNegative = 6.0
     """Distributable value at default as a multiple of its annual operating cash flow:
     its other cash flow plus `lab_contract_margin` of what the lab pays it."""
+    lab_cost_share: Fraction = 0.0
+    """Cash cost of serving the lab's contracts (power and operations, which triple-net
+    leases leave to the tenant) as a share of what the lab pays; capex and lease rent
+    are counted on their own."""
     lab_contract_margin: Fraction = 0.15
     """Cash margin on the lab's payments after the cost of serving them (the value of the
     lab contracts to a buyer of the estate)."""
@@ -410,7 +414,7 @@ def _run_obligor(graph: Graph, o: Obligor, ratios, lab_ratios, other_m, market, 
                                                  "lease_payments", "new_funding")}
 
     def inflow(t, ratio):
-        return commitment(t) * ratio + curves["other_cash_flow"](t) * other_m(t)
+        return commitment(t) * ratio * (1.0 - o.lab_cost_share) + curves["other_cash_flow"](t) * other_m(t)
 
     def outflow(t, ratio):
         return (curves["capex"](t) * (1.0 - o.capex_flex * (1.0 - ratio)) + curves["debt_service"](t)

@@ -8,6 +8,8 @@ calendar quarters from the entity graph's basis date, in USD billions:
           - capex (cut by capex_flex x the lab's shortfall) - lease payments
           - other debt service - interest on every instrument outstanding
           + new funding (only while its market is open)
+    a one-off payment it owes (a walking tenant's damages): borrowed while the market is
+            open, else paid from cash, revolver and saleable assets, else default;
     at each maturity: refinanced (same class, new coupon = base + spread of the day,
             `market.tenor_years` longer) while the market is open; otherwise paid
             from cash; a prospective instrument is issued only while it is open;
@@ -240,10 +242,15 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
         elif cash + room < 0:
             frac = max(0.0, min(1.0, (before + room) / -net)) if net < 0 else 0.0
             out.default_date, out.cause = add_months(d0, 3 * frac), "liquidity"
-        elif cash + room < lump:
+        elif cash + room < lump and not open_:
             out.default_date = min(day for day, a in lumps if d0 <= day < d1)
-            out.cause = "cannot pay its lease damages"
+            out.cause = "cannot pay its lease damages (market closed)"
         else:
+            if lump > 0 and open_:   # funded in the open market (its cash kept as liquidity), senior unsecured
+                day = min(d for d, a in lumps if d0 <= d < d1)
+                lives.append(Live(f"borrowing for lease damages {day}", "senior_unsecured", lump,
+                                  rate, add_months(day, 12 * terms.tenor_years), None, 0.0))
+                cash += lump
             cash -= lump
             cash, missed, when = _maturities(lives, d0, d1, open_, rate, terms, cash, room)
             if missed:
