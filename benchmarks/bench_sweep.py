@@ -48,6 +48,29 @@ def test_sweep_local(benchmark):
     assert len(frame) == SAMPLES
 
 
+ABILENE = str(Path(__file__).resolve().parent.parent / "deals" / "abilene.toml")
+ABILENE_VARY = {"scenario.tenant_default.period": "uniform:4:24"}
+
+
+def test_sweep_multi_tranche_abilene(benchmark):
+    """A two-tranche deal: each tranche's loss comes from the kernel's metrics pass (before,
+    a second kernel pass with full ledgers per chunk); compare with test_kernel_abilene."""
+    frame = benchmark.pedantic(lambda: waterfall.sweep(ABILENE, ABILENE_VARY, samples=100_000, seed=1,
+                                                        progress=False), rounds=1, iterations=1)
+    assert len(frame) == 100_000
+
+
+def test_kernel_abilene(benchmark):
+    """The kernel alone on the same 100,000 Abilene scenarios' worth of work (bench's lease
+    scenarios): the yardstick for the sweep's points/s above."""
+    from waterfall.bench import lease_scenarios
+    from waterfall.compile import compile_deal
+    from waterfall.engine import run_program
+    program = compile_deal(waterfall.load_deal(ABILENE))
+    batch = lease_scenarios(program.n_periods, 100_000)
+    benchmark.pedantic(run_program, args=(program, batch), kwargs={"losses": True}, rounds=1, iterations=1)
+
+
 def test_sweep_dask_2_workers(benchmark, client):
     frame = benchmark.pedantic(run_dask, args=(client,), rounds=1, iterations=1)
     assert len(frame) == SAMPLES

@@ -391,6 +391,7 @@ ctypedef struct Prog:
     double exit_share
     # events, the workout and the valuation (waterfall/workout.py, credit_terms.py)
     double *market_rent  # [T+1]
+    double *round_to     # [K] interest rounded to a multiple of this (0 = none): level_payment.money
     int support_kind
     double support_cap
     int breach_accelerates
@@ -414,6 +415,14 @@ ctypedef struct Prog:
     int llcr_end             # last period of the LLCR (the latest notional maturity)
     int llcr_dsra            # 1: the LLCR adds the DSRA balances
     int llcr_dates_end       # last LLCR calculation date (the latest legal maturity)
+    # owner-level taxes (waterfall/taxes.py)
+    int tax_on
+    double tax_rate
+    int tax_interest         # 1: cash interest paid is deductible
+    int tax_offset           # 1: a loss is used at once; 0: carried forward
+    double tax_nol_limit
+    double tax_basis
+    double *tax_depreciation  # [T+1]
     # interest-rate hedges (waterfall/hedges.py)
     int H
     int64_t *hedge_kind      # [H] 0 swap, 1 cap
@@ -865,6 +874,17 @@ cdef double irr_dated(double *cf, const double *years, int n, double *work, doub
     if changes == 1:
         return single_root(&fl, total, v0)
     return chosen_root(&fl, total, v0)
+
+
+cdef inline double money(double x, double inc) noexcept nogil:
+    """Twin of level_payment.money: x to the nearest multiple of inc, half away from zero
+    (a quotient within ROUND_TIE below a half rounds up); x itself where inc is 0."""
+    cdef double q, r
+    if inc <= 0.0:
+        return x
+    q = x / inc
+    r = floor(fabs(q) + 0.5 + ROUND_TIE)
+    return (r if q >= 0.0 else -r) * inc
 
 
 cdef inline double annualise(double r, double periods_per_year) noexcept nogil:
@@ -1434,13 +1454,51 @@ cdef inline void llcr_path(const Prog *p, LedgerT L, double npv_end, const doubl
     metrics[M_MIN_LLCR] = low
 
 
+cdef double owner_tax(const Prog *p, LedgerT L, const double *income, int last, double exit_proceeds,
+                      const double *ecf, double *acf) noexcept nogil:
+    """Twin of taxes.owner_tax: the owner's income tax on periods 0..last from their
+    taxable income before depreciation (`income`), the after-tax equity flows (acf) and
+    the ledger's tax lines. Returns the total income tax."""
+    cdef int t, W = p.T + 1, NL = p.n_lines
+    cdef double nol = 0.0, left = p.tax_basis, total = 0.0, dep, taxable, tax, used
+    for t in range(W):
+        acf[t] = ecf[t]
+    for t in range(last + 1):
+        dep = p.tax_depreciation[t]
+        left -= dep
+        taxable = income[t] - dep
+        if t == p.T and exit_proceeds > 0.0:
+            taxable += exit_proceeds - left
+        if p.tax_offset:
+            tax = p.tax_rate * taxable
+        elif taxable < 0.0:
+            nol = nol - taxable
+            tax = 0.0
+        else:
+            used = p.tax_nol_limit * taxable
+            if nol <= used:
+                used = nol
+            nol = nol - used
+            tax = p.tax_rate * (taxable - used)
+        put(L, NL, t, G_DEPRECIATION, dep)
+        put(L, NL, t, G_TAXABLE_INCOME, taxable)
+        put(L, NL, t, G_TAX_LOSS_CARRIED, nol)
+        put(L, NL, t, G_INCOME_TAX, tax)
+        acf[t] = ecf[t] - tax
+        total += tax
+    for t in range(W):
+        put(L, NL, t, G_EQUITY_AFTER_TAX, acf[t])
+    return total
+
+
 cdef void run_scenario(const Prog *p, int s,
                        const int64_t *adj_channel, const int64_t *adj_from, const int64_t *adj_to,
                        const double *adj_value, int J, const double *base,
-                       double *scratch, double **ptrs, LedgerT L, double *metrics, double *wal,
+                       double *scratch, double **ptrs, LedgerT L, double *metrics, double *tranche_out,
                        int64_t *status) noexcept nogil:
     """One scenario: `scratch` and `ptrs` are this thread's work space, `L` the ledger
-    [T+1, lines] or NULL for metrics only, `metrics` [N_METRICS] and `wal` [K] are outputs;
+    [T+1, lines] or NULL for metrics only, `metrics` [N_METRICS] and `tranche_out` [2K]
+    (each tranche's WAL in years, then its lender loss: metrics.tranche_losses) are outputs;
     `status` [2] is set to (ERR_UNKNOWN_STEP, step index) if a step has no branch.
     Rows a scenario does not change (factor channels it does not touch, fixed-rate
     tranches' rates, schedules until a refinancing) are read from shared rows. Once the
@@ -1469,6 +1527,9 @@ cdef void run_scenario(const Prog *p, int s,
     cdef double *debt_open = disc_before + W       # [W] covenant tranches' opening balance,
     cdef double *dsra_open = debt_open + W         # [W] DSRA opening balances
     cdef double *irr_work = dsra_open + W          # [2W] the IRRs' work space
+    cdef double *tax_income = irr_work + 2 * W     # [W] taxable income before depreciation
+    cdef double *acf = tax_income + W              # [W] equity flows after the owner's tax
+    cdef double hedge_net
     cdef double **anr = ptrs                       # [K] row pointers: annual rate,
     cdef double **prr = ptrs + K                   # per-period rate,
     cdef double **schr = ptrs + 2 * K              # scheduled principal
@@ -1652,7 +1713,7 @@ cdef void run_scenario(const Prog *p, int s,
                 b = ts[k].balance
                 ts[k].int_paid = 0.0
                 ts[k].paid = 0.0
-                ts[k].int_due = b * prr[k][t]
+                ts[k].int_due = money(b * prr[k][t], p.round_to[k])
                 sc = schr[k][t]
                 if b < sc:
                     sc = b
@@ -1668,7 +1729,7 @@ cdef void run_scenario(const Prog *p, int s,
             put(L, NL, t, tc + T_BALANCE_OPEN, b)
             if ledger:
                 put(L, NL, t, tc + T_RATE, anr[k][t])
-            interest = b * prr[k][t]
+            interest = money(b * prr[k][t], p.round_to[k])
             put(L, NL, t, tc + T_INTEREST_DUE, interest)
             ts[k].int_paid = 0.0
             ts[k].paid = 0.0
@@ -1910,10 +1971,18 @@ cdef void run_scenario(const Prog *p, int s,
                     status[1] = i
                     return
 
+        hedge_net = 0.0
         for h in range(H):   # reference._write_steps: paid at the step, less what the bank paid in
             x = hpay[h] - (-hdue[h] if hdue[h] < 0.0 else 0.0)
             put(L, NL, t, p.hedge0 + h * N_HEDGE_LINES + H_NET_PAID, x)
             add(L, NL, t, G_HEDGE_SETTLEMENT, x)
+            hedge_net += x
+        if p.tax_on:   # taxes.pre_depreciation_income (read only for periods before an acceleration)
+            x = cfads - fees_paid - hedge_net
+            if p.tax_interest:
+                for k in range(K):
+                    x = x - ts[k].int_paid
+            tax_income[t] = x
         ended = False
         if cause != 0.0:  # the lenders accelerate (reference._accelerate), out of line
             accel_min_dscr = min_dscr
@@ -2004,6 +2073,12 @@ cdef void run_scenario(const Prog *p, int s,
     metrics[M_ACCELERATION_PERIOD] = run.accel
     metrics[M_RECOVERY_PERIODS] = run.end - run.accel if run.accel >= 0 else NAN
     ppy = 12.0 / p.months
+    metrics[M_INCOME_TAX_PAID] = NAN
+    metrics[M_EQUITY_IRR_AFTER_TAX] = NAN
+    if p.tax_on:   # before the IRRs below zero the noise in ecf in place
+        metrics[M_INCOME_TAX_PAID] = owner_tax(p, L, tax_income, T if run.accel < 0 else run.accel - 1,
+                                               exit_proceeds, ecf, acf)
+        metrics[M_EQUITY_IRR_AFTER_TAX] = annualise(irr_periodic(acf, W, irr_work), ppy)
     metrics[M_LENDER_IRR] = annualise(irr_periodic(lcf, W, irr_work), ppy)
     metrics[M_EQUITY_IRR] = annualise(irr_periodic(ecf, W, irr_work), ppy)
     # the XIRRs start from the periodic ones, annualised (the same root to rounding)
@@ -2012,7 +2087,9 @@ cdef void run_scenario(const Prog *p, int s,
     metrics[M_EQUITY_DISTRIBUTIONS] = eq_dist_total
     metrics[M_EQUITY_INVESTED] = eq_in_total
     for k in range(K):
-        wal[k] = (ts[k].repaid_t * p.months / 12.0) / ts[k].repaid if ts[k].repaid > 0.0 else NAN
+        tranche_out[k] = (ts[k].repaid_t * p.months / 12.0) / ts[k].repaid if ts[k].repaid > 0.0 else NAN
+        x = ts[k].claim - ts[k].received
+        tranche_out[K + k] = x if x > 0.0 else 0.0
 
 
 cdef inline double *dptr(cnp.ndarray arr):
@@ -2033,7 +2110,7 @@ def _i64(x):
 
 def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     """Run every scenario of `batch` on `program`. Returns (ledgers [S, T+1, L] or None,
-    metrics [S, N_METRICS], wal [S, K], status [S, 2]): status row (0, 0) where the
+    metrics [S, N_METRICS], wal [S, K], tranche loss [S, K], status [S, 2]): status row (0, 0) where the
     scenario ran, (ERR_UNKNOWN_STEP, step index) where a step's opcode has no branch."""
     cdef Prog p
     keep = {}  # keep contiguous copies alive while the kernel runs
@@ -2081,6 +2158,7 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     from waterfall.credit_terms import SUPPORT_KIND
     from waterfall.workout import CAUSE
     p.market_rent = dptr(keep["market_rent"])
+    p.round_to = dptr(keep["round_to"])
     p.support_kind = program.support_kind
     p.support_cap = program.support_cap
     p.breach_accelerates = program.breach_accelerates
@@ -2104,6 +2182,13 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.llcr_end = program.llcr_end
     p.llcr_dsra = program.llcr_dsra
     p.llcr_dates_end = program.llcr_dates_end
+    p.tax_on = program.tax_on
+    p.tax_rate = program.tax_rate
+    p.tax_interest = program.tax_interest
+    p.tax_offset = program.tax_offset
+    p.tax_nol_limit = program.tax_nol_limit
+    p.tax_basis = program.tax_basis
+    p.tax_depreciation = dptr(keep["tax_depreciation"])
     p.support_capped = SUPPORT_KIND["capped"]
     p.support_unlimited = SUPPORT_KIND["unlimited"]
     p.cause_payment = CAUSE["payment"]
@@ -2196,17 +2281,17 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     cdef int J = <int>channel.shape[1]
     if S == 0:
         return (np.zeros((0, W, p.n_lines)) if want_ledgers else None,
-                np.zeros((0, N_METRICS)), np.zeros((0, p.K)), np.zeros((0, 2), dtype=np.int64))
+                np.zeros((0, N_METRICS)), np.zeros((0, p.K)), np.zeros((0, p.K)), np.zeros((0, 2), dtype=np.int64))
     if np.any(path_index >= len(paths) - 1) or np.any(path_index < -1):
         raise ValueError("path_index out of range")
 
     metrics = np.empty((S, N_METRICS))
-    wal = np.empty((S, p.K))
+    per_tranche = np.empty((S, 2 * p.K))   # WAL then loss, per scenario
     status = np.zeros((S, 2), dtype=np.int64)
     cdef int64_t *st_ptr = lptr(status)
     ledgers = np.zeros((S, W, p.n_lines)) if want_ledgers else None
     cdef double *m_ptr = dptr(metrics)
-    cdef double *w_ptr = dptr(wal)
+    cdef double *w_ptr = dptr(per_tranche)
     cdef double *l_ptr = dptr(ledgers) if want_ledgers else NULL
     cdef int64_t *ch_ptr = lptr(channel)
     cdef int64_t *from_ptr = lptr(start)
@@ -2218,7 +2303,7 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
         threads = 1
     cdef Py_ssize_t ts_words = sizeof(TState) // sizeof(double)
     cdef Py_ssize_t scratch_size = (N_CHANNELS * W + 3 * p.K * W + 4 * W + ts_words * p.K + p.A + 2 * p.K
-                                    + W + 4 * p.H + 4 * W + 8)
+                                    + W + 4 * p.H + 4 * W + 2 * W + 8)
     cdef double *scratch = <double *>malloc(threads * scratch_size * sizeof(double))
     cdef double **ptrs = <double **>malloc(threads * 3 * (p.K + 1) * sizeof(double *))
     if scratch == NULL or ptrs == NULL:
@@ -2235,16 +2320,16 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
                 if l_ptr != NULL:
                     run_scenario(&p, <int>s, ch_ptr, from_ptr, to_ptr, v_ptr, J,
                                  paths_ptr + (pi_ptr[s] + 1) * W, scratch + tid * scratch_size, ptrs + tid * 3 * (p.K + 1),
-                                 <DoublePtr>(l_ptr + s * stride), m_ptr + s * N_METRICS, w_ptr + s * p.K,
+                                 <DoublePtr>(l_ptr + s * stride), m_ptr + s * N_METRICS, w_ptr + s * 2 * p.K,
                                  st_ptr + 2 * s)
                 else:
                     run_scenario(&p, <int>s, ch_ptr, from_ptr, to_ptr, v_ptr, J,
                                  paths_ptr + (pi_ptr[s] + 1) * W, scratch + tid * scratch_size, ptrs + tid * 3 * (p.K + 1),
-                                 <NoLedgerPtr>NULL, m_ptr + s * N_METRICS, w_ptr + s * p.K,
+                                 <NoLedgerPtr>NULL, m_ptr + s * N_METRICS, w_ptr + s * 2 * p.K,
                                  st_ptr + 2 * s)
     finally:
         free(scratch)
         free(ptrs)
-    return ledgers, metrics, wal, status
+    return ledgers, metrics, per_tranche[:, :p.K], per_tranche[:, p.K:], status
 
 

@@ -91,7 +91,24 @@ def assert_priority(program: Program, ledger: np.ndarray) -> None:
             assert ledger[t, ops.G["equity_distribution"]] <= TOL, f"period {t}: equity paid while debt was short"
 
 
+def assert_taxes(program: Program, ledger: np.ndarray) -> None:
+    """Owner-level taxes (docs/taxes.md) move no money inside the SPV: the after-tax
+    equity flow is the pre-tax one less the income tax, to the cent; a carried loss is
+    never negative and no tax is due on a loss carried forward."""
+    g = lambda name: ledger[:, col(program, name)]  # noqa: E731
+    if not program.tax_on:
+        for name in ("depreciation", "taxable_income", "tax_loss_carried", "income_tax", "equity_after_tax"):
+            assert not g(name).any(), name
+        return
+    equity = g("equity_distribution") - g("equity_in") - g("sponsor_support") - g("equity_cure")
+    assert np.allclose(g("equity_after_tax"), equity - g("income_tax"), rtol=0, atol=0.005)
+    assert (g("tax_loss_carried") >= 0.0).all()
+    if not program.tax_offset:
+        assert (g("income_tax") >= 0.0).all() and (g("income_tax")[g("taxable_income") < 0.0] == 0.0).all()
+
+
 def assert_all(program: Program, ledger: np.ndarray) -> None:
     assert_conserved(program, ledger)
     assert_no_negative_balances(program, ledger)
     assert_priority(program, ledger)
+    assert_taxes(program, ledger)

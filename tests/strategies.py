@@ -29,7 +29,7 @@ def _hedges(draw, tranches, n: int):
         start = draw(st.integers(1, n))
         hedge = {"name": f"{t['name']}_{kind}", "kind": kind, "tranche": t["name"],
                  "start_period": start, "end_period": draw(st.sampled_from([None, draw(st.integers(start, n))])),
-                 "day_count": draw(st.sampled_from([None, "ACT/360", "30/360", "ACT/365F"]))}
+                 "day_count": draw(st.sampled_from([None, "ACT/360", "30/360", "ACT/365F", "ACT/ACT ISDA", "30E/360"]))}
         if draw(st.booleans()):
             hedge["notional_share"] = draw(st.floats(0.0, 1.0))
         else:
@@ -46,10 +46,65 @@ def _hedges(draw, tranches, n: int):
     return hedges
 
 
+def _tax(draw) -> dict:
+    """A random [tax] section: rate, loss treatment, depreciation rules, property tax."""
+    methods = st.sampled_from(["straight_line", "macrs_5", "macrs_7", "macrs_15", "macrs_39"])
+    depreciation = {}
+    for name in draw(st.sets(st.sampled_from(["shell", "it", "land"]))):
+        method = draw(methods)
+        rule = {"method": method, "bonus": draw(st.sampled_from([0.0, 0.4, 1.0]))}
+        if method == "straight_line":
+            rule["years"] = draw(st.integers(1, 40))
+        depreciation[name] = rule
+    tax = {"rate": draw(st.floats(0.0, 0.4)), "losses": draw(st.sampled_from(["carry_forward", "offset"])),
+           "nol_limit": draw(st.sampled_from([1.0, 0.8])), "interest_deductible": draw(st.booleans()),
+           "depreciation": depreciation}
+    if draw(st.booleans()):
+        tax["property_tax"] = {"rate": draw(st.floats(0.0, 0.03)), "assessed_share": draw(st.floats(0.0, 1.0)),
+                               "annual_decline": draw(st.floats(0.0, 0.1))}
+    return tax
+
+
+def _stubs(draw, period: str, n: int) -> dict:
+    """A payment day and first / last stub periods (docs/conventions.md), or none. The
+    final date is chosen once the rest of the timeline fixes the regular dates."""
+    months = {"month": 1, "quarter": 3, "half-year": 6, "year": 12}[period]
+    out = {}
+    if draw(st.booleans()):
+        out["payment_day"] = draw(st.sampled_from([None, 1, 15, 28, 30, 31]))
+    if draw(st.booleans()):
+        out["first_stub_days"] = draw(st.integers(1, 56 * months))
+    if draw(st.booleans()) and not (n == 1 and "first_stub_days" in out):
+        out["final_stub_days"] = draw(st.integers(1, 56 * months))
+    return out
+
+
+def resolve_stubs(deal: dict) -> dict:
+    """Turn the drawn stub lengths into first_payment_date / final_date (in place)."""
+    from waterfall.dates import on_day
+    from waterfall.model.deal import Timeline
+    from waterfall.payment_dates import check_timeline, regular_dates
+
+    tl = deal["timeline"]
+    first, final = tl.pop("first_stub_days", None), tl.pop("final_stub_days", None)
+    if first is not None:
+        end = tl["financial_close"] + dt.timedelta(days=first)
+        if tl.get("payment_day"):   # a first payment date falls on the payment day
+            end = on_day(end.year, end.month, tl["payment_day"])
+        tl["first_payment_date"] = end
+    if final is not None:
+        start = regular_dates(Timeline.model_validate(tl))[-2]
+        tl["final_date"] = start + dt.timedelta(days=final)
+    for _ in range(2):   # a drawn stub out of bounds: a regular period instead
+        for field, _message, _value in check_timeline(Timeline.model_validate(tl)):
+            tl.pop(field.split(".")[1], None)
+    return deal
+
+
 @st.composite
 def deals(draw, max_operating: int = 40, hedges: bool = True):
     """A random deal as plain data; `hedges`: whether it may have interest-rate hedges."""
-    period = draw(st.sampled_from(["month", "quarter", "half-year"]))
+    period = draw(st.sampled_from(["month", "quarter", "half-year", "year"]))
     construction = draw(st.integers(0, 4))
     operating = draw(st.integers(4, max_operating))
     n = construction + operating
@@ -89,7 +144,7 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
         maturity = draw(st.integers(construction + 1, n))
         tranche = {
             "name": name, "rate": rate, "amortisation": am,
-            "day_count": draw(st.sampled_from(["ACT/360", "30/360", "ACT/365F"])),
+            "day_count": draw(st.sampled_from(["ACT/360", "30/360", "ACT/365F", "ACT/ACT ISDA", "30E/360"])),
             "interest_only_periods": draw(st.integers(0, 3)),
             "maturity_period": maturity,
             "extension_periods": draw(st.integers(0, n - maturity)),
@@ -105,6 +160,14 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
                                  "max_gearing": min(gearing, 0.9) / n_tranches}
         else:
             tranche["amount"] = cost * gearing / n_tranches
+            if kind == "level_payment" and draw(st.booleans()):
+                # a stated payment above any first period's interest (at most ~0.31 a period
+                # on up to 1.75x the amount after four years of capitalised interest)
+                am["payment"] = tranche["amount"] * draw(st.floats(0.6, 1.0))
+                if draw(st.booleans()):
+                    del am["periods"]
+        if draw(st.booleans()):
+            am["round_to"] = draw(st.sampled_from(["cent", 0.01, 1e-6]))
         if draw(st.booleans()):
             tranche["refinancing"] = {"spread": draw(rates), "amort_periods": draw(st.integers(1, 40)),
                                       "min_dscr": draw(st.floats(0.5, 1.5))}
@@ -175,7 +238,7 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
                      "operating_periods": operating,
                      "calendar": draw(st.sampled_from(["none", "us-sofr", "target"])),
                      "roll": draw(st.sampled_from(["unadjusted", "following", "modified-following"])),
-                     "accrue_on_adjusted_dates": draw(st.booleans())},
+                     "accrue_on_adjusted_dates": draw(st.booleans()), **_stubs(draw, period, n)},
         "funding": funding, "assets": [asset], "leases": leases, "opex": opex,
         "base_rate": {"points": [[0, draw(rates)], [max(1, n // 2), draw(rates)]],
                       "interpolation": draw(st.sampled_from(["step", "linear"]))},
@@ -194,9 +257,11 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
     if draw(st.booleans()):
         deal["exit"] = {"value_share": draw(st.floats(0.0, 1.5)), "cost_share": draw(st.floats(0.0, 0.1))}
     if draw(st.booleans()):
+        deal["tax"] = _tax(draw)
+    if draw(st.booleans()):
         deal["residual_value_guarantee"] = {"guarantor": "Tenant", "cap": cost * draw(st.floats(0.0, 0.5)),
                                             "until_period": draw(st.integers(0, n))}
-    return deal
+    return resolve_stubs(deal)
 
 
 @st.composite

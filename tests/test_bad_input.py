@@ -94,6 +94,10 @@ EXPECTED: dict[str, list[str]] = {
     "bad_date.toml": ["line 14, column 19: not valid TOML: Invalid date or datetime"],
     "json_not_an_object.json": ["the document must be a JSON object (got 'list')"],
     "duplicate_key_json.json": ["tranches[0].amount: given 2 times (got [700.0, -1.0])"],
+    # taxes (issue 14)
+    "tax_depreciation_life_zero.toml": ["tax.depreciation.shell.years:", "greater than or equal to 1", "(got 0)"],
+    "tax_rate_one.toml": ["tax.rate: a tax rate must be from 0 to below 1", "(got 1.0)"],
+    "tax_rate_negative.toml": ["tax.property_tax.rate: a tax rate must be from 0 to below 1", "(got -0.01)"],
     # several defects, all reported at once
     "several_defects.toml": [
         "tranches[0].amount: Input should be greater than or equal to 0 (got -700.0)",

@@ -418,6 +418,12 @@ def test_writers_are_exported_and_reachable_from_a_result(tmp_path):
     summary = {r[0]: r[1] for r in openpyxl.load_workbook(path)["Summary"].iter_rows(values_only=True) if r[0]}
     assert summary["Default period"] == 16
     assert sorted(p.name for p in result.plot(tmp_path / "charts")) == ["balances.png", "cash_flows.png", "dscr.png"]
+    # the pack: from the result (its own run reused, the copy's name on the page) and the package
+    page = result.report(tmp_path / "r.html").read_text()
+    assert "my_copy: credit committee pack" in page and "tenant-half-pay" in page
+    assert callable(waterfall.write_report) and callable(waterfall.build_pack)
+    pack = waterfall.build_pack(deal, "tenant-half-pay", result=result)
+    assert pack.result is result and pack.result.metrics["default_period"] == 16
 
 
 def test_api_errors_do_not_name_command_line_flags():

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from waterfall import engine, reference
+from waterfall import engine, ops, reference
+from waterfall.metrics import tranche_losses
 from waterfall.compile import compile_deal, compile_scenarios
 from waterfall.load import builtin_deals, deal_from_data, load_deal
 from waterfall.model import Scenario
@@ -39,8 +40,11 @@ def check_parity(program, batch, threads=2):
     assert_same(led_c, led_r, "ledger")
     assert_same(met_c, met_r, "metrics")
     assert_same(wal_c, wal_r, "wal")
-    _, met_only, wal_only = engine.run_program(program, batch, ledgers=False, threads=threads)
+    _, met_only, wal_only, loss_only = engine.run_program(program, batch, ledgers=False, threads=threads,
+                                                          losses=True)
     assert_same(met_only, met_r, "metrics-only batch")
+    # each tranche's loss from the kernel's metrics pass is the ledgers' (metrics.tranche_losses)
+    assert_same(loss_only, tranche_losses(program, led_r, met_r[:, ops.M["default_period"]]), "tranche loss")
     for s in range(len(batch)):
         assert_all(program, led_r[s])
     return met_r

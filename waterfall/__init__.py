@@ -25,6 +25,8 @@ __version__ = "0.1.0"
 _LAZY = {
     "write_workbook": ("waterfall.output.excel", "write_workbook"),
     "write_plots": ("waterfall.output.plots", "write_plots"),
+    "build_pack": ("waterfall.report", "build_pack"),
+    "write_report": ("waterfall.report", "write_report"),
     "write_sweep_workbook": ("waterfall.output.tables", "write_sweep_workbook"),
     "breakeven": ("waterfall.sweeps.analysis", "breakeven"),
     "tornado": ("waterfall.sweeps.analysis", "tornado"),

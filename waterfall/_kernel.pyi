@@ -18,7 +18,8 @@ def irr_many(cash_flows: npt.ArrayLike) -> npt.NDArray[np.float64]:
 def run_batch(
     program: Any, batch: Any, want_ledgers: bool = ..., threads: int = ...
 ) -> tuple[npt.NDArray[np.float64] | None, npt.NDArray[np.float64], npt.NDArray[np.float64],
-           npt.NDArray[np.int64]]:
-    """(ledgers [S, T+1, lines] or None, metrics [S, N_METRICS], wal [S, K], status [S, 2]):
+           npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """(ledgers [S, T+1, lines] or None, metrics [S, N_METRICS], wal [S, K], tranche loss
+    [S, K] (metrics.tranche_losses), status [S, 2]):
     status row (0, 0) where the scenario ran, (ERR_UNKNOWN_STEP, step index) where a
     step's opcode has no branch."""

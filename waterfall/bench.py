@@ -64,8 +64,10 @@ def _agree(a: np.ndarray, b: np.ndarray, tol: float = 1e-9) -> bool:
 
 
 def bench(deal_path=None, scenarios: int = 100_000, threads: int | None = None,
-          reference_sample: int = 200, seed: int = 7, repeats: int = 3) -> dict:
-    """Run the benchmark and return the report as a dict."""
+          reference_sample: int = 200, seed: int = 7, repeats: int = 3, stage=None) -> dict:
+    """Run the benchmark and return the report as a dict. `stage(name)`, if given, is told
+    each step as it starts (the CLI's progress)."""
+    stage = stage or (lambda name: None)
     deal = load_deal(deal_path or BENCH_DEAL)
     program = compile_deal(deal)
     periods = program.n_periods + 1
@@ -73,6 +75,7 @@ def bench(deal_path=None, scenarios: int = 100_000, threads: int | None = None,
     threads = threads or default_threads()
     sample = np.arange(min(reference_sample, scenarios))
 
+    stage(f"the reference on {len(sample):,} scenarios")
     t0 = time.perf_counter()
     _, ref_metrics, ref_wal = reference.run_batch(program, _subset(batch, sample))
     ref_seconds = time.perf_counter() - t0
@@ -82,6 +85,7 @@ def bench(deal_path=None, scenarios: int = 100_000, threads: int | None = None,
     if not kernel_available():
         report.update(compiled_ns_per_scenario_period=None, speedup=None, agree=None)
         return report
+    stage(f"the kernel on {scenarios:,} scenarios, best of {repeats}")
     run_program(program, _subset(batch, sample), threads=threads)  # warm up
     compiled_seconds, (_, metrics, wal) = _best_of(repeats, run_program, program, batch, threads)
     compiled_ns = compiled_seconds / (scenarios * periods) * 1e9
@@ -95,6 +99,7 @@ def bench(deal_path=None, scenarios: int = 100_000, threads: int | None = None,
         repeats=repeats,
     )
     if threads > 1:
+        stage("the kernel on one thread")
         one_thread, _ = _best_of(repeats, run_program, program, batch, 1)
         report["compiled_ns_per_scenario_period_1_thread"] = one_thread / (scenarios * periods) * 1e9
         report["thread_scaling"] = one_thread / compiled_seconds
@@ -112,8 +117,11 @@ def _best_of(repeats: int, fn, program, batch, threads):
 
 
 def bench_main(args) -> int:
-    report = bench(args.deal, args.scenarios, args.threads, args.reference_sample, args.seed,
-                   args.repeats)
+    from .progress import Stages
+
+    with Stages("bench", 3, show=False if args.quiet else None) as stage:
+        report = bench(args.deal, args.scenarios, args.threads, args.reference_sample, args.seed,
+                       args.repeats, stage=stage)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0

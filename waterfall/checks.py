@@ -7,6 +7,7 @@ import math
 
 from .hedges import check_hedges
 from .model.deal import Deal
+from .payment_dates import check_timeline
 from .steps.checks import check_waterfall
 from .model.scenario import Scenario
 
@@ -66,6 +67,7 @@ def check_deal(deal: Deal) -> list[Problem]:
         if name not in known_tranches:
             problems.append((f"covenants.dscr_tranches[{j}]", "unknown tranche", name))
     problems += _check_periods(deal, n)
+    problems += check_timeline(deal.timeline)
     problems += _check_funding(deal)
     problems += _check_growth(deal, n)
     for i, scenario in enumerate(deal.scenarios):

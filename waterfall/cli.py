@@ -12,6 +12,7 @@ import sys
 
 from .errors import DealError, OutputError, printable
 from .files import write_text_atomic
+from .progress import Stages
 
 EXIT_BAD_INPUT = 2
 
@@ -72,13 +73,18 @@ def cmd_run(args) -> int:
     deal = engine.resolve_deal(args.deal)
     if chain_applies(deal, args.scenario) and not args.direct_only:
         return run_through_chain(args, deal, chosen, _emit)
-    scen, notice = (direct_only(deal, args.scenario) if args.direct_only
-                    else (engine.resolve_scenario(deal, args.scenario), None))
-    result = engine.run(deal, scen, engine=chosen)
+    with Stages("run", 1 + bool(args.xlsx) + bool(args.plot), show=False if args.quiet else None) as stage:
+        stage("running the waterfall")
+        scen, notice = (direct_only(deal, args.scenario) if args.direct_only
+                        else (engine.resolve_scenario(deal, args.scenario), None))
+        result = engine.run(deal, scen, engine=chosen)
+        written = _write_outputs(args, deal, scen, result, stage)
+    if written is None:
+        return EXIT_BAD_INPUT
     if notice and args.direct_only and _same_as_base(deal, result, chosen):
         notice += f"; its direct effect on deal '{deal.name}' is none, so these figures are the base case's"
     warnings = horizon_notices(deal) + [w for w in [notice or chain_notice(deal, scen, result, chosen)] if w]
-    return _emit(args, deal, result, scen, warnings)
+    return _emit(args, deal, result, scen, warnings, written=written)
 
 
 def _same_as_base(deal, result, engine_name: str) -> bool:
@@ -89,26 +95,16 @@ def _same_as_base(deal, result, engine_name: str) -> bool:
     return base.ledger.shape == result.ledger.shape and bool(np.array_equal(base.ledger, result.ledger, equal_nan=True))
 
 
-def _emit(args, deal, result, scen, warnings, lines=(), chain=None) -> int:
-    """Print a run (summary or JSON, `lines` after the summary, `chain` in the JSON) and
-    write its CSV, workbook and plots."""
+def _emit(args, deal, result, scen, warnings, lines=(), chain=None, written=None) -> int:
+    """Print a run (summary or JSON, `lines` after the summary, `chain` in the JSON),
+    writing its CSV, workbook and plots first unless `written` says they are."""
+    if written is None:
+        with Stages("run", max(1, bool(args.xlsx) + bool(args.plot)), show=False if args.quiet else None) as stage:
+            written = _write_outputs(args, deal, scen, result, stage)
+        if written is None:
+            return EXIT_BAD_INPUT
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
-    if args.csv:
-        write_text_atomic(args.csv, result.cash_flows().to_csv(float_format="%.10g"))
-    written = []
-    if args.xlsx:
-        from .output.excel import FormulaTieOutError, write_workbook
-        try:
-            write_workbook(result, args.xlsx, formulas=args.formulas, deal=deal, scenario=scen)
-        except FormulaTieOutError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        written.append(f"workbook written to {args.xlsx}")
-    if args.plot:
-        from .output.plots import write_plots
-        paths = write_plots(result, args.plot, deal=deal, scenario=scen)
-        written.append(f"plots written to {args.plot}: " + ", ".join(p.name for p in paths))
     if args.json:
         out = {"deal": result.deal_name, "scenario": result.scenario, "engine": result.engine,
                "units": deal.deal.units, "warnings": warnings, "metrics": result.metrics}
@@ -125,6 +121,34 @@ def _emit(args, deal, result, scen, warnings, lines=(), chain=None) -> int:
         for line in written:
             print(line)
     return 0
+
+
+def _write_outputs(args, deal, scen, result, stage) -> list[str] | None:
+    """Write the --csv, --xlsx and --plot files; the lines saying what was written, or None
+    (after printing why) when the formula workbook does not tie out to the engine."""
+    if args.csv:
+        write_text_atomic(args.csv, result.cash_flows().to_csv(float_format="%.10g"))
+    written = []
+    if args.xlsx:
+        from .output.excel import FormulaTieOutError, write_workbook
+        stage("writing the workbook" + (" and checking its formulas" if args.formulas else ""))
+        try:
+            write_workbook(result, args.xlsx, formulas=args.formulas, deal=deal, scenario=scen)
+        except FormulaTieOutError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return None
+        written.append(f"workbook written to {args.xlsx}")
+    if args.plot:
+        from .output.plots import write_plots
+        stage("drawing the plots")
+        paths = write_plots(result, args.plot, deal=deal, scenario=scen)
+        written.append(f"plots written to {args.plot}: " + ", ".join(p.name for p in paths))
+    return written
+
+
+def add_quiet(parser) -> None:
+    """`--quiet`: no progress on stderr (warnings and errors still go there)."""
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
 def cmd_scenarios(args) -> int:
@@ -260,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--plot", metavar="DIR", help="write PNG plots (DSCR by scenario, balances, cash flows)")
     run.add_argument("--direct-only", action="store_true",
                      help="with a stress preset: its direct effects on this deal alone, without the contagion chain")
+    add_quiet(run)
     run.set_defaults(func=cmd_run)
 
     scen = sub.add_parser("scenarios", help="list a deal's scenarios")
@@ -283,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeats", type=positive_int, default=5,
                        help="time the kernel this many times, keep the fastest")
     bench.add_argument("--json", action="store_true")
+    add_quiet(bench)
     bench.set_defaults(func=cmd_bench)
 
     import importlib

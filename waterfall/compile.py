@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dates, ops, steps
+from . import dates, level_payment, ops, payment_dates, steps
 from .checks import check_deal, check_scenario, check_sized_debt
 from .credit_terms import credit_terms
 from .errors import DealError
@@ -15,6 +15,7 @@ from .hedges import base_case_balances, compile_hedges
 from .model.deal import Deal
 from .model.scenario import Scenario
 from .program import NO_LIMIT, Program, ScenarioBatch
+from .taxes import compile_tax
 from .schedules import (
     asset_values, base_cfads, annual_flow, interpolate_points, principal_schedule,
     rate_curve, spend_shares,
@@ -28,7 +29,7 @@ NO_FLOOR = -1e9
 def period_dates(deal: Deal):
     """(unadjusted, adjusted) period-end dates, index 0 = financial close."""
     tl = deal.timeline
-    raw = dates.unadjusted_dates(tl.financial_close, tl.months_per_period, tl.n_periods)
+    raw = payment_dates.period_end_dates(tl)
     return raw, dates.adjust(raw, tl.calendar, tl.roll)
 
 
@@ -45,7 +46,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     raw, adjusted = period_dates(deal)
     accrual_dates = adjusted if tl.accrue_on_adjusted_dates else raw
 
-    rent, opex = base_cfads(deal, n, months)
+    rent, opex, tax = _operating_flows(deal, n, months, cod)
     capex = np.zeros(n + 1)
     for asset in deal.assets:
         capex += asset.cost * spend_shares(asset, tl.construction_periods, n)
@@ -62,11 +63,8 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     if problems:
         raise DealError(source, problems)
     draw, equity_in = _funding(deal, capex, n, amounts, capitalise, per_rate)
-    sched = np.zeros((k_count, n + 1))
-    for k, tr in enumerate(deal.tranches):
-        balance_at_start, start = _balance_at_amortisation(tr, draw[k], capitalise[k], per_rate[k], cod)
-        sched[k] = principal_schedule(tr.amortisation, balance_at_start, start, int(maturity[k]),
-                                      per_rate[k], rent - opex)
+    round_to = np.array([level_payment.increment(t.amortisation.round_to, deal.deal.units) for t in deal.tranches])
+    sched = _schedules(deal, draw, capitalise, per_rate, maturity, rent - opex, round_to, source)
 
     names = {"tranches": [t.name for t in deal.tranches], "accounts": [a.name for a in deal.accounts],
              "fees": [f.name for f in deal.fees], "hedges": [h.name for h in deal.hedges]}
@@ -77,6 +75,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     fee_due = np.array([annual_flow(f.annual_amount, 0.0, f.from_period,
                                     n if f.to_period is None else f.to_period, n, months)
                         for f in deal.fees]).reshape(len(deal.fees), n + 1)
+    fee_due = fee_due * payment_dates.period_shares(tl)
     step_op, step_arg, step_share, step_share_locked = _steps(deal, names)
     enf = deal.enforcement
     cov = deal.covenants
@@ -92,7 +91,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         base_rent=rent, opex=opex, capex=capex, equity_in=equity_in, base_rate=base_rate,
         draw=draw, accrual=accrual, is_floating=is_floating, fixed_rate=fixed_rate,
         spread=spread, floor=floor, sched=sched, maturity=maturity, capitalise=capitalise,
-        hard=hard, dscr_mask=dscr_mask,
+        hard=hard, dscr_mask=dscr_mask, round_to=round_to,
         acct_kind=np.array([ops.ACCOUNT_KIND[a.kind] for a in deal.accounts], dtype=np.int64),
         acct_periods=np.array([a.target_periods for a in deal.accounts], dtype=np.int64),
         acct_target=np.array([a.target for a in deal.accounts], dtype=float),
@@ -108,8 +107,41 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         **_guarantee(deal, n),
         exit_share=0.0 if deal.exit is None else deal.exit.value_share * (1.0 - deal.exit.cost_share),
         exit_value_share=0.0 if deal.exit is None else deal.exit.value_share,
-        **_cover_horizon(deal, maturity, n),
+        **_cover_horizon(deal, maturity, n), **tax,
     )
+
+
+def _schedules(deal: Deal, draw, capitalise, per_rate, maturity, cfads, round_to, source: str) -> np.ndarray:
+    """[K, T+1] scheduled principal (base case); with a rounding increment every amount of
+    it is a multiple of the increment. Raises DealError for a stated payment below the
+    first period's interest."""
+    n, cod = deal.timeline.n_periods, deal.timeline.cod_period
+    sched, problems = np.zeros((len(deal.tranches), n + 1)), []
+    for k, tr in enumerate(deal.tranches):
+        balance_at_start, start = _balance_at_amortisation(tr, draw[k], capitalise[k], per_rate[k], cod)
+        problems += level_payment.stated_payment_problems(tr.amortisation, balance_at_start, start, per_rate[k],
+                                                          round_to[k], f"tranches[{k}].amortisation.payment")
+        sched[k] = principal_schedule(tr.amortisation, balance_at_start, start, int(maturity[k]),
+                                      per_rate[k], cfads, round_to[k])
+        if round_to[k] > 0 and tr.amortisation.kind != "level_payment":
+            sched[k] = [level_payment.money(x, round_to[k]) for x in sched[k]]
+    if problems:
+        raise DealError(source, problems)
+    return sched
+def _operating_flows(deal: Deal, n: int, months: int, cod: int):
+    """(rent, opex, the Program's tax fields): base-case rent and opex by period, property
+    tax in opex (an operating cost, before debt service), each pro-rated in a stub."""
+    rent, opex = base_cfads(deal, n, months)
+    tax = compile_tax(deal, n, months, cod)
+    rent, opex = _pro_rated((rent, opex + tax["property_tax"]), deal)
+    return rent, opex, tax
+
+
+def _pro_rated(flows, deal: Deal):
+    """Flows stated a year, paid a period (rent, opex), x each period's share of a regular
+    period: a stub pays for its own length (payment_dates.period_shares)."""
+    share = payment_dates.period_shares(deal.timeline)
+    return tuple(flow * share for flow in flows)
 
 
 def _cover_horizon(deal: Deal, maturity, n: int) -> dict:

@@ -5,6 +5,7 @@ market conventions); this module only maps the deal file's names onto it.
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 import numpy as np
@@ -29,6 +30,8 @@ _DAY_COUNTS = {
     "ACT/360": lambda: ql.Actual360(),
     "30/360": lambda: ql.Thirty360(ql.Thirty360.BondBasis),
     "ACT/365F": lambda: ql.Actual365Fixed(),
+    "ACT/ACT ISDA": lambda: ql.ActualActual(ql.ActualActual.ISDA),
+    "30E/360": lambda: ql.Thirty360(ql.Thirty360.European),
 }
 
 
@@ -45,6 +48,18 @@ def unadjusted_dates(close: dt.date, months_per_period: int, n_periods: int) -> 
     keeping the close's day of month where the month has it (end-of-month otherwise)."""
     start = to_ql(close)
     return [from_ql(start + ql.Period(k * months_per_period, ql.Months)) for k in range(n_periods + 1)]
+
+
+def on_day(year: int, month: int, day: int) -> dt.date:
+    """`day` of the month, or the month's last day where it has fewer days (the 31st in
+    April is 30 April, in February the 28th or 29th)."""
+    return dt.date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def months_later(anchor: dt.date, months: int, day: int) -> dt.date:
+    """The payment date `months` after `anchor`'s month, on `day` (end-of-month clamp)."""
+    index = anchor.year * 12 + anchor.month - 1 + months
+    return on_day(index // 12, index % 12 + 1, day)
 
 
 def adjust(dates: list[dt.date], calendar: str, roll: str) -> list[dt.date]:

@@ -7,6 +7,8 @@ says why.
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +103,30 @@ def pick_engine(engine: str) -> str:
     return "compiled"
 
 
+PROGRAM_CACHE_SIZE = 32   # compiled deals kept (a sweep of structural changes compiles each once)
+_programs: "OrderedDict[str, Program]" = OrderedDict()
+_programs_lock = threading.Lock()
+
+
+def compiled(deal: Deal) -> Program:
+    """The deal's Program, compiled once per distinct deal: the cache key is the deal's
+    whole content (its JSON), so a deal changed in place compiles afresh. A cached Program
+    is shared: the engine never writes into a Program's arrays (tests/test_engine_cache.py).
+    Bad deals are not cached (compile_deal raises every time)."""
+    key = deal.model_dump_json()
+    with _programs_lock:
+        program = _programs.get(key)
+        if program is not None:
+            _programs.move_to_end(key)
+            return program
+    program = compile_deal(deal)
+    with _programs_lock:
+        _programs[key] = program
+        while len(_programs) > PROGRAM_CACHE_SIZE:
+            _programs.popitem(last=False)
+    return program
+
+
 def run(deal, scenario=None, engine: str = "auto", program: Program | None = None) -> Result:
     """Run one scenario (a name in the deal, a Scenario, a scenario file, or None for base).
     The scenario is prepared first (waterfall.scenarios.prepare): portable times become
@@ -113,7 +139,7 @@ def run(deal, scenario=None, engine: str = "auto", program: Program | None = Non
     scen = resolve_scenario(deal, scenario)
     run_deal, run_scen = prepare(deal, scen)
     if run_deal is not deal or program is None:
-        program = compile_deal(run_deal)
+        program = compiled(run_deal)
     batch = compile_scenarios([run_scen], program)
     used = pick_engine(engine)
     if used == "reference":
@@ -153,20 +179,26 @@ def _finite_or_error(deal: Deal, program: Program, names, ledgers, metrics) -> N
 
 
 def run_program(program: Program, batch: ScenarioBatch, ledgers: bool = False,
-                threads: int | None = None, engine: str = "compiled"):
-    """Run a compiled batch: (ledgers [S,T+1,L] or None, metrics [S,M], wal [S,K])."""
+                threads: int | None = None, engine: str = "compiled", losses: bool = False):
+    """Run a compiled batch: (ledgers [S,T+1,L] or None, metrics [S,M], wal [S,K]), and
+    with `losses` each tranche's lender loss [S,K] after them (metrics.tranche_losses; the
+    kernel computes it in its metrics pass, without ledgers)."""
     if pick_engine(engine) == "reference":
         led, met, wal = reference.run_batch(program, batch)
-        return (led if ledgers else None), met, wal
+        out = ((led if ledgers else None), met, wal)
+        if losses:
+            from .metrics import tranche_losses
+            out += (tranche_losses(program, led, met[:, _ops.M["default_period"]]),)
+        return out
     threads = threads or default_threads()
-    led, met, wal, status = _kernel.run_batch(program, batch, ledgers, threads)
+    led, met, wal, loss, status = _kernel.run_batch(program, batch, ledgers, threads)
     failed = np.nonzero(status[:, 0])[0]
     if len(failed):  # the kernel's dispatch ends in a failure, reported per scenario
         code, index = int(status[failed[0], 0]), int(status[failed[0], 1])
         if code == _ops.ERR_UNKNOWN_STEP:
             raise _steps.UnknownStep(index, int(program.step_op[index]))
         raise RuntimeError(f"the kernel stopped with status {code} at step {index + 1}")
-    return led, met, wal
+    return (led, met, wal, loss) if losses else (led, met, wal)
 
 
 def default_threads() -> int:
@@ -197,11 +229,11 @@ def run_batch(deal, scenarios=None, engine: str = "auto", ledgers: bool = False,
     deal = resolve_deal(deal)
     used = pick_engine(engine)
     if batch is not None:
-        program = compile_deal(deal)
+        program = compiled(deal)
         led, met, wal = run_program(program, batch, ledgers=ledgers, threads=threads, engine=used)
         return BatchResult(deal_name=deal.name, engine=used, program=program,
                            scenario_names=list(batch.names), metric_values=met, wal=wal, ledgers=led,
-                           units=deal.deal.units, source_deal=deal, source_scenario=scen)
+                           units=deal.deal.units)
     chosen = scenarios if scenarios is not None else default_scenarios(deal)
     resolved = [resolve_scenario(deal, s) for s in chosen]
     groups: dict[str, list] = {}
@@ -214,7 +246,7 @@ def run_batch(deal, scenarios=None, engine: str = "auto", ledgers: bool = False,
     out_met = out_wal = out_led = None
     program = None
     for key, members in groups.items():
-        group_program = compile_deal(deals[key])
+        group_program = compiled(deals[key])
         if program is None or key == "":
             program = group_program
         group_batch = compile_scenarios([s for _, s in members], group_program)

@@ -34,6 +34,8 @@ GLOBAL_LINES = (
     "reserve_funding", "seizure_gross", "seizure_net", "guarantee_paid", "exit_proceeds", "equity_distribution",
     "event_of_default", "equity_cure", "covenant_breach", "workout", "workout_costs",
     "hedge_settlement", "hedge_termination_received", "llcr",
+    # owner-level taxes (waterfall/taxes.py; zero unless the deal has [tax])
+    "depreciation", "taxable_income", "tax_loss_carried", "income_tax", "equity_after_tax",
 )
 TRANCHE_LINES = (
     "balance_open", "draw", "rate", "interest_due", "interest_paid", "interest_capitalised",
@@ -59,6 +61,7 @@ METRICS = (
     "lender_received", "recovery_rate", "lender_loss", "lender_irr", "equity_irr", "lender_xirr", "equity_xirr",
     "equity_distributions", "equity_invested", "default_cause", "acceleration_period",
     "recovery_rate_pv", "recovery_periods", "lender_loss_pv", "min_llcr",
+    "income_tax_paid", "equity_irr_after_tax",
 )
 M = {name: i for i, name in enumerate(METRICS)}
 N_METRICS = len(METRICS)
@@ -92,7 +95,8 @@ PROGRAM_F64 = (
     "spread", "floor", "sched", "acct_target", "fee_due", "step_share", "step_share_locked",
     "asset_value", "refi_spread", "refi_floor", "refi_min_dscr", "bb_advance", "market_rent",
     "hedge_rate", "hedge_notional", "hedge_accrual",
-    "flow_years",
+    "flow_years", "round_to",
+    "tax_depreciation",
 )
 PROGRAM_I64 = (
     "is_floating", "maturity", "capitalise", "hard", "dscr_mask", "acct_kind", "acct_periods",
@@ -106,11 +110,16 @@ PROGRAM_SCALARS = (
     "cure_max_amount", "cure_until", "tenant_accelerates", "sale_periods", "workout_cost",
     "default_margin", "val_method", "val_discount", "exit_cap", "relet_periods", "reletting_cost",
     "replacement_floor", "exit_value_share", "cross_accelerates", "llcr_end", "llcr_dsra", "llcr_dates_end", "sale_rule",
+    "tax_on", "tax_rate", "tax_interest", "tax_offset", "tax_nol_limit", "tax_basis",
 )
 
 # Amounts at or below DUST (deal units) are rounding residue, not money: a shortfall that
 # small is no event of default, and a claim that small is repaid.
 DUST = 1e-9
+
+# Rounding to an increment (level_payment.money): a quotient within ROUND_TIE (in units of
+# the increment) below a half rounds up, as a decimal half-cent does for a servicer.
+ROUND_TIE = 1e-9
 
 # Kernel status codes (per scenario): 0 = ran; ERR_UNKNOWN_STEP = a step whose opcode
 # has no branch (the step's index is reported beside it).
@@ -134,6 +143,7 @@ def layout(opcodes: dict[str, int]) -> dict:
     facts["N_COMPONENTS"] = len(COMPONENTS)
     facts["STATUS_OK"], facts["ERR_UNKNOWN_STEP"] = STATUS_OK, ERR_UNKNOWN_STEP
     facts["DUST"] = DUST
+    facts["ROUND_TIE"] = ROUND_TIE
     facts["PROGRAM_F64"], facts["PROGRAM_I64"] = list(PROGRAM_F64), list(PROGRAM_I64)
     return facts
 

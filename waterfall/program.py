@@ -79,6 +79,7 @@ class Program:
     val_discount: float = 1.0      # per-period discount factor of the appraisal (income approach)
     exit_cap: float = 0.065        # annual exit cap rate (residual and dark value)
     market_rent: np.ndarray = None  # [T+1] annual market rent, USD
+    round_to: np.ndarray = None    # [K] interest rounded to a multiple of this each period (0 = none)
     relet_periods: int = 0         # periods a dark asset takes to re-let (dark value)
     reletting_cost: float = 0.0    # re-letting costs as a share of a year's market rent
     replacement_floor: float = 0.0  # appraisal floor as a share of replacement cost
@@ -100,8 +101,23 @@ class Program:
     dates: list = field(default_factory=list)  # payment date of each period (business-day adjusted)
     flow_years: np.ndarray = None  # [T+1] ACT/365F years from financial close (dates[0]) to each
     #                                payment date: the times of the XIRR's flows
+    # --- owner-level taxes (waterfall/taxes.py; docs/taxes.md): off unless tax_on
+    tax_on: int = 0                # 1: the deal has a [tax] section
+    tax_rate: float = 0.0          # income tax rate, decimal
+    tax_interest: int = 1          # 1: cash interest paid is deductible
+    tax_offset: int = 0            # 1: a loss is used at once (a benefit); 0: carried forward
+    tax_nol_limit: float = 1.0     # share of a period's taxable income a carried loss may offset
+    tax_basis: float = 0.0         # total asset cost: the basis an exit gain is measured from, USD
+    tax_depreciation: np.ndarray = None  # [T+1] tax depreciation, USD
+    property_tax: np.ndarray = None      # [T+1] property tax, USD (already in opex)
 
     def __post_init__(self):
+        if self.tax_depreciation is None:   # a program with no taxes
+            self.tax_depreciation = np.zeros(self.n_periods + 1)
+            self.property_tax = np.zeros(self.n_periods + 1)
+        if self.tax_depreciation is None:   # a program with no taxes
+            self.tax_depreciation = np.zeros(self.n_periods + 1)
+            self.property_tax = np.zeros(self.n_periods + 1)
         if self.hedge_kind is None:   # a program with no hedges
             width = self.n_periods + 1
             for name in ("hedge_kind", "hedge_tranche", "hedge_rank"):

@@ -30,10 +30,12 @@ import numpy as np
 from . import ops
 from .hedges import settlement, termination_value
 from .irr import annualise, irr, xirr
+from .level_payment import money
 from .ops import G, TL
 from .program import Program, ScenarioBatch
 from .steps import kinds_of
 from .steps.floats import FloatPeriod, run_steps
+from .taxes import owner_tax, pre_depreciation_income
 from .workout import CAUSE, allocate, best_sale, net_sale, sale_values
 
 NAN = float("nan")
@@ -195,7 +197,7 @@ def _accrue(program: Program, st: _State, t: int, row):
         c = st.tc[k]
         row[c[TL["balance_open"]]] = balance[k]
         row[c[TL["rate"]]] = st.annual[k, t]
-        interest = balance[k] * st.per_rate[k, t]
+        interest = money(balance[k] * st.per_rate[k, t], program.round_to[k])   # a servicer's cents
         row[c[TL["interest_due"]]] = interest
         if program.capitalise[k, t]:
             row[c[TL["interest_capitalised"]]] = interest
@@ -562,7 +564,22 @@ def summarise(program: Program, st: _State) -> np.ndarray:
     out[ops.M["equity_distributions"]] = ledger[:, G["equity_distribution"]].sum()
     out[ops.M["equity_invested"]] = (ledger[:, G["equity_in"]] + ledger[:, G["sponsor_support"]]
                                      + ledger[:, G["equity_cure"]]).sum()
+    if program.tax_on:
+        _owner_taxes(program, ledger, out, equity, last if st.accel < 0 else st.accel - 1, periods_per_year)
     return out
+
+
+def _owner_taxes(program: Program, ledger, out, equity, last: int, periods_per_year: float) -> None:
+    """The owner's income tax on the periods before any acceleration (taxes.py), its
+    ledger lines and the after-tax metrics."""
+    income = pre_depreciation_income(program, ledger, last)
+    lines = owner_tax(program, income, last, ledger[program.n_periods, G["exit_proceeds"]])
+    for name, values in lines.items():
+        ledger[:, G[name]] = values
+    after = equity - lines["income_tax"]
+    ledger[:, G["equity_after_tax"]] = after
+    out[ops.M["income_tax_paid"]] = lines["income_tax"].sum()
+    out[ops.M["equity_irr_after_tax"]] = annualise(irr(after), periods_per_year)
 
 
 def wal(program: Program, ledger: np.ndarray) -> np.ndarray:

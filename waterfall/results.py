@@ -58,6 +58,8 @@ class Metrics(dict):
     recovery_periods: int | None
     lender_loss_pv: float | None
     min_llcr: float | None
+    income_tax_paid: float | None
+    equity_irr_after_tax: float | None
     default_date: str | None
     wal_years: dict
 
@@ -153,6 +155,14 @@ class Result:
         from .output.plots import write_plots
         return write_plots(self, directory, deal=deal or self.source_deal,
                            scenario=scenario or self.source_scenario)
+
+    def report(self, path):
+        """Write the one-page credit committee pack for this result's deal and scenario to
+        `path` (.html, or .pdf through headless Chromium) and return its path. The pack also
+        runs the seven presets and the breakevens (this run is not repeated)."""
+        from .report import build_pack, write_report
+        pack = build_pack(self.source_deal, self.source_scenario, engine=self.engine, result=self)
+        return write_report(pack, path)
 
     def cash_flows(self):
         """The ledger as a DataFrame: a row per period (0 = financial close), a column

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from .level_payment import level_schedule
 from .model.deal import Amortisation, Asset, BaseRateCurve, Deal, Lease, ValueCurve
 
 
@@ -107,10 +108,11 @@ def interpolate_points(points, interpolation: str, n_periods: int) -> np.ndarray
 
 
 def principal_schedule(am: Amortisation, principal: float, start: int, maturity: int,
-                       per_rate: np.ndarray, cfads: np.ndarray) -> np.ndarray:
+                       per_rate: np.ndarray, cfads: np.ndarray, inc: float = 0.0) -> np.ndarray:
     """Scheduled principal by period for a balance `principal` outstanding at the start
     of period `start`, with per-period rates `per_rate` (base case). The balloon at
-    `maturity` is not in the schedule: the waterfall pays the whole balance then."""
+    `maturity` is not in the schedule: the waterfall pays the whole balance then.
+    `inc` > 0: interest and a computed level payment rounded to it (level_payment.py)."""
     n = len(per_rate) - 1
     out = np.zeros(n + 1)
     if am.kind == "bullet" or principal <= 0:
@@ -126,13 +128,7 @@ def principal_schedule(am: Amortisation, principal: float, start: int, maturity:
     elif am.kind == "level_payment":
         # the annuity runs over all its periods, past the horizon if it must (at the last
         # known rate): a 25-year profile on a 6-year loan leaves a balloon, not a 6-year annuity
-        rate_at = lambda t: per_rate[min(t, n)]
-        factors = np.cumprod([1.0 / (1.0 + rate_at(t)) for t in range(start, start + am.periods)])
-        payment = principal / factors.sum() if factors.sum() > 0 else 0.0
-        balance = principal
-        for t in range(start, min(start + am.periods - 1, last) + 1):
-            out[t] = min(balance, max(0.0, payment - balance * per_rate[t]))
-            balance -= out[t]
+        return level_schedule(am, principal, start, last, per_rate, inc)
     elif am.kind == "sculpted":
         balance = principal
         for t in range(start, last + 1):

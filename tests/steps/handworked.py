@@ -105,6 +105,9 @@ def _workbook_ledger(recalculated: Path, deal, result) -> dict[str, list]:
     grid = model.cf
     out = {}
     for column, key in zip(ledger_columns(result.program), model.ledger_keys):
+        if key not in grid.index:   # a line the deal does not use (taxes when off) has no row: zero
+            out[column] = [0.0] * (grid.n + 1)
+            continue
         r = grid.row_of(key) + 1
         out[column] = [ws.cell(row=r, column=grid.col(t) + 1).value for t in range(grid.n + 1)]
     return out

@@ -28,6 +28,8 @@ SCOPE_LABELS = {"headline": "counted by the source analysis (~$100B)", "comparab
 
 
 def register(subparsers) -> None:
+    from ..cli import add_quiet
+
     p = subparsers.add_parser("portfolio", help="every deal under one preset, through the contagion chain",
                               description=__doc__.split("\n\n")[0])
     p.add_argument("--scenario", default="base", metavar="PRESET",
@@ -39,6 +41,7 @@ def register(subparsers) -> None:
     p.add_argument("--simulate", type=_paths, default=None, metavar="N",
                    help="N joint paths of correlated issuer defaults (the graph's [simulation]) instead of a preset")
     p.add_argument("--seed", type=int, default=0, help="with --simulate: the random seed (default 0)")
+    add_quiet(p)
     p.set_defaults(func=cmd_portfolio)
 
 
@@ -358,6 +361,7 @@ def cmd_portfolio(args) -> int:
     from pathlib import Path
 
     from ..errors import DealError
+    from ..progress import Stages
 
     if args.xlsx and Path(args.xlsx).suffix.lower() != ".xlsx":
         print(f"error: --xlsx {args.xlsx}: a workbook's name must end in .xlsx (for CSV use --csv)",
@@ -367,7 +371,9 @@ def cmd_portfolio(args) -> int:
         from .simulate import cmd_simulate
         return cmd_simulate(args)
     try:
-        data = run_portfolio(args.scenario, args.entities)
+        with Stages("portfolio", 1, show=False if args.quiet else None) as stage:
+            stage("running the chain and every deal")
+            data = run_portfolio(args.scenario, args.entities)
     except DealError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 
 def register(subparsers) -> None:
+    from ..cli import add_quiet
+
     p = subparsers.add_parser(
         "report", help="write a one-page credit committee pack (HTML, or PDF through headless Chromium)",
         description="Deal terms with their sources, sources and uses at close, the scenario's metrics and "
@@ -13,6 +15,7 @@ def register(subparsers) -> None:
     p.add_argument("--scenario", default="base", help="scenario name in the deal, a preset, or a scenario file")
     p.add_argument("--out", required=True, metavar="FILE", help="FILE.html (self-contained) or FILE.pdf")
     p.add_argument("--engine", choices=["compiled", "reference"], default="compiled")
+    add_quiet(p)
     p.set_defaults(func=cmd_report)
 
 
@@ -21,6 +24,7 @@ def cmd_report(args) -> int:
 
     from ..cli import choose_engine
     from ..errors import OutputError
+    from ..progress import Stages
     from ..report import build_pack, write_report
 
     if Path(args.out).suffix.lower() not in (".html", ".htm", ".pdf"):
@@ -31,7 +35,10 @@ def cmd_report(args) -> int:
             raise OutputError(args.out, "a PDF needs headless Chromium, which is not installed "
                                         "(apt-get install -y chromium); or write .html")
     engine = choose_engine(args.engine)
-    pack = build_pack(args.deal, args.scenario, engine=engine)
-    write_report(pack, args.out)
+    with Stages("report", 2, show=False if args.quiet else None) as stage:
+        stage("running the scenario, the seven presets and the breakevens")
+        pack = build_pack(args.deal, args.scenario, engine=engine)
+        stage("printing the PDF in headless Chromium" if args.out.lower().endswith(".pdf") else "writing the page")
+        write_report(pack, args.out)
     print(f"report written to {args.out}")
     return 0

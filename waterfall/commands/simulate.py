@@ -8,11 +8,11 @@ import json
 import sys
 
 
-def _bar(total: int):
+def _bar(total: int, quiet: bool = False):
     """A tqdm bar on stderr while the loss tables are built (one chain run each)."""
     from tqdm import tqdm
-    bar = tqdm(total=total, desc="loss tables", unit="run", file=sys.stderr, disable=not sys.stderr.isatty())
-    return bar
+    return tqdm(total=total, desc="loss tables", unit="run", file=sys.stderr,
+                disable=quiet or not sys.stderr.isatty())
 
 
 def cmd_simulate(args) -> int:
@@ -33,7 +33,7 @@ def cmd_simulate(args) -> int:
     except DealError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    bar = _bar(len(graph.simulation.obligors) * graph.simulation.horizon_years)
+    bar = _bar(len(graph.simulation.obligors) * graph.simulation.horizon_years, getattr(args, "quiet", False))
     result = simulate_portfolio(graph, deals, args.simulate, args.seed, progress=lambda: bar.update(1))
     bar.close()
     pds = {o.name: o.default_probability for o in graph.obligors}

@@ -12,13 +12,14 @@ from pydantic import Field, model_validator
 from .base import Count, Finite, Fraction, NonNegative, Part, Period, PositiveCount, Rate, Ratio
 from .hedge import Hedge
 from .scenario import Scenario
+from .tax import Tax
 from ..steps import NAMES as STEP_NAMES
 
 FIRST_DATE, LAST_DATE = dt.date(1901, 1, 1), dt.date(2199, 12, 1)
 """The supported dates (QuantLib's are 1901-01-01 to 2199-12-31; the last period end
 may roll forward a few days, so the horizon ends by the start of 2199-12)."""
-PERIOD_MONTHS = {"month": 1, "quarter": 3, "half-year": 6}
-DayCount = Literal["ACT/360", "30/360", "ACT/365F"]
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "half-year": 6, "year": 12}
+DayCount = Literal["ACT/360", "30/360", "ACT/365F", "ACT/ACT ISDA", "30E/360"]
 CalendarName = Literal["none", "weekends", "us-sofr", "us-government-bond", "us-nyse", "target", "uk"]
 Roll = Literal["unadjusted", "following", "modified-following", "preceding"]
 
@@ -27,8 +28,8 @@ class Timeline(Part):
     """When the deal lives: financial close, period length, construction then operations."""
 
     financial_close: dt.date = Field(description="The date of financial close: the end of period 0.")
-    period: Literal["month", "quarter", "half-year"] = Field("quarter", description="The length of "
-                                                             "one period of the waterfall.")
+    period: Literal["month", "quarter", "half-year", "year"] = Field(
+        "quarter", description="The length of one period of the waterfall (a year = 12 months).")
     construction_periods: Count = Field(0, description="Periods of construction "
                                                               "after close (no rent); COD is the next one.")
     operating_periods: Annotated[int, Field(ge=1, le=1200)] = Field(description="Operating periods "
@@ -37,6 +38,15 @@ class Timeline(Part):
     calendar: CalendarName = "none"
     roll: Roll = "unadjusted"
     accrue_on_adjusted_dates: bool = False
+    payment_day: Optional[Annotated[int, Field(ge=1, le=31)]] = Field(
+        None, description="The day of the month payments fall on (1-31; the month's last day where it "
+        "has fewer, so 31 = end of month). None: the day of first_payment_date, else of the close.")
+    first_payment_date: Optional[dt.date] = Field(
+        None, description="The end of period 1 where it is not one period after close: a short or long "
+        "first period (stub) of at most two periods. Later periods follow it every period length.")
+    final_date: Optional[dt.date] = Field(
+        None, description="The end of the last period where it is not a regular payment date: a short "
+        "or long last period (stub) of at most two periods after the one before it.")
 
     @model_validator(mode="after")
     def _dates_supported(self):
@@ -204,11 +214,27 @@ class Amortisation(Part):
     periods: Optional[PositiveCount] = None
     target_dscr: Optional[Ratio] = None
     shares: list[Fraction] = Field(default_factory=list)
+    payment: Optional[NonNegative] = Field(
+        None, description="level_payment: the stated payment a period (interest + principal, in the "
+        "deal's units), e.g. 3125.00 a month; the rest of the balance is a balloon at maturity. None: "
+        "the payment that amortises the loan over `periods` (an annuity on the base-case rates).")
+    round_to: Optional[Union[Literal["cent"], NonNegative]] = Field(
+        None, description="Round each period's interest, and a computed level payment, to the nearest "
+        "multiple of this (in the deal's units; 'cent' = 0.01 of the currency in the deal's units, "
+        "e.g. 1e-8 in USD millions), half away from zero, as loan servicers do. None: no rounding.")
 
     @model_validator(mode="after")
     def _complete(self):
-        if self.kind in ("straight_line", "level_payment") and self.periods is None:
+        if self.kind == "straight_line" and self.periods is None:
             raise ValueError(f"{self.kind} amortisation needs periods")
+        if self.kind == "level_payment" and self.periods is None and self.payment is None:
+            raise ValueError("level_payment amortisation needs periods or a stated payment")
+        if self.payment is not None and self.kind != "level_payment":
+            raise ValueError(f"a stated payment is for level_payment amortisation, not {self.kind}")
+        if self.payment == 0.0:
+            raise ValueError("a stated payment must be greater than 0 (got 0.0)")
+        if self.round_to == 0.0:
+            raise ValueError("round_to must be 'cent' or greater than 0 (got 0.0)")
         if self.kind == "sculpted" and self.target_dscr is None:
             raise ValueError("sculpted amortisation needs target_dscr")
         if self.kind == "custom" and not self.shares:
@@ -547,6 +573,9 @@ class Deal(Part):
         None, description="A guarantor who pays the lenders what seizure leaves unpaid, up to a cap.")
     exit: Optional[Exit] = Field(None, description="A sale of the assets at the end of the horizon "
                                  "(cash in the last period).")
+    tax: Optional[Tax] = Field(None, description="Taxes (docs/taxes.md): the owner's income tax "
+                               "(rate, depreciation per component class, interest deductibility, "
+                               "loss carry-forward) and property tax. None: no taxes.")
     scenarios: list[Scenario] = Field(default_factory=list, description="The deal's own named "
                                       "scenarios (the base case is always there, named 'base').")
 

@@ -20,7 +20,7 @@ from pydantic import Field, model_validator
 
 from .base import Fraction, NonNegative, Part, Period, PositiveCount, Rate
 
-DayCount = Literal["ACT/360", "30/360", "ACT/365F"]
+DayCount = Literal["ACT/360", "30/360", "ACT/365F", "ACT/ACT ISDA", "30E/360"]
 
 
 class Hedge(Part):

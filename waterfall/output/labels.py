@@ -28,6 +28,11 @@ GLOBAL_LABELS = {
     'hedge_settlement': 'Hedges: net settlements paid (received if negative)',
     'hedge_termination_received': 'Hedges: termination amounts received from the banks',
     'llcr': 'LLCR at the date (to the notional maturity)',
+    'depreciation': 'Tax depreciation',
+    'taxable_income': "Taxable income (owner level)",
+    'tax_loss_carried': 'Tax loss carried forward (closing NOL)',
+    'income_tax': "Income tax (owner level; negative: a benefit)",
+    'equity_after_tax': 'Equity cash flow after income tax',
 }
 
 HEDGE_LABELS = {  # line -> (label, a flow line with a Total)

@@ -11,7 +11,7 @@ from __future__ import annotations
 PAPER_A4 = 9
 PRINTABLE_PX = 1065        # A4 landscape less 0.3in side margins, at 96 px an inch
 MIN_SCALE, MAX_SCALE = 60, 85
-PERIODS_A_YEAR = {"month": 12, "quarter": 4, "half-year": 2}
+PERIODS_A_YEAR = {"month": 12, "quarter": 4, "half-year": 2, "year": 1}
 FOOTER = "&L&A&RPage &P of &N"
 
 

@@ -72,6 +72,9 @@ def summary_rows(result, units: str) -> list[tuple[str, str]]:
         (f"equity invested ({units})", amount(m["equity_invested"])),
         (f"equity distributions ({units})", amount(m["equity_distributions"])),
     ]
+    if result.program.tax_on:
+        rows += [(f"income tax paid ({units})", amount(m["income_tax_paid"])),
+                 ("equity IRR after tax", pct(m["equity_irr_after_tax"]))]
     rows += [(f"WAL {name} (years)", "-" if w is None else f"{w:.3f}") for name, w in m["wal_years"].items()]
     return rows + balloon_rows(result, units)
 

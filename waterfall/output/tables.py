@@ -35,6 +35,8 @@ METRIC_COLUMNS = {
     "equity_xirr": ("Equity XIRR (actual dates, ACT/365F)", "pct"),
     "equity_distributions": ("Equity distributions", "amount"),
     "equity_invested": ("Equity invested (incl. sponsor support)", "amount"),
+    "income_tax_paid": ("Income tax paid (owner level; blank: no taxes)", "amount"),
+    "equity_irr_after_tax": ("Equity IRR after tax (annualised; blank: no taxes)", "pct"),
 }
 
 

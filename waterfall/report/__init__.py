@@ -28,9 +28,10 @@ class Pack:
     breakevens: list = field(default_factory=list)
 
 
-def build_pack(deal, scenario=None, engine: str = "auto") -> Pack:
+def build_pack(deal, scenario=None, engine: str = "auto", result=None) -> Pack:
     """Run `deal` under `scenario` (default base), base and the stress presets, and the
-    breakevens on top of `scenario`."""
+    breakevens on top of `scenario`; `result`, if given, is that scenario's run already
+    made (`Result.report` passes itself) and is not run again."""
     from ..engine import resolve_deal, resolve_scenario, run
     from ..scenarios.presets import preset_names
     from .breakevens import breakevens
@@ -39,7 +40,7 @@ def build_pack(deal, scenario=None, engine: str = "auto") -> Pack:
 
     deal = resolve_deal(deal)
     scen = resolve_scenario(deal, scenario)
-    result = run(deal, scen, engine=engine)
+    result = result if result is not None else run(deal, scen, engine=engine)
     names = ["base"] + preset_names()
     shown = ([scen] if scen.name not in names else []) + names
     return Pack(deal=deal, scenario=scen.name, result=result, units=deal.deal.units,

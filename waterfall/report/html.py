@@ -35,7 +35,7 @@ svg text.default{fill:#b00020;stroke:none}svg .over{fill:#fff;stroke:#1f4e79}
 @media print{body{padding:0;font-size:8px}h1{font-size:13px}h2{font-size:10px;margin-bottom:3px}
 .sub,.note{font-size:7px;margin:2px 0}table{font-size:7px}th,td{padding:1px 3px}
 .grid{grid-template-columns:1fr 1fr 1fr;gap:6px}.span2{grid-column:span 2}.card{padding:2px 4px}
-.card b{font-size:10px}.src,.tag{font-size:6.5px}svg.chart{max-height:40mm}section{break-inside:avoid}
+.card b{font-size:10px}.cards{grid-template-columns:repeat(4,1fr);gap:3px}.src,.tag{font-size:6.5px}svg.chart{max-height:34mm}section{break-inside:avoid}
 section.wide{break-inside:auto}}
 """
 

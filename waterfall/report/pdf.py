@@ -3,6 +3,7 @@ browser built. Chromium is Debian's `chromium` (or `chromium-browser`, `google-c
 without one these raise OutputError saying how to install it."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -47,13 +48,29 @@ def run_chromium(args: list[str], out: Path) -> subprocess.CompletedProcess:
     return proc
 
 
+# The pack is one page: printed at these zooms in turn until it fits (the CSS's print sizes
+# first; a deal with many tranches and sources is shrunk a little, never below legibility).
+FIT_ZOOMS = (1.0, 0.92, 0.85, 0.78)
+
+
+def pdf_pages(pdf: bytes) -> int:
+    """Pages in a PDF Chromium wrote (its page objects; Skia writes no object streams)."""
+    return len(re.findall(rb"/Type\s*/Page\b", pdf))
+
+
 def html_to_pdf(page: str, out: Path) -> Path:
-    """Print `page` (HTML text) to the PDF `out` with headless Chromium."""
+    """Print `page` (HTML text) to the PDF `out` with headless Chromium, on one A4
+    landscape page if it fits at any of FIT_ZOOMS (else at the smallest, on more pages)."""
     out = Path(out)
     with tempfile.TemporaryDirectory(prefix="wf-report-") as work:
-        src = Path(work) / "report.html"
-        src.write_text(page, encoding="utf-8")
-        proc = run_chromium(["--no-pdf-header-footer", f"--print-to-pdf={out}", src.as_uri()], out)
-        if not out.exists() or out.stat().st_size == 0:
-            raise OutputError(out, f"Chromium wrote no PDF (exit {proc.returncode}): {proc.stderr.strip()[-400:]}")
+        for zoom in FIT_ZOOMS:
+            src = Path(work) / "report.html"
+            src.write_text(page.replace("</style>", f"@media print{{html{{zoom:{zoom}}}}}</style>", 1),
+                           encoding="utf-8")
+            proc = run_chromium(["--no-pdf-header-footer", f"--print-to-pdf={out}", src.as_uri()], out)
+            if not out.exists() or out.stat().st_size == 0:
+                raise OutputError(out, f"Chromium wrote no PDF (exit {proc.returncode}): "
+                                       f"{proc.stderr.strip()[-400:]}")
+            if pdf_pages(out.read_bytes()) <= 1:
+                break
     return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from ..dates import unadjusted_dates
+from ..payment_dates import period_end_dates
 from ..model.deal import Deal
 from ..model.scenario import Scenario
 
@@ -119,7 +119,7 @@ def dated_closure(adj, deal: Deal):
     """A market closure given on calendar dates, in `deal`'s periods: the periods whose
     (unadjusted) payment date falls in [from_date, to_date); None if no period does."""
     tl = deal.timeline
-    days = unadjusted_dates(tl.financial_close, tl.months_per_period, tl.n_periods)
+    days = period_end_dates(tl)
     shut = [t for t, day in enumerate(days)
             if day >= adj.from_date and (adj.to_date is None or day < adj.to_date)]
     if not shut:

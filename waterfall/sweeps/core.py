@@ -27,7 +27,6 @@ from .paths import SCENARIO_KINDS, VaryPath
 from .sampling import Dist, normals
 
 FORMAT_VERSION = 1
-LEDGER_SUB_BATCH = 512
 
 
 @dataclass
@@ -248,25 +247,6 @@ def program_for(plan: Plan, values: tuple):
     return program
 
 
-def _tranche_losses(program, batch, threads, engine):
-    """Per-tranche lender loss (metrics.tranche_losses), from the ledgers run in
-    sub-batches of LEDGER_SUB_BATCH scenarios (a ledger per point would not fit)."""
-    from ..engine import run_program
-    from ..metrics import tranche_losses
-
-    s_count, k_count = len(batch), program.n_tranches
-    out = np.zeros((s_count, k_count))
-    for lo in range(0, s_count, LEDGER_SUB_BATCH):
-        hi = min(s_count, lo + LEDGER_SUB_BATCH)
-        sub = ScenarioBatch(names=batch.names[lo:hi], adj_channel=batch.adj_channel[lo:hi],
-                            adj_from=batch.adj_from[lo:hi], adj_to=batch.adj_to[lo:hi],
-                            adj_value=batch.adj_value[lo:hi], path_index=batch.path_index[lo:hi],
-                            paths=batch.paths)
-        led, met, _ = run_program(program, sub, ledgers=True, threads=threads, engine=engine)
-        out[lo:hi] = tranche_losses(program, led, met[:, ops.M["default_period"]])
-    return out
-
-
 def run_chunk(plan: Plan, start: int, stop: int, threads: int | None = None,
               engine: str = "auto") -> dict:
     """Points start..stop-1: {'start', 'stop', 'inputs' [n,D], 'metrics' [n,M], 'wal' [n,K],
@@ -288,12 +268,9 @@ def run_chunk(plan: Plan, start: int, stop: int, threads: int | None = None,
     for values, rows in groups:
         program = program_for(plan, values)
         batch = scenario_batch(plan, x[rows])
-        _, met, w = run_program(program, batch, ledgers=False, threads=threads, engine=engine)
-        metrics[rows], wal[rows] = met, w
-        if k_count == 1:  # one tranche: its loss is the deal's (metrics.tranche_losses sums to it)
-            losses[rows, 0] = met[:, ops.M["lender_loss"]]
-        else:
-            losses[rows] = _tranche_losses(program, batch, threads, engine)
+        _, met, w, loss = run_program(program, batch, ledgers=False, threads=threads, engine=engine,
+                                      losses=True)
+        metrics[rows], wal[rows], losses[rows] = met, w, loss
     return {"start": start, "stop": stop, "inputs": x, "metrics": metrics, "wal": wal,
             "tranche_loss": losses}
 

@@ -19,9 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from .. import ops
+from ..model.deal import PERIOD_MONTHS
 from ..engine import pick_engine, resolve_deal, resolve_scenario
 from ..files import writing
 from ..model.scenario import Scenario
+from ..progress import bar as progress_bar
 from .core import Plan, run_chunk
 from .paths import PathError, VaryPath, required_fields, resolve
 from .sampling import Dist, cholesky, parse_dist
@@ -173,7 +175,7 @@ def to_frame(plan: Plan, parts: list[dict]):
     frame.attrs.update({"mode": plan.mode, "seed": plan.seed, "inputs": plan.names,
                         "tranches": plan.tranches, "lenders": plan.lenders,
                         "deal": plan.deal_data["deal"]["name"], "digest": plan.digest,
-                        "months_per_period": {"month": 1, "quarter": 3, "half-year": 6}[
+                        "months_per_period": PERIOD_MONTHS[
                             plan.deal_data["timeline"].get("period", "quarter")]})
     return frame
 
@@ -382,53 +384,6 @@ def todo_ranges(n_points: int, done: list[dict], chunk_size: int) -> list[tuple[
 
 # --- execution ---------------------------------------------------------------------------
 
-PROGRESS_SECONDS = 5.0   # a log line at most this often where there is no terminal
-
-
-class LogProgress:
-    """Progress as plain log lines on stderr (a pipe, a CI log, a notebook): one at most
-    every `interval` seconds (WATERFALL_PROGRESS_SECONDS overrides it), and a last one at
-    the end if any was written."""
-
-    def __init__(self, total: int, initial: int, interval: float | None = None):
-        env = os.environ.get("WATERFALL_PROGRESS_SECONDS")
-        self.interval = float(env) if env else (PROGRESS_SECONDS if interval is None else interval)
-        self.total, self.done, self.initial = total, initial, initial
-        self.started = self.last = time.perf_counter()
-        self.lines = 0
-
-    def update(self, n: int) -> None:
-        self.done += n
-        now = time.perf_counter()
-        if now - self.last >= self.interval and self.done < self.total:
-            self._line(now)
-
-    def _line(self, now: float) -> None:
-        self.last, self.lines = now, self.lines + 1
-        elapsed = now - self.started
-        rate = (self.done - self.initial) / elapsed if elapsed > 0 else float("nan")
-        print(f"sweep: {self.done:,} of {self.total:,} points ({self.done / max(self.total, 1):.0%}), "
-              f"{elapsed:.1f} s, {rate:,.0f} points/s", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.lines and self.done >= self.total:
-            self._line(time.perf_counter())
-
-
-def _progress(total: int, initial: int, show: bool | None):
-    """A tqdm bar on a terminal, log lines elsewhere (show None: decide by the terminal);
-    nothing with show False."""
-    if show is False:
-        return None
-    if show is None and not sys.stderr.isatty():
-        return LogProgress(total, initial)
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover
-        return LogProgress(total, initial)
-    return tqdm(total=total, initial=initial, unit="pt", unit_scale=True, desc="sweep", file=sys.stderr)
-
-
 DASK_CONNECT_SECONDS = 5.0
 
 
@@ -618,7 +573,7 @@ def _sweep_with(plan, store, out, chunk_size, dask, threads, progress, retries, 
     done_points = resumed
     if on_start is not None:
         on_start(engine)
-    bar = _progress(n, done_points, progress)
+    bar = progress_bar("sweep", n, "points", done_points, progress)
     started = time.perf_counter()
 
     def finish(part):

@@ -12,6 +12,7 @@ from ..cells import EQ, IF, MAX, ZERO, ref
 from .grid import IN_SHEET, SCALAR_COL, Grid, exit_share, put_discount
 from .hedges import hedge_input_rows, hedge_inputs, hedge_scalars
 from .refinancing import refi_tranches
+from .taxes import tax_input_rows, tax_inputs, tax_scalars
 from .valuation import (
     appraisal, collateral, component_values, drc_period, market_period, sale_value_rows, valuation_rows,
     valuation_scalars,
@@ -87,6 +88,10 @@ def scalar_inputs(program: Program) -> list:
         if program.bb_advance[k] > 0:
             scalars.append((f"t{k}.advance", f"Borrowing base {tr[k]}: advance rate", "pct",
                             float(program.bb_advance[k])))
+    for k in range(program.n_tranches):
+        if program.round_to[k] > 0:
+            scalars.append((f"t{k}.round_to", f"Rounding {tr[k]}: interest to the nearest (deal units)", "amount",
+                            float(program.round_to[k])))
     for k in refi_tranches(program):
         scalars += _refi_scalars(program, k)
     if exit_share(program) > 0:
@@ -96,6 +101,7 @@ def scalar_inputs(program: Program) -> list:
         scalars.append(("rvg_cap", "Residual value guarantee: cap", "amount", float(program.rvg_cap)))
     scalars += valuation_scalars(program)
     scalars += hedge_scalars(program)
+    scalars += tax_scalars(program)
     for a in range(program.n_accounts):
         if program.acct_kind[a] == ops.ACCOUNT_KIND["fixed"]:
             scalars.append((f"a{a}.target", f"Reserve {ac[a]}: fixed target", "amount",
@@ -184,6 +190,7 @@ def _bottom_rows(grid: Grid, program: Program, shape: _Shape, names_safe) -> Non
             grid.add("discount", "Discount factor at the senior rate, from COD", "factor")
         grid.add("loan_life", "Within the loan life to its notional maturity (1 = yes: the LLCR's periods)",
                  "flag")
+    tax_input_rows(grid, program)
 
 
 def _per_period(values, k: int, t: int) -> float:
@@ -269,6 +276,7 @@ def _period(grid: Grid, program: Program, shape: _Shape, arrays, scalar_x, t: in
         if shape.discount_here:
             put_discount(grid, I(f"t{shape.covered[0]}.per_rate"), program.cod_period, t)
         grid.put("loan_life", t, 1.0 if program.cod_period <= t <= shape.last_maturity else 0.0)
+    tax_inputs(grid, program, t)
 
 
 def build_inputs(program: Program, batch, names_safe) -> tuple:

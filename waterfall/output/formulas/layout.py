@@ -11,6 +11,7 @@ from .hedges import H, hedge_rows
 from .inputs import cures_possible
 from .layout_enforce import enforcement_rows, state_rows
 from .refinancing import refi_tranches
+from .taxes import tax_rows
 
 
 
@@ -168,3 +169,4 @@ def layout_cash_flows(program: Program, grid: Grid, names_safe) -> None:
     _party_rows(grid, program, names_safe)
     enforcement_rows(grid, program, names_safe)
     _outcome_rows(grid)
+    tax_rows(grid, program)

@@ -110,6 +110,20 @@ def _xirr_cells(model: Model, m) -> list:
     return out
 
 
+def _tax_cells(model: Model, m, ppy) -> list:
+    """Income tax paid and the after-tax equity IRR (reference._owner_taxes)."""
+    r = model.cf.range
+    guess = periodic_irr(model.cf.values("L:equity_after_tax"))
+    guess = 0.1 if math.isnan(guess) else guess
+    irr_expr = '""'
+    for g in (-0.1, -0.02, 0.01, guess):
+        irr_expr = f"IFERROR(IRR({r('L:equity_after_tax')},{g!r}),{irr_expr})"
+    return [("income_tax_paid", "Income tax paid (owner level)", "amount",
+             X(_val(m["income_tax_paid"]), f"SUM({r('L:income_tax')})")),
+            ("equity_irr_after_tax", "Equity IRR after tax (annualised)", "pct",
+             X(_val(m["equity_irr_after_tax"]), f'IFERROR((1+{irr_expr})^{ppy}-1,"")'))]
+
+
 def metric_formulas(model: Model, result) -> list:
     """[(key, label, fmt, X)]: the metrics as formulas over the two sheets, each with the
     engine's value. Ranges are qualified, so they can sit on any sheet."""
@@ -141,6 +155,8 @@ def metric_formulas(model: Model, result) -> list:
                   f"SUM({r('L:equity_in')})+SUM({r('L:sponsor_support')})+SUM({r('L:equity_cure')})")))
     out += [recovery[key] for key in ("default_cause", "acceleration_period", "recovery_rate_pv",
                                       "recovery_periods", "lender_loss_pv")]
+    if program.tax_on:
+        out += _tax_cells(model, m, ppy)
     years = inputs.range("years")
     for k, name in enumerate(program.names["tranches"]):
         rep = r(f"t{k}.repaid")

@@ -18,6 +18,8 @@ from .hedges import owed_in_cash, settlements
 from .protocol import CellPeriod
 from .refinancing import refi_terms, refi_tranches, refinance
 from .state import open_state
+from .xmath import ROUND_TO
+from .taxes import tax_period
 
 
 class Sheets:
@@ -66,7 +68,10 @@ def _accrue_one(c: Sheets, acc: Accrued, st, k: int) -> None:
     default_rate = per_rate + c.S["default_margin"] * c.I(f"t{k}.accrual")
     workout_interest = c.put(f"t{k}.wk_interest", IF(workout, (opening + c.P(T(k, "interest_arrears")))
                                                      * default_rate, 0))
-    interest = c.put(T(k, "interest_due"), IF(workout, workout_interest, opening * per_rate))
+    accrued = opening * per_rate
+    if program.round_to[k] > 0:   # a servicer's cents (level_payment.money)
+        accrued = ROUND_TO(accrued, c.S[f"t{k}.round_to"])
+    interest = c.put(T(k, "interest_due"), IF(workout, workout_interest, accrued))
     cap = c.I(f"t{k}.cap")
     acc.cap_lines.append([IF(normal, IF(cap, interest, 0), 0)])
     acc.int_due.append(IF(normal, IF(cap, 0, interest), 0))
@@ -166,6 +171,7 @@ def cash_flow_period(program: Program, cf: Grid, inputs: Grid, S: dict, t: int) 
         kind.cash(p, i, int(program.step_arg[i]))
     surplus, lender_terms = enforce(c, p, st, acc, exit_proceeds, unpaid)
     close_period(c, p, surplus, lender_terms, equity_in)
+    tax_period(c)
 
 
 def finish(program: Program, cf: Grid, inputs: Grid) -> None:
