@@ -2,6 +2,8 @@
 the SPVs that depend on that tenant; the graph is data with clear errors."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 import waterfall
@@ -44,7 +46,8 @@ def test_lab_shortfall_defaults_exactly_the_dependent_spvs():
                       chain={"lab_revenue": [(0, 1.0), (1, 1.0), (2, 0.5)]})
     outcome = run_chain(graph, preset)
     assert outcome.pay_ratio[:3] == [1.0, 1.0, 0.5]
-    assert outcome.entities["ProviderA"].default_year == pytest.approx(2.0)
+    # (calendar-true: the day two years after the 15 Jan 2026 basis date)
+    assert outcome.entities["ProviderA"].issuer.default_date == dt.date(2028, 1, 15)
     assert outcome.entities["ProviderB"].default_year is None
     deals = {"spv-a": spv("spv-a", "ProviderA"), "spv-b": spv("spv-b", "ProviderB")}
     results = {}
@@ -99,3 +102,22 @@ def test_bad_entity_file_names_file_field_and_value(tmp_path, capsys):
     assert "obligors[0].capex_flex" in text and "lots" in text
     assert main(["portfolio", "--entities", str(bad)]) == 2
     assert "lab.other_costs_share" in capsys.readouterr().err
+
+
+def test_the_labs_payment_priority_is_an_input():
+    # the lab has 10 a year and owes A 10 and C 10: pay ratio 0.5. Pro rata, each provider
+    # gets 5; with C first in its priority, C gets its 10 and A nothing.
+    data = dict(GRAPH)
+    data["obligors"] = [GRAPH["obligors"][0],
+                        {"name": "ProviderC", "tenants": ["ProviderC"], "lab_commitments": [(0, 10.0)]}]
+    pro_rata = run_chain(Graph.model_validate(data))
+    assert pro_rata.pay_ratio[0] == pytest.approx(0.5)
+    assert pro_rata.entities["ProviderA"].issuer.path[0]["paid_share"] == pytest.approx(0.5)
+    data["lab"] = {**GRAPH["lab"], "priority": ["ProviderC"]}
+    first = run_chain(Graph.model_validate(data))
+    assert first.pay_ratio[0] == pytest.approx(0.5)                   # the market sees the lab's 50%
+    assert first.entities["ProviderC"].issuer.path[0]["paid_share"] == pytest.approx(1.0)
+    assert first.entities["ProviderA"].issuer.path[0]["paid_share"] == pytest.approx(0.0)
+    # A (outgoings 10 a year, no cash) now defaults at once; C never does
+    assert first.entities["ProviderA"].issuer.default_date == dt.date(2026, 1, 15)
+    assert first.entities["ProviderC"].issuer.default_date is None

@@ -40,24 +40,31 @@ def no_traceback(proc):
 # ------------------------------------------------------------- 1. stresses that change nothing
 
 def test_a_chain_preset_run_alone_says_it_changes_nothing():
-    proc = cli("run", "abilene", "--scenario", "tenant-strategic-default", "--json")
+    # --direct-only: the preset without the chain; tenant-strategic-default has no direct
+    # adjustment, and the run says its figures are the base case's
+    proc = cli("run", "abilene", "--scenario", "tenant-strategic-default", "--json", "--direct-only")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert len(out["warnings"]) == 1
     warning = out["warnings"][0]
-    assert "contagion chain" in warning and "direct effect on deal 'abilene' is none" in warning
-    assert "waterfall portfolio --scenario tenant-strategic-default" in warning
-    assert "warning: preset 'tenant-strategic-default'" in proc.stderr
+    assert "without the contagion chain" in warning and "direct effect on deal 'abilene' is none" in warning
+    assert "waterfall run abilene --scenario tenant-strategic-default" in warning
+    assert "warning: direct effects only: preset 'tenant-strategic-default'" in proc.stderr
     # what is printed is the base case (the warning is true)
     base = json.loads(cli("run", "abilene", "--json").stdout)
     assert out["metrics"] == base["metrics"] and base["warnings"] == []
 
 
 @pytest.mark.parametrize("preset", ["slow-adoption", "key-customer-churn"])
-def test_every_chain_preset_warns_in_text_mode_too(preset):
+def test_a_chain_preset_runs_the_chain_and_says_so(preset):
     proc = cli("run", "abilene", "--scenario", preset)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr
+    assert f"through the contagion chain (the numbers `waterfall portfolio --scenario {preset}` gives)" in proc.stdout
+
+
+def test_a_chain_preset_on_a_deal_outside_the_graph_warns():
+    proc = cli("run", "tieout", "--scenario", "slow-adoption")
     assert proc.returncode == 0 and "acts through the contagion chain" in proc.stderr
-    assert f"waterfall portfolio --scenario {preset}" in proc.stderr
 
 
 def test_a_preset_without_a_chain_does_not_warn():

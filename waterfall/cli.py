@@ -62,31 +62,60 @@ def _check_outputs(args) -> str | None:
 
 def cmd_run(args) -> int:
     from . import engine
+    from .commands.chain_run import chain_applies, direct_only, run_through_chain
     from .notices import chain_notice, horizon_notices
-    from .output.summary import render_rows, summary_rows
 
     chosen = choose_engine(args.engine)
     problem = _check_outputs(args)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    deal = engine.resolve_deal(args.deal)
+    if chain_applies(deal, args.scenario) and not args.direct_only:
+        return run_through_chain(args, deal, chosen, _emit)
     with Stages("run", 1 + bool(args.xlsx) + bool(args.plot), show=False if args.quiet else None) as stage:
         stage("running the waterfall")
-        deal = engine.resolve_deal(args.deal)
-        scen = engine.resolve_scenario(deal, args.scenario)
+        scen, notice = (direct_only(deal, args.scenario) if args.direct_only
+                        else (engine.resolve_scenario(deal, args.scenario), None))
         result = engine.run(deal, scen, engine=chosen)
         written = _write_outputs(args, deal, scen, result, stage)
     if written is None:
         return EXIT_BAD_INPUT
-    warnings = horizon_notices(deal) + [w for w in [chain_notice(deal, scen, result, chosen)] if w]
+    if notice and args.direct_only and _same_as_base(deal, result, chosen):
+        notice += f"; its direct effect on deal '{deal.name}' is none, so these figures are the base case's"
+    warnings = horizon_notices(deal) + [w for w in [notice or chain_notice(deal, scen, result, chosen)] if w]
+    return _emit(args, deal, result, scen, warnings, written=written)
+
+
+def _same_as_base(deal, result, engine_name: str) -> bool:
+    import numpy as np
+
+    from . import engine
+    base = engine.run(deal, None, engine=engine_name)
+    return base.ledger.shape == result.ledger.shape and bool(np.array_equal(base.ledger, result.ledger, equal_nan=True))
+
+
+def _emit(args, deal, result, scen, warnings, lines=(), chain=None, written=None) -> int:
+    """Print a run (summary or JSON, `lines` after the summary, `chain` in the JSON),
+    writing its CSV, workbook and plots first unless `written` says they are."""
+    if written is None:
+        with Stages("run", max(1, bool(args.xlsx) + bool(args.plot)), show=False if args.quiet else None) as stage:
+            written = _write_outputs(args, deal, scen, result, stage)
+        if written is None:
+            return EXIT_BAD_INPUT
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
     if args.json:
-        print(json.dumps({"deal": result.deal_name, "scenario": result.scenario, "engine": result.engine,
-                          "units": deal.deal.units, "warnings": warnings, "metrics": result.metrics},
-                         indent=2))
+        out = {"deal": result.deal_name, "scenario": result.scenario, "engine": result.engine,
+               "units": deal.deal.units, "warnings": warnings, "metrics": result.metrics}
+        if chain is not None:
+            out["chain"] = chain
+        print(json.dumps(out, indent=2, default=str))
     else:
+        from .output.summary import render_rows, summary_rows
         print(render_rows(summary_rows(result, deal.deal.units)))
+        for line in lines:
+            print(line)
         if args.csv:
             print(f"cash flows written to {args.csv}")
         for line in written:
@@ -253,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--formulas", action="store_true",
                      help="with --xlsx: build Cash flows from live Excel formulas over an Inputs sheet")
     run.add_argument("--plot", metavar="DIR", help="write PNG plots (DSCR by scenario, balances, cash flows)")
+    run.add_argument("--direct-only", action="store_true",
+                     help="with a stress preset: its direct effects on this deal alone, without the contagion chain")
     add_quiet(run)
     run.set_defaults(func=cmd_run)
 

@@ -47,6 +47,7 @@ from .errors import DealError
 from .model.base import Finite, Fraction, NonNegative, Part
 from .model.deal import Deal
 from .model.scenario import ChainShock, Scenario
+from .issuers import Flows, Instrument, IssuerOutcome, MarketAccess, instrument_lives, simulate
 
 ENTITIES_FILE = data_dir("scenarios") / "entities.toml"
 YEARS = 40
@@ -63,6 +64,9 @@ class Lab(Part):
     funding: Points = Field(default_factory=lambda: [(0, 0.0)], min_length=1)
     other_costs_share: Fraction = 0.0
     cash: NonNegative = 0.0
+    priority: list[str] = Field(default_factory=list)
+    """Providers the lab pays in full first when it is short, in this order; the rest
+    share what is left pro rata (empty: every provider gets the same share)."""
 
 
 class Obligor(Part):
@@ -85,6 +89,80 @@ class Obligor(Part):
     strategic_threshold: Optional[Fraction] = None
     relet_haircut: Fraction = 0.3
     relet_downtime_months: Annotated[int, Field(ge=0)] = 12
+    instruments: list[Instrument] = Field(default_factory=list)
+    """Its debt stack (waterfall.issuers): every instrument cross-accelerates at its default."""
+    revolver: NonNegative = 0.0
+    """Undrawn committed revolver (USD bn), drawn when cash runs short."""
+    saleable_assets: NonNegative = 0.0
+    """Assets it can sell when cash and revolver run short (USD bn): a holdco's listed
+    stakes not pledged. The estate's value (distress_value_multiple) already counts them."""
+    market: MarketAccess = Field(default_factory=MarketAccess)
+    distress_value_multiple: NonNegative = 6.0
+    """Distributable value at default as a multiple of its annual operating cash flow:
+    its other cash flow plus `lab_contract_margin` of what the lab pays it."""
+    lab_cost_share: Fraction = 0.0
+    """Cash cost of serving the lab's contracts (power and operations, which triple-net
+    leases leave to the tenant) as a share of what the lab pays; capex and lease rent
+    are counted on their own."""
+    lab_contract_margin: Fraction = 0.15
+    """Cash margin on the lab's payments after the cost of serving them (the value of the
+    lab contracts to a buyer of the estate)."""
+    guarantees: list[str] = Field(default_factory=list)
+    """Deals whose debt it guarantees: its default cross-defaults them, and their lenders'
+    shortfall is a senior unsecured claim on its estate."""
+    walk_damages_share: Fraction = 1.0
+    """Share of the damages a solvent tenant owes for walking from a lease (rent lost less
+    what re-letting earns, over the rest of the term) that the landlord collects."""
+    default_probability: Optional[DefaultProbability] = None
+    """Its annual PD for the portfolio simulation (with its source and date)."""
+    emergence_months: Annotated[int, Field(ge=0, le=120)] = 18
+    """Months from default to the estate's distribution (when claims are paid)."""
+    other_leases_years: Annotated[float, Field(ge=0, le=40)] = 0.0
+    """Years its `lease_payments` run on after a default: the leases not itemised as SPV
+    deals give a capped rejection claim on that rent (0: no such claim)."""
+    damages_discount_rate: Annotated[float, Field(ge=0, le=0.5)] = 0.06
+    """Annual rate discounting a landlord's damages (rent lost less re-letting) to the
+    walk or default date."""
+    """Months from default to the estate's distribution (when claims are paid)."""
+
+
+class DefaultProbability(Part):
+    """An obligor's annual default probability (0 < annual < 1) with where it comes from:
+    `cds` (hazard = spread / (1 - recovery), annual = 1 - exp(-hazard)), `rating` (a
+    rating agency's default rate for its rating) or `assumption`."""
+
+    annual: Annotated[float, Field(gt=0, lt=1)]
+    method: Literal["cds", "rating", "assumption"]
+    source: str = Field(min_length=1)
+    date: dt.date
+
+
+class Simulation(Part):
+    """Correlated defaults of the named obligors for `waterfall portfolio --simulate`:
+    a Gaussian (or Student-t, `dof` degrees of freedom) copula with `correlation`
+    between their latent variables (an ASSUMPTION: no market gives it)."""
+
+    obligors: list[str] = Field(min_length=1)
+    correlation: list[list[Annotated[float, Field(ge=-1, le=1)]]]
+    copula: Literal["gaussian", "student_t"] = "gaussian"
+    dof: Annotated[float, Field(gt=2, le=1000)] = 5.0
+    horizon_years: Annotated[int, Field(ge=1, le=30)] = 10
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _matrix(self):
+        n = len(self.obligors)
+        if len(set(self.obligors)) != n:
+            raise ValueError("simulation.obligors must be distinct")
+        if len(self.correlation) != n or any(len(row) != n for row in self.correlation):
+            raise ValueError(f"correlation must be {n} x {n} (one row and column per obligor)")
+        m = np.array(self.correlation, dtype=float)
+        if not np.allclose(m, m.T, atol=1e-12) or not np.allclose(np.diag(m), 1.0, atol=1e-12):
+            raise ValueError("correlation must be symmetric with ones on the diagonal")
+        low = float(np.linalg.eigvalsh(m).min())
+        if low < -1e-10:
+            raise ValueError(f"correlation is not positive semi-definite (smallest eigenvalue {low:.4g})")
+        return self
 
 
 class DealLink(Part):
@@ -92,8 +170,10 @@ class DealLink(Part):
 
     deal: str = Field(min_length=1)
     note: str = ""
-    in_headline: bool = True
-    """Counted in the ~$100B headline (false for comparables and prospective borrowing)."""
+    scope: Literal["headline", "comparable", "prospective"] = "headline"
+    """`headline`: in the ~$100B the source analysis counts; `comparable`: a like deal
+    outside the lab's chain (Meta Hyperion); `prospective`: borrowing not yet done (the
+    Oracle programme). Every table subtotals each."""
 
 
 class Graph(Part):
@@ -106,6 +186,7 @@ class Graph(Part):
     refinancing_closes_below: Fraction = 0.95
     headline_debt: NonNegative = 100.0
     notes: list[str] = Field(default_factory=list)
+    simulation: Optional[Simulation] = None
 
     @model_validator(mode="after")
     def _names(self):
@@ -115,6 +196,13 @@ class Graph(Part):
         deals = [d.deal for d in self.deals]
         if len(set(deals)) != len(deals):
             raise ValueError("each deal may be linked once in deals")
+        if self.simulation is not None:
+            pds = {o.name: o.default_probability for o in self.obligors}
+            for name in self.simulation.obligors:
+                if name not in pds:
+                    raise ValueError(f"simulation.obligors names no obligor: {name!r} (known: {', '.join(pds)})")
+                if pds[name] is None:
+                    raise ValueError(f"simulation.obligors: {name!r} has no default_probability")
         return self
 
 
@@ -124,14 +212,67 @@ def load_graph(path: str | Path = ENTITIES_FILE) -> Graph:
     return validate(Graph, read_document(path), str(path))
 
 
-def check_graph(graph: Graph, deals: dict[str, Deal], source: str = "entities") -> list:
-    """Problems linking the graph to the deals: unknown deals, and ChainShock curves
-    naming unknown entities are reported by run_chain."""
-    return [(f"deals[{i}].deal", f"no such deal (known: {', '.join(sorted(deals))})", link.deal)
-            for i, link in enumerate(graph.deals) if link.deal not in deals]
+def check_graph(graph: Graph, deals: dict[str, Deal]) -> list:
+    """Problems linking the graph to the deals, as (field, message, value): a deal, an
+    instrument's deal or tranche, or a guaranteed deal that does not exist; a linked
+    deal's lease naming an issuer the graph does not have; a cycle of guarantees (A
+    stands behind debt of B, which stands behind debt of A). ChainShock curves naming
+    unknown entities are reported by run_chain."""
+    known = ", ".join(sorted(deals))
+    names = {graph.lab.name} | {o.name for o in graph.obligors}
+    out = [(f"deals[{i}].deal", f"no such deal (known: {known})", link.deal)
+           for i, link in enumerate(graph.deals) if link.deal not in deals]
+    providers = {o.name for o in graph.obligors}
+    out += [(f"lab.priority[{i}]", f"no such obligor (known: {', '.join(sorted(providers))})", name)
+            for i, name in enumerate(graph.lab.priority) if name not in providers]
+    for j, o in enumerate(graph.obligors):
+        for k, inst in enumerate(o.instruments):
+            where = f"obligors[{j}].instruments[{k}]"
+            if inst.deal is not None and inst.deal not in deals:
+                out.append((f"{where}.deal", f"no such deal (known: {known})", inst.deal))
+            elif inst.tranche is not None and inst.tranche not in {t.name for t in deals[inst.deal].tranches}:
+                out.append((f"{where}.tranche", f"no such tranche in deal '{inst.deal}'", inst.tranche))
+        out += [(f"obligors[{j}].guarantees[{k}]", f"no such deal (known: {known})", name)
+                for k, name in enumerate(o.guarantees) if name not in deals]
+    for i, link in enumerate(graph.deals):
+        for m, lease in enumerate(deals[link.deal].leases if link.deal in deals else []):
+            if lease.issuer is not None and lease.issuer not in names:
+                out.append((f"deals[{i}].deal", f"deal '{link.deal}' leases[{m}].issuer names no entity of the graph "
+                            f"(known: {', '.join(sorted(names))})", lease.issuer))
+    cycle = _guarantee_cycle(graph, deals)
+    if cycle:
+        out.append(("obligors.guarantees", "guarantees form a cycle: " + " -> ".join(cycle), cycle[0]))
+    return out
 
 
-def _curve(points, unit_months: float = 12.0):
+def _guarantee_cycle(graph: Graph, deals: dict[str, Deal]) -> list[str] | None:
+    """A cycle A -> B -> ... -> A where A guarantees a deal that is B's debt (B issues it
+    as an instrument, or owes its leases); None if there is none."""
+    owner = {i.deal: o.name for o in graph.obligors for i in o.instruments if i.deal}
+    for name, deal in deals.items():
+        for lease in deal.leases:
+            who = issuer_of(graph, lease)
+            if who is not None and name not in owner:
+                owner[name] = who
+    edges = {o.name: {owner[d] for d in o.guarantees if d in owner} for o in graph.obligors}
+
+    def walk(node, path):
+        for nxt in sorted(edges.get(node, ())):
+            if nxt in path:
+                return path[path.index(nxt):] + [nxt]
+            found = walk(nxt, path + [nxt])
+            if found:
+                return found
+        return None
+
+    for start in sorted(edges):
+        found = walk(start, [start])
+        if found:
+            return found
+    return None
+
+
+def curve(points, unit_months: float = 12.0):
     """f(t in years) from (time, value) points, linear, flat beyond the ends."""
     times = np.array([p for p, _ in points], dtype=float) * unit_months / 12.0
     values = np.array([v for _, v in points], dtype=float)
@@ -144,6 +285,7 @@ class EntityState:
     default_year: float | None = None          # years after the basis date
     paid_share: list[float] = field(default_factory=list)  # per year after default (continuation)
     walk_year: float | None = None             # strategic default
+    issuer: IssuerOutcome | None = None        # its balance sheet, debt stack and default
 
 
 @dataclass
@@ -152,7 +294,8 @@ class ChainOutcome:
     shock: ChainShock
     pay_ratio: list[float]
     entities: dict[str, EntityState]
-    refi_closed_year: float | None
+    refi_closed: list[tuple[int, int]]
+    """Years the refinancing market for AI collateral is shut, as (from, to) runs."""
     market: object
 
     def lab_default_year(self) -> float | None:
@@ -162,8 +305,11 @@ class ChainOutcome:
         return None
 
 
-def run_chain(graph: Graph, preset: Scenario | None = None) -> ChainOutcome:
-    """The chain under a preset's ChainShock (none: the base case)."""
+def run_chain(graph: Graph, preset: Scenario | None = None, deals: dict | None = None,
+              forced: dict | None = None) -> ChainOutcome:
+    """The chain under a preset's ChainShock (none: the base case). `deals`: the deal
+    files the issuers' instruments name (default: those of deals/ the graph names);
+    `forced`: {obligor: date} defaults imposed on those dates (simulated paths)."""
     shock = (preset.chain if preset is not None else None) or ChainShock()
     unit = 12.0 if preset is None or preset.time_unit == "year" else 1.0
     if preset is not None and preset.time_unit == "period":
@@ -173,50 +319,147 @@ def run_chain(graph: Graph, preset: Scenario | None = None) -> ChainOutcome:
         if name not in known:
             raise DealError(preset.name if preset else "chain",
                             [(f"chain.other_cash_flow[{name!r}]", f"no such entity (known: {', '.join(sorted(known))})", name)])
-    rev_m, fund_m, market = (_curve(shock.lab_revenue, unit), _curve(shock.lab_funding, unit),
-                             _curve(shock.market_rent, unit))
+    rev_m, fund_m, market = (curve(shock.lab_revenue, unit), curve(shock.lab_funding, unit),
+                             curve(shock.market_rent, unit))
     lab = graph.lab
-    rev, fund = _curve(lab.revenue), _curve(lab.funding)
-    commitments = {o.name: _curve(o.lab_commitments) for o in graph.obligors}
-    cash, ratios = lab.cash, []
+    rev, fund = curve(lab.revenue), curve(lab.funding)
+    commitments = {o.name: curve(o.lab_commitments) for o in graph.obligors}
+    cash, ratios, received = lab.cash, [], {o.name: [] for o in graph.obligors}
     for y in range(YEARS):
         available = cash + rev(y) * rev_m(y) * (1.0 - lab.other_costs_share) + fund(y) * fund_m(y)
-        owed = sum(c(y) for c in commitments.values())
-        ratio = 1.0 if owed <= 0 else max(0.0, min(1.0, available / owed))
+        owed = {name: c(y) for name, c in commitments.items()}
+        total = sum(owed.values())
+        ratio = 1.0 if total <= 0 else max(0.0, min(1.0, available / total))
         ratios.append(ratio)
-        cash = available - ratio * owed
+        for name, share in _allocate(lab.priority, owed, ratio * total).items():
+            received[name].append(share)
+        cash = available - ratio * total
     states = {lab.name: EntityState(lab.name)}
+    deals = _instrument_deals(graph) if deals is None else deals
     for o in graph.obligors:
-        st = EntityState(o.name)
-        other_m = _curve(shock.other_cash_flow.get(o.name, [(0, 1.0)]), unit)
-        cash = o.cash
-        curves = {k: _curve(getattr(o, k)) for k in ("other_cash_flow", "capex", "debt_service",
-                                                     "lease_payments", "new_funding")}
-        for y in range(YEARS):
-            ratio = ratios[y]
-            funding = curves["new_funding"](y) if (ratio >= 1.0 - 1e-9 or not o.funding_needs_healthy_lab) else 0.0
-            inflow = commitments[o.name](y) * ratio + curves["other_cash_flow"](y) * other_m(y) + funding
-            outflow = (curves["capex"](y) * (1.0 - o.capex_flex * (1.0 - ratio)) + curves["debt_service"](y)
-                       + curves["lease_payments"](y))
-            if st.default_year is None and cash + inflow - outflow < 0.0:
-                st.default_year = y + max(0.0, min(1.0, cash / (outflow - inflow))) if outflow > inflow else float(y)
-            if st.default_year is not None:
-                st.paid_share.append(max(0.0, min(1.0, (max(cash, 0.0) + inflow) / outflow)) if outflow > 0 else 1.0)
-                cash = max(cash, 0.0) + inflow - min(outflow, max(cash, 0.0) + inflow)
-            else:
-                cash += inflow - outflow
-        if o.strategic_threshold is not None:
-            for month in range(YEARS * 12):
-                if 1.0 - market(month / 12.0) > o.strategic_threshold + 1e-12:
-                    st.walk_year = month / 12.0
-                    break
-        states[o.name] = st
-    refi = None
-    for y, r in enumerate(ratios):
-        if r < graph.refinancing_closes_below:
-            refi = float(y)
-            break
-    return ChainOutcome(graph, shock, ratios, states, refi, market)
+        other_m = curve(shock.other_cash_flow.get(o.name, [(0, 1.0)]), unit)
+        states[o.name] = _run_obligor(graph, o, received[o.name], ratios, other_m, market,
+                                      commitments[o.name], deals, _rates(preset, unit, o.market.base_rate),
+                                      (forced or {}).get(o.name))
+    closed = [y for y, r in enumerate(ratios) if r < graph.refinancing_closes_below]
+    return ChainOutcome(graph, shock, ratios, states, _episodes(closed), market)
+
+
+def _episodes(years: list[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive years as (first, last + 1): each a closure that reopens."""
+    runs: list[tuple[int, int]] = []
+    for y in years:
+        if runs and runs[-1][1] == y:
+            runs[-1] = (runs[-1][0], y + 1)
+        else:
+            runs.append((y, y + 1))
+    return runs
+
+
+def _allocate(priority: list[str], owed: dict[str, float], paid: float) -> dict[str, float]:
+    """Each provider's share of what it is owed this year when the lab pays `paid` in all:
+    the providers in `priority` are paid in full first, in that order; the rest share
+    what is left pro rata."""
+    out, left = {}, paid
+    for name in priority:
+        got = min(owed.get(name, 0.0), left)
+        out[name], left = (got / owed[name] if owed.get(name, 0.0) > 0 else 1.0), left - got
+    rest = {n: a for n, a in owed.items() if n not in out}
+    due = sum(rest.values())
+    share = 1.0 if due <= 1e-12 else max(0.0, min(1.0, left / due))
+    out.update({n: share for n in rest})
+    return out
+
+
+def _instrument_deals(graph: Graph) -> dict:
+    """The built-in deal files the graph names (instruments read their terms from them)."""
+    from .load import builtin_deals, load_deal
+
+    named = {i.deal for o in graph.obligors for i in o.instruments if i.deal} | {d.deal for d in graph.deals}
+    return {p.stem: load_deal(p) for p in builtin_deals() if p.stem in named}
+
+
+def _rates(preset: Scenario | None, unit: float, flat: float):
+    """The base rate t years after the basis date under the preset: its `rate_path`
+    (step between points) in place of the flat `flat`, plus its `rate_shock`s in their
+    windows; None when the preset moves no rate."""
+    adjustments = [] if preset is None else [a for a in preset.adjustments if a.kind in ("rate_path", "rate_shock")]
+    if not adjustments:
+        return None
+    scale = unit / 12.0                     # a preset time x is x * scale years
+
+    def base(t: float) -> float:
+        level = flat
+        for a in adjustments:
+            if a.kind == "rate_path":
+                level = next((r for p, r in reversed(a.points) if p * scale <= t + 1e-12), a.points[0][1])
+        for a in adjustments:
+            if a.kind != "rate_shock":
+                continue
+            to = math.inf if a.to_period is None else a.to_period * scale
+            if a.from_period * scale <= t < to:
+                level += a.bp / 1e4
+        return level
+
+    return base
+
+
+def _run_obligor(graph: Graph, o: Obligor, ratios, lab_ratios, other_m, market, commitment, deals,
+                 base_rate=None, forced=None) -> EntityState:
+    """One obligor through waterfall.issuers.simulate (`ratios`: the share of what the
+    lab owes it that it is paid each year; `lab_ratios`: the lab's overall pay ratio,
+    which its market watches); after a default, the share of its outgoings it can
+    still meet each year (for `continuation` leases)."""
+    curves = {k: curve(getattr(o, k)) for k in ("other_cash_flow", "capex", "debt_service",
+                                                 "lease_payments", "new_funding")}
+
+    def inflow(t, ratio):
+        return commitment(t) * ratio * (1.0 - o.lab_cost_share) + curves["other_cash_flow"](t) * other_m(t)
+
+    def outflow(t, ratio):
+        return (curves["capex"](t) * (1.0 - o.capex_flex * (1.0 - ratio)) + curves["debt_service"](t)
+                + curves["lease_payments"](t))
+
+    walk = _walk_year(o, market)
+    lumps = [] if walk is None else [(_date_at(graph, walk), _damages_owed(graph, o, market, walk, deals))]
+    lives = [x for inst in o.instruments for x in instrument_lives(inst, deals, o.market, graph.basis_date)]
+    def earnings(t, ratio):
+        return commitment(t) * ratio * o.lab_contract_margin + curves["other_cash_flow"](t) * other_m(t)
+
+    flows = Flows(inflow, outflow, curves["new_funding"], o.cash, o.funding_needs_healthy_lab,
+                  o.saleable_assets, earnings)
+    out = simulate(o.name, lives, flows, o.market, graph.basis_date, ratios, o.revolver, YEARS, lumps, lab_ratios,
+                   base_rate, forced)
+    st = EntityState(o.name, default_year=out.default_year, issuer=out, walk_year=walk)
+    if out.default_year is not None:
+        for y in range(int(math.floor(out.default_year)), YEARS):
+            a, b = inflow(y + 0.5, ratios[y]), outflow(y + 0.5, ratios[y])
+            st.paid_share.append(max(0.0, min(1.0, a / b)) if b > 0 else 1.0)
+    return st
+
+
+def _walk_year(o: Obligor, market) -> float | None:
+    """Strategic default: the first month the market rent is below contract by more than
+    the tenant's threshold (years after the basis date), or None."""
+    if o.strategic_threshold is None:
+        return None
+    for month in range(YEARS * 12):
+        if 1.0 - market(month / 12.0) > o.strategic_threshold + 1e-12:
+            return month / 12.0
+    return None
+
+
+def _damages_owed(graph: Graph, o: Obligor, market, walk: float, deals: dict) -> float:
+    """What a tenant walking at `walk` pays its SPV landlords on that date (USD bn): the
+    collected share of the damages on every linked SPV lease it owes."""
+    from .settlement import walk_damages
+
+    when, total = _date_at(graph, walk), 0.0
+    for link in graph.deals:
+        deal = deals.get(link.deal)
+        if deal is not None and deal.deal.kind == "spv":
+            total += walk_damages(market, graph.basis_date, o, deal, when, lambda lease: issuer_of(graph, lease))
+    return total * o.walk_damages_share / 1000.0
 
 
 def _date_at(graph: Graph, years: float) -> dt.date:
@@ -278,77 +521,138 @@ def _market_rent(outcome: ChainOutcome, deal: Deal) -> list[dict]:
     return out
 
 
+def issuer_of(graph: Graph, lease) -> str | None:
+    """The entity owing a lease's rent: the issuer it names, else by tenant name."""
+    return lease.issuer if lease.issuer is not None else obligor_of(graph, lease.tenant)
+
+
+@dataclass
+class LeaseEvent:
+    """What the chain does to one lease: its tenant `rejects` it in its own default,
+    `walks` from it while solvent (owing damages), or pays part (`continuation`)."""
+
+    lease: int
+    tenant: str
+    issuer: str
+    why: str
+    date: dt.date
+    period: int
+
+
+def lease_events(outcome: ChainOutcome, deal: Deal) -> list[LeaseEvent]:
+    """The first event on each lease paid by an obligor (not the lab), within the horizon."""
+    graph, n, out = outcome.graph, deal.timeline.n_periods, []
+    obligors = {o.name: o for o in graph.obligors}
+    for i, lease in enumerate(deal.leases):
+        who = issuer_of(graph, lease)
+        if who is None or who == graph.lab.name or who not in obligors:
+            continue
+        st, ob = outcome.entities[who], obligors[who]
+        events = []
+        if st.issuer is not None and st.issuer.default_date is not None:
+            events.append((st.issuer.default_date, "continuation" if ob.on_default == "continuation" else "rejects"))
+        if deal.deal.kind == "spv" and st.walk_year is not None:   # a tenant's choice about a lease
+            events.append((_date_at(graph, st.walk_year), "walks"))
+        if not events:
+            continue
+        when, why = min(events)
+        period = deal_period(deal, when)
+        if period <= n:
+            out.append(LeaseEvent(i, lease.tenant, who, why, when, period))
+    return out
+
+
+def _lab_payments(outcome: ChainOutcome, deal: Deal, tenant: str) -> list[dict]:
+    graph, n, out = outcome.graph, deal.timeline.n_periods, []
+    for y, ratio in enumerate(outcome.pay_ratio):
+        if ratio >= 1.0 - 1e-9:
+            continue
+        a, b = deal_period(deal, _date_at(graph, y)), deal_period(deal, _date_at(graph, y + 1)) - 1
+        if a <= n and b >= a:
+            out.append({"kind": "partial_payment", "tenant": tenant, "from_period": a,
+                        "to_period": min(b, n), "paid_share": ratio})
+    return out
+
+
 def chain_adjustments(outcome: ChainOutcome, deal: Deal) -> tuple[list[dict], list[str]]:
     """The chain's adjustments for one deal (in its periods) and a line per effect."""
     graph, n = outcome.graph, deal.timeline.n_periods
     obligors = {o.name: o for o in graph.obligors}
     mpp = deal.timeline.months_per_period
     adjustments, notes = [], []
-    for tenant in sorted({lease.tenant for lease in deal.leases}):
-        who = obligor_of(graph, tenant)
-        if who is None:
-            continue
-        if who == graph.lab.name:
-            for y, ratio in enumerate(outcome.pay_ratio):
-                if ratio >= 1.0 - 1e-9:
-                    continue
-                a, b = deal_period(deal, _date_at(graph, y)), deal_period(deal, _date_at(graph, y + 1)) - 1
-                if a > n or b < a:
-                    continue
-                adjustments.append({"kind": "partial_payment", "tenant": tenant, "from_period": a,
-                                    "to_period": min(b, n), "paid_share": ratio})
-            if any(r < 1.0 - 1e-9 for r in outcome.pay_ratio):
-                notes.append(f"{tenant}: paid at the lab's pay ratio (first short in year {outcome.lab_default_year():g})")
-            continue
-        st, ob = outcome.entities[who], obligors[who]
-        events = [(st.default_year, "default")]
-        if deal.deal.kind == "spv":  # strategic default is a tenant's choice about a lease
-            events.append((st.walk_year, "strategic"))
-        events = [(y, why) for y, why in events if y is not None]
-        if not events:
-            continue
-        years, why = min(events)
-        period = deal_period(deal, _date_at(graph, years))
-        if period > n:
-            continue
-        downtime = int(math.ceil(ob.relet_downtime_months / mpp))
-        if why == "default" and ob.on_default == "continuation":
-            first = int(math.floor(years))
+    for tenant in sorted({lease.tenant for lease in deal.leases if issuer_of(graph, lease) == graph.lab.name}):
+        adjustments += _lab_payments(outcome, deal, tenant)
+        if any(r < 1.0 - 1e-9 for r in outcome.pay_ratio):
+            notes.append(f"{tenant}: paid at the lab's pay ratio (first short in year {outcome.lab_default_year():g})")
+    for ev in lease_events(outcome, deal):
+        st, ob = outcome.entities[ev.issuer], obligors[ev.issuer]
+        if ev.why == "continuation":
+            first = int(math.floor(st.default_year))
             for i, share in enumerate(st.paid_share):
-                a = period if i == 0 else deal_period(deal, _date_at(graph, first + i))
+                a = ev.period if i == 0 else deal_period(deal, _date_at(graph, first + i))
                 b = deal_period(deal, _date_at(graph, first + i + 1)) - 1
                 if a > n:
                     break
                 if b >= a:
-                    adjustments.append({"kind": "partial_payment", "tenant": tenant, "from_period": a,
+                    adjustments.append({"kind": "partial_payment", "tenant": ev.tenant, "from_period": a,
                                         "to_period": min(b, n), "paid_share": share})
-            notes.append(f"{tenant}: {who} defaults in year {years:.2f}, pays part (period {period})")
-        else:
-            relet = None if deal.deal.kind == "corporate" else _relet(outcome, ob, years, deal)
-            adjustments.append({"kind": "lease_default", "tenant": tenant, "period": period,
-                                "outcome": "termination", "downtime": downtime if relet else 0,
-                                "relet": relet})
-            notes.append(f"{tenant}: {who} {'walks away' if why == 'strategic' else 'defaults'} "
-                         f"in year {years:.2f} (period {period}), lease terminated")
+            notes.append(f"lease {ev.lease + 1} ({ev.tenant}): {ev.issuer} defaults on {ev.date} "
+                         f"({st.issuer.cause}), pays part (period {ev.period})")
+            continue
+        years = (ev.date - graph.basis_date).days / 365.25
+        relet = None if deal.deal.kind == "corporate" else _relet(outcome, ob, years, deal)
+        downtime = int(math.ceil(ob.relet_downtime_months / mpp))
+        adjustments.append({"kind": "lease_default", "tenant": ev.tenant, "period": ev.period,
+                            "outcome": "termination", "downtime": downtime if relet else 0, "relet": relet})
+        what = ("walks away while solvent (owes damages)" if ev.why == "walks"
+                else f"defaults on {ev.date} ({st.issuer.cause}) and rejects the lease (capped claim)")
+        notes.append(f"lease {ev.lease + 1} ({ev.tenant}): {ev.issuer} {what}, period {ev.period}")
+    for o in graph.obligors:
+        out = outcome.entities[o.name].issuer
+        if deal.name in o.guarantees and out is not None and out.default_date is not None:
+            p = deal_period(deal, out.default_date)
+            if p <= n:
+                adjustments.append({"kind": "obligor_default", "obligor": o.name, "from_period": p})
+                notes.append(f"guarantor {o.name} defaults on {out.default_date}: cross-default, period {p}")
     if deal.deal.kind == "spv":
         adjustments += _market_rent(outcome, deal)
-    on_lab = {graph.lab.name} | {o.name for o in graph.obligors if any(v > 0 for _, v in o.lab_commitments)}
-    exposed = any(obligor_of(graph, lease.tenant) in on_lab for lease in deal.leases)
-    if outcome.refi_closed_year is not None and exposed and any(deal.name == l.deal for l in graph.deals):
-        p = deal_period(deal, _date_at(graph, outcome.refi_closed_year))
-        if p <= n:
-            adjustments.append({"kind": "refinancing_closed", "from_period": p})
-            notes.append(f"refinancing market closed from period {p}")
+    adjustments += _refinancing(outcome, deal, notes)
     return adjustments, notes
+
+
+def _refinancing(outcome: ChainOutcome, deal: Deal, notes: list[str]) -> list[dict]:
+    """The AI-collateral refinancing market is shut in the years the lab pays less than
+    `refinancing_closes_below` of what it owes, and reopens when it pays again; it
+    touches linked deals with a lease paid by the lab or a provider it owes."""
+    graph, n = outcome.graph, deal.timeline.n_periods
+    on_lab = {graph.lab.name} | {o.name for o in graph.obligors if any(v > 0 for _, v in o.lab_commitments)}
+    exposed = any(issuer_of(graph, lease) in on_lab for lease in deal.leases)
+    if not exposed or not any(deal.name == link.deal for link in graph.deals):
+        return []
+    out = []
+    for y0, y1 in outcome.refi_closed:
+        a, b = deal_period(deal, _date_at(graph, y0)), deal_period(deal, _date_at(graph, y1)) - 1
+        if a <= n and b >= a:
+            out.append({"kind": "refinancing_closed", "from_period": a, "to_period": min(b, n)})
+            notes.append(f"refinancing market closed in periods {a}-{min(b, n)} (the lab pays under "
+                         f"{graph.refinancing_closes_below:.0%} in years {y0}-{y1 - 1}), then reopens")
+    return out
+
+
+def direct_scenario(graph: Graph, deal: Deal, preset: Scenario | None) -> Scenario:
+    """The preset's direct adjustments in the deal's periods, its market-wide stresses
+    anchored to the graph's basis date (timing.CALENDAR_KINDS): the same calendar years
+    for every deal."""
+    from .scenarios.timing import localise, resolve
+
+    return localise(resolve(preset or Scenario(name="base"), deal, anchor=graph.basis_date), deal)
 
 
 def deal_scenario(outcome: ChainOutcome, deal: Deal, preset: Scenario | None) -> tuple[Scenario, list[str]]:
     """The scenario a deal runs under: the preset's direct adjustments in the deal's
-    periods, then the chain's."""
-    from .scenarios.timing import localise, resolve
-
+    periods (anchored to the basis date), then the chain's."""
     base = preset or Scenario(name="base")
-    direct = localise(resolve(base, deal), deal)
+    direct = direct_scenario(outcome.graph, deal, base)
     extra, notes = chain_adjustments(outcome, deal)
     data = direct.model_dump()
     data["adjustments"] = data["adjustments"] + extra

@@ -194,6 +194,10 @@ class Lease(Part):
     every `escalation_every_months`; from `start_period` (default: COD) for `term_months`."""
 
     tenant: str = Field(min_length=1)
+    issuer: Optional[str] = Field(default=None, min_length=1)
+    """The obligor owing the rent, by its name in the entity graph (scenarios/entities.toml):
+    its default rejects this lease and gives the landlord a capped claim on its estate.
+    None: matched by tenant name (contagion.obligor_of)."""
     annual_rent: NonNegative
     start_period: Optional[PositiveCount] = None
     term_months: PositiveCount

@@ -17,6 +17,18 @@ from ..model.deal import Deal
 from ..model.scenario import Scenario
 
 DURATIONS = ("delay", "downtime", "downtime_periods")
+CALENDAR_KINDS = frozenset({"rate_shock", "rate_path", "refinancing_closed", "opex_multiplier",
+                            "asset_value_multiplier", "gpu_obsolescence", "market_rent_multiplier",
+                            "cap_rate_shock", "rent_multiplier", "guarantor_default", "obligor_default"})
+"""Market-wide stresses: with an anchor date their times count from that calendar date
+(a rate shock in "years 1-4" hits every deal in the same years). A deal's own events
+(construction delay, cost overrun, power shortfall, lease defaults) stay counted from
+the deal's own close or COD."""
+
+
+def months_between(start, end) -> float:
+    """Months from date `start` to date `end` (days as a share of 30.4375)."""
+    return (end.year - start.year) * 12 + (end.month - start.month) + (end.day - start.day) / 30.4375
 
 
 def to_months(value: float, unit: str) -> float:
@@ -38,17 +50,21 @@ def duration_periods(months: float, months_per_period: int) -> int:
     return max(0, int(math.ceil(months / months_per_period - 1e-9)))
 
 
-def resolve(scenario: Scenario, deal: Deal) -> Scenario:
-    """The scenario in `deal`'s periods (returned as is when it already counts periods)."""
+def resolve(scenario: Scenario, deal: Deal, anchor=None) -> Scenario:
+    """The scenario in `deal`'s periods (returned as is when it already counts periods).
+    `anchor`: a calendar date the market-wide stresses (CALENDAR_KINDS) count from
+    instead of the deal's close (the chain's basis date, for presets)."""
     if scenario.time_unit == "period":
         return scenario
     unit, mpp, n = scenario.time_unit, deal.timeline.months_per_period, deal.timeline.n_periods
+    offset = 0.0 if anchor is None else months_between(deal.timeline.financial_close, anchor)
+    shift = 0.0
 
     def start(x):
-        return start_period(to_months(x, unit), mpp)
+        return start_period(to_months(x, unit) + shift, mpp)
 
     def end(x):
-        return end_period(to_months(x, unit), mpp)
+        return end_period(to_months(x, unit) + shift, mpp)
 
     def dur(x):
         return duration_periods(to_months(x, unit), mpp)
@@ -56,6 +72,9 @@ def resolve(scenario: Scenario, deal: Deal) -> Scenario:
     adjustments = []
     for adj in scenario.adjustments:
         data = adj.model_dump()
+        shift = offset if adj.kind in CALENDAR_KINDS and not data.get("from_cod") else 0.0
+        if data.get("to_period") is not None and end(data["to_period"]) < 1:
+            continue                           # over before the deal's first period
         if "from_period" in data:
             data["from_period"] = start(data["from_period"])
             floor = type(adj).model_fields["from_period"].metadata

@@ -1,0 +1,325 @@
+"""Corporate obligors as issuers: one balance sheet, one debt stack, one default.
+
+An issuer (Oracle, CoreWeave, SoftBank Group, ... in scenarios/entities.toml) runs on
+calendar quarters from the entity graph's basis date, in USD billions:
+
+    cash += operating inflow (other cash flow x the preset's multiple + the lab's
+            commitment to it x the lab's pay ratio that year)
+          - capex (cut by capex_flex x the lab's shortfall) - lease payments
+          - other debt service - interest on every instrument outstanding
+          + new funding (only while its market is open)
+    a one-off payment it owes (a walking tenant's damages): borrowed while the market is
+            open, else paid from cash, revolver and saleable assets, else default;
+    at each maturity: refinanced (same class, new coupon = base + spread of the day,
+            `market.tenor_years` longer) while the market is open; otherwise paid
+            from cash; a prospective instrument is issued only while it is open;
+    a negative cash balance is drawn on the revolver, then met by selling its saleable
+            assets (a holdco's listed stakes); beyond them: default.
+
+Market access is a state each quarter, not a switch: open while the lab pays at least
+`market.min_lab_pay_ratio` of what it owes that year and the issuer's leverage (debt /
+annual operating inflow) is at most `market.max_leverage`; the spread widens with
+leverage and the lab's shortfall. A closed market reopens when both tests pass again.
+
+At default (the date cash and revolver run out, or a maturity that can be neither
+refinanced nor paid), every instrument cross-accelerates on that date; the claims are
+principal outstanding, the drawn revolver, the capped lease-rejection claims of the
+SPVs it leases from (waterfall.claims) and any guarantee claims. The estate's
+distributable value is `distress_value_multiple` x the annual operating inflow at
+default (its own business's cash flow plus the cash margin on what the lab pays it:
+`Flows.earnings`) plus the cash left; waterfall.claims.distribute pays it by class.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Annotated, Literal, Optional
+
+from pydantic import Field, model_validator
+
+from .claims import Claim, distribute
+from .model.base import Fraction, NonNegative, Part, Rate
+
+Seniority = Literal["secured", "senior_unsecured", "subordinated"]
+STEP_YEARS = 0.25
+
+
+class Instrument(Part):
+    """One obligation of an issuer (USD billions). Either `deal` (+ `tranche`: a deal
+    file whose tranche this is; amount, coupon, dates and lenders come from the file)
+    or `amount`, `coupon`, `maturity` given here. `issue` = a prospective instrument,
+    issued on that date if the issuer's market is open then (never otherwise)."""
+
+    name: str = Field(min_length=1)
+    deal: Optional[str] = None
+    tranche: Optional[str] = None
+    seniority: Seniority = "senior_unsecured"
+    amount: Optional[NonNegative] = None
+    coupon: Optional[Rate] = None
+    maturity: Optional[dt.date] = None
+    issue: Optional[dt.date] = None
+    collateral: Fraction = 0.0
+    """Secured only: the collateral's value at default as a share of the claim."""
+    lenders: dict[str, Fraction] = Field(default_factory=dict)
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _complete(self):
+        missing = [k for k in ("amount", "coupon", "maturity") if getattr(self, k) is None]
+        if self.deal is None and missing:
+            raise ValueError(f"instrument '{self.name}': give `deal` (and `tranche`), or amount, coupon and "
+                             f"maturity (missing: {', '.join(missing)})")
+        return self
+
+
+class MarketAccess(Part):
+    """When the issuer can refinance or raise new debt, and at what spread."""
+
+    min_lab_pay_ratio: Fraction = 0.95
+    max_leverage: Annotated[float, Field(gt=0, le=100)] = 6.0
+    base_rate: Rate = 0.035
+    spread: Rate = 0.015
+    spread_per_turn: Rate = 0.0025
+    """Added per turn of leverage above 3x."""
+    spread_per_shortfall: Rate = 0.02
+    """Added per unit of the lab's shortfall (1 - pay ratio)."""
+    tenor_years: Annotated[int, Field(ge=1, le=40)] = 10
+
+
+@dataclass
+class Live:
+    """An instrument during the run: balance, coupon, maturity (dates)."""
+
+    name: str
+    seniority: str
+    balance: float
+    coupon: float
+    maturity: dt.date
+    issue: dt.date | None
+    collateral: float
+    refinanced: int = 0
+    floating_spread: float | None = None
+    """A floating-rate instrument's spread: its coupon is the base rate of the day plus it."""
+
+
+@dataclass
+class IssuerOutcome:
+    """What happened to one issuer: its default (date, year after basis, cause), the
+    claims at default and what each recovers, and its path a quarter at a time."""
+
+    name: str
+    default_date: dt.date | None = None
+    default_year: float | None = None
+    cause: str = ""
+    claims: dict[str, float] = field(default_factory=dict)
+    recoveries: dict[str, float] = field(default_factory=dict)
+    seniority: dict[str, str] = field(default_factory=dict)
+    value: float = 0.0
+    collateral: dict[str, float] = field(default_factory=dict)
+    inflow_at_default: float = 0.0
+    path: list[dict] = field(default_factory=list)
+
+    def recovery_rate(self, name: str) -> float | None:
+        owed = self.claims.get(name)
+        return None if not owed else self.recoveries[name] / owed
+
+    def class_rate(self, seniority: str = "senior_unsecured") -> float | None:
+        owed = sum(a for n, a in self.claims.items() if self.seniority[n] == seniority)
+        got = sum(self.recoveries[n] for n, a in self.claims.items() if self.seniority[n] == seniority)
+        return None if owed <= 0 else got / owed
+
+
+def add_months(day: dt.date, months: float) -> dt.date:
+    """`day` + a (possibly fractional) number of months; day of month kept, capped at 28."""
+    whole = int(math.floor(months))
+    y, m = divmod(day.month - 1 + whole, 12)
+    first = dt.date(day.year + y, m + 1, min(day.day, 28))
+    return first + dt.timedelta(days=round((months - whole) * 30.4375))
+
+
+def years_between(a: dt.date, b: dt.date) -> float:
+    return (b - a).days / 365.25
+
+
+@dataclass
+class Flows:
+    """An issuer's annual flows as functions of years after the basis date (USD bn a
+    year): `inflow` (operating, the lab's payments included), `outflow` (capex, leases,
+    other debt service: everything but its instruments' interest), `funding` (new money
+    outside the instruments, raised only while the market is open)."""
+
+    inflow: object
+    outflow: object
+    funding: object
+    cash: float = 0.0
+    funding_needs_market: bool = True
+    saleable: float = 0.0
+    """Assets it can sell for cash when cash and revolver run short (a holdco's listed
+    stakes), USD bn; sold at book, once."""
+    earnings: object = None
+    """The operating cash flow an estate is valued on (USD bn a year, f(t, ratio));
+    None: `inflow`."""
+
+
+def _market(terms: MarketAccess, ratio: float, debt: float, inflow: float) -> tuple[bool, float, float]:
+    """(open, spread, leverage) this quarter."""
+    leverage = debt / inflow if inflow > 0 else math.inf
+    open_ = ratio >= terms.min_lab_pay_ratio - 1e-12 and leverage <= terms.max_leverage
+    spread = (terms.spread + terms.spread_per_turn * max(0.0, min(leverage, 50.0) - 3.0)
+              + terms.spread_per_shortfall * (1.0 - ratio))
+    return open_, spread, leverage
+
+
+def _issue(lives: list[Live], d0: dt.date, d1: dt.date, open_: bool) -> float:
+    """Prospective instruments due to be issued this quarter: issued (cash in) while the
+    market is open, never otherwise."""
+    raised = 0.0
+    for live in lives:
+        if live.issue is not None and d0 <= live.issue < d1:
+            if open_:
+                raised += live.balance
+            else:
+                live.balance = 0.0
+            live.issue = None
+    return raised
+
+
+def _maturities(lives, d0, d1, open_, rate, terms, cash, room) -> tuple[float, str | None, dt.date | None]:
+    """Roll or pay each maturity this quarter. Returns (cash after, the instrument that
+    could not be met, its date). `room`: undrawn revolver; a shortfall is drawn on it
+    (the caller books the draw as cash below zero)."""
+    for live in sorted((x for x in lives if x.issue is None and x.balance > 0 and d0 <= x.maturity < d1),
+                       key=lambda x: x.maturity):
+        if open_:
+            live.coupon, live.refinanced, live.floating_spread = rate, live.refinanced + 1, None
+            live.maturity = add_months(live.maturity, 12 * terms.tenor_years)
+            continue
+        if cash + room < live.balance - 1e-12:
+            return cash, live.name, live.maturity
+        cash -= live.balance
+        live.balance = 0.0
+    return cash, None, None
+
+
+def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, basis: dt.date,
+             ratios: list[float], revolver: float = 0.0, years: int = 40,
+             lumps: list[tuple[dt.date, float]] = (), market_ratios: list[float] | None = None,
+             base_rate=None, forced: dt.date | None = None) -> IssuerOutcome:
+    """Run one issuer a quarter at a time until it defaults or `years` pass (module doc).
+    `ratios[y]`: the share of what the lab owes it that it is paid in year y;
+    `market_ratios[y]`: the lab's overall pay ratio its market watches (default
+    `ratios`); `base_rate(t)`: the base rate t years after `basis` (default the
+    market's flat `base_rate`), for floating coupons, the revolver and refinancing;
+    `forced`: a default imposed on that date (a simulated default path);
+    `lumps`: one-off payments it owes on
+    dates (the damages of leases it walks from). The outcome's claims are left for
+    `resolve_default` (they need the SPVs' lease-rejection claims)."""
+    out = IssuerOutcome(name)
+    cash, drawn, saleable = flows.cash, 0.0, flows.saleable
+    for k in range(years * 4):
+        t = (k + 0.5) * STEP_YEARS
+        d0, d1 = add_months(basis, 3 * k), add_months(basis, 3 * k + 3)
+        year = min(int(k * STEP_YEARS), len(ratios) - 1)
+        ratio, watched = ratios[year], (market_ratios or ratios)[year]
+        inflow = flows.inflow(t, ratio)
+        debt = sum(x.balance for x in lives if x.issue is None) + drawn
+        open_, spread, leverage = _market(terms, watched, debt, inflow)
+        base = terms.base_rate if base_rate is None else base_rate(t)
+        rate = base + spread
+        cash += _issue(lives, d0, d1, open_)
+        for x in lives:
+            if x.floating_spread is not None:
+                x.coupon = base + x.floating_spread
+        interest = sum(x.balance * x.coupon for x in lives if x.issue is None) + drawn * rate
+        funding = flows.funding(t) if (open_ or not flows.funding_needs_market) else 0.0
+        net = (inflow - flows.outflow(t, ratio) - interest + funding) * STEP_YEARS
+        lump = sum(a for day, a in lumps if d0 <= day < d1)
+        before, cash = cash, cash + net
+        room = revolver - drawn + saleable
+        if forced is not None and d0 <= forced < d1:
+            out.default_date, out.cause = forced, "simulated default"
+        elif cash + room < 0:
+            frac = max(0.0, min(1.0, (before + room) / -net)) if net < 0 else 0.0
+            out.default_date, out.cause = add_months(d0, 3 * frac), "liquidity"
+        elif cash + room < lump and not open_:
+            out.default_date = min(day for day, a in lumps if d0 <= day < d1)
+            out.cause = "cannot pay its lease damages (market closed)"
+        else:
+            if lump > 0 and open_:   # funded in the open market (its cash kept as liquidity), senior unsecured
+                day = min(d for d, a in lumps if d0 <= d < d1)
+                lives.append(Live(f"borrowing for lease damages {day}", "senior_unsecured", lump,
+                                  rate, add_months(day, 12 * terms.tenor_years), None, 0.0))
+                cash += lump
+            cash -= lump
+            cash, missed, when = _maturities(lives, d0, d1, open_, rate, terms, cash, room)
+            if missed:
+                out.default_date, out.cause = when, f"maturity of {missed} (market closed)"
+        if cash < 0 and out.default_date is None:
+            use = min(-cash, revolver - drawn)
+            drawn, cash = drawn + use, cash + use
+            saleable, cash = saleable + min(cash, 0.0), max(cash, 0.0)
+        elif cash > 0 and drawn > 0:
+            repay = min(cash, drawn)
+            drawn, cash = drawn - repay, cash - repay
+        out.path.append({"date": d1, "cash": cash, "revolver_drawn": drawn, "saleable": saleable, "debt": debt, "market_open": open_,
+                         "spread": spread, "leverage": leverage, "lab_pay_ratio": watched,
+                         "paid_share": ratio})
+        if out.default_date is not None:
+            out.default_year = years_between(basis, out.default_date)
+            # a simulated default stands for a path on which the issuer has burnt its
+            # cash by the time it files: its estate is its earning power alone
+            out.value = 0.0 if out.cause == "simulated default" else max(cash, 0.0)
+            out.claims = {x.name: x.balance for x in lives if x.issue is None and x.balance > 0}
+            out.seniority = {x.name: x.seniority for x in lives}
+            out.collateral = {x.name: x.collateral * x.balance for x in lives}
+            if drawn > 0:
+                out.claims["revolver"], out.seniority["revolver"] = drawn, "senior_unsecured"
+            out.inflow_at_default = inflow if flows.earnings is None else flows.earnings(t, ratio)
+            return out
+    return out
+
+
+def resolve_default(out: IssuerOutcome, multiple: float, extra: list[Claim]) -> IssuerOutcome:
+    """Pay the defaulted issuer's estate by class: value = cash left + `multiple` x its
+    annual operating inflow at default; claims = its instruments, the revolver and
+    `extra` (lease-rejection and guarantee claims)."""
+    if out.default_date is None:
+        return out
+    claims = [Claim(n, a, out.seniority[n], out.collateral.get(n, 0.0))
+              for n, a in out.claims.items()]
+    for c in extra:
+        claims.append(c)
+        out.claims[c.name], out.seniority[c.name] = c.amount, c.seniority
+    out.value = out.value + multiple * max(0.0, out.inflow_at_default)
+    out.recoveries = distribute(out.value, claims)
+    return out
+
+
+def instrument_lives(inst: Instrument, deals: dict, market: MarketAccess, basis: dt.date) -> list[Live]:
+    """The instrument as it stands at the basis date (USD bn): given here, or one per
+    tranche of its deal file (amount, fixed coupon or the market base rate + floating
+    spread, maturity and first draw on the deal's calendar). Fields given here override
+    the file's. A deal file missing from `deals` gives nothing (check_graph reports it)."""
+    if inst.deal is None:
+        return [Live(inst.name, inst.seniority, inst.amount, inst.coupon, inst.maturity, inst.issue,
+                     inst.collateral)]
+    deal = deals.get(inst.deal)
+    if deal is None:
+        return []
+    tl, out = deal.timeline, []
+    for tr in deal.tranches:
+        if inst.tranche is not None and tr.name != inst.tranche:
+            continue
+        rate = tr.rate.annual if tr.rate.kind == "fixed" else market.base_rate + tr.rate.spread
+        maturity = add_months(tl.financial_close, (tr.maturity_period or tl.n_periods) * tl.months_per_period)
+        first = min((p for p, _ in tr.draws), default=0) if tr.draws else 0
+        issue = add_months(tl.financial_close, first * tl.months_per_period)
+        if issue is not None and issue <= basis:
+            issue = None
+        name = f"{deal.name}/{tr.name}" if inst.tranche is None else inst.name
+        floating = tr.rate.spread if tr.rate.kind == "floating" and inst.coupon is None else None
+        out.append(Live(name, inst.seniority, inst.amount if inst.amount is not None else tr.amount / 1000.0,
+                        inst.coupon if inst.coupon is not None else rate,
+                        inst.maturity or maturity, inst.issue or issue, inst.collateral, floating_spread=floating))
+    return out
