@@ -94,6 +94,31 @@ def test_liquidity_runs_out_mid_quarter():
     assert out.cause == "liquidity" and out.default_date == dt.date(2026, 2, 16)
 
 
+def test_an_open_market_funds_the_deficit_down_to_min_cash():
+    # cash 5, inflow 1 a year, outflow 9: -8 a year, -2 a quarter before interest; no debt at
+    # the start (leverage 0 / 1 = 0x, the lab pays 100%: market open); min_cash 3.
+    # Q1: 5 - 2 = 3, not below 3: nothing borrowed.
+    # Q2: 3 - 2 = 1: borrows 2 at base 3.5% + spread 1.5% (leverage 0x at the quarter's start) = 5%.
+    # Q3: 3 - 2 - 2 x 5% / 4 = 0.975: borrows 2.025 at 5% (leverage 2 / 1 = 2x, below 3x): 4.025.
+    # Q4: 3 - 2 - 4.025 x 5% / 4 = 0.9496875: borrows 2.0503125 at 5% + 0.25% x (4.025 - 3) =
+    #     5.25625%; one instrument for 2026: 6.0753125, coupon the amount-weighted rate, maturity
+    #     10 years (tenor_years) after the first draw's quarter start, 1 Apr 2036.
+    flows = Flows(inflow=lambda t, r: 1.0, outflow=lambda t, r: 9.0, funding=lambda t: 0.0, cash=5.0)
+    lives: list = []
+    out = simulate("DeficitCo", lives, flows, MarketAccess(min_cash=3.0), dt.date(2026, 1, 1), [1.0] * 2, years=1)
+    assert [round(p["cash"], 9) for p in out.path[:3]] == [3.0, 3.0, 3.0]
+    assert [x.name for x in lives] == ["new borrowing 2026"]
+    assert [round(p["cash"], 9) for p in out.path] == [3.0, 3.0, 3.0, 3.0]
+    assert lives[0].balance == pytest.approx(6.0753125)
+    assert lives[0].coupon == pytest.approx((4.025 * 0.05 + 2.0503125 * 0.0525625) / 6.0753125)
+    assert lives[0].maturity == dt.date(2036, 4, 1)
+    assert out.default_date is None
+    # the same issuer with its market shut (the lab pays 90% < 95%) borrows nothing: cash 5 runs
+    # out 2.5 quarters in: 1 Jan 2026 + 7.5 months = mid-Aug 2026 (liquidity, the stated rule)
+    out = simulate("DeficitCo", [], flows, MarketAccess(min_cash=3.0), dt.date(2026, 1, 1), [0.9] * 2, years=1)
+    assert out.cause == "liquidity" and dt.date(2026, 8, 14) <= out.default_date <= dt.date(2026, 8, 17)
+
+
 # ------------------------------------------------ through the chain and the portfolio
 
 import waterfall

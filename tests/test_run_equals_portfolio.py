@@ -48,11 +48,14 @@ def test_direct_only_says_so_and_differs_from_the_chain(capsys):
 
 
 def test_text_output_shows_the_chain(capsys):
-    # Oracle's notes are its instruments: under technology-displaced Oracle survives (it
-    # borrows its landlords' damages while its market is open and rides out the closure)
+    # Oracle's notes are its instruments: under technology-displaced Oracle walks from its
+    # campuses while solvent (borrowing the damages while its market is open), then, with the
+    # lab paying 31-40% and its market shut, runs out of cash (docs/issuers.md): the text says
+    # it defaults, and that every instrument accelerates on that one date
     assert main(["run", "oracle_notes_2025", "--scenario", "technology-displaced"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("oracle_notes_2025: instruments of Oracle") and "Oracle does not default" in out
+    assert out.startswith("oracle_notes_2025: instruments of Oracle") and "Oracle defaults on 20" in out
+    assert "(liquidity); every instrument accelerates that day" in out
     assert main(["run", "abilene", "--scenario", "technology-displaced"]) == 0
     out = capsys.readouterr().out
     assert "walks away while solvent (owes damages)" in out and "claim (walks) on Oracle" in out

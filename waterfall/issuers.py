@@ -8,6 +8,7 @@ calendar quarters from the entity graph's basis date, in USD billions:
           - capex (cut by capex_flex x the lab's shortfall) - lease payments
           - other debt service - interest on every instrument outstanding
           + new funding (only while its market is open)
+          + new borrowing that keeps cash at `market.min_cash` (only while it is open)
     a one-off payment it owes (a walking tenant's damages): borrowed while the market is
             open, else paid from cash, revolver and saleable assets, else default;
     at each maturity: refinanced (same class, new coupon = base + spread of the day,
@@ -85,6 +86,11 @@ class MarketAccess(Part):
     spread_per_shortfall: Rate = 0.02
     """Added per unit of the lab's shortfall (1 - pay ratio)."""
     tenor_years: Annotated[int, Field(ge=1, le=40)] = 10
+    min_cash: Optional[NonNegative] = None
+    """Liquidity it keeps by borrowing (USD bn): each quarter its market is open and its
+    cash would fall below this, it issues senior unsecured debt at the day's rate for
+    `tenor_years` to restore it, as an investment-grade issuer funds a deficit. None: it
+    borrows only its itemised instruments and lease damages."""
 
 
 @dataclass
@@ -185,6 +191,19 @@ def _issue(lives: list[Live], d0: dt.date, d1: dt.date, open_: bool) -> float:
     return raised
 
 
+def _borrow(lives: list[Live], amount: float, rate: float, day: dt.date, terms: MarketAccess) -> float:
+    """New senior unsecured debt of `amount` at `rate` for `terms.tenor_years` (one
+    instrument per calendar year, its coupon the amount-weighted rate). Returns amount."""
+    name = f"new borrowing {day.year}"
+    live = next((x for x in lives if x.name == name), None)
+    if live is None:
+        lives.append(Live(name, "senior_unsecured", amount, rate, add_months(day, 12 * terms.tenor_years), None, 0.0))
+    else:
+        live.coupon = (live.coupon * live.balance + rate * amount) / (live.balance + amount)
+        live.balance += amount
+    return amount
+
+
 def _maturities(lives, d0, d1, open_, rate, terms, cash, room) -> tuple[float, str | None, dt.date | None]:
     """Roll or pay each maturity this quarter. Returns (cash after, the instrument that
     could not be met, its date). `room`: undrawn revolver; a shortfall is drawn on it
@@ -236,6 +255,8 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
         net = (inflow - flows.outflow(t, ratio) - interest + funding) * STEP_YEARS
         lump = sum(a for day, a in lumps if d0 <= day < d1)
         before, cash = cash, cash + net
+        if open_ and terms.min_cash is not None and cash < terms.min_cash:
+            cash += _borrow(lives, terms.min_cash - cash, rate, d0, terms)
         room = revolver - drawn + saleable
         if forced is not None and d0 <= forced < d1:
             out.default_date, out.cause = forced, "simulated default"
@@ -263,6 +284,7 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
             repay = min(cash, drawn)
             drawn, cash = drawn - repay, cash - repay
         out.path.append({"date": d1, "cash": cash, "revolver_drawn": drawn, "saleable": saleable, "debt": debt, "market_open": open_,
+                         "free_cash_flow": inflow - flows.outflow(t, ratio) - interest,
                          "spread": spread, "leverage": leverage, "lab_pay_ratio": watched,
                          "paid_share": ratio})
         if out.default_date is not None:

@@ -172,6 +172,9 @@ def _entity(state, issuer) -> dict:
                    cause=issuer.cause or None,
                    senior_unsecured_recovery=issuer.class_rate("senior_unsecured"),
                    cash=[round(p["cash"], 3) for p in issuer.path[3::4][:10]],
+                   debt=[round(p["debt"], 3) for p in issuer.path[3::4][:10]],
+                   free_cash_flow=[round(sum(q["free_cash_flow"] for q in issuer.path[4 * y:4 * y + 4]) / 4, 3)
+                                   for y in range(min(10, len(issuer.path) // 4))],
                    market_open=[p["market_open"] for p in issuer.path[3::4][:10]],
                    quarters_shut=sum(1 for p in issuer.path[:40] if not p["market_open"]),
                    quarters_run=min(40, len(issuer.path)))
