@@ -68,6 +68,14 @@ class Source(BaseModel):
     note: str = ""
 
 
+def check_cpi_points(points) -> None:
+    """A CPI path's (period, annual inflation) points: strictly increasing periods (the deal's
+    [cpi] curve and a cpi_path scenario alike)."""
+    periods = [p for p, _ in points]
+    if periods != sorted(set(periods)):
+        raise ValueError("CPI points must have strictly increasing periods")
+
+
 class Part(BaseModel):
     """Base of every deal part: unknown fields are errors; `provenance` maps a field
     name of this part to its source, and the names are checked."""

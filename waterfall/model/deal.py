@@ -9,7 +9,7 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import Field, model_validator
 
-from .base import Count, Finite, Fraction, NonNegative, Part, Period, PositiveCount, Rate, Ratio
+from .base import Count, Finite, Fraction, NonNegative, Part, Period, PositiveCount, Rate, Ratio, check_cpi_points
 from .hedge import Hedge
 from .scenario import Scenario
 from .tax import Tax
@@ -174,9 +174,7 @@ class CpiCurve(Part):
 
     @model_validator(mode="after")
     def _sorted(self):
-        periods = [p for p, _ in self.points]
-        if periods != sorted(set(periods)):
-            raise ValueError("CPI points must have strictly increasing periods")
+        check_cpi_points(self.points)
         return self
 
 

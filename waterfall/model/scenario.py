@@ -11,7 +11,7 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import Field, model_validator
 
-from .base import Count, Finite, Fraction, NonNegative, Part, Period, PositiveCount, Rate
+from .base import Count, Finite, Fraction, NonNegative, Part, Period, PositiveCount, Rate, check_cpi_points
 
 
 class RentMultiplier(Part):
@@ -273,9 +273,7 @@ class CpiPath(Part):
 
     @model_validator(mode="after")
     def _sorted(self):
-        periods = [p for p, _ in self.points]
-        if periods != sorted(set(periods)):
-            raise ValueError("CPI points must have strictly increasing periods")
+        check_cpi_points(self.points)
         return self
 
 
