@@ -73,7 +73,7 @@ def check_cpi_points(points) -> None:
     [cpi] curve and a cpi_path scenario alike)."""
     periods = [p for p, _ in points]
     if periods != sorted(set(periods)):
-        raise ValueError("CPI points must have strictly increasing periods")
+        raise ValueError(f"CPI points must have strictly increasing periods (got periods {periods})")
 
 
 class Part(BaseModel):
