@@ -83,3 +83,20 @@ def test_scope_subtotals_add_up_and_lenders_have_one_name():
             for name in tranche.lenders:
                 assert canonical(name) == name, name
     assert canonical("J.P. Morgan") == canonical("JPMorgan-led bank group") == "JPMorgan"
+
+
+def test_lender_table_has_the_deal_tables_scope_subtotals():
+    # issue 13 item 5: every table separates the headline debt, the comparables and the
+    # prospective programme; a tranche's lender shares sum to one, so each scope's lender
+    # subtotal is that scope's deal subtotal (commitment = debt)
+    from waterfall.commands.portfolio import render, run_portfolio
+
+    data = run_portfolio("slow-adoption")
+    by_deal, by_lender = data["totals"]["by_scope"], data["totals"]["lenders_by_scope"]
+    assert set(by_lender) == set(by_deal) == {"headline", "comparable", "prospective"}
+    for scope, sub in by_deal.items():
+        assert by_lender[scope]["commitment"] == pytest.approx(sub["debt"], rel=1e-12)
+        for key in ("exposure", "loss", "recovery"):
+            assert by_lender[scope][key] == pytest.approx(sub[key], rel=1e-9, abs=1e-6), (scope, key)
+    lender_block = render(data).split("\nlender ")[1].split("\n\n")[0]
+    assert lender_block.count("subtotal: ") == 3

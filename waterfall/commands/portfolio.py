@@ -116,6 +116,7 @@ def run_portfolio(preset_name="base", entities=None, only: str | None = None, en
     totals["by_scope"] = {s: {k: sum(r[k] for r in rows if r["scope"] == s) for k in keys}
                           for s in SCOPES if any(r["scope"] == s for r in rows)}
     totals["headline_scope_debt"] = totals["by_scope"].get("headline", {}).get("debt", 0.0)
+    totals["lenders_by_scope"] = _lenders_by_scope(rows, by_name)
     return Portfolio({"preset": preset.name, "units": "USD millions", "deals": rows, "lenders": lenders,
             "sponsors": sponsors, "totals": totals, "headline_debt": graph.headline_debt * 1000.0,
             "warnings": warnings, "pay_ratio": outcome.pay_ratio[:10],
@@ -281,6 +282,20 @@ def loss_driver(row: dict) -> str:
     return head
 
 
+def _lenders_by_scope(rows: list[dict], by_name: dict) -> dict:
+    """{scope: the lenders' commitment, EAD, loss and recovery summed over that scope's
+    deals}: the lender table's subtotals (each equals the deal table's, the shares of a
+    tranche summing to one)."""
+    keys = ("commitment", "exposure", "loss", "recovery")
+    out = {}
+    for s in SCOPES:
+        subset = [r for r in rows if r["scope"] == s]
+        if subset:
+            lenders, _ = holders(subset, by_name)
+            out[s] = {k: sum(acc[k] for acc in lenders.values()) for k in keys}
+    return out
+
+
 def holders(rows: list[dict], by_name: dict) -> tuple[dict, dict]:
     """Per lender (its shares of its tranches', under its canonical name) and per
     sponsor (its share of equity)."""
@@ -350,6 +365,9 @@ def render(data: dict) -> str:
         heads = [title] + [("EAD" if c == "exposure" and title == "lender" else c) for c in cols]
         body = [[name] + [_f(acc[c]) for c in cols]
                 for name, acc in sorted(table.items(), key=lambda kv: -kv[1]["loss"])]
+        if title == "lender":
+            body += [[f"  subtotal: {SCOPE_LABELS[s]}"] + [_f(sub[c]) for c in cols]
+                     for s, sub in t.get("lenders_by_scope", {}).items()]
         lines += ["", aligned(heads, body)]
     drivers = [f"  {r['deal']}: {r['driver']}" for r in data["deals"] if r.get("default_period") is not None]
     if drivers:
