@@ -59,3 +59,21 @@ def test_text_output_shows_the_chain(capsys):
     assert main(["run", "abilene", "--scenario", "technology-displaced"]) == 0
     out = capsys.readouterr().out
     assert "walks away while solvent (owes damages)" in out and "claim (walks) on Oracle" in out
+
+
+def test_an_issuer_instrument_under_its_own_scenario_says_it_is_the_standalone_view():
+    # `run oracle_borrowing_programme --scenario refi-closed` printed a 57% loss from the deal
+    # file's cash-slice template with no word that the issuer model prices it otherwise
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "-m", "waterfall", "run", "oracle_borrowing_programme", "--scenario",
+                           "refi-closed", "--quiet"], capture_output=True, text=True, cwd=root, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "instrument of issuer Oracle" in proc.stderr and "standalone view" in proc.stderr
+    assert "waterfall portfolio" in proc.stderr and "Traceback" not in proc.stderr
+    base = subprocess.run([sys.executable, "-m", "waterfall", "run", "oracle_borrowing_programme", "--quiet"],
+                          capture_output=True, text=True, cwd=root, timeout=300)
+    assert base.returncode == 0 and "instrument of issuer" not in base.stderr

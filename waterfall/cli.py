@@ -63,7 +63,7 @@ def _check_outputs(args) -> str | None:
 def cmd_run(args) -> int:
     from . import engine
     from .commands.chain_run import chain_applies, direct_only, run_through_chain
-    from .notices import chain_notice, horizon_notices
+    from .notices import chain_notice, horizon_notices, instrument_notice
 
     chosen = choose_engine(args.engine)
     problem = _check_outputs(args)
@@ -83,7 +83,8 @@ def cmd_run(args) -> int:
         return EXIT_BAD_INPUT
     if notice and args.direct_only and _same_as_base(deal, result, chosen):
         notice += f"; its direct effect on deal '{deal.name}' is none, so these figures are the base case's"
-    warnings = horizon_notices(deal) + [w for w in [notice or chain_notice(deal, scen, result, chosen)] if w]
+    warnings = horizon_notices(deal) + [w for w in [notice or chain_notice(deal, scen, result, chosen),
+                                                    instrument_notice(deal, scen)] if w]
     return _emit(args, deal, result, scen, warnings, written=written)
 
 
