@@ -1345,7 +1345,7 @@ cdef bint dscr_window_sums(const Prog *p, int basis, int t, double cfads, double
             b += hedge_service(p, index, p.dscr8, NULL, t, last)
     num[0] = a
     den[0] = b
-    return b > 0.0
+    return b > DUST
 
 
 cdef inline double capitalised(double noi, double cap) noexcept nogil:
@@ -1608,7 +1608,7 @@ cdef inline void llcr_path(const Prog *p, LedgerT L, double npv_end, const doubl
         last = p.llcr_dates_end
     if senior >= 0:
         for t in range(p.cod, last + 1):
-            if t >= stop or not (debt_open[t] > 0.0):
+            if t >= stop or not (debt_open[t] > DUST):
                 continue
             value = (npv_end - npv_before[t]) / disc_before[t]
             if p.llcr_dsra:
@@ -2064,15 +2064,15 @@ cdef void run_scenario(const Prog *p, int s,
                 if dscr8[p.hedge_tranche[h]]:
                     hedge_ds += hdue[h]
             debt_service += hedge_ds
-        dscr = cfads / debt_service if debt_service > 0.0 else NAN
+        dscr = cfads / debt_service if debt_service > DUST else NAN
         # each test's DSCR on its basis (reference._dscr_tests; waterfall/dscr_windows.py)
-        if debt_service > 0.0 and first_ds < 0:
+        if debt_service > DUST and first_ds < 0:
             first_ds = t
         cov_cfads[t] = cfads
         cov_ds[t] = debt_service
         for i in range(3):
             basis_ok[i] = False
-            if debt_service > 0.0 and basis_used[i]:
+            if debt_service > DUST and basis_used[i]:
                 basis_ok[i] = dscr_window_sums(p, i, t, cfads, debt_service, cov_cfads, cov_ds, first_ds, ts,
                                                prr, schr, f_rent, f_opex, index, &basis_num[i], &basis_den[i])
         below = (basis_ok[p.default_basis] and default_dscr >= 0.0
@@ -2105,7 +2105,7 @@ cdef void run_scenario(const Prog *p, int s,
                 if basis_ok[i]:
                     x = (basis_num[i] + cure if cure != 0.0 else basis_num[i]) / basis_den[i]
                 put(L, NL, t, G_DSCR_HISTORIC if i == 1 else G_DSCR_PROJECTED, x)
-        if debt_service > 0.0:
+        if debt_service > DUST:
             n_ds += 1
             sum_dscr += dscr
             if isnan(min_dscr) or dscr < min_dscr:
@@ -2337,7 +2337,7 @@ cdef void run_scenario(const Prog *p, int s,
     metrics[M_AVG_DSCR] = sum_dscr / n_ds if n_ds > 0 else NAN
     metrics[M_LLCR] = NAN
     metrics[M_PLCR] = NAN
-    if cod <= T and senior >= 0 and not isnan(debt0) and debt0 > 0.0:
+    if cod <= T and senior >= 0 and not isnan(debt0) and debt0 > DUST:
         x = npv_loan + dsra_open[cod] if p.llcr_dsra else npv_loan
         metrics[M_LLCR] = x / debt0
         metrics[M_PLCR] = npv_project / debt0

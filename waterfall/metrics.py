@@ -44,7 +44,7 @@ NAN = math.nan
 
 def dscr_summary(dscr: np.ndarray, debt_service: np.ndarray) -> tuple[float, float]:
     """(min, mean) DSCR over periods with positive debt service; NaN if none."""
-    values = [d for d, ds in zip(dscr, debt_service) if ds > 0.0]
+    values = [d for d, ds in zip(dscr, debt_service) if ds > ops.DUST]
     if not values:
         return NAN, NAN
     return float(min(values)), float(sum(values) / len(values))
@@ -58,7 +58,7 @@ def cover_ratio(program: Program, ledger: np.ndarray, per_rate: np.ndarray,
         return NAN, NAN
     covered = [k for k in range(program.n_tranches) if program.dscr_mask[k]]
     debt = sum(ledger[p0, ops.tranche_col(k, "balance_open")] for k in covered)
-    if not covered or debt <= 0.0:
+    if not covered or debt <= ops.DUST:
         return NAN, NAN
     senior = covered[0]
     discount, npv_loan, npv_project = 1.0, 0.0, 0.0
@@ -100,7 +100,7 @@ def llcr_path(program: Program, ledger: np.ndarray, per_rate: np.ndarray, projec
             npv += projected_cfads[t] * discount
     for t in range(p0, min(program.llcr_end, program.llcr_dates_end, last) + 1):
         debt = sum(ledger[t, ops.tranche_col(k, "balance_open")] for k in covered)
-        if debt > 0.0:
+        if debt > ops.DUST:
             value = (npv - before_n[t]) / before_d[t]
             if program.llcr_dsra:
                 value = value + _dsra_balance(program, ledger, t)

@@ -328,7 +328,7 @@ def _covenants(program: Program, st: _State, t: int, row, cfads, int_due, schedu
     Returns (locked, cause of acceleration or 0, equity cure paid in)."""
     debt_service = sum(int_due[k] + scheduled[k] for k in range(program.n_tranches) if program.dscr_mask[k])
     debt_service += sum(due for h, due in enumerate(hedge_due) if program.dscr_mask[program.hedge_tranche[h]])
-    dscr = cfads / debt_service if debt_service > 0.0 else NAN
+    dscr = cfads / debt_service if debt_service > ops.DUST else NAN
     tests = _dscr_tests(program, st, t, cfads, debt_service, scheduled)
     d_test = tests.get(int(program.default_basis))
     below = d_test is not None and program.default_dscr >= 0.0 and d_test[0] / d_test[1] < program.default_dscr
@@ -388,11 +388,11 @@ def _dscr_tests(program: Program, st: _State, t: int, cfads: float, debt_service
     """{basis: (numerator, denominator)} of each DSCR a covenant tests this period (before
     any cure), where it is tested: the period's debt service and the window's are positive
     (dscr_windows.py). Also records the period in the trailing windows' history."""
-    if debt_service > 0.0 and st.first_ds < 0:
+    if debt_service > ops.DUST and st.first_ds < 0:
         st.first_ds = t
     st.cov_cfads[t], st.cov_ds[t] = cfads, debt_service
     out = {}
-    if not debt_service > 0.0:
+    if not debt_service > ops.DUST:
         return out
     for basis in dscr_windows.bases_used(program):
         if basis == dscr_windows.POINT:
@@ -402,7 +402,7 @@ def _dscr_tests(program: Program, st: _State, t: int, cfads: float, debt_service
         else:
             num, den = dscr_windows.forward_sums(program, st.per_rate, st.sched, st.maturity, st.balance, scheduled,
                                                  st.projected_cfads, st.index, t)
-        if den > 0.0:
+        if den > ops.DUST:
             out[basis] = (num, den)
     return out
 

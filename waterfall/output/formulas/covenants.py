@@ -39,19 +39,19 @@ def _cure(c, cfads, ds, below_pre):
 
 def _point(ds, cfads):
     """The point DSCR's test: (numerator, denominator, tested flag); before any cure."""
-    return cfads, ds, IF(ds > 0, 1, 0)
+    return cfads, ds, IF(ds > DUST, 1, 0)
 
 
 def _trailing(c, ds, cfads):
     """dscr_windows.trailing_sums: the CFADS (with earlier cures) and debt service of the
     last `dscr_window` periods, from the first period with debt service on."""
     program, t, cf = c.program, c.t, c.cf
-    started = c.put("ds_started", IF(c.P("ds_started"), 1, IF(ds > 0, 1, 0)))
+    started = c.put("ds_started", IF(c.P("ds_started"), 1, IF(ds > DUST, 1, 0)))
     lo = max(0, t - int(program.dscr_window) + 1)
     num = [IF(cf.ref("ds_started", u), cf.ref("cov_cfads", u), 0) for u in range(lo, t)] + [IF(started, cfads, 0)]
     den = [IF(cf.ref("ds_started", u), cf.ref("L:debt_service", u), 0) for u in range(lo, t)] + [IF(started, ds, 0)]
     num, den = c.put("hist_cfads", SUM_SEQ(num)), c.put("hist_ds", SUM_SEQ(den))
-    return num, den, IF(ds > 0, IF(den > 0, 1, 0), 0)
+    return num, den, IF(ds > DUST, IF(den > DUST, 1, 0), 0)
 
 
 def _forward(c, acc, ds):
@@ -80,7 +80,7 @@ def _forward(c, acc, ds):
     legs = hedge_legs(c, program.dscr_mask, t, last)
     total = SUM_SEQ(terms) + SUM_SEQ(legs) if legs is not None else SUM_SEQ(terms)
     den = c.put("fwd_ds", total)
-    return cfads, den, IF(ds > 0, IF(den > 0, 1, 0), 0)
+    return cfads, den, IF(ds > DUST, IF(den > DUST, 1, 0), 0)
 
 
 def _tests(c, acc, ds, cfads):
@@ -101,7 +101,7 @@ def _dscr(c, ds, cfads, normal, tests):
     program = c.program
     if program.default_dscr < 0:
         c.put("dscr_cure", ZERO)
-        return c.put("L:dscr", IF(ds > 0, cfads / ds, IF(normal, EMPTY, 0))), ZERO, ZERO
+        return c.put("L:dscr", IF(ds > DUST, cfads / ds, IF(normal, EMPTY, 0))), ZERO, ZERO
     c.put("cov_default", c.S["default_dscr"])
     num, den, ok = tests[int(program.default_basis)]
     pre = c.put("dscr_pre", IF(ok, num / den, EMPTY))
@@ -109,9 +109,9 @@ def _dscr(c, ds, cfads, normal, tests):
     point_pre = pre if int(program.default_basis) == dscr_windows.POINT else cfads / ds
     if not cures_possible(program):
         c.put("dscr_cure", ZERO)
-        return c.put("L:dscr", IF(ds > 0, point_pre, IF(normal, EMPTY, 0))), below_pre, ZERO
+        return c.put("L:dscr", IF(ds > DUST, point_pre, IF(normal, EMPTY, 0))), below_pre, ZERO
     cure = _cure(c, num, den, below_pre)
-    dscr = c.put("L:dscr", IF(ds > 0, IF(cure > 0, (cfads + cure) / ds, point_pre), IF(normal, EMPTY, 0)))
+    dscr = c.put("L:dscr", IF(ds > DUST, IF(cure > 0, (cfads + cure) / ds, point_pre), IF(normal, EMPTY, 0)))
     return dscr, IF(below_pre, IF(cure > 0, 0, 1), 0), cure
 
 
@@ -174,7 +174,7 @@ def covenants(c, acc, normal, cfads, unpaid, lenders):
     if program.lock_up_dscr >= 0:
         c.put("cov_lock_up", S["lock_up_dscr"])
         if int(program.lock_up_basis) == dscr_windows.POINT:
-            ratio_test = IF(ds > 0, IF(dscr < S["lock_up_dscr"], 1, 0), 0)
+            ratio_test = IF(ds > DUST, IF(dscr < S["lock_up_dscr"], 1, 0), 0)
         else:
             line = "L:dscr_historic" if int(program.lock_up_basis) == dscr_windows.TRAILING else "L:dscr_projected"
             ratio_test = IF(tests[int(program.lock_up_basis)][2], IF(c.ref(line) < S["lock_up_dscr"], 1, 0), 0)

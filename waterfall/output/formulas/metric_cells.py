@@ -41,12 +41,12 @@ def _dscr_and_cover(model: Model, m) -> list:
         if program.llcr_dsra and dsra:
             npv += "+" + "+".join(cf.ref(A(a, "balance_open"), p0, qualified=True).f for a in dsra)
         out.append(("llcr", "LLCR (at COD)", "ratio",
-                    X(_val(m["llcr"]), f'IF({debt.f}>0,({npv})/({debt.f}),"")')))
+                    X(_val(m["llcr"]), f'IF({debt.f}>{ops.DUST!r},({npv})/({debt.f}),"")')))
         path = cf.range("L:llcr")
         out.append(("min_llcr", "Minimum LLCR (each calculation date to the acceleration)", "ratio",
                     X(_val(m["min_llcr"]), f'IF(COUNT({path})=0,"",MIN({path}))')))
         out.append(("plcr", "PLCR (at COD)", "ratio",
-                    X(_val(m["plcr"]), f'IF({debt.f}>0,SUMPRODUCT({pc},{disc})/({debt.f}),"")')))
+                    X(_val(m["plcr"]), f'IF({debt.f}>{ops.DUST!r},SUMPRODUCT({pc},{disc})/({debt.f}),"")')))
     else:
         out.append(("llcr", "LLCR (at COD)", "ratio", X("", '""')))
         out.append(("min_llcr", "Minimum LLCR", "ratio", X("", '""')))

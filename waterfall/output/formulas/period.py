@@ -228,7 +228,7 @@ def finish(program: Program, cf: Grid, inputs: Grid) -> None:
     for t in range(program.n_periods + 1):
         ds = cf.ref("L:debt_service", t)
         counted = IF(accel < 0, 1, IF(inputs.ref("period", t, qualified=True) > accel, 0, 1))
-        cf.put("dscr_tested", t, IF(ds > 0, IF(counted, cf.ref("L:dscr", t), EMPTY), EMPTY))
+        cf.put("dscr_tested", t, IF(ds > DUST, IF(counted, cf.ref("L:dscr", t), EMPTY), EMPTY))
     llcr_rows(program, cf, inputs, accel)
 
 
@@ -269,4 +269,4 @@ def llcr_rows(program: Program, cf: Grid, inputs: Grid, accel) -> None:
             continue
         counted = IF(accel < 0, 1, IF(inputs.ref("period", t, qualified=True) > accel, 0, 1))
         live = IF(inputs.ref("loan_life", t, qualified=True), counted, 0)
-        cf.put("L:llcr", t, IF(live, IF(debt > 0, before / debt, EMPTY), EMPTY))
+        cf.put("L:llcr", t, IF(live, IF(debt > DUST, before / debt, EMPTY), EMPTY))
