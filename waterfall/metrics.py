@@ -3,9 +3,10 @@ flows (for IRR, see irr.py), WAL (reference.wal). The Cython kernel mirrors thes
 
 - DSCR of a period = CFADS / scheduled debt service (cash interest + scheduled
   principal, a balloon at maturity excluded) of the covenant tranches, where debt
-  service > 0. It is computed in the waterfall (reference.py, step 4) because the
+  service > DUST (ops.DUST, a thousandth of a dollar: the floating-point residue a
+  repaid loan can leave is no debt service, and has no DSCR). It is computed in the waterfall (reference.py, step 4) because the
   lock-up and default tests read it.
-- min and average DSCR: over periods with debt service > 0, up to and including a
+- min and average DSCR: over periods with debt service > DUST, up to and including a
   default period; the average is the mean of the ratios, not a ratio of sums.
 - LLCR: NPV of projected CFADS from COD to the latest notional (banking-case) maturity
   of the covenant tranches (`notional_maturity_period`, else the legal maturity),
@@ -15,7 +16,7 @@ flows (for IRR, see irr.py), WAL (reference.wal). The Cython kernel mirrors thes
 - LLCR path (ledger line `llcr`): the same ratio at each calculation date t from COD to
   the loan's legal maturity (and no later than the notional one), while the lenders have
   not accelerated (t up to the acceleration period): NPV at t of the CFADS of periods t.. (each period's CFADS discounted through
-  its own period) over the covenant tranches' opening balance at t, where positive;
+  its own period) over the covenant tranches' opening balance at t, where above DUST;
   `min_llcr` is its minimum. With N(t) the NPV from COD through t and D(t) the discount
   factor from COD through t, the NPV at t is (N(end) - N(t-1)) / D(t-1), computed so in
   every interpreter.
