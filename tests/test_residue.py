@@ -56,3 +56,30 @@ def test_residue_workbook_recalculates_to_the_engine(tmp_path):
                          deal=deal_from_data(DEAL, "tests/residue_deal.json"))
     count, bad = _compare_recalculated(src, recalculate(src, tmp_path / "lo"))
     assert count > 100 and bad == []
+
+
+def test_no_xirr_without_flows_of_both_signs(tmp_path):
+    """Found by the formula fuzz (about one CI run in ten): equity flows 0, -613.19, 0, ...
+    (the sponsors invest and never receive anything) have no IRR; the engine says none,
+    while LibreOffice's XIRR, whose first flow is 0, "converged" to 2.06e13 (the NPV of
+    -613/(1+r)^1 tends to 0 as r grows). The workbook now asks for flows of both signs
+    before any IRR or XIRR, as the engine does (irr.NOISE)."""
+    from waterfall.model import Scenario
+    from waterfall.output.excel import write_workbook
+    from waterfall.output.recalc import recalculate, soffice
+
+    from .test_excel import _compare_recalculated
+    if soffice() is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    case = json.loads((Path(__file__).parent / "xirr_no_root_case.json").read_text())
+    deal = deal_from_data(case["deal"], "tests/xirr_no_root_case.json")
+    scenario = Scenario.model_validate(case["scenario"])
+    result = waterfall.run(deal, scenario, engine="reference")
+    flows = result.cash_flows()
+    equity = (flows["equity_distribution"] - flows["equity_in"] - flows["sponsor_support"]
+              - flows["equity_cure"]).to_numpy()
+    assert (equity <= 0.0).all() and equity.min() < -600.0
+    assert result.metrics.equity_xirr is None and result.metrics.equity_irr is None
+    src = write_workbook(result, tmp_path / "no_root.xlsx", formulas=True, deal=deal, scenario=scenario)
+    count, bad = _compare_recalculated(src, recalculate(src, tmp_path / "lo"))
+    assert count > 100 and bad == []

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from ... import ops
-from ...irr import irr as periodic_irr
+from ...irr import NOISE, irr as periodic_irr
 from ...metrics import cash_flows as engine_cash_flows
 from ..cells import EMPTY, IF, MAX, SUM_SEQ, X
 from .grid import A, Model, T
@@ -94,6 +94,15 @@ def _engine_value(result, key):
     return value
 
 
+def _signed(flows: str, expr: str) -> str:
+    """`expr` (an IRR or XIRR) only where the flows have both signs beyond the engine's
+    noise (irr.NOISE): without both there is no root, and a spreadsheet XIRR whose first
+    flow is 0 can still "converge" towards an infinite rate (LibreOffice returned 2e13
+    for the flows 0, -613, 0, ...)."""
+    noise = f"{NOISE:.12f}".rstrip("0")
+    return f'IF(AND(COUNTIF({flows},">{noise}")>0,COUNTIF({flows},"<-{noise}")>0),{expr},"")'
+
+
 def _xirr_cells(model: Model, m) -> list:
     """Lender and equity XIRR: the spreadsheet XIRR on the flows and the Inputs sheet's
     payment dates (ACT/365F from the first date, as the engine), from the engine's root
@@ -106,7 +115,7 @@ def _xirr_cells(model: Model, m) -> list:
         expr = '""'
         for g in (-0.1, 0.01, guess):
             expr = f"IFERROR(XIRR({model.cf.range(row)},{dates},{g!r}),{expr})"
-        out.append((key, label, "pct", X(_val(m[key]), expr)))
+        out.append((key, label, "pct", X(_val(m[key]), _signed(model.cf.range(row), expr))))
     return out
 
 
@@ -121,7 +130,8 @@ def _tax_cells(model: Model, m, ppy) -> list:
     return [("income_tax_paid", "Income tax paid (owner level)", "amount",
              X(_val(m["income_tax_paid"]), f"SUM({r('L:income_tax')})")),
             ("equity_irr_after_tax", "Equity IRR after tax (annualised)", "pct",
-             X(_val(m["equity_irr_after_tax"]), f'IFERROR((1+{irr_expr})^{ppy}-1,"")'))]
+             X(_val(m["equity_irr_after_tax"]),
+               _signed(r('L:equity_after_tax'), f'IFERROR((1+{irr_expr})^{ppy}-1,"")')))]
 
 
 def metric_formulas(model: Model, result) -> list:
@@ -146,7 +156,7 @@ def metric_formulas(model: Model, result) -> list:
         irr_expr = '""'
         for g in (-0.1, -0.02, 0.01, guess):
             irr_expr = f"IFERROR(IRR({r(row)},{g!r}),{irr_expr})"
-        out.append((key, label, "pct", X(_val(m[key]), f'IFERROR((1+{irr_expr})^{ppy}-1,"")')))
+        out.append((key, label, "pct", X(_val(m[key]), _signed(r(row), f'IFERROR((1+{irr_expr})^{ppy}-1,"")'))))
     out += _xirr_cells(model, m)
     out.append(("equity_distributions", "Equity distributions", "amount",
                 X(_val(m["equity_distributions"]), f"SUM({r('L:equity_distribution')})")))
