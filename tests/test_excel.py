@@ -210,7 +210,7 @@ def test_formulas_workbook_has_live_formulas(tmp_path):
     assert any("Inputs!" in f for f in formulas)
     assert any("MIN(" in f for f in formulas)
     summary = [c.value for row in wb["Summary"].iter_rows() for c in row if isinstance(c.value, str)]
-    assert any(v.startswith("=IFERROR((1+IFERROR(IRR(") for v in summary)
+    assert any(v.startswith("=IF(AND(COUNTIF(") and ",IFERROR((1+IFERROR(IRR(" in v for v in summary)
 
 
 def test_unsupported_deal_is_refused_and_nothing_written(tmp_path, monkeypatch):
