@@ -96,11 +96,12 @@ def simulated_pds(graph) -> np.ndarray:
 
 # --- loss tables from the chain --------------------------------------------------------
 
-def _losses(rows: list[dict], lenders: dict, sponsors: dict, columns: list[str]) -> np.ndarray:
+def _losses(rows: list[dict], lenders: dict, sponsors: dict) -> dict:
+    """{column: loss} of one run: its deals in their order, then lenders and sponsors by name."""
     values = {f"deal:{r['deal']}": r["loss"] for r in rows}
-    values.update({f"lender:{k}": v["loss"] for k, v in lenders.items()})
-    values.update({f"sponsor:{k}": v["loss"] for k, v in sponsors.items()})
-    return np.array([values.get(c, 0.0) for c in columns])
+    values.update({f"lender:{k}": lenders[k]["loss"] for k in sorted(lenders)})
+    values.update({f"sponsor:{k}": sponsors[k]["loss"] for k in sorted(sponsors)})
+    return values
 
 
 def _chain_run(graph, deals: list, forced: dict | None):
@@ -119,11 +120,11 @@ def _mid_year(graph, y: int):
     return add_months(graph.basis_date, 12 * y + 6)
 
 
-def run_losses(shared, forced_years: dict) -> tuple[np.ndarray, dict]:
+def run_losses(shared, forced_years: dict) -> tuple[dict, dict]:
     """One chain run with {entity: year} forced defaults (each mid-year): its loss per
-    column and, per simulated obligor, (its default year in the chain or None, the end of
-    the quarter it defaults in or None). `shared` is (graph, deals, columns)."""
-    graph, deals, columns = shared
+    column ({column: USD m}) and, per simulated obligor, (its default year in the chain or
+    None, the end of the quarter it defaults in or None). `shared` is (graph, deals)."""
+    graph, deals = shared
     forced = {name: _mid_year(graph, y) for name, y in forced_years.items()} or None
     rows, lenders, sponsors, outcome = _chain_run(graph, deals, forced)
     states = {}
@@ -134,7 +135,7 @@ def run_losses(shared, forced_years: dict) -> tuple[np.ndarray, dict]:
             states[name] = (None, None)
         else:
             states[name] = (out.default_year, out.path[-1]["date"])
-    return _losses(rows, lenders, sponsors, columns), states
+    return _losses(rows, lenders, sponsors), states
 
 
 def _run_many(shared, specs: list[dict]) -> list:
@@ -148,14 +149,16 @@ def loss_tables(graph, deals: list, pool=None, progress=None) -> LossTables:
     sim, h = graph.simulation, graph.simulation.horizon_years
     names = list(sim.obligors)
     lab = names.index(graph.lab.name) if graph.lab.name in names else None
-    rows, lenders, sponsors, _ = _chain_run(graph, deals, None)
-    columns = ([f"deal:{r['deal']}" for r in rows] + [f"lender:{k}" for k in sorted(lenders)]
-               + [f"sponsor:{k}" for k in sorted(sponsors)])
-    handle = pool.share((graph, deals, columns))
+    handle = pool.share((graph, deals))
     states = h + 1 if lab is not None else 1
     lab_specs = [{names[lab]: a} if lab is not None and a < h else {} for a in range(states)]
     first = pool.map(_run_many, handle, [[s] for s in lab_specs], progress)
-    lab_rows = np.array([r[0][0] for r in first])
+    columns = list(first[-1][0][0])          # the base case's deals, lenders and sponsors
+
+    def vector(values: dict) -> np.ndarray:
+        return np.array([values.get(c, 0.0) for c in columns])
+
+    lab_rows = np.array([vector(r[0][0]) for r in first])
     chain_state = [r[0][1] for r in first]
     tables = np.zeros((states, len(names), h + 1, len(columns)))
     chain_default = np.full((states, len(names)), h, dtype=np.int64)
@@ -175,7 +178,7 @@ def loss_tables(graph, deals: list, pool=None, progress=None) -> LossTables:
                 where.append((a, i, ys))
     for (a, i, ys), results in zip(where, pool.map(_run_many, handle, jobs, progress, weight=len)):
         for y, (loss, _) in zip(ys, results):
-            tables[a, i, y] = loss - lab_rows[a]
+            tables[a, i, y] = vector(loss) - lab_rows[a]
     return LossTables(names, columns, lab, lab_rows, tables, lab_rows[-1], h, chain_default)
 
 
@@ -241,8 +244,14 @@ def count_chunk(cop: Copula, span: tuple[int, int]) -> tuple[np.ndarray, np.ndar
     """(combinations, counts): each distinct row of default years among paths
     span[0] .. span[1]-1 and how many paths drew it."""
     years = draw_years(cop, *span)
-    combos, counts = np.unique(years.astype(np.int16), axis=0, return_counts=True)
-    return combos, counts.astype(np.int64)
+    base, k = cop.horizon + 1, years.shape[1]
+    if base ** k >= 2 ** 62:      # too many combinations for one int64 code: rows themselves
+        combos, counts = np.unique(years.astype(np.int16), axis=0, return_counts=True)
+        return combos, counts.astype(np.int64)
+    codes = years @ (base ** np.arange(k, dtype=np.int64))    # integers: exact
+    unique, counts = np.unique(codes, return_counts=True)
+    combos = (unique[:, None] // (base ** np.arange(k, dtype=np.int64))) % base
+    return combos.astype(np.int16), counts.astype(np.int64)
 
 
 def _count_many(cop: Copula, spans: list) -> list:
