@@ -179,7 +179,7 @@ def test_the_same_bits_whatever_the_chunks_the_processes_or_dask():
     # block boundaries), on two local processes in 25,000-path chunks, and on a real Dask
     # cluster on loopback (two worker processes) in 9,000-path chunks: every risk measure,
     # default rate, contribution and timing equal to the last bit
-    from distributed import Client, LocalCluster
+    from distributed import LocalCluster
 
     graph, n = short(GRAPH, 3), 30_000
 
@@ -194,8 +194,10 @@ def test_the_same_bits_whatever_the_chunks_the_processes_or_dask():
     two = simulate_portfolio(graph, DEALS, n, 9, workers=2, chunk_size=25_000)
     assert two.backend == "2 local processes" and numbers(two) == numbers(one)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      host="127.0.0.1") as cluster, Client(cluster) as client:
-        on_dask = simulate_portfolio(graph, DEALS, n, 9, dask=client, chunk_size=9_000)
+                      host="127.0.0.1") as cluster:
+        # by its address, as `--dask tcp://127.0.0.1:PORT` gives it
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        on_dask = simulate_portfolio(graph, DEALS, n, 9, dask=cluster.scheduler_address, chunk_size=9_000)
     assert on_dask.backend == "Dask (2 workers)" and numbers(on_dask) == numbers(one)
     assert numbers(simulate_portfolio(graph, DEALS, n, 10)) != numbers(one)
 
