@@ -17,7 +17,8 @@ from waterfall.cli import main
 from waterfall.commands.portfolio import holders, chain_rows, portfolio_deals
 from waterfall.contagion import ENTITIES_FILE, Graph, load_graph, run_chain
 from waterfall.credit_sim import (BLOCK, LocalPool, copula_of, default_years, draw_years, loss_tables,
-                                  path_losses, risk_measures, run_losses, simulate_portfolio, simulated_pds)
+                                  path_losses, risk_measures, run_losses, simulate_portfolio, simulated_pds,
+                                  summarise)
 from waterfall.issuers import add_months
 from waterfall.scenarios.presets import load_preset
 
@@ -127,6 +128,31 @@ def test_without_the_lab_a_path_is_the_base_plus_each_obligors_row():
     assert sum(r["loss"] for r in rows) > 0
     for r in rows:
         assert loss[tables.columns.index(f"deal:{r['deal']}")] == pytest.approx(r["loss"], abs=1e-6)
+
+
+def test_summary_of_counted_paths(tables5):
+    # 100 paths: 50 with no default, 30 with the lab defaulting in year 1 alone, 20 with
+    # the lab in year 1 and CoreWeave in year 0. With L1 the lab's year-1 run's total deal
+    # loss over the base B and C0 CoreWeave's extra on it: EL = B + (30 L1 + 20 (L1 + C0)) / 100;
+    # the timing puts 50 L1 / 100 in year 1 and 20 C0 / 100 in year 0; the lab's drawn rate
+    # is 50%, CoreWeave's 20% drawn and, in the chain, 20% plus the lab-year-1 paths on which
+    # the chain itself topples it
+    h, lab, cw = tables5.years, tables5.obligors.index(LAB), tables5.obligors.index("CoreWeave")
+    deals = [k for k, c in enumerate(tables5.columns) if c.startswith("deal:")]
+    none, lab1, both = np.full(4, h), np.full(4, h), np.full(4, h)
+    lab1[lab] = both[lab] = 1
+    both[cw] = 0
+    r = summarise(tables5, np.array([none, lab1, both]), np.array([50, 30, 20]), seed=0)
+    b = tables5.base[deals].sum()
+    l1 = tables5.rows[1, deals].sum() - b
+    c0 = tables5.tables[1, cw, 0, deals].sum()
+    assert l1 > 0 and c0 >= 0
+    assert r.total["expected_loss"] == pytest.approx(b + (30 * l1 + 20 * (l1 + c0)) / 100)
+    assert r.timing[1] == pytest.approx(50 * l1 / 100) and r.timing[0] == pytest.approx(20 * c0 / 100)
+    assert r.default_rate[LAB] == 0.5 and r.default_rate["CoreWeave"] == 0.2
+    toppled = tables5.chain_default[1, cw] < h
+    assert r.chain_default_rate["CoreWeave"] == (0.5 if toppled else 0.2)
+    assert sum(v["expected_loss"] for v in r.contribution.values()) == pytest.approx(r.total["expected_loss"])
 
 
 def test_perfectly_correlated_run_is_the_chain_with_joint_defaults():

@@ -510,17 +510,37 @@ class DaskPool:
         return self.client.scatter(obj, broadcast=True)
 
     def map(self, fn, shared, jobs: list, progress=None, weight=None) -> list:
-        from distributed import as_completed
+        """Every job's result in job order; a cluster lost on the way (no worker for
+        WORKERLESS_SECONDS, workers killed, the scheduler gone) is a SweepError."""
+        from distributed import TimeoutError as DaskTimeout
+        from distributed import wait
+
+        from .sweeps.runner import SweepError, _lost_cluster, _watch_workers
 
         futures = [self.client.submit(fn, shared, job, pure=False) for job in jobs]
         index = {f.key: k for k, f in enumerate(futures)}
-        out = [None] * len(jobs)
-        for future in as_completed(futures):
-            k = index[future.key]
-            out[k] = future.result()
-            future.release()
-            if progress:
-                progress(weight(jobs[k]) if weight else 1)
+        out, pending, workerless = [None] * len(jobs), set(futures), None
+        try:
+            while pending:
+                try:
+                    done, pending = wait(pending, timeout=1.0, return_when="FIRST_COMPLETED")
+                except DaskTimeout:      # nothing finished within the second: check the workers
+                    done = set()
+                for future in done:
+                    k = index[future.key]
+                    out[k] = future.result()
+                    future.release()
+                    if progress:
+                        progress(weight(jobs[k]) if weight else 1)
+                workerless = _watch_workers(self.client, workerless, bool(done))
+        except Exception as exc:   # noqa: BLE001 - distributed raises many kinds on a lost cluster
+            if not _lost_cluster(exc):
+                raise
+            reason = (str(exc).strip().splitlines() or [""])[0][:200]
+            raise SweepError(f"the Dask cluster was lost ({type(exc).__name__}: {reason})") from None
+        finally:
+            for f in futures:
+                f.cancel()
         return out
 
     def close(self) -> None:
