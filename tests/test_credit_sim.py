@@ -155,6 +155,18 @@ def test_summary_of_counted_paths(tables5):
     assert sum(v["expected_loss"] for v in r.contribution.values()) == pytest.approx(r.total["expected_loss"])
 
 
+def test_a_lab_default_after_its_last_commitment_is_no_default():
+    # the lab's commitments all run off by year 8: defaulting mid-year 8 it owes nothing,
+    # its pay ratio path is the base case's, and every run on it (alone or with Oracle's
+    # default) is the run without it; loss_tables copies those tables instead of running them
+    shared = (GRAPH, DEALS)
+    alone, states = run_losses(shared, {LAB: 8})
+    base, base_states = run_losses(shared, {})
+    assert states["pay_ratio"] == base_states["pay_ratio"] and alone == base
+    assert run_losses(shared, {LAB: 8, "Oracle": 2})[0] == run_losses(shared, {"Oracle": 2})[0]
+    assert run_losses(shared, {LAB: 7})[1]["pay_ratio"] != base_states["pay_ratio"]
+
+
 def test_perfectly_correlated_run_is_the_chain_with_joint_defaults():
     # correlation 1 and one PD for all four: on every path they default in the same year;
     # each such path's loss is exactly the chain run with all four forced into default

@@ -23,7 +23,8 @@ when no deal depends on two obligors other than the lab (true of the built-in gr
 each deal has one tenant or issuer, and CoreWeave guarantees only its own SPV);
 `tables_overlap` says when it is not. A run whose forced default falls after the quarter
 in which the chain has already put that obligor into default is the lab's run itself
-(its extra loss is zero) and is not run again.
+(its extra loss is zero) and is not run again; nor is any run on a lab year after the lab's
+last commitment (its default changes no pay ratio: those are the no-default runs).
 
 Paths are drawn in blocks of BLOCK, block b from numpy SeedSequence(seed).spawn(...)[b]:
 path k is the same whatever the number of paths asked for beyond it, and however the
@@ -123,7 +124,8 @@ def _mid_year(graph, y: int):
 def run_losses(shared, forced_years: dict) -> tuple[dict, dict]:
     """One chain run with {entity: year} forced defaults (each mid-year): its loss per
     column ({column: USD m}) and, per simulated obligor, (its default year in the chain or
-    None, the end of the quarter it defaults in or None). `shared` is (graph, deals)."""
+    None, the end of the quarter it defaults in or None), and under "pay_ratio" the lab's
+    pay ratio by year. `shared` is (graph, deals)."""
     graph, deals = shared
     forced = {name: _mid_year(graph, y) for name, y in forced_years.items()} or None
     rows, lenders, sponsors, outcome = _chain_run(graph, deals, forced)
@@ -135,6 +137,7 @@ def run_losses(shared, forced_years: dict) -> tuple[dict, dict]:
             states[name] = (None, None)
         else:
             states[name] = (out.default_year, out.path[-1]["date"])
+    states["pay_ratio"] = tuple(outcome.pay_ratio)
     return _losses(rows, lenders, sponsors), states
 
 
@@ -163,7 +166,14 @@ def loss_tables(graph, deals: list, pool=None, progress=None) -> LossTables:
     tables = np.zeros((states, len(names), h + 1, len(columns)))
     chain_default = np.full((states, len(names)), h, dtype=np.int64)
     jobs, where = [], []
+    # a lab year after its last commitment (it owes nothing, so its default changes no pay
+    # ratio) is the no-default run: its tables are that run's, copied below, not run again
+    same = [a for a in range(states - 1) if chain_state[a]["pay_ratio"] == chain_state[-1]["pay_ratio"]]
+    if progress and same:
+        progress(len(same) * (len(names) - 1) * h)
     for a in range(states):
+        if a in same:
+            continue
         for i, name in enumerate(names):
             if i == lab:
                 continue
@@ -179,6 +189,8 @@ def loss_tables(graph, deals: list, pool=None, progress=None) -> LossTables:
     for (a, i, ys), results in zip(where, pool.map(_run_many, handle, jobs, progress, weight=len)):
         for y, (loss, _) in zip(ys, results):
             tables[a, i, y] = vector(loss) - lab_rows[a]
+    for a in same:
+        tables[a], chain_default[a] = tables[-1], chain_default[-1]
     return LossTables(names, columns, lab, lab_rows, tables, lab_rows[-1], h, chain_default)
 
 
