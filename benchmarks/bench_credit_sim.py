@@ -1,33 +1,33 @@
 """Portfolio credit simulation: 10^5 joint paths of the whole built-in portfolio (the
-loss tables from the chain, then the copula draws and path losses). Not part of the
-normal test run:
+loss tables from the chain: the lab's runs and every other obligor's on each of them,
+then the copula draws counted by combination of default years), on one process and on
+two local worker processes. Not part of the normal test run:
 
     python -m pytest benchmarks/bench_credit_sim.py --benchmark-enable -q
 """
 from __future__ import annotations
 
+import pytest
+
 from waterfall.commands.portfolio import portfolio_deals
 from waterfall.contagion import load_graph
-from waterfall.credit_sim import default_years, loss_tables, path_losses, simulate_portfolio
+from waterfall.credit_sim import copula_of, count_chunk, simulate_portfolio, simulated_pds
 
 GRAPH = load_graph()
 DEALS = portfolio_deals()
 
 
-def test_whole_simulation_100k(benchmark):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_whole_simulation_100k(benchmark, workers):
     benchmark.group = "credit simulation 100,000 paths"
-    result = benchmark.pedantic(simulate_portfolio, args=(GRAPH, DEALS, 100_000, 1), rounds=1, iterations=1)
+    benchmark.extra_info["workers"] = workers
+    result = benchmark.pedantic(simulate_portfolio, args=(GRAPH, DEALS, 100_000, 1),
+                                kwargs={"workers": workers}, rounds=1, iterations=1)
     assert result.n == 100_000
 
 
-def test_draws_and_losses_100k(benchmark):
+def test_draws_and_counts_100k(benchmark):
     benchmark.group = "credit simulation 100,000 paths"
-    tables = loss_tables(GRAPH, DEALS)
-    pds = __import__("numpy").array([o.default_probability.annual for o in GRAPH.obligors
-                                     if o.name in GRAPH.simulation.obligors])
-
-    def draw():
-        return path_losses(tables, default_years(GRAPH.simulation, pds, 100_000, 1))
-
-    out = benchmark.pedantic(draw, rounds=3, iterations=1)
-    assert out.shape[0] == 100_000
+    cop = copula_of(GRAPH.simulation, simulated_pds(GRAPH), 1)
+    combos, counts = benchmark.pedantic(count_chunk, args=(cop, (0, 100_000)), rounds=3, iterations=1)
+    assert counts.sum() == 100_000

@@ -15,6 +15,8 @@ BAD = Path(__file__).resolve().parent / "bad_entities"
 
 EXPECTED = {
     "pd_above_one.toml": ["obligors[0].default_probability.annual: Input should be less than 1", "(got 1.2)"],
+    "lab_pd_above_one.toml": ["lab.default_probability.annual: Input should be less than 1", "(got 1.5)"],
+    "lab_without_pd.toml": ["simulation: simulation.obligors: 'OpenAI' has no default_probability"],
     "pd_zero.toml": ["obligors[3].default_probability.annual: Input should be greater than 0", "(got 0.0)"],
     "correlation_not_psd.toml": ["simulation.correlation: correlation is not positive semi-definite "
                                  "(smallest eigenvalue -0.8)", "(got [[1.0, 0.9, -0.9]"],

@@ -67,6 +67,9 @@ class Lab(Part):
     priority: list[str] = Field(default_factory=list)
     """Providers the lab pays in full first when it is short, in this order; the rest
     share what is left pro rata (empty: every provider gets the same share)."""
+    default_probability: Optional[DefaultProbability] = None
+    """Its annual PD when the portfolio simulation draws its default (the root of the
+    chain: from its default date it pays its providers nothing)."""
 
 
 class Obligor(Part):
@@ -197,7 +200,8 @@ class Graph(Part):
         if len(set(deals)) != len(deals):
             raise ValueError("each deal may be linked once in deals")
         if self.simulation is not None:
-            pds = {o.name: o.default_probability for o in self.obligors}
+            pds = {self.lab.name: self.lab.default_probability}
+            pds.update({o.name: o.default_probability for o in self.obligors})
             for name in self.simulation.obligors:
                 if name not in pds:
                     raise ValueError(f"simulation.obligors names no obligor: {name!r} (known: {', '.join(pds)})")
@@ -309,7 +313,9 @@ def run_chain(graph: Graph, preset: Scenario | None = None, deals: dict | None =
               forced: dict | None = None) -> ChainOutcome:
     """The chain under a preset's ChainShock (none: the base case). `deals`: the deal
     files the issuers' instruments name (default: those of deals/ the graph names);
-    `forced`: {obligor: date} defaults imposed on those dates (simulated paths)."""
+    `forced`: {obligor: date} defaults imposed on those dates (simulated paths); the
+    lab forced into default pays nothing it owes from its date (in that year, the share
+    of the year before it), whatever its cash."""
     shock = (preset.chain if preset is not None else None) or ChainShock()
     unit = 12.0 if preset is None or preset.time_unit == "year" else 1.0
     if preset is not None and preset.time_unit == "period":
@@ -325,11 +331,15 @@ def run_chain(graph: Graph, preset: Scenario | None = None, deals: dict | None =
     rev, fund = curve(lab.revenue), curve(lab.funding)
     commitments = {o.name: curve(o.lab_commitments) for o in graph.obligors}
     cash, ratios, received = lab.cash, [], {o.name: [] for o in graph.obligors}
+    stops = (forced or {}).get(lab.name)
+    stops = None if stops is None else (stops - graph.basis_date).days / 365.25
     for y in range(YEARS):
         available = cash + rev(y) * rev_m(y) * (1.0 - lab.other_costs_share) + fund(y) * fund_m(y)
         owed = {name: c(y) for name, c in commitments.items()}
         total = sum(owed.values())
         ratio = 1.0 if total <= 0 else max(0.0, min(1.0, available / total))
+        if stops is not None and total > 0:
+            ratio = min(ratio, max(0.0, min(1.0, stops - y)))
         ratios.append(ratio)
         for name, share in _allocate(lab.priority, owed, ratio * total).items():
             received[name].append(share)

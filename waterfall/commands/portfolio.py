@@ -41,6 +41,8 @@ def register(subparsers) -> None:
     p.add_argument("--simulate", type=_paths, default=None, metavar="N",
                    help="N joint paths of correlated issuer defaults (the graph's [simulation]) instead of a preset")
     p.add_argument("--seed", type=int, default=0, help="with --simulate: the random seed (default 0)")
+    from .simulate import add_arguments
+    add_arguments(p)
     add_quiet(p)
     p.set_defaults(func=cmd_portfolio)
 

@@ -5,21 +5,35 @@ simulated default rate against its input PD."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 
-def _bar(total: int, quiet: bool = False):
-    """A tqdm bar on stderr while the loss tables are built (one chain run each)."""
-    from tqdm import tqdm
-    return tqdm(total=total, desc="loss tables", unit="run", file=sys.stderr,
-                disable=quiet or not sys.stderr.isatty())
+def add_arguments(p) -> None:
+    """--workers, --dask and --chunk-size of `portfolio --simulate`."""
+    from ..cli import positive_int
+
+    p.add_argument("--workers", type=positive_int, default=None, metavar="N",
+                   help="with --simulate: local processes for the chain runs and the paths "
+                        "(default: all cores; 1 runs everything in this process)")
+    p.add_argument("--dask", default=None, metavar="ADDRESS|local",
+                   help="with --simulate: run on a dask.distributed scheduler, or a LocalCluster with 'local'")
+    p.add_argument("--chunk-size", type=positive_int, default=None, metavar="PATHS",
+                   help="with --simulate: paths per chunk (the results do not depend on it)")
 
 
 def cmd_simulate(args) -> int:
     from ..contagion import ENTITIES_FILE, check_graph, load_graph
     from ..credit_sim import LEVELS, simulate_portfolio
     from ..errors import DealError
+    from ..sweeps import SweepError
     from .portfolio import portfolio_deals
+
+    workers, dask = getattr(args, "workers", None), getattr(args, "dask", None)
+    if workers is not None and dask is not None:
+        print(f"error: --workers {workers} and --dask {dask}: the Dask cluster has its own workers; "
+              "give one of them", file=sys.stderr)
+        return 2
 
     source = str(args.entities or ENTITIES_FILE)
     try:
@@ -33,10 +47,16 @@ def cmd_simulate(args) -> int:
     except DealError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    bar = _bar(len(graph.simulation.obligors) * graph.simulation.horizon_years, getattr(args, "quiet", False))
-    result = simulate_portfolio(graph, deals, args.simulate, args.seed, progress=lambda: bar.update(1))
-    bar.close()
+    try:
+        result = simulate_portfolio(graph, deals, args.simulate, args.seed,
+                                    workers=workers or os.cpu_count() or 1, dask=dask,
+                                    chunk_size=getattr(args, "chunk_size", None),
+                                    show=False if getattr(args, "quiet", False) else None)
+    except SweepError as exc:   # a Dask scheduler that cannot be reached
+        print(f"error: --dask {dask}: {exc}", file=sys.stderr)
+        return 2
     pds = {o.name: o.default_probability for o in graph.obligors}
+    pds[graph.lab.name] = graph.lab.default_probability
     if args.json:
         out = dict(result.__dict__)
         out["input_pd"] = {k: pds[k].annual for k in result.obligors}
@@ -51,11 +71,13 @@ def render(r, pds, sim, levels) -> str:
 
     h = sim.horizon_years
     lines = [f"{r.n:,} joint paths, seed {r.seed}, {sim.copula} copula over {', '.join(r.obligors)} "
-             f"(correlation an assumption), {h}-year horizon; USD millions", ""]
+             f"(correlation an assumption), {h}-year horizon; USD millions; run on {r.backend}", ""]
     rows = [[name, f"{pds[name].annual * 100:.2f}%", pds[name].method, str(pds[name].date),
-             f"{(1 - (1 - pds[name].annual) ** h) * 100:.1f}%", f"{r.default_rate[name] * 100:.1f}%"]
+             f"{(1 - (1 - pds[name].annual) ** h) * 100:.1f}%", f"{r.default_rate[name] * 100:.1f}%",
+             f"{r.chain_default_rate[name] * 100:.1f}%"]
             for name in r.obligors]
-    lines.append(aligned(["obligor", "annual PD", "from", "as of", f"{h}-yr PD", "simulated"], rows))
+    lines.append(aligned(["obligor", "annual PD", "from", "as of", f"{h}-yr PD", "drawn",
+                          "in the chain (drawn or toppled by the lab)"], rows))
     heads = ["", "EL"] + [f"{m} {q * 100:g}%" for q in levels for m in ("VaR", "CVaR")]
 
     def cells(m):
@@ -73,6 +95,6 @@ def render(r, pds, sim, levels) -> str:
     lines += ["", "expected loss by the year of the default that causes it: "
               + ", ".join(f"year {y}: {v:,.0f}" for y, v in r.timing.items())]
     if r.overlap:
-        lines.append("note: deals moved by two obligors' defaults (their sum is an approximation): "
+        lines.append("note: deals moved by two obligors' defaults other than the lab's (their sum is an approximation): "
                      + ", ".join(r.overlap))
     return "\n".join(lines)
