@@ -84,6 +84,10 @@ EXPECTED: dict[str, list[str]] = {
                                           "sculpted amortisation", "(got 'resculpt')"],
     "sizing_unknown_when_capped.toml": ["tranches[0].sizing.when_capped:", "'repay_early' or 'resculpt'",
                                         "(got 'shorten')"],
+    "sizing_capitalise_not_sculpted.toml": ["tranches[0].sizing.when_short: capitalising the interest CFADS / "
+                                            "target does not pay needs sculpted amortisation", "(got 'capitalise')"],
+    "sizing_unknown_when_short.toml": ["tranches[0].sizing.when_short:", "'reduce' or 'capitalise'",
+                                       "(got 'defer')"],
     # escalation per line (issue 14)
     "indexation_cpi_without_curve.toml": ["leases[0].indexation.kind: CPI-linked indexation needs the deal's "
                                           "[cpi] curve", "(got 'cpi')"],

@@ -241,6 +241,10 @@ def _check_funding(deal: Deal) -> list[Problem]:
         if t.sizing is not None and t.sizing.when_capped == "resculpt" and t.amortisation.kind != "sculpted":
             problems.append((f"tranches[{i}].sizing.when_capped", "re-sculpting a capped loan needs sculpted "
                              f"amortisation (the tranche's is {t.amortisation.kind})", t.sizing.when_capped))
+        if t.sizing is not None and t.sizing.when_short == "capitalise" and t.amortisation.kind != "sculpted":
+            problems.append((f"tranches[{i}].sizing.when_short", "capitalising the interest CFADS / target "
+                             f"does not pay needs sculpted amortisation (the tranche's is {t.amortisation.kind})",
+                             t.sizing.when_short))
     if debt > cost + 1e-9:
         problems.append(("tranches", f"debt commitments {debt:g} exceed total asset cost {cost:g}", debt))
     if deal.funding == "at_close":

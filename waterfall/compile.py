@@ -150,7 +150,9 @@ def _uses_at_close(deal: Deal, amounts) -> dict:
 def _schedules(deal: Deal, draw, capitalise, per_rate, maturity, cfads, round_to, sculpt_dscr) -> np.ndarray:
     """[K, T+1] scheduled principal (base case); with a rounding increment every amount of
     it is a multiple of the increment. A sculpted tranche at its sculpting DSCR (the
-    amortisation's target, or re-solved for a capped sized loan: sizing.py)."""
+    amortisation's target, or re-solved for a capped sized loan: sizing.py). A loan sized
+    with `when_short = "capitalise"` marks in `capitalise` [K, T+1] (in place) the periods
+    whose interest it capitalises."""
     n, cod = deal.timeline.n_periods, deal.timeline.cod_period
     sched = np.zeros((len(deal.tranches), n + 1))
     for k, tr in enumerate(deal.tranches):
@@ -160,7 +162,9 @@ def _schedules(deal: Deal, draw, capitalise, per_rate, maturity, cfads, round_to
             am = am.model_copy(update={"target_dscr": float(sculpt_dscr[k])})
         # an extension option carries the schedule on past the maturity it may move
         horizon = int(maturity[k]) + (tr.extension.options * tr.extension.periods if tr.extension else 0)
-        sched[k] = principal_schedule(am, balance_at_start, start, horizon, per_rate[k], cfads, round_to[k])
+        # a loan sized to capitalise what CFADS / target leaves of the interest: those periods capitalise
+        short = capitalise[k] if tr.sizing is not None and tr.sizing.when_short == "capitalise" else None
+        sched[k] = principal_schedule(am, balance_at_start, start, horizon, per_rate[k], cfads, round_to[k], short)
         if round_to[k] > 0 and tr.amortisation.kind != "level_payment":
             sched[k] = [level_payment.money(x, round_to[k]) for x in sched[k]]
     return sched

@@ -311,7 +311,8 @@ class Sizing(Part):
     with principal never negative, capped at `max_gearing` x total asset cost. Solved at
     compile time by a backward recursion over the tenor (waterfall/sizing.py,
     docs/sizing.md): where CFADS / target does not cover a period's interest on the PV of
-    CFADS / target, the debt is reduced until it does."""
+    CFADS / target, the debt is reduced until it does (or, with `when_short = "capitalise"`,
+    the unpaid interest is capitalised)."""
 
     target_dscr: Ratio
     max_gearing: Fraction = 1.0
@@ -323,6 +324,11 @@ class Sizing(Part):
         "repay_early", description="When max_gearing binds: 'repay_early' sculpts the smaller loan "
         "at the amortisation's target DSCR (it is repaid before the tenor ends); 'resculpt' re-solves "
         "the sculpting DSCR (above the target) so that the capped loan amortises over the tenor.")
+    when_short: Literal["reduce", "capitalise"] = Field(
+        "reduce", description="Where CFADS / target does not cover a period's interest: 'reduce' sizes "
+        "the debt down until it does (principal never negative); 'capitalise' sizes the plain present "
+        "value of CFADS / target and capitalises, in those periods, the interest that CFADS / target "
+        "does not pay (added to the balance and sculpted later). Needs sculpted amortisation.")
 
 
 class Refinancing(Part):
