@@ -66,16 +66,23 @@ def line_scale(deal: Deal, first: int, escalation: float = 0.0, every_months: in
     from `first`) x the period's share of a regular period (a stub pays for its own length,
     payment_dates.period_shares). The one per-line rule of rent, opex and fees."""
     from . import payment_dates
+
+    return line_escalation(deal, first, escalation, every_months, indexation) * payment_dates.period_shares(deal.timeline)
+
+
+def line_escalation(deal: Deal, first: int, escalation: float = 0.0, every_months: int = 12,
+                    indexation=None) -> np.ndarray:
+    """[T+1] the escalation factor of a line that starts in period `first` (1 up to its
+    first step): its `indexation` on its own dates, else `escalation` every `every_months`."""
+    from . import payment_dates
     from .escalation import cpi_index, escalation_factors
 
     tl = deal.timeline
     n, months = tl.n_periods, tl.months_per_period
     if indexation is not None:
         ends = payment_dates.period_end_dates(tl)
-        steps = escalation_factors(indexation, ends[max(first - 1, 0)], ends, cpi_index(deal, ends))
-    else:
-        steps = _stepped_escalation(escalation, every_months, first, n, months)
-    return steps * payment_dates.period_shares(tl)
+        return escalation_factors(indexation, ends[max(first - 1, 0)], ends, cpi_index(deal, ends))
+    return _stepped_escalation(escalation, every_months, first, n, months)
 
 
 def lease_rents(deal: Deal, n_periods: int, months: int) -> np.ndarray:

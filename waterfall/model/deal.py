@@ -457,9 +457,13 @@ class Account(Part):
     target_months: Optional[PositiveCount] = Field(
         None, description="A DSRA's target as months of scheduled debt service (6 = six months'), "
         "instead of target_periods, whatever the period length: a part of a period counts that "
-        "share of the period's debt service (6 months of an annual period: half of it).")
+        "share of the period's debt service (6 months of an annual period: half of it). A fixed "
+        "reserve's (a maintenance reserve) as months of the annual cost of its `target_opex` lines, "
+        "instead of `target`: months / 12 x their annual amounts as escalated in each period.")
     tranches: list[str] = Field(default_factory=list)
     target: NonNegative = 0.0
+    target_opex: list[str] = Field(default_factory=list, description="The opex lines (by name) whose "
+                                   "annual cost a fixed reserve's `target_months` counts.")
     interest_rate: Rate = Field(0.0, description="Annual interest earned on the account's balance "
                                 "(ACT/365F over each period, on the opening balance), paid into the "
                                 "period's cash: a source, not CFADS.")
