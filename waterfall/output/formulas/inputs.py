@@ -105,7 +105,7 @@ def _refi_scalars(program: Program, k: int) -> list:
 
 def scalar_inputs(program: Program) -> list:
     """Column C of Inputs: (key, label, format, value), the steps' own terms included."""
-    tr, ac = program.names["tranches"], program.names["accounts"]
+    tr = program.names["tranches"]
     scalars = _covenant_scalars(program)
     for i, kind in enumerate(steps.kinds_of(program.step_op)):
         scalars += kind.scalars(program, i, int(program.step_arg[i]))
