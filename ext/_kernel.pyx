@@ -368,7 +368,7 @@ ctypedef struct Prog:
     int64_t *dscr_mask
     int64_t *acct_kind
     int64_t *acct_periods
-    double *acct_target
+    double *acct_target        # [A, T+1] a fixed reserve's target by period
     double *acct_last_weight   # [A] weight of a DSRA window's last period (target in months)
     double *acct_rate          # [A, T+1] interest earned on a reserve's opening balance for the period
     int64_t *acct_mask     # [A, K]
@@ -996,7 +996,7 @@ cdef inline double reserve_target(const Prog *p, double **prr, double **schr,
     if t >= T:
         return 0.0
     if p.acct_kind[a] == ACC_FIXED:
-        return p.acct_target[a]
+        return p.acct_target[a * W + t]
     if p.acct_kind[a] != ACC_DSRA:
         return 0.0
     last = t + <int>p.acct_periods[a]

@@ -51,7 +51,7 @@ class Case:
     gearing: float = 0.60
     payment: str = "level"          # with gearing: "level" (equal payments) or "straight" (equal principal)
     moratorium: int = 0             # interest-only years before amortisation
-    dsra_months: int = 0            # debt service reserve: months of the next year's P&I (12 or 0)
+    dsra_months: int = 0            # debt service reserve: months of the next year's P&I (0: none)
     tax_rate: float = 0.0           # federal income tax rate
     state_tax_rate: float = 0.0     # state income tax rate (deductible from the federal base)
     allocation: dict = field(default_factory=lambda: {"macrs_5": 1.0})  # depreciation class -> share of cost
@@ -180,9 +180,8 @@ def engine_deal(case: Case) -> dict:
         "tranches": [tranche], "equity": {"sponsors": {"owner": 1.0}}, "waterfall": steps,
     }
     if case.dsra_months:
-        assert case.dsra_months % 12 == 0, "the engine's DSRA targets whole periods (years here)"
-        deal["accounts"] = [{"name": "dsra", "kind": "dsra", "target_periods": case.dsra_months // 12,
-                             "tranches": ["term loan"]}]
+        deal["accounts"] = [{"name": "dsra", "kind": "dsra", "target_months": case.dsra_months,
+                             "tranches": ["term loan"], "funded_at_close": True}]   # as SAM funds it
         steps.append({"step": "reserve", "account": "dsra"})
     steps.append({"step": "distribute"})
     if case.salvage:   # components keep their value (constant curves): the sale fetches salvage x cost

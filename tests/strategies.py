@@ -159,6 +159,8 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
             # its share of the gearing, as the others: sized and given debt stay within the cost
             tranche["sizing"] = {"target_dscr": draw(st.floats(1.05, 2.0)),
                                  "max_gearing": min(gearing, 0.9) / n_tranches}
+            if kind == "sculpted" and draw(st.booleans()):   # the interest CFADS / target cannot pay capitalised
+                tranche["sizing"]["when_short"] = "capitalise"
         else:
             tranche["amount"] = cost * gearing / n_tranches
             if kind == "level_payment" and draw(st.booleans()):
@@ -233,6 +235,9 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
     if draw(st.booleans()):
         accounts.append({"name": "mra", "kind": "fixed", "target": draw(st.floats(0.0, 50.0)),
                          "interest_rate": draw(st.floats(0.0, 0.06)), "funded_at_close": draw(st.booleans())})
+        if draw(st.booleans()):   # a maintenance reserve of months of the opex line
+            del accounts[-1]["target"]
+            accounts[-1].update(target_months=draw(st.sampled_from([3, 6, 12])), target_opex=["opex"])
         steps.append({"step": "reserve", "account": "mra"})
     if draw(st.booleans()):
         steps.append({"step": "sweep", "tranche": draw(st.sampled_from(names)),

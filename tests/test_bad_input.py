@@ -84,6 +84,10 @@ EXPECTED: dict[str, list[str]] = {
                                           "sculpted amortisation", "(got 'resculpt')"],
     "sizing_unknown_when_capped.toml": ["tranches[0].sizing.when_capped:", "'repay_early' or 'resculpt'",
                                         "(got 'shorten')"],
+    "sizing_capitalise_not_sculpted.toml": ["tranches[0].sizing.when_short: capitalising the interest CFADS / "
+                                            "target does not pay needs sculpted amortisation", "(got 'capitalise')"],
+    "sizing_unknown_when_short.toml": ["tranches[0].sizing.when_short:", "'reduce' or 'capitalise'",
+                                       "(got 'defer')"],
     # escalation per line (issue 14)
     "indexation_cpi_without_curve.toml": ["leases[0].indexation.kind: CPI-linked indexation needs the deal's "
                                           "[cpi] curve", "(got 'cpi')"],
@@ -97,6 +101,12 @@ EXPECTED: dict[str, list[str]] = {
     "dsra_target_months_zero.toml": ["accounts[0].target_months:", "greater than or equal to 1", "(got 0)"],
     "dsra_target_months_and_periods.toml": ["accounts[0].target_months: give target_periods or target_months",
                                             "(got 6)"],
+    "mra_target_months_unknown_opex.toml": ["accounts[1].target_opex[0]: unknown opex line",
+                                            "(got 'major maintenance')"],
+    "mra_target_months_without_opex.toml": ["accounts[1].target_months: a fixed reserve's target in months needs "
+                                            "the opex lines it counts", "(got 6)"],
+    "mra_target_and_target_months.toml": ["accounts[1].target_months: give target or target_months, not both",
+                                          "(got 6)"],
     "upfront_fee_above_one.toml": ["tranches[0].upfront_fee:", "less than or equal to 1", "(got 1.5)"],
     "closing_costs_negative.toml": ["closing_costs:", "greater than or equal to 0", "(got -5.0)"],
     # periods beyond the horizon or out of order

@@ -113,3 +113,37 @@ def test_sizing_with_cfads_growing_faster_than_the_rate_never_defaults(engine):
     assert (flows["senior.principal_paid"] >= 0).all()
     assert flows["senior.principal_paid"].iloc[1:5].max() == pytest.approx(0.0, abs=1e-9)  # year 1 interest-only
     assert flows["senior.balance_close"].iloc[-1] == pytest.approx(0.0, abs=1e-7)
+
+
+@pytest.mark.parametrize("engine", ["reference", "compiled"])
+def test_sizing_that_capitalises_the_interest_cfads_cannot_cover_never_defaults(engine):
+    """The same case with `when_short = "capitalise"`: the loan is the plain PV of
+    CFADS / 1.30, 4,741.87 (the sum above). By hand, quarter 1: interest
+    4,741.87 x 2.5% = 118.55 against CFADS / 1.30 = 100 / 1.30 = 76.923; the interest is
+    capitalised and 76.923 paid against the balance, which closes at
+    4,741.87 x 1.025 - 76.923 = 4,783.49 (up 41.62, the interest left unpaid). Debt
+    service is CFADS / 1.30 in every quarter (DSCR exactly 1.30), so the base case never
+    defaults, and running the PV backwards the balance is zero after quarter 80."""
+    if engine == "compiled" and not waterfall.kernel_available():
+        pytest.skip("kernel not built")
+    data = __import__("tomllib").loads(GROWTH)
+    data["tranches"][0]["sizing"]["when_short"] = "capitalise"
+    deal = deal_from_data(data, "<growth capitalised>")
+    pv = sum(100 / 1.3 * 1.08 ** ((q - 1) // 4) / 1.025 ** q for q in range(1, 81))
+    result = waterfall.run(deal, "base", engine=engine)
+    assert result.program.amounts[0] == pytest.approx(pv, rel=1e-12)
+    assert result.metrics["default_period"] is None
+    flows = result.cash_flows()
+    q1 = flows.iloc[1]
+    assert q1["senior.interest_capitalised"] == pytest.approx(pv * 0.025, rel=1e-12)
+    assert q1["debt_service"] == pytest.approx(100 / 1.3, rel=1e-12)
+    assert q1["senior.balance_close"] == pytest.approx(pv * 1.025 - 100 / 1.3, rel=1e-12)
+    assert q1["senior.balance_close"] - pv == pytest.approx(41.62, abs=0.01)
+    ops_rows = flows.iloc[1:81]
+    assert np.allclose(ops_rows["dscr"], 1.3, atol=1e-9)           # at target in all 80 quarters
+    assert (ops_rows["senior.interest_capitalised"] > 0).any()    # early quarters capitalise ...
+    assert ops_rows["senior.interest_capitalised"].iloc[-8:].max() == 0.0   # ... late ones pay cash interest
+    assert (flows["senior.principal_paid"] >= 0).all()
+    assert flows["senior.balance_close"].iloc[-1] == pytest.approx(0.0, abs=1e-6)
+    # equity gets CFADS less CFADS / 1.30 every quarter: 0.3 / 1.3 of CFADS
+    assert np.allclose(ops_rows["equity_distribution"], ops_rows["cfads"] * 0.3 / 1.3, rtol=1e-9, atol=1e-9)

@@ -137,14 +137,28 @@ def _grows(factor_log10: float, limit: float) -> bool:
 
 
 def _check_account_terms(deal: Deal, i: int, acct, n: int) -> list[Problem]:
-    """A target in months (a DSRA's, whole periods, within the horizon) and funding at close
+    """A target in months (a DSRA's of debt service within the horizon, a fixed reserve's of its
+    target_opex lines) and funding at close
     (a DSRA or fixed reserve; a lock-up account holds trapped cash only)."""
     problems: list[Problem] = []
     months = deal.timeline.months_per_period
+    if acct.target_opex and (acct.kind != "fixed" or acct.target_months is None):
+        problems.append((f"accounts[{i}].target_opex", "cost lines count in a fixed reserve's target_months "
+                         "only", acct.target_opex))
+    known = {o.name for o in deal.opex}
+    for j, name in enumerate(acct.target_opex):
+        if name not in known:
+            problems.append((f"accounts[{i}].target_opex[{j}]", "unknown opex line", name))
     if acct.target_months is not None:
         where = f"accounts[{i}].target_months"
-        if acct.kind != "dsra":
-            problems.append((where, "a target in months of debt service is a dsra's", acct.target_months))
+        if acct.kind == "fixed":
+            if not acct.target_opex:
+                problems.append((where, "a fixed reserve's target in months needs the opex lines it counts "
+                                 "(target_opex)", acct.target_months))
+            elif "target" in acct.model_fields_set:
+                problems.append((where, "give target or target_months, not both", acct.target_months))
+        elif acct.kind != "dsra":
+            problems.append((where, "a target in months is a dsra's or a fixed reserve's", acct.target_months))
         elif "target_periods" in acct.model_fields_set:
             problems.append((where, "give target_periods or target_months, not both", acct.target_months))
         elif -(-acct.target_months // months) > n:
@@ -241,6 +255,10 @@ def _check_funding(deal: Deal) -> list[Problem]:
         if t.sizing is not None and t.sizing.when_capped == "resculpt" and t.amortisation.kind != "sculpted":
             problems.append((f"tranches[{i}].sizing.when_capped", "re-sculpting a capped loan needs sculpted "
                              f"amortisation (the tranche's is {t.amortisation.kind})", t.sizing.when_capped))
+        if t.sizing is not None and t.sizing.when_short == "capitalise" and t.amortisation.kind != "sculpted":
+            problems.append((f"tranches[{i}].sizing.when_short", "capitalising the interest CFADS / target "
+                             f"does not pay needs sculpted amortisation (the tranche's is {t.amortisation.kind})",
+                             t.sizing.when_short))
     if debt > cost + 1e-9:
         problems.append(("tranches", f"debt commitments {debt:g} exceed total asset cost {cost:g}", debt))
     if deal.funding == "at_close":

@@ -17,7 +17,7 @@ from .model.scenario import Scenario
 from .program import NO_LIMIT, Program, ScenarioBatch
 from .taxes import compile_tax
 from .schedules import (
-    asset_values, base_cfads, annual_flow, interpolate_points, line_scale, principal_schedule,
+    asset_values, base_cfads, annual_flow, interpolate_points, line_escalation, line_scale, principal_schedule,
     rate_curve, spend_shares,
 )
 from .schedules import balance_at_amortisation as _balance_at_amortisation
@@ -122,6 +122,28 @@ def _capex(deal: Deal, n: int) -> np.ndarray:
     return capex
 
 
+def fixed_targets(deal: Deal) -> np.ndarray:
+    """[A, T+1] a fixed reserve's target by period (USD): its `target`, or for a target in
+    months (a maintenance reserve) months / 12 x the annual amounts of its `target_opex`
+    lines as escalated in the period (the same USD whatever the period length). A line
+    not started yet counts its first year's amount."""
+    n = deal.timeline.n_periods
+    out = np.zeros((len(deal.accounts), n + 1))
+    lines = {o.name: o for o in deal.opex}
+    for a, acct in enumerate(deal.accounts):
+        if acct.kind != "fixed":
+            continue
+        if acct.target_months is None:
+            out[a] = acct.target
+            continue
+        for name in acct.target_opex:
+            item = lines[name]
+            first = deal.timeline.cod_period if item.from_period is None else item.from_period
+            out[a] += item.annual_amount * line_escalation(deal, first, item.escalation, 12, item.indexation)
+        out[a] *= acct.target_months / 12.0
+    return out
+
+
 def _account_terms(deal: Deal, adjusted) -> dict:
     """The accounts' arrays: kind, target periods (a target in months rounded up to whole
     periods, the last weighted by its share: 4 months of quarters = 1 + 1/3), fixed target,
@@ -131,11 +153,11 @@ def _account_terms(deal: Deal, adjusted) -> dict:
     years = np.diff(dates.years_from(adjusted), prepend=0.0)
     return dict(
         acct_kind=np.array([ops.ACCOUNT_KIND[a.kind] for a in accounts], dtype=np.int64),
-        acct_periods=np.array([a.target_periods if a.target_months is None else -(-a.target_months // months)
-                               for a in accounts], dtype=np.int64),
-        acct_last_weight=np.array([1.0 if a.target_months is None or a.target_months % months == 0
+        acct_periods=np.array([a.target_periods if a.target_months is None or a.kind != "dsra"
+                               else -(-a.target_months // months) for a in accounts], dtype=np.int64),
+        acct_last_weight=np.array([1.0 if a.target_months is None or a.kind != "dsra" or a.target_months % months == 0
                                    else (a.target_months % months) / months for a in accounts], dtype=float),
-        acct_target=np.array([a.target for a in accounts], dtype=float),
+        acct_target=fixed_targets(deal),
         acct_rate=np.array([a.interest_rate * years for a in accounts]).reshape(len(accounts), len(adjusted)))
 
 
@@ -150,7 +172,9 @@ def _uses_at_close(deal: Deal, amounts) -> dict:
 def _schedules(deal: Deal, draw, capitalise, per_rate, maturity, cfads, round_to, sculpt_dscr) -> np.ndarray:
     """[K, T+1] scheduled principal (base case); with a rounding increment every amount of
     it is a multiple of the increment. A sculpted tranche at its sculpting DSCR (the
-    amortisation's target, or re-solved for a capped sized loan: sizing.py)."""
+    amortisation's target, or re-solved for a capped sized loan: sizing.py). A loan sized
+    with `when_short = "capitalise"` marks in `capitalise` [K, T+1] (in place) the periods
+    whose interest it capitalises."""
     n, cod = deal.timeline.n_periods, deal.timeline.cod_period
     sched = np.zeros((len(deal.tranches), n + 1))
     for k, tr in enumerate(deal.tranches):
@@ -160,7 +184,9 @@ def _schedules(deal: Deal, draw, capitalise, per_rate, maturity, cfads, round_to
             am = am.model_copy(update={"target_dscr": float(sculpt_dscr[k])})
         # an extension option carries the schedule on past the maturity it may move
         horizon = int(maturity[k]) + (tr.extension.options * tr.extension.periods if tr.extension else 0)
-        sched[k] = principal_schedule(am, balance_at_start, start, horizon, per_rate[k], cfads, round_to[k])
+        # a loan sized to capitalise what CFADS / target leaves of the interest: those periods capitalise
+        short = capitalise[k] if tr.sizing is not None and tr.sizing.when_short == "capitalise" else None
+        sched[k] = principal_schedule(am, balance_at_start, start, horizon, per_rate[k], cfads, round_to[k], short)
         if round_to[k] > 0 and tr.amortisation.kind != "level_payment":
             sched[k] = [level_payment.money(x, round_to[k]) for x in sched[k]]
     return sched

@@ -38,7 +38,7 @@ class Program:
     dscr_mask: np.ndarray          # [K] int64
     acct_kind: np.ndarray          # [A] int64 (ops.ACCOUNT_KIND)
     acct_periods: np.ndarray       # [A] int64
-    acct_target: np.ndarray        # [A]
+    acct_target: np.ndarray        # [A, T+1] a fixed reserve's target by period (USD)
     acct_mask: np.ndarray          # [A, K] int64
     fee_due: np.ndarray            # [F, T+1]
     step_op: np.ndarray            # [S] int64

@@ -568,14 +568,14 @@ def reserve_target(program: Program, per_rate: np.ndarray, sched: np.ndarray, ma
     balance (no balloon), the last of them weighted by `acct_last_weight` (a target in
     months that is not whole periods), plus the net settlements of the hedges on those
     tranches projected on the scenario's index path `index` (dscr_windows.hedge_service:
-    a swap's receipt lowers it), never below zero; for a fixed reserve, its amount. Zero
+    a swap's receipt lowers it), never below zero; for a fixed reserve, its target for the period (its amount, or months of cost lines). Zero
     at the last period."""
     n = program.n_periods
     if t >= n:
         return 0.0
     kind = program.acct_kind[a]
     if kind == ops.ACCOUNT_KIND["fixed"]:
-        return program.acct_target[a]
+        return program.acct_target[a, t]
     if kind != ops.ACCOUNT_KIND["dsra"]:
         return 0.0
     target = 0.0

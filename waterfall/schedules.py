@@ -66,16 +66,23 @@ def line_scale(deal: Deal, first: int, escalation: float = 0.0, every_months: in
     from `first`) x the period's share of a regular period (a stub pays for its own length,
     payment_dates.period_shares). The one per-line rule of rent, opex and fees."""
     from . import payment_dates
+
+    return line_escalation(deal, first, escalation, every_months, indexation) * payment_dates.period_shares(deal.timeline)
+
+
+def line_escalation(deal: Deal, first: int, escalation: float = 0.0, every_months: int = 12,
+                    indexation=None) -> np.ndarray:
+    """[T+1] the escalation factor of a line that starts in period `first` (1 up to its
+    first step): its `indexation` on its own dates, else `escalation` every `every_months`."""
+    from . import payment_dates
     from .escalation import cpi_index, escalation_factors
 
     tl = deal.timeline
     n, months = tl.n_periods, tl.months_per_period
     if indexation is not None:
         ends = payment_dates.period_end_dates(tl)
-        steps = escalation_factors(indexation, ends[max(first - 1, 0)], ends, cpi_index(deal, ends))
-    else:
-        steps = _stepped_escalation(escalation, every_months, first, n, months)
-    return steps * payment_dates.period_shares(tl)
+        return escalation_factors(indexation, ends[max(first - 1, 0)], ends, cpi_index(deal, ends))
+    return _stepped_escalation(escalation, every_months, first, n, months)
 
 
 def lease_rents(deal: Deal, n_periods: int, months: int) -> np.ndarray:
@@ -152,11 +159,15 @@ def interpolate_points(points, interpolation: str, n_periods: int) -> np.ndarray
 
 
 def principal_schedule(am: Amortisation, principal: float, start: int, maturity: int,
-                       per_rate: np.ndarray, cfads: np.ndarray, inc: float = 0.0) -> np.ndarray:
+                       per_rate: np.ndarray, cfads: np.ndarray, inc: float = 0.0,
+                       short: np.ndarray | None = None) -> np.ndarray:
     """Scheduled principal by period for a balance `principal` outstanding at the start
     of period `start`, with per-period rates `per_rate` (base case). The balloon at
     `maturity` is not in the schedule: the waterfall pays the whole balance then.
-    `inc` > 0: interest and a computed level payment rounded to it (level_payment.py)."""
+    `inc` > 0: interest and a computed level payment rounded to it (level_payment.py).
+    `short` (a sculpted loan sized with `when_short = "capitalise"`, [T+1] int flags):
+    where CFADS / target is below the period's interest, the period is marked 1 in it
+    (its interest is capitalised) and CFADS / target is scheduled against the balance."""
     n = len(per_rate) - 1
     out = np.zeros(n + 1)
     if am.kind == "bullet" or principal <= 0:
@@ -176,7 +187,13 @@ def principal_schedule(am: Amortisation, principal: float, start: int, maturity:
     elif am.kind == "sculpted":
         balance = principal
         for t in range(start, last + 1):
-            out[t] = min(balance, max(0.0, cfads[t] / am.target_dscr - balance * per_rate[t]))
+            cover = max(cfads[t], 0.0) / am.target_dscr
+            if short is not None and cover < balance * per_rate[t]:   # interest capitalised, cover paid
+                short[t] = 1
+                balance += balance * per_rate[t]
+                out[t] = min(balance, cover)
+            else:
+                out[t] = min(balance, max(0.0, cfads[t] / am.target_dscr - balance * per_rate[t]))
             balance -= out[t]
             if 0.0 < balance <= 1e-12 * principal:  # rounding residue of a loan sculpted to close
                 out[t] += balance                   # here (a re-solved DSCR): repaid, not a 1e-14 tail

@@ -25,6 +25,13 @@ balance), keeps DSCR at the target in every period it owes anything and is repai
 end of the tenor; where the interest bound binds it is interest-only at the target DSCR
 and is repaid early (docs/sizing.md).
 
+`when_short = "capitalise"` drops the interest bound: the capacity is the PV of CFADS /
+target, and in a period where CFADS / target is below the interest on the sculpted
+balance the interest is capitalised and CFADS / target is paid against the balance (the
+balance grows by the unpaid interest; schedules.principal_schedule marks those periods).
+Debt service is then CFADS / target in every period, so the loan holds its DSCR and
+never defaults in its own base case, and the PV recursion repays it by the tenor's end.
+
 Past the legal maturity the tenor is notional: a loan sized over 18 years that matures
 in 7 leaves a balloon at maturity, the balance the sculpted profile reaches then.
 
@@ -42,16 +49,19 @@ import numpy as np
 from .schedules import balance_at_amortisation
 
 
-def debt_capacity(cover: np.ndarray, per_rate: np.ndarray, start: int, last: int) -> float:
+def debt_capacity(cover: np.ndarray, per_rate: np.ndarray, start: int, last: int,
+                  capitalise: bool = False) -> float:
     """The largest balance at the start of period `start` (USD) that debt service of at
     most `cover[t]` (CFADS_t / target DSCR, USD per period) repays by the end of period
-    `last` with principal never negative, at the per-period rates `per_rate` (module doc)."""
+    `last` with principal never negative, at the per-period rates `per_rate` (module doc).
+    `capitalise`: the interest the debt service does not cover is capitalised instead, so
+    the balance may grow and the capacity is the plain present value of the cover."""
     capacity = 0.0
     for t in range(last, start - 1, -1):
         c = max(float(cover[t]), 0.0)
         r = float(per_rate[t])
         capacity = (capacity + c) / (1.0 + r)
-        if r > 0.0:
+        if r > 0.0 and not capitalise:
             capacity = min(capacity, c / r)
     return capacity
 
@@ -86,7 +96,8 @@ def size_tranches(deal, capex, per_rate, capitalise, maturity, cfads, n, cod, un
         growth, start = balance_at_amortisation(tr, unit_draws, capitalise[k], per_rate[k], cod)
         last = sizing_tenor_end(tr, start, int(maturity[k]), n)
         target = tr.sizing.target_dscr
-        capacity = debt_capacity(cfads / target, per_rate[k], start, last)
+        capacity = debt_capacity(cfads / target, per_rate[k], start, last,
+                                 capitalise=tr.sizing.when_short == "capitalise")
         sized = capacity / growth if growth > 0 else 0.0
         amounts[k] = min(tr.sizing.max_gearing * cost, sized)
         if tr.sizing.when_capped == "resculpt" and am.kind == "sculpted" and 0 < amounts[k] < sized:

@@ -311,7 +311,8 @@ class Sizing(Part):
     with principal never negative, capped at `max_gearing` x total asset cost. Solved at
     compile time by a backward recursion over the tenor (waterfall/sizing.py,
     docs/sizing.md): where CFADS / target does not cover a period's interest on the PV of
-    CFADS / target, the debt is reduced until it does."""
+    CFADS / target, the debt is reduced until it does (or, with `when_short = "capitalise"`,
+    the unpaid interest is capitalised)."""
 
     target_dscr: Ratio
     max_gearing: Fraction = 1.0
@@ -323,6 +324,11 @@ class Sizing(Part):
         "repay_early", description="When max_gearing binds: 'repay_early' sculpts the smaller loan "
         "at the amortisation's target DSCR (it is repaid before the tenor ends); 'resculpt' re-solves "
         "the sculpting DSCR (above the target) so that the capped loan amortises over the tenor.")
+    when_short: Literal["reduce", "capitalise"] = Field(
+        "reduce", description="Where CFADS / target does not cover a period's interest: 'reduce' sizes "
+        "the debt down until it does (principal never negative); 'capitalise' sizes the plain present "
+        "value of CFADS / target and capitalises, in those periods, the interest that CFADS / target "
+        "does not pay (added to the balance and sculpted later). Needs sculpted amortisation.")
 
 
 class Refinancing(Part):
@@ -451,9 +457,13 @@ class Account(Part):
     target_months: Optional[PositiveCount] = Field(
         None, description="A DSRA's target as months of scheduled debt service (6 = six months'), "
         "instead of target_periods, whatever the period length: a part of a period counts that "
-        "share of the period's debt service (6 months of an annual period: half of it).")
+        "share of the period's debt service (6 months of an annual period: half of it). A fixed "
+        "reserve's (a maintenance reserve) as months of the annual cost of its `target_opex` lines, "
+        "instead of `target`: months / 12 x their annual amounts as escalated in each period.")
     tranches: list[str] = Field(default_factory=list)
     target: NonNegative = 0.0
+    target_opex: list[str] = Field(default_factory=list, description="The opex lines (by name) whose "
+                                   "annual cost a fixed reserve's `target_months` counts.")
     interest_rate: Rate = Field(0.0, description="Annual interest earned on the account's balance "
                                 "(ACT/365F over each period, on the opening balance), paid into the "
                                 "period's cash: a source, not CFADS.")

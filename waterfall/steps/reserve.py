@@ -45,7 +45,8 @@ KIND = Reserve(
         "`periods` periods (`target_periods`, or `target_months` in whole periods) on the tranches "
         "it covers, projected from the current balance, plus the net settlements of the hedges on "
         "those tranches projected on the scenario's index (never below zero); a fixed reserve's "
-        "target is its amount. An account `funded_at_close` is paid in by the sponsors in the last "
+        "target is its amount, or `target_months` / 12 of the annual cost of its `target_opex` lines "
+        "as escalated in the period (a maintenance reserve). An account `funded_at_close` is paid in by the sponsors in the last "
         "period before operation (docs/money.md). Every target is zero in the last period, so reserves "
         "are released to the waterfall at the end.",
 )

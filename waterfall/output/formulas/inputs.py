@@ -105,7 +105,7 @@ def _refi_scalars(program: Program, k: int) -> list:
 
 def scalar_inputs(program: Program) -> list:
     """Column C of Inputs: (key, label, format, value), the steps' own terms included."""
-    tr, ac = program.names["tranches"], program.names["accounts"]
+    tr = program.names["tranches"]
     scalars = _covenant_scalars(program)
     for i, kind in enumerate(steps.kinds_of(program.step_op)):
         scalars += kind.scalars(program, i, int(program.step_arg[i]))
@@ -127,10 +127,6 @@ def scalar_inputs(program: Program) -> list:
     scalars += valuation_scalars(program)
     scalars += hedge_scalars(program)
     scalars += tax_scalars(program)
-    for a in range(program.n_accounts):
-        if program.acct_kind[a] == ops.ACCOUNT_KIND["fixed"]:
-            scalars.append((f"a{a}.target", f"Reserve {ac[a]}: fixed target", "amount",
-                            float(program.acct_target[a])))
     return scalars
 
 
@@ -211,6 +207,8 @@ def _bottom_rows(grid: Grid, program: Program, shape: _Shape, names_safe) -> Non
     for a in range(program.n_accounts):
         grid.section(f"Reserve: {names_safe(program.names['accounts'][a])}")
         grid.add(f"a{a}.rate", "Interest earned for the period (annual rate x ACT/365F years)", "rate")
+        if program.acct_kind[a] == ops.ACCOUNT_KIND["fixed"]:
+            grid.add(f"a{a}.target", "Fixed target (its amount, or months of its cost lines)", "amount")
     for f in range(program.n_fees):
         grid.section(f"Fee: {names_safe(program.names['fees'][f])}")
         grid.add(f"f{f}.due", "Fee due", "amount", total=True)
@@ -294,6 +292,8 @@ def _period(grid: Grid, program: Program, shape: _Shape, arrays, scalar_x, t: in
         _tranche_period(grid, program, shape, arrays, scalar_x, parts, k, t)
     for a in range(program.n_accounts):
         grid.put(f"a{a}.rate", t, float(program.acct_rate[a, t]))
+        if program.acct_kind[a] == ops.ACCOUNT_KIND["fixed"]:
+            grid.put(f"a{a}.target", t, float(program.acct_target[a, t]))
     if program.rvg_cap > 0:
         grid.put("rvg_factor", t, float(factor[ops.CH_RVG, t]))
         grid.put("rvg_live", t, 1.0 if t <= program.rvg_until else 0.0)

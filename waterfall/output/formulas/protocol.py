@@ -129,7 +129,7 @@ def reserve_target(c, bal, a: int, i: int, after: dict):
     if t >= n:
         return ZERO
     if kind == ops.ACCOUNT_KIND["fixed"]:
-        return c.S[f"a{a}.target"]
+        return c.I(f"a{a}.target")
     if kind != ops.ACCOUNT_KIND["dsra"]:
         return ZERO
     terms, periods = [], int(program.acct_periods[a])
