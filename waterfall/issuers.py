@@ -58,6 +58,8 @@ class Instrument(Part):
     seniority: Seniority = "senior_unsecured"
     amount: Optional[NonNegative] = None
     coupon: Optional[Rate] = None
+    spread: Optional[Rate] = None
+    """Floating: its coupon is the base rate of the day plus this (in place of `coupon`)."""
     maturity: Optional[dt.date] = None
     issue: Optional[dt.date] = None
     collateral: Fraction = 0.0
@@ -67,7 +69,8 @@ class Instrument(Part):
 
     @model_validator(mode="after")
     def _complete(self):
-        missing = [k for k in ("amount", "coupon", "maturity") if getattr(self, k) is None]
+        missing = [k for k in ("amount", "coupon", "maturity") if getattr(self, k) is None
+                   and not (k == "coupon" and self.spread is not None)]
         if self.deal is None and missing:
             raise ValueError(f"instrument '{self.name}': give `deal` (and `tranche`), or amount, coupon and "
                              f"maturity (missing: {', '.join(missing)})")
@@ -86,6 +89,11 @@ class MarketAccess(Part):
     spread_per_shortfall: Rate = 0.02
     """Added per unit of the lab's shortfall (1 - pay ratio)."""
     tenor_years: Annotated[int, Field(ge=1, le=40)] = 10
+    max_ltv: Optional[Annotated[float, Field(gt=0, le=1)]] = None
+    """A holdco's market test (its lenders lend against its holdings, not its cash flow):
+    open while its loan-to-value, financial debt / the value of the assets it pledges
+    (`pledged_assets`, moving with the lab and the scenario), is at most this; it then
+    replaces the `max_leverage` test. None: the leverage test."""
     min_cash: Optional[NonNegative] = None
     """Liquidity it keeps by borrowing (USD bn): each quarter its market is open and its
     cash would fall below this, it issues senior unsecured debt at the day's rate for
@@ -166,12 +174,39 @@ class Flows:
     earnings: object = None
     """The operating cash flow an estate is valued on (USD bn a year, f(t, ratio));
     None: `inflow`."""
+    pledged: object = None
+    """The value of the assets its lenders look to (USD bn, f(t, ratio)) for an LTV
+    market test (MarketAccess.max_ltv); None: no LTV test."""
 
 
-def _market(terms: MarketAccess, ratio: float, debt: float, inflow: float) -> tuple[bool, float, float]:
-    """(open, spread, leverage) this quarter."""
+class _Unstressed:
+    """No stress: every multiple 1, no closure, no rate shift."""
+
+    def lab_multiple(self, day):
+        return 1.0
+
+    asset_multiple = lab_multiple
+
+    def market_shut(self, d0, d1):
+        return False
+
+    def rate_shift(self, day):
+        return 0.0
+
+
+UNSTRESSED = _Unstressed()
+
+
+def _market(terms: MarketAccess, ratio: float, debt: float, inflow: float,
+            assets: float | None = None) -> tuple[bool, float, float]:
+    """(open, spread, leverage) this quarter. With `terms.max_ltv` the leverage test is
+    loan-to-value, debt / `assets` (the pledged assets' value), against it."""
     leverage = debt / inflow if inflow > 0 else math.inf
-    open_ = ratio >= terms.min_lab_pay_ratio - 1e-12 and leverage <= terms.max_leverage
+    if terms.max_ltv is not None:
+        ltv = debt / assets if assets and assets > 0 else math.inf
+        open_ = ratio >= terms.min_lab_pay_ratio - 1e-12 and ltv <= terms.max_ltv + 1e-12
+    else:
+        open_ = ratio >= terms.min_lab_pay_ratio - 1e-12 and leverage <= terms.max_leverage
     spread = (terms.spread + terms.spread_per_turn * max(0.0, min(leverage, 50.0) - 3.0)
               + terms.spread_per_shortfall * (1.0 - ratio))
     return open_, spread, leverage
@@ -224,27 +259,34 @@ def _maturities(lives, d0, d1, open_, rate, terms, cash, room) -> tuple[float, s
 def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, basis: dt.date,
              ratios: list[float], revolver: float = 0.0, years: int = 40,
              lumps: list[tuple[dt.date, float]] = (), market_ratios: list[float] | None = None,
-             base_rate=None, forced: dt.date | None = None) -> IssuerOutcome:
+             base_rate=None, forced: dt.date | None = None, stress=None) -> IssuerOutcome:
     """Run one issuer a quarter at a time until it defaults or `years` pass (module doc).
     `ratios[y]`: the share of what the lab owes it that it is paid in year y;
     `market_ratios[y]`: the lab's overall pay ratio its market watches (default
     `ratios`); `base_rate(t)`: the base rate t years after `basis` (default the
     market's flat `base_rate`), for floating coupons, the revolver and refinancing;
     `forced`: a default imposed on that date (a simulated default path);
+    `stress`: a dated stress on this issuer (waterfall.issuer_stress.IssuerStress: a
+    deal file's own scenario): what the lab pays it x its lab multiple (its market
+    watches that share too), its market shut in its closure windows, its base rate
+    shifted, its asset values (pledged assets, the estate) x its asset multiple;
     `lumps`: one-off payments it owes on
     dates (the damages of leases it walks from). The outcome's claims are left for
     `resolve_default` (they need the SPVs' lease-rejection claims)."""
-    out = IssuerOutcome(name)
+    out, st = IssuerOutcome(name), stress or UNSTRESSED
     cash, drawn, saleable = flows.cash, 0.0, flows.saleable
     for k in range(years * 4):
         t = (k + 0.5) * STEP_YEARS
         d0, d1 = add_months(basis, 3 * k), add_months(basis, 3 * k + 3)
         year = min(int(k * STEP_YEARS), len(ratios) - 1)
-        ratio, watched = ratios[year], (market_ratios or ratios)[year]
+        lab_m = st.lab_multiple(d0)
+        ratio, watched = ratios[year] * lab_m, (market_ratios or ratios)[year] * lab_m
         inflow = flows.inflow(t, ratio)
         debt = sum(x.balance for x in lives if x.issue is None) + drawn
-        open_, spread, leverage = _market(terms, watched, debt, inflow)
-        base = terms.base_rate if base_rate is None else base_rate(t)
+        assets = None if flows.pledged is None else flows.pledged(t, watched) * st.asset_multiple(d0)
+        open_, spread, leverage = _market(terms, watched, debt, inflow, assets)
+        open_ = open_ and not st.market_shut(d0, d1)
+        base = (terms.base_rate if base_rate is None else base_rate(t)) + st.rate_shift(d0)
         rate = base + spread
         cash += _issue(lives, d0, d1, open_)
         for x in lives:
@@ -286,19 +328,30 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
         out.path.append({"date": d1, "cash": cash, "revolver_drawn": drawn, "saleable": saleable, "debt": debt, "market_open": open_,
                          "free_cash_flow": inflow - flows.outflow(t, ratio) - interest,
                          "spread": spread, "leverage": leverage, "lab_pay_ratio": watched,
+                         "ltv": None if assets is None else (debt / assets if assets > 0 else math.inf),
                          "paid_share": ratio})
         if out.default_date is not None:
-            out.default_year = years_between(basis, out.default_date)
-            # a simulated default stands for a path on which the issuer has burnt its
-            # cash by the time it files: its estate is its earning power alone
-            out.value = 0.0 if out.cause == "simulated default" else max(cash, 0.0)
-            out.claims = {x.name: x.balance for x in lives if x.issue is None and x.balance > 0}
-            out.seniority = {x.name: x.seniority for x in lives}
-            out.collateral = {x.name: x.collateral * x.balance for x in lives}
-            if drawn > 0:
-                out.claims["revolver"], out.seniority["revolver"] = drawn, "senior_unsecured"
-            out.inflow_at_default = inflow if flows.earnings is None else flows.earnings(t, ratio)
-            return out
+            earnings = inflow if flows.earnings is None else flows.earnings(t, ratio)
+            # the estate's value moves with the stated asset values
+            return _at_default(out, lives, basis, cash, drawn, earnings * st.asset_multiple(out.default_date))
+    return out
+
+
+def _at_default(out: IssuerOutcome, lives: list[Live], basis: dt.date, cash: float, drawn: float,
+                earnings: float) -> IssuerOutcome:
+    """Record the claims at default: every instrument outstanding cross-accelerates on
+    the default date (its principal is the claim), the drawn revolver with them;
+    `earnings` (USD bn a year) is what the estate is valued on."""
+    out.default_year = years_between(basis, out.default_date)
+    # a simulated default stands for a path on which the issuer has burnt its
+    # cash by the time it files: its estate is its earning power alone
+    out.value = 0.0 if out.cause == "simulated default" else max(cash, 0.0)
+    out.claims = {x.name: x.balance for x in lives if x.issue is None and x.balance > 0}
+    out.seniority = {x.name: x.seniority for x in lives}
+    out.collateral = {x.name: x.collateral * x.balance for x in lives}
+    if drawn > 0:
+        out.claims["revolver"], out.seniority["revolver"] = drawn, "senior_unsecured"
+    out.inflow_at_default = earnings
     return out
 
 
@@ -324,8 +377,9 @@ def instrument_lives(inst: Instrument, deals: dict, market: MarketAccess, basis:
     spread, maturity and first draw on the deal's calendar). Fields given here override
     the file's. A deal file missing from `deals` gives nothing (check_graph reports it)."""
     if inst.deal is None:
-        return [Live(inst.name, inst.seniority, inst.amount, inst.coupon, inst.maturity, inst.issue,
-                     inst.collateral)]
+        coupon = inst.coupon if inst.spread is None else market.base_rate + inst.spread
+        return [Live(inst.name, inst.seniority, inst.amount, coupon, inst.maturity, inst.issue,
+                     inst.collateral, floating_spread=inst.spread)]
     deal = deals.get(inst.deal)
     if deal is None:
         return []
