@@ -91,9 +91,11 @@ class MarketAccess(Part):
     tenor_years: Annotated[int, Field(ge=1, le=40)] = 10
     max_ltv: Optional[Annotated[float, Field(gt=0, le=1)]] = None
     """A holdco's market test (its lenders lend against its holdings, not its cash flow):
-    open while its loan-to-value, financial debt / the value of the assets it pledges
-    (`pledged_assets`, moving with the lab and the scenario), is at most this; it then
-    replaces the `max_leverage` test. None: the leverage test."""
+    open while its loan-to-value, net debt (financial debt less cash) / the value of its
+    holdings (the obligor's `holdings` + `lab_stake`, marked down as the lab falls short,
+    and moving with a scenario's asset values), is at most this; it then replaces both
+    the `max_leverage` and the `min_lab_pay_ratio` tests (the lab's shortfall reaches a
+    NAV lender through the stake's value). None: those two tests."""
     min_cash: Optional[NonNegative] = None
     """Liquidity it keeps by borrowing (USD bn): each quarter its market is open and its
     cash would fall below this, it issues senior unsecured debt at the day's rate for
@@ -197,14 +199,22 @@ class _Unstressed:
 UNSTRESSED = _Unstressed()
 
 
+def loan_to_value(debt: float, cash: float, assets: float | None) -> float | None:
+    """A holdco's LTV: net debt (financial debt less cash) / the value of the assets its
+    lenders look to; None without assets, infinite when they are worth nothing."""
+    if assets is None:
+        return None
+    return max(0.0, debt - max(cash, 0.0)) / assets if assets > 0 else math.inf
+
+
 def _market(terms: MarketAccess, ratio: float, debt: float, inflow: float,
-            assets: float | None = None) -> tuple[bool, float, float]:
+            ltv: float | None = None) -> tuple[bool, float, float]:
     """(open, spread, leverage) this quarter. With `terms.max_ltv` the leverage test is
-    loan-to-value, debt / `assets` (the pledged assets' value), against it."""
+    loan-to-value (`ltv`, loan_to_value) against it."""
     leverage = debt / inflow if inflow > 0 else math.inf
     if terms.max_ltv is not None:
-        ltv = debt / assets if assets and assets > 0 else math.inf
-        open_ = ratio >= terms.min_lab_pay_ratio - 1e-12 and ltv <= terms.max_ltv + 1e-12
+        ltv = math.inf if ltv is None else ltv
+        open_ = ltv <= terms.max_ltv + 1e-12   # the lab's health reaches it through its stake's value
     else:
         open_ = ratio >= terms.min_lab_pay_ratio - 1e-12 and leverage <= terms.max_leverage
     spread = (terms.spread + terms.spread_per_turn * max(0.0, min(leverage, 50.0) - 3.0)
@@ -284,7 +294,8 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
         inflow = flows.inflow(t, ratio)
         debt = sum(x.balance for x in lives if x.issue is None) + drawn
         assets = None if flows.pledged is None else flows.pledged(t, watched) * st.asset_multiple(d0)
-        open_, spread, leverage = _market(terms, watched, debt, inflow, assets)
+        ltv = loan_to_value(debt, cash, assets)
+        open_, spread, leverage = _market(terms, watched, debt, inflow, ltv)
         open_ = open_ and not st.market_shut(d0, d1)
         base = (terms.base_rate if base_rate is None else base_rate(t)) + st.rate_shift(d0)
         rate = base + spread
@@ -328,7 +339,7 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
         out.path.append({"date": d1, "cash": cash, "revolver_drawn": drawn, "saleable": saleable, "debt": debt, "market_open": open_,
                          "free_cash_flow": inflow - flows.outflow(t, ratio) - interest,
                          "spread": spread, "leverage": leverage, "lab_pay_ratio": watched,
-                         "ltv": None if assets is None else (debt / assets if assets > 0 else math.inf),
+                         "ltv": ltv, "pledged_assets": assets,
                          "paid_share": ratio})
         if out.default_date is not None:
             earnings = inflow if flows.earnings is None else flows.earnings(t, ratio)
