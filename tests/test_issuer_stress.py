@@ -162,3 +162,11 @@ def test_softbanks_2026_bridge_is_in_its_stack_and_refinances_in_the_base_case()
     assert out.default_date is None
     quarter = next(p for p in out.path if p["date"] > dt.date(2027, 3, 31))
     assert 0.256 <= quarter["ltv"] <= 0.296 and quarter["market_open"]
+
+
+def test_bad_scenario_file_on_an_instrument_exits_2_naming_file_field_and_value(tmp_path, capsys):
+    path = tmp_path / "opex.toml"
+    path.write_text('name = "opex-up"\n[[adjustments]]\nkind = "opex_multiplier"\nfrom_period = 2\nmultiplier = 1.5\n')
+    assert main(["run", "oracle_notes_2025", "--scenario", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "adjustments[0].kind" in err and "opex_multiplier" in err

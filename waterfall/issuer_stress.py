@@ -77,9 +77,10 @@ def _product(values) -> float:
     return out
 
 
-def issuer_stress(graph, deal, scenario) -> IssuerStress:
+def issuer_stress(graph, deal, scenario, source: str | None = None) -> IssuerStress:
     """The stress on the issuer whose instrument `deal` is, from the deal file's
-    `scenario` (in the file's periods or months/years since its close)."""
+    `scenario` (in the file's periods or months/years since its close). `source`: the file
+    the scenario comes from, named in a bad-input message."""
     from .payment_dates import period_end_dates
     from .scenarios.timing import localise, resolve
 
@@ -87,7 +88,7 @@ def issuer_stress(graph, deal, scenario) -> IssuerStress:
     scen = localise(resolve(scenario, deal), deal)
     dates = period_end_dates(deal.timeline)
     n = deal.timeline.n_periods
-    where = f"{deal.name} scenario '{scen.name}'"
+    where = f"{source or deal.name}: scenario '{scen.name}'"
 
     def start(p: int) -> dt.date:          # period p covers (d[p-1], d[p]]
         return dates[min(p, n + 1) - 1] + DAY if p > 0 else dates[0]

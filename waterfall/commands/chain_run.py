@@ -55,8 +55,13 @@ def run_issuer_scenario(args, deal) -> int:
     from ..notices import horizon_notices
     from .portfolio import run_portfolio
 
+    from pathlib import Path
+
     scen = engine.resolve_scenario(deal, args.scenario)
-    stress = issuer_stress(load_graph(), deal, scen)
+    named = str(args.scenario)
+    source = named if Path(named).suffix.lower() in (".toml", ".json") else (
+        args.deal if str(args.deal).endswith(".toml") else f"deals/{deal.name}.toml")
+    stress = issuer_stress(load_graph(), deal, scen, source)
     data = run_portfolio("base", only=deal.name, stress={stress.issuer: stress}, label=scen.name)
     (row,) = data["deals"]
     row["notes"] = [f"{stress.label}: {line}" for line in _stress_lines(stress)] + row["notes"]
@@ -140,7 +145,7 @@ def _instrument(args, deal, row, data, warnings, title: str | None = None) -> in
 
     if args.csv or args.xlsx or args.plot:
         print(f"error: {deal.name} is an instrument of {row['issuer']} (scenarios/entities.toml): under a "
-              f"preset it has no cash-flow waterfall to write; use --direct-only for the deal file's own run",
+              f"preset or its own scenario it has no cash-flow waterfall to write; use --direct-only for the deal file's own run",
               file=sys.stderr)
         return 2
     entity = data["entities"][row["issuer"]]
