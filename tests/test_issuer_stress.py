@@ -40,7 +40,7 @@ def test_programme_refi_closed_is_oracle_with_its_market_shut(capsys):
     assert chain["default_date"] == "2036-07-15"
     by = {t["tranche"]: t for t in chain["tranches"]}
     # vintage-2025 was paid at its maturity; the three later vintages are claims of 25,000 each
-    assert by["vintage-2025"]["exposure"] == 0.0
+    assert by["vintage-2025"]["exposure"] == 0.0 and by["vintage-2025"]["repaid_on"] == "2035-12-01"
     assert [by[f"vintage-202{k}"]["exposure"] for k in (6, 7, 8)] == pytest.approx([25000.0] * 3)
     # the estate (5x an operating cash flow of ~60bn a year, the lab's contract over) is worth
     # more than Oracle's ~170bn of financial debt plus its capped lease-rejection claims: every
@@ -63,6 +63,8 @@ def test_notes_refi_closed_oracle_runs_out_before_its_market_reopens(capsys):
     assert issuer["default_date"] == "2033-07-15"
     assert issuer["cause"] == "maturity of Oracle notes 2033 (market closed)"
     by = {t["tranche"]: t["exposure"] for t in chain["tranches"]}
+    repaid = {t["tranche"]: t["repaid_on"] for t in chain["tranches"] if t["repaid_on"]}
+    assert repaid == {"notes-2030": "2030-09-26", "notes-2032": "2032-09-26"}
     # the notes repaid at maturity in the window have no claim; the rest accelerate in full
     assert by == pytest.approx({"notes-2030": 0.0, "notes-2032": 0.0, "notes-2035": 4000.0,
                                 "notes-2045": 2500.0, "notes-2055": 3500.0, "notes-2065": 2000.0})

@@ -117,6 +117,10 @@ class Live:
     refinanced: int = 0
     floating_spread: float | None = None
     """A floating-rate instrument's spread: its coupon is the base rate of the day plus it."""
+    repaid_on: dt.date | None = None
+    """The maturity it was repaid on from cash (its market shut), if it was."""
+    issued: bool = True
+    """False for a prospective instrument whose issue date fell with its market shut."""
 
 
 @dataclass
@@ -135,6 +139,9 @@ class IssuerOutcome:
     collateral: dict[str, float] = field(default_factory=dict)
     inflow_at_default: float = 0.0
     path: list[dict] = field(default_factory=list)
+    instruments: dict[str, dict] = field(default_factory=dict)
+    """What each instrument was paid, by name: balance at the end (or at default), coupon,
+    maturity, times refinanced, the date it was repaid from cash, whether it was issued."""
 
     def recovery_rate(self, name: str) -> float | None:
         owed = self.claims.get(name)
@@ -231,7 +238,7 @@ def _issue(lives: list[Live], d0: dt.date, d1: dt.date, open_: bool) -> float:
             if open_:
                 raised += live.balance
             else:
-                live.balance = 0.0
+                live.balance, live.issued = 0.0, False
             live.issue = None
     return raised
 
@@ -262,7 +269,7 @@ def _maturities(lives, d0, d1, open_, rate, terms, cash, room) -> tuple[float, s
         if cash + room < live.balance - 1e-12:
             return cash, live.name, live.maturity
         cash -= live.balance
-        live.balance = 0.0
+        live.balance, live.repaid_on = 0.0, live.maturity
     return cash, None, None
 
 
@@ -345,7 +352,14 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
             earnings = inflow if flows.earnings is None else flows.earnings(t, ratio)
             # the estate's value moves with the stated asset values
             return _at_default(out, lives, basis, cash, drawn, earnings * st.asset_multiple(out.default_date))
+    out.instruments = _stack(lives)
     return out
+
+
+def _stack(lives: list[Live]) -> dict[str, dict]:
+    """Each instrument's record (IssuerOutcome.instruments)."""
+    return {x.name: {"balance": x.balance, "coupon": x.coupon, "maturity": x.maturity, "refinanced": x.refinanced,
+                     "repaid_on": x.repaid_on, "issued": x.issued} for x in lives}
 
 
 def _at_default(out: IssuerOutcome, lives: list[Live], basis: dt.date, cash: float, drawn: float,
@@ -363,6 +377,7 @@ def _at_default(out: IssuerOutcome, lives: list[Live], basis: dt.date, cash: flo
     if drawn > 0:
         out.claims["revolver"], out.seniority["revolver"] = drawn, "senior_unsecured"
     out.inflow_at_default = earnings
+    out.instruments = _stack(lives)
     return out
 
 

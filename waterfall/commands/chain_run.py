@@ -139,6 +139,14 @@ def run_through_chain(args, deal, engine_name: str, emit) -> int:
     return _instrument(args, deal, row, data, warnings)
 
 
+def _paid(t: dict) -> str:
+    """How the issuer paid the tranche before any default, in words ('' if nothing to say)."""
+    if not t.get("issued", True):
+        return "never issued (its market shut on the issue date), "
+    out = f"refinanced {t['refinanced']}x, " if t.get("refinanced") else ""
+    return out + (f"repaid at maturity {t['repaid_on']}, " if t.get("repaid_on") else "")
+
+
 def _instrument(args, deal, row, data, warnings, title: str | None = None) -> int:
     """An issuer's instrument: its claim and recovery at the issuer's default."""
     import json
@@ -162,7 +170,7 @@ def _instrument(args, deal, row, data, warnings, title: str | None = None) -> in
                if entity.get("default_date") else f"{row['issuer']} does not default"))
     print(head)
     for t in row["tranches"]:
-        print(f"  {t['tranche']}: commitment {t['commitment']:,.0f}, claim {t['exposure']:,.0f}, "
+        print(f"  {t['tranche']}: commitment {t['commitment']:,.0f}, {_paid(t)}claim {t['exposure']:,.0f}, "
               f"recovered {t['recovery']:,.0f}, loss {t['loss']:,.0f}")
     print("\n".join(chain_lines(row, data["preset"], title)[1:]))
     return 0

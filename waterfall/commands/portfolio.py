@@ -244,8 +244,11 @@ def _instrument_row(deal, issuer) -> dict:
         key = f"{deal.name}/{tr.name}"
         claim = issuer.claims.get(key, 0.0) * 1000.0 if d else 0.0
         rec = issuer.recoveries.get(key, 0.0) * 1000.0 if d else 0.0
+        paid = issuer.instruments.get(key, {})
         tranches.append({"tranche": tr.name, "commitment": float(tr.amount), "exposure": claim,
-                         "recovery": rec, "loss": claim - rec})
+                         "recovery": rec, "loss": claim - rec, "issued": paid.get("issued", True),
+                         "refinanced": paid.get("refinanced", 0),
+                         "repaid_on": paid["repaid_on"].isoformat() if paid.get("repaid_on") else None})
     exposure = sum(t["exposure"] for t in tranches)
     recovery = sum(t["recovery"] for t in tranches)
     hit = d is not None and exposure > 0
