@@ -282,14 +282,10 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
     `market_ratios[y]`: the lab's overall pay ratio its market watches (default
     `ratios`); `base_rate(t)`: the base rate t years after `basis` (default the
     market's flat `base_rate`), for floating coupons, the revolver and refinancing;
-    `forced`: a default imposed on that date (a simulated default path);
-    `stress`: a dated stress on this issuer (waterfall.issuer_stress.IssuerStress: a
-    deal file's own scenario): what the lab pays it x its lab multiple (its market
-    watches that share too), its market shut in its closure windows, its base rate
-    shifted, its asset values (pledged assets, the estate) x its asset multiple;
-    `lumps`: one-off payments it owes on
-    dates (the damages of leases it walks from). The outcome's claims are left for
-    `resolve_default` (they need the SPVs' lease-rejection claims)."""
+    `forced`: a default imposed on that date (a simulated default path); `stress`: a
+    dated stress (waterfall.issuer_stress: a deal file's own scenario); `lumps`: one-off
+    payments it owes on dates (the damages of leases it walks from). The outcome's
+    claims are left for `resolve_default` (they need the SPVs' lease-rejection claims)."""
     out, st = IssuerOutcome(name), stress or UNSTRESSED
     cash, drawn, saleable = flows.cash, 0.0, flows.saleable
     for k in range(years * 4):
