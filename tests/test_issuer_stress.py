@@ -12,7 +12,7 @@ import pytest
 from waterfall.cli import main
 from waterfall.errors import DealError
 from waterfall.issuer_stress import IssuerStress, issuer_stress
-from waterfall.issuers import Flows, Live, MarketAccess, simulate
+from waterfall.issuers import Flows, Live, MarketAccess, resolve_default, simulate
 
 
 def run_json(capsys, *argv) -> tuple[dict, str]:
@@ -111,7 +111,7 @@ def test_lease_kinds_split_the_lab_contract_from_the_issuers_own_cash():
     assert squeeze.own == [(dt.date(2027, 6, 2), None, 0.6)] and squeeze.lab == []
 
 
-def holdco(assets: float, stress=None):
+def holdco(assets: float, stress=None, discount: float = 0.0):
     """A holdco with 5 of cash, inflow 8 and outflow 4 a year (1 of cash a quarter before
     interest), a 40 bridge due 31 Mar 2027, 10 of bonds due 2030 and a 6 secured margin loan
     due 2029, all at 0% until refinanced; its market is an LTV test at 50%."""
@@ -119,7 +119,7 @@ def holdco(assets: float, stress=None):
              Live("bonds 2030", "senior_unsecured", 10.0, 0.0, dt.date(2030, 6, 30), None, 0.0),
              Live("margin loan", "secured", 6.0, 0.0, dt.date(2029, 1, 1), None, 1.0)]
     flows = Flows(inflow=lambda t, r: 8.0, outflow=lambda t, r: 4.0, funding=lambda t: 0.0, cash=5.0,
-                  pledged=lambda t, r: assets)
+                  pledged=lambda t, r: assets, sale_discount=discount)
     return simulate("HoldCo", lives, flows, MarketAccess(max_ltv=0.5, max_leverage=1.0), dt.date(2026, 1, 1),
                     [1.0] * 40, stress=stress)
 
@@ -172,3 +172,14 @@ def test_bad_scenario_file_on_an_instrument_exits_2_naming_file_field_and_value(
     assert main(["run", "oracle_notes_2025", "--scenario", str(path)]) == 2
     err = capsys.readouterr().err
     assert str(path) in err and "adjustments[0].kind" in err and "opex_multiplier" in err
+
+
+def test_a_defaulted_holdcos_estate_is_its_holdings_sold_at_a_discount():
+    # assets 60: LTV 47 / 60 = 0.78 > 0.5, the same maturity default on 31 Mar 2027 with 10 of
+    # cash. The estate is not 6x its cash flow (6 x 8 = 48) but its holdings sold at a 30%
+    # discount, 60 x 0.7 = 42, plus the cash, 10: 52. The margin loan (6, fully secured) takes its
+    # collateral, 6; the seniors (bridge 40 + bonds 10 = 50) share 46: 92% each
+    out = resolve_default(holdco(60.0, discount=0.3), multiple=6.0, extra=[])
+    assert out.default_date == dt.date(2027, 3, 31)
+    assert out.holdings_value == pytest.approx(42.0) and out.value == pytest.approx(52.0)
+    assert out.recoveries == pytest.approx({"margin loan": 6.0, "bridge": 40 * 0.92, "bonds 2030": 10 * 0.92})

@@ -131,6 +131,10 @@ class Obligor(Part):
     lab_stake_markdown: Annotated[float, Field(ge=0, le=20)] = 0.0
     """Share of the lab stake's value lost per unit of the lab's shortfall (1 - its pay
     ratio that year): the stake is worth lab_stake x max(0, 1 - markdown x shortfall)."""
+    holdings_sale_discount: Fraction = 0.3
+    """With `market.max_ltv`: a defaulted holdco's estate is its holdings and lab stake
+    (less the stakes already sold) sold at this discount, plus its cash, not a multiple
+    of its cash flow."""
     """Months from default to the estate's distribution (when claims are paid)."""
 
 
@@ -446,7 +450,8 @@ def _run_obligor(graph: Graph, o: Obligor, ratios, lab_ratios, other_m, market, 
         return curves["holdings"](t) + stake
 
     flows = Flows(inflow, outflow, curves["new_funding"], o.cash, o.funding_needs_healthy_lab,
-                  o.saleable_assets, earnings, pledged if o.market.max_ltv is not None else None)
+                  o.saleable_assets, earnings, pledged if o.market.max_ltv is not None else None,
+                  o.holdings_sale_discount)
     out = simulate(o.name, lives, flows, o.market, graph.basis_date, ratios, o.revolver, YEARS, lumps, lab_ratios,
                    base_rate, forced, stress)
     st = EntityState(o.name, default_year=out.default_year, issuer=out, walk_year=walk)

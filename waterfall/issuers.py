@@ -64,6 +64,9 @@ class Instrument(Part):
     issue: Optional[dt.date] = None
     collateral: Fraction = 0.0
     """Secured only: the collateral's value at default as a share of the claim."""
+    committed: bool = False
+    """A prospective instrument that is committed financing (a signed bridge: certain
+    funds): drawn on its `issue` date whether or not the issuer's market is open."""
     lenders: dict[str, Fraction] = Field(default_factory=dict)
     source: str = ""
 
@@ -121,6 +124,8 @@ class Live:
     """The maturity it was repaid on from cash (its market shut), if it was."""
     issued: bool = True
     """False for a prospective instrument whose issue date fell with its market shut."""
+    committed: bool = False
+    """Committed financing: drawn on its issue date whatever the market (Instrument)."""
 
 
 @dataclass
@@ -138,6 +143,10 @@ class IssuerOutcome:
     value: float = 0.0
     collateral: dict[str, float] = field(default_factory=dict)
     inflow_at_default: float = 0.0
+    holdings_value: float | None = None
+    """A holdco's (an LTV issuer's) estate: its holdings at default, less the stakes it has
+    sold and the distress sale discount (USD bn); None: the estate is
+    `distress_value_multiple` x `inflow_at_default`."""
     path: list[dict] = field(default_factory=list)
     instruments: dict[str, dict] = field(default_factory=dict)
     """What each instrument was paid, by name: balance at the end (or at default), coupon,
@@ -186,6 +195,8 @@ class Flows:
     pledged: object = None
     """The value of the assets its lenders look to (USD bn, f(t, ratio)) for an LTV
     market test (MarketAccess.max_ltv); None: no LTV test."""
+    sale_discount: float = 0.0
+    """With `pledged`: the discount at which a defaulted holdco's estate sells them."""
 
 
 class _Unstressed:
@@ -231,11 +242,11 @@ def _market(terms: MarketAccess, ratio: float, debt: float, inflow: float,
 
 def _issue(lives: list[Live], d0: dt.date, d1: dt.date, open_: bool) -> float:
     """Prospective instruments due to be issued this quarter: issued (cash in) while the
-    market is open, never otherwise."""
+    market is open, never otherwise; committed financing is drawn either way."""
     raised = 0.0
     for live in lives:
         if live.issue is not None and d0 <= live.issue < d1:
-            if open_:
+            if open_ or live.committed:
                 raised += live.balance
             else:
                 live.balance, live.issued = 0.0, False
@@ -347,7 +358,11 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
         if out.default_date is not None:
             earnings = inflow if flows.earnings is None else flows.earnings(t, ratio)
             # the estate's value moves with the stated asset values
-            return _at_default(out, lives, basis, cash, drawn, earnings * st.asset_multiple(out.default_date))
+            out = _at_default(out, lives, basis, cash, drawn, earnings * st.asset_multiple(out.default_date))
+            if assets is not None:   # a holdco's estate: what its holdings fetch, less the stakes sold
+                sold = flows.saleable - max(saleable, 0.0)
+                out.holdings_value = max(0.0, assets - sold) * (1.0 - flows.sale_discount)
+            return out
     out.instruments = _stack(lives)
     return out
 
@@ -379,7 +394,8 @@ def _at_default(out: IssuerOutcome, lives: list[Live], basis: dt.date, cash: flo
 
 def resolve_default(out: IssuerOutcome, multiple: float, extra: list[Claim]) -> IssuerOutcome:
     """Pay the defaulted issuer's estate by class: value = cash left + `multiple` x its
-    annual operating inflow at default; claims = its instruments, the revolver and
+    annual operating inflow at default (a holdco's: its holdings' sale value,
+    `holdings_value`); claims = its instruments, the revolver and
     `extra` (lease-rejection and guarantee claims)."""
     if out.default_date is None:
         return out
@@ -388,7 +404,8 @@ def resolve_default(out: IssuerOutcome, multiple: float, extra: list[Claim]) -> 
     for c in extra:
         claims.append(c)
         out.claims[c.name], out.seniority[c.name] = c.amount, c.seniority
-    out.value = out.value + multiple * max(0.0, out.inflow_at_default)
+    going = multiple * max(0.0, out.inflow_at_default) if out.holdings_value is None else out.holdings_value
+    out.value = out.value + going
     out.recoveries = distribute(out.value, claims)
     return out
 
@@ -401,7 +418,7 @@ def instrument_lives(inst: Instrument, deals: dict, market: MarketAccess, basis:
     if inst.deal is None:
         coupon = inst.coupon if inst.spread is None else market.base_rate + inst.spread
         return [Live(inst.name, inst.seniority, inst.amount, coupon, inst.maturity, inst.issue,
-                     inst.collateral, floating_spread=inst.spread)]
+                     inst.collateral, floating_spread=inst.spread, committed=inst.committed)]
     deal = deals.get(inst.deal)
     if deal is None:
         return []
