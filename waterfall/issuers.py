@@ -359,12 +359,19 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
             earnings = inflow if flows.earnings is None else flows.earnings(t, ratio)
             # the estate's value moves with the stated asset values
             out = _at_default(out, lives, basis, cash, drawn, earnings * st.asset_multiple(out.default_date))
-            if assets is not None:   # a holdco's estate: what its holdings fetch, less the stakes sold
-                sold = flows.saleable - max(saleable, 0.0)
-                out.holdings_value = max(0.0, assets - sold) * (1.0 - flows.sale_discount)
+            out.holdings_value = _holdings_value(flows, assets, saleable)
             return out
     out.instruments = _stack(lives)
     return out
+
+
+def _holdings_value(flows: Flows, assets: float | None, saleable_left: float) -> float | None:
+    """A holdco's estate (USD bn): what its holdings fetch at the sale discount, less the
+    stakes it has already sold; None for an issuer valued on its cash flow."""
+    if assets is None:
+        return None
+    sold = flows.saleable - max(saleable_left, 0.0)
+    return max(0.0, assets - sold) * (1.0 - flows.sale_discount)
 
 
 def _stack(lives: list[Live]) -> dict[str, dict]:

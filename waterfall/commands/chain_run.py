@@ -30,12 +30,18 @@ def chain_applies(deal, scenario) -> bool:
 def issuer_of_instrument(deal) -> str | None:
     """The issuer whose instrument this built-in deal file is (scenarios/entities.toml)."""
     from ..contagion import load_graph
+    from ..errors import DealError
     from .portfolio import portfolio_deals
 
-    builtin = {d.name: d for d in portfolio_deals()}
-    if deal.name not in builtin or builtin[deal.name] != deal:
+    try:
+        graph = load_graph()
+    except DealError:   # a broken entity graph is reported where the chain runs
         return None
-    return next((o.name for o in load_graph().obligors for i in o.instruments if i.deal == deal.name), None)
+    issuer = next((o.name for o in graph.obligors for i in o.instruments if i.deal == deal.name), None)
+    if issuer is None:
+        return None
+    builtin = {d.name: d for d in portfolio_deals()}
+    return issuer if deal.name in builtin and builtin[deal.name] == deal else None
 
 
 def issuer_scenario_applies(deal, scenario) -> bool:
