@@ -35,6 +35,7 @@ EXPECTED = {
                                   "(got 1.8)"],
     "negative_min_cash.toml": ["obligors[0].market.min_cash: Input should be greater than or equal to 0", "(got -10.0)"],
     "zero_max_leverage.toml": ["obligors[0].market.max_leverage: Input should be greater than 0", "(got 0.0)"],
+    "ltv_as_percent.toml": ["obligors[3].market.max_ltv: Input should be less than or equal to 1", "(got 50.0)"],
     "coupon_as_percent.toml": ["obligors[0].instruments[3].coupon: must be an annual rate as a decimal", "(got 4.0)"],
 }
 

@@ -61,9 +61,10 @@ def test_text_output_shows_the_chain(capsys):
     assert "walks away while solvent (owes damages)" in out and "claim (walks) on Oracle" in out
 
 
-def test_an_issuer_instrument_under_its_own_scenario_says_it_is_the_standalone_view():
+def test_an_issuer_instrument_under_its_own_scenario_runs_through_its_issuer():
     # `run oracle_borrowing_programme --scenario refi-closed` printed a 57% loss from the deal
-    # file's cash-slice template with no word that the issuer model prices it otherwise
+    # file's cash-slice template (with a warning that it was the standalone view); now the
+    # file's scenario is a stress on Oracle, run by the portfolio's path, and the warning is gone
     import subprocess
     import sys
     from pathlib import Path
@@ -72,8 +73,9 @@ def test_an_issuer_instrument_under_its_own_scenario_says_it_is_the_standalone_v
     proc = subprocess.run([sys.executable, "-m", "waterfall", "run", "oracle_borrowing_programme", "--scenario",
                            "refi-closed", "--quiet"], capture_output=True, text=True, cwd=root, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    assert "instrument of issuer Oracle" in proc.stderr and "standalone view" in proc.stderr
-    assert "waterfall portfolio" in proc.stderr and "Traceback" not in proc.stderr
+    assert "standalone view" not in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stdout.startswith("oracle_borrowing_programme: instruments of Oracle; under 'refi-closed'")
+    assert "a stress on Oracle: Oracle's market shut 2035-06-02 to 2038-12-02" in proc.stdout
     base = subprocess.run([sys.executable, "-m", "waterfall", "run", "oracle_borrowing_programme", "--quiet"],
                           capture_output=True, text=True, cwd=root, timeout=300)
     assert base.returncode == 0 and "instrument of issuer" not in base.stderr

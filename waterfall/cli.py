@@ -62,8 +62,9 @@ def _check_outputs(args) -> str | None:
 
 def cmd_run(args) -> int:
     from . import engine
-    from .commands.chain_run import chain_applies, direct_only, run_through_chain
-    from .notices import chain_notice, horizon_notices, instrument_notice
+    from .commands.chain_run import (chain_applies, direct_only, issuer_scenario_applies, run_issuer_scenario,
+                                     run_through_chain)
+    from .notices import chain_notice, horizon_notices
 
     chosen = choose_engine(args.engine)
     problem = _check_outputs(args)
@@ -73,6 +74,8 @@ def cmd_run(args) -> int:
     deal = engine.resolve_deal(args.deal)
     if chain_applies(deal, args.scenario) and not args.direct_only:
         return run_through_chain(args, deal, chosen, _emit)
+    if not args.direct_only and issuer_scenario_applies(deal, args.scenario):
+        return _issuer_scenario(args, deal)
     with Stages("run", 1 + bool(args.xlsx) + bool(args.plot), show=False if args.quiet else None) as stage:
         stage("running the waterfall")
         scen, notice = (direct_only(deal, args.scenario) if args.direct_only
@@ -83,9 +86,19 @@ def cmd_run(args) -> int:
         return EXIT_BAD_INPUT
     if notice and args.direct_only and _same_as_base(deal, result, chosen):
         notice += f"; its direct effect on deal '{deal.name}' is none, so these figures are the base case's"
-    warnings = horizon_notices(deal) + [w for w in [notice or chain_notice(deal, scen, result, chosen),
-                                                    instrument_notice(deal, scen)] if w]
+    warnings = horizon_notices(deal) + [w for w in [notice or chain_notice(deal, scen, result, chosen)] if w]
     return _emit(args, deal, result, scen, warnings, written=written)
+
+
+def _issuer_scenario(args, deal) -> int:
+    from .commands.chain_run import run_issuer_scenario
+    from .errors import DealError
+
+    try:
+        return run_issuer_scenario(args, deal)
+    except DealError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 def _same_as_base(deal, result, engine_name: str) -> bool:

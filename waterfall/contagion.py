@@ -47,7 +47,7 @@ from .errors import DealError
 from .model.base import Finite, Fraction, NonNegative, Part
 from .model.deal import Deal
 from .model.scenario import ChainShock, Scenario
-from .issuers import Flows, Instrument, IssuerOutcome, MarketAccess, instrument_lives, simulate
+from .issuers import STEP_YEARS, Flows, Instrument, IssuerOutcome, MarketAccess, instrument_lives, simulate
 
 ENTITIES_FILE = data_dir("scenarios") / "entities.toml"
 YEARS = 40
@@ -126,6 +126,18 @@ class Obligor(Part):
     damages_discount_rate: Annotated[float, Field(ge=0, le=0.5)] = 0.06
     """Annual rate discounting a landlord's damages (rent lost less re-letting) to the
     walk or default date."""
+    holdings: Points = Field(default_factory=lambda: [(0, 0.0)], min_length=1)
+    """Value of the listed holdings its lenders look to, other than its stake in the lab
+    (USD bn, year -> value): with `market.max_ltv`, the LTV test's assets with `lab_stake`."""
+    lab_stake: Points = Field(default_factory=lambda: [(0, 0.0)], min_length=1)
+    """Value of its stake in the lab at the base-case mark (USD bn, year -> value)."""
+    lab_stake_markdown: Annotated[float, Field(ge=0, le=20)] = 0.0
+    """Share of the lab stake's value lost per unit of the lab's shortfall (1 - its pay
+    ratio that year): the stake is worth lab_stake x max(0, 1 - markdown x shortfall)."""
+    holdings_sale_discount: Fraction = 0.3
+    """With `market.max_ltv`: a defaulted holdco's estate is its holdings and lab stake
+    (less the stakes already sold) sold at this discount, plus its cash, not a multiple
+    of its cash flow."""
     """Months from default to the estate's distribution (when claims are paid)."""
 
 
@@ -310,12 +322,13 @@ class ChainOutcome:
 
 
 def run_chain(graph: Graph, preset: Scenario | None = None, deals: dict | None = None,
-              forced: dict | None = None) -> ChainOutcome:
+              forced: dict | None = None, stress: dict | None = None) -> ChainOutcome:
     """The chain under a preset's ChainShock (none: the base case). `deals`: the deal
     files the issuers' instruments name (default: those of deals/ the graph names);
     `forced`: {obligor: date} defaults imposed on those dates (simulated paths); the
     lab forced into default pays nothing it owes from its date (in that year, the share
-    of the year before it), whatever its cash."""
+    of the year before it), whatever its cash; `stress`: {obligor: IssuerStress} dated
+    stresses on issuers (a corporate deal file's own scenario, waterfall.issuer_stress)."""
     shock = (preset.chain if preset is not None else None) or ChainShock()
     unit = 12.0 if preset is None or preset.time_unit == "year" else 1.0
     if preset is not None and preset.time_unit == "period":
@@ -350,7 +363,7 @@ def run_chain(graph: Graph, preset: Scenario | None = None, deals: dict | None =
         other_m = curve(shock.other_cash_flow.get(o.name, [(0, 1.0)]), unit)
         states[o.name] = _run_obligor(graph, o, received[o.name], ratios, other_m, market,
                                       commitments[o.name], deals, _rates(preset, unit, o.market.base_rate),
-                                      (forced or {}).get(o.name))
+                                      (forced or {}).get(o.name), (stress or {}).get(o.name))
     closed = [y for y, r in enumerate(ratios) if r < graph.refinancing_closes_below]
     return ChainOutcome(graph, shock, ratios, states, _episodes(closed), market)
 
@@ -415,13 +428,18 @@ def _rates(preset: Scenario | None, unit: float, flat: float):
 
 
 def _run_obligor(graph: Graph, o: Obligor, ratios, lab_ratios, other_m, market, commitment, deals,
-                 base_rate=None, forced=None) -> EntityState:
+                 base_rate=None, forced=None, stress=None) -> EntityState:
     """One obligor through waterfall.issuers.simulate (`ratios`: the share of what the
     lab owes it that it is paid each year; `lab_ratios`: the lab's overall pay ratio,
     which its market watches); after a default, the share of its outgoings it can
     still meet each year (for `continuation` leases)."""
     curves = {k: curve(getattr(o, k)) for k in ("other_cash_flow", "capex", "debt_service",
-                                                 "lease_payments", "new_funding")}
+                                                 "lease_payments", "new_funding", "holdings", "lab_stake")}
+    if stress is not None:   # its own business's cash flow x the stress's multiple, quarter by quarter
+        preset_m = other_m
+
+        def other_m(t):
+            return preset_m(t) * stress.own_multiple(_date_at(graph, t - STEP_YEARS / 2))
 
     def inflow(t, ratio):
         return commitment(t) * ratio * (1.0 - o.lab_cost_share) + curves["other_cash_flow"](t) * other_m(t)
@@ -436,10 +454,15 @@ def _run_obligor(graph: Graph, o: Obligor, ratios, lab_ratios, other_m, market, 
     def earnings(t, ratio):
         return commitment(t) * ratio * o.lab_contract_margin + curves["other_cash_flow"](t) * other_m(t)
 
+    def pledged(t, lab_ratio):
+        stake = curves["lab_stake"](t) * max(0.0, 1.0 - o.lab_stake_markdown * (1.0 - lab_ratio))
+        return curves["holdings"](t) + stake
+
     flows = Flows(inflow, outflow, curves["new_funding"], o.cash, o.funding_needs_healthy_lab,
-                  o.saleable_assets, earnings)
+                  o.saleable_assets, earnings, pledged if o.market.max_ltv is not None else None,
+                  o.holdings_sale_discount)
     out = simulate(o.name, lives, flows, o.market, graph.basis_date, ratios, o.revolver, YEARS, lumps, lab_ratios,
-                   base_rate, forced)
+                   base_rate, forced, stress)
     st = EntityState(o.name, default_year=out.default_year, issuer=out, walk_year=walk)
     if out.default_year is not None:
         for y in range(int(math.floor(out.default_year)), YEARS):

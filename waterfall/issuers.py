@@ -58,16 +58,22 @@ class Instrument(Part):
     seniority: Seniority = "senior_unsecured"
     amount: Optional[NonNegative] = None
     coupon: Optional[Rate] = None
+    spread: Optional[Rate] = None
+    """Floating: its coupon is the base rate of the day plus this (in place of `coupon`)."""
     maturity: Optional[dt.date] = None
     issue: Optional[dt.date] = None
     collateral: Fraction = 0.0
     """Secured only: the collateral's value at default as a share of the claim."""
+    committed: bool = False
+    """A prospective instrument that is committed financing (a signed bridge: certain
+    funds): drawn on its `issue` date whether or not the issuer's market is open."""
     lenders: dict[str, Fraction] = Field(default_factory=dict)
     source: str = ""
 
     @model_validator(mode="after")
     def _complete(self):
-        missing = [k for k in ("amount", "coupon", "maturity") if getattr(self, k) is None]
+        missing = [k for k in ("amount", "coupon", "maturity") if getattr(self, k) is None
+                   and not (k == "coupon" and self.spread is not None)]
         if self.deal is None and missing:
             raise ValueError(f"instrument '{self.name}': give `deal` (and `tranche`), or amount, coupon and "
                              f"maturity (missing: {', '.join(missing)})")
@@ -86,6 +92,13 @@ class MarketAccess(Part):
     spread_per_shortfall: Rate = 0.02
     """Added per unit of the lab's shortfall (1 - pay ratio)."""
     tenor_years: Annotated[int, Field(ge=1, le=40)] = 10
+    max_ltv: Optional[Annotated[float, Field(gt=0, le=1)]] = None
+    """A holdco's market test (its lenders lend against its holdings, not its cash flow):
+    open while its loan-to-value, net debt (financial debt less cash) / the value of its
+    holdings (the obligor's `holdings` + `lab_stake`, marked down as the lab falls short,
+    and moving with a scenario's asset values), is at most this; it then replaces both
+    the `max_leverage` and the `min_lab_pay_ratio` tests (the lab's shortfall reaches a
+    NAV lender through the stake's value). None: those two tests."""
     min_cash: Optional[NonNegative] = None
     """Liquidity it keeps by borrowing (USD bn): each quarter its market is open and its
     cash would fall below this, it issues senior unsecured debt at the day's rate for
@@ -107,6 +120,12 @@ class Live:
     refinanced: int = 0
     floating_spread: float | None = None
     """A floating-rate instrument's spread: its coupon is the base rate of the day plus it."""
+    repaid_on: dt.date | None = None
+    """The maturity it was repaid on from cash (its market shut), if it was."""
+    issued: bool = True
+    """False for a prospective instrument whose issue date fell with its market shut."""
+    committed: bool = False
+    """Committed financing: drawn on its issue date whatever the market (Instrument)."""
 
 
 @dataclass
@@ -124,7 +143,14 @@ class IssuerOutcome:
     value: float = 0.0
     collateral: dict[str, float] = field(default_factory=dict)
     inflow_at_default: float = 0.0
+    holdings_value: float | None = None
+    """A holdco's (an LTV issuer's) estate: its holdings at default, less the stakes it has
+    sold and the distress sale discount (USD bn); None: the estate is
+    `distress_value_multiple` x `inflow_at_default`."""
     path: list[dict] = field(default_factory=list)
+    instruments: dict[str, dict] = field(default_factory=dict)
+    """What each instrument was paid, by name: balance at the end (or at default), coupon,
+    maturity, times refinanced, the date it was repaid from cash, whether it was issued."""
 
     def recovery_rate(self, name: str) -> float | None:
         owed = self.claims.get(name)
@@ -166,12 +192,49 @@ class Flows:
     earnings: object = None
     """The operating cash flow an estate is valued on (USD bn a year, f(t, ratio));
     None: `inflow`."""
+    pledged: object = None
+    """The value of the assets its lenders look to (USD bn, f(t, ratio)) for an LTV
+    market test (MarketAccess.max_ltv); None: no LTV test."""
+    sale_discount: float = 0.0
+    """With `pledged`: the discount at which a defaulted holdco's estate sells them."""
 
 
-def _market(terms: MarketAccess, ratio: float, debt: float, inflow: float) -> tuple[bool, float, float]:
-    """(open, spread, leverage) this quarter."""
+class _Unstressed:
+    """No stress: every multiple 1, no closure, no rate shift."""
+
+    def lab_multiple(self, day):
+        return 1.0
+
+    asset_multiple = lab_multiple
+
+    def market_shut(self, d0, d1):
+        return False
+
+    def rate_shift(self, day):
+        return 0.0
+
+
+UNSTRESSED = _Unstressed()
+
+
+def loan_to_value(debt: float, cash: float, assets: float | None) -> float | None:
+    """A holdco's LTV: net debt (financial debt less cash) / the value of the assets its
+    lenders look to; None without assets, infinite when they are worth nothing."""
+    if assets is None:
+        return None
+    return max(0.0, debt - max(cash, 0.0)) / assets if assets > 0 else math.inf
+
+
+def _market(terms: MarketAccess, ratio: float, debt: float, inflow: float,
+            ltv: float | None = None) -> tuple[bool, float, float]:
+    """(open, spread, leverage) this quarter. With `terms.max_ltv` the leverage test is
+    loan-to-value (`ltv`, loan_to_value) against it."""
     leverage = debt / inflow if inflow > 0 else math.inf
-    open_ = ratio >= terms.min_lab_pay_ratio - 1e-12 and leverage <= terms.max_leverage
+    if terms.max_ltv is not None:
+        ltv = math.inf if ltv is None else ltv
+        open_ = ltv <= terms.max_ltv + 1e-12   # the lab's health reaches it through its stake's value
+    else:
+        open_ = ratio >= terms.min_lab_pay_ratio - 1e-12 and leverage <= terms.max_leverage
     spread = (terms.spread + terms.spread_per_turn * max(0.0, min(leverage, 50.0) - 3.0)
               + terms.spread_per_shortfall * (1.0 - ratio))
     return open_, spread, leverage
@@ -179,14 +242,14 @@ def _market(terms: MarketAccess, ratio: float, debt: float, inflow: float) -> tu
 
 def _issue(lives: list[Live], d0: dt.date, d1: dt.date, open_: bool) -> float:
     """Prospective instruments due to be issued this quarter: issued (cash in) while the
-    market is open, never otherwise."""
+    market is open, never otherwise; committed financing is drawn either way."""
     raised = 0.0
     for live in lives:
         if live.issue is not None and d0 <= live.issue < d1:
-            if open_:
+            if open_ or live.committed:
                 raised += live.balance
             else:
-                live.balance = 0.0
+                live.balance, live.issued = 0.0, False
             live.issue = None
     return raised
 
@@ -217,34 +280,38 @@ def _maturities(lives, d0, d1, open_, rate, terms, cash, room) -> tuple[float, s
         if cash + room < live.balance - 1e-12:
             return cash, live.name, live.maturity
         cash -= live.balance
-        live.balance = 0.0
+        live.balance, live.repaid_on = 0.0, live.maturity
     return cash, None, None
 
 
 def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, basis: dt.date,
              ratios: list[float], revolver: float = 0.0, years: int = 40,
              lumps: list[tuple[dt.date, float]] = (), market_ratios: list[float] | None = None,
-             base_rate=None, forced: dt.date | None = None) -> IssuerOutcome:
+             base_rate=None, forced: dt.date | None = None, stress=None) -> IssuerOutcome:
     """Run one issuer a quarter at a time until it defaults or `years` pass (module doc).
     `ratios[y]`: the share of what the lab owes it that it is paid in year y;
     `market_ratios[y]`: the lab's overall pay ratio its market watches (default
     `ratios`); `base_rate(t)`: the base rate t years after `basis` (default the
     market's flat `base_rate`), for floating coupons, the revolver and refinancing;
-    `forced`: a default imposed on that date (a simulated default path);
-    `lumps`: one-off payments it owes on
-    dates (the damages of leases it walks from). The outcome's claims are left for
-    `resolve_default` (they need the SPVs' lease-rejection claims)."""
-    out = IssuerOutcome(name)
+    `forced`: a default imposed on that date (a simulated default path); `stress`: a
+    dated stress (waterfall.issuer_stress: a deal file's own scenario); `lumps`: one-off
+    payments it owes on dates (the damages of leases it walks from). The outcome's
+    claims are left for `resolve_default` (they need the SPVs' lease-rejection claims)."""
+    out, st = IssuerOutcome(name), stress or UNSTRESSED
     cash, drawn, saleable = flows.cash, 0.0, flows.saleable
     for k in range(years * 4):
         t = (k + 0.5) * STEP_YEARS
         d0, d1 = add_months(basis, 3 * k), add_months(basis, 3 * k + 3)
         year = min(int(k * STEP_YEARS), len(ratios) - 1)
-        ratio, watched = ratios[year], (market_ratios or ratios)[year]
+        lab_m = st.lab_multiple(d0)
+        ratio, watched = ratios[year] * lab_m, (market_ratios or ratios)[year] * lab_m
         inflow = flows.inflow(t, ratio)
         debt = sum(x.balance for x in lives if x.issue is None) + drawn
-        open_, spread, leverage = _market(terms, watched, debt, inflow)
-        base = terms.base_rate if base_rate is None else base_rate(t)
+        assets = None if flows.pledged is None else flows.pledged(t, watched) * st.asset_multiple(d0)
+        ltv = loan_to_value(debt, cash, assets)
+        open_, spread, leverage = _market(terms, watched, debt, inflow, ltv)
+        open_ = open_ and not st.market_shut(d0, d1)
+        base = (terms.base_rate if base_rate is None else base_rate(t)) + st.rate_shift(d0)
         rate = base + spread
         cash += _issue(lives, d0, d1, open_)
         for x in lives:
@@ -286,25 +353,56 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
         out.path.append({"date": d1, "cash": cash, "revolver_drawn": drawn, "saleable": saleable, "debt": debt, "market_open": open_,
                          "free_cash_flow": inflow - flows.outflow(t, ratio) - interest,
                          "spread": spread, "leverage": leverage, "lab_pay_ratio": watched,
+                         "ltv": ltv, "pledged_assets": assets,
                          "paid_share": ratio})
         if out.default_date is not None:
-            out.default_year = years_between(basis, out.default_date)
-            # a simulated default stands for a path on which the issuer has burnt its
-            # cash by the time it files: its estate is its earning power alone
-            out.value = 0.0 if out.cause == "simulated default" else max(cash, 0.0)
-            out.claims = {x.name: x.balance for x in lives if x.issue is None and x.balance > 0}
-            out.seniority = {x.name: x.seniority for x in lives}
-            out.collateral = {x.name: x.collateral * x.balance for x in lives}
-            if drawn > 0:
-                out.claims["revolver"], out.seniority["revolver"] = drawn, "senior_unsecured"
-            out.inflow_at_default = inflow if flows.earnings is None else flows.earnings(t, ratio)
+            earnings = inflow if flows.earnings is None else flows.earnings(t, ratio)
+            # the estate's value moves with the stated asset values
+            out = _at_default(out, lives, basis, cash, drawn, earnings * st.asset_multiple(out.default_date))
+            out.holdings_value = _holdings_value(flows, assets, saleable)
             return out
+    out.instruments = _stack(lives)
+    return out
+
+
+def _holdings_value(flows: Flows, assets: float | None, saleable_left: float) -> float | None:
+    """A holdco's estate (USD bn): what its holdings fetch at the sale discount, less the
+    stakes it has already sold; None for an issuer valued on its cash flow."""
+    if assets is None:
+        return None
+    sold = flows.saleable - max(saleable_left, 0.0)
+    return max(0.0, assets - sold) * (1.0 - flows.sale_discount)
+
+
+def _stack(lives: list[Live]) -> dict[str, dict]:
+    """Each instrument's record (IssuerOutcome.instruments)."""
+    return {x.name: {"balance": x.balance, "coupon": x.coupon, "maturity": x.maturity, "refinanced": x.refinanced,
+                     "repaid_on": x.repaid_on, "issued": x.issued} for x in lives}
+
+
+def _at_default(out: IssuerOutcome, lives: list[Live], basis: dt.date, cash: float, drawn: float,
+                earnings: float) -> IssuerOutcome:
+    """Record the claims at default: every instrument outstanding cross-accelerates on
+    the default date (its principal is the claim), the drawn revolver with them;
+    `earnings` (USD bn a year) is what the estate is valued on."""
+    out.default_year = years_between(basis, out.default_date)
+    # a simulated default stands for a path on which the issuer has burnt its
+    # cash by the time it files: its estate is its earning power alone
+    out.value = 0.0 if out.cause == "simulated default" else max(cash, 0.0)
+    out.claims = {x.name: x.balance for x in lives if x.issue is None and x.balance > 0}
+    out.seniority = {x.name: x.seniority for x in lives}
+    out.collateral = {x.name: x.collateral * x.balance for x in lives}
+    if drawn > 0:
+        out.claims["revolver"], out.seniority["revolver"] = drawn, "senior_unsecured"
+    out.inflow_at_default = earnings
+    out.instruments = _stack(lives)
     return out
 
 
 def resolve_default(out: IssuerOutcome, multiple: float, extra: list[Claim]) -> IssuerOutcome:
     """Pay the defaulted issuer's estate by class: value = cash left + `multiple` x its
-    annual operating inflow at default; claims = its instruments, the revolver and
+    annual operating inflow at default (a holdco's: its holdings' sale value,
+    `holdings_value`); claims = its instruments, the revolver and
     `extra` (lease-rejection and guarantee claims)."""
     if out.default_date is None:
         return out
@@ -313,7 +411,8 @@ def resolve_default(out: IssuerOutcome, multiple: float, extra: list[Claim]) -> 
     for c in extra:
         claims.append(c)
         out.claims[c.name], out.seniority[c.name] = c.amount, c.seniority
-    out.value = out.value + multiple * max(0.0, out.inflow_at_default)
+    going = multiple * max(0.0, out.inflow_at_default) if out.holdings_value is None else out.holdings_value
+    out.value = out.value + going
     out.recoveries = distribute(out.value, claims)
     return out
 
@@ -324,8 +423,9 @@ def instrument_lives(inst: Instrument, deals: dict, market: MarketAccess, basis:
     spread, maturity and first draw on the deal's calendar). Fields given here override
     the file's. A deal file missing from `deals` gives nothing (check_graph reports it)."""
     if inst.deal is None:
-        return [Live(inst.name, inst.seniority, inst.amount, inst.coupon, inst.maturity, inst.issue,
-                     inst.collateral)]
+        coupon = inst.coupon if inst.spread is None else market.base_rate + inst.spread
+        return [Live(inst.name, inst.seniority, inst.amount, coupon, inst.maturity, inst.issue,
+                     inst.collateral, floating_spread=inst.spread, committed=inst.committed)]
     deal = deals.get(inst.deal)
     if deal is None:
         return []

@@ -26,29 +26,6 @@ def chain_notice(deal, scenario, result, engine: str = "auto") -> str | None:
             f"`waterfall portfolio --scenario {scenario.name}` for its full effect.")
 
 
-def instrument_notice(deal, scenario) -> str | None:
-    """A deal file that is an issuer's instrument in the entity graph (Oracle's notes, its
-    programme, SoftBank's bridge), run under one of its own scenarios: say that this is the
-    file's standalone view (a slice of the issuer's cash flow), not the issuer's default."""
-    name = getattr(scenario, "name", str(scenario))
-    if name == "base":
-        return None
-    from .contagion import load_graph
-    from .errors import DealError
-
-    try:
-        graph = load_graph()
-    except DealError:   # a broken entity graph is reported where the chain runs
-        return None
-    issuer = next((o.name for o in graph.obligors for i in o.instruments if i.deal == deal.name), None)
-    if issuer is None:
-        return None
-    return (f"deal '{deal.name}' is an instrument of issuer {issuer}: scenario '{name}' runs its "
-            f"standalone view (a slice of {issuer}'s cash flow in the deal file's template), not "
-            f"{issuer}'s own default and recovery by class; for those run a stress preset "
-            f"(`waterfall run {deal.name} --scenario PRESET`) or `waterfall portfolio`")
-
-
 def horizon_notices(deal) -> list[str]:
     """A lease whose initial term ends after the deal's last period is cut at the horizon."""
     t = deal.timeline

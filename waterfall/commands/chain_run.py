@@ -2,7 +2,13 @@
 through the contagion chain, by the code path `waterfall portfolio` uses
 (commands.portfolio.run_portfolio with `only`), so both print the same numbers.
 `--direct-only` runs the preset's direct adjustments alone (dated from the chain's
-basis date) and says so."""
+basis date) and says so.
+
+A deal file that is an issuer's instrument (Oracle's notes and programme, SoftBank's
+bridge) under one of its own scenarios runs the same path with the scenario as a stress
+on its issuer (waterfall.issuer_stress): the issuer with its whole debt stack, the
+instrument's result its. `--direct-only` runs the file's own cash-slice template alone,
+without the issuer, and says so."""
 from __future__ import annotations
 
 import sys
@@ -21,6 +27,66 @@ def chain_applies(deal, scenario) -> bool:
     return deal.name in builtin and builtin[deal.name] == deal
 
 
+def issuer_of_instrument(deal) -> str | None:
+    """The issuer whose instrument this built-in deal file is (scenarios/entities.toml)."""
+    from ..contagion import load_graph
+    from ..errors import DealError
+    from .portfolio import portfolio_deals
+
+    try:
+        graph = load_graph()
+    except DealError:   # a broken entity graph is reported where the chain runs
+        return None
+    issuer = next((o.name for o in graph.obligors for i in o.instruments if i.deal == deal.name), None)
+    if issuer is None:
+        return None
+    builtin = {d.name: d for d in portfolio_deals()}
+    return issuer if deal.name in builtin and builtin[deal.name] == deal else None
+
+
+def issuer_scenario_applies(deal, scenario) -> bool:
+    """True for a built-in instrument's deal file under a scenario that is neither the
+    base case nor a stress preset (one of its own, or a scenario file)."""
+    from ..scenarios.presets import preset_names
+
+    name = str(getattr(scenario, "name", scenario))
+    return name != "base" and name not in preset_names() and issuer_of_instrument(deal) is not None
+
+
+def run_issuer_scenario(args, deal) -> int:
+    """The deal file's own scenario as a stress on its issuer, by the portfolio's path."""
+    from .. import engine
+    from ..contagion import load_graph
+    from ..issuer_stress import issuer_stress
+    from ..notices import horizon_notices
+    from .portfolio import run_portfolio
+
+    from pathlib import Path
+
+    scen = engine.resolve_scenario(deal, args.scenario)
+    named = str(args.scenario)
+    source = named if Path(named).suffix.lower() in (".toml", ".json") else (
+        args.deal if str(args.deal).endswith(".toml") else f"deals/{deal.name}.toml")
+    stress = issuer_stress(load_graph(), deal, scen, source)
+    data = run_portfolio("base", only=deal.name, stress={stress.issuer: stress}, label=scen.name)
+    (row,) = data["deals"]
+    row["notes"] = [f"{stress.label}: {line}" for line in _stress_lines(stress)] + row["notes"]
+    return _instrument(args, deal, row, data, horizon_notices(deal) + data["warnings"],
+                       f"through {stress.issuer} (its whole debt stack, by the path `waterfall portfolio` takes):")
+
+
+def _stress_lines(stress) -> list[str]:
+    """The stress in words, dated."""
+    def when(a, b):
+        return f"{a} to {b}" if b else f"from {a}"
+    out = [f"{stress.issuer}'s market shut {when(a, b)}" for a, b, _ in stress.shut]
+    out += [f"base rate {v:+.0f}bp {when(a, b)}" for a, b, v in stress.rate_bp]
+    out += [f"{stress.issuer}'s own cash flow x {v:.2f} {when(a, b)}" for a, b, v in stress.own]
+    out += [f"what the lab pays {stress.issuer} x {v:.2f} {when(a, b)}" for a, b, v in stress.lab]
+    out += [f"asset values x {v:.2f} {when(a, b)}" for a, b, v in stress.assets]
+    return out or ["no adjustment"]
+
+
 def direct_only(deal, scenario):
     """(the preset's direct scenario for this deal, the notice saying so)."""
     from .. import engine
@@ -28,6 +94,12 @@ def direct_only(deal, scenario):
     from ..scenarios.presets import preset_names
 
     scen = engine.resolve_scenario(deal, scenario)
+    issuer = issuer_of_instrument(deal) if str(scenario) not in preset_names() else None
+    if issuer is not None and scen.name != "base":
+        return scen, (f"direct effects only: scenario '{scen.name}' on the deal file's own cash-slice template "
+                      f"(a slice of {issuer}'s cash flow), without {issuer}'s balance sheet and debt stack; "
+                      f"without --direct-only it runs as a stress on {issuer}, whose default and recovery "
+                      f"by class the instrument shares")
     if str(scenario) not in preset_names():
         return scen, f"--direct-only: '{scenario}' is not a stress preset; it ran as it is"
     graph = load_graph()
@@ -47,9 +119,9 @@ def chain_summary(row: dict) -> dict:
     return out
 
 
-def chain_lines(row: dict, preset: str) -> list[str]:
+def chain_lines(row: dict, preset: str, head: str | None = None) -> list[str]:
     """What the chain did to the deal and what its lenders get, as `portfolio` counts it."""
-    lines = ["", f"through the contagion chain (the numbers `waterfall portfolio --scenario {preset}` gives):"]
+    lines = ["", head or f"through the contagion chain (the numbers `waterfall portfolio --scenario {preset}` gives):"]
     lines += [f"  {n}" for n in row["notes"]] or ["  the chain does not touch this deal"]
     for c in row["claims"]:
         lines.append(f"  claim ({c['kind']}) on {c['issuer']}: {c['claim']:,.0f}, recovered {c['recovered']:,.0f} "
@@ -73,13 +145,21 @@ def run_through_chain(args, deal, engine_name: str, emit) -> int:
     return _instrument(args, deal, row, data, warnings)
 
 
-def _instrument(args, deal, row, data, warnings) -> int:
+def _paid(t: dict) -> str:
+    """How the issuer paid the tranche before any default, in words ('' if nothing to say)."""
+    if not t.get("issued", True):
+        return "never issued (its market shut on the issue date), "
+    out = f"refinanced {t['refinanced']}x, " if t.get("refinanced") else ""
+    return out + (f"repaid at maturity {t['repaid_on']}, " if t.get("repaid_on") else "")
+
+
+def _instrument(args, deal, row, data, warnings, title: str | None = None) -> int:
     """An issuer's instrument: its claim and recovery at the issuer's default."""
     import json
 
     if args.csv or args.xlsx or args.plot:
         print(f"error: {deal.name} is an instrument of {row['issuer']} (scenarios/entities.toml): under a "
-              f"preset it has no cash-flow waterfall to write; use --direct-only for the deal file's own run",
+              f"preset or its own scenario it has no cash-flow waterfall to write; use --direct-only for the deal file's own run",
               file=sys.stderr)
         return 2
     entity = data["entities"][row["issuer"]]
@@ -96,7 +176,7 @@ def _instrument(args, deal, row, data, warnings) -> int:
                if entity.get("default_date") else f"{row['issuer']} does not default"))
     print(head)
     for t in row["tranches"]:
-        print(f"  {t['tranche']}: commitment {t['commitment']:,.0f}, claim {t['exposure']:,.0f}, "
+        print(f"  {t['tranche']}: commitment {t['commitment']:,.0f}, {_paid(t)}claim {t['exposure']:,.0f}, "
               f"recovered {t['recovery']:,.0f}, loss {t['loss']:,.0f}")
-    print("\n".join(chain_lines(row, data["preset"])[1:]))
+    print("\n".join(chain_lines(row, data["preset"], title)[1:]))
     return 0

@@ -91,10 +91,13 @@ class Portfolio(dict):
         return portfolio_html(self)
 
 
-def run_portfolio(preset_name="base", entities=None, only: str | None = None, engine: str = "auto") -> dict:
+def run_portfolio(preset_name="base", entities=None, only: str | None = None, engine: str = "auto",
+                  stress: dict | None = None, label: str | None = None) -> dict:
     """Every deal (or `only` that one) under a preset through the chain: the issuers, the
     SPVs' waterfalls under the chain's scenario, then the claims on defaulted issuers
-    (waterfall.settlement). `waterfall run DEAL --scenario PRESET` is this with `only`."""
+    (waterfall.settlement). `waterfall run DEAL --scenario PRESET` is this with `only`;
+    `waterfall run INSTRUMENT --scenario ITS-OWN` is this on the base case with `stress`
+    ({issuer: IssuerStress}, waterfall.issuer_stress) and `label` naming it."""
     from ..contagion import check_graph, load_graph
     from ..scenarios.presets import load_preset
 
@@ -108,7 +111,7 @@ def run_portfolio(preset_name="base", entities=None, only: str | None = None, en
         from ..errors import DealError
         raise DealError(str(entities or ENTITIES_FILE), problems)
     warnings: list[str] = []
-    rows, outcome, issuers = chain_rows(graph, preset, deals, only, engine=engine)
+    rows, outcome, issuers = chain_rows(graph, preset, deals, only, engine=engine, stress=stress)
     lenders, sponsors = holders(rows, by_name)
     keys = ("debt", "exposure", "loss", "recovery")
     totals = {k: sum(r[k] for r in rows) for k in keys}
@@ -119,7 +122,7 @@ def run_portfolio(preset_name="base", entities=None, only: str | None = None, en
                           for s in SCOPES if any(r["scope"] == s for r in rows)}
     totals["headline_scope_debt"] = totals["by_scope"].get("headline", {}).get("debt", 0.0)
     totals["lenders_by_scope"] = _lenders_by_scope(rows, by_name)
-    return Portfolio({"preset": preset.name, "units": "USD millions", "deals": rows, "lenders": lenders,
+    return Portfolio({"preset": label or preset.name, "units": "USD millions", "deals": rows, "lenders": lenders,
             "sponsors": sponsors, "totals": totals, "headline_debt": graph.headline_debt * 1000.0,
             "warnings": warnings, "pay_ratio": outcome.pay_ratio[:10],
             "refinancing_closed_years": outcome.refi_closed,
@@ -127,7 +130,7 @@ def run_portfolio(preset_name="base", entities=None, only: str | None = None, en
 
 
 def chain_rows(graph, preset, deals: list, only: str | None = None, forced: dict | None = None,
-               engine: str = "auto"):
+               engine: str = "auto", stress: dict | None = None):
     """(rows, chain outcome, resolved issuers) for `deals` (or just `only`) under
     `preset` through `graph`: the one code path behind `portfolio` and `run --scenario`
     (and, with `forced` issuer defaults, the simulation's loss tables)."""
@@ -135,7 +138,8 @@ def chain_rows(graph, preset, deals: list, only: str | None = None, forced: dict
     from ..settlement import settle
 
     by_name = {d.name: d for d in deals}
-    outcome = run_chain(graph, None if preset.name == "base" and not preset.adjustments else preset, by_name, forced)
+    outcome = run_chain(graph, None if preset.name == "base" and not preset.adjustments else preset, by_name, forced,
+                        stress)
     owners = {i.deal: o.name for o in graph.obligors for i in o.instruments if i.deal}
     guaranteed = {name: o.name for o in graph.obligors for name in o.guarantees}
     wanted = [d for d in deals if only is None or d.name == only]
@@ -242,8 +246,11 @@ def _instrument_row(deal, issuer) -> dict:
         key = f"{deal.name}/{tr.name}"
         claim = issuer.claims.get(key, 0.0) * 1000.0 if d else 0.0
         rec = issuer.recoveries.get(key, 0.0) * 1000.0 if d else 0.0
+        paid = issuer.instruments.get(key, {})
         tranches.append({"tranche": tr.name, "commitment": float(tr.amount), "exposure": claim,
-                         "recovery": rec, "loss": claim - rec})
+                         "recovery": rec, "loss": claim - rec, "issued": paid.get("issued", True),
+                         "refinanced": paid.get("refinanced", 0),
+                         "repaid_on": paid["repaid_on"].isoformat() if paid.get("repaid_on") else None})
     exposure = sum(t["exposure"] for t in tranches)
     recovery = sum(t["recovery"] for t in tranches)
     hit = d is not None and exposure > 0
