@@ -1072,6 +1072,12 @@ cdef inline double proj_cfads(const Prog *p, int u, const double *f_rent, const 
     return p.base_rent[u] * f_rent[u] - p.opex[u] * f_opex[u]
 
 
+cdef inline double in_place(const Prog *p, int t, int u, const double *f_rent) noexcept nogil:
+    """refinancing.in_place: period u's CFADS on the rent in place at t (scheduled rent at
+    the share paid in t, less the base-case opex)."""
+    return p.base_rent[u] * f_rent[t] - p.opex[u]
+
+
 cdef double refi_size(const Prog *p, int k, int t, double balloon, double other, const double *base,
                       const double *f_rate, const double *f_rent, const double *f_opex, double value,
                       double others) noexcept nogil:
@@ -1090,7 +1096,7 @@ cdef double refi_size(const Prog *p, int k, int t, double balloon, double other,
         best = INFINITY
         for i in range(1, (big_n if big_n < T - t else T - t) + 1):
             r = refi_rate(p, k, t + i, base, f_rate) * p.accrual[k * W + t + i]
-            x = (proj_cfads(p, t + i, f_rent, f_opex) / p.refi_min_dscr[k] - others) * big_n / (
+            x = (in_place(p, t, t + i, f_rent) / p.refi_min_dscr[k] - others) * big_n / (
                 1.0 + (big_n - i + 1) * r)
             if x < best:
                 best = x
@@ -1100,12 +1106,12 @@ cdef double refi_size(const Prog *p, int k, int t, double balloon, double other,
 
 
 cdef double refi_noi(const Prog *p, int t, const double *f_rent, const double *f_opex) noexcept nogil:
-    """Twin of refinancing.noi: the next 12 months' projected CFADS, annualised."""
+    """Twin of refinancing.noi: the next 12 months' CFADS on the rent in place, annualised."""
     cdef int T = p.T, ppy = 12 // p.months, w, u
     cdef double total = 0.0
     w = ppy if ppy < T - t else T - t
     for u in range(t + 1, t + w + 1):
-        total += proj_cfads(p, u, f_rent, f_opex)
+        total += in_place(p, t, u, f_rent)
     return total * ppy / w
 
 
@@ -1388,6 +1394,45 @@ cdef double sale_value(const Prog *p, double **fch, int t) noexcept nogil:
     noi = p.replacement_floor * drc  # max(value, floor x DRC, 0), as Python's max compares
     if noi > value:
         value = noi
+    if 0.0 > value:
+        value = 0.0
+    return value
+
+
+cdef double refi_appraisal(const Prog *p, double **fch, int t) noexcept nogil:
+    """Twin of refinancing.appraisal: the value at t with the income approach on the rent
+    in place (in-place share x PV of the scheduled rent, less the PV of base-case opex,
+    plus the PV of the residual), by the same operations."""
+    cdef int T = p.T, W = p.T + 1, c, u
+    cdef double drc = 0.0, market, value, rent = 0.0, cost = 0.0, residual, d = p.val_discount
+    cdef const double *f_rent = fch[CH_RENT]
+    cdef const double *f_opex = fch[CH_OPEX]
+    for c in range(N_COMPONENTS):
+        drc += p.asset_value[c * W + t] * fch[CH_VAL_LAND + c][t]
+    if p.val_method == 0 or t < p.cod:
+        return drc
+    if p.base_rent[t] * f_rent[t] > 0.0:
+        if p.exit_value_share > 0.0:
+            residual = 0.0
+            for c in range(N_COMPONENTS):
+                residual += p.asset_value[c * W + T] * fch[CH_VAL_LAND + c][T]
+            residual = p.exit_value_share * residual
+        else:
+            market = p.market_rent[T] * fch[CH_MARKET_RENT][T]
+            residual = capitalised(market - p.opex[T] * f_opex[T] * p.periods_a_year[T],
+                                   p.exit_cap + fch[CH_CAP_ADD][T])
+        for u in range(T - 1, t - 1, -1):
+            rent = (p.base_rent[u + 1] + rent) * d
+            cost = (p.opex[u + 1] + cost) * d
+            residual = residual * d
+        value = f_rent[t] * rent - cost + residual
+    else:
+        market = p.market_rent[t] * fch[CH_MARKET_RENT][t]
+        value = capitalised(market - p.opex[t] * f_opex[t] * p.periods_a_year[t],
+                            p.exit_cap + fch[CH_CAP_ADD][t]) * pow(d, p.relet_periods) - p.reletting_cost * market
+    residual = p.replacement_floor * drc
+    if residual > value:
+        value = residual
     if 0.0 > value:
         value = 0.0
     return value
@@ -1958,7 +2003,7 @@ cdef void run_scenario(const Prog *p, int s,
                 ext_fee = 0.0
                 if short > DUST:
                     balloon = short
-                    value = sale_value(p, fch, t)
+                    value = refi_appraisal(p, fch, t)
                     if p.refi_periods[k] > 0 and fch[CH_REFI][t] > 0.0:
                         # refinancing.other_service: the other tranches' debt service of t+1
                         ods = 0.0

@@ -390,3 +390,115 @@ def test_workbook_formulas_reproduce_the_extensions(tmp_path):
         _, lowered = prepare(deal, deal.scenario("base"))
         model = build_model(result.program, compile_scenarios([lowered], result.program))
         assert check_against(model, result.ledger) == [], tests
+
+
+# --- sizing on the rent in place (docs/credit.md, "Refinancing": "On the rent in place") ---
+def _scenario_runs(path, scenario: dict):
+    deal = w.load_deal(path)
+    s = w.Scenario.model_validate(scenario)
+    engines = ["reference"] + (["compiled"] if w.kernel_available() else [])
+    return deal, s, [w.run(deal, s, engine=e) for e in engines]
+
+
+CUT_LATER = {"name": "cut-from-21", "adjustments": [
+    {"kind": "rent_multiplier", "from_period": 21, "multiplier": 0.5}]}
+SHORT_NOW = {"name": "half-paid-at-20", "adjustments": [
+    {"kind": "rent_multiplier", "from_period": 20, "to_period": 20, "multiplier": 0.5}]}
+
+
+def test_a_later_rent_cut_is_not_foreseen_by_the_dscr_limit(tmp_path):
+    """min DSCR 2.0, rent x 0.5 from quarter 21 (after the test date 20). At 20 the tenant
+    pays in full, so the rent in place is 40 a quarter: the limit is 20 x 20 / 1.20 =
+    333.333 as in test_dscr_binds. On perfect foresight (the scenario's CFADS 20 from 21)
+    it would have been (20 / 2.0) x 20 / 1.20 = 166.667, a paydown of 183.3 that the 40.0
+    left cannot meet: a default at 20."""
+    _deal, _s, runs = _scenario_runs(write_deal(tmp_path, "min_dscr = 2.0"), CUT_LATER)
+    for r in runs:
+        assert _at(r, "senior.refinanced") == pytest.approx(20 * 20 / 1.2, abs=1e-9)
+        assert _at(r, "senior.principal_paid") == pytest.approx(17.5 + 350 - 20 * 20 / 1.2, abs=1e-9)
+        assert r.metrics.default_period != 20
+        assert_all(r.program, r.ledger)
+
+
+def test_a_later_rent_cut_is_not_foreseen_by_the_debt_yield(tmp_path):
+    """min debt yield 50%, rent x 0.5 from 21: the in-place NOI is 4 x 40 = 160, so 320
+    (shortfall 30, paid from the 40.0 left); foresight would read 4 x 20 = 80 and 160."""
+    _deal, _s, runs = _scenario_runs(write_deal(tmp_path, "min_dscr = 1.0, min_debt_yield = 0.5"), CUT_LATER)
+    for r in runs:
+        assert _at(r, "senior.refinanced") == pytest.approx(320.0, abs=1e-9)
+        assert r.metrics.default_period != 20
+
+
+def test_a_tenant_short_now_sizes_on_what_it_pays(tmp_path):
+    """The tenant pays half at quarter 20 only (x 0.5 for that quarter, in full after).
+    Min DSCR 1.0: on the rent in place (20 a quarter) the limit is 20 / 1.0 x 20 / 1.20 =
+    333.333 < the balloon 350 (foresight, with 40 a quarter from 21: 666.7, all 350).
+    Quarter 20's cash: rent 20 + the released DSRA 23.0125 = 43.0125; after its interest
+    and schedule (23.0125) 20.0 is left, which pays the 16.667 shortfall: no default."""
+    _deal, _s, runs = _scenario_runs(write_deal(tmp_path, "min_dscr = 1.0"), SHORT_NOW)
+    for r in runs:
+        assert _at(r, "cash_available") == pytest.approx(43.0125, abs=1e-9)
+        assert _at(r, "senior.refinanced") == pytest.approx(20 * 20 / 1.2, abs=1e-9)
+        assert _at(r, "senior.principal_paid") == pytest.approx(17.5 + 350 - 20 * 20 / 1.2, abs=1e-9)
+        assert r.metrics.default_period is None
+        assert_all(r.program, r.ledger)
+
+
+APPRAISAL = """months_to_sale = 0
+
+[enforcement.valuation]
+method = "appraisal"
+discount_rate = 0.0
+exit_cap_rate = 0.06
+market_rent = 0.0
+"""
+
+
+def appraisal_deal(tmp_path, refi: str, name: str = "appr.toml"):
+    """The hand-worked deal valued on its income at a 0% appraisal rate with no market rent:
+    the appraisal at 20 is the undiscounted rent after it (residual 0, no opex)."""
+    path = tmp_path / name
+    path.write_text(deal_text(refi).replace("months_to_sale = 0\n", APPRAISAL, 1))
+    return path
+
+
+def test_the_appraisal_reads_the_rent_in_place(tmp_path):
+    """max LTV 40%, rent x 0.5 from 21. The appraisal at 20 on the rent in place (paid in
+    full at 20): 20 quarters x 40 = 800, so the LTV limit is 320 (shortfall 30 from the
+    40.0 left, no default). The scenario's own cash flows (the sale value) give 20 x 20 =
+    400 and a limit of 160: the sale value a buyer would pay after the cut is unchanged."""
+    _deal, _s, runs = _scenario_runs(appraisal_deal(tmp_path, "min_dscr = 1.0, max_ltv = 0.40"), CUT_LATER)
+    for r in runs:
+        assert _at(r, "senior.refinanced") == pytest.approx(320.0, abs=1e-9)
+        assert r.metrics.default_period is None
+        assert_all(r.program, r.ledger)
+    # the sale value (what a buyer pays in enforcement) still reads the scenario's path
+    from waterfall import ops
+    from waterfall.compile import compile_scenarios
+    from waterfall.reference import scenario_factors
+    from waterfall.scenarios import prepare
+    from waterfall.workout import sale_values
+    program = runs[0].program
+    _, lowered = prepare(_deal, _s)
+    factor, _base = scenario_factors(program, compile_scenarios([lowered], program), 0)
+    cfads = program.base_rent * factor[ops.CH_RENT] - program.opex * factor[ops.CH_OPEX]
+    assert sale_values(program, factor, cfads)[20] == pytest.approx(400.0, abs=1e-9)
+
+
+def test_workbook_formulas_size_on_the_rent_in_place(tmp_path):
+    """The live-formula model ties out to the engine on each in-place case."""
+    from waterfall.compile import compile_scenarios
+    from waterfall.output.formulas import build_model, check_against
+    from waterfall.scenarios import prepare
+    cases = [(write_deal(tmp_path, "min_dscr = 2.0", name="w0.toml"), CUT_LATER),
+             (write_deal(tmp_path, "min_dscr = 1.0, min_debt_yield = 0.5", name="w1.toml"), CUT_LATER),
+             (write_deal(tmp_path, "min_dscr = 1.0", name="w2.toml"), SHORT_NOW),
+             (appraisal_deal(tmp_path, "min_dscr = 1.0, max_ltv = 0.40", name="w3.toml"), CUT_LATER),
+             (appraisal_deal(tmp_path, "min_dscr = 1.0, max_ltv = 0.40", name="w4.toml"), SHORT_NOW)]
+    for path, scenario in cases:
+        deal = w.load_deal(path)
+        s = w.Scenario.model_validate(scenario)
+        result = w.run(deal, s, engine="reference")
+        _, lowered = prepare(deal, s)
+        model = build_model(result.program, compile_scenarios([lowered], result.program))
+        assert check_against(model, result.ledger) == [], (path.name, scenario["name"])

@@ -27,6 +27,7 @@ balloon is.
 from __future__ import annotations
 
 from . import ops
+from .workout import _capitalised
 
 NO_TEST = 0.0
 
@@ -37,14 +38,62 @@ def new_rates(program, k: int, t: int, base, factor) -> list:
             for u in range(t + 1, program.n_periods + 1)]
 
 
-def noi(program, t: int, projected_cfads) -> float:
-    """Projected CFADS of the 12 months after t, annualised when fewer than 12 remain, USD a year."""
+def in_place(program, t: int, u: int, factor) -> float:
+    """Period u's CFADS as the rent in place at the test date t shows it, USD: the lease
+    schedule's rent for u at the share of the scheduled rent the tenant pays in t (its
+    payment status now: 0 for a tenant that is not paying), less the deal's base-case
+    operating costs for u. No later stress or recovery of the scenario is foreseen."""
+    return program.base_rent[u] * factor[ops.CH_RENT, t] - program.opex[u]
+
+
+def noi(program, t: int, factor) -> float:
+    """NOI on the rent in place at t: the in-place CFADS of the 12 months after t,
+    annualised when fewer than 12 remain, USD a year."""
     n, ppy = program.n_periods, 12 // program.months_per_period
     w = min(ppy, n - t)
     total = 0.0
     for u in range(t + 1, t + w + 1):
-        total += projected_cfads[u]
+        total += in_place(program, t, u, factor)
     return total * ppy / w
+
+
+def appraisal(program, t: int, factor) -> float:
+    """The appraised value a refinancing lender reads at t, USD: the valuation of the
+    enforcement issue (workout.sale_values) with its income approach on the rent in
+    place: the in-place share x the PV of the scheduled rent after t, less the PV of the
+    base-case costs, plus the PV of the residual at the horizon (the scenario's market
+    there), all at the appraisal rate; dark (no rent in place) the market rent
+    capitalised after re-letting; at least the floor share of DRC; DRC before COD or on
+    replacement-cost valuation."""
+    n = program.n_periods
+    drc = 0.0
+    for c in range(len(ops.COMPONENTS)):
+        drc += program.asset_value[c, t] * factor[ops.CH_VAL_LAND + c, t]
+    if program.val_method == 0 or t < program.cod_period:
+        return drc
+    d = program.val_discount
+    if program.base_rent[t] * factor[ops.CH_RENT, t] > 0.0:
+        if program.exit_value_share > 0.0:
+            horizon = 0.0
+            for c in range(len(ops.COMPONENTS)):
+                horizon += program.asset_value[c, n] * factor[ops.CH_VAL_LAND + c, n]
+            residual = program.exit_value_share * horizon
+        else:
+            market = program.market_rent[n] * factor[ops.CH_MARKET_RENT, n]
+            residual = _capitalised(market - program.opex[n] * factor[ops.CH_OPEX, n] * program.periods_a_year[n],
+                                    program.exit_cap + factor[ops.CH_CAP_ADD, n])
+        rent = cost = 0.0
+        for u in range(n - 1, t - 1, -1):
+            rent = (program.base_rent[u + 1] + rent) * d
+            cost = (program.opex[u + 1] + cost) * d
+            residual = residual * d
+        value = factor[ops.CH_RENT, t] * rent - cost + residual
+    else:
+        market = program.market_rent[t] * factor[ops.CH_MARKET_RENT, t]
+        value = (_capitalised(market - program.opex[t] * factor[ops.CH_OPEX, t] * program.periods_a_year[t],
+                              program.exit_cap + factor[ops.CH_CAP_ADD, t]) * d ** program.relet_periods
+                 - program.reletting_cost * market)
+    return max(value, program.replacement_floor * drc, 0.0)
 
 
 def other_service(program, k: int, t: int, balance, per_rate, sched, maturity) -> float:
@@ -62,7 +111,7 @@ def other_service(program, k: int, t: int, balance, per_rate, sched, maturity) -
     return total
 
 
-def dscr_capacity(program, k: int, t: int, per_rate_new, projected_cfads, others: float) -> float:
+def dscr_capacity(program, k: int, t: int, per_rate_new, factor, others: float) -> float:
     """The most the new loan can be while the SPV's whole debt service, its straight-line
     service over `amort_periods` N at its own rate plus the other tranches' (`others`,
     held flat), keeps the projected CFADS at `min_dscr` x it in every period up to the
@@ -75,13 +124,13 @@ def dscr_capacity(program, k: int, t: int, per_rate_new, projected_cfads, others
     best = float("inf")
     for i in range(1, min(big_n, n - t) + 1):
         r = per_rate_new[i - 1]
-        cap = (projected_cfads[t + i] / dscr - others) * big_n / (1.0 + (big_n - i + 1) * r)
+        cap = (in_place(program, t, t + i, factor) / dscr - others) * big_n / (1.0 + (big_n - i + 1) * r)
         if cap < best:
             best = cap
     return best
 
 
-def size(program, k: int, t: int, balloon: float, other_debt: float, per_rate_new, projected_cfads,
+def size(program, k: int, t: int, balloon: float, other_debt: float, per_rate_new, factor,
          value: float, others: float) -> float:
     """The new loan (module doc): min(balloon, the LTV and debt-yield limits less the other
     debt, the DSCR limit beside the others' debt service), 0 when the result is dust."""
@@ -89,13 +138,13 @@ def size(program, k: int, t: int, balloon: float, other_debt: float, per_rate_ne
     if program.refi_max_ltv[k] > NO_TEST:
         loan = min(loan, program.refi_max_ltv[k] * value - other_debt)
     if program.refi_min_dy[k] > NO_TEST:
-        loan = min(loan, noi(program, t, projected_cfads) / program.refi_min_dy[k] - other_debt)
+        loan = min(loan, noi(program, t, factor) / program.refi_min_dy[k] - other_debt)
     if program.refi_min_dscr[k] > NO_TEST:
-        loan = min(loan, dscr_capacity(program, k, t, per_rate_new, projected_cfads, others))
+        loan = min(loan, dscr_capacity(program, k, t, per_rate_new, factor, others))
     return loan if loan > ops.DUST else 0.0
 
 
-def new_loan(program, k: int, t: int, balloon: float, other_debt: float, base, factor, projected_cfads,
+def new_loan(program, k: int, t: int, balloon: float, other_debt: float, base, factor,
              value: float, others: float) -> tuple:
     """The refinancing on offer at tranche k's maturity t: (new loan, its annual and
     per-period rates for t+1..T), (0, None) where none can be made (no refinancing terms,
@@ -105,11 +154,11 @@ def new_loan(program, k: int, t: int, balloon: float, other_debt: float, base, f
         return 0.0, None
     rates = new_rates(program, k, t, base, factor)
     per_new = [rates[i] * program.accrual[k, u] for i, u in enumerate(range(t + 1, n + 1))]
-    loan = size(program, k, t, balloon, other_debt, per_new, projected_cfads, value, others)
+    loan = size(program, k, t, balloon, other_debt, per_new, factor, value, others)
     return (loan, (rates, per_new)) if loan > 0.0 else (0.0, None)
 
 
-def extension_paydown(program, k: int, t: int, balloon: float, other_debt: float, projected_cfads,
+def extension_paydown(program, k: int, t: int, balloon: float, other_debt: float, factor,
                       value: float, last_cfads: float, last_debt_service: float) -> float:
     """What tranche k must pay down at maturity t for its extension tests to pass, USD; -1
     where it cannot extend: the DSCR of the period before (CFADS / debt service, before
@@ -121,7 +170,7 @@ def extension_paydown(program, k: int, t: int, balloon: float, other_debt: float
     if program.ext_max_ltv[k] > NO_TEST:
         pay = max(pay, balloon - (program.ext_max_ltv[k] * value - other_debt))
     if program.ext_min_dy[k] > NO_TEST:
-        pay = max(pay, balloon - (noi(program, t, projected_cfads) / program.ext_min_dy[k] - other_debt))
+        pay = max(pay, balloon - (noi(program, t, factor) / program.ext_min_dy[k] - other_debt))
     if pay > balloon:
         return -1.0
     return pay if pay > ops.DUST else 0.0
@@ -135,13 +184,13 @@ def at_maturity(program, st, k: int, t: int, balance: float, scheduled: float, o
     balloon = max(0.0, balance - scheduled)
     if balloon <= ops.DUST:
         return 0.0, balloon, 0.0
-    value = st.sale_value[t]
+    value = appraisal(program, t, st.factor)
     others = other_service(program, k, t, st.balance, st.per_rate, st.sched, st.maturity)
-    loan, terms = new_loan(program, k, t, balloon, other_debt, st.base, st.factor, st.projected_cfads, value, others)
+    loan, terms = new_loan(program, k, t, balloon, other_debt, st.base, st.factor, value, others)
     short = balloon - loan
     if st.ext_left[k] > 0:
         last = st.ledger[t - 1] if t > 0 else None
-        pay = extension_paydown(program, k, t, balloon, other_debt, st.projected_cfads, value,
+        pay = extension_paydown(program, k, t, balloon, other_debt, st.factor, value,
                                 0.0 if last is None else last[ops.G["cfads"]],
                                 0.0 if last is None else last[ops.G["debt_service"]])
         if 0.0 <= pay <= short:

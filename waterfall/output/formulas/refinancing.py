@@ -70,12 +70,18 @@ def ext_keys(program: Program, k: int) -> list:
     return keys + [f"t{k}.ext_pay", f"t{k}.ext", f"t{k}.ext_fee"]
 
 
+def in_place(inputs: Grid, t: int, u: int) -> X:
+    """refinancing.in_place: period u's CFADS on the rent in place at t (scheduled rent x
+    the rent multiplier of t, less the base-case opex)."""
+    F = lambda key, v: inputs.ref(key, v, qualified=True)  # noqa: E731
+    return F("rent", u) * F("rent_mult", t) - F("opex", u)
+
+
 def _noi(program: Program, inputs: Grid, k: int, t: int, put) -> X:
-    """refinancing.noi: the next 12 months' projected CFADS, annualised (one cell)."""
+    """refinancing.noi: the next 12 months' CFADS on the rent in place at t, annualised (one cell)."""
     n, ppy = program.n_periods, 12 // program.months_per_period
     w = min(ppy, n - t)
-    F = lambda key, u: inputs.ref(key, u, qualified=True)  # noqa: E731
-    return put(f"t{k}.noi", SUM_SEQ(F("proj_cfads", u) for u in range(t + 1, t + w + 1)) * ppy / w)
+    return put(f"t{k}.noi", SUM_SEQ(in_place(inputs, t, u) for u in range(t + 1, t + w + 1)) * ppy / w)
 
 
 def needs_noi(program: Program, k: int) -> bool:
@@ -90,8 +96,8 @@ def _ext_paydown(c_prev, program: Program, inputs: Grid, S: dict, k: int, t: int
     the balloon; else the paydown the LTV and debt-yield tests need (0 below dust)."""
     pays = [ZERO]
     if program.ext_max_ltv[k] > 0:
-        pays.append(put(f"t{k}.ext_ltv_pay", balloon - (S[f"t{k}.ext_max_ltv"] * inputs.ref("sale_value", t, qualified=True)
-                                                         - other)))
+        value = inputs.ref(refi_value_key(program), t, qualified=True)
+        pays.append(put(f"t{k}.ext_ltv_pay", balloon - (S[f"t{k}.ext_max_ltv"] * value - other)))
     if program.ext_min_dy[k] > 0:
         pays.append(put(f"t{k}.ext_dy_pay", balloon - (noi / S[f"t{k}.ext_min_dy"] - other)))
     pay = MAX(*pays)
@@ -100,6 +106,12 @@ def _ext_paydown(c_prev, program: Program, inputs: Grid, S: dict, k: int, t: int
         ok = put(f"t{k}.ext_dscr_ok", IF(c_prev("L:cfads") < S[f"t{k}.ext_min_dscr"] * c_prev("L:debt_service"), 0, 1))
         pay = IF(ok, pay, -1)
     return put(f"t{k}.ext_pay", pay)
+
+
+def refi_value_key(program: Program) -> str:
+    """valuation.refi_value_key (imported here late: valuation imports this module)."""
+    from .valuation import refi_value_key as key
+    return key(program)
 
 
 def refi_sizing_keys(program: Program, k: int) -> list:
@@ -123,12 +135,12 @@ def _sizing(program: Program, inputs: Grid, S: dict, k: int, t: int, balloon: X,
     F = lambda key, u: inputs.ref(key, u, qualified=True)  # noqa: E731
     limits = [balloon]
     if program.refi_max_ltv[k] > 0:
-        limits.append(put(f"t{k}.refi_ltv_cap", S[f"t{k}.refi_max_ltv"] * F("sale_value", t) - other))
+        limits.append(put(f"t{k}.refi_ltv_cap", S[f"t{k}.refi_max_ltv"] * F(refi_value_key(program), t) - other))
     if program.refi_min_dy[k] > 0:
         limits.append(put(f"t{k}.refi_dy_cap", noi / S[f"t{k}.refi_min_dy"] - other))
     if program.refi_min_dscr[k] > 0:
         big_n, dscr = S[f"t{k}.refi_periods"], S[f"t{k}.refi_min_dscr"]
-        terms = [(F("proj_cfads", t + i) / dscr - others) * big_n / (1 + (big_n - (i - 1))
+        terms = [(in_place(inputs, t, t + i) / dscr - others) * big_n / (1 + (big_n - (i - 1))
                                                                       * F(f"t{k}.refi_per_rate", t + i))
                  for i in range(1, min(int(program.refi_periods[k]), n - t) + 1)]
         limits.append(put(f"t{k}.refi_dscr_cap", MIN(*terms)))
