@@ -7,16 +7,19 @@ refinance is the balloon: the balance less period t's scheduled principal, USD. 
 market open, the new loan is the lowest of
 
 - the balloon;
-- LTV: `max_ltv` x the appraised value at t (the gross sale value of the enforcement
-  valuation, workout.sale_values) less the SPV's other debt;
-- debt yield: NOI / `min_debt_yield` less the other debt, NOI being the projected CFADS of
-  the 12 months after t (annualised when fewer remain), as balloons.py reads it;
-- DSCR: the most the new loan can be while the projected CFADS covers `min_dscr` x the
+- LTV: `max_ltv` x the appraised value at t on the rent in place (`appraisal`: the
+  enforcement valuation's income approach on the in-place CFADS) less the SPV's other debt;
+- debt yield: NOI / `min_debt_yield` less the other debt, NOI being the in-place CFADS of
+  the 12 months after t (annualised when fewer remain);
+- DSCR: the most the new loan can be while the in-place CFADS covers `min_dscr` x the
   SPV's whole debt service in every period of its straight-line amortisation over
   `amort_periods` (up to the horizon): its own service at its rate plus the other
   tranches' debt service of the next period, held flat (other_service);
 
-never below zero. Every test is on the SPV's whole debt, as a refinancing lender reads the
+never below zero. The in-place CFADS of a later period u is the lease schedule's rent for
+u at the share of the scheduled rent the tenant pays at t (its payment status now), less
+the base-case costs for u (`in_place`): the lender sizes on the rent roll as it stands,
+not on the scenario's future path. Every test is on the SPV's whole debt, as a refinancing lender reads the
 capital structure the asset carries; the maturing tranche gets what the other tranches
 leave. A test whose parameter is 0 is not applied. What the new loan leaves of the
 balloon (the shortfall) is due in period t with the scheduled principal: the waterfall pays
@@ -114,7 +117,7 @@ def other_service(program, k: int, t: int, balance, per_rate, sched, maturity) -
 def dscr_capacity(program, k: int, t: int, per_rate_new, factor, others: float) -> float:
     """The most the new loan can be while the SPV's whole debt service, its straight-line
     service over `amort_periods` N at its own rate plus the other tranches' (`others`,
-    held flat), keeps the projected CFADS at `min_dscr` x it in every period up to the
+    held flat), keeps the in-place CFADS at `min_dscr` x it in every period up to the
     horizon: min over i = 1..min(N, T - t) of (CFADS(t+i) / min_dscr - others) x N /
     (1 + (N - i + 1) x r(t+i)), r the new loan's rate for the period (a unit loan's debt
     service in period i is (1 + (N - i + 1) r) / N: 1/N of principal and interest on
