@@ -35,10 +35,49 @@ from .workout import _capitalised
 NO_TEST = 0.0
 
 
+STRAIGHT_LINE, LEVEL_PAYMENT, SCULPTED = 0, 1, 2   # program.refi_profile
+
+
 def new_rates(program, k: int, t: int, base, factor) -> list:
-    """The new loan's annual rate for u = t+1..T: max(0, max(base + shock, floor) + spread)."""
-    return [max(0.0, max(base[u] + factor[ops.CH_RATE_ADD, u], program.refi_floor[k]) + program.refi_spread[k])
+    """The new loan's annual rate for u = t+1..T: floating max(0, max(base + shock, floor)
+    + spread + add-on), fixed max(0, fixed rate + add-on); the add-on is the scenario's
+    refinancing margin at the signing date t, kept for the loan's life."""
+    add = factor[ops.CH_REFI_SPREAD, t]
+    if program.refi_rate_kind[k] == 1:
+        return [max(0.0, program.refi_fixed[k] + add) for _u in range(t + 1, program.n_periods + 1)]
+    return [max(0.0, max(base[u] + factor[ops.CH_RATE_ADD, u], program.refi_floor[k]) + program.refi_spread[k] + add)
             for u in range(t + 1, program.n_periods + 1)]
+
+
+def level_unit(program, k: int, r1: float, i: int) -> tuple:
+    """A unit level-payment loan over N periods at the first period's rate r1: (its balance
+    before period i, its principal in period i) = ((g^N - g^(i-1)) / (g^N - 1),
+    r1 g^(i-1) / (g^N - 1)), g = 1 + r1; at r1 = 0 straight-line ((N - i + 1) / N, 1 / N)."""
+    big_n = int(program.refi_periods[k])
+    if r1 > 0.0:
+        g = 1.0 + r1
+        q = g ** big_n - 1.0
+        return (g ** big_n - g ** (i - 1)) / q, r1 * g ** (i - 1) / q
+    return (big_n - i + 1) / big_n, 1.0 / big_n
+
+
+def sculpted(program, k: int, t: int, per_rate_new, factor, others: float) -> tuple:
+    """The sculpted loan at t: debt service D_i = max(in-place CFADS(t+i) / min_dscr - others,
+    0) for i = 1..M = min(N, T - t); the most it carries is L = sum D_i / prod_{j<=i}(1 +
+    r_j) (Horner, from the last period back); its principal P_i = max(min(D_i - r_i B_i,
+    B_i), 0) on the balance B_i (B_1 = L). Returns (L, [P_1..P_M])."""
+    m = min(int(program.refi_periods[k]), program.n_periods - t)
+    dscr = program.refi_min_dscr[k]
+    service = [max(in_place(program, t, t + i, factor) / dscr - others, 0.0) for i in range(1, m + 1)]
+    most = 0.0
+    for i in range(m, 0, -1):
+        most = (service[i - 1] + most) / (1.0 + per_rate_new[i - 1])
+    left, principal = most, []
+    for i in range(1, m + 1):
+        pay = max(min(service[i - 1] - per_rate_new[i - 1] * left, left), 0.0)
+        principal.append(pay)
+        left -= pay
+    return most, principal
 
 
 def in_place(program, t: int, u: int, factor) -> float:
@@ -124,10 +163,16 @@ def dscr_capacity(program, k: int, t: int, per_rate_new, factor, others: float) 
     (N - i + 1)/N outstanding)."""
     n, big_n = program.n_periods, int(program.refi_periods[k])
     dscr = program.refi_min_dscr[k]
+    if program.refi_profile[k] == SCULPTED:
+        return sculpted(program, k, t, per_rate_new, factor, others)[0]
     best = float("inf")
     for i in range(1, min(big_n, n - t) + 1):
         r = per_rate_new[i - 1]
-        cap = (in_place(program, t, t + i, factor) / dscr - others) * big_n / (1.0 + (big_n - i + 1) * r)
+        if program.refi_profile[k] == LEVEL_PAYMENT:
+            before, principal = level_unit(program, k, per_rate_new[0], i)
+            cap = (in_place(program, t, t + i, factor) / dscr - others) / (before * r + principal)
+        else:
+            cap = (in_place(program, t, t + i, factor) / dscr - others) * big_n / (1.0 + (big_n - i + 1) * r)
         if cap < best:
             best = cap
     return best
@@ -158,7 +203,10 @@ def new_loan(program, k: int, t: int, balloon: float, other_debt: float, base, f
     rates = new_rates(program, k, t, base, factor)
     per_new = [rates[i] * program.accrual[k, u] for i, u in enumerate(range(t + 1, n + 1))]
     loan = size(program, k, t, balloon, other_debt, per_new, factor, value, others)
-    return (loan, (rates, per_new)) if loan > 0.0 else (0.0, None)
+    if loan <= 0.0:
+        return 0.0, None
+    shape = sculpted(program, k, t, per_new, factor, others) if program.refi_profile[k] == SCULPTED else None
+    return loan, (rates, per_new, shape)
 
 
 def extension_paydown(program, k: int, t: int, balloon: float, other_debt: float, factor,
@@ -216,15 +264,26 @@ def extend(program, k: int, t: int, annual, per_rate, maturity) -> None:
 
 
 def apply(program, k: int, t: int, loan: float, terms, annual, per_rate, sched, maturity) -> None:
-    """Put tranche k on the new loan's terms from t+1 (in place): its rates, straight-line
-    schedule loan / N for N periods, maturity min(t + N, T)."""
+    """Put tranche k on the new loan's terms from t+1 (in place): its rates, its schedule
+    for N periods (straight-line loan / N; level payment loan x the unit principal at the
+    first period's rate; sculpted (loan / L) x P_i, the capacity's profile scaled), maturity
+    min(t + N, T)."""
     n, periods = program.n_periods, int(program.refi_periods[k])
-    rates, per_new = terms
+    rates, per_new, shape = terms
     amortisation = loan / periods
+    profile = program.refi_profile[k]
+    scale = loan / shape[0] if profile == SCULPTED else 0.0
     for i, u in enumerate(range(t + 1, n + 1)):
         annual[k, u] = rates[i]
         per_rate[k, u] = per_new[i]
-        sched[k, u] = amortisation if u <= t + periods else 0.0
+        if u > t + periods:
+            sched[k, u] = 0.0
+        elif profile == LEVEL_PAYMENT:
+            sched[k, u] = loan * level_unit(program, k, per_new[0], i + 1)[1]
+        elif profile == SCULPTED:
+            sched[k, u] = scale * shape[1][i]
+        else:
+            sched[k, u] = amortisation
     maturity[k] = min(t + periods, n)
 
 
