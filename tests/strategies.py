@@ -103,8 +103,9 @@ def resolve_stubs(deal: dict) -> dict:
 
 
 @st.composite
-def deals(draw, max_operating: int = 40, hedges: bool = True):
-    """A random deal as plain data; `hedges`: whether it may have interest-rate hedges."""
+def deals(draw, max_operating: int = 40, hedges: bool = True, sculpted: bool = True):
+    """A random deal as plain data; `hedges`: whether it may have interest-rate hedges;
+    `sculpted`: whether a refinancing may be sculpted (the workbook does not restate it)."""
     period = draw(st.sampled_from(["month", "quarter", "half-year", "year"]))
     construction = draw(st.integers(0, 4))
     operating = draw(st.integers(4, max_operating))
@@ -179,7 +180,7 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
             refi = tranche["refinancing"]
             if draw(st.booleans()):   # a fixed-rate new loan
                 refi["rate_kind"], refi["fixed_rate"] = "fixed", refi.pop("spread")
-            profiles = ["straight_line", "level_payment"] + (["sculpted"] if refi["min_dscr"] > 0 else [])
+            profiles = ["straight_line", "level_payment"] + (["sculpted"] if sculpted and refi["min_dscr"] > 0 else [])
             refi["amortisation"] = draw(st.sampled_from(profiles))
         if draw(st.booleans()):
             tests = {"min_dscr": draw(st.sampled_from([None, draw(st.floats(0.8, 2.0))])),
