@@ -349,8 +349,9 @@ def _flexed_workbooks(tmp: Path) -> dict:
     src = write_workbook(base, tmp / "src-market-closed.xlsx", formulas=True, deal=deal)
     model = _model(deal, base)
     k = next(k for k in range(base.program.n_tranches) if f"t{k}.refi" in model.cf.index)
-    maturity = int(base.program.maturity[k])
-    assert model.cf.values(f"t{k}.refi")[maturity] == 1.0
+    # the maturity it is refinanced at: quarter 24, after its two extension options
+    maturity = int(np.flatnonzero(model.cf.values(f"t{k}.refi") == 1.0)[0])
+    assert maturity == 24
     wb = openpyxl.load_workbook(src)
     _set_inputs(wb, model, "refi_open", {maturity: 0})
     wb.save(tmp / "vantage_frontier-market-closed.xlsx")
