@@ -350,7 +350,7 @@ def _flexed_workbooks(tmp: Path) -> dict:
     model = _model(deal, base)
     k = next(k for k in range(base.program.n_tranches) if f"t{k}.refi" in model.cf.index)
     # the maturity it is refinanced at: quarter 24, after its two extension options
-    maturity = int(np.flatnonzero(model.cf.values(f"t{k}.refi") == 1.0)[0])
+    maturity = int(np.flatnonzero(np.asarray(model.cf.values(f"t{k}.refi")) == 1.0)[0])
     assert maturity == 24
     wb = openpyxl.load_workbook(src)
     _set_inputs(wb, model, "refi_open", {maturity: 0})
