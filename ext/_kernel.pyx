@@ -397,6 +397,9 @@ ctypedef struct Prog:
     double *refi_min_dscr
     double *refi_max_ltv
     double *refi_min_dy
+    int64_t *refi_rate_kind   # 0 floating, 1 fixed
+    double *refi_fixed
+    int64_t *refi_profile     # 0 straight-line, 1 level payment, 2 sculpted
     int64_t *ext_options
     int64_t *ext_periods
     double *ext_fee
@@ -1058,13 +1061,57 @@ cdef inline double *own_row(double **rows, double *own, int k, int W) noexcept n
     return mine
 
 
-cdef inline double refi_rate(const Prog *p, int k, int u, const double *base, const double *f_rate) noexcept nogil:
-    """refinancing.new_rates: max(0, max(base + shock, floor) + spread), annual."""
-    cdef double rate = base[u] + f_rate[u]
+cdef inline double refi_rate(const Prog *p, int k, int u, const double *base, const double *f_rate,
+                             double add) noexcept nogil:
+    """refinancing.new_rates: floating max(0, max(base + shock, floor) + spread + add-on),
+    fixed max(0, fixed rate + add-on), annual (add: the market add-on at signing)."""
+    cdef double rate
+    if p.refi_rate_kind[k] == 1:
+        rate = p.refi_fixed[k] + add
+        return rate if rate > 0.0 else 0.0
+    rate = base[u] + f_rate[u]
     if rate < p.refi_floor[k]:
         rate = p.refi_floor[k]
-    rate = rate + p.refi_spread[k]
+    rate = rate + p.refi_spread[k] + add
     return rate if rate > 0.0 else 0.0
+
+
+cdef inline double level_before(const Prog *p, int k, double r1, int i) noexcept nogil:
+    """refinancing.level_unit(...)[0]: a unit level-payment loan's balance before period i."""
+    cdef int big_n = <int>p.refi_periods[k]
+    cdef double g
+    if r1 > 0.0:
+        g = 1.0 + r1
+        return (pow(g, big_n) - pow(g, i - 1)) / (pow(g, big_n) - 1.0)
+    return <double>(big_n - i + 1) / big_n
+
+
+cdef inline double level_principal(const Prog *p, int k, double r1, int i) noexcept nogil:
+    """refinancing.level_unit(...)[1]: a unit level-payment loan's principal in period i."""
+    cdef int big_n = <int>p.refi_periods[k]
+    cdef double g
+    if r1 > 0.0:
+        g = 1.0 + r1
+        return r1 * pow(g, i - 1) / (pow(g, big_n) - 1.0)
+    return 1.0 / big_n
+
+
+cdef inline double sculpt_service(const Prog *p, int k, int t, int i, const double *f_rent, double others) noexcept nogil:
+    """refinancing.sculpted: D_i = max(in-place CFADS(t+i) / min DSCR - others, 0)."""
+    cdef double x = in_place(p, t, t + i, f_rent) / p.refi_min_dscr[k] - others
+    return x if x > 0.0 else 0.0
+
+
+cdef double sculpt_most(const Prog *p, int k, int t, const double *base, const double *f_rate, double add,
+                        const double *f_rent, double others) noexcept nogil:
+    """refinancing.sculpted(...)[0]: the most the sculpted loan carries (Horner, backwards)."""
+    cdef int T = p.T, W = p.T + 1, big_n = <int>p.refi_periods[k], m, i
+    cdef double most = 0.0
+    m = big_n if big_n < T - t else T - t
+    for i in range(m, 0, -1):
+        most = (sculpt_service(p, k, t, i, f_rent, others) + most) / (
+            1.0 + refi_rate(p, k, t + i, base, f_rate, add) * p.accrual[k * W + t + i])
+    return most
 
 
 cdef inline double proj_cfads(const Prog *p, int u, const double *f_rent, const double *f_opex) noexcept nogil:
@@ -1072,12 +1119,18 @@ cdef inline double proj_cfads(const Prog *p, int u, const double *f_rent, const 
     return p.base_rent[u] * f_rent[u] - p.opex[u] * f_opex[u]
 
 
+cdef inline double in_place(const Prog *p, int t, int u, const double *f_rent) noexcept nogil:
+    """refinancing.in_place: period u's CFADS on the rent in place at t (scheduled rent at
+    the share paid in t, less the base-case opex)."""
+    return p.base_rent[u] * f_rent[t] - p.opex[u]
+
+
 cdef double refi_size(const Prog *p, int k, int t, double balloon, double other, const double *base,
                       const double *f_rate, const double *f_rent, const double *f_opex, double value,
-                      double others) noexcept nogil:
+                      double others, double add) noexcept nogil:
     """Twin of refinancing.size (with noi and dscr_capacity): the new loan, USD."""
     cdef int T = p.T, W = p.T + 1, big_n = <int>p.refi_periods[k], ppy = 12 // p.months, w, u, i
-    cdef double loan = balloon, total, x, best, r
+    cdef double loan = balloon, total, x, best, r, r1
     if p.refi_max_ltv[k] > 0.0:
         x = p.refi_max_ltv[k] * value - other
         if x < loan:
@@ -1086,12 +1139,21 @@ cdef double refi_size(const Prog *p, int k, int t, double balloon, double other,
         x = refi_noi(p, t, f_rent, f_opex) / p.refi_min_dy[k] - other
         if x < loan:
             loan = x
-    if p.refi_min_dscr[k] > 0.0:
+    if p.refi_min_dscr[k] > 0.0 and p.refi_profile[k] == 2:
+        best = sculpt_most(p, k, t, base, f_rate, add, f_rent, others)
+        if best < loan:
+            loan = best
+    elif p.refi_min_dscr[k] > 0.0:
         best = INFINITY
+        r1 = refi_rate(p, k, t + 1, base, f_rate, add) * p.accrual[k * W + t + 1]
         for i in range(1, (big_n if big_n < T - t else T - t) + 1):
-            r = refi_rate(p, k, t + i, base, f_rate) * p.accrual[k * W + t + i]
-            x = (proj_cfads(p, t + i, f_rent, f_opex) / p.refi_min_dscr[k] - others) * big_n / (
-                1.0 + (big_n - i + 1) * r)
+            r = refi_rate(p, k, t + i, base, f_rate, add) * p.accrual[k * W + t + i]
+            if p.refi_profile[k] == 1:
+                x = (in_place(p, t, t + i, f_rent) / p.refi_min_dscr[k] - others) / (
+                    level_before(p, k, r1, i) * r + level_principal(p, k, r1, i))
+            else:
+                x = (in_place(p, t, t + i, f_rent) / p.refi_min_dscr[k] - others) * big_n / (
+                    1.0 + (big_n - i + 1) * r)
             if x < best:
                 best = x
         if best < loan:
@@ -1100,12 +1162,12 @@ cdef double refi_size(const Prog *p, int k, int t, double balloon, double other,
 
 
 cdef double refi_noi(const Prog *p, int t, const double *f_rent, const double *f_opex) noexcept nogil:
-    """Twin of refinancing.noi: the next 12 months' projected CFADS, annualised."""
+    """Twin of refinancing.noi: the next 12 months' CFADS on the rent in place, annualised."""
     cdef int T = p.T, ppy = 12 // p.months, w, u
     cdef double total = 0.0
     w = ppy if ppy < T - t else T - t
     for u in range(t + 1, t + w + 1):
-        total += proj_cfads(p, u, f_rent, f_opex)
+        total += in_place(p, t, u, f_rent)
     return total * ppy / w
 
 
@@ -1148,10 +1210,12 @@ cdef void ext_apply(const Prog *p, int k, int t, double **anr, double **prr, dou
 
 cdef void refi_apply(const Prog *p, int k, int t, double loan, const double *base, const double *f_rate,
                      double **anr, double **prr, double **schr, double *own_an, double *own_pr,
-                     double *own_sched, TState *ts, bint ledger) noexcept nogil:
-    """Twin of refinancing.apply: tranche k on the new loan's terms from t+1."""
+                     double *own_sched, TState *ts, bint ledger, double add, const double *f_rent,
+                     double others) noexcept nogil:
+    """Twin of refinancing.apply: tranche k on the new loan's terms from t+1 (its rates and
+    its straight-line, level-payment or sculpted schedule)."""
     cdef int T = p.T, W = p.T + 1, periods = <int>p.refi_periods[k], u
-    cdef double rate, amortisation = loan / periods
+    cdef double rate, amortisation = loan / periods, r1 = 0.0, scale = 0.0, left = 0.0, pay
     cdef double *an = NULL
     cdef double *pr
     cdef double *sc
@@ -1159,12 +1223,30 @@ cdef void refi_apply(const Prog *p, int k, int t, double loan, const double *bas
         an = own_row(anr, own_an, k, W)
     pr = own_row(prr, own_pr, k, W)
     sc = own_row(schr, own_sched, k, W)
+    if t + 1 < W:
+        r1 = refi_rate(p, k, t + 1, base, f_rate, add) * p.accrual[k * W + t + 1]
+    if p.refi_profile[k] == 2:
+        left = sculpt_most(p, k, t, base, f_rate, add, f_rent, others)
+        scale = loan / left
     for u in range(t + 1, W):
-        rate = refi_rate(p, k, u, base, f_rate)
+        rate = refi_rate(p, k, u, base, f_rate, add)
         if ledger:
             an[u] = rate
         pr[u] = rate * p.accrual[k * W + u]
-        sc[u] = amortisation if u <= t + periods else 0.0
+        if u > t + periods:
+            sc[u] = 0.0
+        elif p.refi_profile[k] == 1:
+            sc[u] = loan * level_principal(p, k, r1, u - t)
+        elif p.refi_profile[k] == 2:
+            pay = sculpt_service(p, k, t, u - t, f_rent, others) - pr[u] * left
+            if pay > left:
+                pay = left
+            if pay < 0.0:
+                pay = 0.0
+            sc[u] = scale * pay
+            left = left - pay
+        else:
+            sc[u] = amortisation
     ts[k].maturity = t + periods if t + periods < T else T
 
 # --------------------------------------------------------------- events and the workout
@@ -1388,6 +1470,45 @@ cdef double sale_value(const Prog *p, double **fch, int t) noexcept nogil:
     noi = p.replacement_floor * drc  # max(value, floor x DRC, 0), as Python's max compares
     if noi > value:
         value = noi
+    if 0.0 > value:
+        value = 0.0
+    return value
+
+
+cdef double refi_appraisal(const Prog *p, double **fch, int t) noexcept nogil:
+    """Twin of refinancing.appraisal: the value at t with the income approach on the rent
+    in place (in-place share x PV of the scheduled rent, less the PV of base-case opex,
+    plus the PV of the residual), by the same operations."""
+    cdef int T = p.T, W = p.T + 1, c, u
+    cdef double drc = 0.0, market, value, rent = 0.0, cost = 0.0, residual, d = p.val_discount
+    cdef const double *f_rent = fch[CH_RENT]
+    cdef const double *f_opex = fch[CH_OPEX]
+    for c in range(N_COMPONENTS):
+        drc += p.asset_value[c * W + t] * fch[CH_VAL_LAND + c][t]
+    if p.val_method == 0 or t < p.cod:
+        return drc
+    if p.base_rent[t] * f_rent[t] > 0.0:
+        if p.exit_value_share > 0.0:
+            residual = 0.0
+            for c in range(N_COMPONENTS):
+                residual += p.asset_value[c * W + T] * fch[CH_VAL_LAND + c][T]
+            residual = p.exit_value_share * residual
+        else:
+            market = p.market_rent[T] * fch[CH_MARKET_RENT][T]
+            residual = capitalised(market - p.opex[T] * f_opex[T] * p.periods_a_year[T],
+                                   p.exit_cap + fch[CH_CAP_ADD][T])
+        for u in range(T - 1, t - 1, -1):
+            rent = (p.base_rent[u + 1] + rent) * d
+            cost = (p.opex[u + 1] + cost) * d
+            residual = residual * d
+        value = f_rent[t] * rent - cost + residual
+    else:
+        market = p.market_rent[t] * fch[CH_MARKET_RENT][t]
+        value = capitalised(market - p.opex[t] * f_opex[t] * p.periods_a_year[t],
+                            p.exit_cap + fch[CH_CAP_ADD][t]) * pow(d, p.relet_periods) - p.reletting_cost * market
+    residual = p.replacement_floor * drc
+    if residual > value:
+        value = residual
     if 0.0 > value:
         value = 0.0
     return value
@@ -1958,7 +2079,7 @@ cdef void run_scenario(const Prog *p, int s,
                 ext_fee = 0.0
                 if short > DUST:
                     balloon = short
-                    value = sale_value(p, fch, t)
+                    value = refi_appraisal(p, fch, t)
                     if p.refi_periods[k] > 0 and fch[CH_REFI][t] > 0.0:
                         # refinancing.other_service: the other tranches' debt service of t+1
                         ods = 0.0
@@ -1968,7 +2089,8 @@ cdef void run_scenario(const Prog *p, int s,
                             oint = 0.0 if cap8[j * W + t + 1] else ts[j].balance * prr[j][t + 1]
                             sc2 = schr[j][t + 1]
                             ods += oint + (sc2 if sc2 < ts[j].balance else ts[j].balance)
-                        x = refi_size(p, k, t, balloon, other, base, fch[CH_RATE_ADD], f_rent, f_opex, value, ods)
+                        x = refi_size(p, k, t, balloon, other, base, fch[CH_RATE_ADD], f_rent, f_opex, value, ods,
+                                      fch[CH_REFI_SPREAD][t])
                     short = balloon - x
                     ext_pay = -1.0
                     if ts[k].ext_left > 0:
@@ -1981,7 +2103,7 @@ cdef void run_scenario(const Prog *p, int s,
                         ext_fee = p.ext_fee[k] * balloon
                     elif x > 0.0:
                         refi_apply(p, k, t, x, base, fch[CH_RATE_ADD], anr, prr, schr, own_an, own_pr,
-                                   own_sched, ts, ledger)
+                                   own_sched, ts, ledger, fch[CH_REFI_SPREAD][t], f_rent, ods)
                 put(L, NL, t, tc + T_REFINANCED, x)
                 ts[k].prin_due = sc + short
                 refi_short += short
@@ -2453,6 +2575,8 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.refi_spread = dptr(keep["refi_spread"]); p.refi_floor = dptr(keep["refi_floor"])
     p.refi_periods = lptr(keep["refi_periods"]); p.refi_min_dscr = dptr(keep["refi_min_dscr"])
     p.refi_max_ltv = dptr(keep["refi_max_ltv"]); p.refi_min_dy = dptr(keep["refi_min_dy"])
+    p.refi_rate_kind = lptr(keep["refi_rate_kind"]); p.refi_fixed = dptr(keep["refi_fixed"])
+    p.refi_profile = lptr(keep["refi_profile"])
     p.ext_options = lptr(keep["ext_options"]); p.ext_periods = lptr(keep["ext_periods"])
     p.ext_fee = dptr(keep["ext_fee"]); p.ext_step = dptr(keep["ext_step"])
     p.ext_min_dscr = dptr(keep["ext_min_dscr"]); p.ext_max_ltv = dptr(keep["ext_max_ltv"])

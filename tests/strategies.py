@@ -103,8 +103,9 @@ def resolve_stubs(deal: dict) -> dict:
 
 
 @st.composite
-def deals(draw, max_operating: int = 40, hedges: bool = True):
-    """A random deal as plain data; `hedges`: whether it may have interest-rate hedges."""
+def deals(draw, max_operating: int = 40, hedges: bool = True, sculpted: bool = True):
+    """A random deal as plain data; `hedges`: whether it may have interest-rate hedges;
+    `sculpted`: whether a refinancing may be sculpted (the workbook does not restate it)."""
     period = draw(st.sampled_from(["month", "quarter", "half-year", "year"]))
     construction = draw(st.integers(0, 4))
     operating = draw(st.integers(4, max_operating))
@@ -178,6 +179,11 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
                                       "min_dscr": draw(st.sampled_from([0.0, draw(st.floats(0.5, 4.0))])),
                                       "max_ltv": draw(st.sampled_from([None, draw(st.floats(0.05, 1.0))])),
                                       "min_debt_yield": draw(st.sampled_from([None, draw(st.floats(0.04, 1.0))]))}
+            refi = tranche["refinancing"]
+            if draw(st.booleans()):   # a fixed-rate new loan
+                refi["rate_kind"], refi["fixed_rate"] = "fixed", refi.pop("spread")
+            profiles = ["straight_line", "level_payment"] + (["sculpted"] if sculpted and refi["min_dscr"] > 0 else [])
+            refi["amortisation"] = draw(st.sampled_from(profiles))
         if draw(st.booleans()):
             tests = {"min_dscr": draw(st.sampled_from([None, draw(st.floats(0.8, 2.0))])),
                      "max_ltv": draw(st.sampled_from([None, draw(st.floats(0.3, 1.0))])),
@@ -322,7 +328,8 @@ def deals(draw, max_operating: int = 40, hedges: bool = True):
 def scenarios(draw, n_periods: int):
     kinds = draw(st.lists(st.sampled_from(["rent_multiplier", "tenant_default", "rate_shock", "rate_path",
                                            "opex_multiplier", "asset_value_multiplier",
-                                           "refinancing_closed", "guarantor_default", "obligor_default"]),
+                                           "refinancing_closed", "refinancing_spread", "guarantor_default",
+                                           "obligor_default"]),
                           max_size=4))
     adjustments = []
     period = st.integers(1, n_periods)
@@ -343,6 +350,8 @@ def scenarios(draw, n_periods: int):
                                 "from_period": draw(period), "multiplier": draw(st.floats(0.0, 1.0))})
         elif kind == "refinancing_closed":
             adjustments.append({"kind": kind, "from_period": draw(period)})
+        elif kind == "refinancing_spread":
+            adjustments.append({"kind": kind, "bp": draw(st.floats(-100, 500)), "from_period": draw(period)})
         elif kind == "obligor_default":
             adjustments.append({"kind": kind, "obligor": "Parent", "from_period": draw(period)})
         else:

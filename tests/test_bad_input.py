@@ -57,6 +57,16 @@ EXPECTED: dict[str, list[str]] = {
     # extension options (issue 12.2)
     "extension_without_test.toml": ["tranches[0].extension.options: extension options with no test to pass",
                                     "min_dscr, max_ltv or min_debt_yield", "(got 2)"],
+    # the new loan's terms at a refinancing (docs/credit.md, "Refinancing")
+    "refinancing_fixed_without_rate.toml": ["tranches[0].refinancing.fixed_rate: a fixed-rate refinancing needs "
+                                            "fixed_rate"],
+    "refinancing_fixed_with_spread.toml": ["tranches[0].refinancing.spread: spread = 0.02 on a fixed-rate "
+                                           "refinancing", "(got 0.02)"],
+    "refinancing_unknown_amortisation.toml": ["tranches[0].refinancing.amortisation:", "'sculpted'",
+                                              "(got 'bullet')"],
+    "refinancing_unknown_rate_kind.toml": ["tranches[0].refinancing.rate_kind:", "'fixed'", "(got 'indexed')"],
+    "refinancing_sculpted_without_dscr.toml": ["tranches[0].refinancing.min_dscr: a sculpted refinancing is "
+                                               "sculpted to min_dscr", "(got 0.0)"],
     "notional_maturity_past_horizon.toml": ["tranches[0].notional_maturity_period: period is beyond the horizon",
                                             "(got 99)"],
     "unknown_step_kind.toml": ["waterfall[3].step:", "'distribute'", "(got 'cash_sweep')"],
@@ -162,6 +172,10 @@ EXPECTED: dict[str, list[str]] = {
 
 # Standalone scenario files, run as `waterfall run tieout --scenario FILE`.
 SCENARIO_EXPECTED: dict[str, list[str]] = {
+    "scenario_refinancing_spread_bad.toml": [
+        "adjustments[0].bp: Input should be less than or equal to 5000 (got 99999.0)",
+        "adjustments[1].refinancing_spread: to_date 2031-01-01 must be after from_date 2031-06-01",
+    ],
     "scenario_bad_multiplier.toml": [
         "adjustments[0].multiplier: Input should be greater than or equal to 0 (got -0.5)",
         "adjustments[1].kind: unknown kind", "(got 'rent_haircut')",

@@ -113,7 +113,8 @@ def test_vantage_terms():
     for name in ("vantage_frontier", "vantage_lighthouse"):
         (tr,) = deal(name).tranches
         assert tr.rate.kind == "floating" and tr.rate.spread == 0.025
-        assert tr.maturity_period == 16 and tr.extension_periods == 8      # quarters
+        assert tr.maturity_period == 16 and tr.extension_periods == 0      # quarters; the options are tested
+        assert (tr.extension.options, tr.extension.periods) == (2, 4)
         assert tr.capitalise_interest == "construction"
         assert deal(name).leases[0].tenant.startswith("Oracle")
 
@@ -158,7 +159,8 @@ def test_project_jupiter():
     d = deal("project_jupiter")
     assert amounts("project_jupiter") == {"jupiter-loan": 18_000.0}
     (tr,) = d.tranches
-    assert tr.rate.spread == 0.025 and tr.maturity_period == 16 and tr.extension_periods == 8
+    assert tr.rate.spread == 0.025 and tr.maturity_period == 16 and tr.extension_periods == 0
+    assert (tr.extension.options, tr.extension.periods) == (2, 4)   # two 12-month options, tested
     assert d.leases[0].term_months == 216
     assert d.equity.sponsors == {"Blue Owl funds": 1.0}
 
@@ -364,10 +366,12 @@ def test_vantage_findings(name, cod_default):
     assert frame["exit_proceeds"].iloc[n] > tail                 # met by the sale at 50% of cost...
     assert result.metrics["plcr"] < 1.15                          # ...because the lease alone is thin
     # ...and at depreciated cost only just: value curves age from the in-service date, so a
-    # sale at book at lease end still meets the balloon, by under 10% (the margin is thin)
+    # sale at book at lease end still meets the balloon, by about 10% (the margin is thin;
+    # Frontier 9.0% with its extensions assumed exercised, 10.3% once they are tested: the
+    # refinancing at 24 is a little smaller and the difference was paid down from cash)
     at_book = waterfall.run(d, "residual-at-book").metrics
     exit_at_book = frame["exit_proceeds"].iloc[n] * d.scenario("residual-at-book").adjustments[0].multiplier
-    assert at_book["default_period"] is None and tail < exit_at_book < 1.1 * tail
+    assert at_book["default_period"] is None and tail < exit_at_book < 1.11 * tail
     # the facts' mortgage-style profile sized to the 15-year lease (s.2a) breaches at COD
     data = d.model_dump()
     data["tranches"][0]["amortisation"] = {"kind": "level_payment", "periods": 60}

@@ -349,8 +349,9 @@ def _flexed_workbooks(tmp: Path) -> dict:
     src = write_workbook(base, tmp / "src-market-closed.xlsx", formulas=True, deal=deal)
     model = _model(deal, base)
     k = next(k for k in range(base.program.n_tranches) if f"t{k}.refi" in model.cf.index)
-    maturity = int(base.program.maturity[k])
-    assert model.cf.values(f"t{k}.refi")[maturity] == 1.0
+    # the maturity it is refinanced at: quarter 24, after its two extension options
+    maturity = int(np.flatnonzero(np.asarray(model.cf.values(f"t{k}.refi")) == 1.0)[0])
+    assert maturity == 24
     wb = openpyxl.load_workbook(src)
     _set_inputs(wb, model, "refi_open", {maturity: 0})
     wb.save(tmp / "vantage_frontier-market-closed.xlsx")
@@ -386,6 +387,10 @@ REFI_CASES = {"refi-ltv-cure/base": ("min_dscr = 1.0, max_ltv = 0.30",
 # the second passes, then the balloon defaults
 EXT_CASES = {"ext-ltv-cure/base": ("min_dscr = 1.5, max_ltv = 0.3, min_debt_yield = 0.1",
                                    "equity_cure = { max_cures = 1, max_amount = 20.0 }")}
+# the new loan's terms and the rent in place: a fixed-rate level payment; a floating level
+# payment under the market's margin add-on; the appraisal on the rent in place after a
+# later rent cut (tests/test_refinancing.py derives each by hand)
+TERMS_CASES = ["refi-fixed-level/plain", "refi-float-level/refi-wider", "refi-appraisal/cut-from-21"]
 
 
 def _refinancing_workbooks(tmp: Path) -> dict:
@@ -394,6 +399,24 @@ def _refinancing_workbooks(tmp: Path) -> dict:
     for case, (refi, cure, junior) in REFI_CASES.items():
         deal = waterfall.load_deal(write_deal(tmp, refi, cure, junior, name=case.split("/")[0] + ".toml"))
         result = waterfall.run(deal, "base")
+        out[case] = (write_workbook(result, tmp / f"f-{case.split('/')[0]}.xlsx", formulas=True, deal=deal),
+                     deal, result)
+    from tests import test_refinancing as tr
+    plain = {"name": "plain", "adjustments": []}
+    terms = {"refi-fixed-level/plain": (tr.terms_deal(tmp, tr.FIXED_LEVEL, name="fl.toml"), plain),
+             "refi-float-level/refi-wider": (tr.terms_deal(tmp, tr.FLOAT_SL.replace(
+                 "min_dscr", 'amortisation = "level_payment", min_dscr'), name="fv.toml"), tr.WIDER),
+             "refi-appraisal/cut-from-21": (tr.appraisal_deal(tmp, "min_dscr = 1.0, max_ltv = 0.40", name="ap.toml"),
+                                            tr.CUT_LATER)}
+    for case, (path, scenario) in terms.items():
+        # the scenario goes into the deal file, so the workbook and its checks find it by name
+        adjustments = ", ".join("{ " + ", ".join(f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {v}"
+                                                 for k, v in adj.items()) + " }"
+                                for adj in scenario["adjustments"]).replace("'", '"')
+        path.write_text(path.read_text() + f'\n[[scenarios]]\nname = "{scenario["name"]}"\n'
+                        f'description = "test case"\nadjustments = [{adjustments}]\n')
+        deal = waterfall.load_deal(path)
+        result = waterfall.run(deal, scenario["name"])
         out[case] = (write_workbook(result, tmp / f"f-{case.split('/')[0]}.xlsx", formulas=True, deal=deal),
                      deal, result)
     from tests.test_refinancing import EXT, extension_deal
@@ -434,7 +457,7 @@ def recalculated(tmp_path_factory):
 
 @needs_lo
 @pytest.mark.parametrize("case", [f"{n}/{s}" for n, s in FORMULA_CASES] + ["tieout-exit/base"] + list(REFI_CASES)
-                         + list(EXT_CASES))
+                         + list(EXT_CASES) + TERMS_CASES)
 def test_libreoffice_recalculates_to_the_engine(recalculated, case):
     """The --formulas workbook, recalculated by LibreOffice: every formula cell equals the
     value cached from the engine (relative 1e-9), no error cells, and every ledger line

@@ -222,7 +222,8 @@ def _check_growth(deal: Deal, n: int) -> list[Problem]:
         else:
             top = max([t.rate.spread] + [r for _, r in t.rate.spread_steps]) + max(base, t.rate.floor or 0.0)
         if t.refinancing is not None:
-            top = max(top, base + t.refinancing.spread, t.refinancing.floor or 0.0)
+            top = max(top, t.refinancing.fixed_rate if t.refinancing.rate_kind == "fixed"
+                      else base + t.refinancing.spread, t.refinancing.floor or 0.0)
         top += deal.enforcement.default_margin
         if top > 0 and _grows(n * math.log10(1.0 + top * per_year), MAX_DEBT_GROWTH):
             problems.append((f"tranches[{i}].rate", f"a balance at its highest rate ({top:g} a year) would "

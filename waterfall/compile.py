@@ -26,6 +26,7 @@ from .reserves import fund_reserves_at_close
 from .schedules import base_per_rate as _base_per_rate
 
 NO_FLOOR = -1e9
+REFI_PROFILES = ("straight_line", "level_payment", "sculpted")   # program.refi_profile codes
 
 
 def period_dates(deal: Deal):
@@ -274,12 +275,15 @@ def _tranche_terms(deal: Deal, accrual_dates):
 def _refinancing(deal: Deal) -> dict:
     refi = [t.refinancing for t in deal.tranches]
     return dict(
-        refi_spread=np.array([r.spread if r else 0.0 for r in refi]),
+        refi_spread=np.array([r.spread if r and r.spread is not None else 0.0 for r in refi]),
         refi_floor=np.array([(NO_FLOOR if r.floor is None else r.floor) if r else NO_FLOOR for r in refi]),
         refi_periods=np.array([r.amort_periods if r else 0 for r in refi], dtype=np.int64),
         refi_min_dscr=np.array([r.min_dscr if r else 0.0 for r in refi]),
         refi_max_ltv=np.array([r.max_ltv if r and r.max_ltv is not None else 0.0 for r in refi]),
         refi_min_dy=np.array([r.min_debt_yield if r and r.min_debt_yield is not None else 0.0 for r in refi]),
+        refi_rate_kind=np.array([1 if r and r.rate_kind == "fixed" else 0 for r in refi], dtype=np.int64),
+        refi_fixed=np.array([r.fixed_rate if r and r.rate_kind == "fixed" else 0.0 for r in refi]),
+        refi_profile=np.array([REFI_PROFILES.index(r.amortisation) if r else 0 for r in refi], dtype=np.int64),
         **_extensions(deal),
     )
 
@@ -430,6 +434,8 @@ def scenario_adjustments(scenario: Scenario, n: int):
             path = interpolate_points(adj.points, "step", n)
         elif adj.kind == "refinancing_closed":
             rows.append((ops.CH_REFI, adj.from_period, _to(adj.to_period, n), 0.0))
+        elif adj.kind == "refinancing_spread":
+            rows.append((ops.CH_REFI_SPREAD, adj.from_period, _to(adj.to_period, n), adj.bp / 1e4))
         elif adj.kind == "guarantor_default":
             rows.append((ops.CH_RVG, adj.from_period, n, adj.paid_share))
         elif adj.kind == "market_rent_multiplier":

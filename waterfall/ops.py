@@ -19,10 +19,11 @@ ACCOUNT_KIND = {"dsra": 0, "fixed": 1, "lockup": 2}
 
 # Scenario channels: a per-period factor the kernel builds from (channel, from, to, value).
 CHANNELS = ("rent", "opex", "rate_add", "val_land", "val_shell", "val_mep", "val_it", "refi", "rvg",
-            "market_rent", "cap_add", "cross")
+            "market_rent", "cap_add", "cross", "refi_spread")
 (CH_RENT, CH_OPEX, CH_RATE_ADD, CH_VAL_LAND, CH_VAL_SHELL, CH_VAL_MEP, CH_VAL_IT, CH_REFI, CH_RVG,
- CH_MARKET_RENT, CH_CAP_ADD, CH_CROSS) = range(12)  # cross: 1 while the linked obligor performs, 0 once it defaults
-ADDITIVE_CHANNELS = (CH_RATE_ADD, CH_CAP_ADD)  # a scenario adds to these (0 untouched); others multiply
+ CH_MARKET_RENT, CH_CAP_ADD, CH_CROSS, CH_REFI_SPREAD) = range(13)  # cross: 1 while the linked obligor performs, 0 once it defaults
+# refi_spread: the refinancing market's margin add-on (annual), locked into a new loan at its date
+ADDITIVE_CHANNELS = (CH_RATE_ADD, CH_CAP_ADD, CH_REFI_SPREAD)  # a scenario adds to these (0 untouched); others multiply
 N_CHANNELS = len(CHANNELS)
 COMPONENTS = ("land", "shell", "mep", "it")
 
@@ -94,7 +95,7 @@ def hedge_col(n_tranches: int, n_accounts: int, n_fees: int, h: int, line: str) 
 PROGRAM_F64 = (
     "base_rent", "opex", "capex", "equity_in", "base_rate", "draw", "accrual", "fixed_rate",
     "spread", "floor", "sched", "acct_target", "fee_due", "step_share", "step_share_locked",
-    "asset_value", "refi_spread", "refi_floor", "refi_min_dscr", "refi_max_ltv", "refi_min_dy",
+    "asset_value", "refi_spread", "refi_floor", "refi_min_dscr", "refi_max_ltv", "refi_min_dy", "refi_fixed",
     "ext_fee", "ext_step", "ext_min_dscr", "ext_max_ltv", "ext_min_dy", "bb_advance", "market_rent",
     "hedge_rate", "hedge_notional", "hedge_accrual",
     "flow_years", "round_to", "periods_a_year", "acct_rate", "acct_last_weight",
@@ -102,7 +103,7 @@ PROGRAM_F64 = (
 )
 PROGRAM_I64 = (
     "is_floating", "maturity", "capitalise", "hard", "dscr_mask", "acct_kind", "acct_periods",
-    "acct_mask", "step_op", "step_arg", "refi_periods", "ext_options", "ext_periods", "bb_mask", "rank",
+    "acct_mask", "step_op", "step_arg", "refi_periods", "refi_rate_kind", "refi_profile", "ext_options", "ext_periods", "bb_mask", "rank",
     "hedge_kind", "hedge_tranche", "hedge_rank",
 )
 PROGRAM_SCALARS = (

@@ -58,6 +58,9 @@ class Program:
     refi_min_dscr: np.ndarray      # [K] the new loan's sizing DSCR (0 = no test)
     refi_max_ltv: np.ndarray       # [K] the new loan's sizing LTV on all the SPV's debt (0 = no test)
     refi_min_dy: np.ndarray        # [K] the new loan's sizing debt yield, annual (0 = no test)
+    refi_rate_kind: np.ndarray     # [K] int64 the new loan's rate: 0 floating (base + spread), 1 fixed
+    refi_fixed: np.ndarray         # [K] the new loan's fixed rate, annual (rate kind 1)
+    refi_profile: np.ndarray       # [K] int64 its amortisation: 0 straight-line, 1 level payment, 2 sculpted
     ext_options: np.ndarray        # [K] int64 extension options (0 = none)
     ext_periods: np.ndarray        # [K] int64 periods each option adds
     ext_fee: np.ndarray            # [K] extension fee, share of the balloon

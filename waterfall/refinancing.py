@@ -7,16 +7,19 @@ refinance is the balloon: the balance less period t's scheduled principal, USD. 
 market open, the new loan is the lowest of
 
 - the balloon;
-- LTV: `max_ltv` x the appraised value at t (the gross sale value of the enforcement
-  valuation, workout.sale_values) less the SPV's other debt;
-- debt yield: NOI / `min_debt_yield` less the other debt, NOI being the projected CFADS of
-  the 12 months after t (annualised when fewer remain), as balloons.py reads it;
-- DSCR: the most the new loan can be while the projected CFADS covers `min_dscr` x the
+- LTV: `max_ltv` x the appraised value at t on the rent in place (`appraisal`: the
+  enforcement valuation's income approach on the in-place CFADS) less the SPV's other debt;
+- debt yield: NOI / `min_debt_yield` less the other debt, NOI being the in-place CFADS of
+  the 12 months after t (annualised when fewer remain);
+- DSCR: the most the new loan can be while the in-place CFADS covers `min_dscr` x the
   SPV's whole debt service in every period of its straight-line amortisation over
   `amort_periods` (up to the horizon): its own service at its rate plus the other
   tranches' debt service of the next period, held flat (other_service);
 
-never below zero. Every test is on the SPV's whole debt, as a refinancing lender reads the
+never below zero. The in-place CFADS of a later period u is the lease schedule's rent for
+u at the share of the scheduled rent the tenant pays at t (its payment status now), less
+the base-case costs for u (`in_place`): the lender sizes on the rent roll as it stands,
+not on the scenario's future path. Every test is on the SPV's whole debt, as a refinancing lender reads the
 capital structure the asset carries; the maturing tranche gets what the other tranches
 leave. A test whose parameter is 0 is not applied. What the new loan leaves of the
 balloon (the shortfall) is due in period t with the scheduled principal: the waterfall pays
@@ -27,24 +30,112 @@ balloon is.
 from __future__ import annotations
 
 from . import ops
+from .workout import _capitalised
 
 NO_TEST = 0.0
 
 
+STRAIGHT_LINE, LEVEL_PAYMENT, SCULPTED = 0, 1, 2   # program.refi_profile
+
+
 def new_rates(program, k: int, t: int, base, factor) -> list:
-    """The new loan's annual rate for u = t+1..T: max(0, max(base + shock, floor) + spread)."""
-    return [max(0.0, max(base[u] + factor[ops.CH_RATE_ADD, u], program.refi_floor[k]) + program.refi_spread[k])
+    """The new loan's annual rate for u = t+1..T: floating max(0, max(base + shock, floor)
+    + spread + add-on), fixed max(0, fixed rate + add-on); the add-on is the scenario's
+    refinancing margin at the signing date t, kept for the loan's life."""
+    add = factor[ops.CH_REFI_SPREAD, t]
+    if program.refi_rate_kind[k] == 1:
+        return [max(0.0, program.refi_fixed[k] + add) for _u in range(t + 1, program.n_periods + 1)]
+    return [max(0.0, max(base[u] + factor[ops.CH_RATE_ADD, u], program.refi_floor[k]) + program.refi_spread[k] + add)
             for u in range(t + 1, program.n_periods + 1)]
 
 
-def noi(program, t: int, projected_cfads) -> float:
-    """Projected CFADS of the 12 months after t, annualised when fewer than 12 remain, USD a year."""
+def level_unit(program, k: int, r1: float, i: int) -> tuple:
+    """A unit level-payment loan over N periods at the first period's rate r1: (its balance
+    before period i, its principal in period i) = ((g^N - g^(i-1)) / (g^N - 1),
+    r1 g^(i-1) / (g^N - 1)), g = 1 + r1; at r1 = 0 straight-line ((N - i + 1) / N, 1 / N)."""
+    big_n = int(program.refi_periods[k])
+    if r1 > 0.0:
+        g = 1.0 + r1
+        q = g ** big_n - 1.0
+        return (g ** big_n - g ** (i - 1)) / q, r1 * g ** (i - 1) / q
+    return (big_n - i + 1) / big_n, 1.0 / big_n
+
+
+def sculpted(program, k: int, t: int, per_rate_new, factor, others: float) -> tuple:
+    """The sculpted loan at t: debt service D_i = max(in-place CFADS(t+i) / min_dscr - others,
+    0) for i = 1..M = min(N, T - t); the most it carries is L = sum D_i / prod_{j<=i}(1 +
+    r_j) (Horner, from the last period back); its principal P_i = max(min(D_i - r_i B_i,
+    B_i), 0) on the balance B_i (B_1 = L). Returns (L, [P_1..P_M])."""
+    m = min(int(program.refi_periods[k]), program.n_periods - t)
+    dscr = program.refi_min_dscr[k]
+    service = [max(in_place(program, t, t + i, factor) / dscr - others, 0.0) for i in range(1, m + 1)]
+    most = 0.0
+    for i in range(m, 0, -1):
+        most = (service[i - 1] + most) / (1.0 + per_rate_new[i - 1])
+    left, principal = most, []
+    for i in range(1, m + 1):
+        pay = max(min(service[i - 1] - per_rate_new[i - 1] * left, left), 0.0)
+        principal.append(pay)
+        left -= pay
+    return most, principal
+
+
+def in_place(program, t: int, u: int, factor) -> float:
+    """Period u's CFADS as the rent in place at the test date t shows it, USD: the lease
+    schedule's rent for u at the share of the scheduled rent the tenant pays in t (its
+    payment status now: 0 for a tenant that is not paying), less the deal's base-case
+    operating costs for u. No later stress or recovery of the scenario is foreseen."""
+    return program.base_rent[u] * factor[ops.CH_RENT, t] - program.opex[u]
+
+
+def noi(program, t: int, factor) -> float:
+    """NOI on the rent in place at t: the in-place CFADS of the 12 months after t,
+    annualised when fewer than 12 remain, USD a year."""
     n, ppy = program.n_periods, 12 // program.months_per_period
     w = min(ppy, n - t)
     total = 0.0
     for u in range(t + 1, t + w + 1):
-        total += projected_cfads[u]
+        total += in_place(program, t, u, factor)
     return total * ppy / w
+
+
+def appraisal(program, t: int, factor) -> float:
+    """The appraised value a refinancing lender reads at t, USD: the valuation of the
+    enforcement issue (workout.sale_values) with its income approach on the rent in
+    place: the in-place share x the PV of the scheduled rent after t, less the PV of the
+    base-case costs, plus the PV of the residual at the horizon (the scenario's market
+    there), all at the appraisal rate; dark (no rent in place) the market rent
+    capitalised after re-letting; at least the floor share of DRC; DRC before COD or on
+    replacement-cost valuation."""
+    n = program.n_periods
+    drc = 0.0
+    for c in range(len(ops.COMPONENTS)):
+        drc += program.asset_value[c, t] * factor[ops.CH_VAL_LAND + c, t]
+    if program.val_method == 0 or t < program.cod_period:
+        return drc
+    d = program.val_discount
+    if program.base_rent[t] * factor[ops.CH_RENT, t] > 0.0:
+        if program.exit_value_share > 0.0:
+            horizon = 0.0
+            for c in range(len(ops.COMPONENTS)):
+                horizon += program.asset_value[c, n] * factor[ops.CH_VAL_LAND + c, n]
+            residual = program.exit_value_share * horizon
+        else:
+            market = program.market_rent[n] * factor[ops.CH_MARKET_RENT, n]
+            residual = _capitalised(market - program.opex[n] * factor[ops.CH_OPEX, n] * program.periods_a_year[n],
+                                    program.exit_cap + factor[ops.CH_CAP_ADD, n])
+        rent = cost = 0.0
+        for u in range(n - 1, t - 1, -1):
+            rent = (program.base_rent[u + 1] + rent) * d
+            cost = (program.opex[u + 1] + cost) * d
+            residual = residual * d
+        value = factor[ops.CH_RENT, t] * rent - cost + residual
+    else:
+        market = program.market_rent[t] * factor[ops.CH_MARKET_RENT, t]
+        value = (_capitalised(market - program.opex[t] * factor[ops.CH_OPEX, t] * program.periods_a_year[t],
+                              program.exit_cap + factor[ops.CH_CAP_ADD, t]) * d ** program.relet_periods
+                 - program.reletting_cost * market)
+    return max(value, program.replacement_floor * drc, 0.0)
 
 
 def other_service(program, k: int, t: int, balance, per_rate, sched, maturity) -> float:
@@ -62,26 +153,32 @@ def other_service(program, k: int, t: int, balance, per_rate, sched, maturity) -
     return total
 
 
-def dscr_capacity(program, k: int, t: int, per_rate_new, projected_cfads, others: float) -> float:
+def dscr_capacity(program, k: int, t: int, per_rate_new, factor, others: float) -> float:
     """The most the new loan can be while the SPV's whole debt service, its straight-line
     service over `amort_periods` N at its own rate plus the other tranches' (`others`,
-    held flat), keeps the projected CFADS at `min_dscr` x it in every period up to the
+    held flat), keeps the in-place CFADS at `min_dscr` x it in every period up to the
     horizon: min over i = 1..min(N, T - t) of (CFADS(t+i) / min_dscr - others) x N /
     (1 + (N - i + 1) x r(t+i)), r the new loan's rate for the period (a unit loan's debt
     service in period i is (1 + (N - i + 1) r) / N: 1/N of principal and interest on
     (N - i + 1)/N outstanding)."""
     n, big_n = program.n_periods, int(program.refi_periods[k])
     dscr = program.refi_min_dscr[k]
+    if program.refi_profile[k] == SCULPTED:
+        return sculpted(program, k, t, per_rate_new, factor, others)[0]
     best = float("inf")
     for i in range(1, min(big_n, n - t) + 1):
         r = per_rate_new[i - 1]
-        cap = (projected_cfads[t + i] / dscr - others) * big_n / (1.0 + (big_n - i + 1) * r)
+        if program.refi_profile[k] == LEVEL_PAYMENT:
+            before, principal = level_unit(program, k, per_rate_new[0], i)
+            cap = (in_place(program, t, t + i, factor) / dscr - others) / (before * r + principal)
+        else:
+            cap = (in_place(program, t, t + i, factor) / dscr - others) * big_n / (1.0 + (big_n - i + 1) * r)
         if cap < best:
             best = cap
     return best
 
 
-def size(program, k: int, t: int, balloon: float, other_debt: float, per_rate_new, projected_cfads,
+def size(program, k: int, t: int, balloon: float, other_debt: float, per_rate_new, factor,
          value: float, others: float) -> float:
     """The new loan (module doc): min(balloon, the LTV and debt-yield limits less the other
     debt, the DSCR limit beside the others' debt service), 0 when the result is dust."""
@@ -89,13 +186,13 @@ def size(program, k: int, t: int, balloon: float, other_debt: float, per_rate_ne
     if program.refi_max_ltv[k] > NO_TEST:
         loan = min(loan, program.refi_max_ltv[k] * value - other_debt)
     if program.refi_min_dy[k] > NO_TEST:
-        loan = min(loan, noi(program, t, projected_cfads) / program.refi_min_dy[k] - other_debt)
+        loan = min(loan, noi(program, t, factor) / program.refi_min_dy[k] - other_debt)
     if program.refi_min_dscr[k] > NO_TEST:
-        loan = min(loan, dscr_capacity(program, k, t, per_rate_new, projected_cfads, others))
+        loan = min(loan, dscr_capacity(program, k, t, per_rate_new, factor, others))
     return loan if loan > ops.DUST else 0.0
 
 
-def new_loan(program, k: int, t: int, balloon: float, other_debt: float, base, factor, projected_cfads,
+def new_loan(program, k: int, t: int, balloon: float, other_debt: float, base, factor,
              value: float, others: float) -> tuple:
     """The refinancing on offer at tranche k's maturity t: (new loan, its annual and
     per-period rates for t+1..T), (0, None) where none can be made (no refinancing terms,
@@ -105,11 +202,14 @@ def new_loan(program, k: int, t: int, balloon: float, other_debt: float, base, f
         return 0.0, None
     rates = new_rates(program, k, t, base, factor)
     per_new = [rates[i] * program.accrual[k, u] for i, u in enumerate(range(t + 1, n + 1))]
-    loan = size(program, k, t, balloon, other_debt, per_new, projected_cfads, value, others)
-    return (loan, (rates, per_new)) if loan > 0.0 else (0.0, None)
+    loan = size(program, k, t, balloon, other_debt, per_new, factor, value, others)
+    if loan <= 0.0:
+        return 0.0, None
+    shape = sculpted(program, k, t, per_new, factor, others) if program.refi_profile[k] == SCULPTED else None
+    return loan, (rates, per_new, shape)
 
 
-def extension_paydown(program, k: int, t: int, balloon: float, other_debt: float, projected_cfads,
+def extension_paydown(program, k: int, t: int, balloon: float, other_debt: float, factor,
                       value: float, last_cfads: float, last_debt_service: float) -> float:
     """What tranche k must pay down at maturity t for its extension tests to pass, USD; -1
     where it cannot extend: the DSCR of the period before (CFADS / debt service, before
@@ -121,7 +221,7 @@ def extension_paydown(program, k: int, t: int, balloon: float, other_debt: float
     if program.ext_max_ltv[k] > NO_TEST:
         pay = max(pay, balloon - (program.ext_max_ltv[k] * value - other_debt))
     if program.ext_min_dy[k] > NO_TEST:
-        pay = max(pay, balloon - (noi(program, t, projected_cfads) / program.ext_min_dy[k] - other_debt))
+        pay = max(pay, balloon - (noi(program, t, factor) / program.ext_min_dy[k] - other_debt))
     if pay > balloon:
         return -1.0
     return pay if pay > ops.DUST else 0.0
@@ -135,13 +235,13 @@ def at_maturity(program, st, k: int, t: int, balance: float, scheduled: float, o
     balloon = max(0.0, balance - scheduled)
     if balloon <= ops.DUST:
         return 0.0, balloon, 0.0
-    value = st.sale_value[t]
+    value = appraisal(program, t, st.factor)
     others = other_service(program, k, t, st.balance, st.per_rate, st.sched, st.maturity)
-    loan, terms = new_loan(program, k, t, balloon, other_debt, st.base, st.factor, st.projected_cfads, value, others)
+    loan, terms = new_loan(program, k, t, balloon, other_debt, st.base, st.factor, value, others)
     short = balloon - loan
     if st.ext_left[k] > 0:
         last = st.ledger[t - 1] if t > 0 else None
-        pay = extension_paydown(program, k, t, balloon, other_debt, st.projected_cfads, value,
+        pay = extension_paydown(program, k, t, balloon, other_debt, st.factor, value,
                                 0.0 if last is None else last[ops.G["cfads"]],
                                 0.0 if last is None else last[ops.G["debt_service"]])
         if 0.0 <= pay <= short:
@@ -164,15 +264,26 @@ def extend(program, k: int, t: int, annual, per_rate, maturity) -> None:
 
 
 def apply(program, k: int, t: int, loan: float, terms, annual, per_rate, sched, maturity) -> None:
-    """Put tranche k on the new loan's terms from t+1 (in place): its rates, straight-line
-    schedule loan / N for N periods, maturity min(t + N, T)."""
+    """Put tranche k on the new loan's terms from t+1 (in place): its rates, its schedule
+    for N periods (straight-line loan / N; level payment loan x the unit principal at the
+    first period's rate; sculpted (loan / L) x P_i, the capacity's profile scaled), maturity
+    min(t + N, T)."""
     n, periods = program.n_periods, int(program.refi_periods[k])
-    rates, per_new = terms
+    rates, per_new, shape = terms
     amortisation = loan / periods
+    profile = program.refi_profile[k]
+    scale = loan / shape[0] if profile == SCULPTED else 0.0
     for i, u in enumerate(range(t + 1, n + 1)):
         annual[k, u] = rates[i]
         per_rate[k, u] = per_new[i]
-        sched[k, u] = amortisation if u <= t + periods else 0.0
+        if u > t + periods:
+            sched[k, u] = 0.0
+        elif profile == LEVEL_PAYMENT:
+            sched[k, u] = loan * level_unit(program, k, per_new[0], i + 1)[1]
+        elif profile == SCULPTED:
+            sched[k, u] = scale * shape[1][i]
+        else:
+            sched[k, u] = amortisation
     maturity[k] = min(t + periods, n)
 
 

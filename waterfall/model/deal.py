@@ -338,20 +338,43 @@ class Refinancing(Part):
     value less the SPV's other debt, the next 12 months' CFADS / `min_debt_yield` less
     the other debt, and the debt the CFADS carries at `min_dscr` over the new loan's
     amortisation (straight-line over `amort_periods`) less the other debt
-    (docs/credit.md, "Refinancing"). The new loan pays base rate (floored at `floor`) +
-    `spread`. What the new loan leaves of the balloon is due at once: paid from the
-    period's cash (trapped cash included), else by an equity cure on the deal's cure
-    terms, else it is an event of default."""
+    (docs/credit.md, "Refinancing"; every limit on the rent in place at the maturity).
+    The new loan pays base rate (floored at `floor`) + `spread` (`rate_kind =
+    "floating"`), or `fixed_rate` (`rate_kind = "fixed"`), plus the refinancing market's
+    margin add-on of the scenario at its date (`refinancing_spread`). It amortises
+    `straight_line` (equal principal), `level_payment` (an annuity at its first period's
+    rate: equal debt service for a fixed loan) or `sculpted` (debt service = the in-place
+    CFADS / `min_dscr` less the other tranches' service) over `amort_periods`; the DSCR
+    limit sizes on the same profile. What the new loan leaves of the balloon is due at
+    once: paid from the period's cash (trapped cash included), else by an equity cure on
+    the deal's cure terms, else it is an event of default."""
 
-    spread: Rate
+    rate_kind: Literal["floating", "fixed"] = Field("floating", description="The new loan's rate: "
+                                                    "floating (base + spread, floored) or fixed (fixed_rate).")
+    spread: Optional[Rate] = Field(None, description="Margin over the base rate of a floating new loan (annual).")
+    fixed_rate: Optional[Rate] = Field(None, description="Coupon of a fixed-rate new loan (annual, all-in).")
     floor: Optional[Rate] = 0.0
     amort_periods: PositiveCount
+    amortisation: Literal["straight_line", "level_payment", "sculpted"] = Field(
+        "straight_line", description="The new loan's profile over amort_periods (docs/credit.md).")
     min_dscr: Annotated[float, Field(ge=0, le=100.0)] = Field(1.0, description="Minimum DSCR the "
                                                                 "new loan's sizing keeps over its amortisation (0: no DSCR test).")
     max_ltv: Optional[Annotated[float, Field(gt=0, le=2.0)]] = Field(None, description="Maximum loan-to-value "
                                                                       "of all the SPV's debt on the appraised value (none: no LTV test).")
     min_debt_yield: Optional[Annotated[float, Field(gt=0, le=10.0)]] = Field(
         None, description="Minimum debt yield: the next 12 months' CFADS over all the SPV's debt (annual; none: no test).")
+
+    @model_validator(mode="after")
+    def _terms(self):
+        if self.rate_kind == "floating" and self.spread is None:
+            raise ValueError("a floating refinancing needs spread (annual margin over the base rate)")
+        if self.rate_kind == "fixed" and self.fixed_rate is None:
+            raise ValueError("a fixed-rate refinancing needs fixed_rate (annual coupon)")
+        if self.rate_kind == "fixed" and self.spread is not None:
+            raise ValueError(f"spread = {self.spread} on a fixed-rate refinancing: give fixed_rate only")
+        if self.amortisation == "sculpted" and not self.min_dscr > 0:
+            raise ValueError("a sculpted refinancing is sculpted to min_dscr: give min_dscr > 0")
+        return self
 
 
 class Extension(Part):

@@ -72,6 +72,18 @@ class AssetValueMultiplier(Part):
     multiplier: NonNegative
 
 
+def _dated_episode(adj):
+    """A market episode given in dates or in periods, not both; to_date after from_date."""
+    if adj.to_date is not None and adj.from_date is None:
+        raise ValueError("to_date needs from_date")
+    if adj.from_date is not None and ("from_period" in adj.model_fields_set
+                                      or "to_period" in adj.model_fields_set):
+        raise ValueError("give the episode in dates or in periods, not both")
+    if adj.to_date is not None and adj.to_date <= adj.from_date:
+        raise ValueError(f"to_date {adj.to_date} must be after from_date {adj.from_date}")
+    return adj
+
+
 class RefinancingClosed(Part):
     """No refinancing can be done at a maturity falling in [from_period, to_period]:
     the balloon is due, and unpaid it is an event of default. A market closure is an
@@ -89,14 +101,27 @@ class RefinancingClosed(Part):
 
     @model_validator(mode="after")
     def _dated(self):
-        if self.to_date is not None and self.from_date is None:
-            raise ValueError("to_date needs from_date")
-        if self.from_date is not None and ("from_period" in self.model_fields_set
-                                           or "to_period" in self.model_fields_set):
-            raise ValueError("give the closure in dates or in periods, not both")
-        if self.to_date is not None and self.to_date <= self.from_date:
-            raise ValueError(f"to_date {self.to_date} must be after from_date {self.from_date}")
-        return self
+        return _dated_episode(self)
+
+
+class RefinancingSpread(Part):
+    """The refinancing market's margin moves: `bp` (basis points a year, may be negative)
+    is added to the margin of any new loan a refinancing signs at a maturity in
+    [from_period, to_period] (or on calendar dates in [from_date, to_date)). The add-on
+    is the market's at the signing date and stays in the loan for its life; a loan
+    already signed or an extension at its contracted step-up does not move."""
+
+    kind: Literal["refinancing_spread"]
+    bp: Annotated[float, Field(ge=-1000.0, le=5000.0)]
+    from_period: Period = 0
+    to_period: Optional[Period] = None
+    from_date: Optional[dt.date] = Field(None, description="The day the wider margin starts (calendar "
+                                         "date; use instead of from_period).")
+    to_date: Optional[dt.date] = Field(None, description="The day it ends (exclusive; none: it stays).")
+
+    @model_validator(mode="after")
+    def _dated(self):
+        return _dated_episode(self)
 
 
 class GuarantorDefault(Part):
@@ -285,7 +310,7 @@ LEASE_KINDS = ("lease_default", "partial_payment", "renegotiation", "power_short
 
 Adjustment = Annotated[
     Union[RentMultiplier, TenantDefault, RateShock, RatePath, OpexMultiplier, AssetValueMultiplier,
-          RefinancingClosed, GuarantorDefault, MarketRentMultiplier, CapRateShock, ObligorDefault, LeaseDefault,
+          RefinancingClosed, RefinancingSpread, GuarantorDefault, MarketRentMultiplier, CapRateShock, ObligorDefault, LeaseDefault,
           PartialPayment, Renegotiation, PowerShortfall, LeaseOption, GpuObsolescence, ConstructionDelay,
           CostOverrun, CpiPath],
     Field(discriminator="kind"),

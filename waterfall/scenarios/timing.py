@@ -17,7 +17,7 @@ from ..model.deal import Deal
 from ..model.scenario import Scenario
 
 DURATIONS = ("delay", "downtime", "downtime_periods")
-CALENDAR_KINDS = frozenset({"rate_shock", "rate_path", "refinancing_closed", "opex_multiplier",
+CALENDAR_KINDS = frozenset({"rate_shock", "rate_path", "refinancing_closed", "refinancing_spread", "opex_multiplier",
                             "asset_value_multiplier", "gpu_obsolescence", "market_rent_multiplier",
                             "cap_rate_shock", "rent_multiplier", "guarantor_default", "obligor_default"})
 """Market-wide stresses: with an anchor date their times count from that calendar date
@@ -124,7 +124,8 @@ def dated_closure(adj, deal: Deal):
             if day >= adj.from_date and (adj.to_date is None or day < adj.to_date)]
     if not shut:
         return None
-    return type(adj).model_validate({"kind": adj.kind, "from_period": shut[0], "to_period": shut[-1]})
+    data = adj.model_dump(exclude={"from_date", "to_date", "from_period", "to_period"})
+    return type(adj).model_validate({**data, "from_period": shut[0], "to_period": shut[-1]})
 
 
 def localise(scenario: Scenario, deal: Deal) -> Scenario:

@@ -11,7 +11,7 @@ senior's refinancing state in the column itself), so no cell depends on itself."
 from __future__ import annotations
 
 from ..cells import IF, MAX, ONE, ZERO, const
-from .refinancing import has_ext, has_refi
+from .refinancing import has_ext, has_refi, new_per_rate
 from ...workout import senior
 
 
@@ -39,7 +39,7 @@ def _rate(c, k: int, u: int):
     acceleration: the refinancing rate if it is on refinanced terms after this period."""
     rate = c.inputs.ref(f"t{k}.per_rate", u, qualified=True)
     if has_refi(c.program, k):
-        rate = IF(c.ref(f"t{k}.on_after"), c.inputs.ref(f"t{k}.refi_per_rate", u, qualified=True), rate)
+        rate = IF(c.ref(f"t{k}.on_after"), new_per_rate(c.inputs, k, u, c.ref(f"t{k}.radd_after")), rate)
     if has_ext(c.program, k):   # the margin the extensions added (refinancing.extend)
         rate = rate + c.ref(f"t{k}.ext_add_after") * c.inputs.ref(f"t{k}.accrual", u, qualified=True)
     return rate

@@ -71,11 +71,14 @@ def _refi_scalars(program: Program, k: int) -> list:
     out = [(f"t{k}.maturity_period", f"Refinancing {name}: maturity period (original terms)", "int",
             float(program.maturity[k]))]
     if has_refi(program, k):
-        out += [
+        rate = ([(f"t{k}.refi_fixed", f"Refinancing {name}: fixed rate (annual)", "rate", float(program.refi_fixed[k]))]
+                if program.refi_rate_kind[k] == 1 else [
             (f"t{k}.refi_spread", f"Refinancing {name}: spread (annual)", "rate", float(program.refi_spread[k])),
             (f"t{k}.refi_floor", f"Refinancing {name}: base-rate floor (annual)" +
-             (" (none)" if floor <= -1e8 else ""), "rate", floor),
-            (f"t{k}.refi_periods", f"Refinancing {name}: amortisation periods (straight-line)", "int",
+             (" (none)" if floor <= -1e8 else ""), "rate", floor)])
+        profile = ("straight-line", "level payment", "sculpted")[int(program.refi_profile[k])]
+        out += rate + [
+            (f"t{k}.refi_periods", f"Refinancing {name}: amortisation periods ({profile})", "int",
              float(program.refi_periods[k])),
             (f"t{k}.refi_min_dscr", f"Refinancing {name}: minimum DSCR of the new loan's sizing (0: no test)",
              "ratio", float(program.refi_min_dscr[k])),
@@ -164,6 +167,8 @@ def _top_rows(grid: Grid, shape: _Shape) -> None:
         grid.add("cross_mult", "Linked obligor performing (scenario; 0 = it has defaulted)", "factor")
     if shape.refis:
         grid.add("refi_open", "Refinancing market open (scenario; > 0 = open)", "factor")
+        grid.add("refi_add", "Refinancing margin add-on (scenario, annual; locked into a new loan at signing)",
+                 "rate")
     if shape.any_floating:
         grid.section("Base rate")
         grid.add("base_rate", "Base rate (annual, scenario path)", "rate")
@@ -185,9 +190,8 @@ def _tranche_rows(grid: Grid, program: Program, shape: _Shape, k: int, names_saf
         grid.add(f"t{k}.maturity", "Maturity period, original terms (1 = yes)", "flag")
         grid.add(f"t{k}.live", "Up to the original maturity (1 = yes)", "flag")
         if has_refi(program, k):
-            grid.add(f"t{k}.refi_annual", "Refinancing rate (annual, all-in: max(base + shock, floor) + spread)",
-                     "rate")
-            grid.add(f"t{k}.refi_per_rate", "Refinancing rate for the period", "rate")
+            grid.add(f"t{k}.refi_annual", "Refinancing rate before the market add-on (annual: max(base + shock, "
+                                          "floor) + spread, or the fixed rate)", "rate")
     else:
         grid.add(f"t{k}.maturity", "Maturity period (1 = yes)", "flag")
         grid.add(f"t{k}.live", "Up to maturity (1 = yes)", "flag")
@@ -245,11 +249,11 @@ def _tranche_period(grid: Grid, program: Program, shape: _Shape, arrays, scalar_
     if k in shape.refis:
         grid.put(f"t{k}.maturity", t, IF(EQ(I("period"), scalar_x[f"t{k}.maturity_period"]), 1, 0))
         grid.put(f"t{k}.live", t, IF(I("period") <= scalar_x[f"t{k}.maturity_period"], 1, 0))
-        if has_refi(program, k):   # refinancing.new_rates: max(0, max(base + shock, floor) + spread)
-            refi_x = grid.put(f"t{k}.refi_annual", t, MAX(MAX(I("base_rate") + I("rate_add"),
-                                                              scalar_x[f"t{k}.refi_floor"])
-                                                          + scalar_x[f"t{k}.refi_spread"], 0))
-            grid.put(f"t{k}.refi_per_rate", t, refi_x * I(f"t{k}.accrual"))
+        if has_refi(program, k) and program.refi_rate_kind[k] == 1:   # refinancing.new_rates, before the add-on
+            grid.put(f"t{k}.refi_annual", t, scalar_x[f"t{k}.refi_fixed"])
+        elif has_refi(program, k):
+            grid.put(f"t{k}.refi_annual", t, MAX(I("base_rate") + I("rate_add"), scalar_x[f"t{k}.refi_floor"])
+                     + scalar_x[f"t{k}.refi_spread"])
     else:
         grid.put(f"t{k}.maturity", t, 1.0 if t == program.maturity[k] else 0.0)
         grid.put(f"t{k}.live", t, 1.0 if t <= program.maturity[k] else 0.0)
@@ -283,6 +287,7 @@ def _period(grid: Grid, program: Program, shape: _Shape, arrays, scalar_x, t: in
         grid.put("cross_mult", t, float(factor[ops.CH_CROSS, t]))
     if shape.refis:
         grid.put("refi_open", t, float(factor[ops.CH_REFI, t]))
+        grid.put("refi_add", t, float(factor[ops.CH_REFI_SPREAD, t]))
     if shape.any_floating:
         grid.put("base_rate", t, float(base[t]))
         grid.put("rate_add", t, float(factor[ops.CH_RATE_ADD, t]))

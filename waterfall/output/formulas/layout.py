@@ -10,7 +10,7 @@ from .grid import A, F, Grid, T
 from .hedges import H, hedge_rows
 from .inputs import cures_possible
 from .layout_enforce import enforcement_rows, state_rows
-from .refinancing import has_ext, has_refi, refi_cures_possible, refi_sizing_keys, refi_tranches
+from .refinancing import has_ext, has_refi, level, refi_cures_possible, refi_sizing_keys, refi_tranches
 from .taxes import tax_rows
 
 
@@ -79,7 +79,12 @@ def _refi_rows(grid: Grid, program: Program, names_safe) -> None:
             grid.add(f"t{k}.on", "On refinanced terms (1 = yes)", "flag", level=1)
         grid.add(f"t{k}.mat", "Maturity period (current terms)", "int", level=1)
         if refi:
-            grid.add(f"t{k}.amort", "Straight-line amortisation (current terms)", "amount", level=1)
+            grid.add(f"t{k}.amort", "Level-payment loan (current terms; its principal follows the annuity)"
+                     if level(program, k) else "Straight-line amortisation (current terms)", "amount", level=1)
+            grid.add(f"t{k}.radd", "Refinancing margin add-on locked in the current terms (annual)", "rate", level=1)
+            if level(program, k):
+                grid.add(f"t{k}.r1", "Level payment: the new loan's first-period rate", "rate", level=1)
+                grid.add(f"t{k}.t0", "Level payment: the period it was signed", "int", level=1)
         if ext:
             grid.add(f"t{k}.ext_left", "Extension options left", "int", level=1)
             grid.add(f"t{k}.ext_add", "Margin added by the extensions exercised (annual)", "rate", level=1)
@@ -98,6 +103,10 @@ def _refi_rows(grid: Grid, program: Program, names_safe) -> None:
         grid.add(f"t{k}.mat_after", "Maturity period after this period", "int", level=1)
         if refi:
             grid.add(f"t{k}.amort_after", "Amortisation after this period", "amount", level=1)
+            grid.add(f"t{k}.radd_after", "Margin add-on locked after this period (annual)", "rate", level=1)
+            if level(program, k):
+                grid.add(f"t{k}.r1_after", "Level payment: first-period rate after this period", "rate", level=1)
+                grid.add(f"t{k}.t0_after", "Level payment: signing period after this period", "int", level=1)
         if ext:
             grid.add(f"t{k}.ext_left_after", "Extension options left after this period", "int", level=1)
             grid.add(f"t{k}.ext_add_after", "Margin added by extensions after this period (annual)", "rate", level=1)

@@ -16,7 +16,7 @@ from .enforce import close_period, enforce
 from .grid import A, Grid, T, exit_share, put_discount
 from .hedges import owed_in_cash, settlements
 from .protocol import CellPeriod, projected_service
-from .refinancing import has_ext, has_refi, refi_cure, refi_terms, refi_tranches, refinance
+from .refinancing import has_ext, has_refi, level, refi_cure, refi_terms, refi_tranches, refinance
 from .state import open_state
 from .taxes import tax_period
 from .xmath import ROUND_TO
@@ -125,6 +125,10 @@ def _others_service(c: Sheets, acc: Accrued, k: int):
                 after = {j: acc.after[j]}
             else:
                 keys = {"on": ZERO, "mat": c.S[f"t{j}.maturity_period"], "amort": ZERO}
+                if has_refi(program, j):
+                    keys["radd"] = ZERO
+                if level(program, j):
+                    keys["r1"], keys["t0"] = ZERO, ZERO
                 if has_ext(program, j):
                     keys["ext_add"] = ZERO
                 after = {j: {key: (c.P(f"t{j}.{key}_after", init) if (key != "on" and key != "amort")

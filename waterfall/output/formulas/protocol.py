@@ -6,7 +6,7 @@ from __future__ import annotations
 from ... import ops
 from ..cells import IF, MAX, MIN, SUM_SEQ, ZERO
 from .grid import F
-from .refinancing import has_refi
+from .refinancing import has_refi, new_per_rate, new_sched
 
 
 class CellPeriod:
@@ -108,10 +108,10 @@ def projected_service(c, k: int, u: int, b, after: dict):
         on, mat, amort = after[k]["on"], after[k]["mat"], after[k]["amort"]
         within = U("period") <= mat
         refi = has_refi(c.program, k)
-        per_rate = IF(on, U(f"t{k}.refi_per_rate"), U(f"t{k}.per_rate")) if refi else U(f"t{k}.per_rate")
+        per_rate = IF(on, new_per_rate(c.inputs, k, u, after[k]["radd"]), U(f"t{k}.per_rate")) if refi else U(f"t{k}.per_rate")
         if "ext_add" in after[k]:   # the margin the extensions added (refinancing.extend)
             per_rate = per_rate + after[k]["ext_add"] * U(f"t{k}.accrual")
-        sched = IF(on, IF(within, amort, 0), U(f"t{k}.sched")) if refi else U(f"t{k}.sched")
+        sched = new_sched(c.program, c.inputs, c.S, k, u, after[k]) if refi else U(f"t{k}.sched")
         principal = MIN(sched, b)
         return IF(within, IF(U(f"t{k}.cap"), 0, b * per_rate) + principal, 0), principal
     if u > c.program.maturity[k]:

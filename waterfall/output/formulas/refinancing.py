@@ -13,8 +13,11 @@ import numpy as np
 
 from ...program import Program
 from ...ops import DUST
-from ..cells import EQ, IF, MAX, MIN, SUM_SEQ, ZERO, X, ref
+from ..cells import EQ, IF, MAX, MIN, ONE, SUM_SEQ, ZERO, X, ref
 from .grid import IN_SHEET, Grid, T
+from .xmath import POW
+
+LEVEL_PAYMENT, SCULPTED = 1, 2   # program.refi_profile (refinancing.py)
 
 
 def has_refi(program: Program, k: int) -> bool:
@@ -33,6 +36,38 @@ def refi_tranches(program: Program) -> list:
     return [k for k in range(program.n_tranches) if has_refi(program, k) or has_ext(program, k)]
 
 
+def level(program: Program, k: int) -> bool:
+    """Tranche k's new loan amortises as a level payment (annuity)."""
+    return has_refi(program, k) and int(program.refi_profile[k]) == LEVEL_PAYMENT
+
+
+def new_annual(inputs: Grid, k: int, u: int, add: X) -> X:
+    """refinancing.new_rates at u: max(0, the rate before the add-on + the add-on locked at signing)."""
+    return MAX(inputs.ref(f"t{k}.refi_annual", u, qualified=True) + add, 0)
+
+
+def new_per_rate(inputs: Grid, k: int, u: int, add: X) -> X:
+    """The new loan's rate for period u (annual x the period's accrual)."""
+    return new_annual(inputs, k, u, add) * inputs.ref(f"t{k}.accrual", u, qualified=True)
+
+
+def level_principal(S: dict, k: int, loan: X, r1: X, i: X) -> X:
+    """refinancing.level_unit(...)[1] x loan: the level-payment principal in the new loan's
+    period i at its first period's rate r1 (straight-line at r1 = 0)."""
+    big_n = S[f"t{k}.refi_periods"]
+    return IF(r1 > 0, loan * (r1 * POW(1 + r1, i - 1) / (POW(1 + r1, big_n) - 1)), loan * (1 / big_n))
+
+
+def new_sched(program: Program, inputs: Grid, S: dict, k: int, u: int, state: dict) -> X:
+    """Scheduled principal at period u on the refinanced terms `state` (on, mat, amort and,
+    for a level payment, r1 and t0): straight-line amort, level-payment principal on the
+    loan held in amort; none past the new maturity; the original schedule when not on."""
+    period = inputs.ref("period", u, qualified=True)
+    pay = (level_principal(S, k, state["amort"], state["r1"], period - state["t0"]) if level(program, k)
+           else state["amort"])
+    return IF(state["on"], IF(period <= state["mat"], pay, 0), inputs.ref(f"t{k}.sched", u, qualified=True))
+
+
 def refi_terms(program: Program, cf: Grid, inputs: Grid, S: dict, k: int, t: int, put) -> dict:
     """Tranche k's terms in period t, as left by any refinancing or extension before t:
     the original rate and schedule, or the refinancing rate and straight-line
@@ -46,7 +81,11 @@ def refi_terms(program: Program, cf: Grid, inputs: Grid, S: dict, k: int, t: int
     out = {"on": on, "mat": mat, "amort": amort}
     annual, per_rate = I(f"t{k}.annual"), I(f"t{k}.per_rate")
     if refi:
-        annual, per_rate = IF(on, I(f"t{k}.refi_annual"), annual), IF(on, I(f"t{k}.refi_per_rate"), per_rate)
+        out["radd"] = P(f"t{k}.radd", ZERO)
+        if level(program, k):
+            out["r1"], out["t0"] = P(f"t{k}.r1", ZERO), P(f"t{k}.t0", ZERO)
+        annual = IF(on, new_annual(inputs, k, t, out["radd"]), annual)
+        per_rate = IF(on, new_per_rate(inputs, k, t, out["radd"]), per_rate)
     if ext:
         out["ext_left"] = P(f"t{k}.ext_left", S[f"t{k}.ext_options"])
         out["ext_add"] = P(f"t{k}.ext_add", ZERO)
@@ -54,8 +93,7 @@ def refi_terms(program: Program, cf: Grid, inputs: Grid, S: dict, k: int, t: int
     out["annual"] = put(f"t{k}.annual", annual)
     out["per_rate"] = put(f"t{k}.per_rate", per_rate)
     # refinancing.apply: amortisation up to t0 + periods, i.e. up to the new maturity
-    out["sched"] = put(f"t{k}.sched", IF(on, IF(I("period") <= mat, amort, 0), I(f"t{k}.sched")) if refi
-                       else I(f"t{k}.sched"))
+    out["sched"] = put(f"t{k}.sched", new_sched(program, inputs, S, k, t, out) if refi else I(f"t{k}.sched"))
     out["at_mat"] = put(f"t{k}.at_mat", IF(EQ(I("period"), mat), 1, 0))
     return out
 
@@ -70,12 +108,18 @@ def ext_keys(program: Program, k: int) -> list:
     return keys + [f"t{k}.ext_pay", f"t{k}.ext", f"t{k}.ext_fee"]
 
 
+def in_place(inputs: Grid, t: int, u: int) -> X:
+    """refinancing.in_place: period u's CFADS on the rent in place at t (scheduled rent x
+    the rent multiplier of t, less the base-case opex)."""
+    F = lambda key, v: inputs.ref(key, v, qualified=True)  # noqa: E731
+    return F("rent", u) * F("rent_mult", t) - F("opex", u)
+
+
 def _noi(program: Program, inputs: Grid, k: int, t: int, put) -> X:
-    """refinancing.noi: the next 12 months' projected CFADS, annualised (one cell)."""
+    """refinancing.noi: the next 12 months' CFADS on the rent in place at t, annualised (one cell)."""
     n, ppy = program.n_periods, 12 // program.months_per_period
     w = min(ppy, n - t)
-    F = lambda key, u: inputs.ref(key, u, qualified=True)  # noqa: E731
-    return put(f"t{k}.noi", SUM_SEQ(F("proj_cfads", u) for u in range(t + 1, t + w + 1)) * ppy / w)
+    return put(f"t{k}.noi", SUM_SEQ(in_place(inputs, t, u) for u in range(t + 1, t + w + 1)) * ppy / w)
 
 
 def needs_noi(program: Program, k: int) -> bool:
@@ -90,8 +134,8 @@ def _ext_paydown(c_prev, program: Program, inputs: Grid, S: dict, k: int, t: int
     the balloon; else the paydown the LTV and debt-yield tests need (0 below dust)."""
     pays = [ZERO]
     if program.ext_max_ltv[k] > 0:
-        pays.append(put(f"t{k}.ext_ltv_pay", balloon - (S[f"t{k}.ext_max_ltv"] * inputs.ref("sale_value", t, qualified=True)
-                                                         - other)))
+        value = inputs.ref(refi_value_key(program), t, qualified=True)
+        pays.append(put(f"t{k}.ext_ltv_pay", balloon - (S[f"t{k}.ext_max_ltv"] * value - other)))
     if program.ext_min_dy[k] > 0:
         pays.append(put(f"t{k}.ext_dy_pay", balloon - (noi / S[f"t{k}.ext_min_dy"] - other)))
     pay = MAX(*pays)
@@ -100,6 +144,12 @@ def _ext_paydown(c_prev, program: Program, inputs: Grid, S: dict, k: int, t: int
         ok = put(f"t{k}.ext_dscr_ok", IF(c_prev("L:cfads") < S[f"t{k}.ext_min_dscr"] * c_prev("L:debt_service"), 0, 1))
         pay = IF(ok, pay, -1)
     return put(f"t{k}.ext_pay", pay)
+
+
+def refi_value_key(program: Program) -> str:
+    """valuation.refi_value_key (imported here late: valuation imports this module)."""
+    from .valuation import refi_value_key as key
+    return key(program)
 
 
 def refi_sizing_keys(program: Program, k: int) -> list:
@@ -123,14 +173,23 @@ def _sizing(program: Program, inputs: Grid, S: dict, k: int, t: int, balloon: X,
     F = lambda key, u: inputs.ref(key, u, qualified=True)  # noqa: E731
     limits = [balloon]
     if program.refi_max_ltv[k] > 0:
-        limits.append(put(f"t{k}.refi_ltv_cap", S[f"t{k}.refi_max_ltv"] * F("sale_value", t) - other))
+        limits.append(put(f"t{k}.refi_ltv_cap", S[f"t{k}.refi_max_ltv"] * F(refi_value_key(program), t) - other))
     if program.refi_min_dy[k] > 0:
         limits.append(put(f"t{k}.refi_dy_cap", noi / S[f"t{k}.refi_min_dy"] - other))
     if program.refi_min_dscr[k] > 0:
         big_n, dscr = S[f"t{k}.refi_periods"], S[f"t{k}.refi_min_dscr"]
-        terms = [(F("proj_cfads", t + i) / dscr - others) * big_n / (1 + (big_n - (i - 1))
-                                                                      * F(f"t{k}.refi_per_rate", t + i))
-                 for i in range(1, min(int(program.refi_periods[k]), n - t) + 1)]
+        add = F("refi_add", t)
+        rate = lambda u: new_per_rate(inputs, k, u, add)  # noqa: E731
+        m = min(int(program.refi_periods[k]), n - t)
+        if level(program, k):   # a unit loan's service: its balance before i x r_i + its principal
+            r1 = rate(t + 1)
+            g = 1 + r1
+            terms = [(in_place(inputs, t, t + i) / dscr - others)
+                     / (IF(r1 > 0, (POW(g, big_n) - POW(g, i - 1)) / (POW(g, big_n) - 1), (big_n - i + 1) / big_n)
+                        * rate(t + i) + level_principal(S, k, ONE, r1, i)) for i in range(1, m + 1)]
+        else:
+            terms = [(in_place(inputs, t, t + i) / dscr - others) * big_n / (1 + (big_n - (i - 1)) * rate(t + i))
+                     for i in range(1, m + 1)]
         limits.append(put(f"t{k}.refi_dscr_cap", MIN(*terms)))
     loan = put(f"t{k}.refi_size", MIN(*limits))
     return put(f"t{k}.refi_loan", IF(loan > DUST, loan, 0))
@@ -185,7 +244,14 @@ def refinance(program: Program, cf: Grid, inputs: Grid, S: dict, k: int, t: int,
     if refi_terms_:
         periods = S[f"t{k}.refi_periods"]
         after["on"] = put(f"t{k}.on_after", IF(refi, 1, terms["on"]))
-        after["amort"] = put(f"t{k}.amort_after", IF(refi, new / periods, terms["amort"]))
+        # straight-line: the amortisation loan / N; level payment: the loan (its principal by period follows)
+        after["amort"] = put(f"t{k}.amort_after", IF(refi, new if level(program, k) else new / periods,
+                                                     terms["amort"]))
+        after["radd"] = put(f"t{k}.radd_after", IF(refi, I("refi_add"), terms["radd"]))
+        if level(program, k):
+            first = new_per_rate(inputs, k, t + 1, I("refi_add")) if t < n else ZERO
+            after["r1"] = put(f"t{k}.r1_after", IF(refi, first, terms["r1"]))
+            after["t0"] = put(f"t{k}.t0_after", IF(refi, I("period"), terms["t0"]))
         mat_after = IF(refi, MIN(I("period") + periods, last), terms["mat"])
     else:
         after["on"], after["amort"] = ZERO, ZERO

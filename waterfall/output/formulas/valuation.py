@@ -13,6 +13,7 @@ from ... import ops
 from ...program import Program
 from ..cells import IF, MAX, SUM_SEQ, ZERO, X
 from .grid import Grid
+from .refinancing import refi_tranches
 from .xmath import POW
 
 
@@ -72,6 +73,24 @@ def valuation_rows(grid: Grid, program: Program) -> None:
         grid.add("earning", "Earning rent (1 = yes: the income value applies)", "flag")
         grid.add("appraisal", "Appraised value: income or dark value, at least the floor", "amount")
     grid.add("sale_value", "Sale value if sold at the end of the period (gross)", "amount")
+    if in_place_appraisal(program):
+        grid.add("refi_rent_pv", "Refinancing appraisal: PV of the scheduled rent after the period", "amount")
+        grid.add("refi_cost_pv", "Refinancing appraisal: PV of the base-case opex after the period", "amount")
+        grid.add("refi_residual_pv", "Refinancing appraisal: PV of the residual at the horizon", "amount")
+        grid.add("refi_value", "Appraised value on the rent in place (the refinancing lender's; "
+                               "in-place share x rent PV - opex PV + residual PV)", "amount")
+
+
+def in_place_appraisal(program: Program) -> bool:
+    """The refinancing lender's appraisal has rows of its own (refinancing.appraisal): an
+    income appraisal and a tranche with terms at maturity. On replacement cost it is the
+    sale value (the DRC)."""
+    return appraisal(program) and bool(refi_tranches(program))
+
+
+def refi_value_key(program: Program) -> str:
+    """The Inputs row of the value a refinancing or extension test reads."""
+    return "refi_value" if in_place_appraisal(program) else "sale_value"
 
 
 def component_values(grid: Grid, program: Program, factor, t: int) -> dict:
@@ -128,6 +147,29 @@ def sale_value_rows(grid: Grid, program: Program, S: dict) -> None:
         earning = grid.put("earning", t, IF(I("rent") * I("rent_mult") > 0, 1, 0))
         value = grid.put("appraisal", t, MAX(IF(earning, income, dark), S["replacement_floor"] * I("drc"), 0))
         grid.put("sale_value", t, IF(I("period") < S["cod_period"], I("drc"), value))
+        if in_place_appraisal(program):
+            _refi_value(grid, S, t, n, earning, dark)
+
+
+def _refi_value(grid: Grid, S: dict, t: int, n: int, earning: X, dark: X) -> None:
+    """refinancing.appraisal for period t (this pass runs from the horizon back): the PVs of
+    the scheduled rent and base-case opex after t and of the residual, then the value on
+    the rent in place (the period's rent multiplier), dark or floored as the sale value."""
+    I = lambda key: grid.ref(key, t)  # noqa: E731
+    d = S["val_discount"]
+    if t == n:
+        rent, cost, residual = ZERO, ZERO, I("income_value")
+    else:
+        N = lambda key: grid.ref(key, t + 1)  # noqa: E731
+        rent = (N("rent") + N("refi_rent_pv")) * d
+        cost = (N("opex") + N("refi_cost_pv")) * d
+        residual = N("refi_residual_pv") * d
+    rent = grid.put("refi_rent_pv", t, rent)
+    cost = grid.put("refi_cost_pv", t, cost)
+    residual = grid.put("refi_residual_pv", t, residual)
+    income = I("rent_mult") * rent - cost + residual
+    value = MAX(IF(earning, income, dark), S["replacement_floor"] * I("drc"), 0)
+    grid.put("refi_value", t, IF(I("period") < S["cod_period"], I("drc"), value))
 
 
 def drc_period(grid: Grid, parts: dict, t: int) -> X:
