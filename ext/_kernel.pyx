@@ -1080,7 +1080,7 @@ cdef inline double level_before(const Prog *p, int k, double r1, int i) noexcept
     """refinancing.level_unit(...)[0]: a unit level-payment loan's balance before period i."""
     cdef int big_n = <int>p.refi_periods[k]
     cdef double g
-    if r1 > 0.0:
+    if r1 > LEVEL_ZERO_RATE:
         g = 1.0 + r1
         return (pow(g, big_n) - pow(g, i - 1)) / (pow(g, big_n) - 1.0)
     return <double>(big_n - i + 1) / big_n
@@ -1090,7 +1090,7 @@ cdef inline double level_principal(const Prog *p, int k, double r1, int i) noexc
     """refinancing.level_unit(...)[1]: a unit level-payment loan's principal in period i."""
     cdef int big_n = <int>p.refi_periods[k]
     cdef double g
-    if r1 > 0.0:
+    if r1 > LEVEL_ZERO_RATE:
         g = 1.0 + r1
         return r1 * pow(g, i - 1) / (pow(g, big_n) - 1.0)
     return 1.0 / big_n

@@ -628,3 +628,21 @@ def test_workbook_formulas_reproduce_the_new_terms(tmp_path):
         _, lowered = prepare(deal, s)
         model = build_model(result.program, compile_scenarios([lowered], result.program))
         assert check_against(model, result.ledger) == [], (terms, scenario["name"])
+
+
+def test_a_level_payment_at_a_vanishing_rate_is_straight_line(tmp_path):
+    """Found by the parity fuzz (a RuntimeWarning and NaN on main): at a per-period rate so
+    small that 1 + r == 1 in floating point, the annuity factor (g^N - 1) is 0 and the
+    level-payment principal r g^(i-1) / (g^N - 1) was 0/0. A level payment at a zero rate
+    is straight line: fixed 1e-17 a year, 20 quarters, DSCR capacity 20 x 20 quarters =
+    400 > the balloon 350, so the whole 350 refinances and amortises 17.5 a quarter."""
+    import warnings
+    terms = FIXED_LEVEL.replace("fixed_rate = 0.08", "fixed_rate = 1e-17")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for r in _runs(terms_deal(tmp_path, terms)):
+            assert _at(r, "senior.refinanced") == pytest.approx(350.0, abs=1e-9)
+            for t in (21, 30, 40):
+                assert _at(r, "senior.principal_due", t) == pytest.approx(17.5, abs=1e-9)
+            assert _at(r, "senior.balance_close", 40) == pytest.approx(0.0, abs=1e-9)
+            assert_all(r.program, r.ledger)

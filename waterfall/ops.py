@@ -129,6 +129,12 @@ HEDGE_RATIO_TOL = 1e-9
 # the increment) below a half rounds up, as a decimal half-cent does for a servicer.
 ROUND_TIE = 1e-9
 
+# A refinancing's level payment at a per-period rate at or below LEVEL_ZERO_RATE amortises
+# straight line: the annuity factor (1 + r)^N - 1 loses a relative 1e-16 / (N r) to
+# cancellation (0/0 once 1 + r == 1), and below 1e-6 a period (0.0004% a year on quarters)
+# the two profiles differ by under 1e-5 of a payment.
+LEVEL_ZERO_RATE = 1e-6
+
 # Kernel status codes (per scenario): 0 = ran; ERR_UNKNOWN_STEP = a step whose opcode
 # has no branch (the step's index is reported beside it).
 STATUS_OK, ERR_UNKNOWN_STEP = 0, 1
@@ -153,6 +159,7 @@ def layout(opcodes: dict[str, int]) -> dict:
     facts["DUST"] = DUST
     facts["HEDGE_RATIO_TOL"] = HEDGE_RATIO_TOL
     facts["ROUND_TIE"] = ROUND_TIE
+    facts["LEVEL_ZERO_RATE"] = LEVEL_ZERO_RATE
     facts["PROGRAM_F64"], facts["PROGRAM_I64"] = list(PROGRAM_F64), list(PROGRAM_I64)
     return facts
 

@@ -52,9 +52,10 @@ def new_rates(program, k: int, t: int, base, factor) -> list:
 def level_unit(program, k: int, r1: float, i: int) -> tuple:
     """A unit level-payment loan over N periods at the first period's rate r1: (its balance
     before period i, its principal in period i) = ((g^N - g^(i-1)) / (g^N - 1),
-    r1 g^(i-1) / (g^N - 1)), g = 1 + r1; at r1 = 0 straight-line ((N - i + 1) / N, 1 / N)."""
+    r1 g^(i-1) / (g^N - 1)), g = 1 + r1; at r1 <= ops.LEVEL_ZERO_RATE straight line
+    ((N - i + 1) / N, 1 / N)."""
     big_n = int(program.refi_periods[k])
-    if r1 > 0.0:
+    if r1 > ops.LEVEL_ZERO_RATE:
         g = 1.0 + r1
         q = g ** big_n - 1.0
         return (g ** big_n - g ** (i - 1)) / q, r1 * g ** (i - 1) / q

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...program import Program
-from ...ops import DUST
+from ...ops import DUST, LEVEL_ZERO_RATE
 from ..cells import EQ, IF, MAX, MIN, ONE, SUM_SEQ, ZERO, X, ref
 from .grid import IN_SHEET, Grid, T
 from .xmath import POW
@@ -55,7 +55,7 @@ def level_principal(S: dict, k: int, loan: X, r1: X, i: X) -> X:
     """refinancing.level_unit(...)[1] x loan: the level-payment principal in the new loan's
     period i at its first period's rate r1 (straight-line at r1 = 0)."""
     big_n = S[f"t{k}.refi_periods"]
-    return IF(r1 > 0, loan * (r1 * POW(1 + r1, i - 1) / (POW(1 + r1, big_n) - 1)), loan * (1 / big_n))
+    return IF(r1 > LEVEL_ZERO_RATE, loan * (r1 * POW(1 + r1, i - 1) / (POW(1 + r1, big_n) - 1)), loan * (1 / big_n))
 
 
 def new_sched(program: Program, inputs: Grid, S: dict, k: int, u: int, state: dict) -> X:
@@ -185,7 +185,7 @@ def _sizing(program: Program, inputs: Grid, S: dict, k: int, t: int, balloon: X,
             r1 = rate(t + 1)
             g = 1 + r1
             terms = [(in_place(inputs, t, t + i) / dscr - others)
-                     / (IF(r1 > 0, (POW(g, big_n) - POW(g, i - 1)) / (POW(g, big_n) - 1), (big_n - i + 1) / big_n)
+                     / (IF(r1 > LEVEL_ZERO_RATE, (POW(g, big_n) - POW(g, i - 1)) / (POW(g, big_n) - 1), (big_n - i + 1) / big_n)
                         * rate(t + i) + level_principal(S, k, ONE, r1, i)) for i in range(1, m + 1)]
         else:
             terms = [(in_place(inputs, t, t + i) / dscr - others) * big_n / (1 + (big_n - (i - 1)) * rate(t + i))
