@@ -83,8 +83,8 @@ adjustments = [{ kind = "refinancing_closed", from_period = 2, to_period = 2 }]
 
 [[scenarios]]
 name = "weak"
-description = "Rent x 0.8 from q3: the new loan is sized below the balloon at q2."
-adjustments = [{ kind = "rent_multiplier", from_period = 3, multiplier = 0.8 }]
+description = "Rent x 0.8 from q2: the new loan is sized below the balloon at q2."
+adjustments = [{ kind = "rent_multiplier", from_period = 2, multiplier = 0.8 }]
 
 [[scenarios]]
 name = "rates-up"
@@ -143,21 +143,23 @@ REFI_CLOSED = {
     "event_of_default": [0, 0, 1],
 }
 
-# weak: CFADS 160 x 0.8 - 4 = 124 from q3. At q2 the new loan (2% a quarter, 4 periods)
-# is limited by its first period, whose service per unit is (1 + 4 x 2%) / 4 = 1.08 / 4:
+# weak: CFADS 160 x 0.8 - 4 = 124 from q2. The refinancing lender sizes on the rent in
+# place at q2 (docs/credit.md): the tenant pays 80% of its scheduled rent then, so each
+# later quarter reads 160 x 0.8 - 4 = 124. The new loan (2% a quarter, 4 periods) is
+# limited by its first period, whose service per unit is (1 + 4 x 2%) / 4 = 1.08 / 4:
 # L = 124 / 1.2 x 4 / 1.08 = 382.716. The shortfall 400 - L = 17.284 is paid from q2's
-# cash (156 - 4 interest = 152): no default, equity 152 - 17.284. Then straight-line L / 4:
+# cash (124 - 4 interest = 120): no default, equity 120 - 17.284. Then straight-line L / 4:
 # q3: interest L x 2%, DS 124 / 1.2 exactly (DSCR 1.20), equity 124 - DS; q4: 3L/4 x 2%;
 # q5: L/2 x 2%; q6: L/4 x 2%.
 L = 124 / 1.2 * 4 / 1.08
 WEAK = {
-    "cfads": [0, 156, 156, 124, 124, 124, 124],
+    "cfads": [0, 156, 124, 124, 124, 124, 124],
     "debt_service": [0, 4, 4] + [L * (1 - i / 4) * 0.02 + L / 4 for i in range(4)],
     "senior.refinanced": [0, 0, L, 0, 0, 0, 0],
     "senior.principal_due": [0, 0, 400 - L, L / 4, L / 4, L / 4, L / 4],
     "senior.principal_paid": [0, 0, 400 - L, L / 4, L / 4, L / 4, L / 4],
     "senior.balance_close": [400, 400, L, 0.75 * L, 0.5 * L, 0.25 * L, 0],
-    "equity_distribution": [0, 152, 152 - (400 - L)] + [124 - (L * (1 - i / 4) * 0.02 + L / 4) for i in range(4)],
+    "equity_distribution": [0, 152, 120 - (400 - L)] + [124 - (L * (1 - i / 4) * 0.02 + L / 4) for i in range(4)],
     "event_of_default": [0, 0, 0, 0, 0, 0, 0],
 }
 
