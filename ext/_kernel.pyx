@@ -2584,67 +2584,113 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.claim_order = <int *>cnp.PyArray_DATA(keep["claim_order"])
     p.claim_start = <int *>cnp.PyArray_DATA(keep["claim_start"])
 
-    cdef cnp.ndarray channel = _i64(batch.adj_channel)
-    cdef cnp.ndarray start = _i64(batch.adj_from)
-    cdef cnp.ndarray stop = _i64(batch.adj_to)
-    cdef cnp.ndarray value = _f64(batch.adj_value)
-    cdef cnp.ndarray path_index = _i64(batch.path_index)
+    # the scenarios' adjustments as J columns of (channel, from, to, value), each read with
+    # its own stride: a dense [S, J] batch or a parametric one whose constant columns are
+    # broadcast (stride 0); each scenario's row is gathered into this thread's buffer
+    cols = _adjustment_columns(batch)
+    keep["adj_columns"] = cols
+    cdef cnp.ndarray path_index = _strided(batch.path_index, np.int64)
+    keep["path_index"] = path_index
     paths = np.ascontiguousarray(np.vstack([_f64(program.base_rate)[None, :],
                                             _f64(batch.paths).reshape(-1, W)]))
     cdef cnp.ndarray paths_arr = paths
-    cdef Py_ssize_t S = channel.shape[0]
-    cdef int J = <int>channel.shape[1]
+    cdef Py_ssize_t S = len(path_index)
+    cdef int J = <int>len(cols[0])
+    cdef Py_ssize_t n_out = N_METRICS + 2 * p.K
     if S == 0:
         return (np.zeros((0, W, p.n_lines)) if want_ledgers else None,
                 np.zeros((0, N_METRICS)), np.zeros((0, p.K)), np.zeros((0, p.K)), np.zeros((0, 2), dtype=np.int64))
     if np.any(path_index >= len(paths) - 1) or np.any(path_index < -1):
         raise ValueError("path_index out of range")
 
-    metrics = np.empty((S, N_METRICS))
-    per_tranche = np.empty((S, 2 * p.K))   # WAL then loss, per scenario
+    # metrics, then each tranche's WAL, then its loss: columns of one Fortran-ordered block,
+    # so each metric is one contiguous column (a DataFrame wraps them without a copy)
+    out = np.empty((S, n_out), order="F")
     status = np.zeros((S, 2), dtype=np.int64)
     cdef int64_t *st_ptr = lptr(status)
     ledgers = np.zeros((S, W, p.n_lines)) if want_ledgers else None
-    cdef double *m_ptr = dptr(metrics)
-    cdef double *w_ptr = dptr(per_tranche)
+    cdef double *o_ptr = dptr(out)
     cdef double *l_ptr = dptr(ledgers) if want_ledgers else NULL
-    cdef int64_t *ch_ptr = lptr(channel)
-    cdef int64_t *from_ptr = lptr(start)
-    cdef int64_t *to_ptr = lptr(stop)
-    cdef double *v_ptr = dptr(value)
     cdef int64_t *pi_ptr = lptr(path_index)
+    cdef Py_ssize_t pi_step = path_index.strides[0] // 8
     cdef double *paths_ptr = dptr(paths_arr)
     if threads < 1:
         threads = 1
     cdef Py_ssize_t ts_words = sizeof(TState) // sizeof(double)
     cdef Py_ssize_t scratch_size = (N_CHANNELS * W + 3 * p.K * W + 4 * W + ts_words * p.K + p.A + 2 * p.K
                                     + W + 4 * p.H + 4 * W + 2 * W + 2 * W + 8)   # ... tax [2W], trailing DSCR [2W]
+    cdef Py_ssize_t row_size = n_out + 4 * J + 1   # a scenario's outputs and its gathered adjustments
     cdef double *scratch = <double *>malloc(threads * scratch_size * sizeof(double))
     cdef double **ptrs = <double **>malloc(threads * 3 * (p.K + 1) * sizeof(double *))
-    if scratch == NULL or ptrs == NULL:
-        free(scratch)
-        free(ptrs)
+    cdef double *rows = <double *>malloc(threads * row_size * sizeof(double))
+    cdef char **col_ptr = <char **>malloc((4 * J + 1) * sizeof(char *))
+    cdef Py_ssize_t *col_step = <Py_ssize_t *>malloc((4 * J + 1) * sizeof(Py_ssize_t))
+    if scratch == NULL or ptrs == NULL or rows == NULL or col_ptr == NULL or col_step == NULL:
+        free(scratch); free(ptrs); free(rows); free(col_ptr); free(col_step)
         raise MemoryError()
-    cdef Py_ssize_t s
+    cdef int c_, f_
+    cdef cnp.ndarray col_arr
+    for f_ in range(4):
+        for c_ in range(J):
+            col_arr = cols[f_][c_]
+            col_ptr[f_ * J + c_] = <char *>cnp.PyArray_DATA(col_arr)
+            col_step[f_ * J + c_] = col_arr.strides[0]
+    cdef Py_ssize_t s, q
     cdef int tid
+    cdef double *row
+    cdef int64_t *adj_i
+    cdef double *adj_v
     cdef Py_ssize_t stride = W * p.n_lines
     try:
         with nogil:
             for s in prange(S, num_threads=threads, schedule="static"):
                 tid = threadid()
+                row = rows + tid * row_size
+                adj_i = <int64_t *>(row + n_out)
+                adj_v = row + n_out + 3 * J
+                for q in range(3 * J):
+                    adj_i[q] = (<int64_t *>(col_ptr[q] + s * col_step[q]))[0]
+                for q in range(J):
+                    adj_v[q] = (<double *>(col_ptr[3 * J + q] + s * col_step[3 * J + q]))[0]
                 if l_ptr != NULL:
-                    run_scenario(&p, <int>s, ch_ptr, from_ptr, to_ptr, v_ptr, J,
-                                 paths_ptr + (pi_ptr[s] + 1) * W, scratch + tid * scratch_size, ptrs + tid * 3 * (p.K + 1),
-                                 <DoublePtr>(l_ptr + s * stride), m_ptr + s * N_METRICS, w_ptr + s * 2 * p.K,
-                                 st_ptr + 2 * s)
+                    run_scenario(&p, 0, adj_i, adj_i + J, adj_i + 2 * J, adj_v, J,
+                                 paths_ptr + (pi_ptr[s * pi_step] + 1) * W, scratch + tid * scratch_size,
+                                 ptrs + tid * 3 * (p.K + 1),
+                                 <DoublePtr>(l_ptr + s * stride), row, row + N_METRICS, st_ptr + 2 * s)
                 else:
-                    run_scenario(&p, <int>s, ch_ptr, from_ptr, to_ptr, v_ptr, J,
-                                 paths_ptr + (pi_ptr[s] + 1) * W, scratch + tid * scratch_size, ptrs + tid * 3 * (p.K + 1),
-                                 <NoLedgerPtr>NULL, m_ptr + s * N_METRICS, w_ptr + s * 2 * p.K,
-                                 st_ptr + 2 * s)
+                    run_scenario(&p, 0, adj_i, adj_i + J, adj_i + 2 * J, adj_v, J,
+                                 paths_ptr + (pi_ptr[s * pi_step] + 1) * W, scratch + tid * scratch_size,
+                                 ptrs + tid * 3 * (p.K + 1),
+                                 <NoLedgerPtr>NULL, row, row + N_METRICS, st_ptr + 2 * s)
+                for q in range(n_out):
+                    o_ptr[q * S + s] = row[q]
     finally:
-        free(scratch)
-        free(ptrs)
-    return ledgers, metrics, per_tranche[:, :p.K], per_tranche[:, p.K:], status
+        free(scratch); free(ptrs); free(rows); free(col_ptr); free(col_step)
+    return (ledgers, out[:, :N_METRICS], out[:, N_METRICS:N_METRICS + p.K], out[:, N_METRICS + p.K:],
+            status)
+
+
+def _strided(x, dtype):
+    """`x` as a 1-D array of `dtype`, strides kept (a broadcast column stays stride 0)."""
+    arr = np.asarray(x)
+    if arr.dtype != dtype:
+        arr = arr.astype(dtype)
+    if arr.ndim != 1 or arr.strides[0] % 8:
+        arr = np.ascontiguousarray(arr.reshape(-1), dtype=dtype)
+    return arr
+
+
+def _adjustment_columns(batch):
+    """([channel], [from], [to], [value]): J 1-D columns of S each, views where possible:
+    the batch's own columns (`adj_columns`, constant ones broadcast) or those of its dense
+    [S, J] arrays."""
+    given = getattr(batch, "adj_columns", None)
+    if given is not None:
+        cols = given()
+    else:
+        dense = (batch.adj_channel, batch.adj_from, batch.adj_to, batch.adj_value)
+        cols = tuple([np.asarray(a)[:, j] for j in range(np.shape(a)[1])] for a in dense)
+    types = (np.int64, np.int64, np.int64, np.float64)
+    return tuple([_strided(c, t) for c in field] for field, t in zip(cols, types))
 
 

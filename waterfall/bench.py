@@ -8,46 +8,45 @@ import time
 import numpy as np
 
 from . import ops, reference
-from .compile import batch_from_rows, compile_deal
+from .compile import compile_deal
 from .engine import default_threads, kernel_available, run_program
 from .load import load_deal
-from .program import ScenarioBatch
+from .program import ColumnBatch, ScenarioBatch, ScenarioNames
 
 BENCH_DEAL = "benchmark_spv"
 
 
-def lease_scenarios(n_periods: int, count: int, seed: int = 7) -> ScenarioBatch:
+def lease_scenarios(n_periods: int, count: int, seed: int = 7) -> ColumnBatch:
     """`count` generated lease scenarios: 30% with a tenant default (period, downtime of
     0-24 periods, re-let haircut 0-60%), each with a base-rate shock of -100..+200 bp and
-    a rent multiplier of 0.9-1.05. Built as arrays directly (no pydantic objects)."""
+    a rent multiplier of 0.9-1.05. Built as parameter columns (no Python object per
+    scenario, nothing per period): the dark spell (rent x 0 from the default period to
+    the end of the downtime), the re-let (rent x (1 - haircut) from then on), the rate
+    shock and the rent multiplier, each from period 1; a column the same for every
+    scenario is one broadcast value. Scenario i is named `s<i>`."""
     rng = np.random.default_rng(seed)
-    j = 4
-    channel = np.full((count, j), -1, dtype=np.int64)
-    start = np.zeros((count, j), dtype=np.int64)
-    stop = np.full((count, j), n_periods, dtype=np.int64)
-    value = np.zeros((count, j))
     defaults = rng.random(count) < 0.3
     period = rng.integers(max(1, n_periods // 15), n_periods + 1, count)
     downtime = rng.integers(0, 25, count)
     haircut = rng.uniform(0.0, 0.6, count)
-    dark_end = np.minimum(period + downtime - 1, n_periods)
+    relet_from = period + downtime
     has_dark = defaults & (downtime > 0)
-    channel[has_dark, 0] = ops.CH_RENT
-    start[has_dark, 0], stop[has_dark, 0], value[has_dark, 0] = period[has_dark], dark_end[has_dark], 0.0
-    relet = defaults & (period + downtime <= n_periods)
-    channel[relet, 1] = ops.CH_RENT
-    start[relet, 1], value[relet, 1] = (period + downtime)[relet], 1.0 - haircut[relet]
-    channel[:, 2] = ops.CH_RATE_ADD
-    start[:, 2], value[:, 2] = 1, rng.uniform(-0.01, 0.02, count)
-    channel[:, 3] = ops.CH_RENT
-    start[:, 3], value[:, 3] = 1, rng.uniform(0.9, 1.05, count)
-    empty = batch_from_rows([], [], [], [], n_periods)
-    return ScenarioBatch(names=[f"s{i}" for i in range(count)], adj_channel=channel, adj_from=start,
-                         adj_to=stop, adj_value=value, path_index=np.full(count, -1, dtype=np.int64),
-                         paths=empty.paths)
+    relet = defaults & (relet_from <= n_periods)
+    none = -1
+    dark = (np.where(has_dark, ops.CH_RENT, none), np.where(has_dark, period, 0),
+            np.where(has_dark, np.minimum(relet_from - 1, n_periods), n_periods), 0.0)
+    del period, downtime, has_dark
+    relet_col = (np.where(relet, ops.CH_RENT, none), np.where(relet, relet_from, 0), n_periods,
+                 np.where(relet, 1.0 - haircut, 0.0))
+    del relet, relet_from, haircut, defaults
+    rate = (ops.CH_RATE_ADD, 1, n_periods, rng.uniform(-0.01, 0.02, count))
+    rent = (ops.CH_RENT, 1, n_periods, rng.uniform(0.9, 1.05, count))
+    return ColumnBatch(ScenarioNames("s", count), [dark, relet_col, rate, rent], n_periods)
 
 
-def _subset(batch: ScenarioBatch, rows: np.ndarray) -> ScenarioBatch:
+def _subset(batch, rows: np.ndarray) -> ScenarioBatch:
+    if hasattr(batch, "take"):
+        return batch.take(rows)
     return ScenarioBatch(names=[batch.names[i] for i in rows], adj_channel=batch.adj_channel[rows],
                          adj_from=batch.adj_from[rows], adj_to=batch.adj_to[rows],
                          adj_value=batch.adj_value[rows], path_index=batch.path_index[rows],

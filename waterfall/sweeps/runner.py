@@ -116,6 +116,9 @@ def plan_sweep(deal, vary: dict, samples: int | None = None, seed: int | None = 
         plan.seed = int(np.random.SeedSequence().entropy % (2**63)) if seed is None else int(seed)
     _check_deal_values(plan)
     plan.digest = plan.compute_digest()
+    if not any(p.side == "deal" for p in paths):  # one deal for every point: compiled here, once
+        from ..engine import compiled
+        plan.program = compiled(deal)
     return plan
 
 
@@ -153,25 +156,32 @@ def _check_deal_values(plan: Plan) -> None:
 # --- output table ------------------------------------------------------------------------
 
 def to_frame(plan: Plan, parts: list[dict]):
+    """The table: `point`, the inputs, the metrics, `wal_<tranche>`, `loss_<tranche>`. The
+    chunks are copied once, into the columns of one column-major block that the DataFrame
+    wraps without a further copy (integer inputs and `point` are their own columns)."""
     import pandas as pd
 
     parts = sorted(parts, key=lambda p: p["start"])
-    x = np.concatenate([p["inputs"] for p in parts]) if parts else np.zeros((0, len(plan.paths)))
-    met = np.concatenate([p["metrics"] for p in parts]) if parts else np.zeros((0, ops.N_METRICS))
-    wal = np.concatenate([p["wal"] for p in parts]) if parts else np.zeros((0, len(plan.tranches)))
-    loss = np.concatenate([p["tranche_loss"] for p in parts]) if parts else np.zeros((0, len(plan.tranches)))
+    n = sum(len(p["metrics"]) for p in parts)
+    d, k = len(plan.paths), len(plan.tranches)
+    names = ([path.raw for path in plan.paths] + list(ops.METRICS) + [f"wal_{t}" for t in plan.tranches]
+             + [f"loss_{t}" for t in plan.tranches])
+    block = np.empty((n, d + ops.N_METRICS + 2 * k), order="F")
+    row = 0
+    for part in parts:
+        rows = slice(row, row + len(part["metrics"]))
+        block[rows, :d] = part["inputs"]
+        block[rows, d:d + ops.N_METRICS] = part["metrics"]
+        block[rows, d + ops.N_METRICS:d + ops.N_METRICS + k] = part["wal"]
+        block[rows, d + ops.N_METRICS + k:] = part["tranche_loss"]
+        row = rows.stop
     start = parts[0]["start"] if parts else 0
-    columns = {"point": np.arange(start, start + len(met), dtype=np.int64)}
+    frame = pd.DataFrame(block, columns=names, copy=False)
     for j, path in enumerate(plan.paths):
-        columns[path.raw] = x[:, j].astype(np.int64) if path.is_int else x[:, j]
-    for i, name in enumerate(ops.METRICS):
-        columns[name] = met[:, i]
-    frame = pd.DataFrame(columns)
+        if path.is_int:
+            frame[path.raw] = block[:, j].astype(np.int64)
     frame["default_period"] = frame["default_period"].where(frame["default_period"] >= 0)
-    for k, name in enumerate(plan.tranches):
-        frame[f"wal_{name}"] = wal[:, k]
-    for k, name in enumerate(plan.tranches):
-        frame[f"loss_{name}"] = loss[:, k]
+    frame.insert(0, "point", np.arange(start, start + n, dtype=np.int64))
     frame.attrs.update({"mode": plan.mode, "seed": plan.seed, "inputs": plan.names,
                         "tranches": plan.tranches, "lenders": plan.lenders,
                         "deal": plan.deal_data["deal"]["name"], "digest": plan.digest,
