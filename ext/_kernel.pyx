@@ -2404,10 +2404,48 @@ def _i64(x):
     return np.ascontiguousarray(x, dtype=np.int64)
 
 
+cdef class _Prepared:
+    """A Program as the kernel reads it: the Prog struct and the contiguous arrays its
+    pointers point into (kept alive with it). Made once per Program (a Program is not
+    changed once compiled: tests/test_engine_cache.py), so that a run of one scenario
+    costs microseconds of Python, not the setup's hundreds."""
+    cdef Prog p
+    cdef object keep
+    cdef object program_ref
+
+
+_PREPARED = {}   # id(program) -> _Prepared, the most recent few
+_PREPARED_SIZE = 16
+
+
+def _prepared(program):
+    import weakref
+    entry = _PREPARED.get(id(program))
+    if entry is not None and (<_Prepared>entry).program_ref() is program:
+        return entry
+    prep = _prepare(program)
+    prep.program_ref = weakref.ref(program)
+    _PREPARED[id(program)] = prep
+    while len(_PREPARED) > _PREPARED_SIZE:
+        del _PREPARED[next(iter(_PREPARED))]
+    return prep
+
+
 def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     """Run every scenario of `batch` on `program`. Returns (ledgers [S, T+1, L] or None,
     metrics [S, N_METRICS], wal [S, K], tranche loss [S, K], status [S, 2]): status row (0, 0) where the
-    scenario ran, (ERR_UNKNOWN_STEP, step index) where a step's opcode has no branch."""
+    scenario ran, (ERR_UNKNOWN_STEP, step index) where a step's opcode has no branch.
+    The metrics, WAL and loss are column views of one Fortran-ordered block."""
+    cdef _Prepared prep = _prepared(program)
+    cdef Prog p = prep.p
+    keep = dict(prep.keep)
+    cdef int W = p.T + 1
+    return _run(program, batch, want_ledgers, threads, p, W, keep)
+
+
+cdef _Prepared _prepare(program):
+    """The Program's arrays as the kernel reads them, and the Prog struct pointing into them."""
+    cdef _Prepared prep = _Prepared()
     cdef Prog p
     keep = {}  # keep contiguous copies alive while the kernel runs
     for name in PROGRAM_F64:
@@ -2584,6 +2622,13 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.claim_order = <int *>cnp.PyArray_DATA(keep["claim_order"])
     p.claim_start = <int *>cnp.PyArray_DATA(keep["claim_start"])
 
+    prep.p = p
+    prep.keep = keep
+    return prep
+
+
+cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, dict keep):
+    """run_batch on a prepared Program `p` (W = periods + 1)."""
     # the scenarios' adjustments as J columns of (channel, from, to, value), each read with
     # its own stride: a dense [S, J] batch or a parametric one whose constant columns are
     # broadcast (stride 0); each scenario's row is gathered into this thread's buffer

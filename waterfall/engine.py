@@ -108,23 +108,71 @@ _programs: "OrderedDict[str, Program]" = OrderedDict()
 _programs_lock = threading.Lock()
 
 
+_by_object: "OrderedDict[int, tuple]" = OrderedDict()   # id(deal) -> (deal, its containers, Program)
+
+
 def compiled(deal: Deal) -> Program:
     """The deal's Program, compiled once per distinct deal: the cache key is the deal's
     whole content (its JSON), so a deal changed in place compiles afresh. A cached Program
     is shared: the engine never writes into a Program's arrays (tests/test_engine_cache.py).
-    Bad deals are not cached (compile_deal raises every time)."""
+    Bad deals are not cached (compile_deal raises every time).
+
+    The same deal object asked again is found without its JSON (microseconds, not the
+    JSON's milliseconds): its parts are frozen models, so it can change in place only
+    through a list or dict it holds, and each of those is checked to hold the same items."""
+    with _programs_lock:
+        seen = _by_object.get(id(deal))
+    if seen is not None and seen[0] is deal and _unchanged(seen[1]):
+        return seen[2]
     key = deal.model_dump_json()
     with _programs_lock:
         program = _programs.get(key)
         if program is not None:
             _programs.move_to_end(key)
-            return program
-    program = compile_deal(deal)
+    if program is None:
+        program = compile_deal(deal)
+        with _programs_lock:
+            _programs[key] = program
+            while len(_programs) > PROGRAM_CACHE_SIZE:
+                _programs.popitem(last=False)
     with _programs_lock:
-        _programs[key] = program
-        while len(_programs) > PROGRAM_CACHE_SIZE:
-            _programs.popitem(last=False)
+        _by_object[id(deal)] = (deal, _containers(deal), program)
+        while len(_by_object) > PROGRAM_CACHE_SIZE:
+            _by_object.popitem(last=False)
     return program
+
+
+def _containers(deal) -> tuple:
+    """Every list and dict inside a deal (the only parts of its frozen models that can
+    change in place) and what each holds now."""
+    from pydantic import BaseModel
+
+    lists, dicts = [], []
+    todo = [deal]
+    while todo:
+        obj = todo.pop()
+        if isinstance(obj, BaseModel):
+            todo.extend(obj.__dict__.values())
+        elif isinstance(obj, list):
+            lists.append(obj)
+            todo.extend(obj)
+        elif isinstance(obj, dict):
+            dicts.append(obj)
+            todo.extend(obj.values())
+        elif isinstance(obj, tuple):
+            todo.extend(obj)
+    return lists, dicts, _holdings(lists, dicts)
+
+
+def _holdings(lists, dicts) -> tuple:
+    # tuples of the items themselves: comparing them checks identity first (no model
+    # is compared field by field unless it was replaced)
+    return list(map(tuple, lists)), list(map(tuple, map(dict.items, dicts)))
+
+
+def _unchanged(record: tuple) -> bool:
+    lists, dicts, held = record
+    return _holdings(lists, dicts) == held
 
 
 def run(deal, scenario=None, engine: str = "auto", program: Program | None = None) -> Result:

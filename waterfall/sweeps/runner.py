@@ -439,6 +439,18 @@ def _client(dask):
     return client, client.close
 
 
+DASK_TASKS = 16
+"""A Dask sweep's default chunks: about this many tasks (four per core of a two-worker
+cluster, enough to balance the workers), each at least DASK_MIN_CHUNK points so that the
+scheduler's few milliseconds a task stay small beside the kernel's time."""
+DASK_MIN_CHUNK, DASK_MAX_CHUNK = 5_000, 100_000
+
+
+def dask_chunk(n_points: int) -> int:
+    """Points per Dask task for a sweep of `n_points` (DASK_TASKS)."""
+    return max(DASK_MIN_CHUNK, min(DASK_MAX_CHUNK, math.ceil(n_points / DASK_TASKS)))
+
+
 def _remote_chunk(plan, start, stop, threads, engine="compiled"):
     return run_chunk(plan, start, stop, threads=threads, engine=engine)
 
@@ -573,8 +585,7 @@ def _sweep_with(plan, store, out, chunk_size, dask, threads, progress, retries, 
     them at the end."""
     n = plan.n_points
     done = store.finished(load=False) if store else []
-    chunk = int(chunk_size) if chunk_size else (DEFAULT_CHUNK if dask is None else
-                                                max(1000, min(DEFAULT_CHUNK, math.ceil(n / 64))))
+    chunk = int(chunk_size) if chunk_size else (DEFAULT_CHUNK if dask is None else dask_chunk(n))
     if chunk < 1:
         raise SweepError("chunk size must be at least 1")
     todo = todo_ranges(n, done, chunk)
