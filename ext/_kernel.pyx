@@ -2431,16 +2431,17 @@ def _prepared(program):
     return prep
 
 
-def run_batch(program, batch, bint want_ledgers=False, int threads=1):
+def run_batch(program, batch, bint want_ledgers=False, int threads=1, bint want_losses=True):
     """Run every scenario of `batch` on `program`. Returns (ledgers [S, T+1, L] or None,
     metrics [S, N_METRICS], wal [S, K], tranche loss [S, K], status [S, 2]): status row (0, 0) where the
     scenario ran, (ERR_UNKNOWN_STEP, step index) where a step's opcode has no branch.
-    The metrics, WAL and loss are column views of one Fortran-ordered block."""
+    The metrics, WAL and loss are column views of one Fortran-ordered block; without
+    `want_losses` the block has no loss columns and the loss returned is None."""
     cdef _Prepared prep = _prepared(program)
     cdef Prog p = prep.p
     keep = dict(prep.keep)
     cdef int W = p.T + 1
-    return _run(program, batch, want_ledgers, threads, p, W, keep)
+    return _run(program, batch, want_ledgers, threads, p, W, keep, want_losses)
 
 
 cdef _Prepared _prepare(program):
@@ -2627,7 +2628,7 @@ cdef _Prepared _prepare(program):
     return prep
 
 
-cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, dict keep):
+cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, dict keep, bint want_losses):
     """run_batch on a prepared Program `p` (W = periods + 1)."""
     # the scenarios' adjustments as J columns of (channel, from, to, value), each read with
     # its own stride: a dense [S, J] batch or a parametric one whose constant columns are
@@ -2641,7 +2642,8 @@ cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, 
     cdef cnp.ndarray paths_arr = paths
     cdef Py_ssize_t S = len(path_index)
     cdef int J = <int>len(cols[0])
-    cdef Py_ssize_t n_out = N_METRICS + 2 * p.K
+    cdef Py_ssize_t n_row = N_METRICS + 2 * p.K   # what run_scenario writes
+    cdef Py_ssize_t n_out = n_row if want_losses else N_METRICS + p.K   # what is kept
     if S == 0:
         return (np.zeros((0, W, p.n_lines)) if want_ledgers else None,
                 np.zeros((0, N_METRICS)), np.zeros((0, p.K)), np.zeros((0, p.K)), np.zeros((0, 2), dtype=np.int64))
@@ -2664,7 +2666,7 @@ cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, 
     cdef Py_ssize_t ts_words = sizeof(TState) // sizeof(double)
     cdef Py_ssize_t scratch_size = (N_CHANNELS * W + 3 * p.K * W + 4 * W + ts_words * p.K + p.A + 2 * p.K
                                     + W + 4 * p.H + 4 * W + 2 * W + 2 * W + 8)   # ... tax [2W], trailing DSCR [2W]
-    cdef Py_ssize_t row_size = n_out + 4 * J + 1   # a scenario's outputs and its gathered adjustments
+    cdef Py_ssize_t row_size = n_row + 4 * J + 1   # a scenario's outputs and its gathered adjustments
     cdef double *scratch = <double *>malloc(threads * scratch_size * sizeof(double))
     cdef double **ptrs = <double **>malloc(threads * 3 * (p.K + 1) * sizeof(double *))
     cdef double *rows = <double *>malloc(threads * row_size * sizeof(double))
@@ -2691,8 +2693,8 @@ cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, 
             for s in prange(S, num_threads=threads, schedule="static"):
                 tid = threadid()
                 row = rows + tid * row_size
-                adj_i = <int64_t *>(row + n_out)
-                adj_v = row + n_out + 3 * J
+                adj_i = <int64_t *>(row + n_row)
+                adj_v = row + n_row + 3 * J
                 for q in range(3 * J):
                     adj_i[q] = (<int64_t *>(col_ptr[q] + s * col_step[q]))[0]
                 for q in range(J):
@@ -2711,8 +2713,8 @@ cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, 
                     o_ptr[q * S + s] = row[q]
     finally:
         free(scratch); free(ptrs); free(rows); free(col_ptr); free(col_step)
-    return (ledgers, out[:, :N_METRICS], out[:, N_METRICS:N_METRICS + p.K], out[:, N_METRICS + p.K:],
-            status)
+    return (ledgers, out[:, :N_METRICS], out[:, N_METRICS:N_METRICS + p.K],
+            out[:, N_METRICS + p.K:] if want_losses else None, status)
 
 
 def _strided(x, dtype):

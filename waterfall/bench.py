@@ -32,12 +32,14 @@ def lease_scenarios(n_periods: int, count: int, seed: int = 7) -> ColumnBatch:
     relet_from = period + downtime
     has_dark = defaults & (downtime > 0)
     relet = defaults & (relet_from <= n_periods)
-    none = -1
-    dark = (np.where(has_dark, ops.CH_RENT, none), np.where(has_dark, period, 0),
-            np.where(has_dark, np.minimum(relet_from - 1, n_periods), n_periods), 0.0)
+    # a scenario without a dark spell or a re-let has an empty period range there (the
+    # dark spell from 1 to 0, the re-let from the period after the last): the channel is
+    # rent for every scenario, one broadcast value
+    dark = (ops.CH_RENT, np.where(has_dark, period, 1),
+            np.where(has_dark, np.minimum(relet_from - 1, n_periods), 0), 0.0)
     del period, downtime, has_dark
-    relet_col = (np.where(relet, ops.CH_RENT, none), np.where(relet, relet_from, 0), n_periods,
-                 np.where(relet, 1.0 - haircut, 0.0))
+    relet_col = (ops.CH_RENT, np.where(relet, relet_from, n_periods + 1), n_periods,
+                 np.where(relet, 1.0 - haircut, 1.0))
     del relet, relet_from, haircut, defaults
     rate = (ops.CH_RATE_ADD, 1, n_periods, rng.uniform(-0.01, 0.02, count))
     rent = (ops.CH_RENT, 1, n_periods, rng.uniform(0.9, 1.05, count))

@@ -239,7 +239,7 @@ def run_program(program: Program, batch: ScenarioBatch, ledgers: bool = False,
             out += (tranche_losses(program, led, met[:, _ops.M["default_period"]]),)
         return out
     threads = threads or default_threads()
-    led, met, wal, loss, status = _kernel.run_batch(program, batch, ledgers, threads)
+    led, met, wal, loss, status = _kernel.run_batch(program, batch, ledgers, threads, losses)
     failed = np.nonzero(status[:, 0])[0]
     if len(failed):  # the kernel's dispatch ends in a failure, reported per scenario
         code, index = int(status[failed[0], 0]), int(status[failed[0], 1])
