@@ -4,6 +4,7 @@ this machine, with the machine and the date. Run it on an idle machine:
     python scripts/speed_table.py            # Markdown table
     python scripts/speed_table.py --json     # the figures
     python scripts/speed_table.py --quick    # 10^5 scenarios end to end, 2x10^4 points (a smoke run)
+    python scripts/speed_table.py --readme   # and write it into README.md between the speed-table marks
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import os
 import platform
 import sys
 import time
+from pathlib import Path
 
 
 def machine() -> str:
@@ -70,9 +72,24 @@ def table(m: dict) -> str:
     return f"Measured {m['date']} on {m['machine']}:\n\n{body}\n"
 
 
+README = Path(__file__).resolve().parent.parent / "README.md"
+START, END = "<!-- speed-table: python scripts/speed_table.py -->", "<!-- /speed-table -->"
+
+
+def write_readme(text: str) -> None:
+    """Replace what stands between the README's speed-table marks with `text`."""
+    readme = README.read_text()
+    head, rest = readme.split(START, 1)
+    _, tail = rest.split(END, 1)
+    README.write_text(f"{head}{START}\n{text}{END}{tail}")
+
+
 def main(argv: list[str]) -> int:
     m = measure(quick="--quick" in argv)
-    print(json.dumps(m, indent=2) if "--json" in argv else table(m))
+    text = table(m)
+    print(json.dumps(m, indent=2) if "--json" in argv else text)
+    if "--readme" in argv:
+        write_readme(text)
     return 0
 
 

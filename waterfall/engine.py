@@ -19,7 +19,7 @@ from .compile import compile_deal, compile_scenarios
 from .errors import printable, NO_VALUE, DealError, UnknownNameError
 from .model.deal import Deal
 from .model.scenario import Scenario
-from .program import Program, ScenarioBatch
+from .program import Program, ScenarioBatch, ScenarioNames
 from .results import BatchResult, Result
 
 try:  # the compiled kernel is optional: the reference is the fallback
@@ -279,8 +279,9 @@ def run_batch(deal, scenarios=None, engine: str = "auto", ledgers: bool = False,
     if batch is not None:
         program = compiled(deal)
         led, met, wal = run_program(program, batch, ledgers=ledgers, threads=threads, engine=used)
+        names = batch.names if isinstance(batch.names, ScenarioNames) else list(batch.names)
         return BatchResult(deal_name=deal.name, engine=used, program=program,
-                           scenario_names=list(batch.names), metric_values=met, wal=wal, ledgers=led,
+                           scenario_names=names, metric_values=met, wal=wal, ledgers=led,
                            units=deal.deal.units)
     chosen = scenarios if scenarios is not None else default_scenarios(deal)
     resolved = [resolve_scenario(deal, s) for s in chosen]

@@ -439,16 +439,18 @@ def _client(dask):
     return client, client.close
 
 
-DASK_TASKS = 16
-"""A Dask sweep's default chunks: about this many tasks (four per core of a two-worker
-cluster, enough to balance the workers), each at least DASK_MIN_CHUNK points so that the
-scheduler's few milliseconds a task stay small beside the kernel's time."""
-DASK_MIN_CHUNK, DASK_MAX_CHUNK = 5_000, 100_000
+DASK_TASKS_PER_THREAD = 2
+"""A Dask sweep's default chunks: two tasks per worker thread of the cluster (enough to
+balance the workers), each of at least DASK_MIN_CHUNK points and at most DASK_MAX_CHUNK.
+A worker waits for the scheduler's reply between two tasks (tens of milliseconds on a
+loaded machine), so few large tasks hide it behind the kernel's time."""
+DASK_MIN_CHUNK, DASK_MAX_CHUNK = 5_000, 200_000
 
 
-def dask_chunk(n_points: int) -> int:
-    """Points per Dask task for a sweep of `n_points` (DASK_TASKS)."""
-    return max(DASK_MIN_CHUNK, min(DASK_MAX_CHUNK, math.ceil(n_points / DASK_TASKS)))
+def dask_chunk(n_points: int, worker_threads: int) -> int:
+    """Points per Dask task for `n_points` on a cluster of `worker_threads` threads."""
+    tasks = DASK_TASKS_PER_THREAD * max(1, worker_threads)
+    return max(DASK_MIN_CHUNK, min(DASK_MAX_CHUNK, math.ceil(n_points / tasks)))
 
 
 def _remote_chunk(plan, start, stop, threads, engine="compiled"):
@@ -461,8 +463,9 @@ saved, so a rerun resumes)."""
 
 
 def _run_on_dask(dask, plan, todo, threads, engine: str, retries: int, finish, done_before: int = 0) -> None:
-    """Run the chunks `todo` on a Dask cluster (the plan scattered once), each finished
-    chunk handed to `finish` as it completes. Losing the workers (every one gone for
+    """Run the chunks `todo` (a list of point ranges, or a function of the cluster's
+    worker threads giving them) on a Dask cluster (the plan, with its compiled deal,
+    scattered once to every worker), each finished chunk handed to `finish` as it completes. Losing the workers (every one gone for
     WORKERLESS_SECONDS, a task's workers killed `retries` times, the scheduler gone) is a
     SweepError saying that a rerun resumes."""
     from distributed import TimeoutError as DaskTimeout
@@ -472,6 +475,8 @@ def _run_on_dask(dask, plan, todo, threads, engine: str, retries: int, finish, d
     finished_chunks = 0
     try:
         try:
+            if callable(todo):
+                todo = todo(sum(client.nthreads().values()))
             remote_plan = client.scatter(plan, broadcast=True)
             futures = [client.submit(_remote_chunk, remote_plan, a, b, threads or 1, engine,
                                      retries=retries, pure=False, key=f"sweep-{plan.digest[:12]}-{a}-{b}")
@@ -585,11 +590,15 @@ def _sweep_with(plan, store, out, chunk_size, dask, threads, progress, retries, 
     them at the end."""
     n = plan.n_points
     done = store.finished(load=False) if store else []
-    chunk = int(chunk_size) if chunk_size else (DEFAULT_CHUNK if dask is None else dask_chunk(n))
+    chunk = int(chunk_size) if chunk_size else DEFAULT_CHUNK
     if chunk < 1:
         raise SweepError("chunk size must be at least 1")
     todo = todo_ranges(n, done, chunk)
     resumed = sum(p["stop"] - p["start"] for p in done)
+    chunks = todo
+    if dask is not None and not chunk_size:   # sized for the cluster once connected
+        def chunks(worker_threads):
+            return todo_ranges(n, done, dask_chunk(n - resumed, worker_threads))
     parts: list[dict] = []   # without a store only; a store's chunks are read back at the end
     done_points = resumed
     if on_start is not None:
@@ -615,7 +624,7 @@ def _sweep_with(plan, store, out, chunk_size, dask, threads, progress, retries, 
             for a, b in todo:
                 finish(run_chunk(plan, a, b, threads=threads, engine=engine))
         elif todo:
-            _run_on_dask(dask, plan, todo, threads, engine, retries, finish, done_points)
+            _run_on_dask(dask, plan, chunks, threads, engine, retries, finish, done_points)
     finally:
         if bar is not None:
             bar.close()
