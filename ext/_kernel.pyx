@@ -2431,17 +2431,17 @@ def _prepared(program):
     return prep
 
 
-def run_batch(program, batch, bint want_ledgers=False, int threads=1, bint want_losses=True):
+def run_batch(program, batch, bint want_ledgers=False, int threads=1, bint want_losses=True, out=None):
     """Run every scenario of `batch` on `program`. Returns (ledgers [S, T+1, L] or None,
     metrics [S, N_METRICS], wal [S, K], tranche loss [S, K], status [S, 2]): status row (0, 0) where the
     scenario ran, (ERR_UNKNOWN_STEP, step index) where a step's opcode has no branch.
     The metrics, WAL and loss are column views of one Fortran-ordered block; without
-    `want_losses` the block has no loss columns and the loss returned is None."""
+    `want_losses` the block has no loss columns and the loss returned is None. `out`, if
+    given, is that block: a float64 [S, columns] view whose columns are contiguous (a
+    sweep's table), written in place."""
     cdef _Prepared prep = _prepared(program)
-    cdef Prog p = prep.p
-    keep = dict(prep.keep)
-    cdef int W = p.T + 1
-    return _run(program, batch, want_ledgers, threads, p, W, keep, want_losses)
+    cdef Prog p = prep.p   # points into prep's arrays: prep is held until the run returns
+    return _run(program, batch, want_ledgers, threads, p, p.T + 1, want_losses, out)
 
 
 cdef _Prepared _prepare(program):
@@ -2628,15 +2628,13 @@ cdef _Prepared _prepare(program):
     return prep
 
 
-cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, dict keep, bint want_losses):
+cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, bint want_losses, out):
     """run_batch on a prepared Program `p` (W = periods + 1)."""
     # the scenarios' adjustments as J columns of (channel, from, to, value), each read with
     # its own stride: a dense [S, J] batch or a parametric one whose constant columns are
     # broadcast (stride 0); each scenario's row is gathered into this thread's buffer
-    cols = _adjustment_columns(batch)
-    keep["adj_columns"] = cols
+    cols = _adjustment_columns(batch)   # held (as path_index) while the kernel reads them
     cdef cnp.ndarray path_index = _strided(batch.path_index, np.int64)
-    keep["path_index"] = path_index
     paths = np.ascontiguousarray(np.vstack([_f64(program.base_rate)[None, :],
                                             _f64(batch.paths).reshape(-1, W)]))
     cdef cnp.ndarray paths_arr = paths
@@ -2652,7 +2650,8 @@ cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, 
 
     # metrics, then each tranche's WAL, then its loss: columns of one Fortran-ordered block,
     # so each metric is one contiguous column (a DataFrame wraps them without a copy)
-    out = np.empty((S, n_out), order="F")
+    out = _output_block(out, S, n_out)
+    cdef Py_ssize_t o_step = out.strides[1] // 8   # from one column to the next
     status = np.zeros((S, 2), dtype=np.int64)
     cdef int64_t *st_ptr = lptr(status)
     ledgers = np.zeros((S, W, p.n_lines)) if want_ledgers else None
@@ -2661,8 +2660,7 @@ cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, 
     cdef int64_t *pi_ptr = lptr(path_index)
     cdef Py_ssize_t pi_step = path_index.strides[0] // 8
     cdef double *paths_ptr = dptr(paths_arr)
-    if threads < 1:
-        threads = 1
+    threads = max(threads, 1)
     cdef Py_ssize_t ts_words = sizeof(TState) // sizeof(double)
     cdef Py_ssize_t scratch_size = (N_CHANNELS * W + 3 * p.K * W + 4 * W + ts_words * p.K + p.A + 2 * p.K
                                     + W + 4 * p.H + 4 * W + 2 * W + 2 * W + 8)   # ... tax [2W], trailing DSCR [2W]
@@ -2675,13 +2673,7 @@ cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, 
     if scratch == NULL or ptrs == NULL or rows == NULL or col_ptr == NULL or col_step == NULL:
         free(scratch); free(ptrs); free(rows); free(col_ptr); free(col_step)
         raise MemoryError()
-    cdef int c_, f_
-    cdef cnp.ndarray col_arr
-    for f_ in range(4):
-        for c_ in range(J):
-            col_arr = cols[f_][c_]
-            col_ptr[f_ * J + c_] = <char *>cnp.PyArray_DATA(col_arr)
-            col_step[f_ * J + c_] = col_arr.strides[0]
+    _column_pointers(cols, J, col_ptr, col_step)
     cdef Py_ssize_t s, q
     cdef int tid
     cdef double *row
@@ -2710,11 +2702,33 @@ cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, 
                                  ptrs + tid * 3 * (p.K + 1),
                                  <NoLedgerPtr>NULL, row, row + N_METRICS, st_ptr + 2 * s)
                 for q in range(n_out):
-                    o_ptr[q * S + s] = row[q]
+                    o_ptr[q * o_step + s] = row[q]
     finally:
         free(scratch); free(ptrs); free(rows); free(col_ptr); free(col_step)
     return (ledgers, out[:, :N_METRICS], out[:, N_METRICS:N_METRICS + p.K],
             out[:, N_METRICS + p.K:] if want_losses else None, status)
+
+
+def _output_block(out, Py_ssize_t S, Py_ssize_t n_out):
+    """The block the run writes its metrics, WAL and loss into: `out` when given (checked:
+    float64, [S, n_out], each column contiguous), else a new Fortran-ordered one."""
+    if out is None:
+        return np.empty((S, n_out), order="F")
+    if (out.dtype != np.float64 or out.shape != (S, n_out) or out.strides[0] != 8
+            or (n_out > 1 and (out.strides[1] % 8 or out.strides[1] < 8 * S)) or not out.flags.writeable):
+        raise ValueError(f"out must be a writeable float64 [{S}, {n_out}] block with contiguous columns")
+    return out
+
+
+cdef void _column_pointers(tuple cols, int J, char **col_ptr, Py_ssize_t *col_step):
+    """The data pointer and byte stride of each adjustment column, field by field."""
+    cdef int c, f
+    cdef cnp.ndarray arr
+    for f in range(4):
+        for c in range(J):
+            arr = cols[f][c]
+            col_ptr[f * J + c] = <char *>cnp.PyArray_DATA(arr)
+            col_step[f * J + c] = arr.strides[0]
 
 
 def _strided(x, dtype):

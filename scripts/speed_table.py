@@ -16,6 +16,9 @@ import time
 from pathlib import Path
 
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # this checkout's waterfall
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:

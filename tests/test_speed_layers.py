@@ -138,3 +138,20 @@ def test_the_same_deal_object_is_not_compiled_again_until_a_list_in_it_changes()
     assert np.array_equal(changed.amounts, compile_deal(deal).amounts)
     deal.tranches[0] = tranche   # back as it was: the first program again (its JSON is the key)
     assert engine.compiled(deal) is first
+
+
+@needs_kernel
+def test_the_kernel_writes_into_a_given_block_of_a_larger_table():
+    """A sweep's chunk runs straight into its rows of the table: the kernel's block given
+    as rows of a wider column-major array gives the numbers of a fresh block, in place."""
+    batch = lease_scenarios(N, 300)
+    _, met, wal, loss = engine.run_program(PROGRAM, batch, threads=2, losses=True)
+    table = np.full((1_000, 2 + ops.N_METRICS + 4), -7.0, order="F")
+    rows = table[100:400, 2:]
+    _, met_o, wal_o, loss_o = engine.run_program(PROGRAM, batch, threads=2, losses=True, out=rows)
+    assert np.shares_memory(met_o, table) and np.shares_memory(loss_o, table)
+    assert np.array_equal(table[100:400, 2:2 + ops.N_METRICS], met, equal_nan=True)
+    assert np.array_equal(table[100:400, 2 + ops.N_METRICS:], np.hstack([wal, loss]), equal_nan=True)
+    assert (table[:100] == -7.0).all() and (table[400:] == -7.0).all() and (table[:, :2] == -7.0).all()
+    with pytest.raises(ValueError, match="contiguous columns"):
+        engine.run_program(PROGRAM, batch, losses=True, out=np.zeros((300, ops.N_METRICS + 4)))  # C order

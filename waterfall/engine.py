@@ -227,19 +227,25 @@ def _finite_or_error(deal: Deal, program: Program, names, ledgers, metrics) -> N
 
 
 def run_program(program: Program, batch: ScenarioBatch, ledgers: bool = False,
-                threads: int | None = None, engine: str = "compiled", losses: bool = False):
+                threads: int | None = None, engine: str = "compiled", losses: bool = False, out=None):
     """Run a compiled batch: (ledgers [S,T+1,L] or None, metrics [S,M], wal [S,K]), and
     with `losses` each tranche's lender loss [S,K] after them (metrics.tranche_losses; the
-    kernel computes it in its metrics pass, without ledgers)."""
+    kernel computes it in its metrics pass, without ledgers). The metrics, WAL and loss
+    are columns of one block [S, M + K (+ K)]: `out` if given (float64, contiguous
+    columns: written in place), else a new column-major one."""
     if pick_engine(engine) == "reference":
         led, met, wal = reference.run_batch(program, batch)
-        out = ((led if ledgers else None), met, wal)
+        result = ((led if ledgers else None), met, wal)
         if losses:
             from .metrics import tranche_losses
-            out += (tranche_losses(program, led, met[:, _ops.M["default_period"]]),)
-        return out
+            result += (tranche_losses(program, led, met[:, _ops.M["default_period"]]),)
+        if out is not None:
+            out[:] = np.hstack(result[1:])
+            m, k = met.shape[1], wal.shape[1]
+            result = (result[0], out[:, :m], out[:, m:m + k]) + ((out[:, m + k:],) if losses else ())
+        return result
     threads = threads or default_threads()
-    led, met, wal, loss, status = _kernel.run_batch(program, batch, ledgers, threads, losses)
+    led, met, wal, loss, status = _kernel.run_batch(program, batch, ledgers, threads, losses, out)
     failed = np.nonzero(status[:, 0])[0]
     if len(failed):  # the kernel's dispatch ends in a failure, reported per scenario
         code, index = int(status[failed[0], 0]), int(status[failed[0], 1])

@@ -264,35 +264,32 @@ def program_for(plan: Plan, values: tuple):
 
 
 def run_chunk(plan: Plan, start: int, stop: int, threads: int | None = None,
-              engine: str = "auto") -> dict:
+              engine: str = "auto", out: np.ndarray | None = None) -> dict:
     """Points start..stop-1: {'start', 'stop', 'inputs' [n,D], 'metrics' [n,M], 'wal' [n,K],
-    'tranche_loss' [n,K]}."""
+    'tranche_loss' [n,K]}. The metrics, WAL and loss are the columns of one block [n,
+    M + 2K]: `out` if given (the rows of a sweep's table, written in place), else a new one."""
     from ..engine import run_program
 
     x = plan.inputs(start, stop)
     size, k_count = stop - start, len(plan.tranches)
+    block = np.empty((size, ops.N_METRICS + 2 * k_count), order="F") if out is None else out
+    metrics = block[:, :ops.N_METRICS]
+    wal, losses = block[:, ops.N_METRICS:ops.N_METRICS + k_count], block[:, ops.N_METRICS + k_count:]
+    part = {"start": start, "stop": stop, "inputs": x, "metrics": metrics, "wal": wal, "tranche_loss": losses}
     deal_cols = [j for j, p in enumerate(plan.paths) if p.side == "deal"]
-    if not deal_cols:  # one deal: the kernel's own column-major arrays, uncopied
-        _, met, w, loss = run_program(program_for(plan, ()), scenario_batch(plan, x), ledgers=False,
-                                      threads=threads, engine=engine, losses=True)
-        return {"start": start, "stop": stop, "inputs": x, "metrics": met, "wal": w, "tranche_loss": loss}
-    metrics = np.empty((size, ops.N_METRICS), order="F")
-    wal = np.empty((size, k_count), order="F")
-    losses = np.empty((size, k_count), order="F")
-    if deal_cols:
-        keys, inverse = np.unique(x[:, deal_cols], axis=0, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        groups = [(tuple(float(v) for v in keys[g]), np.nonzero(inverse == g)[0]) for g in range(len(keys))]
-    else:
-        groups = [((), np.arange(size))]
-    for values, rows in groups:
-        program = program_for(plan, values)
-        batch = scenario_batch(plan, x[rows])
-        _, met, w, loss = run_program(program, batch, ledgers=False, threads=threads, engine=engine,
-                                      losses=True)
+    if not deal_cols:  # one deal: the kernel writes straight into the block
+        run_program(program_for(plan, ()), scenario_batch(plan, x), threads=threads, engine=engine,
+                    losses=True, out=block)
+        return part
+    keys, inverse = np.unique(x[:, deal_cols], axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    for g in range(len(keys)):
+        rows = np.nonzero(inverse == g)[0]
+        program = program_for(plan, tuple(float(v) for v in keys[g]))
+        _, met, w, loss = run_program(program, scenario_batch(plan, x[rows]), ledgers=False, threads=threads,
+                                      engine=engine, losses=True)
         metrics[rows], wal[rows], losses[rows] = met, w, loss
-    return {"start": start, "stop": stop, "inputs": x, "metrics": metrics, "wal": wal,
-            "tranche_loss": losses}
+    return part
 
 
 def is_finite_number(value) -> bool:

@@ -155,10 +155,16 @@ def _check_deal_values(plan: Plan) -> None:
 
 # --- output table ------------------------------------------------------------------------
 
-def to_frame(plan: Plan, parts: list[dict]):
+def table_block(plan: Plan, n: int) -> np.ndarray:
+    """[n, inputs + metrics + 2 x tranches]: the table's numbers, column-major (to_frame)."""
+    return np.empty((n, len(plan.paths) + ops.N_METRICS + 2 * len(plan.tranches)), order="F")
+
+
+def to_frame(plan: Plan, parts: list[dict], block: np.ndarray | None = None):
     """The table: `point`, the inputs, the metrics, `wal_<tranche>`, `loss_<tranche>`. The
     chunks are copied once, into the columns of one column-major block that the DataFrame
-    wraps without a further copy (integer inputs and `point` are their own columns)."""
+    wraps without a further copy (integer inputs and `point` are their own columns); or
+    `block` is that block already, the chunks written into it as they ran."""
     import pandas as pd
 
     parts = sorted(parts, key=lambda p: p["start"])
@@ -166,9 +172,10 @@ def to_frame(plan: Plan, parts: list[dict]):
     d, k = len(plan.paths), len(plan.tranches)
     names = ([path.raw for path in plan.paths] + list(ops.METRICS) + [f"wal_{t}" for t in plan.tranches]
              + [f"loss_{t}" for t in plan.tranches])
-    block = np.empty((n, d + ops.N_METRICS + 2 * k), order="F")
+    filled = block is not None
+    block = table_block(plan, n) if block is None else block
     row = 0
-    for part in parts:
+    for part in ([] if filled else parts):
         rows = slice(row, row + len(part["metrics"]))
         block[rows, :d] = part["inputs"]
         block[rows, d:d + ops.N_METRICS] = part["metrics"]
@@ -600,6 +607,8 @@ def _sweep_with(plan, store, out, chunk_size, dask, threads, progress, retries, 
         def chunks(worker_threads):
             return todo_ranges(n, done, dask_chunk(n - resumed, worker_threads))
     parts: list[dict] = []   # without a store only; a store's chunks are read back at the end
+    # local without a store: the chunks run straight into the table's block
+    table = table_block(plan, n) if store is None and dask is None and not done else None
     done_points = resumed
     if on_start is not None:
         on_start(engine)
@@ -621,8 +630,13 @@ def _sweep_with(plan, store, out, chunk_size, dask, threads, progress, retries, 
 
     try:
         if dask is None:
-            for a, b in todo:
-                finish(run_chunk(plan, a, b, threads=threads, engine=engine))
+            d = len(plan.paths)
+            for a, b in todo:   # without a store, each chunk is written into the table's rows
+                part = run_chunk(plan, a, b, threads=threads, engine=engine,
+                                 out=None if table is None else table[a:b, d:])
+                if table is not None:
+                    table[a:b, :d] = part["inputs"]
+                finish(part)
         elif todo:
             _run_on_dask(dask, plan, chunks, threads, engine, retries, finish, done_points)
     finally:
@@ -632,7 +646,7 @@ def _sweep_with(plan, store, out, chunk_size, dask, threads, progress, retries, 
     if store is not None:
         store.verify()
         parts = store.finished()
-    frame = to_frame(plan, parts)
+    frame = to_frame(plan, parts, block=table)
     del parts
     if len(frame) != n or not np.array_equal(frame["point"].to_numpy(), np.arange(n)):
         raise RuntimeError("sweep lost or duplicated points (a bug)")  # pragma: no cover
