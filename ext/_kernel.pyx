@@ -2724,7 +2724,7 @@ cdef void _column_pointers(tuple cols, int J, char **col_ptr, Py_ssize_t *col_st
     """The data pointer and byte stride of each adjustment column, field by field."""
     cdef int c, f
     cdef cnp.ndarray arr
-    for f in range(4):
+    for f in range(len(cols)):   # channel, from, to, value
         for c in range(J):
             arr = cols[f][c]
             col_ptr[f * J + c] = <char *>cnp.PyArray_DATA(arr)
