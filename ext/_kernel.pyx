@@ -2526,10 +2526,49 @@ def _i64(x):
     return np.ascontiguousarray(x, dtype=np.int64)
 
 
-def run_batch(program, batch, bint want_ledgers=False, int threads=1):
+cdef class _Prepared:
+    """A Program as the kernel reads it: the Prog struct and the contiguous arrays its
+    pointers point into (kept alive with it). Made once per Program (a Program is not
+    changed once compiled: tests/test_engine_cache.py), so that a run of one scenario
+    costs microseconds of Python, not the setup's hundreds."""
+    cdef Prog p
+    cdef object keep
+    cdef object program_ref
+
+
+_PREPARED = {}   # id(program) -> _Prepared, the most recent few
+_PREPARED_SIZE = 16
+
+
+def _prepared(program):
+    import weakref
+    entry = _PREPARED.get(id(program))
+    if entry is not None and (<_Prepared>entry).program_ref() is program:
+        return entry
+    prep = _prepare(program)
+    prep.program_ref = weakref.ref(program)
+    _PREPARED[id(program)] = prep
+    while len(_PREPARED) > _PREPARED_SIZE:
+        del _PREPARED[next(iter(_PREPARED))]
+    return prep
+
+
+def run_batch(program, batch, bint want_ledgers=False, int threads=1, bint want_losses=True, out=None):
     """Run every scenario of `batch` on `program`. Returns (ledgers [S, T+1, L] or None,
     metrics [S, N_METRICS], wal [S, K], tranche loss [S, K], status [S, 2]): status row (0, 0) where the
-    scenario ran, (ERR_UNKNOWN_STEP, step index) where a step's opcode has no branch."""
+    scenario ran, (ERR_UNKNOWN_STEP, step index) where a step's opcode has no branch.
+    The metrics, WAL and loss are column views of one Fortran-ordered block; without
+    `want_losses` the block has no loss columns and the loss returned is None. `out`, if
+    given, is that block: a float64 [S, columns] view whose columns are contiguous (a
+    sweep's table), written in place."""
+    cdef _Prepared prep = _prepared(program)
+    cdef Prog p = prep.p   # points into prep's arrays: prep is held until the run returns
+    return _run(program, batch, want_ledgers, threads, p, p.T + 1, want_losses, out)
+
+
+cdef _Prepared _prepare(program):
+    """The Program's arrays as the kernel reads them, and the Prog struct pointing into them."""
+    cdef _Prepared prep = _Prepared()
     cdef Prog p
     keep = {}  # keep contiguous copies alive while the kernel runs
     for name in PROGRAM_F64:
@@ -2708,67 +2747,135 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.claim_order = <int *>cnp.PyArray_DATA(keep["claim_order"])
     p.claim_start = <int *>cnp.PyArray_DATA(keep["claim_start"])
 
-    cdef cnp.ndarray channel = _i64(batch.adj_channel)
-    cdef cnp.ndarray start = _i64(batch.adj_from)
-    cdef cnp.ndarray stop = _i64(batch.adj_to)
-    cdef cnp.ndarray value = _f64(batch.adj_value)
-    cdef cnp.ndarray path_index = _i64(batch.path_index)
+    prep.p = p
+    prep.keep = keep
+    return prep
+
+
+cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, bint want_losses, out):
+    """run_batch on a prepared Program `p` (W = periods + 1)."""
+    # the scenarios' adjustments as J columns of (channel, from, to, value), each read with
+    # its own stride: a dense [S, J] batch or a parametric one whose constant columns are
+    # broadcast (stride 0); each scenario's row is gathered into this thread's buffer
+    cols = _adjustment_columns(batch)   # held (as path_index) while the kernel reads them
+    cdef cnp.ndarray path_index = _strided(batch.path_index, np.int64)
     paths = np.ascontiguousarray(np.vstack([_f64(program.base_rate)[None, :],
                                             _f64(batch.paths).reshape(-1, W)]))
     cdef cnp.ndarray paths_arr = paths
-    cdef Py_ssize_t S = channel.shape[0]
-    cdef int J = <int>channel.shape[1]
+    cdef Py_ssize_t S = len(path_index)
+    cdef int J = <int>len(cols[0])
+    cdef Py_ssize_t n_row = N_METRICS + 2 * p.K   # what run_scenario writes
+    cdef Py_ssize_t n_out = n_row if want_losses else N_METRICS + p.K   # what is kept
     if S == 0:
         return (np.zeros((0, W, p.n_lines)) if want_ledgers else None,
                 np.zeros((0, N_METRICS)), np.zeros((0, p.K)), np.zeros((0, p.K)), np.zeros((0, 2), dtype=np.int64))
     if np.any(path_index >= len(paths) - 1) or np.any(path_index < -1):
         raise ValueError("path_index out of range")
 
-    metrics = np.empty((S, N_METRICS))
-    per_tranche = np.empty((S, 2 * p.K))   # WAL then loss, per scenario
+    # metrics, then each tranche's WAL, then its loss: columns of one Fortran-ordered block,
+    # so each metric is one contiguous column (a DataFrame wraps them without a copy)
+    out = _output_block(out, S, n_out)
+    cdef Py_ssize_t o_step = out.strides[1] // 8   # from one column to the next
     status = np.zeros((S, 2), dtype=np.int64)
     cdef int64_t *st_ptr = lptr(status)
     ledgers = np.zeros((S, W, p.n_lines)) if want_ledgers else None
-    cdef double *m_ptr = dptr(metrics)
-    cdef double *w_ptr = dptr(per_tranche)
+    cdef double *o_ptr = dptr(out)
     cdef double *l_ptr = dptr(ledgers) if want_ledgers else NULL
-    cdef int64_t *ch_ptr = lptr(channel)
-    cdef int64_t *from_ptr = lptr(start)
-    cdef int64_t *to_ptr = lptr(stop)
-    cdef double *v_ptr = dptr(value)
     cdef int64_t *pi_ptr = lptr(path_index)
+    cdef Py_ssize_t pi_step = path_index.strides[0] // 8
     cdef double *paths_ptr = dptr(paths_arr)
-    if threads < 1:
-        threads = 1
+    threads = max(threads, 1)
     cdef Py_ssize_t ts_words = sizeof(TState) // sizeof(double)
     cdef Py_ssize_t scratch_size = (N_CHANNELS * W + 3 * p.K * W + 4 * W + ts_words * p.K + p.A + 2 * p.K
                                     + W + 4 * p.H + 4 * W + 2 * W + 2 * W + 8)   # ... tax [2W], trailing DSCR [2W]
+    cdef Py_ssize_t row_size = n_row + 4 * J + 1   # a scenario's outputs and its gathered adjustments
     cdef double *scratch = <double *>malloc(threads * scratch_size * sizeof(double))
     cdef double **ptrs = <double **>malloc(threads * 3 * (p.K + 1) * sizeof(double *))
-    if scratch == NULL or ptrs == NULL:
-        free(scratch)
-        free(ptrs)
+    cdef double *rows = <double *>malloc(threads * row_size * sizeof(double))
+    cdef char **col_ptr = <char **>malloc((4 * J + 1) * sizeof(char *))
+    cdef Py_ssize_t *col_step = <Py_ssize_t *>malloc((4 * J + 1) * sizeof(Py_ssize_t))
+    if scratch == NULL or ptrs == NULL or rows == NULL or col_ptr == NULL or col_step == NULL:
+        free(scratch); free(ptrs); free(rows); free(col_ptr); free(col_step)
         raise MemoryError()
-    cdef Py_ssize_t s
+    _column_pointers(cols, J, col_ptr, col_step)
+    cdef Py_ssize_t s, q
     cdef int tid
+    cdef double *row
+    cdef int64_t *adj_i
+    cdef double *adj_v
     cdef Py_ssize_t stride = W * p.n_lines
     try:
         with nogil:
             for s in prange(S, num_threads=threads, schedule="static"):
                 tid = threadid()
+                row = rows + tid * row_size
+                adj_i = <int64_t *>(row + n_row)
+                adj_v = row + n_row + 3 * J
+                for q in range(3 * J):
+                    adj_i[q] = (<int64_t *>(col_ptr[q] + s * col_step[q]))[0]
+                for q in range(J):
+                    adj_v[q] = (<double *>(col_ptr[3 * J + q] + s * col_step[3 * J + q]))[0]
                 if l_ptr != NULL:
-                    run_scenario(&p, <int>s, ch_ptr, from_ptr, to_ptr, v_ptr, J,
-                                 paths_ptr + (pi_ptr[s] + 1) * W, scratch + tid * scratch_size, ptrs + tid * 3 * (p.K + 1),
-                                 <DoublePtr>(l_ptr + s * stride), m_ptr + s * N_METRICS, w_ptr + s * 2 * p.K,
-                                 st_ptr + 2 * s)
+                    run_scenario(&p, 0, adj_i, adj_i + J, adj_i + 2 * J, adj_v, J,
+                                 paths_ptr + (pi_ptr[s * pi_step] + 1) * W, scratch + tid * scratch_size,
+                                 ptrs + tid * 3 * (p.K + 1),
+                                 <DoublePtr>(l_ptr + s * stride), row, row + N_METRICS, st_ptr + 2 * s)
                 else:
-                    run_scenario(&p, <int>s, ch_ptr, from_ptr, to_ptr, v_ptr, J,
-                                 paths_ptr + (pi_ptr[s] + 1) * W, scratch + tid * scratch_size, ptrs + tid * 3 * (p.K + 1),
-                                 <NoLedgerPtr>NULL, m_ptr + s * N_METRICS, w_ptr + s * 2 * p.K,
-                                 st_ptr + 2 * s)
+                    run_scenario(&p, 0, adj_i, adj_i + J, adj_i + 2 * J, adj_v, J,
+                                 paths_ptr + (pi_ptr[s * pi_step] + 1) * W, scratch + tid * scratch_size,
+                                 ptrs + tid * 3 * (p.K + 1),
+                                 <NoLedgerPtr>NULL, row, row + N_METRICS, st_ptr + 2 * s)
+                for q in range(n_out):
+                    o_ptr[q * o_step + s] = row[q]
     finally:
-        free(scratch)
-        free(ptrs)
-    return ledgers, metrics, per_tranche[:, :p.K], per_tranche[:, p.K:], status
+        free(scratch); free(ptrs); free(rows); free(col_ptr); free(col_step)
+    return (ledgers, out[:, :N_METRICS], out[:, N_METRICS:N_METRICS + p.K],
+            out[:, N_METRICS + p.K:] if want_losses else None, status)
+
+
+def _output_block(out, Py_ssize_t S, Py_ssize_t n_out):
+    """The block the run writes its metrics, WAL and loss into: `out` when given (checked:
+    float64, [S, n_out], each column contiguous), else a new Fortran-ordered one."""
+    if out is None:
+        return np.empty((S, n_out), order="F")
+    if (out.dtype != np.float64 or out.shape != (S, n_out) or out.strides[0] != 8
+            or (n_out > 1 and (out.strides[1] % 8 or out.strides[1] < 8 * S)) or not out.flags.writeable):
+        raise ValueError(f"out must be a writeable float64 [{S}, {n_out}] block with contiguous columns")
+    return out
+
+
+cdef void _column_pointers(tuple cols, int J, char **col_ptr, Py_ssize_t *col_step):
+    """The data pointer and byte stride of each adjustment column, field by field."""
+    cdef int c, f
+    cdef cnp.ndarray arr
+    for f in range(len(cols)):   # channel, from, to, value
+        for c in range(J):
+            arr = cols[f][c]
+            col_ptr[f * J + c] = <char *>cnp.PyArray_DATA(arr)
+            col_step[f * J + c] = arr.strides[0]
+
+
+def _strided(x, dtype):
+    """`x` as a 1-D array of `dtype`, strides kept (a broadcast column stays stride 0)."""
+    arr = np.asarray(x)
+    if arr.dtype != dtype:
+        arr = arr.astype(dtype)
+    if arr.ndim != 1 or arr.strides[0] % 8:
+        arr = np.ascontiguousarray(arr.reshape(-1), dtype=dtype)
+    return arr
+
+
+def _adjustment_columns(batch):
+    """([channel], [from], [to], [value]): J 1-D columns of S each, views where possible:
+    the batch's own columns (`adj_columns`, constant ones broadcast) or those of its dense
+    [S, J] arrays."""
+    given = getattr(batch, "adj_columns", None)
+    if given is not None:
+        cols = given()
+    else:
+        dense = (batch.adj_channel, batch.adj_from, batch.adj_to, batch.adj_value)
+        cols = tuple([np.asarray(a)[:, j] for j in range(np.shape(a)[1])] for a in dense)
+    types = (np.int64, np.int64, np.int64, np.float64)
+    return tuple([_strided(c, t) for c in field] for field, t in zip(cols, types))
 
 

@@ -16,10 +16,12 @@ def irr_many(cash_flows: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """Periodic IRR of each row of a 2-D array, GIL released."""
 
 def run_batch(
-    program: Any, batch: Any, want_ledgers: bool = ..., threads: int = ...
+    program: Any, batch: Any, want_ledgers: bool = ..., threads: int = ..., want_losses: bool = ...
 ) -> tuple[npt.NDArray[np.float64] | None, npt.NDArray[np.float64], npt.NDArray[np.float64],
-           npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+           npt.NDArray[np.float64] | None, npt.NDArray[np.int64]]:
     """(ledgers [S, T+1, lines] or None, metrics [S, N_METRICS], wal [S, K], tranche loss
-    [S, K] (metrics.tranche_losses), status [S, 2]):
+    [S, K] (metrics.tranche_losses; None without want_losses), status [S, 2]; metrics, WAL
+    and loss are column views of one Fortran-ordered block; the batch's adjustments may be
+    dense [S, J] arrays or columns (`adj_columns()`, constant ones broadcast)):
     status row (0, 0) where the scenario ran, (ERR_UNKNOWN_STEP, step index) where a
     step's opcode has no branch."""

@@ -19,7 +19,7 @@ from .compile import compile_deal, compile_scenarios
 from .errors import printable, NO_VALUE, DealError, UnknownNameError
 from .model.deal import Deal
 from .model.scenario import Scenario
-from .program import Program, ScenarioBatch
+from .program import Program, ScenarioBatch, ScenarioNames
 from .results import BatchResult, Result
 
 try:  # the compiled kernel is optional: the reference is the fallback
@@ -108,23 +108,71 @@ _programs: "OrderedDict[str, Program]" = OrderedDict()
 _programs_lock = threading.Lock()
 
 
+_by_object: "OrderedDict[int, tuple]" = OrderedDict()   # id(deal) -> (deal, its containers, Program)
+
+
 def compiled(deal: Deal) -> Program:
     """The deal's Program, compiled once per distinct deal: the cache key is the deal's
     whole content (its JSON), so a deal changed in place compiles afresh. A cached Program
     is shared: the engine never writes into a Program's arrays (tests/test_engine_cache.py).
-    Bad deals are not cached (compile_deal raises every time)."""
+    Bad deals are not cached (compile_deal raises every time).
+
+    The same deal object asked again is found without its JSON (microseconds, not the
+    JSON's milliseconds): its parts are frozen models, so it can change in place only
+    through a list or dict it holds, and each of those is checked to hold the same items."""
+    with _programs_lock:
+        seen = _by_object.get(id(deal))
+    if seen is not None and seen[0] is deal and _unchanged(seen[1]):
+        return seen[2]
     key = deal.model_dump_json()
     with _programs_lock:
         program = _programs.get(key)
         if program is not None:
             _programs.move_to_end(key)
-            return program
-    program = compile_deal(deal)
+    if program is None:
+        program = compile_deal(deal)
+        with _programs_lock:
+            _programs[key] = program
+            while len(_programs) > PROGRAM_CACHE_SIZE:
+                _programs.popitem(last=False)
     with _programs_lock:
-        _programs[key] = program
-        while len(_programs) > PROGRAM_CACHE_SIZE:
-            _programs.popitem(last=False)
+        _by_object[id(deal)] = (deal, _containers(deal), program)
+        while len(_by_object) > PROGRAM_CACHE_SIZE:
+            _by_object.popitem(last=False)
     return program
+
+
+def _containers(deal) -> tuple:
+    """Every list and dict inside a deal (the only parts of its frozen models that can
+    change in place) and what each holds now."""
+    from pydantic import BaseModel
+
+    lists, dicts = [], []
+    todo = [deal]
+    while todo:
+        obj = todo.pop()
+        if isinstance(obj, BaseModel):
+            todo.extend(obj.__dict__.values())
+        elif isinstance(obj, list):
+            lists.append(obj)
+            todo.extend(obj)
+        elif isinstance(obj, dict):
+            dicts.append(obj)
+            todo.extend(obj.values())
+        elif isinstance(obj, tuple):
+            todo.extend(obj)
+    return lists, dicts, _holdings(lists, dicts)
+
+
+def _holdings(lists, dicts) -> tuple:
+    # tuples of the items themselves: comparing them checks identity first (no model
+    # is compared field by field unless it was replaced)
+    return list(map(tuple, lists)), list(map(tuple, map(dict.items, dicts)))
+
+
+def _unchanged(record: tuple) -> bool:
+    lists, dicts, held = record
+    return _holdings(lists, dicts) == held
 
 
 def run(deal, scenario=None, engine: str = "auto", program: Program | None = None) -> Result:
@@ -179,19 +227,25 @@ def _finite_or_error(deal: Deal, program: Program, names, ledgers, metrics) -> N
 
 
 def run_program(program: Program, batch: ScenarioBatch, ledgers: bool = False,
-                threads: int | None = None, engine: str = "compiled", losses: bool = False):
+                threads: int | None = None, engine: str = "compiled", losses: bool = False, out=None):
     """Run a compiled batch: (ledgers [S,T+1,L] or None, metrics [S,M], wal [S,K]), and
     with `losses` each tranche's lender loss [S,K] after them (metrics.tranche_losses; the
-    kernel computes it in its metrics pass, without ledgers)."""
+    kernel computes it in its metrics pass, without ledgers). The metrics, WAL and loss
+    are columns of one block [S, M + K (+ K)]: `out` if given (float64, contiguous
+    columns: written in place), else a new column-major one."""
     if pick_engine(engine) == "reference":
         led, met, wal = reference.run_batch(program, batch)
-        out = ((led if ledgers else None), met, wal)
+        result = ((led if ledgers else None), met, wal)
         if losses:
             from .metrics import tranche_losses
-            out += (tranche_losses(program, led, met[:, _ops.M["default_period"]]),)
-        return out
+            result += (tranche_losses(program, led, met[:, _ops.M["default_period"]]),)
+        if out is not None:
+            out[:] = np.hstack(result[1:])
+            m, k = met.shape[1], wal.shape[1]
+            result = (result[0], out[:, :m], out[:, m:m + k]) + ((out[:, m + k:],) if losses else ())
+        return result
     threads = threads or default_threads()
-    led, met, wal, loss, status = _kernel.run_batch(program, batch, ledgers, threads)
+    led, met, wal, loss, status = _kernel.run_batch(program, batch, ledgers, threads, losses, out)
     failed = np.nonzero(status[:, 0])[0]
     if len(failed):  # the kernel's dispatch ends in a failure, reported per scenario
         code, index = int(status[failed[0], 0]), int(status[failed[0], 1])
@@ -231,8 +285,9 @@ def run_batch(deal, scenarios=None, engine: str = "auto", ledgers: bool = False,
     if batch is not None:
         program = compiled(deal)
         led, met, wal = run_program(program, batch, ledgers=ledgers, threads=threads, engine=used)
+        names = batch.names if isinstance(batch.names, ScenarioNames) else list(batch.names)
         return BatchResult(deal_name=deal.name, engine=used, program=program,
-                           scenario_names=list(batch.names), metric_values=met, wal=wal, ledgers=led,
+                           scenario_names=names, metric_values=met, wal=wal, ledgers=led,
                            units=deal.deal.units)
     chosen = scenarios if scenarios is not None else default_scenarios(deal)
     resolved = [resolve_scenario(deal, s) for s in chosen]

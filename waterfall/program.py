@@ -193,3 +193,107 @@ class ScenarioBatch:
             adj_from=self.adj_from[s:s + 1], adj_to=self.adj_to[s:s + 1],
             adj_value=self.adj_value[s:s + 1], path_index=self.path_index[s:s + 1],
             paths=self.paths)
+
+
+class ScenarioNames:
+    """The names `<prefix><i>` of `count` generated scenarios (i from `start`), made only
+    when read: a million generated scenarios hold no million strings. A read-only sequence
+    (len, index, slice, iterate, compare with a list)."""
+
+    def __init__(self, prefix: str, count: int, start: int = 0):
+        self.prefix, self.count, self.start = prefix, int(count), int(start)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            lo, hi, step = i.indices(self.count)
+            if step == 1:
+                return ScenarioNames(self.prefix, max(0, hi - lo), self.start + lo)
+            return [self[j] for j in range(lo, hi, step)]
+        if isinstance(i, (list, np.ndarray)):
+            return [self[int(j)] for j in i]
+        i = int(i)
+        if i < 0:
+            i += self.count
+        if not 0 <= i < self.count:
+            raise IndexError("scenario index out of range")
+        return f"{self.prefix}{self.start + i}"
+
+    def __iter__(self):
+        return (f"{self.prefix}{i}" for i in range(self.start, self.start + self.count))
+
+    def __eq__(self, other) -> bool:
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    def __repr__(self) -> str:
+        return f"ScenarioNames({self.prefix!r}, {self.count}, start={self.start})"
+
+    def column(self):
+        """The names as a pandas string array, built in Arrow without a Python string per
+        scenario where pyarrow is installed (else a list)."""
+        try:
+            import pandas as pd
+            import pyarrow as pa
+            import pyarrow.compute as pc
+        except ImportError:
+            return list(self)
+        numbers = pa.array(np.arange(self.start, self.start + self.count, dtype=np.int64))
+        names = pc.binary_join_element_wise(self.prefix, pc.cast(numbers, pa.string()), "")
+        return pd.array(names, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+
+
+class ColumnBatch:
+    """S scenarios as J adjustment columns (channel, from, to, value), each a 1-D array
+    of S or one value for every scenario: a few parameters per scenario, not a row of
+    [J] of every field, and nothing per period. A column given as one value is broadcast
+    (stride 0: no memory); the kernel reads each column with its own stride. Reads like a
+    ScenarioBatch (`adj_channel` and the others are made [S, J] on first use, for the
+    reference)."""
+
+    def __init__(self, names, columns: list, n_periods: int, path_index=None, paths=None):
+        self.names = names
+        size = len(names)
+        types = (np.int64, np.int64, np.int64, np.float64)
+        self.columns = [tuple(np.broadcast_to(np.asarray(x, dtype=t), (size,)) for x, t in zip(col, types))
+                        for col in columns]
+        self.path_index = np.broadcast_to(np.int64(-1) if path_index is None else
+                                          np.asarray(path_index, dtype=np.int64), (size,))
+        self.paths = np.zeros((0, n_periods + 1)) if paths is None else paths
+        self.n_periods = n_periods
+        self._dense = None
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def adj_columns(self):
+        """([channel columns], [from], [to], [value]) for the kernel."""
+        return tuple([col[f] for col in self.columns] for f in range(4))
+
+    def _dense_arrays(self):
+        if self._dense is None:
+            size = len(self)
+            self._dense = tuple(np.column_stack(c) if c else np.zeros((size, 0), dtype=t)
+                                for c, t in zip(self.adj_columns(),
+                                                (np.int64, np.int64, np.int64, np.float64)))
+        return self._dense
+
+    adj_channel = property(lambda self: self._dense_arrays()[0])
+    adj_from = property(lambda self: self._dense_arrays()[1])
+    adj_to = property(lambda self: self._dense_arrays()[2])
+    adj_value = property(lambda self: self._dense_arrays()[3])
+
+    def take(self, rows) -> ScenarioBatch:
+        """The scenarios `rows` as a dense ScenarioBatch."""
+        rows = np.asarray(rows, dtype=np.int64)
+        cols = self.adj_columns()
+        dense = [np.column_stack([c[rows] for c in field]) if field else np.zeros((len(rows), 0))
+                 for field in cols]
+        return ScenarioBatch(names=[self.names[int(i)] for i in rows], adj_channel=dense[0].astype(np.int64),
+                             adj_from=dense[1].astype(np.int64), adj_to=dense[2].astype(np.int64),
+                             adj_value=dense[3].astype(np.float64), path_index=self.path_index[rows].copy(),
+                             paths=self.paths)
+
+    def row(self, s: int) -> ScenarioBatch:
+        return self.take([s])

@@ -176,6 +176,21 @@ class Result:
         return frame
 
 
+def metric_columns(metrics: np.ndarray, wal: np.ndarray) -> np.ndarray:
+    """[S, M + K]: the metrics then each tranche's WAL, column-major. A view when `wal`'s
+    columns follow the metrics' in one column-major block (as the kernel returns them),
+    else one copy."""
+    size, m = metrics.shape
+    k = wal.shape[1]
+    if (size and metrics.flags.f_contiguous and wal.flags.f_contiguous and metrics.dtype == wal.dtype
+            == np.float64 and wal.ctypes.data == metrics.ctypes.data + 8 * size * m
+            and metrics.base is not None and metrics.base is wal.base):
+        return np.lib.stride_tricks.as_strided(metrics, shape=(size, m + k), strides=(8, 8 * size))
+    out = np.empty((size, m + k), order="F")
+    out[:, :m], out[:, m:] = metrics, wal
+    return out
+
+
 @dataclass(repr=False)
 class BatchResult:
     """Many scenarios of one deal: metrics a row per scenario; ledgers only if asked."""
@@ -188,6 +203,7 @@ class BatchResult:
     wal: np.ndarray                 # [S, K]
     ledgers: np.ndarray | None = None  # [S, T+1, lines]
     units: str = "USD millions"
+    _frame: object = field(default=None, init=False, repr=False, compare=False)
 
     def __repr__(self) -> str:
         from .output.notebook import batch_repr
@@ -199,15 +215,22 @@ class BatchResult:
 
     @property
     def metrics(self):
+        """A row per scenario: `scenario`, the metrics (ops.METRICS; a period metric is
+        NaN where there is none) and `wal_<tranche>`. The numbers are the kernel's columns
+        wrapped without a copy where it returned them as one column-major block."""
         import pandas as pd
 
-        frame = pd.DataFrame(self.metric_values, columns=list(ops.METRICS))
-        frame.insert(0, "scenario", self.scenario_names)
-        for name in PERIOD_METRICS:
-            frame[name] = frame[name].where(frame[name] >= 0)
-        for k, name in enumerate(self.program.names["tranches"]):
-            frame[f"wal_{name}"] = self.wal[:, k]
-        return frame
+        if self._frame is None:  # made once and kept: each caller gets a copy-on-write view of it
+            columns = list(ops.METRICS) + [f"wal_{name}" for name in self.program.names["tranches"]]
+            frame = pd.DataFrame(metric_columns(self.metric_values, self.wal), columns=columns, copy=False)
+            for name in PERIOD_METRICS:
+                frame[name] = frame[name].where(frame[name] >= 0)
+            names = self.scenario_names
+            frame.insert(0, "scenario", names.column() if hasattr(names, "column") else names)
+            self._frame = frame
+        # a shallow copy: pandas copies a column only when the caller writes to it, so neither
+        # the kept frame nor metric_values ever change
+        return self._frame.copy(deep=False)
 
     def long_ledger(self):
         """Per-period lines as a long DataFrame (scenario, period, line, value)."""

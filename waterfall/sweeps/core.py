@@ -22,7 +22,7 @@ import numpy as np
 from .. import ops
 from ..compile import batch_from_rows, compile_deal, scenario_adjustments
 from ..model.scenario import Scenario
-from ..program import ScenarioBatch
+from ..program import ColumnBatch
 from .paths import SCENARIO_KINDS, VaryPath
 from .sampling import Dist, normals
 
@@ -43,6 +43,7 @@ class Plan:
     tranches: list[str] = field(default_factory=list)
     lenders: dict = field(default_factory=dict)   # tranche -> {lender: share}
     digest: str = ""
+    program: object = None   # the deal compiled, when no deal-side input varies (program_for)
 
     @property
     def mode(self) -> str:
@@ -108,7 +109,7 @@ class Plan:
         label = ", ".join(f"{p.raw}={v:g}" for p, v in zip(deal_paths, values))
         return deal_from_data(data, f"sweep point ({label})" if label else "<deal>")
 
-    def batch(self, x: np.ndarray) -> ScenarioBatch:
+    def batch(self, x: np.ndarray) -> ColumnBatch:
         """Scenario batch for input rows x [n, D] (scenario-side columns used)."""
         return scenario_batch(self, x)
 
@@ -137,8 +138,8 @@ def _set(data, keys, value):
 def _varied_rows(kind: str, f: dict, n: int, size: int):
     """Rows (channel, from, to, value) as arrays [size] for one adjustment whose fields
     are arrays; mirrors compile.scenario_adjustments (channel -1 where a row is absent)."""
-    def full(v, dtype=float):
-        return np.broadcast_to(np.asarray(v, dtype=dtype), (size,)).copy()
+    def full(v, dtype=float):  # a varied field's column, or a fixed one's value broadcast
+        return np.broadcast_to(np.asarray(v, dtype=dtype), (size,))
 
     def to(v):
         return full(n if v is None else v, np.int64) if not isinstance(v, np.ndarray) else v.astype(np.int64)
@@ -196,36 +197,46 @@ def scenario_template(plan: Plan) -> list[tuple[dict, dict]]:
     return list(zip(adjustments, varied))
 
 
-def scenario_batch(plan: Plan, x: np.ndarray) -> ScenarioBatch:
+def scenario_batch(plan: Plan, x: np.ndarray) -> ColumnBatch:
+    """The scenario rows of input rows x [n, D] as adjustment columns: a varied field is
+    a column of n values, a fixed one a single broadcast value (no memory per point)."""
     size, n = x.shape[0], plan.n_periods
-    columns = []  # (channel, from, to, value) arrays in row order
+    columns = []  # (channel, from, to, value): arrays [size] or single values, in row order
     path = None
     name = plan.scenario_data.get("name", "base")
     for adj, varied in scenario_template(plan):
         if not varied:
             fixed, adj_path = scenario_adjustments(Scenario(name=name, adjustments=[adj]), n)
             path = adj_path if adj_path is not None else path
-            for c, a, b, v in fixed:
-                columns.append((np.full(size, c, np.int64), np.full(size, a, np.int64),
-                                np.full(size, b, np.int64), np.full(size, float(v))))
+            columns.extend((int(c), int(a), int(b), float(v)) for c, a, b, v in fixed)
             continue
         fields = dict(adj)
         for fname, col in varied.items():
             fields[fname] = x[:, col]
         columns.extend(_varied_rows(adj["kind"], fields, n, size))
-    j = max(len(columns), 1)
-    channel = np.full((size, j), -1, dtype=np.int64)
-    start = np.zeros((size, j), dtype=np.int64)
-    end = np.zeros((size, j), dtype=np.int64)
-    value = np.zeros((size, j))
-    for i, (c, a, b, v) in enumerate(columns):
-        channel[:, i], start[:, i], end[:, i], value[:, i] = c, a, b, v
+    if not columns:
+        columns = [(-1, 0, 0, 0.0)]
     if path is None:
-        path_index, paths = np.full(size, -1, dtype=np.int64), np.zeros((0, n + 1))
+        path_index, paths = None, np.zeros((0, n + 1))
     else:
-        path_index, paths = np.zeros(size, dtype=np.int64), np.asarray(path, dtype=float).reshape(1, n + 1)
-    return ScenarioBatch(names=[name] * size, adj_channel=channel, adj_from=start, adj_to=end,
-                         adj_value=value, path_index=path_index, paths=paths)
+        path_index, paths = 0, np.asarray(path, dtype=float).reshape(1, n + 1)
+    return ColumnBatch(_Repeated(name, size), columns, n, path_index=path_index, paths=paths)
+
+
+class _Repeated:
+    """One name for every point (a sweep's points are numbered, not named)."""
+
+    def __init__(self, name: str, count: int):
+        self.name, self.count = name, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, i):
+        return self.name
+
+    def __iter__(self):
+        return iter([self.name] * self.count)
 
 
 # --- running a chunk ----------------------------------------------------------------------
@@ -235,6 +246,11 @@ _CACHE_SIZE = 2048
 
 
 def program_for(plan: Plan, values: tuple):
+    """The compiled deal of a point whose deal-side inputs are `values`: compiled once per
+    process (cached), or the plan's own `program` when nothing on the deal side varies
+    (compiled once where the sweep starts and sent to each Dask worker once, with the plan)."""
+    if values == () and plan.program is not None:
+        return plan.program
     key = (plan.digest, values)
     program = _PROGRAMS.get(key)
     if program is None:
@@ -248,31 +264,32 @@ def program_for(plan: Plan, values: tuple):
 
 
 def run_chunk(plan: Plan, start: int, stop: int, threads: int | None = None,
-              engine: str = "auto") -> dict:
+              engine: str = "auto", out: np.ndarray | None = None) -> dict:
     """Points start..stop-1: {'start', 'stop', 'inputs' [n,D], 'metrics' [n,M], 'wal' [n,K],
-    'tranche_loss' [n,K]}."""
+    'tranche_loss' [n,K]}. The metrics, WAL and loss are the columns of one block [n,
+    M + 2K]: `out` if given (the rows of a sweep's table, written in place), else a new one."""
     from ..engine import run_program
 
     x = plan.inputs(start, stop)
     size, k_count = stop - start, len(plan.tranches)
-    metrics = np.empty((size, ops.N_METRICS))
-    wal = np.empty((size, k_count))
-    losses = np.empty((size, k_count))
+    block = np.empty((size, ops.N_METRICS + 2 * k_count), order="F") if out is None else out
+    metrics = block[:, :ops.N_METRICS]
+    wal, losses = block[:, ops.N_METRICS:ops.N_METRICS + k_count], block[:, ops.N_METRICS + k_count:]
+    part = {"start": start, "stop": stop, "inputs": x, "metrics": metrics, "wal": wal, "tranche_loss": losses}
     deal_cols = [j for j, p in enumerate(plan.paths) if p.side == "deal"]
-    if deal_cols:
-        keys, inverse = np.unique(x[:, deal_cols], axis=0, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        groups = [(tuple(float(v) for v in keys[g]), np.nonzero(inverse == g)[0]) for g in range(len(keys))]
-    else:
-        groups = [((), np.arange(size))]
-    for values, rows in groups:
-        program = program_for(plan, values)
-        batch = scenario_batch(plan, x[rows])
-        _, met, w, loss = run_program(program, batch, ledgers=False, threads=threads, engine=engine,
-                                      losses=True)
+    if not deal_cols:  # one deal: the kernel writes straight into the block
+        run_program(program_for(plan, ()), scenario_batch(plan, x), threads=threads, engine=engine,
+                    losses=True, out=block)
+        return part
+    keys, inverse = np.unique(x[:, deal_cols], axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    for g in range(len(keys)):
+        rows = np.nonzero(inverse == g)[0]
+        program = program_for(plan, tuple(float(v) for v in keys[g]))
+        _, met, w, loss = run_program(program, scenario_batch(plan, x[rows]), ledgers=False, threads=threads,
+                                      engine=engine, losses=True)
         metrics[rows], wal[rows], losses[rows] = met, w, loss
-    return {"start": start, "stop": stop, "inputs": x, "metrics": metrics, "wal": wal,
-            "tranche_loss": losses}
+    return part
 
 
 def is_finite_number(value) -> bool:

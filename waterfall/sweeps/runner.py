@@ -116,6 +116,9 @@ def plan_sweep(deal, vary: dict, samples: int | None = None, seed: int | None = 
         plan.seed = int(np.random.SeedSequence().entropy % (2**63)) if seed is None else int(seed)
     _check_deal_values(plan)
     plan.digest = plan.compute_digest()
+    if not any(p.side == "deal" for p in paths):  # one deal for every point: compiled here, once
+        from ..engine import compiled
+        plan.program = compiled(deal)
     return plan
 
 
@@ -152,26 +155,40 @@ def _check_deal_values(plan: Plan) -> None:
 
 # --- output table ------------------------------------------------------------------------
 
-def to_frame(plan: Plan, parts: list[dict]):
+def table_block(plan: Plan, n: int) -> np.ndarray:
+    """[n, inputs + metrics + 2 x tranches]: the table's numbers, column-major (to_frame)."""
+    return np.empty((n, len(plan.paths) + ops.N_METRICS + 2 * len(plan.tranches)), order="F")
+
+
+def to_frame(plan: Plan, parts: list[dict], block: np.ndarray | None = None):
+    """The table: `point`, the inputs, the metrics, `wal_<tranche>`, `loss_<tranche>`. The
+    chunks are copied once, into the columns of one column-major block that the DataFrame
+    wraps without a further copy (integer inputs and `point` are their own columns); or
+    `block` is that block already, the chunks written into it as they ran."""
     import pandas as pd
 
     parts = sorted(parts, key=lambda p: p["start"])
-    x = np.concatenate([p["inputs"] for p in parts]) if parts else np.zeros((0, len(plan.paths)))
-    met = np.concatenate([p["metrics"] for p in parts]) if parts else np.zeros((0, ops.N_METRICS))
-    wal = np.concatenate([p["wal"] for p in parts]) if parts else np.zeros((0, len(plan.tranches)))
-    loss = np.concatenate([p["tranche_loss"] for p in parts]) if parts else np.zeros((0, len(plan.tranches)))
+    n = sum(len(p["metrics"]) for p in parts)
+    d, k = len(plan.paths), len(plan.tranches)
+    names = ([path.raw for path in plan.paths] + list(ops.METRICS) + [f"wal_{t}" for t in plan.tranches]
+             + [f"loss_{t}" for t in plan.tranches])
+    filled = block is not None
+    block = table_block(plan, n) if block is None else block
+    row = 0
+    for part in ([] if filled else parts):
+        rows = slice(row, row + len(part["metrics"]))
+        block[rows, :d] = part["inputs"]
+        block[rows, d:d + ops.N_METRICS] = part["metrics"]
+        block[rows, d + ops.N_METRICS:d + ops.N_METRICS + k] = part["wal"]
+        block[rows, d + ops.N_METRICS + k:] = part["tranche_loss"]
+        row = rows.stop
     start = parts[0]["start"] if parts else 0
-    columns = {"point": np.arange(start, start + len(met), dtype=np.int64)}
+    frame = pd.DataFrame(block, columns=names, copy=False)
     for j, path in enumerate(plan.paths):
-        columns[path.raw] = x[:, j].astype(np.int64) if path.is_int else x[:, j]
-    for i, name in enumerate(ops.METRICS):
-        columns[name] = met[:, i]
-    frame = pd.DataFrame(columns)
+        if path.is_int:
+            frame[path.raw] = block[:, j].astype(np.int64)
     frame["default_period"] = frame["default_period"].where(frame["default_period"] >= 0)
-    for k, name in enumerate(plan.tranches):
-        frame[f"wal_{name}"] = wal[:, k]
-    for k, name in enumerate(plan.tranches):
-        frame[f"loss_{name}"] = loss[:, k]
+    frame.insert(0, "point", np.arange(start, start + n, dtype=np.int64))
     frame.attrs.update({"mode": plan.mode, "seed": plan.seed, "inputs": plan.names,
                         "tranches": plan.tranches, "lenders": plan.lenders,
                         "deal": plan.deal_data["deal"]["name"], "digest": plan.digest,
@@ -429,6 +446,20 @@ def _client(dask):
     return client, client.close
 
 
+DASK_TASKS_PER_THREAD = 2
+"""A Dask sweep's default chunks: two tasks per worker thread of the cluster (enough to
+balance the workers), each of at least DASK_MIN_CHUNK points and at most DASK_MAX_CHUNK.
+A worker waits for the scheduler's reply between two tasks (tens of milliseconds on a
+loaded machine), so few large tasks hide it behind the kernel's time."""
+DASK_MIN_CHUNK, DASK_MAX_CHUNK = 5_000, 200_000
+
+
+def dask_chunk(n_points: int, worker_threads: int) -> int:
+    """Points per Dask task for `n_points` on a cluster of `worker_threads` threads."""
+    tasks = DASK_TASKS_PER_THREAD * max(1, worker_threads)
+    return max(DASK_MIN_CHUNK, min(DASK_MAX_CHUNK, math.ceil(n_points / tasks)))
+
+
 def _remote_chunk(plan, start, stop, threads, engine="compiled"):
     return run_chunk(plan, start, stop, threads=threads, engine=engine)
 
@@ -439,8 +470,9 @@ saved, so a rerun resumes)."""
 
 
 def _run_on_dask(dask, plan, todo, threads, engine: str, retries: int, finish, done_before: int = 0) -> None:
-    """Run the chunks `todo` on a Dask cluster (the plan scattered once), each finished
-    chunk handed to `finish` as it completes. Losing the workers (every one gone for
+    """Run the chunks `todo` (a list of point ranges, or a function of the cluster's
+    worker threads giving them) on a Dask cluster (the plan, with its compiled deal,
+    scattered once to every worker), each finished chunk handed to `finish` as it completes. Losing the workers (every one gone for
     WORKERLESS_SECONDS, a task's workers killed `retries` times, the scheduler gone) is a
     SweepError saying that a rerun resumes."""
     from distributed import TimeoutError as DaskTimeout
@@ -450,6 +482,8 @@ def _run_on_dask(dask, plan, todo, threads, engine: str, retries: int, finish, d
     finished_chunks = 0
     try:
         try:
+            if callable(todo):
+                todo = todo(sum(client.nthreads().values()))
             remote_plan = client.scatter(plan, broadcast=True)
             futures = [client.submit(_remote_chunk, remote_plan, a, b, threads or 1, engine,
                                      retries=retries, pure=False, key=f"sweep-{plan.digest[:12]}-{a}-{b}")
@@ -563,13 +597,18 @@ def _sweep_with(plan, store, out, chunk_size, dask, threads, progress, retries, 
     them at the end."""
     n = plan.n_points
     done = store.finished(load=False) if store else []
-    chunk = int(chunk_size) if chunk_size else (DEFAULT_CHUNK if dask is None else
-                                                max(1000, min(DEFAULT_CHUNK, math.ceil(n / 64))))
+    chunk = int(chunk_size) if chunk_size else DEFAULT_CHUNK
     if chunk < 1:
         raise SweepError("chunk size must be at least 1")
     todo = todo_ranges(n, done, chunk)
     resumed = sum(p["stop"] - p["start"] for p in done)
+    chunks = todo
+    if dask is not None and not chunk_size:   # sized for the cluster once connected
+        def chunks(worker_threads):
+            return todo_ranges(n, done, dask_chunk(n - resumed, worker_threads))
     parts: list[dict] = []   # without a store only; a store's chunks are read back at the end
+    # local without a store: the chunks run straight into the table's block
+    table = table_block(plan, n) if store is None and dask is None and not done else None
     done_points = resumed
     if on_start is not None:
         on_start(engine)
@@ -591,10 +630,15 @@ def _sweep_with(plan, store, out, chunk_size, dask, threads, progress, retries, 
 
     try:
         if dask is None:
-            for a, b in todo:
-                finish(run_chunk(plan, a, b, threads=threads, engine=engine))
+            d = len(plan.paths)
+            for a, b in todo:   # without a store, each chunk is written into the table's rows
+                part = run_chunk(plan, a, b, threads=threads, engine=engine,
+                                 out=None if table is None else table[a:b, d:])
+                if table is not None:
+                    table[a:b, :d] = part["inputs"]
+                finish(part)
         elif todo:
-            _run_on_dask(dask, plan, todo, threads, engine, retries, finish, done_points)
+            _run_on_dask(dask, plan, chunks, threads, engine, retries, finish, done_points)
     finally:
         if bar is not None:
             bar.close()
@@ -602,7 +646,7 @@ def _sweep_with(plan, store, out, chunk_size, dask, threads, progress, retries, 
     if store is not None:
         store.verify()
         parts = store.finished()
-    frame = to_frame(plan, parts)
+    frame = to_frame(plan, parts, block=table)
     del parts
     if len(frame) != n or not np.array_equal(frame["point"].to_numpy(), np.arange(n)):
         raise RuntimeError("sweep lost or duplicated points (a bug)")  # pragma: no cover

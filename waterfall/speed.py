@@ -1,0 +1,132 @@
+"""Measurements of the layers around the kernel (issue 16): each returns a dict of
+seconds, rates and ratios, measured in one run so that the ratios compare like with like.
+Used by benchmarks/bench_layers.py and scripts/speed_table.py (the README's table).
+
+- sweep_vs_kernel: a Monte Carlo sweep's points/s against the kernel's scenarios/s on
+  the same deal, both on the sweep's own scenarios and on the bench's lease scenarios;
+- dask_vs_local: the same sweep on a two-worker distributed.LocalCluster on loopback
+  (started before the clock) against local;
+- irr_timings: the kernel's IRR per 181-period vector, in a batch and one call at a time;
+- run_call: one `waterfall.run()` of a deal already compiled (the cache's path).
+The 10^6-scenario end to end is bench.end_to_end_process (a fresh process: its peak RSS
+is the whole process's).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+ABILENE = "abilene"
+SWEEP_VARY = {"scenario.tenant_default.period": "uniform:4:24"}
+
+
+def _best(fn, repeats: int = 3) -> float:
+    best = float("inf")
+    for _ in range(max(1, repeats)):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _alternated(fns, repeats: int) -> list[float]:
+    """The fastest of `repeats` timings of each function, the functions taking turns (a
+    burst of load on a shared machine then hits each of them alike)."""
+    best = [float("inf")] * len(fns)
+    for _ in range(max(1, repeats)):
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - t0)
+    return best
+
+
+def sweep_vs_kernel(deal=ABILENE, samples: int = 100_000, threads: int | None = None, repeats: int = 5) -> dict:
+    """Points/s of `waterfall.sweep` (the whole call: plan, chunks, table) against the
+    kernel's scenarios/s on the same deal: on exactly the sweep's scenario batch (the
+    layer's own cost) and on the bench's lease scenarios (`waterfall bench <deal>`)."""
+    import waterfall
+    from waterfall.bench import lease_scenarios
+    from waterfall.engine import compiled, resolve_deal, run_program
+    from waterfall.sweeps.runner import plan_sweep
+
+    deal = resolve_deal(deal)
+    program = compiled(deal)
+    plan = plan_sweep(deal, SWEEP_VARY, samples=samples, seed=1)
+    same = plan.batch(plan.inputs(0, samples))
+    lease = lease_scenarios(program.n_periods, samples)
+    run_program(program, lease_scenarios(program.n_periods, 100), threads=threads, losses=True)  # warm
+    waterfall.sweep(deal, SWEEP_VARY, samples=1_000, seed=1, progress=False, threads=threads)
+    kernel_same, kernel_lease, swept = _alternated([
+        lambda: run_program(program, same, threads=threads, losses=True),
+        lambda: run_program(program, lease, threads=threads, losses=True),
+        lambda: waterfall.sweep(deal, SWEEP_VARY, samples=samples, seed=1, progress=False, threads=threads)],
+        repeats)
+    return {"deal": deal.name, "points": samples, "sweep_points_per_s": samples / swept,
+            "kernel_same_scenarios_per_s": samples / kernel_same,
+            "kernel_lease_scenarios_per_s": samples / kernel_lease,
+            "sweep_vs_kernel_same": kernel_same / swept, "sweep_vs_kernel_lease": kernel_lease / swept}
+
+
+def dask_vs_local(deal=ABILENE, samples: int = 100_000, repeats: int = 3) -> dict:
+    """Points/s of the same sweep on a two-worker LocalCluster (one thread each, on
+    127.0.0.1; started and warmed before the clock) against local (both cores), the two
+    taking turns."""
+    import waterfall
+    from distributed import Client, LocalCluster
+
+    from waterfall.engine import resolve_deal
+
+    deal = resolve_deal(deal)
+    waterfall.sweep(deal, SWEEP_VARY, samples=1_000, seed=1, progress=False)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        waterfall.sweep(deal, SWEEP_VARY, samples=20_000, seed=2, dask=client, progress=False)  # warm
+        local, remote = _alternated([
+            lambda: waterfall.sweep(deal, SWEEP_VARY, samples=samples, seed=1, progress=False),
+            lambda: waterfall.sweep(deal, SWEEP_VARY, samples=samples, seed=1, dask=client, progress=False)],
+            repeats)
+    return {"deal": deal.name, "points": samples, "local_points_per_s": samples / local,
+            "dask_points_per_s": samples / remote, "dask_vs_local": local / remote}
+
+
+def irr_timings(vectors: int = 20_000, calls: int = 20_000) -> dict:
+    """The kernel's IRR of the benchmark deal's lender flows (181 periods): microseconds
+    per vector in a batch (`irr_many`, the GIL released) and per single call from Python."""
+    from waterfall import _kernel
+    from waterfall.bench import lease_scenarios
+    from waterfall.compile import compile_deal
+    from waterfall.engine import run_program
+    from waterfall.load import load_deal
+    from waterfall.metrics import cash_flows
+
+    program = compile_deal(load_deal("benchmark_spv"))
+    ledgers, _, _ = run_program(program, lease_scenarios(program.n_periods, 64), ledgers=True)
+    flows = np.array([cash_flows(program, ledger)[0] for ledger in ledgers])
+    batch = flows[np.arange(vectors) % len(flows)]
+    one = flows[0]
+    _kernel.irr_many(batch[:100])
+    batch_s = _best(lambda: _kernel.irr_many(batch))
+
+    def singles():
+        for _ in range(calls):
+            _kernel.irr(one)
+    single_s = _best(singles)
+    return {"periods": int(flows.shape[1]), "irr_batch_us": batch_s / vectors * 1e6,
+            "irr_single_us": single_s / calls * 1e6}
+
+
+def run_call(deal=ABILENE, calls: int = 2_000) -> dict:
+    """Microseconds of one `waterfall.run(deal)` (base case, ledger and metrics) once the
+    deal object has run before: the compiled program and the kernel's setup are cached."""
+    import waterfall
+    from waterfall.engine import resolve_deal
+
+    deal = resolve_deal(deal)
+    waterfall.run(deal)
+
+    def calls_():
+        for _ in range(calls):
+            waterfall.run(deal)
+    return {"deal": deal.name, "run_us": _best(calls_) / calls * 1e6}
