@@ -12,7 +12,9 @@ Read from a run's ledger (numpy; the edges format it):
 - debt yield = the CFADS of the 12 months after the maturity (annualised when fewer than
   12 months remain) / all the SPV's debt outstanding then: a refinancing lender sizes on the
   whole capital structure the asset carries, not on one tranche.
-A loan that matures at the horizon's end, or is repaid before its maturity, has no balloon.
+The maturity is the one the run reached: where extension options moved it, the period the
+loan was refinanced. A loan that matures at the horizon's end, or is repaid before its
+maturity, has no balloon.
 """
 from __future__ import annotations
 
@@ -21,6 +23,14 @@ import numpy as np
 from . import ops
 from .ops import G
 from .workout import sale_values
+
+
+def _maturity_reached(program, ledger: np.ndarray, k: int) -> int:
+    """The maturity at which the run met tranche k's balloon: the period it was refinanced
+    (after any extension options the run exercised), else its initial maturity."""
+    t0 = int(program.maturity[k])
+    refinanced = np.nonzero(ledger[t0:, ops.tranche_col(k, "refinanced")] > ops.DUST)[0]
+    return t0 + int(refinanced[0]) if refinanced.size else t0
 
 
 def balloons(program, ledger: np.ndarray) -> list[dict]:
@@ -36,8 +46,8 @@ def balloons(program, ledger: np.ndarray) -> list[dict]:
     lease_end = int(rent[-1]) if rent.size else 0
     out = []
     for k, name in enumerate(program.names["tranches"]):
-        t = int(program.maturity[k])
         col = lambda line: ops.tranche_col(k, line)  # noqa: E731
+        t = _maturity_reached(program, ledger, k)
         if t >= n:
             continue
         due = ledger[t, col("balance_open")] + ledger[t, col("draw")] + ledger[t, col("interest_capitalised")]
