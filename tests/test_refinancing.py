@@ -562,8 +562,16 @@ def test_a_sculpted_refinancing_repays_within_the_lease(tmp_path):
         assert _at(r, "senior.principal_due", 38) == pytest.approx(0.0, abs=1e-9)
         assert r.metrics.default_period is None
         assert_all(r.program, r.ledger)
-    from waterfall.output.formulas import unsupported
-    assert any("sculpted" in p for p in unsupported(r.program))   # the workbook says it does not restate it
+    # the live-formula workbook restates it (LibreOffice: tests/test_excel.py, refi-sculpted)
+    from waterfall.compile import compile_scenarios
+    from waterfall.output.formulas import build_model, check_against, unsupported
+    from waterfall.scenarios import prepare
+    assert unsupported(r.program) == []
+    deal, s = w.load_deal(path), w.Scenario.model_validate({"name": "plain", "adjustments": []})
+    _, lowered = prepare(deal, s)
+    model = build_model(r.program, compile_scenarios([lowered], r.program))
+    assert check_against(model, r.ledger) == []
+    assert model.cf.values("t0.sched")[21] == pytest.approx(20 - 0.02 * loan, abs=1e-9)
 
 
 FLOAT_SL = "spread = 0.01, floor = 0.0, amort_periods = 20, min_dscr = 2.0"
