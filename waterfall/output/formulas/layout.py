@@ -62,8 +62,10 @@ def _refi_rows(grid: Grid, program: Program, names_safe) -> None:
                           "service, straight-line", "amount"),
         "refi_size": ("New loan: the lowest of the balloon and the limits", "amount"),
         "refi_loan": ("New loan (0 below dust)", "amount"),
-        "ext_dscr_ok": ("Extension DSCR test: last period's CFADS >= min DSCR x its debt service (1 = yes)",
-                        "flag"),
+        "ext_dscr_ok": ("Extension DSCR test: last period's CFADS >= min DSCR x its debt service, or a paydown "
+                        "restores it (1 = yes)", "flag"),
+        "ext_dscr_pay": ("Extension DSCR test: paydown restoring it, (debt service - CFADS / min DSCR) / the "
+                         "loan's cash rate of last period", "amount"),
         "ext_ltv_pay": ("Extension LTV test: balloon - (max LTV x appraised value - other debt)", "amount"),
         "ext_dy_pay": ("Extension debt-yield test: balloon - (NOI / min debt yield - other debt)", "amount"),
         "ext_pay": ("Extension: paydown its tests need (-1: it cannot extend)", "amount"),

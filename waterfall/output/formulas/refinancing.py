@@ -142,7 +142,7 @@ def ext_keys(program: Program, k: int) -> list:
     """The rows of tranche k's extension test (layout order)."""
     if not has_ext(program, k):
         return []
-    keys = [f"t{k}.ext_dscr_ok"] if program.ext_min_dscr[k] > 0 else []
+    keys = [f"t{k}.ext_dscr_ok", f"t{k}.ext_dscr_pay"] if program.ext_min_dscr[k] > 0 else []
     keys += [f"t{k}.ext_ltv_pay"] if program.ext_max_ltv[k] > 0 else []
     keys += [f"t{k}.ext_dy_pay"] if program.ext_min_dy[k] > 0 else []
     return keys + [f"t{k}.ext_pay", f"t{k}.ext", f"t{k}.ext_fee"]
@@ -169,10 +169,21 @@ def needs_noi(program: Program, k: int) -> bool:
 
 def _ext_paydown(c_prev, program: Program, inputs: Grid, S: dict, k: int, t: int, balloon: X, other: X,
                  noi, put) -> X:
-    """refinancing.extension_paydown as formulas: -1 where the DSCR of the period before
-    (CFADS / debt service, before any cure) is below the test or the paydown would exceed
-    the balloon; else the paydown the LTV and debt-yield tests need (0 below dust)."""
+    """refinancing.extension_paydown as formulas: the largest paydown the tests need (0
+    below dust): the DSCR test of the period before restored by (debt service - CFADS /
+    min DSCR) / the loan's cash rate of that period (refinancing.tested_rate), the LTV and
+    debt-yield excesses; -1 where it cannot extend (the DSCR test fails with no cash rate
+    to pay down, or the paydown would exceed the balloon)."""
     pays = [ZERO]
+    ok = None
+    if program.ext_min_dscr[k] > 0:
+        m, cfads, ds = S[f"t{k}.ext_min_dscr"], c_prev("L:cfads"), c_prev("L:debt_service")
+        cash_rate = t >= 1 and bool(program.dscr_mask[k])
+        rate = (IF(inputs.ref(f"t{k}.cap", t - 1, qualified=True), 0, c_prev(f"t{k}.per_rate")) if cash_rate
+                else ZERO)
+        fails = cfads < m * ds
+        ok = put(f"t{k}.ext_dscr_ok", IF(fails, IF(rate > 0, 1, 0), 1))
+        pays.append(put(f"t{k}.ext_dscr_pay", IF(fails, IF(rate > 0, (ds - cfads / m) / rate, 0), 0)))
     if program.ext_max_ltv[k] > 0:
         value = inputs.ref(refi_value_key(program), t, qualified=True)
         pays.append(put(f"t{k}.ext_ltv_pay", balloon - (S[f"t{k}.ext_max_ltv"] * value - other)))
@@ -180,8 +191,7 @@ def _ext_paydown(c_prev, program: Program, inputs: Grid, S: dict, k: int, t: int
         pays.append(put(f"t{k}.ext_dy_pay", balloon - (noi / S[f"t{k}.ext_min_dy"] - other)))
     pay = MAX(*pays)
     pay = IF(pay > balloon, -1, IF(pay > DUST, pay, 0))
-    if program.ext_min_dscr[k] > 0:
-        ok = put(f"t{k}.ext_dscr_ok", IF(c_prev("L:cfads") < S[f"t{k}.ext_min_dscr"] * c_prev("L:debt_service"), 0, 1))
+    if ok is not None:
         pay = IF(ok, pay, -1)
     return put(f"t{k}.ext_pay", pay)
 
