@@ -1172,11 +1172,16 @@ cdef double refi_noi(const Prog *p, int t, const double *f_rent, const double *f
 
 
 cdef double ext_paydown(const Prog *p, int k, int t, double balloon, double other, const double *f_rent,
-                        const double *f_opex, double value, double last_cfads, double last_ds) noexcept nogil:
-    """Twin of refinancing.extension_paydown (-1: the loan cannot extend)."""
+                        const double *f_opex, double value, double last_cfads, double last_ds,
+                        double last_rate) noexcept nogil:
+    """Twin of refinancing.extension_paydown (-1: the loan cannot extend); `last_rate` is
+    refinancing.tested_rate: the DSCR test is restored by X = (debt service - CFADS / min
+    DSCR) / that rate."""
     cdef double pay = 0.0, x
     if p.ext_min_dscr[k] > 0.0 and last_cfads < p.ext_min_dscr[k] * last_ds:
-        return -1.0
+        if not (last_rate > 0.0):
+            return -1.0
+        pay = (last_ds - last_cfads / p.ext_min_dscr[k]) / last_rate
     if p.ext_max_ltv[k] > 0.0:
         x = balloon - (p.ext_max_ltv[k] * value - other)
         if x > pay:
@@ -1848,7 +1853,7 @@ cdef void run_scenario(const Prog *p, int s,
     cdef int senior, mat, cure_periods = p.cure_periods, accel_n_ds = 0, llcr_end = p.llcr_end
     cdef const unsigned char *quiet = p.quiet
     cdef bint refinanced = False
-    cdef double short = 0.0, refi_short, other, balloon, value, ext_pay, ext_fee, ods, sc2, oint
+    cdef double short = 0.0, refi_short, other, balloon, value, ext_pay, ext_fee, ods, sc2, oint, ext_rate
     cdef double last_cfads = 0.0, last_ds = 0.0   # the period before's CFADS and debt service (extension test)
     cdef Run run
     cdef double hr_debt = 0.0              # the hedge ratio's floating covenant debt (opening balances)
@@ -2094,7 +2099,10 @@ cdef void run_scenario(const Prog *p, int s,
                     short = balloon - x
                     ext_pay = -1.0
                     if ts[k].ext_left > 0:
-                        ext_pay = ext_paydown(p, k, t, balloon, other, f_rent, f_opex, value, last_cfads, last_ds)
+                        # refinancing.tested_rate: the cash rate of t-1 on covenant debt
+                        ext_rate = prr[k][t - 1] if t >= 1 and dscr8[k] and not cap8[k * W + t - 1] else 0.0
+                        ext_pay = ext_paydown(p, k, t, balloon, other, f_rent, f_opex, value, last_cfads, last_ds,
+                                              ext_rate)
                     if 0.0 <= ext_pay and ext_pay <= short:
                         ts[k].ext_left -= 1
                         ext_apply(p, k, t, anr, prr, own_an, own_pr, ts, ledger)

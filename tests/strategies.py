@@ -105,7 +105,7 @@ def resolve_stubs(deal: dict) -> dict:
 @st.composite
 def deals(draw, max_operating: int = 40, hedges: bool = True, sculpted: bool = True):
     """A random deal as plain data; `hedges`: whether it may have interest-rate hedges;
-    `sculpted`: whether a refinancing may be sculpted (the workbook does not restate it)."""
+    `sculpted`: whether a refinancing may be sculpted."""
     period = draw(st.sampled_from(["month", "quarter", "half-year", "year"]))
     construction = draw(st.integers(0, 4))
     operating = draw(st.integers(4, max_operating))

@@ -41,3 +41,21 @@ def test_the_run_summary_reports_each_balloon(jupiter):
     rows = dict(summary_rows(jupiter, "USD m"))
     (label,) = [k for k in rows if k.startswith("balloon jupiter-loan")]
     assert "tail 14.00 years" in rows[label] and "LTV" in rows[label]
+
+
+def test_ltv_and_debt_yield_read_the_rent_in_place(tmp_path):
+    """The hand-worked refinancing deal valued on its income at a 0% appraisal rate (tests/
+    test_refinancing.py, appraisal_deal), rent x 0.5 from quarter 21, after the maturity at
+    20. The report reads the maturity as the refinancing lender does, on the rent in place
+    at 20 (paid in full): debt 367.5 (the balance at 20); value 20 quarters x 40 = 800, LTV
+    367.5 / 800 = 45.9%; NOI 4 x 40 = 160, debt yield 160 / 367.5 = 43.5%. On the scenario's
+    later path (20 a quarter from 21) it would read 400 (LTV 91.9%) and 80 (21.8%)."""
+    from tests.test_refinancing import CUT_LATER, appraisal_deal
+    deal = w.load_deal(appraisal_deal(tmp_path, "min_dscr = 1.0, max_ltv = 0.40"))
+    r = w.run(deal, w.Scenario.model_validate(CUT_LATER), engine="reference")
+    (b,) = balloons(r.program, r.ledger)
+    assert b["period"] == 20
+    assert b["debt"] == pytest.approx(367.5, abs=1e-9)
+    assert b["value"] == pytest.approx(800.0, abs=1e-9)
+    assert b["ltv"] == pytest.approx(367.5 / 800.0, abs=1e-12)
+    assert b["debt_yield"] == pytest.approx(160.0 / 367.5, abs=1e-12)

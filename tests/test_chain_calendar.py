@@ -72,3 +72,27 @@ def test_refinancing_market_shut_by_the_lab_reopens_when_it_pays_again():
     # years 2-3 = 15 Jan 2028 - 15 Jan 2030: quarters 9 to 16; open again from quarter 17
     assert (closed["from_period"], closed["to_period"]) == (9, 16)
     assert any("then reopens" in n for n in notes)
+
+
+def test_refinancing_margin_linked_to_the_tenants_credit():
+    """Graph.refinancing_margin_link: the tenant P's new-issue spread is its base 1.5% plus
+    2% x the lab's shortfall (MarketAccess defaults; P has no debt, so no leverage term):
+    in years 2-3 the lab pays 0.8, so P's spread is 1.5% + 2% x 0.2 = 1.9%, 40bp wide. The
+    SPV leased to P refinances at + link x 40bp in those years' quarters 9-16 (as the
+    market-closed test above maps them), nothing before or after; link 0.5 gives +20bp,
+    the default link 0 none. The add-on reaches the deal's scenario (deal_scenario)."""
+    from waterfall.contagion import deal_scenario
+    preset = Scenario(name="dip", time_unit="year",
+                      chain={"lab_revenue": [(0, 1.0), (1, 1.0), (2, 0.8), (3, 0.8), (4, 1.0)]})
+    deal = tieout("2026-01-15", tenant="P")
+    for link, bp in ((1.0, 40.0), (0.5, 20.0), (0.0, None)):
+        outcome = run_chain(Graph.model_validate({**GRAPH, "refinancing_margin_link": link}), preset, {})
+        adjustments, notes = chain_adjustments(outcome, deal)
+        spreads = [a for a in adjustments if a["kind"] == "refinancing_spread"]
+        if bp is None:
+            assert spreads == []
+            continue
+        assert spreads == [{"kind": "refinancing_spread", "bp": pytest.approx(bp, abs=1e-6),
+                            "from_period": 9, "to_period": 16}]
+        scenario, _notes = deal_scenario(outcome, deal, preset)
+        assert [a.bp for a in scenario.adjustments if a.kind == "refinancing_spread"] == [pytest.approx(bp, abs=1e-6)]

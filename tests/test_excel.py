@@ -386,11 +386,16 @@ REFI_CASES = {"refi-ltv-cure/base": ("min_dscr = 1.0, max_ltv = 0.30",
 # and with extension options instead: the first fails its LTV and is cured by a paydown,
 # the second passes, then the balloon defaults
 EXT_CASES = {"ext-ltv-cure/base": ("min_dscr = 1.5, max_ltv = 0.3, min_debt_yield = 0.1",
-                                   "equity_cure = { max_cures = 1, max_amount = 20.0 }")}
+                                   "equity_cure = { max_cures = 1, max_amount = 20.0 }"),
+             # the DSCR test failed, restored by a paydown (cured), then passed
+             "ext-dscr-cure/base": ("min_dscr = 2.0", "equity_cure = { max_cures = 1, max_amount = 200.0 }")}
 # the new loan's terms and the rent in place: a fixed-rate level payment; a floating level
 # payment under the market's margin add-on; the appraisal on the rent in place after a
 # later rent cut (tests/test_refinancing.py derives each by hand)
-TERMS_CASES = ["refi-fixed-level/plain", "refi-float-level/refi-wider", "refi-appraisal/cut-from-21"]
+# and a sculpted new loan over a lease that ends before its amortisation does (rent in
+# quarters 1-36 only: its shape pays 20 a quarter to 36, nothing after; cured shortfall)
+TERMS_CASES = ["refi-fixed-level/plain", "refi-float-level/refi-wider", "refi-appraisal/cut-from-21",
+               "refi-sculpted/plain"]
 
 
 def _refinancing_workbooks(tmp: Path) -> dict:
@@ -407,7 +412,11 @@ def _refinancing_workbooks(tmp: Path) -> dict:
              "refi-float-level/refi-wider": (tr.terms_deal(tmp, tr.FLOAT_SL.replace(
                  "min_dscr", 'amortisation = "level_payment", min_dscr'), name="fv.toml"), tr.WIDER),
              "refi-appraisal/cut-from-21": (tr.appraisal_deal(tmp, "min_dscr = 1.0, max_ltv = 0.40", name="ap.toml"),
-                                            tr.CUT_LATER)}
+                                            tr.CUT_LATER),
+             "refi-sculpted/plain": (tr.terms_deal(tmp, tr.FIXED_LEVEL.replace("level_payment", "sculpted"),
+                                                   name="sc.toml", lease_months=108,
+                                                   cure="equity_cure = { max_cures = 1, max_amount = 100.0 }"),
+                                     plain)}
     for case, (path, scenario) in terms.items():
         # the scenario goes into the deal file, so the workbook and its checks find it by name
         adjustments = ", ".join("{ " + ", ".join(f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {v}"

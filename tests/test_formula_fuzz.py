@@ -27,7 +27,7 @@ needs_lo = pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) i
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_random_deals_tie_out_in_libreoffice(tmp_path, data):
-    deal = deal_from_data(data.draw(deals(max_operating=16, sculpted=False)), "<random>")
+    deal = deal_from_data(data.draw(deals(max_operating=16)), "<random>")
     scenario = Scenario.model_validate(data.draw(scenarios(deal.timeline.n_periods)))
     result = waterfall.run(deal, scenario, engine="reference")
     src = write_workbook(result, tmp_path / "random.xlsx", formulas=True, deal=deal, scenario=scenario)

@@ -303,15 +303,16 @@ def test_jupiter_refinances_a_small_rent_cut_with_a_paydown():
     and the balloon defaulted at quarter 24; sized as a lender sizes it, the refinancing is
     smaller than the balloon and the difference is paid down from the quarter's cash and
     the released DSRA, so there is no default until the paydown outgrows them. Its two
-    12-month options are exercised only if the quarter before shows a DSCR of 1.10x: the
-    loan is sculpted at 1.20x, so x 0.93 (DSCR at quarter 19 below 1.10x once the first
-    option's +25bp is on) is refinanced at 20, on a larger balloon, and x 0.91 (quarter
-    15 below 1.10x) at 16; both paydowns exceed the quarter's cash (a maturity default,
+    12-month options need a DSCR of 1.10x the quarter before, or a paydown restoring it
+    (its interest saving at the quarter's rate): the loan is sculpted at 1.20x, so x 0.93
+    extends twice and its refinancing at 24 leaves more than the quarter's cash and cure, x 0.92 and x 0.91 extend once (with a paydown
+    at 16) and fail the second test at 20 by more than the quarter's cash and one capped
+    cure, and from x 0.90 the paydown at 16 already exceeds them (a maturity default,
     here with the recoveries covering the lenders)."""
     deal = w.load_deal("deals/project_jupiter.toml")
     _program, loss, default = _rent_curve(deal)
     assert all(d != d for d in default[:7]), default   # NaN: no default at x 1.00 .. x 0.94
-    assert default[7] == 20 and default[9] == 16, default
+    assert default[7] == 24 and default[8] == 20 and default[9] == 20 and default[10] == 16, default
     assert (loss == 0.0).all()
     r = w.run(deal, w.Scenario.model_validate({"name": "x0.98", "adjustments": [
         {"kind": "rent_multiplier", "from_period": 12, "multiplier": 0.98}]}))
@@ -374,13 +375,52 @@ def test_an_extension_that_fails_its_ltv_and_is_cured(tmp_path):
         assert_all(r.program, r.ledger)
 
 
-def test_an_extension_that_fails_its_dscr_defaults(tmp_path):
-    """DSCR >= 2.0: quarter 19's 1.72x fails; a DSCR the quarter before cannot be paid down,
-    no refinancing is offered, so the balloon 350 is due at quarter 20 and not paid."""
+def test_an_extension_that_fails_its_dscr_is_paid_down_and_cured(tmp_path):
+    """DSCR >= 2.0: quarter 19's 40 / 23.275 = 1.72x fails. A paydown X restores it on the
+    test's basis: quarter 19's debt service less X x its rate (1.5% a quarter), the
+    instalment unchanged: 40 >= 2.0 x (23.275 - 0.015 X) for X = (23.275 - 20) / 0.015 =
+    218.33. No refinancing is offered, so the loan extends with it: quarter 20 pays the
+    3.5 fee (1% of 350) with its 5.5125 interest, leaving 63.0125 - 9.0125 - 17.5 = 36.5 for
+    the paydown; the sponsors cure the other 181.83 (one cure, at most 200). The balance
+    after 20 is 350 - 218.33 = 131.67 at 6.5% (1.625% a quarter), 17.5 a quarter running on:
+    quarter 23 opens at 96.67, its DSCR 40 / (96.67 x 1.625% + 17.5) = 2.10x passes, so it
+    extends again at 24 (balloon 96.67 - 35 = 61.67, fee 0.62) and is repaid by 28."""
+    pay = (23.275 - 40 / 2.0) / 0.015
+    path = extension_deal(tmp_path, EXT.format(tests="min_dscr = 2.0"),
+                          cure="equity_cure = { max_cures = 1, max_amount = 200.0 }")
+    for r in _runs(path):
+        assert _at(r, "senior.interest_due", 20) == pytest.approx(5.5125 + 3.5, abs=1e-9)
+        assert _at(r, "equity_cure") == pytest.approx(pay - 36.5, abs=1e-9)
+        assert _at(r, "senior.principal_paid") == pytest.approx(17.5 + pay, abs=1e-9)
+        assert _at(r, "senior.rate", 21) == pytest.approx(0.065, abs=1e-12)
+        opening23 = 350 - pay - 2 * 17.5
+        assert _at(r, "senior.balance_open", 23) == pytest.approx(opening23, abs=1e-9)
+        assert _at(r, "dscr", 23) == pytest.approx(40 / (opening23 * 0.01625 + 17.5), abs=1e-9)
+        assert _at(r, "senior.interest_due", 24) == pytest.approx((opening23 - 17.5) * 0.01625
+                                                                   + 0.01 * (opening23 - 35), abs=1e-9)
+        assert _at(r, "senior.rate", 25) == pytest.approx(0.07, abs=1e-12)
+        assert r.metrics.default_period is None
+        assert _at(r, "senior.balance_close", 40) == pytest.approx(0.0, abs=1e-9)
+        assert_all(r.program, r.ledger)
+
+
+def test_an_extension_that_fails_its_dscr_defaults_without_a_cure(tmp_path):
+    """The same DSCR test with no cure terms: the loan extends (the 218.33 paydown is less
+    than the 350 nothing would refinance), the fee is charged, and the 36.5 the quarter
+    leaves does not meet the paydown: a maturity default at 20. With no cash rate to pay
+    down (the interest capitalised in the tested quarter) the test cannot be restored
+    (refinancing.extension_paydown returns -1)."""
     path = extension_deal(tmp_path, EXT.format(tests="min_dscr = 2.0"))
     for r in _runs(path):
-        assert _at(r, "senior.interest_due", 20) == pytest.approx(5.5125, abs=1e-9)   # no fee
+        assert _at(r, "senior.interest_due", 20) == pytest.approx(5.5125 + 3.5, abs=1e-9)
         assert r.metrics.default_period == 20 and r.metrics.default_cause == "maturity"
+    from waterfall import refinancing
+    program = r.program
+    k = 0
+    assert refinancing.extension_paydown(program, k, 20, 350.0, 0.0, None, 1000.0, 40.0, 23.275, 0.0) == -1.0
+    assert refinancing.extension_paydown(program, k, 20, 350.0, 0.0, None, 1000.0, 40.0, 23.275,
+                                         0.015) == pytest.approx(3.275 / 0.015, abs=1e-9)
+    assert refinancing.extension_paydown(program, k, 20, 350.0, 0.0, None, 1000.0, 40.0, 20.0, 0.015) == 0.0
 
 
 def test_workbook_formulas_reproduce_the_extensions(tmp_path):
@@ -389,7 +429,8 @@ def test_workbook_formulas_reproduce_the_extensions(tmp_path):
     from waterfall.scenarios import prepare
     cases = [("min_dscr = 1.5, max_ltv = 0.5", ""),
              ("min_dscr = 1.5, max_ltv = 0.3", "equity_cure = { max_cures = 1, max_amount = 20.0 }"),
-             ("min_dscr = 2.0", ""), ("min_debt_yield = 0.6", "")]
+             ("min_dscr = 2.0", ""), ("min_debt_yield = 0.6", ""),
+             ("min_dscr = 2.0", "equity_cure = { max_cures = 1, max_amount = 200.0 }")]
     for i, (tests, cure) in enumerate(cases):
         deal = w.load_deal(extension_deal(tmp_path, EXT.format(tests=tests), cure, name=f"e{i}.toml"))
         result = w.run(deal, "base", engine="reference")
@@ -562,8 +603,16 @@ def test_a_sculpted_refinancing_repays_within_the_lease(tmp_path):
         assert _at(r, "senior.principal_due", 38) == pytest.approx(0.0, abs=1e-9)
         assert r.metrics.default_period is None
         assert_all(r.program, r.ledger)
-    from waterfall.output.formulas import unsupported
-    assert any("sculpted" in p for p in unsupported(r.program))   # the workbook says it does not restate it
+    # the live-formula workbook restates it (LibreOffice: tests/test_excel.py, refi-sculpted)
+    from waterfall.compile import compile_scenarios
+    from waterfall.output.formulas import build_model, check_against, unsupported
+    from waterfall.scenarios import prepare
+    assert unsupported(r.program) == []
+    deal, s = w.load_deal(path), w.Scenario.model_validate({"name": "plain", "adjustments": []})
+    _, lowered = prepare(deal, s)
+    model = build_model(r.program, compile_scenarios([lowered], r.program))
+    assert check_against(model, r.ledger) == []
+    assert model.cf.values("t0.sched")[21] == pytest.approx(20 - 0.02 * loan, abs=1e-9)
 
 
 FLOAT_SL = "spread = 0.01, floor = 0.0, amort_periods = 20, min_dscr = 2.0"

@@ -47,7 +47,7 @@ from .errors import DealError
 from .model.base import Finite, Fraction, NonNegative, Part
 from .model.deal import Deal
 from .model.scenario import ChainShock, Scenario
-from .issuers import STEP_YEARS, Flows, Instrument, IssuerOutcome, MarketAccess, instrument_lives, simulate
+from .issuers import STEP_YEARS, Flows, Instrument, IssuerOutcome, MarketAccess, add_months, instrument_lives, simulate
 
 ENTITIES_FILE = data_dir("scenarios") / "entities.toml"
 YEARS = 40
@@ -199,6 +199,12 @@ class Graph(Part):
     obligors: list[Obligor] = Field(default_factory=list)
     deals: list[DealLink] = Field(default_factory=list)
     refinancing_closes_below: Fraction = 0.95
+    refinancing_margin_link: Fraction = 0.0
+    """The share of a tenant issuer's credit-spread widening (its market's new-issue spread
+    over its base `market.spread`: leverage above 3x, the lab's shortfall) added to the
+    refinancing margin (`refinancing_spread`) of a linked SPV deal it pays rent to, in the
+    quarters it is wide: a lease-backed lender prices the tenant's credit. 0: not linked;
+    a value set is an assumption (docs/issuers.md)."""
     headline_debt: NonNegative = 100.0
     notes: list[str] = Field(default_factory=list)
     simulation: Optional[Simulation] = None
@@ -669,6 +675,43 @@ def _refinancing(outcome: ChainOutcome, deal: Deal, notes: list[str]) -> list[di
             out.append({"kind": "refinancing_closed", "from_period": a, "to_period": min(b, n)})
             notes.append(f"refinancing market closed in periods {a}-{min(b, n)} (the lab pays under "
                          f"{graph.refinancing_closes_below:.0%} in years {y0}-{y1 - 1}), then reopens")
+    return out + _tenant_margin(outcome, deal, notes)
+
+
+def _tenant_margin(outcome: ChainOutcome, deal: Deal, notes: list[str]) -> list[dict]:
+    """The refinancing margin linked to the tenant's credit (Graph.refinancing_margin_link):
+    in each quarter of the issuers' paths, link x the widest widening of the deal's tenant
+    issuers' spread over their base spread (bp), as `refinancing_spread` add-ons over the
+    deal periods the quarter covers (runs of equal add-ons merged). None for an SPV deal
+    the graph does not link, or with the link at 0."""
+    graph, n = outcome.graph, deal.timeline.n_periods
+    link = graph.refinancing_margin_link
+    if link <= 0.0 or deal.deal.kind != "spv" or not any(deal.name == d.deal for d in graph.deals):
+        return []
+    obligors = {o.name: o for o in graph.obligors}
+    issuers = sorted({issuer_of(graph, lease) for lease in deal.leases} & set(obligors))
+    wide: dict[int, float] = {}
+    for name in issuers:
+        state = outcome.entities.get(name)
+        if state is None or state.issuer is None:
+            continue
+        base = obligors[name].market.spread
+        for k, row in enumerate(state.issuer.path):
+            wide[k] = max(wide.get(k, 0.0), max(0.0, row["spread"] - base))
+    out = []
+    for k in sorted(wide):
+        bp = round(link * wide[k] * 1e4, 6)
+        a = deal_period(deal, add_months(graph.basis_date, 3 * k))
+        b = min(deal_period(deal, add_months(graph.basis_date, 3 * k + 3)) - 1, n)
+        if bp <= 0.0 or a > n or b < a:
+            continue
+        if out and out[-1]["bp"] == bp and out[-1]["to_period"] == a - 1:
+            out[-1]["to_period"] = b
+        else:
+            out.append({"kind": "refinancing_spread", "bp": bp, "from_period": a, "to_period": b})
+    for adj in out:
+        notes.append(f"refinancing margin +{adj['bp']:g}bp in periods {adj['from_period']}-{adj['to_period']} "
+                     f"(the tenant's spread widening x {link:g})")
     return out
 
 

@@ -211,14 +211,21 @@ def new_loan(program, k: int, t: int, balloon: float, other_debt: float, base, f
 
 
 def extension_paydown(program, k: int, t: int, balloon: float, other_debt: float, factor,
-                      value: float, last_cfads: float, last_debt_service: float) -> float:
+                      value: float, last_cfads: float, last_debt_service: float, last_rate: float) -> float:
     """What tranche k must pay down at maturity t for its extension tests to pass, USD; -1
-    where it cannot extend: the DSCR of the period before (CFADS / debt service, before
-    any cure) below `min_dscr`, or the other debt alone over the LTV or debt-yield limit.
-    The limits are those of `size`: max LTV x value, NOI / min debt yield, less the other debt."""
-    if program.ext_min_dscr[k] > NO_TEST and last_cfads < program.ext_min_dscr[k] * last_debt_service:
-        return -1.0
+    where it cannot extend (the paydown would exceed the balloon). The DSCR test reads the
+    period before (CFADS / debt service, before any cure); a paydown X restores it on that
+    basis, the debt service as it would have been on the balance less X: X less interest at
+    the loan's rate of that period `last_rate` (per period; 0 where its interest was
+    capitalised or it is not covenant debt), its instalments unchanged (a prepayment goes
+    to the balloon), so X = (debt service - CFADS / min_dscr) / last_rate. The LTV and
+    debt-yield limits are those of `size`: max LTV x value, NOI / min debt yield, less the
+    other debt. The paydown is the largest the tests need."""
     pay = 0.0
+    if program.ext_min_dscr[k] > NO_TEST and last_cfads < program.ext_min_dscr[k] * last_debt_service:
+        if not last_rate > 0.0:
+            return -1.0
+        pay = (last_debt_service - last_cfads / program.ext_min_dscr[k]) / last_rate
     if program.ext_max_ltv[k] > NO_TEST:
         pay = max(pay, balloon - (program.ext_max_ltv[k] * value - other_debt))
     if program.ext_min_dy[k] > NO_TEST:
@@ -226,6 +233,15 @@ def extension_paydown(program, k: int, t: int, balloon: float, other_debt: float
     if pay > balloon:
         return -1.0
     return pay if pay > ops.DUST else 0.0
+
+
+def tested_rate(program, k: int, t: int, per_rate) -> float:
+    """Tranche k's rate for period t-1 as its extension DSCR test at t counts it: the rate
+    of its cash interest (per period) if it is covenant debt paying cash interest then,
+    else 0 (a paydown of it would not lower the tested debt service)."""
+    if t < 1 or not program.dscr_mask[k] or program.capitalise[k, t - 1]:
+        return 0.0
+    return float(per_rate[k, t - 1])
 
 
 def at_maturity(program, st, k: int, t: int, balance: float, scheduled: float, other_debt: float) -> tuple:
@@ -244,7 +260,8 @@ def at_maturity(program, st, k: int, t: int, balance: float, scheduled: float, o
         last = st.ledger[t - 1] if t > 0 else None
         pay = extension_paydown(program, k, t, balloon, other_debt, st.factor, value,
                                 0.0 if last is None else last[ops.G["cfads"]],
-                                0.0 if last is None else last[ops.G["debt_service"]])
+                                0.0 if last is None else last[ops.G["debt_service"]],
+                                tested_rate(program, k, t, st.per_rate))
         if 0.0 <= pay <= short:
             st.ext_left[k] -= 1
             extend(program, k, t, st.annual, st.per_rate, st.maturity)

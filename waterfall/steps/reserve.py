@@ -23,8 +23,12 @@ class Reserve(StepKind):
             names = program.names["tranches"]
             for k in range(program.n_tranches):
                 if program.acct_mask[arg, k]:
-                    out += [Line(f"proj{k}.{j}", f"projected {names[k]} balance +{j}", level=1)
-                            for j in range(1, int(program.acct_periods[arg]))]
+                    sculpted = program.refi_periods[k] > 0 and program.refi_profile[k] == 2
+                    for j in range(1, int(program.acct_periods[arg])):
+                        out.append(Line(f"proj{k}.{j}", f"projected {names[k]} balance +{j}", level=1))
+                        if sculpted:   # its refinanced schedule follows the sculpted shape's balance
+                            out.append(Line(f"proj{k}.{j}.sb", f"projected {names[k]} shape balance +{j}",
+                                            level=1))
         return out + [Line("target", "target", level=1), Line("pay", "balance set"),
                       Line("cash", "cash left", level=1)]
 

@@ -60,10 +60,6 @@ def unsupported(program: Program) -> list[str]:
     an opcode no step kind has, since every registered kind's rule writes formulas."""
     out = [f"step {i + 1}: opcode {int(op)} is no step kind of this version"
            for i, op in enumerate(program.step_op) if int(op) not in steps.BY_CODE]
-    out += [f"tranche {program.names['tranches'][k]}: a sculpted refinancing (its schedule follows the "
-            "in-place CFADS of its signing date)" for k in range(program.n_tranches)
-            if int(getattr(program, "refi_profile", [0] * program.n_tranches)[k]) == 2
-            and int(program.refi_periods[k]) > 0]
     return out
 
 

@@ -14,6 +14,7 @@ from ..cells import EMPTY, IF, SUM_SEQ, ZERO
 from .inputs import cures_possible
 from .hedges import H
 from .protocol import projected_service, hedge_legs
+from .refinancing import sculpt, shape_pay, shape_roll
 
 
 def _cure(c, cfads, ds, below_pre):
@@ -69,14 +70,19 @@ def _forward(c, acc, ds):
             continue
         for j in range(1, window):
             c.put(f"fwd{k}.{j}", ZERO)   # overwritten below where the projection runs
-        b = acc.bal[k] - acc.scheduled[k]
+            if sculpt(program, k):
+                c.put(f"fwd{k}.{j}.sb", ZERO)
+        b, after = acc.bal[k] - acc.scheduled[k], acc.after
         for j, u in enumerate(range(t + 1, last + 1), start=1):
-            due = projected_service(c, k, u, b, acc.after)
+            due = projected_service(c, k, u, b, after)
             if due is None:
                 break
             terms.append(due[0])
             if j < window:
                 b = c.put(f"fwd{k}.{j}", b - due[1])
+                if sculpt(program, k) and k in after:
+                    after = {**after, k: shape_roll(c.put, f"fwd{k}.{j}.sb", after[k],
+                                                    shape_pay(c.inputs, c.S, k, u, after[k]))}
     legs = hedge_legs(c, program.dscr_mask, t, last)
     total = SUM_SEQ(terms) + SUM_SEQ(legs) if legs is not None else SUM_SEQ(terms)
     den = c.put("fwd_ds", total)

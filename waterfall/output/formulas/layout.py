@@ -10,7 +10,7 @@ from .grid import A, F, Grid, T
 from .hedges import H, hedge_rows
 from .inputs import cures_possible
 from .layout_enforce import enforcement_rows, state_rows
-from .refinancing import has_ext, has_refi, level, refi_cures_possible, refi_sizing_keys, refi_tranches
+from .refinancing import has_ext, has_refi, level, refi_cures_possible, refi_sizing_keys, refi_tranches, sculpt
 from .taxes import tax_rows
 
 
@@ -62,8 +62,10 @@ def _refi_rows(grid: Grid, program: Program, names_safe) -> None:
                           "service, straight-line", "amount"),
         "refi_size": ("New loan: the lowest of the balloon and the limits", "amount"),
         "refi_loan": ("New loan (0 below dust)", "amount"),
-        "ext_dscr_ok": ("Extension DSCR test: last period's CFADS >= min DSCR x its debt service (1 = yes)",
-                        "flag"),
+        "ext_dscr_ok": ("Extension DSCR test: last period's CFADS >= min DSCR x its debt service, or a paydown "
+                        "restores it (1 = yes)", "flag"),
+        "ext_dscr_pay": ("Extension DSCR test: paydown restoring it, (debt service - CFADS / min DSCR) / the "
+                         "loan's cash rate of last period", "amount"),
         "ext_ltv_pay": ("Extension LTV test: balloon - (max LTV x appraised value - other debt)", "amount"),
         "ext_dy_pay": ("Extension debt-yield test: balloon - (NOI / min debt yield - other debt)", "amount"),
         "ext_pay": ("Extension: paydown its tests need (-1: it cannot extend)", "amount"),
@@ -80,11 +82,17 @@ def _refi_rows(grid: Grid, program: Program, names_safe) -> None:
         grid.add(f"t{k}.mat", "Maturity period (current terms)", "int", level=1)
         if refi:
             grid.add(f"t{k}.amort", "Level-payment loan (current terms; its principal follows the annuity)"
-                     if level(program, k) else "Straight-line amortisation (current terms)", "amount", level=1)
+                     if level(program, k) else ("Sculpted: new loan / the shape's size L (current terms)"
+                                                if sculpt(program, k) else
+                                                "Straight-line amortisation (current terms)"), "amount", level=1)
             grid.add(f"t{k}.radd", "Refinancing margin add-on locked in the current terms (annual)", "rate", level=1)
             if level(program, k):
                 grid.add(f"t{k}.r1", "Level payment: the new loan's first-period rate", "rate", level=1)
                 grid.add(f"t{k}.t0", "Level payment: the period it was signed", "int", level=1)
+            if sculpt(program, k):
+                _shape_rows(grid, k, "")
+                grid.add(f"t{k}.sc_pay", "Sculpted: the shape's principal this period (max(min(D - r x balance, "
+                         "balance), 0))", "amount", level=1)
         if ext:
             grid.add(f"t{k}.ext_left", "Extension options left", "int", level=1)
             grid.add(f"t{k}.ext_add", "Margin added by the extensions exercised (annual)", "rate", level=1)
@@ -107,6 +115,8 @@ def _refi_rows(grid: Grid, program: Program, names_safe) -> None:
             if level(program, k):
                 grid.add(f"t{k}.r1_after", "Level payment: first-period rate after this period", "rate", level=1)
                 grid.add(f"t{k}.t0_after", "Level payment: signing period after this period", "int", level=1)
+            if sculpt(program, k):
+                _shape_rows(grid, k, "_after")
         if ext:
             grid.add(f"t{k}.ext_left_after", "Extension options left after this period", "int", level=1)
             grid.add(f"t{k}.ext_add_after", "Margin added by extensions after this period (annual)", "rate", level=1)
@@ -114,6 +124,17 @@ def _refi_rows(grid: Grid, program: Program, names_safe) -> None:
     if covered and covered[0] in refi_tranches(program):
         grid.add("discount", f"Discount factor at the {names_safe(tr[covered[0]])} rate, from COD (LLCR, PLCR)",
                  "factor", level=1)
+
+
+def _shape_rows(grid: Grid, k: int, suffix: str) -> None:
+    """A sculpted new loan's carried shape (refinancing.sculpted): the unit shape's balance
+    (L at signing), the rent multiplier in place and the others' debt service at signing."""
+    when = " after this period" if suffix else ""
+    grid.add(f"t{k}.sb{suffix}", f"Sculpted: the shape's balance{when} (L at signing, less its principal)",
+             "amount", level=1)
+    grid.add(f"t{k}.rm{suffix}", f"Sculpted: rent multiplier in place at signing{when}", "factor", level=1)
+    grid.add(f"t{k}.ods{suffix}", f"Sculpted: others' debt service at signing (held flat){when}", "amount",
+             level=1)
 
 
 BASIS_LABEL = {0: "point: the period", 1: "historic: trailing 12 months", 2: "projected: forward 12 months"}
@@ -135,6 +156,9 @@ def _window_rows(grid: Grid, program: Program, names_safe) -> None:
                 for j in range(1, int(program.dscr_window)):
                     grid.add(f"fwd{k}.{j}", names_safe(f"{program.names['tranches'][k]}: projected balance "
                                                        f"+{j} (forward DSCR)"), "amount", level=1)
+                    if sculpt(program, k):
+                        grid.add(f"fwd{k}.{j}.sb", names_safe(f"{program.names['tranches'][k]}: projected "
+                                                               f"sculpted shape balance +{j}"), "amount", level=1)
         grid.add("fwd_ds", "Forward 12 months: scheduled debt service (incl. hedges)", "amount", level=1)
 
 

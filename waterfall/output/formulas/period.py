@@ -16,7 +16,8 @@ from .enforce import close_period, enforce
 from .grid import A, Grid, T, exit_share, put_discount
 from .hedges import owed_in_cash, settlements
 from .protocol import CellPeriod, projected_service
-from .refinancing import has_ext, has_refi, level, refi_cure, refi_terms, refi_tranches, refinance
+from .refinancing import (SHAPE_KEYS, has_ext, has_refi, level, refi_cure, refi_terms, refi_tranches, refinance,
+                          sculpt)
 from .state import open_state
 from .taxes import tax_period
 from .xmath import ROUND_TO
@@ -129,6 +130,8 @@ def _others_service(c: Sheets, acc: Accrued, k: int):
                     keys["radd"] = ZERO
                 if level(program, j):
                     keys["r1"], keys["t0"] = ZERO, ZERO
+                if sculpt(program, j):
+                    keys.update({key: ZERO for key in SHAPE_KEYS})
                 if has_ext(program, j):
                     keys["ext_add"] = ZERO
                 after = {j: {key: (c.P(f"t{j}.{key}_after", init) if (key != "on" and key != "amort")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ... import ops
 from ..cells import IF, MAX, MIN, SUM_SEQ, ZERO
 from .grid import F
-from .refinancing import has_refi, new_per_rate, new_sched
+from .refinancing import has_refi, new_per_rate, new_sched, sculpt, shape_pay, shape_roll
 
 
 class CellPeriod:
@@ -98,6 +98,8 @@ def _zero_projection_rows(c, a: int, i: int) -> None:
         if program.acct_mask[a, k]:
             for j in range(1, int(program.acct_periods[a])):
                 c.put(f"s{i}.proj{k}.{j}", ZERO)   # overwritten below where the projection runs
+                if sculpt(program, k):
+                    c.put(f"s{i}.proj{k}.{j}.sb", ZERO)
 
 
 def projected_service(c, k: int, u: int, b, after: dict):
@@ -145,6 +147,9 @@ def reserve_target(c, bal, a: int, i: int, after: dict):
             terms.append(weight * due[0] if j == periods and weight != 1.0 else due[0])
             if j < periods:
                 b = c.put(f"s{i}.proj{k}.{j}", b - due[1])
+                if sculpt(program, k) and k in after:   # the sculpted shape rolls on with it
+                    after = {**after, k: shape_roll(c.put, f"s{i}.proj{k}.{j}.sb", after[k],
+                                                    shape_pay(c.inputs, c.S, k, u, after[k]))}
     legs = hedge_legs(c, program.acct_mask[a], t, min(t + periods, n))
     if legs is None:
         return SUM_SEQ(terms)

@@ -41,6 +41,36 @@ def level(program: Program, k: int) -> bool:
     return has_refi(program, k) and int(program.refi_profile[k]) == LEVEL_PAYMENT
 
 
+def sculpt(program: Program, k: int) -> bool:
+    """Tranche k's new loan is sculpted to its min DSCR on the rent in place at signing."""
+    return has_refi(program, k) and int(program.refi_profile[k]) == SCULPTED
+
+
+SHAPE_KEYS = ("sb", "rm", "ods")   # a sculpted loan's carried shape: balance, rent in place, others' service
+
+
+def shape_service(inputs: Grid, S: dict, k: int, u: int, rm: X, ods: X) -> X:
+    """refinancing.sculpted's D_i at period u: max(in-place CFADS(u) / min DSCR - the others'
+    debt service, 0), the rent in place being u's scheduled rent x the signing date's
+    rent multiplier `rm` less u's base-case opex, `ods` the others' service held flat."""
+    F = lambda key: inputs.ref(key, u, qualified=True)  # noqa: E731
+    return MAX((F("rent") * rm - F("opex")) / S[f"t{k}.refi_min_dscr"] - ods, 0)
+
+
+def shape_pay(inputs: Grid, S: dict, k: int, u: int, state: dict) -> X:
+    """refinancing.sculpted's P_i at period u on the unit shape's balance `state["sb"]`
+    before u: max(min(D_i - r_i x balance, balance), 0), r_i the new loan's rate for u."""
+    sb = state["sb"]
+    return MAX(MIN(shape_service(inputs, S, k, u, state["rm"], state["ods"])
+                   - new_per_rate(inputs, k, u, state["radd"]) * sb, sb), 0)
+
+
+def shape_roll(put, key: str, state: dict, pay: X) -> dict:
+    """The carried shape after a period whose shape principal is `pay` (the balance less
+    it, in a cell `key`); the other terms unchanged."""
+    return {**state, "sb": put(key, state["sb"] - pay)}
+
+
 def new_annual(inputs: Grid, k: int, u: int, add: X) -> X:
     """refinancing.new_rates at u: max(0, the rate before the add-on + the add-on locked at signing)."""
     return MAX(inputs.ref(f"t{k}.refi_annual", u, qualified=True) + add, 0)
@@ -60,11 +90,17 @@ def level_principal(S: dict, k: int, loan: X, r1: X, i: X) -> X:
 
 def new_sched(program: Program, inputs: Grid, S: dict, k: int, u: int, state: dict) -> X:
     """Scheduled principal at period u on the refinanced terms `state` (on, mat, amort and,
-    for a level payment, r1 and t0): straight-line amort, level-payment principal on the
-    loan held in amort; none past the new maturity; the original schedule when not on."""
+    for a level payment, r1 and t0; for a sculpted loan the shape, SHAPE_KEYS): straight-line
+    amort, level-payment principal on the loan held in amort, sculpted amort (loan / L) x
+    the shape's principal (`state["sc_pay"]` where this period's is in a cell); none past
+    the new maturity; the original schedule when not on."""
     period = inputs.ref("period", u, qualified=True)
-    pay = (level_principal(S, k, state["amort"], state["r1"], period - state["t0"]) if level(program, k)
-           else state["amort"])
+    if level(program, k):
+        pay = level_principal(S, k, state["amort"], state["r1"], period - state["t0"])
+    elif sculpt(program, k):
+        pay = state["amort"] * (state["sc_pay"] if "sc_pay" in state else shape_pay(inputs, S, k, u, state))
+    else:
+        pay = state["amort"]
     return IF(state["on"], IF(period <= state["mat"], pay, 0), inputs.ref(f"t{k}.sched", u, qualified=True))
 
 
@@ -84,6 +120,10 @@ def refi_terms(program: Program, cf: Grid, inputs: Grid, S: dict, k: int, t: int
         out["radd"] = P(f"t{k}.radd", ZERO)
         if level(program, k):
             out["r1"], out["t0"] = P(f"t{k}.r1", ZERO), P(f"t{k}.t0", ZERO)
+        if sculpt(program, k):
+            for key in SHAPE_KEYS:
+                out[key] = P(f"t{k}.{key}", ZERO)
+            out["sc_pay"] = put(f"t{k}.sc_pay", shape_pay(inputs, S, k, t, out))
         annual = IF(on, new_annual(inputs, k, t, out["radd"]), annual)
         per_rate = IF(on, new_per_rate(inputs, k, t, out["radd"]), per_rate)
     if ext:
@@ -102,7 +142,7 @@ def ext_keys(program: Program, k: int) -> list:
     """The rows of tranche k's extension test (layout order)."""
     if not has_ext(program, k):
         return []
-    keys = [f"t{k}.ext_dscr_ok"] if program.ext_min_dscr[k] > 0 else []
+    keys = [f"t{k}.ext_dscr_ok", f"t{k}.ext_dscr_pay"] if program.ext_min_dscr[k] > 0 else []
     keys += [f"t{k}.ext_ltv_pay"] if program.ext_max_ltv[k] > 0 else []
     keys += [f"t{k}.ext_dy_pay"] if program.ext_min_dy[k] > 0 else []
     return keys + [f"t{k}.ext_pay", f"t{k}.ext", f"t{k}.ext_fee"]
@@ -129,10 +169,21 @@ def needs_noi(program: Program, k: int) -> bool:
 
 def _ext_paydown(c_prev, program: Program, inputs: Grid, S: dict, k: int, t: int, balloon: X, other: X,
                  noi, put) -> X:
-    """refinancing.extension_paydown as formulas: -1 where the DSCR of the period before
-    (CFADS / debt service, before any cure) is below the test or the paydown would exceed
-    the balloon; else the paydown the LTV and debt-yield tests need (0 below dust)."""
+    """refinancing.extension_paydown as formulas: the largest paydown the tests need (0
+    below dust): the DSCR test of the period before restored by (debt service - CFADS /
+    min DSCR) / the loan's cash rate of that period (refinancing.tested_rate), the LTV and
+    debt-yield excesses; -1 where it cannot extend (the DSCR test fails with no cash rate
+    to pay down, or the paydown would exceed the balloon)."""
     pays = [ZERO]
+    ok = None
+    if program.ext_min_dscr[k] > 0:
+        m, cfads, ds = S[f"t{k}.ext_min_dscr"], c_prev("L:cfads"), c_prev("L:debt_service")
+        cash_rate = t >= 1 and bool(program.dscr_mask[k])
+        rate = (IF(inputs.ref(f"t{k}.cap", t - 1, qualified=True), 0, c_prev(f"t{k}.per_rate")) if cash_rate
+                else ZERO)
+        fails = cfads < m * ds
+        ok = put(f"t{k}.ext_dscr_ok", IF(fails, IF(rate > 0, 1, 0), 1))
+        pays.append(put(f"t{k}.ext_dscr_pay", IF(fails, IF(rate > 0, (ds - cfads / m) / rate, 0), 0)))
     if program.ext_max_ltv[k] > 0:
         value = inputs.ref(refi_value_key(program), t, qualified=True)
         pays.append(put(f"t{k}.ext_ltv_pay", balloon - (S[f"t{k}.ext_max_ltv"] * value - other)))
@@ -140,8 +191,7 @@ def _ext_paydown(c_prev, program: Program, inputs: Grid, S: dict, k: int, t: int
         pays.append(put(f"t{k}.ext_dy_pay", balloon - (noi / S[f"t{k}.ext_min_dy"] - other)))
     pay = MAX(*pays)
     pay = IF(pay > balloon, -1, IF(pay > DUST, pay, 0))
-    if program.ext_min_dscr[k] > 0:
-        ok = put(f"t{k}.ext_dscr_ok", IF(c_prev("L:cfads") < S[f"t{k}.ext_min_dscr"] * c_prev("L:debt_service"), 0, 1))
+    if ok is not None:
         pay = IF(ok, pay, -1)
     return put(f"t{k}.ext_pay", pay)
 
@@ -181,7 +231,14 @@ def _sizing(program: Program, inputs: Grid, S: dict, k: int, t: int, balloon: X,
         add = F("refi_add", t)
         rate = lambda u: new_per_rate(inputs, k, u, add)  # noqa: E731
         m = min(int(program.refi_periods[k]), n - t)
-        if level(program, k):   # a unit loan's service: its balance before i x r_i + its principal
+        if sculpt(program, k):   # refinancing.sculpted: L = the PV of D_i at the new rates (Horner)
+            rm = F("rent_mult", t)
+            most = None
+            for i in range(m, 0, -1):
+                service = shape_service(inputs, S, k, t + i, rm, others)
+                most = (service if most is None else service + most) / (1 + rate(t + i))
+            terms = [most if most is not None else ZERO]
+        elif level(program, k):   # a unit loan's service: its balance before i x r_i + its principal
             r1 = rate(t + 1)
             g = 1 + r1
             terms = [(in_place(inputs, t, t + i) / dscr - others)
@@ -245,13 +302,20 @@ def refinance(program: Program, cf: Grid, inputs: Grid, S: dict, k: int, t: int,
         periods = S[f"t{k}.refi_periods"]
         after["on"] = put(f"t{k}.on_after", IF(refi, 1, terms["on"]))
         # straight-line: the amortisation loan / N; level payment: the loan (its principal by period follows)
-        after["amort"] = put(f"t{k}.amort_after", IF(refi, new if level(program, k) else new / periods,
-                                                     terms["amort"]))
+        scale = (new / cf.ref(f"t{k}.refi_dscr_cap", t) if t < n else ZERO) if sculpt(program, k) else None
+        after["amort"] = put(f"t{k}.amort_after", IF(refi, new if level(program, k) else
+                                                     (scale if sculpt(program, k) else new / periods), terms["amort"]))
         after["radd"] = put(f"t{k}.radd_after", IF(refi, I("refi_add"), terms["radd"]))
         if level(program, k):
             first = new_per_rate(inputs, k, t + 1, I("refi_add")) if t < n else ZERO
             after["r1"] = put(f"t{k}.r1_after", IF(refi, first, terms["r1"]))
             after["t0"] = put(f"t{k}.t0_after", IF(refi, I("period"), terms["t0"]))
+        if sculpt(program, k):   # signed: the shape L, the rent in place and the others' service of t
+            signed = ((cf.ref(f"t{k}.refi_dscr_cap", t), I("rent_mult"), cf.ref(f"t{k}.refi_others", t)) if t < n
+                      else (ZERO, ZERO, ZERO))
+            after["sb"] = put(f"t{k}.sb_after", IF(refi, signed[0], terms["sb"] - terms["sc_pay"]))
+            after["rm"] = put(f"t{k}.rm_after", IF(refi, signed[1], terms["rm"]))
+            after["ods"] = put(f"t{k}.ods_after", IF(refi, signed[2], terms["ods"]))
         mat_after = IF(refi, MIN(I("period") + periods, last), terms["mat"])
     else:
         after["on"], after["amort"] = ZERO, ZERO
