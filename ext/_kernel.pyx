@@ -614,7 +614,9 @@ ctypedef struct Prog:
     int *n_cover          # [A]
     unsigned char *dsra_hedged  # [A] 1: a DSRA covering a tranche with a hedge (its target counts the hedges)
     # speed (docs/speed.md): facts constant per program, found once per batch
-    double *flow_days     # [T+1] whole days of flow_years (the XIRR's gap table), NULL: not whole days
+    double *flow_gap4     # [T+1] the XIRR's gap table index per period (irr_dated), NULL: none
+    int gap_min           # shortest and longest gap in days between payment dates four apart
+    int gap_max
     unsigned char *dsra_window8  # [A] 1: a DSRA whose target dsra_target_window can sum in O(1)
     unsigned char *dsra_cov8     # [K] 1: a tranche such a DSRA covers (its prefix sums are built)
     bint any_dsra_window
@@ -979,12 +981,14 @@ cdef double irr_periodic(double *cf, int n, double *work) noexcept nogil:
 
 
 cdef double irr_dated(double *cf, const double *years, int n, double *work, double guess_v,
-                      const double *days=NULL) noexcept nogil:
+                      const double *gap4=NULL, int gap_min=0, int gap_max=0) noexcept nogil:
     """Twin of irr.xirr: annual IRR of flows at `years` (ACT/365F from the first date);
     NaN where there is no root. Noise is zeroed in place; `work` holds 2n doubles;
     guess_v = 1/(1 + guess) starts the iteration (0 or NaN: irr.initial_v's estimate).
-    `days`, where given, are the whole days of `years` from the same origin (a program's
-    payment dates, computed once per batch); NULL: worked out here."""
+    `gap4`, where given, is the gap table's index of every flow (from a program's payment
+    dates, once per batch: days from the flow four before, less gap_min, the shortest such
+    gap; gap_max the longest): the table then spans the program's gaps. NULL: worked out
+    here, over the flows' own span."""
     cdef double st[10]
     cdef double x, total, d, v0
     cdef int i, g, first, last, changes
@@ -1001,16 +1005,11 @@ cdef double irr_dated(double *cf, const double *years, int n, double *work, doub
     fl.rev = NULL
     fl.gmin = 1 << 30
     fl.gmax = -(1 << 30)
-    if days != NULL:   # whole days known: the 4-gaps are differences of them
+    if gap4 != NULL:   # the program's gap table
         for i in range(fl.n):
             work[i] = years[first + i] - years[first]
-            work[n + i] = days[first + i] - days[first]
-        for i in range(4, fl.n):
-            g = <int>(work[n + i] - work[n + i - 4])
-            if g < fl.gmin:
-                fl.gmin = g
-            if g > fl.gmax:
-                fl.gmax = g
+        fl.gmin = gap_min
+        fl.gmax = gap_max
     else:
       for i in range(fl.n):  # work[n + i]: days from the first flow, then the 4-gap's table index
         work[i] = years[first + i] - years[first]
@@ -1026,11 +1025,14 @@ cdef double irr_dated(double *cf, const double *years, int n, double *work, doub
                 fl.gmin = g
             if g > fl.gmax:
                 fl.gmax = g
-    if fl.gmax - fl.gmin < MAX_GAPS:
-        for i in range(fl.n - 1, 3, -1):
-            work[n + i] = work[n + i] - work[n + i - 4] - fl.gmin
     fl.years = work
-    fl.gap = work + n
+    if gap4 != NULL:
+        fl.gap = gap4 + first
+    else:
+        if fl.gmax - fl.gmin < MAX_GAPS:
+            for i in range(fl.n - 1, 3, -1):
+                work[n + i] = work[n + i] - work[n + i - 4] - fl.gmin
+        fl.gap = work + n
     if guess_v > 0.0 and isfinite(guess_v):
         v0 = guess_v
     else:
@@ -2592,9 +2594,9 @@ cdef void run_scenario(const Prog *p, int s,
     metrics[M_EQUITY_IRR] = annualise(irr_periodic(ecf, W, irr_work), ppy)
     # the XIRRs start from the periodic ones, annualised (the same root to rounding)
     metrics[M_LENDER_XIRR] = irr_dated(lcf, p.flow_years, W, irr_work, 1.0 / (1.0 + metrics[M_LENDER_IRR]),
-                                       p.flow_days)
+                                       p.flow_gap4, p.gap_min, p.gap_max)
     metrics[M_EQUITY_XIRR] = irr_dated(ecf, p.flow_years, W, irr_work, 1.0 / (1.0 + metrics[M_EQUITY_IRR]),
-                                       p.flow_days)
+                                       p.flow_gap4, p.gap_min, p.gap_max)
     metrics[M_EQUITY_DISTRIBUTIONS] = eq_dist_total
     metrics[M_EQUITY_INVESTED] = eq_in_total
     for k in range(K):
@@ -2786,11 +2788,17 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.dsra_cov8 = <unsigned char *>cnp.PyArray_DATA(keep["dsra_cov8"])
     p.any_dsra_window = bool(window.any())
     p.sarg = <int *>cnp.PyArray_DATA(keep["sarg"])
+    # the XIRR's gap table (irr_dated), once: payment dates in whole days (to well within
+    # irr_dated's own 1e-6 test), the gaps between dates four apart spanning < MAX_GAPS days
     days = keep["flow_years"] * 365.0
     whole = np.floor(days + 0.5)
-    keep["flow_days"] = np.ascontiguousarray(whole)
-    # whole days to well within irr_dated's 1e-6 test (so days from any first flow are whole too)
-    p.flow_days = dptr(keep["flow_days"]) if bool(np.all(np.abs(days - whole) <= 1e-9)) else NULL
+    gaps = whole[4:] - whole[:len(whole) - 4]
+    p.flow_gap4 = NULL
+    if len(gaps) and bool(np.all(np.abs(days - whole) <= 1e-9)) and gaps.max() - gaps.min() < MAX_GAPS:
+        p.gap_min = int(gaps.min())
+        p.gap_max = int(gaps.max())
+        keep["flow_gap4"] = np.ascontiguousarray(np.r_[np.zeros(4), gaps - p.gap_min])
+        p.flow_gap4 = dptr(keep["flow_gap4"])
     rank = keep["rank"]  # enforcement by rank: tranches of one rank share pro rata
     order = np.argsort(rank, kind="stable")
     ranked = rank[order]
