@@ -620,6 +620,7 @@ ctypedef struct Prog:
     unsigned char *dsra_window8  # [A] 1: a DSRA whose target dsra_target_window can sum in O(1)
     unsigned char *dsra_cov8     # [K] 1: a tranche such a DSRA covers (its prefix sums are built)
     bint any_dsra_window
+    bint any_acct_rate    # some account earns interest in some period
 
 
 ctypedef struct Run:
@@ -1006,8 +1007,9 @@ cdef double irr_dated(double *cf, const double *years, int n, double *work, doub
     fl.gmin = 1 << 30
     fl.gmax = -(1 << 30)
     if gap4 != NULL:   # the program's gap table
-        for i in range(fl.n):
-            work[i] = years[first + i] - years[first]
+        if years[first] != 0.0:   # (from a first flow at year 0 the years are their own offsets)
+            for i in range(fl.n):
+                work[i] = years[first + i] - years[first]
         fl.gmin = gap_min
         fl.gmax = gap_max
     else:
@@ -1027,6 +1029,8 @@ cdef double irr_dated(double *cf, const double *years, int n, double *work, doub
                 fl.gmax = g
     fl.years = work
     if gap4 != NULL:
+        if years[first] == 0.0:
+            fl.years = years + first
         fl.gap = gap4 + first
     else:
         if fl.gmax - fl.gmin < MAX_GAPS:
@@ -1896,6 +1900,7 @@ cdef void run_scenario(const Prog *p, int s,
     cdef double *tax_income = cov_ds + W           # [W] taxable income before depreciation
     cdef double *acf = tax_income + W              # [W] equity flows after the owner's tax
     cdef double *dsra_pre = acf + W                # [3K, W] the DSRA's prefix sums (dsra_prefix)
+    cdef double *dfac = dsra_pre + 3 * K * W       # [W] the LLCR's discount factor of each period
     cdef double hedge_net
     cdef double **anr = ptrs                       # [K] row pointers: annual rate,
     cdef double **prr = ptrs + K                   # per-period rate,
@@ -2043,6 +2048,10 @@ cdef void run_scenario(const Prog *p, int s,
     discount = 1.0
     npv_loan = 0.0
     npv_project = 0.0
+    if senior >= 0:   # 1 / (1 + rate) of every period at once (vectorised), out of the period loop
+        row = prr[senior]
+        for t in range(cod if cod > 0 else 0, W):
+            dfac[t] = 1.0 / (1.0 + row[t])
 
     for t in range(W):
         revenue = base_rent[t] * f_rent[t]
@@ -2064,7 +2073,7 @@ cdef void run_scenario(const Prog *p, int s,
                 dsra_open[t] = x
             # final: a refinancing rewrites later periods only. Multiplied by the period's
             # factor: the division is off the discount's loop-carried chain
-            discount *= 1.0 / (1.0 + prr[senior][t])
+            discount *= dfac[t] if not refinanced else 1.0 / (1.0 + prr[senior][t])
             if t <= llcr_end:
                 npv_loan += cfads * discount
             npv_project += cfads * discount
@@ -2219,7 +2228,8 @@ cdef void run_scenario(const Prog *p, int s,
         earned = 0.0   # interest on the reserves' opening balances (reference._sources)
         for a in range(A):
             release += reserve[a]
-            earned += reserve[a] * p.acct_rate[a * W + t]
+            if p.any_acct_rate:   # (no account earns interest: nothing to add)
+                earned += reserve[a] * p.acct_rate[a * W + t]
             put(L, NL, t, acc0 + N_ACCOUNT_LINES * a + A_BALANCE_OPEN, reserve[a])
             reserve[a] = 0.0
         put(L, NL, t, G_RESERVE_INTEREST, earned)
@@ -2396,9 +2406,18 @@ cdef void run_scenario(const Prog *p, int s,
             for i in range(S):
                 op = sop[i]
                 arg = sarg[i]
+                # Each payment is min(cash, due). Paid in full (the usual case) it is `due`
+                # on a branch of its own: a predicted branch, not a data dependency on cash,
+                # so the steps after it (and the next period) need not wait for the cash chain.
                 if op == OP_INTEREST:
                     due = ts[arg].int_due
-                    pay = cash if cash < due else due
+                    if not (cash < due):
+                        cash -= due
+                        ts[arg].int_paid += due
+                        lcf_t += due
+                        add(L, NL, t, N_GLOBAL + arg * N_TRANCHE_LINES + T_INTEREST_PAID, due)
+                        continue
+                    pay = cash
                     cash -= pay
                     ts[arg].int_paid += pay
                     lcf_t += pay
@@ -2415,7 +2434,13 @@ cdef void run_scenario(const Prog *p, int s,
                             ts[arg].int_due = pay
                 elif op == OP_PRINCIPAL:
                     due = ts[arg].prin_due
-                    pay = cash if cash < due else due
+                    if not (cash < due):   # paid in full (see OP_INTEREST)
+                        cash -= due
+                        repay(&ts[arg], due, t)
+                        lcf_t += due
+                        add(L, NL, t, N_GLOBAL + arg * N_TRANCHE_LINES + T_PRINCIPAL_PAID, due)
+                        continue
+                    pay = cash
                     cash -= pay
                     repay(&ts[arg], pay, t)
                     lcf_t += pay
@@ -2428,11 +2453,16 @@ cdef void run_scenario(const Prog *p, int s,
                     if not (p.dsra_window8[arg] and t < T and not refinanced
                             and dsra_target_window(p, dsra_pre, ts, arg, t, &target)):
                         target = reserve_target(p, prr, schr, ts, arg, t, index)
-                    x = cash if cash < target else target
-                    reserve[arg] = x
-                    cash -= x
+                    if not (cash < target):   # funded in full (see OP_INTEREST)
+                        reserve[arg] = target
+                        cash -= target
+                        continue
+                    reserve[arg] = cash
+                    cash -= cash
                 elif op == OP_SWEEP:
                     share = p.step_share_locked[i] if locked else p.step_share[i]
+                    if share == 0.0 and isfinite(cash):   # no sweep (cash x 0): nothing moves
+                        continue
                     pay = cash * share
                     if ts[arg].balance < pay:
                         pay = ts[arg].balance
@@ -2538,7 +2568,7 @@ cdef void run_scenario(const Prog *p, int s,
         ecf[t] = 0.0
         if senior >= 0 and t >= cod:
             cfads = base_rent[t] * f_rent[t] - opex_[t] * f_opex[t]
-            discount *= 1.0 / (1.0 + prr[senior][t])
+            discount *= dfac[t] if not refinanced else 1.0 / (1.0 + prr[senior][t])
             if t <= llcr_end:
                 npv_loan += cfads * discount
             npv_project += cfads * discount
@@ -2787,6 +2817,7 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.dsra_window8 = <unsigned char *>cnp.PyArray_DATA(keep["dsra_window8"])
     p.dsra_cov8 = <unsigned char *>cnp.PyArray_DATA(keep["dsra_cov8"])
     p.any_dsra_window = bool(window.any())
+    p.any_acct_rate = bool(np.any(keep["acct_rate"] != 0.0))
     p.sarg = <int *>cnp.PyArray_DATA(keep["sarg"])
     # the XIRR's gap table (irr_dated), once: payment dates in whole days (to well within
     # irr_dated's own 1e-6 test), the gaps between dates four apart spanning < MAX_GAPS days
@@ -2855,7 +2886,7 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     cdef Py_ssize_t ts_words = sizeof(TState) // sizeof(double)
     cdef Py_ssize_t scratch_size = (N_CHANNELS * W + 3 * p.K * W + 4 * W + ts_words * p.K + p.A + 2 * p.K
                                     + W + 4 * p.H + 4 * W + 2 * W + 2 * W + 8    # ... tax [2W], trailing DSCR [2W]
-                                    + 3 * p.K * W)                               # DSRA prefix sums [3K, W]
+                                    + 3 * p.K * W + W)                           # DSRA prefix sums [3K, W], dfac [W]
     cdef double *scratch = <double *>malloc(threads * scratch_size * sizeof(double))
     cdef double **ptrs = <double **>malloc(threads * 3 * (p.K + 1) * sizeof(double *))
     if scratch == NULL or ptrs == NULL:
