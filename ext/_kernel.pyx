@@ -21,6 +21,10 @@ from libc.stdint cimport int64_t
 
 cnp.import_array()
 
+# scenarios one thread steps through the periods together: 1, the scalar kernel (SIMD lanes
+# across scenarios are issue 16's item 1, designed in docs/speed.md)
+LANES = 1
+
 # Fused multiply-add for the IRR's Horner chains where the build targets FMA hardware
 # (setup.py); everywhere else the build keeps -ffp-contract=off, so the ledger and the
 # metrics-only specialisations of the waterfall round identically.
@@ -1058,6 +1062,11 @@ cdef inline double money(double x, double inc) noexcept nogil:
     return (r if q >= 0.0 else -r) * inc
 
 
+cdef enum:
+    IRR_STACK = 512    # irr(): flows up to this many are copied to the stack
+_F64 = np.dtype(np.float64)
+
+
 cdef inline double annualise(double r, double periods_per_year) noexcept nogil:
     if isnan(r):
         return NAN
@@ -1066,9 +1075,22 @@ cdef inline double annualise(double r, double periods_per_year) noexcept nogil:
 
 def irr(cash_flows):
     """Periodic IRR of a 1-D float array (NaN where there is no root)."""
+    cdef double buf[2 * IRR_STACK]
+    cdef double out
+    cdef Py_ssize_t n
+    cdef cnp.ndarray arr
+    if (type(cash_flows) is np.ndarray and (<cnp.ndarray>cash_flows).ndim == 1
+            and (<cnp.ndarray>cash_flows).dtype is _F64 and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>cash_flows)
+            and 0 < (<cnp.ndarray>cash_flows).shape[0] <= IRR_STACK):
+        # a float64 vector: copied to the stack (noise is zeroed in place), no array made
+        arr = <cnp.ndarray>cash_flows
+        n = arr.shape[0]
+        memcpy(buf, cnp.PyArray_DATA(arr), n * sizeof(double))
+        with nogil:
+            out = irr_periodic(buf, <int>n, buf + n)
+        return out
     cdef double[::1] cf = np.array(cash_flows, dtype=np.float64)  # a copy: noise is zeroed in place
     cdef double *work
-    cdef double out
     if cf.shape[0] == 0:
         return NAN
     work = <double *>malloc(cf.shape[0] * sizeof(double))
@@ -1097,16 +1119,21 @@ def xirr(cash_flows, years, guess=None):
 
 
 def irr_many(cash_flows):
-    """Periodic IRR of each row of a 2-D array, GIL released."""
-    cdef double[:, ::1] cf = np.array(cash_flows, dtype=np.float64)  # a copy, as in irr()
+    """Periodic IRR of each row of a 2-D array, GIL released. Each row is copied to a
+    small buffer (noise is zeroed in place there), the array itself is only read."""
+    cdef const double[:, ::1] cf = np.ascontiguousarray(cash_flows, dtype=np.float64)
     cdef Py_ssize_t i, rows = cf.shape[0]
     cdef int n = <int>cf.shape[1]
-    cdef double[::1] work = np.empty(max(1, n))
+    cdef double[::1] work = np.empty(max(1, 2 * n))
     out = np.empty(rows)
     cdef double[::1] o = out
+    if n == 0:
+        out[:] = NAN
+        return out
     with nogil:
         for i in range(rows):
-            o[i] = irr_periodic(&cf[i, 0], n, &work[0])
+            memcpy(&work[0], &cf[i, 0], n * sizeof(double))
+            o[i] = irr_periodic(&work[0], n, &work[n])
     return out
 
 
@@ -2406,18 +2433,9 @@ cdef void run_scenario(const Prog *p, int s,
             for i in range(S):
                 op = sop[i]
                 arg = sarg[i]
-                # Each payment is min(cash, due). Paid in full (the usual case) it is `due`
-                # on a branch of its own: a predicted branch, not a data dependency on cash,
-                # so the steps after it (and the next period) need not wait for the cash chain.
                 if op == OP_INTEREST:
                     due = ts[arg].int_due
-                    if not (cash < due):
-                        cash -= due
-                        ts[arg].int_paid += due
-                        lcf_t += due
-                        add(L, NL, t, N_GLOBAL + arg * N_TRANCHE_LINES + T_INTEREST_PAID, due)
-                        continue
-                    pay = cash
+                    pay = cash if cash < due else due
                     cash -= pay
                     ts[arg].int_paid += pay
                     lcf_t += pay
@@ -2434,13 +2452,7 @@ cdef void run_scenario(const Prog *p, int s,
                             ts[arg].int_due = pay
                 elif op == OP_PRINCIPAL:
                     due = ts[arg].prin_due
-                    if not (cash < due):   # paid in full (see OP_INTEREST)
-                        cash -= due
-                        repay(&ts[arg], due, t)
-                        lcf_t += due
-                        add(L, NL, t, N_GLOBAL + arg * N_TRANCHE_LINES + T_PRINCIPAL_PAID, due)
-                        continue
-                    pay = cash
+                    pay = cash if cash < due else due
                     cash -= pay
                     repay(&ts[arg], pay, t)
                     lcf_t += pay
@@ -2453,16 +2465,11 @@ cdef void run_scenario(const Prog *p, int s,
                     if not (p.dsra_window8[arg] and t < T and not refinanced
                             and dsra_target_window(p, dsra_pre, ts, arg, t, &target)):
                         target = reserve_target(p, prr, schr, ts, arg, t, index)
-                    if not (cash < target):   # funded in full (see OP_INTEREST)
-                        reserve[arg] = target
-                        cash -= target
-                        continue
-                    reserve[arg] = cash
-                    cash -= cash
+                    x = cash if cash < target else target
+                    reserve[arg] = x
+                    cash -= x
                 elif op == OP_SWEEP:
                     share = p.step_share_locked[i] if locked else p.step_share[i]
-                    if share == 0.0 and isfinite(cash):   # no sweep (cash x 0): nothing moves
-                        continue
                     pay = cash * share
                     if ts[arg].balance < pay:
                         pay = ts[arg].balance

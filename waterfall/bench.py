@@ -97,6 +97,7 @@ def bench(deal_path=None, scenarios: int = 100_000, threads: int | None = None,
         agree=_agree(metrics[sample], ref_metrics) and _agree(wal[sample], ref_wal),
         defaults_share=float(np.mean(metrics[:, ops.M["default_period"]] >= 0)),
         repeats=repeats,
+        lanes=_lanes(),
     )
     stage(f"end to end on {scenarios:,} scenarios")
     report.update(_end_to_end(deal, program, scenarios, seed, threads))
@@ -106,6 +107,12 @@ def bench(deal_path=None, scenarios: int = 100_000, threads: int | None = None,
         report["compiled_ns_per_scenario_period_1_thread"] = one_thread / (scenarios * periods) * 1e9
         report["thread_scaling"] = one_thread / compiled_seconds
     return report
+
+
+def _lanes() -> int:
+    """Scenarios the kernel steps through the periods together on one thread (1: scalar)."""
+    from . import engine
+    return int(getattr(engine._kernel, "LANES", 1))
 
 
 def _end_to_end(deal, program, scenarios: int, seed: int, threads: int) -> dict:
