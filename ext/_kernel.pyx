@@ -625,6 +625,8 @@ ctypedef struct Prog:
     unsigned char *dsra_cov8     # [K] 1: a tranche such a DSRA covers (its prefix sums are built)
     bint any_dsra_window
     bint any_acct_rate    # some account earns interest in some period
+    int *dscr_k           # [n_dscr] the covenant tranches (dscr8), ascending
+    int n_dscr
 
 
 ctypedef struct Run:
@@ -1966,6 +1968,7 @@ cdef void run_scenario(const Prog *p, int s,
     cdef int first_ds = -1                 # the first period with debt service (trailing DSCR)
     cdef bint basis_used[3]                # the DSCR bases a set covenant tests (dscr_windows.bases_used)
     cdef bint basis_ok[3]
+    cdef bint own_only                     # no set test on a trailing or projected basis
     cdef double basis_num[3]
     cdef double basis_den[3]
     for i in range(3):
@@ -1973,6 +1976,9 @@ cdef void run_scenario(const Prog *p, int s,
                          or (default_dscr >= 0.0 and p.default_basis == i))
         basis_num[i] = 0.0
         basis_den[i] = 1.0
+    own_only = not basis_used[1] and not basis_used[2]
+    basis_ok[1] = False
+    basis_ok[2] = False
     for t in range(W):
         cov_cfads[t] = 0.0
         cov_ds[t] = 0.0
@@ -2088,9 +2094,9 @@ cdef void run_scenario(const Prog *p, int s,
             npv_before[t] = npv_loan   # the LLCR path (metrics.llcr_path)
             disc_before[t] = discount
             x = NAN
-            for k in range(K):
-                if dscr8[k]:
-                    x = ts[k].balance if isnan(x) else x + ts[k].balance
+            for j in range(p.n_dscr):   # the covenant tranches (dscr8), in order
+                k = p.dscr_k[j]
+                x = ts[k].balance if isnan(x) else x + ts[k].balance
             debt_open[t] = x
             if p.llcr_dsra:   # only an LLCR net of DSRA reads it
                 x = 0.0
@@ -2297,9 +2303,9 @@ cdef void run_scenario(const Prog *p, int s,
 
         # covenants (reference._covenants): DSCR, an equity cure, lock-up, a breach's consequence
         debt_service = 0.0
-        for k in range(K):
-            if dscr8[k]:
-                debt_service += ts[k].int_due + ts[k].scheduled
+        for j in range(p.n_dscr):   # the covenant tranches (dscr8), in order
+            k = p.dscr_k[j]
+            debt_service += ts[k].int_due + ts[k].scheduled
         if H > 0:  # net hedged debt service: the settlements of hedges on covenant tranches
             hedge_ds = 0.0
             for h in range(H):
@@ -2312,7 +2318,11 @@ cdef void run_scenario(const Prog *p, int s,
             first_ds = t
         cov_cfads[t] = cfads
         cov_ds[t] = debt_service
-        for i in range(3):
+        if own_only:   # every set test on the period's own ratio: no window sums
+            basis_ok[0] = debt_service > 0.0 and basis_used[0]
+            basis_num[0] = cfads
+            basis_den[0] = debt_service
+        for i in range(0 if own_only else 3):
             basis_ok[i] = False
             if debt_service > 0.0 and basis_used[i]:
                 if i == 0:   # the period's own ratio (dscr_window_sums' basis 0, without the call)
@@ -2825,6 +2835,9 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.dsra_cov8 = <unsigned char *>cnp.PyArray_DATA(keep["dsra_cov8"])
     p.any_dsra_window = bool(window.any())
     p.any_acct_rate = bool(np.any(keep["acct_rate"] != 0.0))
+    keep["dscr_k"] = np.ascontiguousarray(np.flatnonzero(keep["dscr8"]), dtype=np.int32)
+    p.n_dscr = len(keep["dscr_k"])
+    p.dscr_k = <int *>cnp.PyArray_DATA(keep["dscr_k"])
     p.sarg = <int *>cnp.PyArray_DATA(keep["sarg"])
     # the XIRR's gap table (irr_dated), once: payment dates in whole days (to well within
     # irr_dated's own 1e-6 test), the gaps between dates four apart spanning < MAX_GAPS days
