@@ -21,6 +21,10 @@ from libc.stdint cimport int64_t
 
 cnp.import_array()
 
+# scenarios one thread steps through the periods together: 1, the scalar kernel (SIMD lanes
+# across scenarios are issue 16's item 1, designed in docs/speed.md)
+LANES = 1
+
 # Fused multiply-add for the IRR's Horner chains where the build targets FMA hardware
 # (setup.py); everywhere else the build keeps -ffp-contract=off, so the ledger and the
 # metrics-only specialisations of the waterfall round identically.
@@ -281,6 +285,134 @@ cdef extern from *:
                 x += asset_value[c * W + t] * rows[c][t];
         return x;
     }
+
+    /* The gain half of a dated NPV at x (flows_at's loop for side GAIN with the gap table):
+       terms k on four chains j = k & 3, x^e_k = x^e_(k-4) mult[gap[k]] (the first four from
+       exp), summing c x^e, e c x^e and e^2 c x^e per chain: the same operations in the same
+       order as the scalar loop (no fused multiply-add), the four chains in one vector. */
+    static void wf_dated_gain(const double *c, const double *years, const double *gap, int n,
+                              double lx, const double *mult, double *out)
+    {
+        double P[4] = {0.0, 0.0, 0.0, 0.0}, A[4] = {0.0, 0.0, 0.0, 0.0};
+        double B[4] = {0.0, 0.0, 0.0, 0.0}, C[4] = {0.0, 0.0, 0.0, 0.0}, e, term;
+        int k = 0, j;
+        for (; k < 4 && k < n; k++) {
+            e = years[k];
+            P[k] = exp(e * lx);
+            term = c[k] * P[k];
+            A[k] += term;
+            B[k] += e * term;
+            C[k] += e * e * term;
+        }
+    #if defined(__AVX2__) && defined(__FMA__)
+        {
+            __m256d p = _mm256_loadu_pd(P), a = _mm256_loadu_pd(A), b = _mm256_loadu_pd(B);
+            __m256d cc = _mm256_loadu_pd(C), ev, t;
+            for (; k + 4 <= n; k += 4) {
+                __m128i idx = _mm256_cvttpd_epi32(_mm256_loadu_pd(gap + k));
+                p = _mm256_mul_pd(p, _mm256_i32gather_pd(mult, idx, 8));
+                ev = _mm256_loadu_pd(years + k);
+                t = _mm256_mul_pd(_mm256_loadu_pd(c + k), p);
+                a = _mm256_add_pd(a, t);
+                b = _mm256_add_pd(b, _mm256_mul_pd(ev, t));
+                cc = _mm256_add_pd(cc, _mm256_mul_pd(_mm256_mul_pd(ev, ev), t));
+            }
+            _mm256_storeu_pd(P, p); _mm256_storeu_pd(A, a); _mm256_storeu_pd(B, b); _mm256_storeu_pd(C, cc);
+        }
+    #endif
+        for (; k < n; k++) {
+            j = k & 3;
+            e = years[k];
+            P[j] *= mult[(int)gap[k]];
+            term = c[k] * P[j];
+            A[j] += term;
+            B[j] += e * term;
+            C[j] += e * e * term;
+        }
+        out[0] = (A[0] + A[1]) + (A[2] + A[3]);
+        out[1] = (B[0] + B[1]) + (B[2] + B[3]);
+        out[2] = (C[0] + C[1]) + (C[2] + C[3]);
+    }
+
+    /* wf_scan with weights w[i] (a dated IRR's years) in place of t: zero the noise in
+       place; out[0..3] first/last index with a positive and with a negative flow (n or -1),
+       out[4..9] inflow, outflow and their sums weighted by w and w^2 (irr.initial_v). */
+    static void wf_scan_w(double *cf, const double *w, int n, double *out)
+    {
+        double first_pos = n, last_pos = -1.0, first_neg = n, last_neg = -1.0;
+        double inflow = 0.0, outflow = 0.0, t_in = 0.0, t_out = 0.0, tt_in = 0.0, tt_out = 0.0;
+        double x, t, lane[4];
+        int i = 0, j;
+    #if defined(__AVX2__) && defined(__FMA__)
+        {
+            const __m256d zero = _mm256_setzero_pd(), noise = _mm256_set1_pd(1e-9);
+            const __m256d absmask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
+            const __m256d four = _mm256_set1_pd(4.0);
+            __m256d iv = _mm256_set_pd(3.0, 2.0, 1.0, 0.0), tv;
+            __m256d fp = _mm256_set1_pd((double)n), lp = _mm256_set1_pd(-1.0);
+            __m256d fn = fp, ln = lp, in = zero, ou = zero, ti = zero, to = zero, tti = zero, tto = zero;
+            __m256d v, pos, neg, px, nx, tpx, tnx;
+            for (; i + 4 <= n; i += 4) {
+                v = _mm256_loadu_pd(cf + i);
+                tv = _mm256_loadu_pd(w + i);
+                v = _mm256_andnot_pd(_mm256_cmp_pd(_mm256_and_pd(v, absmask), noise, _CMP_LE_OQ), v);
+                _mm256_storeu_pd(cf + i, v);
+                pos = _mm256_cmp_pd(v, zero, _CMP_GT_OQ);
+                neg = _mm256_cmp_pd(v, zero, _CMP_LT_OQ);
+                px = _mm256_and_pd(pos, v);
+                nx = _mm256_and_pd(neg, _mm256_sub_pd(zero, v));
+                in = _mm256_add_pd(in, px);
+                ou = _mm256_add_pd(ou, nx);
+                tpx = _mm256_mul_pd(tv, px);
+                tnx = _mm256_mul_pd(tv, nx);
+                ti = _mm256_add_pd(ti, tpx);
+                to = _mm256_add_pd(to, tnx);
+                tti = _mm256_fmadd_pd(tv, tpx, tti);
+                tto = _mm256_fmadd_pd(tv, tnx, tto);
+                fp = _mm256_min_pd(fp, _mm256_blendv_pd(fp, iv, pos));
+                lp = _mm256_max_pd(lp, _mm256_blendv_pd(lp, iv, pos));
+                fn = _mm256_min_pd(fn, _mm256_blendv_pd(fn, iv, neg));
+                ln = _mm256_max_pd(ln, _mm256_blendv_pd(ln, iv, neg));
+                iv = _mm256_add_pd(iv, four);
+            }
+            _mm256_storeu_pd(lane, fp); for (j = 0; j < 4; j++) if (lane[j] < first_pos) first_pos = lane[j];
+            _mm256_storeu_pd(lane, lp); for (j = 0; j < 4; j++) if (lane[j] > last_pos) last_pos = lane[j];
+            _mm256_storeu_pd(lane, fn); for (j = 0; j < 4; j++) if (lane[j] < first_neg) first_neg = lane[j];
+            _mm256_storeu_pd(lane, ln); for (j = 0; j < 4; j++) if (lane[j] > last_neg) last_neg = lane[j];
+            _mm256_storeu_pd(lane, in); inflow = (lane[0] + lane[1]) + (lane[2] + lane[3]);
+            _mm256_storeu_pd(lane, ou); outflow = (lane[0] + lane[1]) + (lane[2] + lane[3]);
+            _mm256_storeu_pd(lane, ti); t_in = (lane[0] + lane[1]) + (lane[2] + lane[3]);
+            _mm256_storeu_pd(lane, to); t_out = (lane[0] + lane[1]) + (lane[2] + lane[3]);
+            _mm256_storeu_pd(lane, tti); tt_in = (lane[0] + lane[1]) + (lane[2] + lane[3]);
+            _mm256_storeu_pd(lane, tto); tt_out = (lane[0] + lane[1]) + (lane[2] + lane[3]);
+        }
+    #endif
+        (void)j; (void)lane;
+        for (; i < n; i++) {
+            x = cf[i];
+            if (fabs(x) <= 1e-9) {
+                cf[i] = 0.0;
+                continue;
+            }
+            t = w[i];
+            if (x > 0.0) {
+                inflow += x;
+                t_in += t * x;
+                tt_in += t * t * x;
+                if (first_pos > i) first_pos = i;
+                last_pos = i;
+            } else {
+                outflow -= x;
+                t_out -= t * x;
+                tt_out -= t * t * x;
+                if (first_neg > i) first_neg = i;
+                last_neg = i;
+            }
+        }
+        out[0] = first_pos; out[1] = last_pos; out[2] = first_neg; out[3] = last_neg;
+        out[4] = inflow; out[5] = outflow; out[6] = t_in; out[7] = t_out;
+        out[8] = tt_in; out[9] = tt_out;
+    }
     """
     double WF_MULADD(double a, double b, double c) noexcept nogil
     double wf_collateral(const double *asset_value, double **rows, const int64_t *mask, int W, int t, int n_components) noexcept nogil
@@ -289,6 +421,8 @@ cdef extern from *:
     void wf_npv3(const double *cf, int n, double v, double *f, double *f1, double *f2) noexcept nogil
     void wf_npv_grid(const double *cf, int n, const double *v, double *out) noexcept nogil  # N_GRID = 24 points
     double wf_npv1(const double *cf, int n, double v) noexcept nogil
+    void wf_dated_gain(const double *c, const double *years, const double *gap, int n, double lx, const double *mult, double *out) noexcept nogil
+    void wf_scan_w(double *cf, const double *w, int n, double *out) noexcept nogil
 
 include "_layout.pxi"  # opcodes, channels, ledger lines, metrics: generated by setup.py
 
@@ -486,6 +620,16 @@ ctypedef struct Prog:
     int *cover            # [A, K] tranches an account covers (n_cover[a] of them)
     int *n_cover          # [A]
     unsigned char *dsra_hedged  # [A] 1: a DSRA covering a tranche with a hedge (its target counts the hedges)
+    # speed (docs/speed.md): facts constant per program, found once per batch
+    double *flow_gap4     # [T+1] the XIRR's gap table index per period (irr_dated), NULL: none
+    int gap_min           # shortest and longest gap in days between payment dates four apart
+    int gap_max
+    unsigned char *dsra_window8  # [A] 1: a DSRA whose target dsra_target_window can sum in O(1)
+    unsigned char *dsra_cov8     # [K] 1: a tranche such a DSRA covers (its prefix sums are built)
+    bint any_dsra_window
+    bint any_acct_rate    # some account earns interest in some period
+    int *dscr_k           # [n_dscr] the covenant tranches (dscr8), ascending
+    int n_dscr
 
 
 ctypedef struct Run:
@@ -573,6 +717,12 @@ cdef void flows_at(const Flows *fl, int side, double x, bint deriv, double *f, d
         mult[0] = exp(fl.gmin * lx / 365.0)
         for g in range(1, fl.gmax - fl.gmin + 1):
             mult[g] = mult[g - 1] * q
+    if side == GAIN and table:
+        wf_dated_gain(fl.c, fl.years, fl.gap, fl.n, lx, mult, pj)
+        f[0] = pj[0]
+        f1[0] = pj[1] / x
+        f2[0] = (pj[2] - pj[1]) / x / x
+        return
     for j in range(XIRR_CHAINS):
         pj[j] = 0.0
         aj[j] = 0.0
@@ -828,51 +978,51 @@ cdef double irr_periodic(double *cf, int n, double *work) noexcept nogil:
     fl.c = cf + first
     fl.n = last - first + 1
     fl.dated = False
+    fl.rev = work
+    if (st[3] < st[0] or st[1] < st[2]) and (st[4] - st[5] == 0.0 or (
+            (st[4] - st[5] > 0.0) != (fl.c[0] > 0.0))):
+        # one sign change, its root in the gain half (single_root): the reversed flows unread
+        return single_root(&fl, st[4] - st[5], start_v(st[4], st[5], st[6], st[7], st[8], st[9]))
     for i in range(fl.n):
         work[i] = fl.c[fl.n - 1 - i]
-    fl.rev = work
     if st[3] < st[0] or st[1] < st[2]:  # one sign change
         return single_root(&fl, st[4] - st[5], start_v(st[4], st[5], st[6], st[7], st[8], st[9]))
     return chosen_root(&fl, st[4] - st[5], start_v(st[4], st[5], st[6], st[7], st[8], st[9]))
 
 
-cdef double irr_dated(double *cf, const double *years, int n, double *work, double guess_v) noexcept nogil:
+cdef double irr_dated(double *cf, const double *years, int n, double *work, double guess_v,
+                      const double *gap4=NULL, int gap_min=0, int gap_max=0) noexcept nogil:
     """Twin of irr.xirr: annual IRR of flows at `years` (ACT/365F from the first date);
     NaN where there is no root. Noise is zeroed in place; `work` holds 2n doubles;
-    guess_v = 1/(1 + guess) starts the iteration (0 or NaN: irr.initial_v's estimate)."""
-    cdef double inflow = 0.0, outflow = 0.0, t_in = 0.0, t_out = 0.0, tt_in = 0.0, tt_out = 0.0
-    cdef double x, t, total, d, v0
-    cdef int i, g, first = -1, last = -1, changes
+    guess_v = 1/(1 + guess) starts the iteration (0 or NaN: irr.initial_v's estimate).
+    `gap4`, where given, is the gap table's index of every flow (from a program's payment
+    dates, once per batch: days from the flow four before, less gap_min, the shortest such
+    gap; gap_max the longest): the table then spans the program's gaps. NULL: worked out
+    here, over the flows' own span."""
+    cdef double st[10]
+    cdef double x, total, d, v0
+    cdef int i, g, first, last, changes
     cdef Flows fl
-    for i in range(n):
-        x = cf[i]
-        if fabs(x) <= NOISE:
-            cf[i] = 0.0
-            continue
-        t = years[i]
-        if first < 0:
-            first = i
-        last = i
-        if x > 0.0:
-            inflow += x
-            t_in += t * x
-            tt_in += t * t * x
-        else:
-            outflow -= x
-            t_out -= t * x
-            tt_out -= t * t * x
-    if first < 0:
-        return NAN
+    wf_scan_w(cf, years, n, st)   # noise zeroed; where the positive and negative flows lie
+    if st[1] < 0.0 or st[3] < 0.0:
+        return NAN  # no sign change (or no flow at all)
+    first = <int>(st[0] if st[0] < st[2] else st[2])
+    last = <int>(st[1] if st[1] > st[3] else st[3])
+    changes = 1 if (st[3] < st[0] or st[1] < st[2]) else 2   # 2: two or more
     fl.c = cf + first
     fl.n = last - first + 1
-    changes = count_changes(fl.c, fl.n)
-    if changes == 0:
-        return NAN
     fl.dated = True
     fl.rev = NULL
     fl.gmin = 1 << 30
     fl.gmax = -(1 << 30)
-    for i in range(fl.n):  # work[n + i]: days from the first flow, then the 4-gap's table index
+    if gap4 != NULL:   # the program's gap table
+        if years[first] != 0.0:   # (from a first flow at year 0 the years are their own offsets)
+            for i in range(fl.n):
+                work[i] = years[first + i] - years[first]
+        fl.gmin = gap_min
+        fl.gmax = gap_max
+    else:
+      for i in range(fl.n):  # work[n + i]: days from the first flow, then the 4-gap's table index
         work[i] = years[first + i] - years[first]
         x = work[i] * 365.0
         d = floor(x + 0.5)
@@ -886,16 +1036,21 @@ cdef double irr_dated(double *cf, const double *years, int n, double *work, doub
                 fl.gmin = g
             if g > fl.gmax:
                 fl.gmax = g
-    if fl.gmax - fl.gmin < MAX_GAPS:
-        for i in range(fl.n - 1, 3, -1):
-            work[n + i] = work[n + i] - work[n + i - 4] - fl.gmin
     fl.years = work
-    fl.gap = work + n
+    if gap4 != NULL:
+        if years[first] == 0.0:
+            fl.years = years + first
+        fl.gap = gap4 + first
+    else:
+        if fl.gmax - fl.gmin < MAX_GAPS:
+            for i in range(fl.n - 1, 3, -1):
+                work[n + i] = work[n + i] - work[n + i - 4] - fl.gmin
+        fl.gap = work + n
     if guess_v > 0.0 and isfinite(guess_v):
         v0 = guess_v
     else:
-        v0 = start_v(inflow, outflow, t_in, t_out, tt_in, tt_out)
-    total = inflow - outflow
+        v0 = start_v(st[4], st[5], st[6], st[7], st[8], st[9])
+    total = st[4] - st[5]
     if changes == 1:
         return single_root(&fl, total, v0)
     return chosen_root(&fl, total, v0)
@@ -912,6 +1067,11 @@ cdef inline double money(double x, double inc) noexcept nogil:
     return (r if q >= 0.0 else -r) * inc
 
 
+cdef enum:
+    IRR_STACK = 512    # irr(): flows up to this many are copied to the stack
+_F64 = np.dtype(np.float64)
+
+
 cdef inline double annualise(double r, double periods_per_year) noexcept nogil:
     if isnan(r):
         return NAN
@@ -920,9 +1080,22 @@ cdef inline double annualise(double r, double periods_per_year) noexcept nogil:
 
 def irr(cash_flows):
     """Periodic IRR of a 1-D float array (NaN where there is no root)."""
+    cdef double buf[2 * IRR_STACK]
+    cdef double out
+    cdef Py_ssize_t n
+    cdef cnp.ndarray arr
+    if (type(cash_flows) is np.ndarray and (<cnp.ndarray>cash_flows).ndim == 1
+            and (<cnp.ndarray>cash_flows).dtype is _F64 and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>cash_flows)
+            and 0 < (<cnp.ndarray>cash_flows).shape[0] <= IRR_STACK):
+        # a float64 vector: copied to the stack (noise is zeroed in place), no array made
+        arr = <cnp.ndarray>cash_flows
+        n = arr.shape[0]
+        memcpy(buf, cnp.PyArray_DATA(arr), n * sizeof(double))
+        with nogil:
+            out = irr_periodic(buf, <int>n, buf + n)
+        return out
     cdef double[::1] cf = np.array(cash_flows, dtype=np.float64)  # a copy: noise is zeroed in place
     cdef double *work
-    cdef double out
     if cf.shape[0] == 0:
         return NAN
     work = <double *>malloc(cf.shape[0] * sizeof(double))
@@ -951,16 +1124,21 @@ def xirr(cash_flows, years, guess=None):
 
 
 def irr_many(cash_flows):
-    """Periodic IRR of each row of a 2-D array, GIL released."""
-    cdef double[:, ::1] cf = np.array(cash_flows, dtype=np.float64)  # a copy, as in irr()
+    """Periodic IRR of each row of a 2-D array, GIL released. Each row is copied to a
+    small buffer (noise is zeroed in place there), the array itself is only read."""
+    cdef const double[:, ::1] cf = np.ascontiguousarray(cash_flows, dtype=np.float64)
     cdef Py_ssize_t i, rows = cf.shape[0]
     cdef int n = <int>cf.shape[1]
-    cdef double[::1] work = np.empty(max(1, n))
+    cdef double[::1] work = np.empty(max(1, 2 * n))
     out = np.empty(rows)
     cdef double[::1] o = out
+    if n == 0:
+        out[:] = NAN
+        return out
     with nogil:
         for i in range(rows):
-            o[i] = irr_periodic(&cf[i, 0], n, &work[0])
+            memcpy(&work[0], &cf[i, 0], n * sizeof(double))
+            o[i] = irr_periodic(&work[0], n, &work[n])
     return out
 
 
@@ -1050,6 +1228,58 @@ cdef inline double reserve_target(const Prog *p, double **prr, double **schr,
         if target < 0.0:
             target = 0.0
     return target
+
+
+cdef inline void dsra_prefix(const double *pr, const double *sc, int W, double *out) noexcept nogil:
+    """A tranche's prefix sums for dsra_target_window, over periods 0..T (W = T + 1): out[u]
+    the per-period rates through u (Q), out[W + u] the scheduled principal through u (S),
+    out[2W + u] the sum of rate x schedule before it, pr[v] S[v - 1], through u (R)."""
+    cdef double q = 0.0, sp = 0.0, r = 0.0
+    cdef int u
+    for u in range(W):
+        q += pr[u]
+        r += pr[u] * sp
+        sp += sc[u]
+        out[u] = q
+        out[W + u] = sp
+        out[2 * W + u] = r
+
+
+cdef inline bint dsra_target_window(const Prog *p, const double *pre, const TState *ts, int a, int t,
+                                    double *target) noexcept nogil:
+    """reserve_target's DSRA sum in O(1) per period (issue 16): the covered tranches' interest
+    and scheduled principal over the next acct_periods periods, from prefix sums built once
+    per scenario (dsra_prefix). With b the balance now and S, Q, R the prefix sums, the
+    balance at u is b - (S[u-1] - S[t]), so the window's debt service is
+    (S[hi] - S[t]) + (b + S[t]) (Q[hi] - Q[t]) - (R[hi] - R[t]): the same sum as the loop
+    to rounding (~1e-13 of the amounts). False (the caller runs reserve_target) where the
+    loop's other cases apply: a capitalised period ahead, or a balance that may run out
+    inside the window (min(schedule, balance), within 1e-9 of it)."""
+    cdef int T = p.T, W = p.T + 1, K = p.K, j, k, last, hi
+    cdef const double *Q
+    cdef const double *S
+    cdef const double *R
+    cdef double x = 0.0, b, s_t
+    last = t + <int>p.acct_periods[a]
+    if last > T:
+        last = T
+    for j in range(p.n_cover[a]):
+        k = p.cover[a * K + j]
+        if t + 1 <= p.last_cap[k]:
+            return False
+        hi = last if last < ts[k].maturity else <int>ts[k].maturity
+        if hi <= t:
+            continue
+        Q = pre + 3 * k * W
+        S = Q + W
+        R = S + W
+        b = ts[k].balance
+        s_t = S[t]
+        if b + s_t < S[hi] + 1e-9 * (1.0 + S[hi]):
+            return False
+        x += (S[hi] - s_t) + (b + s_t) * (Q[hi] - Q[t]) - (R[hi] - R[t])
+    target[0] = x
+    return True
 
 
 cdef inline double *own_row(double **rows, double *own, int k, int W) noexcept nogil:
@@ -1736,10 +1966,11 @@ cdef inline void llcr_path(const Prog *p, LedgerT L, double npv_end, const doubl
         for t in range(p.cod, last + 1):
             if t >= stop or not (debt_open[t] > DUST):
                 continue
-            value = (npv_end - npv_before[t]) / disc_before[t]
+            # (npv_end - npv_before) / disc (+ DSRA) over the debt, in one division
             if p.llcr_dsra:
-                value = value + dsra_open[t]
-            value = value / debt_open[t]
+                value = ((npv_end - npv_before[t]) + dsra_open[t] * disc_before[t]) / (disc_before[t] * debt_open[t])
+            else:
+                value = (npv_end - npv_before[t]) / (disc_before[t] * debt_open[t])
             put(L, NL, t, G_LLCR, value)
             if isnan(low) or value < low:
                 low = value
@@ -1823,6 +2054,8 @@ cdef void run_scenario(const Prog *p, int s,
     cdef double *cov_ds = cov_cfads + W            # [W] each period's debt service (trailing DSCR)
     cdef double *tax_income = cov_ds + W           # [W] taxable income before depreciation
     cdef double *acf = tax_income + W              # [W] equity flows after the owner's tax
+    cdef double *dsra_pre = acf + W                # [3K, W] the DSRA's prefix sums (dsra_prefix)
+    cdef double *dfac = dsra_pre + 3 * K * W       # [W] the LLCR's discount factor of each period
     cdef double hedge_net
     cdef double **anr = ptrs                       # [K] row pointers: annual rate,
     cdef double **prr = ptrs + K                   # per-period rate,
@@ -1861,6 +2094,7 @@ cdef void run_scenario(const Prog *p, int s,
     cdef int first_ds = -1                 # the first period with debt service (trailing DSCR)
     cdef bint basis_used[3]                # the DSCR bases a set covenant tests (dscr_windows.bases_used)
     cdef bint basis_ok[3]
+    cdef bint own_only                     # no set test on a trailing or projected basis
     cdef double basis_num[3]
     cdef double basis_den[3]
     for i in range(3):
@@ -1868,6 +2102,9 @@ cdef void run_scenario(const Prog *p, int s,
                          or (default_dscr >= 0.0 and p.default_basis == i))
         basis_num[i] = 0.0
         basis_den[i] = 1.0
+    own_only = not basis_used[1] and not basis_used[2]
+    basis_ok[1] = False
+    basis_ok[2] = False
     for t in range(W):
         cov_cfads[t] = 0.0
         cov_ds[t] = 0.0
@@ -1940,7 +2177,11 @@ cdef void run_scenario(const Prog *p, int s,
     run.prr = prr
     run.to_int = alloc
     run.to_prin = alloc + K
-    for t in range(W):
+    if p.any_dsra_window:   # the DSRA target's prefix sums (dsra_target_window)
+        for k in range(K):
+            if p.dsra_cov8[k]:
+                dsra_prefix(prr[k], schr[k], W, dsra_pre + 3 * k * W)
+    for t in range(W if H > 0 else 0):   # read by the hedges' rules only
         index[t] = base[t] + fch[CH_RATE_ADD][t]
     for h in range(H):
         hdue[h] = 0.0
@@ -1966,6 +2207,10 @@ cdef void run_scenario(const Prog *p, int s,
     discount = 1.0
     npv_loan = 0.0
     npv_project = 0.0
+    if senior >= 0:   # 1 / (1 + rate) of every period at once (vectorised), out of the period loop
+        row = prr[senior]
+        for t in range(cod if cod > 0 else 0, W):
+            dfac[t] = 1.0 / (1.0 + row[t])
 
     for t in range(W):
         revenue = base_rent[t] * f_rent[t]
@@ -1975,9 +2220,9 @@ cdef void run_scenario(const Prog *p, int s,
             npv_before[t] = npv_loan   # the LLCR path (metrics.llcr_path)
             disc_before[t] = discount
             x = NAN
-            for k in range(K):
-                if dscr8[k]:
-                    x = ts[k].balance if isnan(x) else x + ts[k].balance
+            for j in range(p.n_dscr):   # the covenant tranches (dscr8), in order
+                k = p.dscr_k[j]
+                x = ts[k].balance if isnan(x) else x + ts[k].balance
             debt_open[t] = x
             if p.llcr_dsra:   # only an LLCR net of DSRA reads it
                 x = 0.0
@@ -1985,7 +2230,9 @@ cdef void run_scenario(const Prog *p, int s,
                     if p.acct_kind[a] == ACC_DSRA:
                         x += reserve[a]
                 dsra_open[t] = x
-            discount /= 1.0 + prr[senior][t]   # final: a refinancing rewrites later periods only
+            # final: a refinancing rewrites later periods only. Multiplied by the period's
+            # factor: the division is off the discount's loop-carried chain
+            discount *= dfac[t] if not refinanced else 1.0 / (1.0 + prr[senior][t])
             if t <= llcr_end:
                 npv_loan += cfads * discount
             npv_project += cfads * discount
@@ -2144,7 +2391,8 @@ cdef void run_scenario(const Prog *p, int s,
         earned = 0.0   # interest on the reserves' opening balances (reference._sources)
         for a in range(A):
             release += reserve[a]
-            earned += reserve[a] * p.acct_rate[a * W + t]
+            if p.any_acct_rate:   # (no account earns interest: nothing to add)
+                earned += reserve[a] * p.acct_rate[a * W + t]
             put(L, NL, t, acc0 + N_ACCOUNT_LINES * a + A_BALANCE_OPEN, reserve[a])
             reserve[a] = 0.0
         put(L, NL, t, G_RESERVE_INTEREST, earned)
@@ -2185,9 +2433,9 @@ cdef void run_scenario(const Prog *p, int s,
 
         # covenants (reference._covenants): DSCR, an equity cure, lock-up, a breach's consequence
         debt_service = 0.0
-        for k in range(K):
-            if dscr8[k]:
-                debt_service += ts[k].int_due + ts[k].scheduled
+        for j in range(p.n_dscr):   # the covenant tranches (dscr8), in order
+            k = p.dscr_k[j]
+            debt_service += ts[k].int_due + ts[k].scheduled
         if H > 0:  # net hedged debt service: the settlements of hedges on covenant tranches
             hedge_ds = 0.0
             for h in range(H):
@@ -2200,13 +2448,24 @@ cdef void run_scenario(const Prog *p, int s,
             first_ds = t
         cov_cfads[t] = cfads
         cov_ds[t] = debt_service
-        for i in range(3):
+        if own_only:   # every set test on the period's own ratio: no window sums
+            basis_ok[0] = debt_service > DUST and basis_used[0]
+            basis_num[0] = cfads
+            basis_den[0] = debt_service
+        for i in range(0 if own_only else 3):
             basis_ok[i] = False
             if debt_service > DUST and basis_used[i]:
-                basis_ok[i] = dscr_window_sums(p, i, t, cfads, debt_service, cov_cfads, cov_ds, first_ds, ts,
-                                               prr, schr, f_rent, f_opex, index, &basis_num[i], &basis_den[i])
+                if i == 0:   # the period's own ratio (dscr_window_sums' basis 0, without the call)
+                    basis_num[0] = cfads
+                    basis_den[0] = debt_service
+                    basis_ok[0] = True
+                else:
+                    basis_ok[i] = dscr_window_sums(p, i, t, cfads, debt_service, cov_cfads, cov_ds, first_ds, ts,
+                                                   prr, schr, f_rent, f_opex, index, &basis_num[i], &basis_den[i])
+        # on basis 0 the ratio is dscr itself (cfads / debt_service: the same division)
         below = (basis_ok[p.default_basis] and default_dscr >= 0.0
-                 and basis_num[p.default_basis] / basis_den[p.default_basis] < default_dscr)
+                 and (dscr if p.default_basis == 0 else basis_num[p.default_basis] / basis_den[p.default_basis])
+                 < default_dscr)
         # events a cure cannot mend (reference._covenants): the tenant, the linked obligor
         tenant_ev = False
         if p.tenant_accelerates and revenue <= 0.0 and t != 0 and not (base_rent[t] <= 0.0):
@@ -2342,7 +2601,10 @@ cdef void run_scenario(const Prog *p, int s,
                         cause = p.cause_maturity if (t == ts[arg].maturity or t == ts[arg].matured) else p.cause_payment
                         break
                 elif op == OP_RESERVE:
-                    target = reserve_target(p, prr, schr, ts, arg, t, index)
+                    # O(1) where it applies (rates and schedules as at the start: no refinancing yet)
+                    if not (p.dsra_window8[arg] and t < T and not refinanced
+                            and dsra_target_window(p, dsra_pre, ts, arg, t, &target)):
+                        target = reserve_target(p, prr, schr, ts, arg, t, index)
                     x = cash if cash < target else target
                     reserve[arg] = x
                     cash -= x
@@ -2453,7 +2715,7 @@ cdef void run_scenario(const Prog *p, int s,
         ecf[t] = 0.0
         if senior >= 0 and t >= cod:
             cfads = base_rent[t] * f_rent[t] - opex_[t] * f_opex[t]
-            discount /= 1.0 + prr[senior][t]
+            discount *= dfac[t] if not refinanced else 1.0 / (1.0 + prr[senior][t])
             if t <= llcr_end:
                 npv_loan += cfads * discount
             npv_project += cfads * discount
@@ -2508,8 +2770,10 @@ cdef void run_scenario(const Prog *p, int s,
     metrics[M_LENDER_IRR] = annualise(irr_periodic(lcf, W, irr_work), ppy)
     metrics[M_EQUITY_IRR] = annualise(irr_periodic(ecf, W, irr_work), ppy)
     # the XIRRs start from the periodic ones, annualised (the same root to rounding)
-    metrics[M_LENDER_XIRR] = irr_dated(lcf, p.flow_years, W, irr_work, 1.0 / (1.0 + metrics[M_LENDER_IRR]))
-    metrics[M_EQUITY_XIRR] = irr_dated(ecf, p.flow_years, W, irr_work, 1.0 / (1.0 + metrics[M_EQUITY_IRR]))
+    metrics[M_LENDER_XIRR] = irr_dated(lcf, p.flow_years, W, irr_work, 1.0 / (1.0 + metrics[M_LENDER_IRR]),
+                                       p.flow_gap4, p.gap_min, p.gap_max)
+    metrics[M_EQUITY_XIRR] = irr_dated(ecf, p.flow_years, W, irr_work, 1.0 / (1.0 + metrics[M_EQUITY_IRR]),
+                                       p.flow_gap4, p.gap_min, p.gap_max)
     metrics[M_EQUITY_DISTRIBUTIONS] = eq_dist_total
     metrics[M_EQUITY_INVESTED] = eq_in_total
     for k in range(K):
@@ -2733,7 +2997,30 @@ cdef _Prepared _prepare(program):
     keep["dsra_hedged"] = np.ascontiguousarray((keep["acct_kind"] == ACC_DSRA) & (mask & hedged_k).any(axis=1)
                                                if p.A else np.zeros(0), dtype=np.uint8)
     p.dsra_hedged = <unsigned char *>cnp.PyArray_DATA(keep["dsra_hedged"])
+    window = ((keep["acct_kind"] == ACC_DSRA) & (keep["acct_last_weight"] == 1.0)
+              & (keep["dsra_hedged"] == 0)) if p.A else np.zeros(0, dtype=bool)
+    keep["dsra_window8"] = np.ascontiguousarray(window, dtype=np.uint8)
+    keep["dsra_cov8"] = np.ascontiguousarray(mask[window].any(axis=0) if p.A else np.zeros(p.K, dtype=bool),
+                                             dtype=np.uint8)
+    p.dsra_window8 = <unsigned char *>cnp.PyArray_DATA(keep["dsra_window8"])
+    p.dsra_cov8 = <unsigned char *>cnp.PyArray_DATA(keep["dsra_cov8"])
+    p.any_dsra_window = bool(window.any())
+    p.any_acct_rate = bool(np.any(keep["acct_rate"] != 0.0))
+    keep["dscr_k"] = np.ascontiguousarray(np.flatnonzero(keep["dscr8"]), dtype=np.int32)
+    p.n_dscr = len(keep["dscr_k"])
+    p.dscr_k = <int *>cnp.PyArray_DATA(keep["dscr_k"])
     p.sarg = <int *>cnp.PyArray_DATA(keep["sarg"])
+    # the XIRR's gap table (irr_dated), once: payment dates in whole days (to well within
+    # irr_dated's own 1e-6 test), the gaps between dates four apart spanning < MAX_GAPS days
+    days = keep["flow_years"] * 365.0
+    whole = np.floor(days + 0.5)
+    gaps = whole[4:] - whole[:len(whole) - 4]
+    p.flow_gap4 = NULL
+    if len(gaps) and bool(np.all(np.abs(days - whole) <= 1e-9)) and gaps.max() - gaps.min() < MAX_GAPS:
+        p.gap_min = int(gaps.min())
+        p.gap_max = int(gaps.max())
+        keep["flow_gap4"] = np.ascontiguousarray(np.r_[np.zeros(4), gaps - p.gap_min])
+        p.flow_gap4 = dptr(keep["flow_gap4"])
     rank = keep["rank"]  # enforcement by rank: tranches of one rank share pro rata
     order = np.argsort(rank, kind="stable")
     ranked = rank[order]
@@ -2795,7 +3082,8 @@ cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, 
     threads = max(threads, 1)
     cdef Py_ssize_t ts_words = sizeof(TState) // sizeof(double)
     cdef Py_ssize_t scratch_size = (N_CHANNELS * W + 3 * p.K * W + 4 * W + ts_words * p.K + p.A + 2 * p.K
-                                    + W + 4 * p.H + 4 * W + 2 * W + 2 * W + 8)   # ... tax [2W], trailing DSCR [2W]
+                                    + W + 4 * p.H + 4 * W + 2 * W + 2 * W + 8    # ... tax [2W], trailing DSCR [2W]
+                                    + 3 * p.K * W + W)                           # DSRA prefix sums [3K, W], dfac [W]
     cdef Py_ssize_t row_size = n_row + 4 * J + 1   # a scenario's outputs and its gathered adjustments
     cdef double *scratch = <double *>malloc(threads * scratch_size * sizeof(double))
     cdef double **ptrs = <double **>malloc(threads * 3 * (p.K + 1) * sizeof(double *))

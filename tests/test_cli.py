@@ -83,6 +83,7 @@ def test_bench_json_reports_agreement():
         assert key in out
     if waterfall.kernel_available():
         assert out["agree"] is True and out["speedup"] > 1.0
+        assert out["lanes"] == waterfall._kernel.LANES >= 1   # scenarios a thread steps together
         # the end-to-end time is its parts (build + kernel + DataFrame), each measured
         parts = out["end_to_end_build_s"] + out["end_to_end_kernel_s"] + out["end_to_end_frame_s"]
         assert out["end_to_end_s"] == pytest.approx(parts, rel=1e-9) and min(
