@@ -25,14 +25,35 @@ class Reserve(StepKind):
                 if program.acct_mask[arg, k]:
                     out += [Line(f"proj{k}.{j}", f"projected {names[k]} balance +{j}", level=1)
                             for j in range(1, int(program.acct_periods[arg]))]
-        return out + [Line("target", "target", level=1), Line("pay", "balance set"),
-                      Line("cash", "cash left", level=1)]
+        out.append(Line("target", "target", level=1))
+        if program.acct_lc[arg].any():
+            out += [Line("lc_due", "owed to the LC bank with the period's drawing", level=1),
+                    Line("lc_repay", "reimbursed to the LC bank", total=True),
+                    Line("lc_owed", "owed to the LC bank after reimbursement", level=1),
+                    Line("cash_target", "cash target (target less the LC available)", level=1)]
+        return out + [Line("pay", "balance set"), Line("cash", "cash left", level=1)]
 
     def cash(self, p, i, a):
         target = p.put(i, "target", p.reserve_target(i, a))
+        if p.program.acct_lc[a].any():
+            target = self._letter_of_credit(p, i, a, target)
         new = p.put(i, "pay", p.IF(p.D, p.reserve[a], p.MIN(target, p.cash)))
         p.cash = p.put(i, "cash", p.IF(p.D, p.cash, p.cash - new))
         p.reserve[a] = new
+
+    @staticmethod
+    def _letter_of_credit(p, i, a, target):
+        """An account backed by a letter of credit: the LC bank is reimbursed first (what it
+        was owed plus the period's LC amount the waterfall had at its disposal, as far as
+        cash goes); the undrawn LC then counts as cover, so the cash target is the target
+        less the face not owed to the bank. Returns the cash target."""
+        due = p.put(i, "lc_due", p.lc_owed[a] + p.lc_out[a])
+        repay = p.put(i, "lc_repay", p.IF(p.D, 0.0, p.MIN(due, p.cash)))
+        p.cash = p.cash - repay
+        owed = p.put(i, "lc_owed", p.IF(p.D, p.lc_owed[a], due - repay))
+        p.lc_out[a] = p.IF(p.D, p.lc_out[a], 0.0)
+        p.lc_owed[a] = owed
+        return p.put(i, "cash_target", p.MAX(target - p.MAX(p.lc_face(a) - owed, 0.0), 0.0))
 
 
 KIND = Reserve(
