@@ -371,6 +371,7 @@ ctypedef struct Prog:
     double *acct_target        # [A, T+1] a fixed reserve's target by period
     double *acct_last_weight   # [A] weight of a DSRA window's last period (target in months)
     double *acct_rate          # [A, T+1] interest earned on a reserve's opening balance for the period
+    double *acct_lc            # [A, T+1] face of the letter of credit backing a DSRA (0: none)
     int64_t *acct_mask     # [A, K]
     double *fee_due     # [F, T+1]
     int64_t *step_op
@@ -981,6 +982,72 @@ cdef inline void put(LedgerT L, int n_lines, int t, int col, double value) noexc
 cdef inline void add(LedgerT L, int n_lines, int t, int col, double value) noexcept nogil:
     if LedgerT is DoublePtr:
         L[t * n_lines + col] += value
+
+
+cdef double lc_liquidity(LedgerT L, int NL, int t, int acc0, const Prog *p, int A, int W, bint lenders,
+                         double *owed, double *out, double *open_) noexcept nogil:
+    """reference._lc_liquidity: each DSRA letter of credit's undrawn amount (face less what
+    is owed to the LC bank) is at the waterfall's disposal while the lenders are owed
+    something; returns the total (USD)."""
+    cdef double total = 0.0, x
+    cdef int a
+    for a in range(A):
+        open_[a] = owed[a]
+        x = 0.0
+        if lenders:
+            x = p.acct_lc[a * W + t] - owed[a]
+            if not (x > 0.0):
+                x = 0.0
+        out[a] = x
+        put(L, NL, t, acc0 + N_ACCOUNT_LINES * a + A_LC_AVAILABLE, x)
+        total += x
+    return total
+
+
+cdef inline double lc_reimburse(const Prog *p, int a, int t, int W, double target, double *cash,
+                                double *owed, double *out) noexcept nogil:
+    """steps/reserve.py Reserve._letter_of_credit: the LC bank is reimbursed first (owed plus
+    the period's LC amount, as far as cash goes); the cash target is the target less the
+    face not owed. Returns the cash target."""
+    cdef double due = owed[a] + out[a]
+    cdef double repay = due if due < cash[0] else cash[0]
+    cdef double cover
+    cash[0] = cash[0] - repay
+    owed[a] = due - repay
+    out[a] = 0.0
+    cover = p.acct_lc[a * W + t] - owed[a]
+    if cover < 0.0:
+        cover = 0.0
+    target = target - cover
+    return target if target > 0.0 else 0.0
+
+
+cdef double lc_at_acceleration(LedgerT L, int NL, int t, int acc0, int A, double cash, double *owed,
+                               double *out, double *open_) noexcept nogil:
+    """reference._lc_at_acceleration: each LC bank is reimbursed first from the period's
+    cash; the rest stays owed. Returns the cash left for the lenders."""
+    cdef double due, repay
+    cdef int a
+    for a in range(A):
+        due = owed[a] + out[a]
+        repay = due if due < cash else cash
+        cash -= repay
+        owed[a] = due - repay
+        out[a] = 0.0
+    lc_close(L, NL, t, acc0, A, owed, open_)
+    return cash
+
+
+cdef void lc_close(LedgerT L, int NL, int t, int acc0, int A, const double *owed,
+                   const double *open_) noexcept nogil:
+    """reference._lc_close: the period's net LC drawing, net reimbursement and what is owed."""
+    cdef double x
+    cdef int a
+    for a in range(A):
+        x = owed[a] - open_[a]
+        put(L, NL, t, acc0 + N_ACCOUNT_LINES * a + A_LC_DRAWN, x if x > 0.0 else 0.0)
+        put(L, NL, t, acc0 + N_ACCOUNT_LINES * a + A_LC_REIMBURSED, -x if x < 0.0 else 0.0)
+        put(L, NL, t, acc0 + N_ACCOUNT_LINES * a + A_LC_OWED, owed[a])
 
 
 cdef inline double reserve_target(const Prog *p, double **prr, double **schr,
@@ -1697,6 +1764,9 @@ cdef void run_scenario(const Prog *p, int s,
     cdef double *cov_ds = cov_cfads + W            # [W] each period's debt service (trailing DSCR)
     cdef double *tax_income = cov_ds + W           # [W] taxable income before depreciation
     cdef double *acf = tax_income + W              # [W] equity flows after the owner's tax
+    cdef double *lc_owed = acf + W                 # [A] owed to each account's LC bank
+    cdef double *lc_out = lc_owed + A              # [A] the period's LC amount at the waterfall's disposal
+    cdef double *lc_open = lc_out + A              # [A] lc_owed at the start of the period
     cdef double hedge_net
     cdef double **anr = ptrs                       # [K] row pointers: annual rate,
     cdef double **prr = ptrs + K                   # per-period rate,
@@ -1803,6 +1873,8 @@ cdef void run_scenario(const Prog *p, int s,
         ts[k].discount = 1.0
     for a in range(A):
         reserve[a] = 0.0
+        lc_owed[a] = 0.0
+        lc_out[a] = 0.0
     run.p = p
     if LedgerT is DoublePtr:
         run.L = L
@@ -2175,6 +2247,10 @@ cdef void run_scenario(const Prog *p, int s,
                     add(L, NL, t, G_EQUITY_CURE, x)
                     cash += x
         eq_in_total += equity_in[t] + support + cure
+        for a in range(A):   # the letters of credit at the waterfall's disposal (reference._lc_liquidity)
+            if p.acct_lc[a * W + t] != 0.0 and lenders < 0:
+                lenders = has_lenders(ts, K, run.accel, hdue, H)
+        cash += lc_liquidity(L, NL, t, acc0, p, A, W, lenders > 0, lc_owed, lc_out, lc_open)
 
         # the steps (waterfall/steps): the first that finds an event of default sets its
         # cause, and every later step pays nothing (so the loop stops there)
@@ -2213,6 +2289,8 @@ cdef void run_scenario(const Prog *p, int s,
                         break
                 elif op == OP_RESERVE:
                     target = reserve_target(p, prr, schr, ts, arg, t, index)
+                    if lc_owed[arg] != 0.0 or lc_out[arg] != 0.0 or p.acct_lc[arg * W + t] != 0.0:
+                        target = lc_reimburse(p, arg, t, W, target, &cash, lc_owed, lc_out)
                     x = cash if cash < target else target
                     reserve[arg] = x
                     cash -= x
@@ -2281,6 +2359,7 @@ cdef void run_scenario(const Prog *p, int s,
             tax_income[t] = x
         ended = False
         if cause != 0.0:  # the lenders accelerate (reference._accelerate), out of line
+            cash = lc_at_acceleration(L, NL, t, acc0, A, cash, lc_owed, lc_out, lc_open)
             accel_min_dscr = min_dscr
             accel_sum_dscr = sum_dscr
             accel_n_ds = n_ds
@@ -2314,6 +2393,7 @@ cdef void run_scenario(const Prog *p, int s,
                 x += reserve[a]
                 put(L, NL, t, acc0 + N_ACCOUNT_LINES * a + A_BALANCE_CLOSE, reserve[a])
             put(L, NL, t, G_RESERVE_FUNDING, x)
+            lc_close(L, NL, t, acc0, A, lc_owed, lc_open)
             for k in range(K):
                 put(L, NL, t, N_GLOBAL + k * N_TRANCHE_LINES + T_BALANCE_CLOSE, ts[k].balance)
 
@@ -2433,6 +2513,7 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
     p.acct_kind = lptr(keep["acct_kind"]); p.acct_periods = lptr(keep["acct_periods"])
     p.acct_target = dptr(keep["acct_target"]); p.acct_mask = lptr(keep["acct_mask"])
     p.acct_rate = dptr(keep["acct_rate"]); p.acct_last_weight = dptr(keep["acct_last_weight"])
+    p.acct_lc = dptr(keep["acct_lc"])
     p.fee_due = dptr(keep["fee_due"]); p.step_op = lptr(keep["step_op"])
     p.step_arg = lptr(keep["step_arg"]); p.step_share = dptr(keep["step_share"])
     p.step_share_locked = dptr(keep["step_share_locked"])
@@ -2618,7 +2699,7 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1):
         threads = 1
     cdef Py_ssize_t ts_words = sizeof(TState) // sizeof(double)
     cdef Py_ssize_t scratch_size = (N_CHANNELS * W + 3 * p.K * W + 4 * W + ts_words * p.K + p.A + 2 * p.K
-                                    + W + 4 * p.H + 4 * W + 2 * W + 2 * W + 8)   # ... tax [2W], trailing DSCR [2W]
+                                    + W + 4 * p.H + 4 * W + 2 * W + 2 * W + 3 * p.A + 8)   # ... tax [2W], trailing DSCR [2W], LC [3A]
     cdef double *scratch = <double *>malloc(threads * scratch_size * sizeof(double))
     cdef double **ptrs = <double **>malloc(threads * 3 * (p.K + 1) * sizeof(double *))
     if scratch == NULL or ptrs == NULL:
