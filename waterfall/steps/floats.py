@@ -71,6 +71,9 @@ class FloatPeriod:
     def fee_due(self, f):
         return self.program.fee_due[f, self.t]
 
+    def has_lc(self, a):
+        return bool(self.program.acct_lc[a].any())
+
     def lc_face(self, a):
         return self.program.acct_lc[a, self.t]
 

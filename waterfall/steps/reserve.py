@@ -35,7 +35,7 @@ class Reserve(StepKind):
 
     def cash(self, p, i, a):
         target = p.put(i, "target", p.reserve_target(i, a))
-        if p.program.acct_lc[a].any():
+        if p.has_lc(a):
             target = self._letter_of_credit(p, i, a, target)
         new = p.put(i, "pay", p.IF(p.D, p.reserve[a], p.MIN(target, p.cash)))
         p.cash = p.put(i, "cash", p.IF(p.D, p.cash, p.cash - new))
