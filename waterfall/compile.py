@@ -108,8 +108,8 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         **_cover_horizon(deal, maturity, n), **tax,
         uses_at_close=_uses_at_close(deal, amounts),
     )
-    fund_reserves_at_close(deal, program, per_rate)
     issue_letters_of_credit(deal, program, per_rate)
+    fund_reserves_at_close(deal, program, per_rate)
     return program
 
 

@@ -61,13 +61,13 @@ def fund_reserves_at_close(deal, program, per_rate: np.ndarray) -> None:
     if not any(a.funded_at_close for a in deal.accounts):
         return
     t = funding_period(program)
-    balances = base_case_balances(program.draw, program.sched, program.maturity, program.capitalise, per_rate)
-    balance = [float(balances[k, t] * (1.0 + per_rate[k, t] * program.capitalise[k, t]) + program.draw[k, t])
-               for k in range(program.n_tranches)]   # after the period's capitalised interest and draws
+    balance = _close_balances(program, per_rate, t)   # after the period's capitalised interest and draws
     for a, acct in enumerate(deal.accounts):
         if acct.funded_at_close:
-            # the hedges' part of a DSRA target on the base case's index (no scenario shock)
-            program.reserve_at_close[a] = reserve_target(program, per_rate, program.sched, program.maturity,
-                                                         balance, a, t, index=program.base_rate)
+            # the hedges' part of a DSRA target on the base case's index (no scenario shock); a
+            # letter of credit issued then covers its face: only the rest is cash from the sources
+            target = reserve_target(program, per_rate, program.sched, program.maturity,
+                                    balance, a, t, index=program.base_rate)
+            program.reserve_at_close[a] = max(target - float(program.acct_lc[a, t]), 0.0)
     program.equity_in = program.equity_in.copy()
     program.equity_in[t] += program.reserve_at_close.sum()

@@ -34,7 +34,9 @@ def lc_liquidity(c, cash, normal):
         cash = cash + avail
         opens.append(opened)
         outs.append(avail)
-    return c.put("cash_lc", cash), opens, outs
+    if any(has_lc(program, a) for a in range(program.n_accounts)):
+        cash = c.put("cash_lc", cash)
+    return cash, opens, outs
 
 
 def lc_settle(c, p, normal, opens) -> None:
