@@ -7,7 +7,9 @@ The target is the interpreters' own (reference.reserve_target: a DSRA's next
 target_periods of scheduled debt service on the base case from the balances after that
 period's draws and capitalised interest, a fixed reserve's amount), so in the base case
 the account closes that period exactly at its target and the money is conserved: the
-extra equity in is the reserve funding.
+extra equity in is the reserve funding. A DSRA backed by a letter of credit is issued its
+LC in the same period (issue_letters_of_credit); the sources pay in only the target the LC's
+face does not cover.
 """
 from __future__ import annotations
 

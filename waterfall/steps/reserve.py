@@ -69,5 +69,9 @@ KIND = Reserve(
         "target is its amount, or `target_months` / 12 of the annual cost of its `target_opex` lines "
         "as escalated in the period (a maintenance reserve). An account `funded_at_close` is paid in by the sponsors in the last "
         "period before operation (docs/money.md). Every target is zero in the last period, so reserves "
-        "are released to the waterfall at the end.",
+        "are released to the waterfall at the end. A DSRA backed by a `letter_of_credit`: the LC's "
+        "undrawn amount is at the waterfall's disposal with the cash from the start of the period; "
+        "this step first reimburses the LC bank (what it is owed plus that amount, as far as cash "
+        "goes: what is not reimbursed is the period's drawing), then sets the cash part to "
+        "min(target less the face not owed, cash), so the cash reserve is used before the LC.",
 )
