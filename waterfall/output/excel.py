@@ -355,6 +355,11 @@ def values_grid(program) -> ValuesGrid:
         for a in range(program.n_accounts):
             grid.add(f"L:a{a}.balance_open", f"{ac[a]}: opening balance", "amount")
             grid.add(f"L:a{a}.balance_close", f"{ac[a]}: closing balance", "amount")
+            if program.acct_lc[a].any():   # a DSRA backed by a letter of credit (docs/money.md)
+                grid.add(f"L:a{a}.lc_available", f"{ac[a]}: letter of credit at the waterfall's disposal", "amount")
+                grid.add(f"L:a{a}.lc_drawn", f"{ac[a]}: letter of credit drawn (net)", "amount", total=True)
+                grid.add(f"L:a{a}.lc_reimbursed", f"{ac[a]}: reimbursed to the LC bank (net)", "amount", total=True)
+                grid.add(f"L:a{a}.lc_owed", f"{ac[a]}: owed to the LC bank", "amount")
     grid.add("L:reserve_funding", GLOBAL_LABELS["reserve_funding"], "amount")
     if program.n_fees:
         grid.section("Fees")
