@@ -118,6 +118,8 @@ EXPECTED: dict[str, list[str]] = {
                                  "(got 'fixed')"],
     "lc_fee_without_fee_line.toml": ["accounts[0].letter_of_credit.fee: an LC fee needs a fee line naming the "
                                      "account", "(got 0.015)"],
+    "lc_dsra_without_reserve_step.toml": ["accounts[0].letter_of_credit: an account backed by a letter of credit "
+                                          "needs its reserve step", "(got 'dsra')"],
     "lc_fee_line_without_lc.toml": ["fees[0].letter_of_credit: no account of that name has a letter of credit",
                                     "(got 'dsra')"],
     # periods beyond the horizon or out of order
