@@ -505,6 +505,7 @@ ctypedef struct Prog:
     double *acct_target        # [A, T+1] a fixed reserve's target by period
     double *acct_last_weight   # [A] weight of a DSRA window's last period (target in months)
     double *acct_rate          # [A, T+1] interest earned on a reserve's opening balance for the period
+    double *acct_lc            # [A, T+1] face of the letter of credit backing a DSRA (0: none)
     int64_t *acct_mask     # [A, K]
     double *fee_due     # [F, T+1]
     int64_t *step_op
@@ -1162,6 +1163,72 @@ cdef inline void put(LedgerT L, int n_lines, int t, int col, double value) noexc
 cdef inline void add(LedgerT L, int n_lines, int t, int col, double value) noexcept nogil:
     if LedgerT is DoublePtr:
         L[t * n_lines + col] += value
+
+
+cdef double lc_liquidity(LedgerT L, int NL, int t, int acc0, const Prog *p, int A, int W, bint lenders,
+                         double *owed, double *out, double *open_) noexcept nogil:
+    """reference._lc_liquidity: each DSRA letter of credit's undrawn amount (face less what
+    is owed to the LC bank) is at the waterfall's disposal while the lenders are owed
+    something; returns the total (USD)."""
+    cdef double total = 0.0, x
+    cdef int a
+    for a in range(A):
+        open_[a] = owed[a]
+        x = 0.0
+        if lenders:
+            x = p.acct_lc[a * W + t] - owed[a]
+            if not (x > 0.0):
+                x = 0.0
+        out[a] = x
+        put(L, NL, t, acc0 + N_ACCOUNT_LINES * a + A_LC_AVAILABLE, x)
+        total += x
+    return total
+
+
+cdef inline double lc_reimburse(const Prog *p, int a, int t, int W, double target, double *cash,
+                                double *owed, double *out) noexcept nogil:
+    """steps/reserve.py Reserve._letter_of_credit: the LC bank is reimbursed first (owed plus
+    the period's LC amount, as far as cash goes); the cash target is the target less the
+    face not owed. Returns the cash target."""
+    cdef double due = owed[a] + out[a]
+    cdef double repay = due if due < cash[0] else cash[0]
+    cdef double cover
+    cash[0] = cash[0] - repay
+    owed[a] = due - repay
+    out[a] = 0.0
+    cover = p.acct_lc[a * W + t] - owed[a]
+    if cover < 0.0:
+        cover = 0.0
+    target = target - cover
+    return target if target > 0.0 else 0.0
+
+
+cdef double lc_at_acceleration(LedgerT L, int NL, int t, int acc0, int A, double cash, double *owed,
+                               double *out, double *open_) noexcept nogil:
+    """reference._lc_at_acceleration: each LC bank is reimbursed first from the period's
+    cash; the rest stays owed. Returns the cash left for the lenders."""
+    cdef double due, repay
+    cdef int a
+    for a in range(A):
+        due = owed[a] + out[a]
+        repay = due if due < cash else cash
+        cash -= repay
+        owed[a] = due - repay
+        out[a] = 0.0
+    lc_close(L, NL, t, acc0, A, owed, open_)
+    return cash
+
+
+cdef void lc_close(LedgerT L, int NL, int t, int acc0, int A, const double *owed,
+                   const double *open_) noexcept nogil:
+    """reference._lc_close: the period's net LC drawing, net reimbursement and what is owed."""
+    cdef double x
+    cdef int a
+    for a in range(A):
+        x = owed[a] - open_[a]
+        put(L, NL, t, acc0 + N_ACCOUNT_LINES * a + A_LC_DRAWN, x if x > 0.0 else 0.0)
+        put(L, NL, t, acc0 + N_ACCOUNT_LINES * a + A_LC_REIMBURSED, -x if x < 0.0 else 0.0)
+        put(L, NL, t, acc0 + N_ACCOUNT_LINES * a + A_LC_OWED, owed[a])
 
 
 cdef inline double reserve_target(const Prog *p, double **prr, double **schr,
@@ -2056,6 +2123,9 @@ cdef void run_scenario(const Prog *p, int s,
     cdef double *acf = tax_income + W              # [W] equity flows after the owner's tax
     cdef double *dsra_pre = acf + W                # [3K, W] the DSRA's prefix sums (dsra_prefix)
     cdef double *dfac = dsra_pre + 3 * K * W       # [W] the LLCR's discount factor of each period
+    cdef double *lc_owed = dfac + W                # [A] owed to each account's LC bank
+    cdef double *lc_out = lc_owed + A              # [A] the period's LC amount at the waterfall's disposal
+    cdef double *lc_open = lc_out + A              # [A] lc_owed at the start of the period
     cdef double hedge_net
     cdef double **anr = ptrs                       # [K] row pointers: annual rate,
     cdef double **prr = ptrs + K                   # per-period rate,
@@ -2166,6 +2236,8 @@ cdef void run_scenario(const Prog *p, int s,
         ts[k].discount = 1.0
     for a in range(A):
         reserve[a] = 0.0
+        lc_owed[a] = 0.0
+        lc_out[a] = 0.0
     run.p = p
     if LedgerT is DoublePtr:
         run.L = L
@@ -2564,6 +2636,10 @@ cdef void run_scenario(const Prog *p, int s,
                     add(L, NL, t, G_EQUITY_CURE, x)
                     cash += x
         eq_in_total += equity_in[t] + support + cure
+        for a in range(A):   # the letters of credit at the waterfall's disposal (reference._lc_liquidity)
+            if p.acct_lc[a * W + t] != 0.0 and lenders < 0:
+                lenders = has_lenders(ts, K, run.accel, hdue, H)
+        cash += lc_liquidity(L, NL, t, acc0, p, A, W, lenders > 0, lc_owed, lc_out, lc_open)
 
         # the steps (waterfall/steps): the first that finds an event of default sets its
         # cause, and every later step pays nothing (so the loop stops there)
@@ -2605,6 +2681,8 @@ cdef void run_scenario(const Prog *p, int s,
                     if not (p.dsra_window8[arg] and t < T and not refinanced
                             and dsra_target_window(p, dsra_pre, ts, arg, t, &target)):
                         target = reserve_target(p, prr, schr, ts, arg, t, index)
+                    if lc_owed[arg] != 0.0 or lc_out[arg] != 0.0 or p.acct_lc[arg * W + t] != 0.0:
+                        target = lc_reimburse(p, arg, t, W, target, &cash, lc_owed, lc_out)
                     x = cash if cash < target else target
                     reserve[arg] = x
                     cash -= x
@@ -2673,6 +2751,7 @@ cdef void run_scenario(const Prog *p, int s,
             tax_income[t] = x
         ended = False
         if cause != 0.0:  # the lenders accelerate (reference._accelerate), out of line
+            cash = lc_at_acceleration(L, NL, t, acc0, A, cash, lc_owed, lc_out, lc_open)
             accel_min_dscr = min_dscr
             accel_sum_dscr = sum_dscr
             accel_n_ds = n_ds
@@ -2706,6 +2785,7 @@ cdef void run_scenario(const Prog *p, int s,
                 x += reserve[a]
                 put(L, NL, t, acc0 + N_ACCOUNT_LINES * a + A_BALANCE_CLOSE, reserve[a])
             put(L, NL, t, G_RESERVE_FUNDING, x)
+            lc_close(L, NL, t, acc0, A, lc_owed, lc_open)
             for k in range(K):
                 put(L, NL, t, N_GLOBAL + k * N_TRANCHE_LINES + T_BALANCE_CLOSE, ts[k].balance)
 
@@ -2866,6 +2946,7 @@ cdef _Prepared _prepare(program):
     p.acct_kind = lptr(keep["acct_kind"]); p.acct_periods = lptr(keep["acct_periods"])
     p.acct_target = dptr(keep["acct_target"]); p.acct_mask = lptr(keep["acct_mask"])
     p.acct_rate = dptr(keep["acct_rate"]); p.acct_last_weight = dptr(keep["acct_last_weight"])
+    p.acct_lc = dptr(keep["acct_lc"])
     p.fee_due = dptr(keep["fee_due"]); p.step_op = lptr(keep["step_op"])
     p.step_arg = lptr(keep["step_arg"]); p.step_share = dptr(keep["step_share"])
     p.step_share_locked = dptr(keep["step_share_locked"])
@@ -3083,7 +3164,7 @@ cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, 
     cdef Py_ssize_t ts_words = sizeof(TState) // sizeof(double)
     cdef Py_ssize_t scratch_size = (N_CHANNELS * W + 3 * p.K * W + 4 * W + ts_words * p.K + p.A + 2 * p.K
                                     + W + 4 * p.H + 4 * W + 2 * W + 2 * W + 8    # ... tax [2W], trailing DSCR [2W]
-                                    + 3 * p.K * W + W)                           # DSRA prefix sums [3K, W], dfac [W]
+                                    + 3 * p.K * W + W + 3 * p.A)                 # DSRA prefix sums [3K, W], dfac [W], LC [3A]
     cdef Py_ssize_t row_size = n_row + 4 * J + 1   # a scenario's outputs and its gathered adjustments
     cdef double *scratch = <double *>malloc(threads * scratch_size * sizeof(double))
     cdef double **ptrs = <double **>malloc(threads * 3 * (p.K + 1) * sizeof(double *))

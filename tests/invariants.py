@@ -29,6 +29,9 @@ def sources_and_uses(program: Program, ledger: np.ndarray):
         for line in ("interest_paid", "principal_paid", "prepayment", "recovery_interest",
                      "recovery_principal"):
             uses = uses + ledger[:, ops.tranche_col(k, line)]
+    for a in range(program.n_accounts):   # a letter of credit: a drawing is a source, a reimbursement a use
+        sources = sources + ledger[:, ops.account_col(program.n_tranches, a, "lc_drawn")]
+        uses = uses + ledger[:, ops.account_col(program.n_tranches, a, "lc_reimbursed")]
     for h in range(program.n_hedges):
         uses = uses + ledger[:, ops.hedge_col(program.n_tranches, program.n_accounts, program.n_fees, h, "recovery")]
     return sources, uses

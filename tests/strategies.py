@@ -237,6 +237,14 @@ def deals(draw, max_operating: int = 40, hedges: bool = True, sculpted: bool = T
             accounts[-1].pop("target_periods")
             horizon = n * {"month": 1, "quarter": 3, "half-year": 6, "year": 12}[period]
             accounts[-1]["target_months"] = min(draw(st.sampled_from([2, 4, 6, 9])), horizon)
+        if draw(st.booleans()):   # backed by a letter of credit (stated or sized at close), with a fee
+            lc = {"fee": draw(st.sampled_from([0.0, 0.015, 0.2]))}
+            if draw(st.booleans()):
+                lc["amount"] = draw(st.floats(0.0, 80.0))
+            accounts[-1]["letter_of_credit"] = lc
+            if lc["fee"] > 0.0:   # the LC fee ranks with the senior fees, before debt service
+                fees.append({"name": "lc fee", "letter_of_credit": "dsra"})
+                steps.insert(0, {"step": "fee", "fee": "lc fee"})
         steps.append({"step": "reserve", "account": "dsra"})
     if draw(st.booleans()):
         accounts.append({"name": "mra", "kind": "fixed", "target": draw(st.floats(0.0, 50.0)),

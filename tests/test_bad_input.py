@@ -119,6 +119,19 @@ EXPECTED: dict[str, list[str]] = {
                                           "(got 6)"],
     "upfront_fee_above_one.toml": ["tranches[0].upfront_fee:", "less than or equal to 1", "(got 1.5)"],
     "closing_costs_negative.toml": ["closing_costs:", "greater than or equal to 0", "(got -5.0)"],
+    # a DSRA backed by a letter of credit (issue 14, item 4)
+    "dsra_lc_amount_negative.toml": ["accounts[0].letter_of_credit.amount:", "greater than or equal to 0",
+                                     "(got -5.0)"],
+    "dsra_lc_fee_above_cap.toml": ["accounts[0].letter_of_credit.fee:", "less than or equal to 0.2", "(got 0.25)"],
+    "dsra_lc_fee_negative.toml": ["accounts[0].letter_of_credit.fee:", "greater than or equal to 0", "(got -0.01)"],
+    "lc_on_fixed_reserve.toml": ["accounts[1].letter_of_credit: a letter of credit backs a dsra only",
+                                 "(got 'fixed')"],
+    "lc_fee_without_fee_line.toml": ["accounts[0].letter_of_credit.fee: an LC fee needs a fee line naming the "
+                                     "account", "(got 0.015)"],
+    "lc_dsra_without_reserve_step.toml": ["accounts[0].letter_of_credit: an account backed by a letter of credit "
+                                          "needs its reserve step", "(got 'dsra')"],
+    "lc_fee_line_without_lc.toml": ["fees[0].letter_of_credit: no account of that name has a letter of credit",
+                                    "(got 'dsra')"],
     # periods beyond the horizon or out of order
     "maturity_beyond_horizon.toml": ["tranches[0].maturity_period: period is beyond the horizon (40 periods)",
                                      "(got 48)"],

@@ -65,6 +65,7 @@ def check_deal(deal: Deal) -> list[Problem]:
             problems.append((f"accounts[{i}].target_periods", f"more periods than the horizon ({n} periods)",
                              acct.target_periods))
         problems += _check_account_terms(deal, i, acct, n)
+    problems += _check_letters_of_credit(deal)
     for j, name in enumerate(deal.covenants.dscr_tranches):
         if name not in known_tranches:
             problems.append((f"covenants.dscr_tranches[{j}]", "unknown tranche", name))
@@ -166,6 +167,37 @@ def _check_account_terms(deal: Deal, i: int, acct, n: int) -> list[Problem]:
     if acct.funded_at_close and acct.kind == "lockup":
         problems.append((f"accounts[{i}].funded_at_close", "a lockup account holds trapped cash: it is not "
                          "funded at close", True))
+    return problems
+
+
+def _check_letters_of_credit(deal: Deal) -> list[Problem]:
+    """A letter of credit backs a DSRA (one LC per account, refilled and reimbursed at the
+    account's reserve step); a fee line pays either a stated annual amount or one LC's fee."""
+    problems: list[Problem] = []
+    reserved = {s.account for s in deal.waterfall if s.step == "reserve"}
+    for i, acct in enumerate(deal.accounts):
+        if acct.letter_of_credit is None:
+            continue
+        where = f"accounts[{i}].letter_of_credit"
+        if acct.kind != "dsra":
+            problems.append((where, "a letter of credit backs a dsra only", acct.kind))
+        elif acct.name not in reserved:
+            problems.append((where, "an account backed by a letter of credit needs its reserve step (where a "
+                             "drawing is reimbursed)", acct.name))
+        if acct.letter_of_credit.fee > 0.0 and not any(f.letter_of_credit == acct.name for f in deal.fees):
+            problems.append((f"{where}.fee", "an LC fee needs a fee line naming the account (fees[].letter_of_credit) "
+                             "to place it in the waterfall", acct.letter_of_credit.fee))
+    backed = {a.name for a in deal.accounts if a.letter_of_credit is not None}
+    for i, fee in enumerate(deal.fees):
+        if fee.letter_of_credit is None:
+            if fee.annual_amount is None:
+                problems.append((f"fees[{i}].annual_amount", "a fee needs annual_amount (or letter_of_credit)", None))
+        elif fee.annual_amount is not None:
+            problems.append((f"fees[{i}].letter_of_credit", "give annual_amount or letter_of_credit, not both",
+                             fee.letter_of_credit))
+        elif fee.letter_of_credit not in backed:
+            problems.append((f"fees[{i}].letter_of_credit", "no account of that name has a letter of credit",
+                             fee.letter_of_credit))
     return problems
 
 

@@ -22,7 +22,7 @@ from .schedules import (
 )
 from .schedules import balance_at_amortisation as _balance_at_amortisation
 from .sizing import size_tranches
-from .reserves import fund_reserves_at_close
+from .reserves import fund_reserves_at_close, issue_letters_of_credit
 from .schedules import base_per_rate as _base_per_rate
 
 NO_FLOOR = -1e9
@@ -74,7 +74,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
     dscr_mask = np.array([int(t in dscr_names) for t in names["tranches"]], dtype=np.int64)
     acct_mask = np.array([[int(t in a.tranches) for t in names["tranches"]] for a in deal.accounts],
                          dtype=np.int64).reshape(len(deal.accounts), k_count)
-    fee_due = np.array([annual_flow(f.annual_amount, f.from_period, n if f.to_period is None else f.to_period,
+    fee_due = np.array([annual_flow(1.0 if f.letter_of_credit else f.annual_amount, f.from_period, n if f.to_period is None else f.to_period,
                                     n, months, line_scale(deal, f.from_period, indexation=f.indexation))
                         for f in deal.fees]).reshape(len(deal.fees), n + 1)
     step_op, step_arg, step_share, step_share_locked = _steps(deal, names)
@@ -109,6 +109,7 @@ def compile_deal(deal: Deal, source: str = "<deal>") -> Program:
         **_cover_horizon(deal, maturity, n), **tax,
         uses_at_close=_uses_at_close(deal, amounts),
     )
+    issue_letters_of_credit(deal, program, per_rate)
     fund_reserves_at_close(deal, program, per_rate)
     return program
 

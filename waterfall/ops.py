@@ -44,7 +44,10 @@ TRANCHE_LINES = (
     "principal_due", "principal_paid", "prepayment", "recovery_interest",
     "recovery_principal", "write_off", "refinanced", "balance_close", "interest_arrears", "claim",
 )
-ACCOUNT_LINES = ("balance_open", "balance_close")
+# Per account: opening and closing cash balance; a letter of credit's undrawn amount put at
+# the waterfall's disposal in the period, the net new drawing on it, the net reimbursement
+# to the LC bank and what is owed to that bank at the end of the period (docs/money.md).
+ACCOUNT_LINES = ("balance_open", "balance_close", "lc_available", "lc_drawn", "lc_reimbursed", "lc_owed")
 FEE_LINES = ("due", "paid")
 # Per hedge: net settlement due (negative: the bank owes), the part capitalised onto the
 # hedged tranche, the part paid in cash (signed), the termination amount at acceleration
@@ -98,7 +101,7 @@ PROGRAM_F64 = (
     "asset_value", "refi_spread", "refi_floor", "refi_min_dscr", "refi_max_ltv", "refi_min_dy", "refi_fixed",
     "ext_fee", "ext_step", "ext_min_dscr", "ext_max_ltv", "ext_min_dy", "bb_advance", "market_rent",
     "hedge_rate", "hedge_notional", "hedge_accrual",
-    "flow_years", "round_to", "periods_a_year", "acct_rate", "acct_last_weight",
+    "flow_years", "round_to", "periods_a_year", "acct_rate", "acct_lc", "acct_last_weight",
     "tax_depreciation",
 )
 PROGRAM_I64 = (

@@ -122,6 +122,8 @@ class Program:
     reserve_at_close: np.ndarray = None  # [A] equity paid in to fund each account at close (0: not funded)
     acct_last_weight: np.ndarray = None  # [A] weight of the last period of a DSRA's window (a target in
     #                                      months that is not whole periods: 6 months of a year = 0.5)
+    acct_lc: np.ndarray = None     # [A, T+1] face of the letter of credit backing each DSRA, from the
+    #                                period it is issued (0: none); reserves.issue_letters_of_credit
     acct_rate: np.ndarray = None   # [A, T+1] interest earned on each reserve's opening balance for the
     #                                period: annual rate x ACT/365F years between payment dates
     names: dict = field(default_factory=dict)  # tranches, accounts, fees: lists of names
@@ -141,6 +143,8 @@ class Program:
     def __post_init__(self):
         if self.acct_last_weight is None:   # targets in whole periods
             self.acct_last_weight = np.ones(self.acct_kind.shape[0])
+        if self.acct_lc is None:   # no letter of credit
+            self.acct_lc = np.zeros((self.acct_kind.shape[0], self.n_periods + 1))
         if self.acct_rate is None:   # reserves that earn nothing
             self.acct_rate = np.zeros((self.acct_kind.shape[0], self.n_periods + 1))
         if self.tax_depreciation is None:   # a program with no taxes

@@ -39,6 +39,8 @@ from .steps.floats import FloatPeriod, run_steps
 from .taxes import owner_tax, pre_depreciation_income
 from .workout import CAUSE, allocate, best_sale, net_sale, sale_values
 
+AL = {line: i for i, line in enumerate(ops.ACCOUNT_LINES)}   # account line -> offset in st.ac[a]
+
 NAN = float("nan")
 
 
@@ -123,6 +125,9 @@ class _State:
         self.hedge_claim = [0.0] * program.n_hedges            # termination amounts owed to the banks
         self.balance = [0.0] * k_count
         self.reserve = [0.0] * program.n_accounts
+        self.lc_owed = [0.0] * program.n_accounts   # owed to each account's LC bank (drawn, not reimbursed)
+        self.lc_out = [0.0] * program.n_accounts    # the period's LC amount at the waterfall's disposal
+        self.lc_open = [0.0] * program.n_accounts   # lc_owed at the start of the period
         self.cure_count = 0
         self.cov_cfads = [0.0] * (n + 1)   # each period's CFADS plus its equity cure (trailing DSCR)
         self.cov_ds = [0.0] * (n + 1)      # each period's debt service (trailing DSCR)
@@ -187,19 +192,59 @@ def _period(program: Program, st: _State, t: int) -> bool:
         row[G["equity_cure"]] += refi_cure
         cash += refi_cure
     st.terms.t = t
+    cash += _lc_liquidity(program, st, t, row, lenders)
     p = FloatPeriod(program, t, st.terms, cash, float(cause), locked, int_due, prin_due, st.balance, st.reserve)
-    p.hedge_due = hedge_due
+    p.hedge_due, p.lc_owed, p.lc_out = hedge_due, st.lc_owed, st.lc_out
     run_steps(program, p, st.kinds)
     _write_steps(program, st, row, p)
     row[G["fees_paid"]], row[G["equity_distribution"]] = p.fees, p.equity
     if p.D:
+        p.cash = _lc_at_acceleration(program, st, row, p.cash)
         return _accelerate(program, st, t, row, p, exit_proceeds, unpaid, int(p.D), hedge_due)
     row[G["reserve_funding"]] = sum(st.reserve)
+    _lc_close(program, st, row)
     for k in range(program.n_tranches):
         row[st.tc[k][TL["balance_close"]]] = st.balance[k]
     for a in range(program.n_accounts):
         row[st.ac[a][1]] = st.reserve[a]
     return False
+
+
+def _lc_liquidity(program: Program, st: _State, t: int, row, lenders: bool) -> float:
+    """The undrawn amount of each DSRA's letter of credit (its face less what is owed to the
+    LC bank) is at the waterfall's disposal, as the account's cash is: drawn for what the
+    steps above the account's reserve step pay, the rest handed back there (docs/money.md).
+    None once nothing is owed to the lenders. Returns the total (USD)."""
+    total = 0.0
+    for a in range(program.n_accounts):
+        st.lc_open[a] = st.lc_owed[a]
+        avail = max(program.acct_lc[a, t] - st.lc_owed[a], 0.0) if lenders else 0.0
+        st.lc_out[a] = avail
+        row[st.ac[a][AL["lc_available"]]] = avail
+        total += avail
+    return total
+
+
+def _lc_at_acceleration(program: Program, st: _State, row, cash: float) -> float:
+    """At acceleration each LC bank is reimbursed first from the period's cash (its claim
+    ranks senior: the undrawn part it put at the waterfall's disposal comes back); what the
+    cash does not cover stays owed to it. Returns the cash left for the lenders (USD)."""
+    for a in range(program.n_accounts):
+        due = st.lc_owed[a] + st.lc_out[a]
+        repay = min(due, cash)
+        cash -= repay
+        st.lc_owed[a], st.lc_out[a] = due - repay, 0.0
+    _lc_close(program, st, row)
+    return cash
+
+
+def _lc_close(program: Program, st: _State, row) -> None:
+    """The period's LC lines: net new drawing, net reimbursement, owed at the end (USD)."""
+    for a in range(program.n_accounts):
+        change = st.lc_owed[a] - st.lc_open[a]
+        row[st.ac[a][AL["lc_drawn"]]] = change if change > 0.0 else 0.0
+        row[st.ac[a][AL["lc_reimbursed"]]] = -change if change < 0.0 else 0.0
+        row[st.ac[a][AL["lc_owed"]]] = st.lc_owed[a]
 
 
 def _accrue(program: Program, st: _State, t: int, row):

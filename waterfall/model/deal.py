@@ -468,6 +468,18 @@ class Tranche(Part):
         return self
 
 
+class LetterOfCredit(Part):
+    """A standby letter of credit that stands in for (part of) a DSRA's cash: `amount` USD
+    of face (none: sized to the account's target at close), `fee` the annual rate the LC
+    bank charges on the face, paid by the fee line that names the account
+    (`fees[].letter_of_credit`). docs/money.md."""
+
+    amount: Optional[NonNegative] = Field(None, description="Face amount of the LC in deal units (none: the "
+                                          "DSRA's target at close).")
+    fee: float = Field(0.0, ge=0.0, le=0.2, description="Annual fee on the LC's face amount (0.015 = 1.5% a "
+                       "year), due through the fee line that names the account.")
+
+
 class Account(Part):
     """A reserve account. A `dsra` targets the next `target_periods` of scheduled debt
     service on `tranches`; `fixed` targets `target` USD; `lockup` holds cash trapped by
@@ -494,6 +506,10 @@ class Account(Part):
         False, description="True: the account is funded to its target from the sources at close "
         "(equity), in the last period before commercial operation (period 0 without construction), "
         "instead of from the first operating cash flows.")
+    letter_of_credit: Optional[LetterOfCredit] = Field(
+        None, description="A DSRA backed by a letter of credit: the LC's undrawn amount counts as "
+        "cover, so the account traps only the target less it in cash; a drawing is reimbursed to the "
+        "LC bank at the account's reserve step before the cash part is refilled.")
 
 
 class Fee(Part):
@@ -501,7 +517,10 @@ class Fee(Part):
     every period in [from_period, to_period]."""
 
     name: str = Field(min_length=1)
-    annual_amount: NonNegative
+    annual_amount: Optional[NonNegative] = None
+    letter_of_credit: Optional[str] = Field(None, description="The account whose letter of credit this "
+                                            "fee pays: due each period = the LC's face x its annual fee x "
+                                            "months / 12 (instead of annual_amount).")
     from_period: Period = 1
     to_period: Optional[Period] = None
     indexation: Optional[Indexation] = Field(None, description="Escalation of the fee at its own rate, "

@@ -311,6 +311,21 @@ def ledger_keys(program) -> list:
     return keys
 
 
+def _account_rows(grid, program, ac) -> None:
+    """The reserve accounts' ledger rows: balances, and a DSRA letter of credit's lines."""
+    if not program.n_accounts:
+        return
+    grid.section("Reserve accounts")
+    for a in range(program.n_accounts):
+        grid.add(f"L:a{a}.balance_open", f"{ac[a]}: opening balance", "amount")
+        grid.add(f"L:a{a}.balance_close", f"{ac[a]}: closing balance", "amount")
+        if program.acct_lc[a].any():   # a DSRA backed by a letter of credit (docs/money.md)
+            grid.add(f"L:a{a}.lc_available", f"{ac[a]}: letter of credit at the waterfall's disposal", "amount")
+            grid.add(f"L:a{a}.lc_drawn", f"{ac[a]}: letter of credit drawn (net)", "amount", total=True)
+            grid.add(f"L:a{a}.lc_reimbursed", f"{ac[a]}: reimbursed to the LC bank (net)", "amount", total=True)
+            grid.add(f"L:a{a}.lc_owed", f"{ac[a]}: owed to the LC bank", "amount")
+
+
 def values_grid(program) -> ValuesGrid:
     """The values workbook's Cash flows rows, from the program alone: every ledger line
     (under the formula workbook's sections, with its labels), the covenant levels and
@@ -350,11 +365,7 @@ def values_grid(program) -> ValuesGrid:
         for line in ops.TRANCHE_LINES:
             label, total = TRANCHE_LABELS.get(line, (line.replace("_", " ").capitalize(), True))
             grid.add(f"L:t{k}.{line}", label, "rate" if line == "rate" else "amount", total=total)
-    if program.n_accounts:
-        grid.section("Reserve accounts")
-        for a in range(program.n_accounts):
-            grid.add(f"L:a{a}.balance_open", f"{ac[a]}: opening balance", "amount")
-            grid.add(f"L:a{a}.balance_close", f"{ac[a]}: closing balance", "amount")
+    _account_rows(grid, program, ac)
     grid.add("L:reserve_funding", GLOBAL_LABELS["reserve_funding"], "amount")
     if program.n_fees:
         grid.section("Fees")

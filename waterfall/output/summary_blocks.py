@@ -19,6 +19,7 @@ SU_LINES = {
                   "L:t{k}.recovery_principal"],
     "su.opex": ["L:opex"], "su.fees": ["L:fees_paid"], "su.workout_costs": ["L:workout_costs"],
     "su.distributions": ["L:equity_distribution"],
+    "su.lc_drawn": ["L:a{a}.lc_drawn"], "su.lc_reimbursed": ["L:a{a}.lc_reimbursed"],
 }
 
 
@@ -41,8 +42,8 @@ def su_formula(line_key: str, grid, program, last: int) -> str:
         k = program.names["tranches"].index(line_key[len("su.draw."):])
         keys = [f"L:t{k}.draw"]
     else:
-        keys = [p.format(k=k) for p in SU_LINES[line_key] for k in
-                (range(program.n_tranches) if "{k}" in p else [0])]
+        keys = [p.format(k=k, a=k) for p in SU_LINES[line_key] for k in
+                (range(program.n_tranches) if "{k}" in p else range(program.n_accounts) if "{a}" in p else [0])]
     return "+".join(f"SUM({range_ref(grid.row_of(key), grid.col(0), grid.col(last), sheet)})" for key in keys)
 
 

@@ -79,6 +79,11 @@ def sources_and_uses(result, construction_periods: int) -> SourcesUses:
         value = _col_sum(frame, key, last)
         if value or key == "equity_in":
             su.sources.append(Line(f"su.{key}", label, value))
+    accounts = result.program.names["accounts"]
+    lc_drawn = sum(_col_sum(frame, f"{name}.lc_drawn", last) for name in accounts)
+    lc_reimbursed = sum(_col_sum(frame, f"{name}.lc_reimbursed", last) for name in accounts)
+    if lc_drawn:   # a DSRA letter of credit drawn in the window (docs/money.md)
+        su.sources.append(Line("su.lc_drawn", "Letter of credit drawn", lc_drawn))
     at_close = {k: v for k, v in (result.program.uses_at_close or {}).items() if v}
     su.uses.append(Line("su.capex", "Construction spend (capex)",
                         _col_sum(frame, "capex", last) - sum(at_close.values())))
@@ -96,6 +101,7 @@ def sources_and_uses(result, construction_periods: int) -> SourcesUses:
             ("su.opex", "Operating costs", _col_sum(frame, "opex", last)),
             ("su.fees", "Fees", _col_sum(frame, "fees_paid", last)),
             ("su.workout_costs", "Workout costs", _col_sum(frame, "workout_costs", last)),
+            ("su.lc_reimbursed", "Letter of credit reimbursed", lc_reimbursed),
             ("su.reserves", "Reserves funded (balance at the end)", reserves_end),
             ("su.distributions", "Distributions to equity", _col_sum(frame, "equity_distribution", last))):
         if value:

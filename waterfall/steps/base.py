@@ -31,7 +31,10 @@ The protocol. A rule sees a `Period` `p` with:
 - the deal's terms for the period: `p.hard(k)` (a fixed property: a shortfall is an
   event of default), `p.balloon(k)` (the whole balance is due this period),
   `p.share(i)`, `p.share_locked(i)`, `p.advance(k)`, `p.collateral(k)`,
-  `p.fee_due(f)`, `p.reserve_target(i, a)`, `p.trap(a)` (a distribute step may trap
+  `p.fee_due(f)`, `p.reserve_target(i, a)`, `p.has_lc(a)` and `p.lc_face(a)` (a fixed
+  property: account a is backed by a letter of credit; its face in the period), per account
+  `p.lc_owed[a]` and `p.lc_out[a]` (owed to the LC bank; the LC amount at the waterfall's
+  disposal not yet settled), `p.trap(a)` (a distribute step may trap
   cash in account a; -1 when it has none);
 - ledger effects: `p.interest_paid(k, x)`, `p.capitalised(k, x)`,
   `p.principal_paid(k, x)`, `p.prepaid(k, x)`, `p.fee_paid(f, due, x)`, `p.hedge_paid(h, x)`,

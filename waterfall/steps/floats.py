@@ -21,7 +21,7 @@ class FloatPeriod:
 
     __slots__ = ("program", "t", "terms", "cash", "D", "locked", "int_due", "prin_due", "bal",
                  "reserve", "int_paid", "cap", "prin_paid", "prepay", "paid", "fee_due_",
-                 "fee_pay", "fees", "equity", "hedge_due", "hedge_pay")
+                 "fee_pay", "fees", "equity", "hedge_due", "hedge_pay", "lc_owed", "lc_out")
 
     IF = staticmethod(IF)
     MIN = staticmethod(min)
@@ -43,6 +43,8 @@ class FloatPeriod:
         self.equity = 0.0
         self.hedge_due = [0.0] * program.n_hedges  # net settlement owed in cash (the caller sets it)
         self.hedge_pay = [0.0] * program.n_hedges
+        self.lc_owed = [0.0] * program.n_accounts   # owed to each LC bank (the caller sets it)
+        self.lc_out = [0.0] * program.n_accounts    # LC amount at the waterfall's disposal, not settled
 
     @staticmethod
     def put(i, name, x):
@@ -68,6 +70,12 @@ class FloatPeriod:
 
     def fee_due(self, f):
         return self.program.fee_due[f, self.t]
+
+    def has_lc(self, a):
+        return bool(self.program.acct_lc[a].any())
+
+    def lc_face(self, a):
+        return self.program.acct_lc[a, self.t]
 
     def reserve_target(self, i, a):
         return self.terms.reserve_target(a, self.bal)

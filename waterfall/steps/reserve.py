@@ -29,14 +29,35 @@ class Reserve(StepKind):
                         if sculpted:   # its refinanced schedule follows the sculpted shape's balance
                             out.append(Line(f"proj{k}.{j}.sb", f"projected {names[k]} shape balance +{j}",
                                             level=1))
-        return out + [Line("target", "target", level=1), Line("pay", "balance set"),
-                      Line("cash", "cash left", level=1)]
+        out.append(Line("target", "target", level=1))
+        if program.acct_lc[arg].any():
+            out += [Line("lc_due", "owed to the LC bank with the period's drawing", level=1),
+                    Line("lc_repay", "reimbursed to the LC bank", total=True),
+                    Line("lc_owed", "owed to the LC bank after reimbursement", level=1),
+                    Line("cash_target", "cash target (target less the LC available)", level=1)]
+        return out + [Line("pay", "balance set"), Line("cash", "cash left", level=1)]
 
     def cash(self, p, i, a):
         target = p.put(i, "target", p.reserve_target(i, a))
+        if p.has_lc(a):
+            target = self._letter_of_credit(p, i, a, target)
         new = p.put(i, "pay", p.IF(p.D, p.reserve[a], p.MIN(target, p.cash)))
         p.cash = p.put(i, "cash", p.IF(p.D, p.cash, p.cash - new))
         p.reserve[a] = new
+
+    @staticmethod
+    def _letter_of_credit(p, i, a, target):
+        """An account backed by a letter of credit: the LC bank is reimbursed first (what it
+        was owed plus the period's LC amount the waterfall had at its disposal, as far as
+        cash goes); the undrawn LC then counts as cover, so the cash target is the target
+        less the face not owed to the bank. Returns the cash target."""
+        due = p.put(i, "lc_due", p.lc_owed[a] + p.lc_out[a])
+        repay = p.put(i, "lc_repay", p.IF(p.D, 0.0, p.MIN(due, p.cash)))
+        p.cash = p.cash - repay
+        owed = p.put(i, "lc_owed", p.IF(p.D, p.lc_owed[a], due - repay))
+        p.lc_out[a] = p.IF(p.D, p.lc_out[a], 0.0)
+        p.lc_owed[a] = owed
+        return p.put(i, "cash_target", p.MAX(target - p.MAX(p.lc_face(a) - owed, 0.0), 0.0))
 
 
 KIND = Reserve(
@@ -52,5 +73,9 @@ KIND = Reserve(
         "target is its amount, or `target_months` / 12 of the annual cost of its `target_opex` lines "
         "as escalated in the period (a maintenance reserve). An account `funded_at_close` is paid in by the sponsors in the last "
         "period before operation (docs/money.md). Every target is zero in the last period, so reserves "
-        "are released to the waterfall at the end.",
+        "are released to the waterfall at the end. A DSRA backed by a `letter_of_credit`: the LC's "
+        "undrawn amount is at the waterfall's disposal with the cash from the start of the period; "
+        "this step first reimburses the LC bank (what it is owed plus that amount, as far as cash "
+        "goes: what is not reimbursed is the period's drawing), then sets the cash part to "
+        "min(target less the face not owed, cash), so the cash reserve is used before the LC.",
 )

@@ -213,6 +213,8 @@ def _bottom_rows(grid: Grid, program: Program, shape: _Shape, names_safe) -> Non
         grid.add(f"a{a}.rate", "Interest earned for the period (annual rate x ACT/365F years)", "rate")
         if program.acct_kind[a] == ops.ACCOUNT_KIND["fixed"]:
             grid.add(f"a{a}.target", "Fixed target (its amount, or months of its cost lines)", "amount")
+        if program.acct_lc[a].any():
+            grid.add(f"a{a}.lc", "Letter of credit: face amount", "amount")
     for f in range(program.n_fees):
         grid.section(f"Fee: {names_safe(program.names['fees'][f])}")
         grid.add(f"f{f}.due", "Fee due", "amount", total=True)
@@ -299,6 +301,8 @@ def _period(grid: Grid, program: Program, shape: _Shape, arrays, scalar_x, t: in
         grid.put(f"a{a}.rate", t, float(program.acct_rate[a, t]))
         if program.acct_kind[a] == ops.ACCOUNT_KIND["fixed"]:
             grid.put(f"a{a}.target", t, float(program.acct_target[a, t]))
+        if program.acct_lc[a].any():
+            grid.put(f"a{a}.lc", t, float(program.acct_lc[a, t]))
     if program.rvg_cap > 0:
         grid.put("rvg_factor", t, float(factor[ops.CH_RVG, t]))
         grid.put("rvg_live", t, 1.0 if t <= program.rvg_until else 0.0)

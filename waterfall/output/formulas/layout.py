@@ -223,6 +223,14 @@ def _covenant_rows(grid: Grid, program: Program, names_safe) -> None:
              "int")
     grid.add("cash_steps", "Cash for the priority of payments (cash available + equity cure)", "amount",
              level=1)
+    if program.acct_lc.any():
+        for a, name in enumerate(program.names["accounts"]):
+            if program.acct_lc[a].any():
+                grid.add(f"a{a}.lc_open", names_safe(f"{name}: owed to the LC bank at the start"), "amount",
+                         level=1)
+                grid.add(A(a, "lc_available"), names_safe(f"{name}: letter of credit at the waterfall's "
+                                                            "disposal (face less owed)"), "amount")
+        grid.add("cash_lc", "Cash for the priority of payments with the letters of credit", "amount", level=1)
 
 
 def _step_rows(grid: Grid, program: Program, names_safe) -> None:
@@ -247,6 +255,22 @@ def _party_rows(grid: Grid, program: Program, names_safe) -> None:
         for a, name in enumerate(program.names["accounts"]):
             grid.add(A(a, "balance_open"), f"{names_safe(name)}: opening balance", "amount")
             grid.add(A(a, "balance_close"), f"{names_safe(name)}: closing balance", "amount")
+            if program.acct_lc[a].any():
+                grid.add(f"a{a}.lc_accel_repay", f"{names_safe(name)}: LC bank reimbursed at acceleration",
+                         "amount", level=1)
+                grid.add(f"a{a}.lc_state", f"{names_safe(name)}: owed to the LC bank (carried)", "amount", level=1)
+                grid.add(f"a{a}.lc_change", f"{names_safe(name)}: change in what is owed to the LC bank",
+                         "amount", level=1)
+            else:
+                grid.add(A(a, "lc_available"), f"{names_safe(name)}: letter of credit available", "amount", level=1)
+            grid.add(A(a, "lc_drawn"), f"{names_safe(name)}: letter of credit drawn (net)", "amount", total=True,
+                     level=0 if program.acct_lc[a].any() else 1)
+            grid.add(A(a, "lc_reimbursed"), f"{names_safe(name)}: reimbursed to the LC bank (net)", "amount",
+                     total=True, level=0 if program.acct_lc[a].any() else 1)
+            grid.add(A(a, "lc_owed"), f"{names_safe(name)}: owed to the LC bank", "amount",
+                     level=0 if program.acct_lc[a].any() else 1)
+        if program.acct_lc.any():
+            grid.add("cash_after_lc", "Cash after the LC banks at an acceleration", "amount", level=1)
     grid.add("L:reserve_funding", GLOBAL_LABELS["reserve_funding"], "amount")
     if program.n_fees:
         grid.section("Fees")

@@ -15,6 +15,7 @@ from .covenants import covenants
 from .enforce import close_period, enforce
 from .grid import A, Grid, T, exit_share, put_discount
 from .hedges import owed_in_cash, settlements
+from .letters_of_credit import lc_liquidity, lc_settle
 from .protocol import CellPeriod, projected_service
 from .refinancing import (SHAPE_KEYS, has_ext, has_refi, level, refi_cure, refi_terms, refi_tranches, refinance,
                           sculpt)
@@ -220,9 +221,12 @@ def cash_flow_period(program: Program, cf: Grid, inputs: Grid, S: dict, t: int) 
     cash, exit_proceeds, unpaid, unpaid_flag = _sources(c, acc, st, cfads, equity_in, capex)
     locked, cause = covenants(c, acc, normal, cfads, unpaid_flag, c.ref("lenders"))
     cash = c.put("cash_steps", IF(normal, refi_cure(c, acc, cash + c.ref("dscr_cure"), cause), 0))
+    cash, lc_open, lc_out = lc_liquidity(c, cash, normal)
     p = CellPeriod(c, normal, cash, cause, locked, acc)
+    p.lc_owed, p.lc_out = list(lc_open), list(lc_out)
     for i, kind in enumerate(steps.kinds_of(program.step_op)):
         kind.cash(p, i, int(program.step_arg[i]))
+    lc_settle(c, p, normal, lc_open)
     surplus, lender_terms = enforce(c, p, st, acc, exit_proceeds, unpaid)
     close_period(c, p, surplus, lender_terms, equity_in)
     tax_period(c)

@@ -33,6 +33,8 @@ class CellPeriod:
         self.fee_pays, self.equity_parts, self.fee_rows = [], [], set()
         self.hedge_due = list(acc.hedge_due)     # due in cash per hedge (hedges.settlements)
         self.hedge_pay = [[] for _ in self.hedge_due]
+        self.lc_owed = [ZERO] * c.program.n_accounts   # letters_of_credit.lc_liquidity sets them
+        self.lc_out = [ZERO] * c.program.n_accounts
 
     def put(self, i, name, x):
         return self.c.put(f"s{i}.{name}", x)
@@ -57,6 +59,12 @@ class CellPeriod:
 
     def fee_due(self, f):
         return IF(self.normal, self.c.I(f"f{f}.due"), 0)
+
+    def has_lc(self, a):
+        return bool(self.c.program.acct_lc[a].any())
+
+    def lc_face(self, a):
+        return self.c.I(f"a{a}.lc")
 
     def reserve_target(self, i, a):
         return reserve_target(self.c, self.bal, a, i, self.acc.after)
