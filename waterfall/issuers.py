@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Literal, Optional
 
 from pydantic import Field, model_validator
@@ -151,6 +151,14 @@ class IssuerOutcome:
     instruments: dict[str, dict] = field(default_factory=dict)
     """What each instrument was paid, by name: balance at the end (or at default), coupon,
     maturity, times refinanced, the date it was repaid from cash, whether it was issued."""
+
+    def unresolved_copy(self) -> "IssuerOutcome":
+        """A copy to resolve (resolve_default) leaving this outcome as it was: the
+        claims, classes, collateral and recoveries that resolution writes are copied;
+        the quarterly path and the instrument records, which nothing writes after
+        `simulate`, are shared (a deep copy of them was a third of a chain run)."""
+        return replace(self, claims=dict(self.claims), recoveries=dict(self.recoveries),
+                       seniority=dict(self.seniority), collateral=dict(self.collateral))
 
     def recovery_rate(self, name: str) -> float | None:
         owed = self.claims.get(name)
