@@ -307,9 +307,10 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
     claims are left for `resolve_default` (they need the SPVs' lease-rejection claims)."""
     out, st = IssuerOutcome(name), stress or UNSTRESSED
     cash, drawn, saleable = flows.cash, 0.0, flows.saleable
+    ends = [add_months(basis, 3 * k) for k in range(years * 4 + 1)]   # quarter k runs ends[k] .. ends[k + 1]
     for k in range(years * 4):
         t = (k + 0.5) * STEP_YEARS
-        d0, d1 = add_months(basis, 3 * k), add_months(basis, 3 * k + 3)
+        d0, d1 = ends[k], ends[k + 1]
         year = min(int(k * STEP_YEARS), len(ratios) - 1)
         lab_m = st.lab_multiple(d0)
         ratio, watched = ratios[year] * lab_m, (market_ratios or ratios)[year] * lab_m
@@ -327,7 +328,8 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
                 x.coupon = base + x.floating_spread
         interest = sum(x.balance * x.coupon for x in lives if x.issue is None) + drawn * rate
         funding = flows.funding(t) if (open_ or not flows.funding_needs_market) else 0.0
-        net = (inflow - flows.outflow(t, ratio) - interest + funding) * STEP_YEARS
+        outflow = flows.outflow(t, ratio)
+        net = (inflow - outflow - interest + funding) * STEP_YEARS
         lump = sum(a for day, a in lumps if d0 <= day < d1)
         before, cash = cash, cash + net
         if open_ and terms.min_cash is not None and cash < terms.min_cash:
@@ -359,7 +361,7 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
             repay = min(cash, drawn)
             drawn, cash = drawn - repay, cash - repay
         out.path.append({"date": d1, "cash": cash, "revolver_drawn": drawn, "saleable": saleable, "debt": debt, "market_open": open_,
-                         "free_cash_flow": inflow - flows.outflow(t, ratio) - interest,
+                         "free_cash_flow": inflow - outflow - interest,
                          "spread": spread, "leverage": leverage, "lab_pay_ratio": watched,
                          "ltv": ltv, "pledged_assets": assets,
                          "paid_share": ratio})
