@@ -299,3 +299,11 @@ def test_an_unreachable_dask_scheduler_exits_2(capsys, short_entities):
                  "--entities", str(short_entities)]) == 2
     err = capsys.readouterr().err
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in err and "Traceback" not in err
+
+
+def test_cli_simulate_runs_on_this_process_unless_told(capsys, short_entities):
+    # no --workers: one process (on a 2-core machine two workers' ~3 s start is more than
+    # the work they share; docs/issuers.md 'Where it runs'), whatever os.cpu_count() says
+    assert main(["portfolio", "--simulate", "10000", "--seed", "4", "--json", "--quiet",
+                 "--entities", str(short_entities)]) == 0
+    assert json.loads(capsys.readouterr().out)["backend"] == "one process"
