@@ -204,3 +204,30 @@ def test_notes_lab_scenarios_stress_what_the_lab_pays_not_oracles_own_cash():
     assert cut.lab == [(dt.date(2027, 3, 27), dt.date(2032, 3, 27), 0.5)] and cut.own == []
     squeeze = issuer_stress(graph, deal, deal.scenario("cash-squeeze"))
     assert squeeze.own == [(dt.date(2027, 3, 27), None, 0.5)] and squeeze.lab == []
+
+
+def test_deal_table_shows_an_instrument_as_run_does(capsys):
+    # docs/deals.md's deal x scenario table (scripts/deal_table.py) shows an issuer's
+    # instrument in the issuer view: its default period, loss and recovery are the ones
+    # `waterfall run DEAL --scenario NAME` prints; --direct-only is the file's cash slice,
+    # as `run --direct-only` prints it
+    import importlib.util
+    from pathlib import Path
+
+    import waterfall
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "deal_table.py"
+    spec = importlib.util.spec_from_file_location("deal_table", path)
+    table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(table)
+    deal = waterfall.load_deal(path.parents[1] / "deals" / "oracle_notes_2025.toml")
+    row = table.outcome(deal, "ai-lab-default", "auto", table.issuer_of(deal, False))
+    out, _ = run_json(capsys, "oracle_notes_2025", "--scenario", "ai-lab-default")
+    chain = out["chain"]
+    assert row["view"] == "issuer (Oracle)" and row["min_dscr"] is None
+    assert (row["default_period"], row["lender_loss"], row["recovery_rate"]) == (
+        chain["default_period"], chain["loss"], chain["recovery_rate"])
+    assert chain["loss"] > 0
+    direct = table.outcome(deal, "ai-lab-default", "auto", table.issuer_of(deal, True))
+    m = waterfall.run(deal, "ai-lab-default").metrics
+    assert direct["view"] == "cash slice" and direct["lender_loss"] == m["lender_loss"]
