@@ -308,13 +308,12 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
     out, st = IssuerOutcome(name), stress or UNSTRESSED
     cash, drawn, saleable = flows.cash, 0.0, flows.saleable
     ends = [add_months(basis, 3 * k) for k in range(years * 4 + 1)]   # quarter k runs ends[k] .. ends[k + 1]
-    for k in range(years * 4):
+    for k, (d0, d1) in enumerate(zip(ends, ends[1:])):
         t = (k + 0.5) * STEP_YEARS
-        d0, d1 = ends[k], ends[k + 1]
         year = min(int(k * STEP_YEARS), len(ratios) - 1)
         lab_m = st.lab_multiple(d0)
         ratio, watched = ratios[year] * lab_m, (market_ratios or ratios)[year] * lab_m
-        inflow = flows.inflow(t, ratio)
+        inflow, outflow = flows.inflow(t, ratio), flows.outflow(t, ratio)
         debt = sum(x.balance for x in lives if x.issue is None) + drawn
         assets = None if flows.pledged is None else flows.pledged(t, watched) * st.asset_multiple(d0)
         ltv = loan_to_value(debt, cash, assets)
@@ -328,7 +327,6 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
                 x.coupon = base + x.floating_spread
         interest = sum(x.balance * x.coupon for x in lives if x.issue is None) + drawn * rate
         funding = flows.funding(t) if (open_ or not flows.funding_needs_market) else 0.0
-        outflow = flows.outflow(t, ratio)
         net = (inflow - outflow - interest + funding) * STEP_YEARS
         lump = sum(a for day, a in lumps if d0 <= day < d1)
         before, cash = cash, cash + net
