@@ -4,6 +4,16 @@
     python scripts/deal_table.py --engine reference
     python scripts/deal_table.py --scenarios  # every scenario: min DSCR, IRRs, default, loss, recovery
     python scripts/deal_table.py --matrix     # deal x scenario: default period and lender loss
+    python scripts/deal_table.py --scenarios --direct-only   # issuers' instruments on their cash slice
+
+With --scenarios or --matrix, a deal file that is an issuer's instrument (scenarios/entities.toml:
+Oracle's notes and programme, SoftBank's bridge) is shown in the issuer view, what `waterfall run
+DEAL --scenario NAME` gives: the file's scenario is a stress on the issuer, run with its whole debt
+stack through the chain (waterfall.issuer_stress), and the row is the instrument's share of the
+issuer's default: the deal period of the default date, the lenders' loss and recovery (no DSCR or
+IRR: an issuer's bond has no cash-flow waterfall of its own). Its base row is the issuer in the
+chain's base case (what `waterfall portfolio` gives). --direct-only shows those files' own
+cash-slice template instead (`waterfall run DEAL --scenario NAME --direct-only`).
 
 Columns: debt (sum of tranche commitments, USD millions), min and average DSCR, LLCR (to the
 covenant tranches' notional maturity, else their legal one), PLCR (to the end of the
@@ -38,12 +48,14 @@ def main() -> None:
     parser.add_argument("--engine", default="auto", choices=("auto", "compiled", "reference"))
     parser.add_argument("--scenarios", action="store_true", help="a row per deal and scenario")
     parser.add_argument("--matrix", action="store_true", help="a row per deal, a column per scenario")
+    parser.add_argument("--direct-only", action="store_true",
+                        help="issuers' instruments on their deal file's cash slice, not through the issuer")
     args = parser.parse_args()
     if args.scenarios:
-        scenario_table(args.engine)
+        scenario_table(args.engine, args.direct_only)
         return
     if args.matrix:
-        scenario_matrix(args.engine)
+        scenario_matrix(args.engine, args.direct_only)
         return
     print("| deal | kind | debt (USD m) | min DSCR | avg DSCR | LLCR | PLCR | equity IRR | lender IRR | "
           "tail (USD m) | exit, net (USD m) | base-case default |")
@@ -80,20 +92,47 @@ def scenario_names(deal) -> list[str]:
     return ["base"] + [s.name for s in deal.scenarios if s.name != "base"]
 
 
-def scenario_table(engine: str) -> None:
-    print("| deal | scenario | min DSCR | equity IRR | lender IRR | default period | lender loss (USD m) | recovery |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+def issuer_of(deal, direct_only: bool) -> str | None:
+    """The issuer whose instrument the deal file is (None: an SPV, or --direct-only)."""
+    from waterfall.commands.chain_run import issuer_of_instrument
+
+    return None if direct_only else issuer_of_instrument(deal)
+
+
+def outcome(deal, name: str, engine: str, issuer: str | None) -> dict:
+    """One deal x scenario: min DSCR, equity and lender IRR, default period, lender loss
+    (USD m), recovery and the view it is in. The cash-slice / SPV view is the deal file's
+    own run; the issuer view is the scenario as a stress on `issuer` through the chain
+    (commands.chain_run.issuer_scenario_run, the path `waterfall run` takes)."""
+    if issuer is None:
+        m = waterfall.run(deal, name, engine=engine).metrics
+        view = "deal file" if deal.deal.kind == "spv" else "cash slice"
+        return {k: m[k] for k in ("min_dscr", "equity_irr", "lender_irr", "default_period", "lender_loss",
+                                  "recovery_rate")} | {"view": view}
+    from waterfall.commands.chain_run import issuer_scenario_run
+    from waterfall.engine import resolve_scenario
+
+    data, _ = issuer_scenario_run(deal, resolve_scenario(deal, name), f"deals/{deal.name}.toml")
+    (row,) = data["deals"]
+    return {"min_dscr": None, "equity_irr": None, "lender_irr": None, "default_period": row["default_period"],
+            "lender_loss": row["loss"], "recovery_rate": row["recovery_rate"], "view": f"issuer ({issuer})"}
+
+
+def scenario_table(engine: str, direct_only: bool = False) -> None:
+    print("| deal | scenario | view | min DSCR | equity IRR | lender IRR | default period | lender loss (USD m) | recovery |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for path in deal_paths():
         deal = waterfall.load_deal(path)
+        issuer = issuer_of(deal, direct_only)
         for name in scenario_names(deal):
-            m = waterfall.run(deal, name, engine=engine).metrics
+            m = outcome(deal, name, engine, issuer)
             default = "-" if m["default_period"] is None else str(m["default_period"])
-            print(f"| {deal.name} | {name} | {fmt(m['min_dscr'], 'x')} | {fmt(m['equity_irr'], '%')} | "
+            print(f"| {deal.name} | {name} | {m['view']} | {fmt(m['min_dscr'], 'x')} | {fmt(m['equity_irr'], '%')} | "
                   f"{fmt(m['lender_irr'], '%')} | {default} | "
                   f"{fmt(m['lender_loss'], 'n')} | {fmt(m['recovery_rate'], '%')} |")
 
 
-def scenario_matrix(engine: str) -> None:
+def scenario_matrix(engine: str, direct_only: bool = False) -> None:
     """Deal x scenario: "ok" if the debt is paid, else "P<default period>: <lender loss>";
     "n/a" where the deal has no such scenario. Columns: base, then the scenario names that
     at least two deals share, in the order they first appear (deal-specific scenarios are
@@ -105,19 +144,21 @@ def scenario_matrix(engine: str) -> None:
             shared = sum(name in scenario_names(d) for d in deals) >= 2
             if name not in columns and shared:
                 columns.append(name)
-    print("| deal | " + " | ".join(columns) + " |")
-    print("| --- |" + " ---: |" * len(columns))
+    print("| deal | view | " + " | ".join(columns) + " |")
+    print("| --- | --- |" + " ---: |" * len(columns))
     for deal in deals:
-        cells = []
+        cells, view = [], None
         own = set(scenario_names(deal))
+        issuer = issuer_of(deal, direct_only)
         for name in columns:
             if name not in own:
                 cells.append("n/a")
                 continue
-            m = waterfall.run(deal, name, engine=engine).metrics
+            m = outcome(deal, name, engine, issuer)
+            view = m["view"]
             cells.append("ok" if m["default_period"] is None
                          else f"P{m['default_period']}: {fmt(m['lender_loss'], 'n')}")
-        print(f"| {deal.name} | " + " | ".join(cells) + " |")
+        print(f"| {deal.name} | {view} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -299,3 +299,54 @@ def test_an_unreachable_dask_scheduler_exits_2(capsys, short_entities):
                  "--entities", str(short_entities)]) == 2
     err = capsys.readouterr().err
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in err and "Traceback" not in err
+
+
+def test_cli_simulate_runs_on_this_process_unless_told(capsys, short_entities):
+    # no --workers: one process (on a 2-core machine two workers' ~3 s start is more than
+    # the work they share; docs/issuers.md 'Where it runs'), whatever os.cpu_count() says
+    assert main(["portfolio", "--simulate", "10000", "--seed", "4", "--json", "--quiet",
+                 "--entities", str(short_entities)]) == 0
+    assert json.loads(capsys.readouterr().out)["backend"] == "one process"
+
+
+def test_a_preset_states_pds_as_a_hazard_multiplier_or_a_stressed_spread():
+    # graph PDs: the lab 4%/yr, Oracle 2.06%/yr (CDS). A hazard x 2 on the lab: annual
+    # 1 - (1 - 0.04)^2 = 1 - 0.9216 = 0.0784. Oracle at a stressed 250bp with R = 40%:
+    # hazard 0.025 / 0.6 = 0.041667, annual 1 - exp(-0.041667) = 0.040811. The others keep
+    # the graph's (CoreWeave 5.95%, SoftBank 1%); no preset: the graph's all round.
+    from waterfall.credit_sim import simulated_pds
+    from waterfall.model.scenario import ChainShock, Scenario
+
+    shock = ChainShock(default_probability={LAB: {"multiplier": 2.0, "source": "assumption"},
+                                            "Oracle": {"cds_spread_bp": 250.0, "source": "assumption"}})
+    got = simulated_pds(GRAPH, Scenario(name="stressed", chain=shock))
+    order = list(GRAPH.simulation.obligors)
+    assert got[order.index(LAB)] == pytest.approx(0.0784, abs=1e-12)
+    assert got[order.index("Oracle")] == pytest.approx(0.040811, abs=1e-6)
+    assert got[order.index("CoreWeave")] == 0.0595 and got[order.index("SoftBank Group")] == 0.010
+    assert list(simulated_pds(GRAPH)) == [0.04, 0.0206, 0.0595, 0.010]
+    with pytest.raises(ValueError, match="give one of multiplier"):
+        ChainShock(default_probability={LAB: {"multiplier": 2.0, "cds_spread_bp": 100.0, "source": "x"}})
+
+
+def test_cli_simulate_under_a_preset_draws_its_pds(capsys, short_entities):
+    # key-customer-churn doubles the lab's hazard: 7.84%/yr (above); over the 3-year
+    # horizon its default rate is 1 - 0.9216^3 = 0.21726; 20,000 paths: standard error
+    # sqrt(0.21726 x 0.78274 / 20000) = 0.0029, so within 0.012 (4 s.e.); on the base
+    # case (4%/yr) it would be 1 - 0.96^3 = 0.1153, far outside that
+    assert main(["portfolio", "--simulate", "20000", "--seed", "3", "--json", "--quiet", "--scenario",
+                 "key-customer-churn", "--entities", str(short_entities)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["preset"] == "key-customer-churn" and out["input_pd"][LAB] == pytest.approx(0.0784)
+    assert out["input_pd"]["Oracle"] == 0.0206            # the graph's: the preset states none for it
+    assert abs(out["default_rate"][LAB] - 0.21726) < 0.012
+
+
+def test_a_preset_pd_for_an_unknown_obligor_exits_2_naming_file_field_and_value(capsys, tmp_path):
+    preset = tmp_path / "pd-typo.toml"
+    preset.write_text('name = "pd-typo"\ntime_unit = "year"\n[chain.default_probability."Orcale"]\n'
+                      'multiplier = 2.0\nsource = "assumption"\n')
+    assert main(["portfolio", "--simulate", "1000", "--scenario", str(preset), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert str(preset) in err and "chain.default_probability['Orcale']" in err and "Orcale" in err
+    assert "Traceback" not in err

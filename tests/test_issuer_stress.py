@@ -183,3 +183,51 @@ def test_a_defaulted_holdcos_estate_is_its_holdings_sold_at_a_discount():
     assert out.default_date == dt.date(2027, 3, 31)
     assert out.holdings_value == pytest.approx(42.0) and out.value == pytest.approx(52.0)
     assert out.recoveries == pytest.approx({"margin loan": 6.0, "bridge": 40 * 0.92, "bonds 2030": 10 * 0.92})
+
+
+def test_notes_lab_scenarios_stress_what_the_lab_pays_not_oracles_own_cash():
+    # oracle_notes_2025 closes 26 Sep 2025, half-yearly: period p covers (26 Sep 2025 + 6(p-1)
+    # months, 26 Sep 2025 + 6p months]. ai-lab-default: the lab's lease ends in period 6,
+    # which starts the day after 26 Mar 2028: what the lab pays Oracle x 0 from 27 Mar 2028.
+    # renegotiation: the lab's rent cut by half over periods 4-13: x 0.5 from 27 Mar 2027
+    # (after period 3's 26 Mar 2027) to 27 Mar 2032 (the day after period 13's 26 Mar 2032).
+    # cash-squeeze: Oracle's own cash flow x 0.5 from 27 Mar 2027. Each leaves the other
+    # stream alone (on main the two lab scenarios also cut Oracle's own cash flow).
+    from waterfall.commands.portfolio import portfolio_deals
+    from waterfall.contagion import load_graph
+
+    deal = next(d for d in portfolio_deals() if d.name == "oracle_notes_2025")
+    graph = load_graph()
+    lab = issuer_stress(graph, deal, deal.scenario("ai-lab-default"))
+    assert lab.lab == [(dt.date(2028, 3, 27), None, 0.0)] and lab.own == []
+    cut = issuer_stress(graph, deal, deal.scenario("renegotiation"))
+    assert cut.lab == [(dt.date(2027, 3, 27), dt.date(2032, 3, 27), 0.5)] and cut.own == []
+    squeeze = issuer_stress(graph, deal, deal.scenario("cash-squeeze"))
+    assert squeeze.own == [(dt.date(2027, 3, 27), None, 0.5)] and squeeze.lab == []
+
+
+def test_deal_table_shows_an_instrument_as_run_does(capsys):
+    # docs/deals.md's deal x scenario table (scripts/deal_table.py) shows an issuer's
+    # instrument in the issuer view: its default period, loss and recovery are the ones
+    # `waterfall run DEAL --scenario NAME` prints; --direct-only is the file's cash slice,
+    # as `run --direct-only` prints it
+    import importlib.util
+    from pathlib import Path
+
+    import waterfall
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "deal_table.py"
+    spec = importlib.util.spec_from_file_location("deal_table", path)
+    table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(table)
+    deal = waterfall.load_deal(path.parents[1] / "deals" / "oracle_notes_2025.toml")
+    row = table.outcome(deal, "ai-lab-default", "auto", table.issuer_of(deal, False))
+    out, _ = run_json(capsys, "oracle_notes_2025", "--scenario", "ai-lab-default")
+    chain = out["chain"]
+    assert row["view"] == "issuer (Oracle)" and row["min_dscr"] is None
+    assert (row["default_period"], row["lender_loss"], row["recovery_rate"]) == (
+        chain["default_period"], chain["loss"], chain["recovery_rate"])
+    assert chain["loss"] > 0
+    direct = table.outcome(deal, "ai-lab-default", "auto", table.issuer_of(deal, True))
+    m = waterfall.run(deal, "ai-lab-default").metrics
+    assert direct["view"] == "cash slice" and direct["lender_loss"] == m["lender_loss"]

@@ -88,11 +88,29 @@ def copula_of(sim, pds: np.ndarray, seed: int) -> Copula:
                   sim.copula, float(sim.dof), int(sim.horizon_years), int(seed))
 
 
-def simulated_pds(graph) -> np.ndarray:
-    """The input annual PD of each simulated obligor, in [simulation] order."""
+def simulated_pds(graph, preset=None) -> np.ndarray:
+    """The input annual PD of each simulated obligor, in [simulation] order: the graph's,
+    or under `preset` the PD its chain.default_probability states for that obligor
+    (model.scenario.PdStress: a hazard multiplier or a stressed CDS spread)."""
     known = {graph.lab.name: graph.lab.default_probability}
     known.update({o.name: o.default_probability for o in graph.obligors})
-    return np.array([known[name].annual for name in graph.simulation.obligors])
+    stated = preset_pds(preset)
+    return np.array([stated[name].annual(known[name].annual) if name in stated else known[name].annual
+                     for name in graph.simulation.obligors])
+
+
+def preset_pds(preset) -> dict:
+    """{obligor: PdStress} a preset states (none for the base case or no preset)."""
+    chain = None if preset is None else preset.chain
+    return {} if chain is None else dict(chain.default_probability)
+
+
+def pd_problems(graph, preset) -> list[tuple[str, str, str]]:
+    """Bad-input problems (field, message, value) of a preset's PDs: each must name a
+    simulated obligor."""
+    names = list(graph.simulation.obligors) if graph.simulation is not None else []
+    return [(f"chain.default_probability[{name!r}]", f"not a simulated obligor (known: {', '.join(names)})", name)
+            for name in preset_pds(preset) if name not in names]
 
 
 # --- loss tables from the chain --------------------------------------------------------
@@ -105,13 +123,13 @@ def _losses(rows: list[dict], lenders: dict, sponsors: dict) -> dict:
     return values
 
 
-def _chain_run(graph, deals: list, forced: dict | None):
-    """(rows, lenders, sponsors, outcome) of the base preset through the chain with
-    `forced` defaults {entity: date}."""
+def _chain_run(graph, deals: list, forced: dict | None, preset=None):
+    """(rows, lenders, sponsors, outcome) of `preset` (None: the base case) through the
+    chain with `forced` defaults {entity: date}."""
     from .commands.portfolio import chain_rows, holders
     from .scenarios.presets import load_preset
 
-    rows, outcome, _ = chain_rows(graph, load_preset("base"), deals, forced=forced)
+    rows, outcome, _ = chain_rows(graph, preset or load_preset("base"), deals, forced=forced)
     lenders, sponsors = holders(rows, {d.name: d for d in deals})
     return rows, lenders, sponsors, outcome
 
@@ -125,10 +143,10 @@ def run_losses(shared, forced_years: dict) -> tuple[dict, dict]:
     """One chain run with {entity: year} forced defaults (each mid-year): its loss per
     column ({column: USD m}) and, per simulated obligor, (its default year in the chain or
     None, the end of the quarter it defaults in or None), and under "pay_ratio" the lab's
-    pay ratio by year. `shared` is (graph, deals)."""
-    graph, deals = shared
+    pay ratio by year. `shared` is (graph, deals) or (graph, deals, preset)."""
+    graph, deals, preset = shared if len(shared) == 3 else (*shared, None)
     forced = {name: _mid_year(graph, y) for name, y in forced_years.items()} or None
-    rows, lenders, sponsors, outcome = _chain_run(graph, deals, forced)
+    rows, lenders, sponsors, outcome = _chain_run(graph, deals, forced, preset)
     states = {}
     for name in graph.simulation.obligors:
         st = outcome.entities.get(name)
@@ -145,14 +163,15 @@ def _run_many(shared, specs: list[dict]) -> list:
     return [run_losses(shared, spec) for spec in specs]
 
 
-def loss_tables(graph, deals: list, pool=None, progress=None) -> LossTables:
-    """The lab's runs, then every other obligor's on each of them (module doc). `pool`
-    runs the chain runs (serially here when None); `progress(k)` after k runs."""
+def loss_tables(graph, deals: list, pool=None, progress=None, preset=None) -> LossTables:
+    """The lab's runs, then every other obligor's on each of them (module doc), under
+    `preset` (None: the base case). `pool` runs the chain runs (serially here when
+    None); `progress(k)` after k runs."""
     pool = pool or Serial()
     sim, h = graph.simulation, graph.simulation.horizon_years
     names = list(sim.obligors)
     lab = names.index(graph.lab.name) if graph.lab.name in names else None
-    handle = pool.share((graph, deals))
+    handle = pool.share((graph, deals) if preset is None else (graph, deals, preset))
     states = h + 1 if lab is not None else 1
     lab_specs = [{names[lab]: a} if lab is not None and a < h else {} for a in range(states)]
     first = pool.map(_run_many, handle, [[s] for s in lab_specs], progress)
@@ -392,21 +411,22 @@ def default_chunk(n: int, workers: int) -> int:
 
 
 def simulate_portfolio(graph, deals: list, n: int, seed: int, workers: int = 1, dask=None,
-                       chunk_size: int | None = None, show: bool | None = False) -> SimulationResult:
+                       chunk_size: int | None = None, show: bool | None = False, preset=None) -> SimulationResult:
     """`n` joint paths (module doc) on this process (`workers` 1), on `workers` local
     processes, or on a Dask cluster (`dask`: an address, 'local' or a Client); the same
-    numbers to the last bit whichever. `show`: progress bars (waterfall.progress.bar)."""
+    numbers to the last bit whichever. `show`: progress bars (waterfall.progress.bar).
+    `preset`: the chain runs under it and the PDs it states (simulated_pds); None: base."""
     from .progress import bar
 
     pool = (DaskPool(dask) if dask is not None else LocalPool(workers) if workers > 1 else Serial())
     try:
         runs = bar("loss tables", table_runs(graph), "runs", show=show)
         try:
-            tables = loss_tables(graph, deals, pool, None if runs is None else runs.update)
+            tables = loss_tables(graph, deals, pool, None if runs is None else runs.update, preset)
         finally:
             if runs is not None:
                 runs.close()
-        cop = copula_of(graph.simulation, simulated_pds(graph), seed)
+        cop = copula_of(graph.simulation, simulated_pds(graph, preset), seed)
         spans = chunk_spans(n, int(chunk_size) if chunk_size else default_chunk(n, pool.workers))
         paths = bar("paths", n, "paths", show=show)
         try:

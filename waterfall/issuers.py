@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Literal, Optional
 
 from pydantic import Field, model_validator
@@ -151,6 +151,14 @@ class IssuerOutcome:
     instruments: dict[str, dict] = field(default_factory=dict)
     """What each instrument was paid, by name: balance at the end (or at default), coupon,
     maturity, times refinanced, the date it was repaid from cash, whether it was issued."""
+
+    def unresolved_copy(self) -> "IssuerOutcome":
+        """A copy to resolve (resolve_default) leaving this outcome as it was: the
+        claims, classes, collateral and recoveries that resolution writes are copied;
+        the quarterly path and the instrument records, which nothing writes after
+        `simulate`, are shared (a deep copy of them was a third of a chain run)."""
+        return replace(self, claims=dict(self.claims), recoveries=dict(self.recoveries),
+                       seniority=dict(self.seniority), collateral=dict(self.collateral))
 
     def recovery_rate(self, name: str) -> float | None:
         owed = self.claims.get(name)
@@ -299,13 +307,13 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
     claims are left for `resolve_default` (they need the SPVs' lease-rejection claims)."""
     out, st = IssuerOutcome(name), stress or UNSTRESSED
     cash, drawn, saleable = flows.cash, 0.0, flows.saleable
-    for k in range(years * 4):
+    ends = [add_months(basis, 3 * k) for k in range(years * 4 + 1)]   # quarter k runs ends[k] .. ends[k + 1]
+    for k, (d0, d1) in enumerate(zip(ends, ends[1:])):
         t = (k + 0.5) * STEP_YEARS
-        d0, d1 = add_months(basis, 3 * k), add_months(basis, 3 * k + 3)
         year = min(int(k * STEP_YEARS), len(ratios) - 1)
         lab_m = st.lab_multiple(d0)
         ratio, watched = ratios[year] * lab_m, (market_ratios or ratios)[year] * lab_m
-        inflow = flows.inflow(t, ratio)
+        inflow, outflow = flows.inflow(t, ratio), flows.outflow(t, ratio)
         debt = sum(x.balance for x in lives if x.issue is None) + drawn
         assets = None if flows.pledged is None else flows.pledged(t, watched) * st.asset_multiple(d0)
         ltv = loan_to_value(debt, cash, assets)
@@ -319,7 +327,7 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
                 x.coupon = base + x.floating_spread
         interest = sum(x.balance * x.coupon for x in lives if x.issue is None) + drawn * rate
         funding = flows.funding(t) if (open_ or not flows.funding_needs_market) else 0.0
-        net = (inflow - flows.outflow(t, ratio) - interest + funding) * STEP_YEARS
+        net = (inflow - outflow - interest + funding) * STEP_YEARS
         lump = sum(a for day, a in lumps if d0 <= day < d1)
         before, cash = cash, cash + net
         if open_ and terms.min_cash is not None and cash < terms.min_cash:
@@ -351,7 +359,7 @@ def simulate(name: str, lives: list[Live], flows: Flows, terms: MarketAccess, ba
             repay = min(cash, drawn)
             drawn, cash = drawn - repay, cash - repay
         out.path.append({"date": d1, "cash": cash, "revolver_drawn": drawn, "saleable": saleable, "debt": debt, "market_open": open_,
-                         "free_cash_flow": inflow - flows.outflow(t, ratio) - interest,
+                         "free_cash_flow": inflow - outflow - interest,
                          "spread": spread, "leverage": leverage, "lab_pay_ratio": watched,
                          "ltv": ltv, "pledged_assets": assets,
                          "paid_share": ratio})

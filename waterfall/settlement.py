@@ -21,7 +21,6 @@ to the sponsors. Rents are the deal's (USD millions); issuers count in USD billi
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from dataclasses import dataclass
 
@@ -118,7 +117,8 @@ def settle(outcome: ChainOutcome, deals: dict[str, Deal], guarantee_losses: dict
     claims = {name: lease_claims(outcome, deals[name]) for name in linked}
     resolved = {}
     for o in graph.obligors:
-        issuer = copy.deepcopy(outcome.entities[o.name].issuer)
+        issuer = outcome.entities[o.name].issuer
+        issuer = None if issuer is None else issuer.unresolved_copy()
         resolved[o.name] = issuer
         if issuer is None or issuer.default_date is None:
             continue

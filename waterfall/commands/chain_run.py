@@ -55,24 +55,32 @@ def issuer_scenario_applies(deal, scenario) -> bool:
 
 def run_issuer_scenario(args, deal) -> int:
     """The deal file's own scenario as a stress on its issuer, by the portfolio's path."""
-    from .. import engine
-    from ..contagion import load_graph
-    from ..issuer_stress import issuer_stress
-    from ..notices import horizon_notices
-    from .portfolio import run_portfolio
-
     from pathlib import Path
+
+    from .. import engine
+    from ..notices import horizon_notices
 
     scen = engine.resolve_scenario(deal, args.scenario)
     named = str(args.scenario)
     source = named if Path(named).suffix.lower() in (".toml", ".json") else (
         args.deal if str(args.deal).endswith(".toml") else f"deals/{deal.name}.toml")
-    stress = issuer_stress(load_graph(), deal, scen, source)
-    data = run_portfolio("base", only=deal.name, stress={stress.issuer: stress}, label=scen.name)
+    data, stress = issuer_scenario_run(deal, scen, source)
     (row,) = data["deals"]
     row["notes"] = [f"{stress.label}: {line}" for line in _stress_lines(stress)] + row["notes"]
     return _instrument(args, deal, row, data, horizon_notices(deal) + data["warnings"],
                        f"through {stress.issuer} (its whole debt stack, by the path `waterfall portfolio` takes):")
+
+
+def issuer_scenario_run(deal, scen, source: str | None = None):
+    """(run_portfolio's data for this instrument alone, the IssuerStress) of the deal
+    file's scenario `scen` read as a stress on its issuer: the one path behind `run
+    INSTRUMENT --scenario ITS-OWN` and the issuer rows of scripts/deal_table.py."""
+    from ..contagion import load_graph
+    from ..issuer_stress import issuer_stress
+    from .portfolio import run_portfolio
+
+    stress = issuer_stress(load_graph(), deal, scen, source)
+    return run_portfolio("base", only=deal.name, stress={stress.issuer: stress}, label=scen.name), stress
 
 
 def _stress_lines(stress) -> list[str]:

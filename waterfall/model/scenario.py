@@ -6,6 +6,7 @@ Every adjustment is data. Periods are 1-based operating periods as in the ledger
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from typing import Annotated, Literal, Optional, Union
 
@@ -317,6 +318,33 @@ Adjustment = Annotated[
 ]
 
 
+class PdStress(Part):
+    """An obligor's annual default probability under a preset, for `waterfall portfolio
+    --simulate N --scenario PRESET` (waterfall.credit_sim.stressed_pds): either its graph
+    PD's hazard x `multiplier` (annual = 1 - (1 - graph annual) ^ multiplier: the PD of
+    a hazard that many times the base one, so it stays below 1), or the PD a stressed
+    5-year CDS spread implies on the graph's CDS convention (hazard = spread / (1 -
+    recovery), annual = 1 - exp(-hazard)). `source` says where the number comes from,
+    or that it is an assumption."""
+
+    multiplier: Optional[Annotated[float, Field(gt=0, le=100)]] = None
+    cds_spread_bp: Optional[Annotated[float, Field(gt=0, le=10_000)]] = None
+    recovery: Annotated[float, Field(ge=0, lt=1)] = 0.4
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.multiplier is None) == (self.cds_spread_bp is None):
+            raise ValueError("give one of multiplier (on the graph's hazard) or cds_spread_bp (a stressed spread)")
+        return self
+
+    def annual(self, base: float) -> float:
+        """The stressed annual PD from the graph's `base` annual PD."""
+        if self.multiplier is not None:
+            return 1.0 - (1.0 - base) ** self.multiplier
+        return -math.expm1(-self.cds_spread_bp / 1e4 / (1.0 - self.recovery))
+
+
 class ChainShock(Part):
     """What a preset does to the contagion chain (waterfall.contagion), each a curve over
     time since the chain's basis date (in the scenario's time unit; linear between
@@ -329,6 +357,8 @@ class ChainShock(Part):
     lab_funding: list[tuple[Period, NonNegative]] = Field(default_factory=lambda: [(0, 1.0)], min_length=1)
     market_rent: list[tuple[Period, NonNegative]] = Field(default_factory=lambda: [(0, 1.0)], min_length=1)
     other_cash_flow: dict[str, list[tuple[Period, NonNegative]]] = Field(default_factory=dict)
+    default_probability: dict[str, PdStress] = Field(default_factory=dict)
+    """Simulated obligors' PDs under the preset (PdStress); the others keep the graph's."""
 
     @model_validator(mode="after")
     def _sorted(self):
