@@ -9,7 +9,7 @@ import numpy as np
 
 from . import ops, reference
 from .compile import compile_deal
-from .engine import default_threads, kernel_available, run_program
+from .engine import default_threads, kernel_available, kernel_lanes, run_program
 from .load import load_deal
 from .program import ColumnBatch, ScenarioBatch, ScenarioNames
 
@@ -108,12 +108,6 @@ def bench(deal_path=None, scenarios: int = 100_000, threads: int | None = None,
         report["thread_scaling"] = one_thread / compiled_seconds
     report["bench_process_peak_rss_mb"] = _peak_rss_mb()
     return report
-
-
-def kernel_lanes() -> int:
-    """Scenarios the kernel runs side by side in one vector (1: scalar, one at a time)."""
-    from .engine import _kernel
-    return int(getattr(_kernel, "LANES", 1)) if _kernel is not None else 1
 
 
 def _peak_rss_mb() -> float:

@@ -532,9 +532,9 @@ class DaskPool:
     what they share is scattered once to every worker (broadcast)."""
 
     def __init__(self, dask):
-        from .sweeps.runner import _client
+        from .sweeps.runner import dask_client
 
-        self.client, self._close = _client(dask)
+        self.client, self._close = dask_client(dask)
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
         self.name = f"Dask ({self.workers} workers)"
 
@@ -547,7 +547,7 @@ class DaskPool:
         from distributed import TimeoutError as DaskTimeout
         from distributed import wait
 
-        from .sweeps.runner import SweepError, _lost_cluster, _watch_workers
+        from .sweeps.runner import SweepError, lost_cluster, watch_workers
 
         futures = [self.client.submit(fn, shared, job, pure=False) for job in jobs]
         index = {f.key: k for k, f in enumerate(futures)}
@@ -564,9 +564,9 @@ class DaskPool:
                     future.release()
                     if progress:
                         progress(weight(jobs[k]) if weight else 1)
-                workerless = _watch_workers(self.client, workerless, bool(done))
+                workerless = watch_workers(self.client, workerless, bool(done))
         except Exception as exc:   # noqa: BLE001 - distributed raises many kinds on a lost cluster
-            if not _lost_cluster(exc):
+            if not lost_cluster(exc):
                 raise
             reason = (str(exc).strip().splitlines() or [""])[0][:200]
             raise SweepError(f"the Dask cluster was lost ({type(exc).__name__}: {reason})") from None

@@ -44,6 +44,11 @@ def kernel_available() -> bool:
     return _kernel is not None
 
 
+def kernel_lanes() -> int:
+    """Scenarios the kernel runs side by side in one vector (1: scalar, one at a time)."""
+    return int(getattr(_kernel, "LANES", 1)) if _kernel is not None else 1
+
+
 def kernel_error() -> str | None:
     return _KERNEL_ERROR
 

@@ -30,7 +30,7 @@ balloon is.
 from __future__ import annotations
 
 from . import ops
-from .workout import _capitalised
+from .workout import capitalised_value
 
 NO_TEST = 0.0
 
@@ -123,7 +123,7 @@ def appraisal(program, t: int, factor) -> float:
             residual = program.exit_value_share * horizon
         else:
             market = program.market_rent[n] * factor[ops.CH_MARKET_RENT, n]
-            residual = _capitalised(market - program.opex[n] * factor[ops.CH_OPEX, n] * program.periods_a_year[n],
+            residual = capitalised_value(market - program.opex[n] * factor[ops.CH_OPEX, n] * program.periods_a_year[n],
                                     program.exit_cap + factor[ops.CH_CAP_ADD, n])
         rent = cost = 0.0
         for u in range(n - 1, t - 1, -1):
@@ -133,7 +133,7 @@ def appraisal(program, t: int, factor) -> float:
         value = factor[ops.CH_RENT, t] * rent - cost + residual
     else:
         market = program.market_rent[t] * factor[ops.CH_MARKET_RENT, t]
-        value = (_capitalised(market - program.opex[t] * factor[ops.CH_OPEX, t] * program.periods_a_year[t],
+        value = (capitalised_value(market - program.opex[t] * factor[ops.CH_OPEX, t] * program.periods_a_year[t],
                               program.exit_cap + factor[ops.CH_CAP_ADD, t]) * d ** program.relet_periods
                  - program.reletting_cost * market)
     return max(value, program.replacement_floor * drc, 0.0)

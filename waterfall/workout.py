@@ -48,7 +48,7 @@ def sale_values(program: Program, factor: np.ndarray, projected_cfads: np.ndarra
     # the residual at the horizon: the deal's own exit value where it states one (one
     # assumption for both), else the market net rent capitalised
     income = (program.exit_value_share * drc[n] if program.exit_value_share > 0.0
-              else _capitalised(market_noi[n], cap[n]))
+              else capitalised_value(market_noi[n], cap[n]))
     d = program.val_discount
     for t in range(n, -1, -1):
         if t < n:
@@ -57,7 +57,7 @@ def sale_values(program: Program, factor: np.ndarray, projected_cfads: np.ndarra
         if earning:
             value = income
         else:
-            value = (_capitalised(market_noi[t], cap[t]) * d ** program.relet_periods
+            value = (capitalised_value(market_noi[t], cap[t]) * d ** program.relet_periods
                      - program.reletting_cost * market[t])
         value = max(value, program.replacement_floor * drc[t], 0.0)
         out[t] = drc[t] if t < program.cod_period else value
@@ -101,7 +101,7 @@ def best_sale(program: Program, accel: int, per_rate: np.ndarray, projected_cfad
     return best_at
 
 
-def _capitalised(noi: float, cap: float) -> float:
+def capitalised_value(noi: float, cap: float) -> float:
     """A net rent capitalised at a cap rate; nothing for a loss or a cap rate at or below 0."""
     return noi / cap if noi > 0.0 and cap > 0.0 else 0.0
 

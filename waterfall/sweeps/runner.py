@@ -423,7 +423,7 @@ def _check_reachable(address: str) -> None:
                          f"running there? (`dask scheduler` starts one; 'local' runs a local cluster)") from None
 
 
-def _client(dask):
+def dask_client(dask):
     """(client, close) for an address, 'local', or an existing Client."""
     from distributed import Client, LocalCluster
 
@@ -478,7 +478,7 @@ def _run_on_dask(dask, plan, todo, threads, engine: str, retries: int, finish, d
     from distributed import TimeoutError as DaskTimeout
     from distributed import wait
 
-    client, close = _client(dask)
+    client, close = dask_client(dask)
     finished_chunks = 0
     try:
         try:
@@ -499,7 +499,7 @@ def _run_on_dask(dask, plan, todo, threads, engine: str, retries: int, finish, d
                         finish(future.result())
                         future.release()
                         finished_chunks += 1
-                    workerless = _watch_workers(client, workerless, bool(done))
+                    workerless = watch_workers(client, workerless, bool(done))
             finally:
                 for f in futures:
                     f.cancel()
@@ -507,7 +507,7 @@ def _run_on_dask(dask, plan, todo, threads, engine: str, retries: int, finish, d
             raise
         except Exception as exc:   # noqa: BLE001 - distributed raises many kinds on a lost cluster
             from ..errors import OutputError
-            if isinstance(exc, OutputError) or not _lost_cluster(exc):
+            if isinstance(exc, OutputError) or not lost_cluster(exc):
                 raise
             reason = (str(exc).strip().splitlines() or [""])[0][:200]
             raise SweepError(f"the Dask cluster was lost ({type(exc).__name__}: {reason}); "
@@ -520,7 +520,7 @@ def _run_on_dask(dask, plan, todo, threads, engine: str, retries: int, finish, d
             pass
 
 
-def _watch_workers(client, workerless, progressed: bool):
+def watch_workers(client, workerless, progressed: bool):
     """The time since the cluster last had a worker (None while it has one)."""
     if progressed:
         return None
@@ -538,7 +538,7 @@ class _Workerless(Exception):
     pass
 
 
-def _lost_cluster(exc: BaseException) -> bool:
+def lost_cluster(exc: BaseException) -> bool:
     from distributed import TimeoutError as DaskTimeout
     from concurrent.futures import CancelledError   # distributed's Future(s)CancelledError
     from distributed.comm.core import CommClosedError
