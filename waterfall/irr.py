@@ -103,7 +103,9 @@ class _Flows:
             f += term
             f1 += e * term
             f2 += e * (e - 1.0) * term
-        return f, f1 / x, f2 / x / x  # (x * x underflows first for a rate near -100%)
+        # (x * x underflows first for a rate near -100%; an infinite slope there, as a Python
+        # float, is the same value numpy gives, without its overflow warning)
+        return float(f), float(f1) / x, float(f2) / x / x
 
 
 def _horner3(coef, x: float):
