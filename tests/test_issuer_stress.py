@@ -231,3 +231,27 @@ def test_deal_table_shows_an_instrument_as_run_does(capsys):
     direct = table.outcome(deal, "ai-lab-default", "auto", table.issuer_of(deal, True))
     m = waterfall.run(deal, "ai-lab-default").metrics
     assert direct["view"] == "cash slice" and direct["lender_loss"] == m["lender_loss"]
+
+
+def test_an_instruments_base_case_runs_through_its_issuer(tmp_path):
+    """`waterfall run oracle_notes_2025` (no scenario) printed the file's cash-slice run
+    (min DSCR 2.32x, LLCR 5.03x: cover ratios on a slice of Oracle's cash); its credit is
+    Oracle's, so the base case shows what Oracle pays each note. Oracle does not default in
+    its base case (the portfolio's base row: no default, loss 0). A cash-flow output still
+    needs a waterfall: it comes from the file's template, with a warning saying so."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+
+    def run(*extra):
+        return subprocess.run([sys.executable, "-m", "waterfall", "run", "oracle_notes_2025", "--quiet", *extra],
+                              capture_output=True, text=True, cwd=root, timeout=300)
+    base = run()
+    assert base.returncode == 0, base.stderr
+    assert base.stdout.startswith("oracle_notes_2025: instruments of Oracle; under 'base' Oracle does not default")
+    assert "min DSCR" not in base.stdout and "loss 0" in base.stdout
+    csv = run("--csv", str(tmp_path / "notes_base.csv"))
+    assert csv.returncode == 0, csv.stderr
+    assert "the deal file's own cash-slice run" in csv.stderr

@@ -74,7 +74,10 @@ def cmd_run(args) -> int:
     deal = engine.resolve_deal(args.deal)
     if chain_applies(deal, args.scenario) and not args.direct_only:
         return run_through_chain(args, deal, chosen, _emit)
-    if not args.direct_only and issuer_scenario_applies(deal, args.scenario):
+    # an instrument's base case too (its credit is its issuer's), unless a cash-flow output is
+    # asked for: those come from the deal file's own cash-slice run, which says so
+    base_too = not (args.csv or args.xlsx or args.plot)
+    if not args.direct_only and issuer_scenario_applies(deal, args.scenario, base=base_too):
         return _issuer_scenario(args, deal)
     with Stages("run", 1 + bool(args.xlsx) + bool(args.plot), show=False if args.quiet else None) as stage:
         stage("running the waterfall")
@@ -86,8 +89,22 @@ def cmd_run(args) -> int:
         return EXIT_BAD_INPUT
     if notice and args.direct_only and _same_as_base(deal, result, chosen):
         notice += f"; its direct effect on deal '{deal.name}' is none, so these figures are the base case's"
+    if notice is None and not base_too:
+        notice = _slice_notice(deal)
     warnings = horizon_notices(deal) + [w for w in [notice or chain_notice(deal, scen, result, chosen)] if w]
     return _emit(args, deal, result, scen, warnings, written=written)
+
+
+def _slice_notice(deal) -> str | None:
+    """For an issuer's instrument written as cash flows: what those cash flows are."""
+    from .commands.chain_run import issuer_of_instrument
+
+    issuer = issuer_of_instrument(deal)
+    if issuer is None:
+        return None
+    return (f"the cash-flow outputs are the deal file's own cash-slice run (a slice of {issuer}'s cash "
+            f"flow); the instrument's credit is {issuer}'s: `waterfall run {deal.name}` without them shows "
+            f"what {issuer} pays it")
 
 
 def _issuer_scenario(args, deal) -> int:

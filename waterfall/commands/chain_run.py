@@ -44,13 +44,16 @@ def issuer_of_instrument(deal) -> str | None:
     return issuer if deal.name in builtin and builtin[deal.name] == deal else None
 
 
-def issuer_scenario_applies(deal, scenario) -> bool:
-    """True for a built-in instrument's deal file under a scenario that is neither the
-    base case nor a stress preset (one of its own, or a scenario file)."""
+def issuer_scenario_applies(deal, scenario, base: bool = False) -> bool:
+    """True for a built-in instrument's deal file under a scenario that is not a stress
+    preset (one of its own, or a scenario file), and under the base case if `base`: its
+    credit is its issuer's, so `run` shows what the issuer pays it."""
     from ..scenarios.presets import preset_names
 
     name = str(getattr(scenario, "name", scenario))
-    return name != "base" and name not in preset_names() and issuer_of_instrument(deal) is not None
+    if name == "base" and not base:
+        return False
+    return name not in preset_names() and issuer_of_instrument(deal) is not None
 
 
 def run_issuer_scenario(args, deal) -> int:
@@ -66,7 +69,8 @@ def run_issuer_scenario(args, deal) -> int:
         args.deal if str(args.deal).endswith(".toml") else f"deals/{deal.name}.toml")
     data, stress = issuer_scenario_run(deal, scen, source)
     (row,) = data["deals"]
-    row["notes"] = [f"{stress.label}: {line}" for line in _stress_lines(stress)] + row["notes"]
+    if scen.name != "base":
+        row["notes"] = [f"{stress.label}: {line}" for line in _stress_lines(stress)] + row["notes"]
     return _instrument(args, deal, row, data, horizon_notices(deal) + data["warnings"],
                        f"through {stress.issuer} (its whole debt stack, by the path `waterfall portfolio` takes):")
 
