@@ -96,3 +96,27 @@ def test_refinancing_margin_linked_to_the_tenants_credit():
                             "from_period": 9, "to_period": 16}]
         scenario, _notes = deal_scenario(outcome, deal, preset)
         assert [a.bp for a in scenario.adjustments if a.kind == "refinancing_spread"] == [pytest.approx(bp, abs=1e-6)]
+
+
+def test_the_python_api_takes_a_preset_on_the_chains_calendar():
+    """`waterfall.run(deal, PRESET)` anchored a preset's market-wide stresses at the deal's
+    own close, while `waterfall run --direct-only` (and the chain) anchor them at the graph's
+    basis date (2025-11-30): Lighthouse (close 2026-05) under rates-stay-high gave PV loss
+    590.5 in Python and 605.3 at the command line. Now one answer: the +150bp of years 1-4
+    starts at the same calendar quarter in both."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import waterfall
+
+    root = Path(__file__).resolve().parents[1]
+    api = waterfall.run(waterfall.load_deal(root / "deals" / "vantage_lighthouse.toml"), "rates-stay-high")
+    proc = subprocess.run([sys.executable, "-m", "waterfall", "run", "vantage_lighthouse", "--scenario",
+                           "rates-stay-high", "--direct-only", "--json"],
+                          capture_output=True, text=True, cwd=root, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    cli = json.loads(proc.stdout)["metrics"]
+    assert cli["default_period"] == api.metrics.default_period
+    assert cli["lender_loss_pv"] == pytest.approx(api.metrics.lender_loss_pv, rel=1e-12)

@@ -82,8 +82,14 @@ def resolve_scenario(deal: Deal, scenario) -> Scenario:
     from .scenarios.presets import load_preset, preset_names
     from .suggest import did_you_mean
     presets = preset_names()
-    if name in presets:  # a stress preset by name applies to any deal
-        return load_preset(name)
+    if name in presets:  # a stress preset by name applies to any deal: its direct effects, the
+        # market-wide stresses on the chain's calendar (anchored at the graph's basis date), as
+        # `waterfall run --direct-only` and the chain take them (contagion.direct_scenario)
+        from .contagion import direct_scenario, load_graph
+        preset = load_preset(name)
+        direct = direct_scenario(load_graph(), deal, preset)
+        # the chain shock stays on it: a run outside the chain says what it leaves out
+        return direct if direct.chain is not None else direct.model_copy(update={"chain": preset.chain})
     own = ["base"] + [s.name for s in deal.scenarios if s.name != "base"]
     hint = did_you_mean(name, own + presets)
     # the suggestion first: a long message is shortened at its end (errors.printable)
