@@ -544,35 +544,24 @@ class DaskPool:
     def map(self, fn, shared, jobs: list, progress=None, weight=None) -> list:
         """Every job's result in job order; a cluster lost on the way (no worker for
         WORKERLESS_SECONDS, workers killed, the scheduler gone) is a SweepError."""
-        from distributed import TimeoutError as DaskTimeout
-        from distributed import wait
-
-        from .sweeps.runner import SweepError, lost_cluster, watch_workers
+        from .sweeps.runner import SweepError, as_completed_watched, lost_cluster
 
         futures = [self.client.submit(fn, shared, job, pure=False) for job in jobs]
         index = {f.key: k for k, f in enumerate(futures)}
-        out, pending, workerless = [None] * len(jobs), set(futures), None
+        out = [None] * len(jobs)
+
+        def done(future):
+            k = index[future.key]
+            out[k] = future.result()
+            if progress:
+                progress(weight(jobs[k]) if weight else 1)
         try:
-            while pending:
-                try:
-                    done, pending = wait(pending, timeout=1.0, return_when="FIRST_COMPLETED")
-                except DaskTimeout:      # nothing finished within the second: check the workers
-                    done = set()
-                for future in done:
-                    k = index[future.key]
-                    out[k] = future.result()
-                    future.release()
-                    if progress:
-                        progress(weight(jobs[k]) if weight else 1)
-                workerless = watch_workers(self.client, workerless, bool(done))
+            as_completed_watched(self.client, futures, done)
         except Exception as exc:   # noqa: BLE001 - distributed raises many kinds on a lost cluster
             if not lost_cluster(exc):
                 raise
             reason = (str(exc).strip().splitlines() or [""])[0][:200]
             raise SweepError(f"the Dask cluster was lost ({type(exc).__name__}: {reason})") from None
-        finally:
-            for f in futures:
-                f.cancel()
         return out
 
     def close(self) -> None:

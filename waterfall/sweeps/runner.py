@@ -475,11 +475,8 @@ def _run_on_dask(dask, plan, todo, threads, engine: str, retries: int, finish, d
     scattered once to every worker), each finished chunk handed to `finish` as it completes. Losing the workers (every one gone for
     WORKERLESS_SECONDS, a task's workers killed `retries` times, the scheduler gone) is a
     SweepError saying that a rerun resumes."""
-    from distributed import TimeoutError as DaskTimeout
-    from distributed import wait
-
     client, close = dask_client(dask)
-    finished_chunks = 0
+    finished = []   # the chunks finished here
     try:
         try:
             if callable(todo):
@@ -488,21 +485,11 @@ def _run_on_dask(dask, plan, todo, threads, engine: str, retries: int, finish, d
             futures = [client.submit(_remote_chunk, remote_plan, a, b, threads or 1, engine,
                                      retries=retries, pure=False, key=f"sweep-{plan.digest[:12]}-{a}-{b}")
                        for a, b in todo]
-            pending, workerless = set(futures), None
-            try:
-                while pending:
-                    try:
-                        done, pending = wait(pending, timeout=1.0, return_when="FIRST_COMPLETED")
-                    except DaskTimeout:   # nothing finished within the second: check the workers
-                        done = set()
-                    for future in done:
-                        finish(future.result())
-                        future.release()
-                        finished_chunks += 1
-                    workerless = watch_workers(client, workerless, bool(done))
-            finally:
-                for f in futures:
-                    f.cancel()
+
+            def done(future):
+                finish(future.result())
+                finished.append(future.key)
+            as_completed_watched(client, futures, done)
         except SweepError:
             raise
         except Exception as exc:   # noqa: BLE001 - distributed raises many kinds on a lost cluster
@@ -511,13 +498,36 @@ def _run_on_dask(dask, plan, todo, threads, engine: str, retries: int, finish, d
                 raise
             reason = (str(exc).strip().splitlines() or [""])[0][:200]
             raise SweepError(f"the Dask cluster was lost ({type(exc).__name__}: {reason}); "
-                             f"{finished_chunks} chunks finished here and are saved with the output's "
+                             f"{len(finished)} chunks finished here and are saved with the output's "
                              "chunks: rerun the same command to resume") from None
     finally:
         try:
             close()
         except Exception:   # noqa: BLE001 - closing a client whose cluster is gone may fail too
             pass
+
+
+def as_completed_watched(client, futures: list, done) -> None:
+    """Wait for Dask `futures`, calling done(future) as each finishes (then releasing it),
+    while watching the cluster: no worker for WORKERLESS_SECONDS raises _Workerless (a lost
+    cluster, lost_cluster). What is left is cancelled on the way out, however it ends."""
+    from distributed import TimeoutError as DaskTimeout
+    from distributed import wait
+
+    pending, workerless = set(futures), None
+    try:
+        while pending:
+            try:
+                finished, pending = wait(pending, timeout=1.0, return_when="FIRST_COMPLETED")
+            except DaskTimeout:   # nothing finished within the second: check the workers
+                finished = set()
+            for future in finished:
+                done(future)
+                future.release()
+            workerless = watch_workers(client, workerless, bool(finished))
+    finally:
+        for f in futures:
+            f.cancel()
 
 
 def watch_workers(client, workerless, progressed: bool):
