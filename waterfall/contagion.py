@@ -35,6 +35,7 @@ from __future__ import annotations
 from .paths import data_dir
 
 import bisect
+import functools
 import datetime as dt
 import math
 from dataclasses import dataclass, field
@@ -753,9 +754,26 @@ def direct_scenario(graph: Graph, deal: Deal, preset: Scenario | None) -> Scenar
     """The preset's direct adjustments in the deal's periods, its market-wide stresses
     anchored to the graph's basis date (timing.CALENDAR_KINDS): the same calendar years
     for every deal."""
+    return direct_at(graph.basis_date, deal, preset)
+
+
+def direct_at(anchor: dt.date, deal: Deal, preset: Scenario | None) -> Scenario:
+    """direct_scenario with the basis date given (`anchor`)."""
     from .scenarios.timing import localise, resolve
 
-    return localise(resolve(preset or Scenario(name="base"), deal, anchor=graph.basis_date), deal)
+    return localise(resolve(preset or Scenario(name="base"), deal, anchor=anchor), deal)
+
+
+def basis_date(path: str | Path = ENTITIES_FILE) -> dt.date:
+    """The entity graph's basis date, read once while the file is unchanged (a preset run
+    outside the chain needs only this of the graph)."""
+    p = Path(path)
+    return _basis_date(str(p), p.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _basis_date(path: str, mtime_ns: int) -> dt.date:
+    return load_graph(path).basis_date
 
 
 def deal_scenario(outcome: ChainOutcome, deal: Deal, preset: Scenario | None) -> tuple[Scenario, list[str]]:

@@ -85,9 +85,9 @@ def resolve_scenario(deal: Deal, scenario) -> Scenario:
     if name in presets:  # a stress preset by name applies to any deal: its direct effects, the
         # market-wide stresses on the chain's calendar (anchored at the graph's basis date), as
         # `waterfall run --direct-only` and the chain take them (contagion.direct_scenario)
-        from .contagion import direct_scenario, load_graph
+        from .contagion import basis_date, direct_at
         preset = load_preset(name)
-        direct = direct_scenario(load_graph(), deal, preset)
+        direct = direct_at(basis_date(), deal, preset)
         # the chain shock stays on it: a run outside the chain says what it leaves out
         return direct if direct.chain is not None else direct.model_copy(update={"chain": preset.chain})
     own = ["base"] + [s.name for s in deal.scenarios if s.name != "base"]
