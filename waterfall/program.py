@@ -235,17 +235,54 @@ class ScenarioNames:
         return f"ScenarioNames({self.prefix!r}, {self.count}, start={self.start})"
 
     def column(self):
-        """The names as a pandas string array, built in Arrow without a Python string per
-        scenario where pyarrow is installed (else a list)."""
+        """The names as a pandas string array where pyarrow is installed (else a list),
+        written straight into Arrow's buffers (`_arrow_names`): no Python string and no
+        intermediate Arrow array per scenario, so a million names cost their own 15 MB."""
         try:
             import pandas as pd
             import pyarrow as pa
-            import pyarrow.compute as pc
         except ImportError:
             return list(self)
-        numbers = pa.array(np.arange(self.start, self.start + self.count, dtype=np.int64))
-        names = pc.binary_join_element_wise(self.prefix, pc.cast(numbers, pa.string()), "")
+        offsets, data = _arrow_names(self.prefix, self.start, self.count)
+        names = pa.LargeStringArray.from_buffers(self.count, pa.py_buffer(offsets), pa.py_buffer(data))
         return pd.array(names, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+
+
+_NAME_ROWS = 1 << 16   # rows of names written at once
+
+
+def _arrow_names(prefix: str, start: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The Arrow large_string buffers of the names `<prefix><i>`, i = start..start+count-1:
+    int64 offsets [count + 1] and the UTF-8 bytes. Numbers of one digit count are a run of
+    consecutive integers whose names share one width, so each run is a [rows, width] byte
+    table filled a digit column at a time."""
+    head = np.frombuffer(prefix.encode(), dtype=np.uint8)
+    runs, lo, end, total = [], start, start + count, 0
+    widths = np.empty(count, dtype=np.uint8)   # each name's length in bytes
+    while lo < end:   # [lo, hi): the numbers with as many digits as lo
+        digits = len(str(lo))
+        hi = min(end, 10 ** digits)
+        widths[lo - start:hi - start] = len(head) + digits
+        runs.append((lo, hi, digits, total))
+        total += (len(head) + digits) * (hi - lo)
+        lo = hi
+    offsets = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(widths, dtype=np.int64, out=offsets[1:])
+    del widths
+    data = np.empty(total, dtype=np.uint8)
+    for lo, hi, digits, at in runs:
+        table = data[at:at + (len(head) + digits) * (hi - lo)].reshape(hi - lo, len(head) + digits)
+        table[:, :len(head)] = head
+        for first in range(lo, hi, _NAME_ROWS):   # a few rows at a time: small temporaries
+            rows = table[first - lo:first - lo + _NAME_ROWS, len(head):]
+            number = np.arange(first, first + len(rows), dtype=np.int64)
+            digit = np.empty_like(number)
+            for d in range(digits - 1, -1, -1):   # the last digit first
+                np.remainder(number, 10, out=digit)
+                rows[:, d] = digit
+                number //= 10
+            rows += 48   # the digit's character ("0" is 48)
+    return offsets, data
 
 
 class ColumnBatch:
