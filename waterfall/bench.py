@@ -29,18 +29,28 @@ def lease_scenarios(n_periods: int, count: int, seed: int = 7) -> ColumnBatch:
     period = rng.integers(max(1, n_periods // 15), n_periods + 1, count)
     downtime = rng.integers(0, 25, count)
     haircut = rng.uniform(0.0, 0.6, count)
-    relet_from = period + downtime
+    # each draw's array becomes a column in place (no temporaries of 8 bytes x count to
+    # linger in the heap): a scenario without a dark spell or a re-let has an empty period
+    # range there (the dark spell from 1 to 0, the re-let from the period after the last)
     has_dark = defaults & (downtime > 0)
+    relet_from = downtime                      # the re-let's first period: default + downtime
+    relet_from += period
     relet = defaults & (relet_from <= n_periods)
-    # a scenario without a dark spell or a re-let has an empty period range there (the
-    # dark spell from 1 to 0, the re-let from the period after the last): the channel is
-    # rent for every scenario, one broadcast value
-    dark = (ops.CH_RENT, np.where(has_dark, period, 1),
-            np.where(has_dark, np.minimum(relet_from - 1, n_periods), 0), 0.0)
-    del period, downtime, has_dark
-    relet_col = (ops.CH_RENT, np.where(relet, relet_from, n_periods + 1), n_periods,
-                 np.where(relet, 1.0 - haircut, 1.0))
-    del relet, relet_from, haircut, defaults
+    del defaults, downtime
+    dark_to = np.subtract(relet_from, 1)       # the dark spell's last period, within the horizon
+    np.minimum(dark_to, n_periods, out=dark_to)
+    no_dark = ~has_dark
+    dark_to[no_dark] = 0
+    dark_from = period                         # the dark spell from the default period
+    dark_from[no_dark] = 1
+    no_relet = ~relet
+    relet_from[no_relet] = n_periods + 1
+    relet_value = np.subtract(1.0, haircut, out=haircut)   # rent x (1 - haircut) once re-let
+    relet_value[no_relet] = 1.0
+    del has_dark, relet, no_dark, no_relet
+    # the channel is rent for every scenario, one broadcast value
+    dark = (ops.CH_RENT, dark_from, dark_to, 0.0)
+    relet_col = (ops.CH_RENT, relet_from, n_periods, relet_value)
     rate = (ops.CH_RATE_ADD, 1, n_periods, rng.uniform(-0.01, 0.02, count))
     rent = (ops.CH_RENT, 1, n_periods, rng.uniform(0.9, 1.05, count))
     return ColumnBatch(ScenarioNames("s", count), [dark, relet_col, rate, rent], n_periods)
