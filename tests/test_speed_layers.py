@@ -138,6 +138,7 @@ def test_scenario_names_are_written_straight_into_arrow_buffers():
     names = ScenarioNames("run-", 3, start=99)   # 99 | 100 101: widths 6, 7, 7
     assert list(pd.Series(names.column())) == ["run-99", "run-100", "run-101"]
     assert names.column().dtype == pd.StringDtype("pyarrow", na_value=np.nan)
+    assert list(pd.Series(ScenarioNames("s", 4, start=-2).column())) == ["s-2", "s-1", "s0", "s1"]
 
 
 def test_a_million_names_cost_their_own_bytes_and_nothing_in_arrows_pool():

@@ -243,9 +243,12 @@ class ScenarioNames:
             import pyarrow as pa
         except ImportError:
             return list(self)
+        dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+        if self.start < 0:   # "-" is no digit: names of negative numbers as strings
+            return pd.array(list(self), dtype=dtype)
         offsets, data = _arrow_names(self.prefix, self.start, self.count)
         names = pa.LargeStringArray.from_buffers(self.count, pa.py_buffer(offsets), pa.py_buffer(data))
-        return pd.array(names, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+        return pd.array(names, dtype=dtype)
 
 
 _NAME_ROWS = 1 << 16   # rows of names written at once
