@@ -2081,118 +2081,142 @@ cdef double owner_tax(const Prog *p, LedgerT L, const double *income, int last, 
     return total
 
 
-cdef void run_scenario(const Prog *p, int s,
-                       const int64_t *adj_channel, const int64_t *adj_from, const int64_t *adj_to,
-                       const double *adj_value, int J, const double *base,
-                       double *scratch, double **ptrs, LedgerT L, double *metrics, double *tranche_out,
-                       int64_t *status) noexcept nogil:
-    """One scenario: `scratch` and `ptrs` are this thread's work space, `L` the ledger
-    [T+1, lines] or NULL for metrics only, `metrics` [N_METRICS] and `tranche_out` [2K]
-    (each tranche's WAL in years, then its lender loss: metrics.tranche_losses) are outputs;
-    `status` [2] is set to (ERR_UNKNOWN_STEP, step index) if a step has no branch.
+ctypedef struct Scn:
+    # A scenario's work space and its state from one period to the next: carved out and set
+    # up by scn_setup, carried by scn_periods (which can start at any period: the lane
+    # block hands a lane over to it mid-life, _lanes.pxi) and summarised by scn_metrics.
+    double *own_an        # [K, W] floating tranches' annual rate (ledger) / a refinanced one's
+    double *own_pr        # [K, W] their per-period rate
+    double *own_sched     # [K, W] scenario copy of a schedule
+    double *lcf           # [W] lenders' cash flow
+    double *ecf           # [W] equity cash flow
+    TState *ts            # [K] tranche state
+    double *reserve       # [A]
+    double *alloc         # [2K] allocate's scratch
+    double *index         # [W] the hedges' index (base + rate add-on)
+    double *hdue          # [H] hedge settlements due in cash
+    double *hpay          # [H] paid by the hedge steps (signed)
+    double *hclaim        # [H] termination claims
+    double *to_hedge      # [H] allocate's scratch
+    double *npv_before    # [W] LLCR path: NPV from COD through t-1,
+    double *disc_before   # [W] the discount factor through t-1,
+    double *debt_open     # [W] covenant tranches' opening balance,
+    double *dsra_open     # [W] DSRA opening balances
+    double *irr_work      # [2W] the IRRs' work space
+    double *cov_cfads     # [W] each period's CFADS + equity cure (trailing DSCR)
+    double *cov_ds        # [W] each period's debt service (trailing DSCR)
+    double *tax_income    # [W] taxable income before depreciation
+    double *acf           # [W] equity flows after the owner's tax
+    double *dsra_pre      # [3K, W] the DSRA's prefix sums (dsra_prefix)
+    double *dfac          # [W] the LLCR's discount factor of each period
+    double *lc_owed       # [A] owed to each account's LC bank
+    double *lc_out        # [A] the period's LC amount at the waterfall's disposal
+    double *lc_open       # [A] lc_owed at the start of the period
+    double **anr          # [K] row pointers: annual rate,
+    double **prr          # per-period rate,
+    double **schr         # scheduled principal
+    double *fch[N_CHANNELS]   # factor rows by channel
+    const double *base    # [W] the base-rate path
+    int senior            # the first covenant tranche (-1: none): the LLCR's discount rate
+    bint own_only         # no set test on a trailing or projected basis
+    bint basis_used[3]    # the DSCR bases a set covenant tests (dscr_windows.bases_used)
+    Run run
+    # carried from one period to the next
+    const double *draw_   # p.draw; p.no_draw once the lenders have accelerated
+    int cure_count        # consecutive periods below the default DSCR
+    int cures             # equity cures used
+    int n_ds              # periods with debt service (the average DSCR)
+    int first_ds          # the first period with debt service (trailing DSCR)
+    int accel_n_ds
+    int stop              # the period after the last that ran (W: all of them)
+    double min_dscr
+    double sum_dscr
+    double accel_min_dscr
+    double accel_sum_dscr
+    double eq_dist_total
+    double eq_in_total
+    double discount       # LLCR/PLCR: the discount factor through the period
+    double npv_loan
+    double npv_project
+    double debt0          # the covenant tranches' balance at COD
+    double support_used   # capped sponsor support drawn so far
+    double last_cfads     # the period before's CFADS and debt service (extension test)
+    double last_ds
+    double exit_proceeds  # the last period's exit proceeds (the owner's tax)
+    bint in_workout
+    bint refinanced       # a maturity has moved: no quiet periods from here on
+
+
+cdef void scn_setup(Scn *c, const Prog *p, int s, const int64_t *adj_channel, const int64_t *adj_from,
+                    const int64_t *adj_to, const double *adj_value, int J, const double *base,
+                    double *scratch, double **ptrs, double *ledger) noexcept nogil:
+    """A scenario's set-up: its work space carved out of `scratch` and `ptrs` (this
+    thread's or this lane's), its factor rows from its adjustments, its rates, the
+    tranches' and accounts' opening state, the DSRA's prefix sums and the LLCR's
+    discount factors. `ledger` is its ledger [T+1, lines], or NULL for metrics only.
     Rows a scenario does not change (factor channels it does not touch, fixed-rate
-    tranches' rates, schedules until a refinancing) are read from shared rows. Once the
-    lenders accelerate, the periods run in the cold functions above (Run)."""
-    cdef int T = p.T, W = p.T + 1, K = p.K, A = p.A, NL = p.n_lines, S = p.S, cod = p.cod, H = p.H, h
-    cdef bint ledger = LedgerT is DoublePtr
-    cdef int t, k, a, j, c, i, op, arg, ch, lo, hi, cure_count = 0, n_ds = 0, cures = 0, stop = W
-    cdef int tc, acc0 = N_GLOBAL + K * N_TRANCHE_LINES, fee0 = N_GLOBAL + K * N_TRANCHE_LINES + A * N_ACCOUNT_LINES
+    tranches' rates, schedules until a refinancing) point to shared rows."""
+    cdef int W = p.T + 1, K = p.K, A = p.A, H = p.H, cod = p.cod
+    cdef int t, k, a, j, ch, lo, hi, h, i
     cdef int ts_words = <int>(sizeof(TState) // sizeof(double))
-    cdef double *own_factor = scratch              # [N_CHANNELS, W]
-    cdef double *own_an = own_factor + N_CHANNELS * W    # [K, W]
-    cdef double *own_pr = own_an + K * W           # [K, W]
-    cdef double *lcf = own_pr + K * W              # [W]
-    cdef double *ecf = lcf + W                     # [W]
-    cdef TState *ts = <TState *>(ecf + W)          # [K] tranche state
-    cdef double *own_sched = ecf + W + ts_words * K  # [K, W] scenario copy of a schedule
-    cdef double *reserve = own_sched + K * W       # [A]
-    cdef double *alloc = reserve + A               # [2K] allocate's scratch
-    cdef double *index = alloc + 2 * K             # [W] the hedges' index (base + rate add-on)
-    cdef double *hdue = index + W                  # [H] hedge settlements due in cash
-    cdef double *hpay = hdue + H                   # [H] paid by the hedge steps (signed)
-    cdef double *hclaim = hpay + H                 # [H] termination claims
-    cdef double *to_hedge = hclaim + H             # [H] allocate's scratch
-    cdef double *npv_before = to_hedge + H         # [W] LLCR path: NPV from COD through t-1,
-    cdef double *disc_before = npv_before + W      # [W] the discount factor through t-1,
-    cdef double *debt_open = disc_before + W       # [W] covenant tranches' opening balance,
-    cdef double *dsra_open = debt_open + W         # [W] DSRA opening balances
-    cdef double *irr_work = dsra_open + W          # [2W] the IRRs' work space
-    cdef double *cov_cfads = irr_work + 2 * W      # [W] each period's CFADS + equity cure (trailing DSCR)
-    cdef double *cov_ds = cov_cfads + W            # [W] each period's debt service (trailing DSCR)
-    cdef double *tax_income = cov_ds + W           # [W] taxable income before depreciation
-    cdef double *acf = tax_income + W              # [W] equity flows after the owner's tax
-    cdef double *dsra_pre = acf + W                # [3K, W] the DSRA's prefix sums (dsra_prefix)
-    cdef double *dfac = dsra_pre + 3 * K * W       # [W] the LLCR's discount factor of each period
-    cdef double *lc_owed = dfac + W                # [A] owed to each account's LC bank
-    cdef double *lc_out = lc_owed + A              # [A] the period's LC amount at the waterfall's disposal
-    cdef double *lc_open = lc_out + A              # [A] lc_owed at the start of the period
-    cdef double hedge_net
-    cdef double **anr = ptrs                       # [K] row pointers: annual rate,
-    cdef double **prr = ptrs + K                   # per-period rate,
-    cdef double **schr = ptrs + 2 * K              # scheduled principal
-    cdef double *fch[N_CHANNELS]                         # factor rows by channel
+    cdef double v, rate
     cdef double *row
-    cdef const double *base_rent = p.base_rent
-    cdef const double *opex_ = p.opex
-    cdef const double *capex = p.capex
-    cdef const double *equity_in = p.equity_in
-    cdef const double *draw_ = p.draw   # p.no_draw once the lenders have accelerated
-    cdef const unsigned char *cap8 = p.cap8
-    cdef const unsigned char *dscr8 = p.dscr8
-    cdef const int *sop = p.sop
-    cdef const int *sarg = p.sarg
-    cdef const double *f_rent
-    cdef const double *f_opex
-    cdef double revenue, opx, cfads, draws, release, earned, cash, support, debt_service, dscr
-    cdef double interest, pay, shortfall, target, share, equity_out, fees_paid, due
-    cdef double min_dscr = NAN, sum_dscr = 0.0, rate, x, debt0, v
-    cdef double eq_dist_total = 0.0, eq_in_total = 0.0, discount, npv_loan, npv_project
-    cdef double ppy, collateral, excess, b, d, sc, lcf_t, cause, cure, unpaid, support_used = 0.0
-    cdef double claim, received, pv, loss, loss_pv, hedge_ds
-    cdef double exit_proceeds, lock_up_dscr = p.lock_up_dscr, default_dscr = p.default_dscr
-    cdef double accel_min_dscr = NAN, accel_sum_dscr = 0.0
-    cdef bint locked, below, breach, in_workout = False, ended, tenant_ev, cross_ev
-    cdef int lenders
-    cdef int senior, mat, cure_periods = p.cure_periods, accel_n_ds = 0, llcr_end = p.llcr_end
-    cdef const unsigned char *quiet = p.quiet
-    cdef bint refinanced = False
-    cdef double short = 0.0, refi_short, other, balloon, value, ext_pay, ext_fee, ods, sc2, oint, ext_rate
-    cdef double last_cfads = 0.0, last_ds = 0.0   # the period before's CFADS and debt service (extension test)
-    cdef Run run
-    cdef double hr_debt = 0.0              # the hedge ratio's floating covenant debt (opening balances)
-    cdef bint hedge_breach
-    cdef int first_ds = -1                 # the first period with debt service (trailing DSCR)
-    cdef bint basis_used[3]                # the DSCR bases a set covenant tests (dscr_windows.bases_used)
-    cdef bint basis_ok[3]
-    cdef bint own_only                     # no set test on a trailing or projected basis
-    cdef double basis_num[3]
-    cdef double basis_den[3]
+    cdef double *own_factor = scratch                   # [N_CHANNELS, W]
+    cdef TState *ts
+    c.own_an = own_factor + N_CHANNELS * W
+    c.own_pr = c.own_an + K * W
+    c.lcf = c.own_pr + K * W
+    c.ecf = c.lcf + W
+    c.ts = <TState *>(c.ecf + W)
+    ts = c.ts
+    c.own_sched = c.ecf + W + ts_words * K
+    c.reserve = c.own_sched + K * W
+    c.alloc = c.reserve + A
+    c.index = c.alloc + 2 * K
+    c.hdue = c.index + W
+    c.hpay = c.hdue + H
+    c.hclaim = c.hpay + H
+    c.to_hedge = c.hclaim + H
+    c.npv_before = c.to_hedge + H
+    c.disc_before = c.npv_before + W
+    c.debt_open = c.disc_before + W
+    c.dsra_open = c.debt_open + W
+    c.irr_work = c.dsra_open + W
+    c.cov_cfads = c.irr_work + 2 * W
+    c.cov_ds = c.cov_cfads + W
+    c.tax_income = c.cov_ds + W
+    c.acf = c.tax_income + W
+    c.dsra_pre = c.acf + W
+    c.dfac = c.dsra_pre + 3 * K * W
+    c.lc_owed = c.dfac + W
+    c.lc_out = c.lc_owed + A
+    c.lc_open = c.lc_out + A
+    c.anr = ptrs
+    c.prr = ptrs + K
+    c.schr = ptrs + 2 * K
+    c.base = base
     for i in range(3):
-        basis_used[i] = ((lock_up_dscr >= 0.0 and p.lock_up_basis == i)
-                         or (default_dscr >= 0.0 and p.default_basis == i))
-        basis_num[i] = 0.0
-        basis_den[i] = 1.0
-    own_only = not basis_used[1] and not basis_used[2]
-    basis_ok[1] = False
-    basis_ok[2] = False
+        c.basis_used[i] = ((p.lock_up_dscr >= 0.0 and p.lock_up_basis == i)
+                           or (p.default_dscr >= 0.0 and p.default_basis == i))
+    c.own_only = not c.basis_used[1] and not c.basis_used[2]
     for t in range(W):
-        cov_cfads[t] = 0.0
-        cov_ds[t] = 0.0
+        c.cov_cfads[t] = 0.0
+        c.cov_ds[t] = 0.0
 
     # scenario factors: only the channels the scenario touches get a row of their own;
     # an additive channel (ops.ADDITIVE_CHANNELS) starts at 0 and adds, any other at 1 and multiplies
     for ch in range(N_CHANNELS):
-        fch[ch] = p.zeros if p.additive[ch] else p.ones
+        c.fch[ch] = p.zeros if p.additive[ch] else p.ones
     for j in range(J):
         ch = <int>adj_channel[s * J + j]
         if ch < 0:
             continue
         row = own_factor + ch * W
-        if fch[ch] != row:
+        if c.fch[ch] != row:
             v = 0.0 if p.additive[ch] else 1.0
             for t in range(W):
                 row[t] = v
-            fch[ch] = row
+            c.fch[ch] = row
         lo = <int>adj_from[s * J + j]
         hi = <int>adj_to[s * J + j]
         v = adj_value[s * J + j]
@@ -2202,27 +2226,25 @@ cdef void run_scenario(const Prog *p, int s,
         else:
             for t in range(lo, hi + 1):
                 row[t] = row[t] * v
-    f_rent = fch[CH_RENT]
-    f_opex = fch[CH_OPEX]
     for k in range(K):
         if p.is_floating[k]:
-            row = own_pr + k * W
+            row = c.own_pr + k * W
             for t in range(W):
-                rate = base[t] + fch[CH_RATE_ADD][t]
+                rate = base[t] + c.fch[CH_RATE_ADD][t]
                 if rate < p.floor[k]:
                     rate = p.floor[k]
                 rate = rate + p.spread[k * W + t]
                 if rate < 0.0:
                     rate = 0.0
-                if ledger:
-                    own_an[k * W + t] = rate
+                if ledger != NULL:
+                    c.own_an[k * W + t] = rate
                 row[t] = rate * p.accrual[k * W + t]
-            prr[k] = row
-            anr[k] = own_an + k * W
+            c.prr[k] = row
+            c.anr[k] = c.own_an + k * W
         else:
-            prr[k] = p.pr_fixed + k * W
-            anr[k] = p.an_fixed + k * W
-        schr[k] = p.sched + k * W
+            c.prr[k] = p.pr_fixed + k * W
+            c.anr[k] = p.an_fixed + k * W
+        c.schr[k] = p.sched + k * W
         ts[k].balance = 0.0
         ts[k].maturity = p.maturity[k]
         ts[k].matured = -1
@@ -2235,56 +2257,162 @@ cdef void run_scenario(const Prog *p, int s,
         ts[k].pv = 0.0
         ts[k].discount = 1.0
     for a in range(A):
-        reserve[a] = 0.0
-        lc_owed[a] = 0.0
-        lc_out[a] = 0.0
-    run.p = p
-    if LedgerT is DoublePtr:
-        run.L = L
-    else:
-        run.L = NULL
-    run.ts = ts
-    run.reserve = reserve
-    run.fch = fch
-    run.prr = prr
-    run.to_int = alloc
-    run.to_prin = alloc + K
+        c.reserve[a] = 0.0
+        c.lc_owed[a] = 0.0
+        c.lc_out[a] = 0.0
     if p.any_dsra_window:   # the DSRA target's prefix sums (dsra_target_window)
         for k in range(K):
             if p.dsra_cov8[k]:
-                dsra_prefix(prr[k], schr[k], W, dsra_pre + 3 * k * W)
+                dsra_prefix(c.prr[k], c.schr[k], W, c.dsra_pre + 3 * k * W)
     for t in range(W if H > 0 else 0):   # read by the hedges' rules only
-        index[t] = base[t] + fch[CH_RATE_ADD][t]
+        c.index[t] = base[t] + c.fch[CH_RATE_ADD][t]
     for h in range(H):
-        hdue[h] = 0.0
-        hpay[h] = 0.0
-        hclaim[h] = 0.0
-        to_hedge[h] = 0.0
-    run.index = index
-    run.hdue = hdue
-    run.hpay = hpay
-    run.hclaim = hclaim
-    run.to_hedge = to_hedge
-    run.accel = -1
-    run.sale_at = -1
-    run.end = -1
-    run.in_workout = False
-    run.cause = 0.0
-    debt0 = NAN
+        c.hdue[h] = 0.0
+        c.hpay[h] = 0.0
+        c.hclaim[h] = 0.0
+        c.to_hedge[h] = 0.0
+    scn_setup_run(c, p, ledger)
     # LLCR/PLCR are accumulated as the periods run (definitions: waterfall/metrics.py)
-    senior = -1
+    c.senior = -1
     for k in range(K):
-        if dscr8[k] and senior < 0:
-            senior = k
-    discount = 1.0
-    npv_loan = 0.0
-    npv_project = 0.0
-    if senior >= 0:   # 1 / (1 + rate) of every period at once (vectorised), out of the period loop
-        row = prr[senior]
+        if p.dscr8[k] and c.senior < 0:
+            c.senior = k
+    if c.senior >= 0:   # 1 / (1 + rate) of every period at once (vectorised), out of the period loop
+        row = c.prr[c.senior]
         for t in range(cod if cod > 0 else 0, W):
-            dfac[t] = 1.0 / (1.0 + row[t])
+            c.dfac[t] = 1.0 / (1.0 + row[t])
 
-    for t in range(W):
+
+cdef void scn_setup_run(Scn *c, const Prog *p, double *ledger) noexcept nogil:
+    """The enforcement state (Run) and the carried state at financial close."""
+    c.run.p = p
+    c.run.L = ledger
+    c.run.ts = c.ts
+    c.run.reserve = c.reserve
+    c.run.fch = c.fch
+    c.run.prr = c.prr
+    c.run.to_int = c.alloc
+    c.run.to_prin = c.alloc + p.K
+    c.run.index = c.index
+    c.run.hdue = c.hdue
+    c.run.hpay = c.hpay
+    c.run.hclaim = c.hclaim
+    c.run.to_hedge = c.to_hedge
+    c.run.accel = -1
+    c.run.sale_at = -1
+    c.run.end = -1
+    c.run.in_workout = False
+    c.run.cause = 0.0
+    c.draw_ = p.draw
+    c.cure_count = 0
+    c.cures = 0
+    c.n_ds = 0
+    c.first_ds = -1
+    c.accel_n_ds = 0
+    c.stop = p.T + 1
+    c.min_dscr = NAN
+    c.sum_dscr = 0.0
+    c.accel_min_dscr = NAN
+    c.accel_sum_dscr = 0.0
+    c.eq_dist_total = 0.0
+    c.eq_in_total = 0.0
+    c.discount = 1.0
+    c.npv_loan = 0.0
+    c.npv_project = 0.0
+    c.debt0 = NAN
+    c.support_used = 0.0
+    c.last_cfads = 0.0
+    c.last_ds = 0.0
+    c.exit_proceeds = 0.0
+    c.in_workout = False
+    c.refinanced = False
+
+
+cdef bint scn_periods(Scn *c, const Prog *p, int t0, LedgerT L, int64_t *status) noexcept nogil:
+    """Periods t0..T of a set-up scenario (reference._period, one after another), from the
+    state `c` carries in, which it carries out. False (and `status` set to
+    (ERR_UNKNOWN_STEP, step index)) where a step has no branch. Once the lenders
+    accelerate, the periods run in the cold functions above (Run)."""
+    cdef int T = p.T, W = p.T + 1, K = p.K, A = p.A, NL = p.n_lines, S = p.S, cod = p.cod, H = p.H, h
+    cdef bint ledger = LedgerT is DoublePtr
+    cdef int t, k, a, j, c_, i, op, arg
+    cdef int tc, acc0 = N_GLOBAL + K * N_TRANCHE_LINES, fee0 = N_GLOBAL + K * N_TRANCHE_LINES + A * N_ACCOUNT_LINES
+    cdef double *own_an = c.own_an
+    cdef double *own_pr = c.own_pr
+    cdef double *own_sched = c.own_sched
+    cdef double *lcf = c.lcf
+    cdef double *ecf = c.ecf
+    cdef TState *ts = c.ts
+    cdef double *reserve = c.reserve
+    cdef double *index = c.index
+    cdef double *hdue = c.hdue
+    cdef double *hpay = c.hpay
+    cdef double *hclaim = c.hclaim
+    cdef double *npv_before = c.npv_before
+    cdef double *disc_before = c.disc_before
+    cdef double *debt_open = c.debt_open
+    cdef double *dsra_open = c.dsra_open
+    cdef double *cov_cfads = c.cov_cfads
+    cdef double *cov_ds = c.cov_ds
+    cdef double *tax_income = c.tax_income
+    cdef double *dsra_pre = c.dsra_pre
+    cdef double *dfac = c.dfac
+    cdef double *lc_owed = c.lc_owed
+    cdef double *lc_out = c.lc_out
+    cdef double *lc_open = c.lc_open
+    cdef double **anr = c.anr
+    cdef double **prr = c.prr
+    cdef double **schr = c.schr
+    cdef double **fch = c.fch
+    cdef const double *base = c.base
+    cdef Run *run = &c.run
+    cdef double hedge_net
+    cdef const double *base_rent = p.base_rent
+    cdef const double *opex_ = p.opex
+    cdef const double *capex = p.capex
+    cdef const double *equity_in = p.equity_in
+    cdef const double *draw_ = c.draw_
+    cdef const unsigned char *cap8 = p.cap8
+    cdef const unsigned char *dscr8 = p.dscr8
+    cdef const int *sop = p.sop
+    cdef const int *sarg = p.sarg
+    cdef const double *f_rent = c.fch[CH_RENT]
+    cdef const double *f_opex = c.fch[CH_OPEX]
+    cdef double revenue, opx, cfads, draws, release, earned, cash, support, debt_service, dscr
+    cdef double interest, pay, shortfall, target, share, equity_out, fees_paid, due
+    cdef double rate, x, v
+    cdef double collateral, excess, b, d, sc, lcf_t, cause, cure, unpaid
+    cdef double hedge_ds, exit_proceeds = c.exit_proceeds
+    cdef double lock_up_dscr = p.lock_up_dscr, default_dscr = p.default_dscr
+    cdef bint locked, below, breach, ended, tenant_ev, cross_ev
+    cdef int lenders
+    cdef int senior = c.senior, mat, cure_periods = p.cure_periods, llcr_end = p.llcr_end
+    cdef const unsigned char *quiet = p.quiet
+    cdef double short = 0.0, refi_short, other, balloon, value, ext_pay, ext_fee, ods, sc2, oint, ext_rate
+    cdef double hr_debt = 0.0              # the hedge ratio's floating covenant debt (opening balances)
+    cdef bint hedge_breach
+    cdef bint basis_used[3]
+    cdef bint basis_ok[3]
+    cdef bint own_only = c.own_only
+    cdef double basis_num[3]
+    cdef double basis_den[3]
+    # the carried state, in locals (registers) while the periods run
+    cdef int cure_count = c.cure_count, n_ds = c.n_ds, cures = c.cures, stop = c.stop
+    cdef int first_ds = c.first_ds, accel_n_ds = c.accel_n_ds
+    cdef double min_dscr = c.min_dscr, sum_dscr = c.sum_dscr, eq_dist_total = c.eq_dist_total
+    cdef double eq_in_total = c.eq_in_total, discount = c.discount, npv_loan = c.npv_loan
+    cdef double npv_project = c.npv_project, debt0 = c.debt0, support_used = c.support_used
+    cdef double accel_min_dscr = c.accel_min_dscr, accel_sum_dscr = c.accel_sum_dscr
+    cdef double last_cfads = c.last_cfads, last_ds = c.last_ds
+    cdef bint in_workout = c.in_workout, refinanced = c.refinanced
+    for i in range(3):
+        basis_used[i] = c.basis_used[i]
+        basis_num[i] = 0.0
+        basis_den[i] = 1.0
+    basis_ok[1] = False
+    basis_ok[2] = False
+
+    for t in range(t0, W):
         revenue = base_rent[t] * f_rent[t]
         opx = opex_[t] * f_opex[t]
         cfads = revenue - opx
@@ -2321,9 +2449,9 @@ cdef void run_scenario(const Prog *p, int s,
             run.lcf_t = 0.0
             run.equity_out = 0.0
             if LedgerT is DoublePtr:
-                ended = call_cold(workout_ledger, &run)
+                ended = call_cold(workout_ledger, run)
             else:
-                ended = call_cold(workout_metrics, &run)
+                ended = call_cold(workout_metrics, run)
             in_workout = run.in_workout
             lcf[t] = run.lcf_t
             ecf[t] = run.equity_out
@@ -2471,8 +2599,8 @@ cdef void run_scenario(const Prog *p, int s,
         exit_proceeds = 0.0
         if t == T and p.exit_share > 0.0:
             x = 0.0
-            for c in range(N_COMPONENTS):
-                x += p.asset_value[c * W + t] * fch[CH_VAL_LAND + c][t]
+            for c_ in range(N_COMPONENTS):
+                x += p.asset_value[c_ * W + t] * fch[CH_VAL_LAND + c_][t]
             exit_proceeds = p.exit_share * x
         put(L, NL, t, G_EXIT_PROCEEDS, exit_proceeds)
         cash = cfads + draws + equity_in[t] - capex[t] + release + earned + exit_proceeds
@@ -2735,7 +2863,7 @@ cdef void run_scenario(const Prog *p, int s,
                 else:  # an opcode with no branch: stop this scenario and say which step
                     status[0] = ERR_UNKNOWN_STEP
                     status[1] = i
-                    return
+                    return False
 
         hedge_net = 0.0
         for h in range(H):   # reference._write_steps: paid at the step, less what the bank paid in
@@ -2763,9 +2891,9 @@ cdef void run_scenario(const Prog *p, int s,
             run.lcf_t = lcf_t
             run.equity_out = equity_out
             if LedgerT is DoublePtr:
-                ended = call_cold(accelerate_ledger, &run)
+                ended = call_cold(accelerate_ledger, run)
             else:
-                ended = call_cold(accelerate_metrics, &run)
+                ended = call_cold(accelerate_metrics, run)
             in_workout = run.in_workout
             draw_ = p.no_draw  # accelerated: the commitments are cancelled
             lcf_t = run.lcf_t
@@ -2789,6 +2917,63 @@ cdef void run_scenario(const Prog *p, int s,
             for k in range(K):
                 put(L, NL, t, N_GLOBAL + k * N_TRANCHE_LINES + T_BALANCE_CLOSE, ts[k].balance)
 
+
+    c.draw_ = draw_
+    c.cure_count = cure_count
+    c.n_ds = n_ds
+    c.cures = cures
+    c.stop = stop
+    c.first_ds = first_ds
+    c.accel_n_ds = accel_n_ds
+    c.min_dscr = min_dscr
+    c.sum_dscr = sum_dscr
+    c.eq_dist_total = eq_dist_total
+    c.eq_in_total = eq_in_total
+    c.discount = discount
+    c.npv_loan = npv_loan
+    c.npv_project = npv_project
+    c.debt0 = debt0
+    c.support_used = support_used
+    c.accel_min_dscr = accel_min_dscr
+    c.accel_sum_dscr = accel_sum_dscr
+    c.last_cfads = last_cfads
+    c.last_ds = last_ds
+    c.exit_proceeds = exit_proceeds
+    c.in_workout = in_workout
+    c.refinanced = refinanced
+    return True
+
+
+cdef void scn_metrics(Scn *c, const Prog *p, LedgerT L, double *metrics, double *tranche_out) noexcept nogil:
+    """A scenario's metrics (reference.summarise; definitions: waterfall/metrics.py) once its
+    periods have run: `metrics` [N_METRICS] and `tranche_out` [2K] (each tranche's WAL in
+    years, then its lender loss: metrics.tranche_losses)."""
+    cdef int T = p.T, W = p.T + 1, K = p.K, cod = p.cod, llcr_end = p.llcr_end, t, k
+    cdef int stop = c.stop, senior = c.senior, n_ds = c.n_ds
+    cdef double *lcf = c.lcf
+    cdef double *ecf = c.ecf
+    cdef double *dfac = c.dfac
+    cdef double **prr = c.prr
+    cdef TState *ts = c.ts
+    cdef Run *run = &c.run
+    cdef double *irr_work = c.irr_work
+    cdef const double *base_rent = p.base_rent
+    cdef const double *opex_ = p.opex
+    cdef const double *f_rent = c.fch[CH_RENT]
+    cdef const double *f_opex = c.fch[CH_OPEX]
+    cdef bint refinanced = c.refinanced
+    cdef double cfads, x, ppy, claim, received, pv, loss, loss_pv
+    cdef double discount = c.discount, npv_loan = c.npv_loan, npv_project = c.npv_project
+    cdef double min_dscr = c.min_dscr, sum_dscr = c.sum_dscr, debt0 = c.debt0
+    cdef double exit_proceeds = c.exit_proceeds, eq_dist_total = c.eq_dist_total, eq_in_total = c.eq_in_total
+    cdef double *npv_before = c.npv_before
+    cdef double *disc_before = c.disc_before
+    cdef double *debt_open = c.debt_open
+    cdef double *dsra_open = c.dsra_open
+    cdef double *tax_income = c.tax_income
+    cdef double *acf = c.acf
+    cdef double accel_min_dscr = c.accel_min_dscr, accel_sum_dscr = c.accel_sum_dscr
+    cdef int accel_n_ds = c.accel_n_ds
     # after the sale: no more flows; the cover ratios still run to the end
     for t in range(stop, W):
         lcf[t] = 0.0
@@ -2860,6 +3045,24 @@ cdef void run_scenario(const Prog *p, int s,
         tranche_out[k] = (ts[k].repaid_t * p.months / 12.0) / ts[k].repaid if ts[k].repaid > 0.0 else NAN
         x = ts[k].claim - ts[k].received
         tranche_out[K + k] = x if x > 0.0 else 0.0
+
+
+cdef void run_scenario(const Prog *p, int s,
+                       const int64_t *adj_channel, const int64_t *adj_from, const int64_t *adj_to,
+                       const double *adj_value, int J, const double *base,
+                       double *scratch, double **ptrs, LedgerT L, double *metrics, double *tranche_out,
+                       int64_t *status) noexcept nogil:
+    """One scenario: `scratch` and `ptrs` are this thread's work space, `L` the ledger
+    [T+1, lines] or NULL for metrics only, `metrics` [N_METRICS] and `tranche_out` [2K]
+    are outputs (scn_metrics); `status` [2] is set to (ERR_UNKNOWN_STEP, step index) if a
+    step has no branch."""
+    cdef Scn c
+    if LedgerT is DoublePtr:
+        scn_setup(&c, p, s, adj_channel, adj_from, adj_to, adj_value, J, base, scratch, ptrs, L)
+    else:
+        scn_setup(&c, p, s, adj_channel, adj_from, adj_to, adj_value, J, base, scratch, ptrs, NULL)
+    if scn_periods(&c, p, 0, L, status):
+        scn_metrics(&c, p, L, metrics, tranche_out)
 
 
 cdef inline double *dptr(cnp.ndarray arr):
