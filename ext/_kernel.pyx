@@ -21,10 +21,6 @@ from libc.stdint cimport int64_t
 
 cnp.import_array()
 
-# scenarios one thread steps through the periods together: 1, the scalar kernel (SIMD lanes
-# across scenarios are issue 16's item 1, designed in docs/speed.md)
-LANES = 1
-
 # Fused multiply-add for the IRR's Horner chains where the build targets FMA hardware
 # (setup.py); everywhere else the build keeps -ffp-contract=off, so the ledger and the
 # metrics-only specialisations of the waterfall round identically.
@@ -3065,6 +3061,9 @@ cdef void run_scenario(const Prog *p, int s,
         scn_metrics(&c, p, L, metrics, tranche_out)
 
 
+include "_lanes.pxi"  # SIMD lanes across scenarios: BLOCK scenarios step through the periods together
+
+
 cdef inline double *dptr(cnp.ndarray arr):
     return <double *>cnp.PyArray_DATA(arr)
 
@@ -3108,17 +3107,23 @@ def _prepared(program):
     return prep
 
 
-def run_batch(program, batch, bint want_ledgers=False, int threads=1, bint want_losses=True, out=None):
+def run_batch(program, batch, bint want_ledgers=False, int threads=1, bint want_losses=True, out=None,
+              int lanes=0):
     """Run every scenario of `batch` on `program`. Returns (ledgers [S, T+1, L] or None,
     metrics [S, N_METRICS], wal [S, K], tranche loss [S, K], status [S, 2]): status row (0, 0) where the
     scenario ran, (ERR_UNKNOWN_STEP, step index) where a step's opcode has no branch.
     The metrics, WAL and loss are column views of one Fortran-ordered block; without
     `want_losses` the block has no loss columns and the loss returned is None. `out`, if
     given, is that block: a float64 [S, columns] view whose columns are contiguous (a
-    sweep's table), written in place."""
+    sweep's table), written in place. `lanes`: scenarios stepped through the periods
+    together (_lanes.pxi): 0 the kernel's choice (LANES where the program's rules allow,
+    metrics only), 1 one at a time; the results are the same bit for bit."""
     cdef _Prepared prep = _prepared(program)
     cdef Prog p = prep.p   # points into prep's arrays: prep is held until the run returns
-    return _run(program, batch, want_ledgers, threads, p, p.T + 1, want_losses, out)
+    if lanes not in (0, 1, LANES):
+        raise ValueError(f"lanes must be 0 (the kernel's choice), 1 or {LANES}, not {lanes}")
+    cdef bint use_lanes = lanes != 1 and not want_ledgers and lanes_eligible(&p)
+    return _run(program, batch, want_ledgers, threads, p, p.T + 1, want_losses, out, use_lanes)
 
 
 cdef _Prepared _prepare(program):
@@ -3331,7 +3336,8 @@ cdef _Prepared _prepare(program):
     return prep
 
 
-cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, bint want_losses, out):
+cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, bint want_losses, out,
+                 bint use_lanes):
     """run_batch on a prepared Program `p` (W = periods + 1)."""
     # the scenarios' adjustments as J columns of (channel, from, to, value), each read with
     # its own stride: a dense [S, J] batch or a parametric one whose constant columns are
@@ -3369,41 +3375,47 @@ cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, 
                                     + W + 4 * p.H + 4 * W + 2 * W + 2 * W + 8    # ... tax [2W], trailing DSCR [2W]
                                     + 3 * p.K * W + W + 3 * p.A)                 # DSRA prefix sums [3K, W], dfac [W], LC [3A]
     cdef Py_ssize_t row_size = n_row + 4 * J + 1   # a scenario's outputs and its gathered adjustments
-    cdef double *scratch = <double *>malloc(threads * scratch_size * sizeof(double))
-    cdef double **ptrs = <double **>malloc(threads * 3 * (p.K + 1) * sizeof(double *))
-    cdef double *rows = <double *>malloc(threads * row_size * sizeof(double))
+    cdef int lanes = BLOCK if use_lanes else 1   # scenarios a thread holds at once
+    cdef Py_ssize_t n_blocks = S // BLOCK if use_lanes else 0
+    # a thread's work space: one scenario's, or a lane block's (BLOCK scenarios' and its flows)
+    cdef Py_ssize_t thread_scratch = lanes * scratch_size + ((N_LANE_FLOWS + 3 + 3 * p.K) * W * BLOCK if use_lanes else 0)
+    cdef double *scratch = <double *>malloc(threads * thread_scratch * sizeof(double))
+    cdef double **ptrs = <double **>malloc(threads * lanes * 3 * (p.K + 1) * sizeof(double *))
+    cdef double *rows = <double *>malloc(threads * lanes * row_size * sizeof(double))
     cdef char **col_ptr = <char **>malloc((4 * J + 1) * sizeof(char *))
     cdef Py_ssize_t *col_step = <Py_ssize_t *>malloc((4 * J + 1) * sizeof(Py_ssize_t))
     if scratch == NULL or ptrs == NULL or rows == NULL or col_ptr == NULL or col_step == NULL:
         free(scratch); free(ptrs); free(rows); free(col_ptr); free(col_step)
         raise MemoryError()
     _column_pointers(cols, J, col_ptr, col_step)
-    cdef Py_ssize_t s, q
-    cdef int tid
+    cdef Py_ssize_t s, q, b
+    cdef int tid, l
     cdef double *row
     cdef int64_t *adj_i
     cdef double *adj_v
     cdef Py_ssize_t stride = W * p.n_lines
     try:
         with nogil:
-            for s in prange(S, num_threads=threads, schedule="static"):
+            for b in prange(n_blocks, num_threads=threads, schedule="static"):
                 tid = threadid()
-                row = rows + tid * row_size
+                _lane_block(&p, b * BLOCK, J, col_ptr, col_step, paths_ptr, pi_ptr, pi_step, W,
+                            scratch + tid * thread_scratch, scratch_size, ptrs + tid * lanes * 3 * (p.K + 1),
+                            rows + tid * lanes * row_size, row_size, n_row, n_out, o_ptr, o_step, st_ptr)
+            for s in prange(n_blocks * BLOCK, S, num_threads=threads, schedule="static"):
+                tid = threadid()
+                row = rows + tid * lanes * row_size
+                _gather(s, J, col_ptr, col_step, row + n_row)
                 adj_i = <int64_t *>(row + n_row)
                 adj_v = row + n_row + 3 * J
-                for q in range(3 * J):
-                    adj_i[q] = (<int64_t *>(col_ptr[q] + s * col_step[q]))[0]
-                for q in range(J):
-                    adj_v[q] = (<double *>(col_ptr[3 * J + q] + s * col_step[3 * J + q]))[0]
                 if l_ptr != NULL:
                     run_scenario(&p, 0, adj_i, adj_i + J, adj_i + 2 * J, adj_v, J,
-                                 paths_ptr + (pi_ptr[s * pi_step] + 1) * W, scratch + tid * scratch_size,
-                                 ptrs + tid * 3 * (p.K + 1),
+                                 paths_ptr + (pi_ptr[s * pi_step] + 1) * W, scratch + tid * thread_scratch,
+                                 ptrs + tid * lanes * 3 * (p.K + 1),
                                  <DoublePtr>(l_ptr + s * stride), row, row + N_METRICS, st_ptr + 2 * s)
                 else:
                     run_scenario(&p, 0, adj_i, adj_i + J, adj_i + 2 * J, adj_v, J,
-                                 paths_ptr + (pi_ptr[s * pi_step] + 1) * W, scratch + tid * scratch_size,
-                                 ptrs + tid * 3 * (p.K + 1),
+                                 paths_ptr + (pi_ptr[s * pi_step] + 1) * W, scratch + tid * thread_scratch,
+                                 ptrs + tid * lanes * 3 * (p.K + 1),
                                  <NoLedgerPtr>NULL, row, row + N_METRICS, st_ptr + 2 * s)
                 for q in range(n_out):
                     o_ptr[q * o_step + s] = row[q]
@@ -3411,6 +3423,42 @@ cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, 
         free(scratch); free(ptrs); free(rows); free(col_ptr); free(col_step)
     return (ledgers, out[:, :N_METRICS], out[:, N_METRICS:N_METRICS + p.K],
             out[:, N_METRICS + p.K:] if want_losses else None, status)
+
+
+cdef inline void _gather(Py_ssize_t s, int J, char **col_ptr, const Py_ssize_t *col_step, double *adj) noexcept nogil:
+    """Scenario s's J adjustments from the batch's columns into `adj`: (channel, from, to)
+    as int64 [3J], then the values [J]."""
+    cdef int64_t *adj_i = <int64_t *>adj
+    cdef Py_ssize_t q
+    for q in range(3 * J):
+        adj_i[q] = (<int64_t *>(col_ptr[q] + s * col_step[q]))[0]
+    for q in range(J):
+        adj[3 * J + q] = (<double *>(col_ptr[3 * J + q] + s * col_step[3 * J + q]))[0]
+
+
+cdef void _lane_block(const Prog *p, Py_ssize_t s0, int J, char **col_ptr, const Py_ssize_t *col_step,
+                      const double *paths_ptr, const int64_t *pi_ptr, Py_ssize_t pi_step, int W,
+                      double *scratch, Py_ssize_t scratch_size, double **ptrs, double *rows, Py_ssize_t row_size,
+                      Py_ssize_t n_row, Py_ssize_t n_out, double *o_ptr, Py_ssize_t o_step,
+                      int64_t *st_ptr) noexcept nogil:
+    """Scenarios s0 .. s0 + BLOCK - 1 as one lane block (run_lane_block), their rows out."""
+    cdef double *adj[BLOCK]
+    cdef const double *base[BLOCK]
+    cdef double *out_rows[BLOCK]
+    cdef int64_t *status[BLOCK]
+    cdef int l
+    cdef Py_ssize_t q, s
+    for l in range(BLOCK):
+        s = s0 + l
+        out_rows[l] = rows + l * row_size
+        adj[l] = out_rows[l] + n_row
+        _gather(s, J, col_ptr, col_step, adj[l])
+        base[l] = paths_ptr + (pi_ptr[s * pi_step] + 1) * W
+        status[l] = st_ptr + 2 * s
+    run_lane_block(p, adj, J, base, scratch, scratch_size, ptrs, out_rows, status)
+    for l in range(BLOCK):
+        for q in range(n_out):
+            o_ptr[q * o_step + s0 + l] = out_rows[l][q]
 
 
 def _output_block(out, Py_ssize_t S, Py_ssize_t n_out):
@@ -3459,3 +3507,10 @@ def _adjustment_columns(batch):
     return tuple([_strided(c, t) for c in field] for field, t in zip(cols, types))
 
 
+
+
+def lanes_for(program):
+    """Scenarios the kernel steps through the periods together on this program's metrics-only
+    runs: LANES where lanes_eligible allows, else 1."""
+    cdef _Prepared prep = _prepared(program)
+    return LANES if lanes_eligible(&prep.p) else 1

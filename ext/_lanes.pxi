@@ -1,0 +1,846 @@
+# SIMD lanes across scenarios (issue 16, item 1; docs/speed.md "SIMD lanes").
+#
+# Every scenario of a batch runs the same program, so BLOCK scenarios step through the
+# periods together: each step is dispatched once per block and its payments run on BLOCK
+# lanes, in structure-of-arrays form (row k of a [K][BLOCK] array holds tranche k of every
+# lane), in loops the compiler turns into vector instructions. Each lane does the scalar
+# period loop's operations in the same order (scn_periods, compiled with
+# -ffp-contract=off), so a lane's results equal the scalar kernel's bit for bit.
+#
+# A lane leaves the block where the scalar loop's rarer rules begin: an event of default
+# (any cause), costs the SPV cannot meet (sponsor support), a maturity with refinancing
+# or extension options. Its state at the start of that period (kept each period) is handed
+# to the scalar loop (scn_periods from that period), which runs the rest of its life;
+# the block goes on with the lane masked off. Programs with rules the lanes do not carry
+# (ledgers, hedges, letters of credit, trailing or projected DSCR bases, the hedge-ratio
+# covenant, a borrowing base) run scalar throughout (lanes_eligible).
+
+cdef extern from *:
+    """
+    #include <string.h>
+    #include <stdint.h>
+    /* Four lanes of doubles (GCC vector extensions: AVX2 instructions where the build targets
+       them, the same operations lane by lane elsewhere). Every helper does, on each lane, the
+       scalar period loop's operations in its order: a lane equals the scalar kernel. */
+    typedef double wf_v4 __attribute__((vector_size(32)));
+    typedef long long wf_m4 __attribute__((vector_size(32)));
+    static inline wf_v4 wf_ld(const double *p) { wf_v4 v; memcpy(&v, p, sizeof v); return v; }
+    static inline void wf_st(double *p, wf_v4 v) { memcpy(p, &v, sizeof v); }
+    static inline wf_m4 wf_ldm(const int64_t *p) { wf_m4 v; memcpy(&v, p, sizeof v); return v; }
+    static inline void wf_stm(int64_t *p, wf_m4 v) { memcpy(p, &v, sizeof v); }
+    static inline wf_v4 wf_all(double x) { wf_v4 v = {x, x, x, x}; return v; }
+    /* m ? a : b, lane by lane (m: all ones or all zeros) */
+    static inline wf_v4 wf_sel(wf_m4 m, wf_v4 a, wf_v4 b) { return (wf_v4)((m & (wf_m4)a) | (~m & (wf_m4)b)); }
+    /* `a if a < b else b`, as the scalar loop writes min */
+    static inline wf_v4 wf_min(wf_v4 a, wf_v4 b) { return wf_sel(a < b, a, b); }
+
+    /* a payment of min(cash, due): cash falls by it, the lenders' flow rises; `paid` = it */
+    static inline void wf_pay4(double *cash, const double *due, double *paid, double *lcf)
+    {
+        wf_v4 c = wf_ld(cash), p = wf_min(c, wf_ld(due));
+        wf_st(cash, c - p); wf_st(paid, p); wf_st(lcf, wf_ld(lcf) + p);
+    }
+    /* interest paid: a hard tranche's shortfall over dust flags the lane (out); a soft one's
+       shortfall is capitalised and what was due becomes what was paid */
+    static inline void wf_interest4(double *int_paid, double *due, double *bal, const double *paid,
+                                    int hard, double dust, int64_t *out)
+    {
+        wf_v4 p = wf_ld(paid), d = wf_ld(due), s = d - p, b = wf_ld(bal);
+        wf_m4 m = s > wf_all(0.0);
+        wf_st(int_paid, wf_ld(int_paid) + p);
+        if (hard) {
+            wf_stm(out, wf_ldm(out) | (m & (s > wf_all(dust))));
+        } else {
+            wf_st(bal, wf_sel(m, b + s, b));
+            wf_st(due, wf_sel(m, p, d));
+        }
+    }
+    /* principal repaid (repay): the balance falls, the WAL's sums rise */
+    static inline void wf_repay4(double *bal, double *repaid, double *repaid_t, const double *paid, double t)
+    {
+        wf_v4 p = wf_ld(paid);
+        wf_st(bal, wf_ld(bal) - p); wf_st(repaid, wf_ld(repaid) + p);
+        wf_st(repaid_t, wf_ld(repaid_t) + p * wf_all(t));
+    }
+    /* a principal shortfall over dust flags the lane where it is an event of default */
+    static inline void wf_short4(const double *due, const double *paid, double dust, int64_t *out)
+    {
+        wf_stm(out, wf_ldm(out) | ((wf_ld(due) - wf_ld(paid)) > wf_all(dust)));
+    }
+    /* the cash sweep: cash x the share (the locked share where locked), at most the balance */
+    static inline void wf_sweep4(double *cash, const double *bal, const int64_t *locked, double share,
+                                 double share_locked, double *paid, double *lcf)
+    {
+        wf_v4 c = wf_ld(cash);
+        wf_v4 x = c * wf_sel(wf_ldm(locked) != 0, wf_all(share_locked), wf_all(share));
+        wf_v4 p = wf_min(wf_ld(bal), x);
+        wf_st(cash, c - p); wf_st(paid, p); wf_st(lcf, wf_ld(lcf) + p);
+    }
+    /* what is left to equity, or to the lock-up account where locked */
+    static inline void wf_distribute4(double *cash, double *reserve, const int64_t *locked, double *equity)
+    {
+        wf_v4 c = wf_ld(cash);
+        if (reserve) {
+            wf_m4 m = wf_ldm(locked) != 0;
+            wf_v4 r = wf_ld(reserve), e = wf_ld(equity);
+            wf_st(reserve, wf_sel(m, r + c, r));
+            wf_st(equity, wf_sel(m, e, e + c));
+        } else {
+            wf_st(equity, wf_ld(equity) + c);
+        }
+        wf_st(cash, wf_all(0.0));
+    }
+    /* a fee of `due` on every lane */
+    static inline void wf_fee4(double *cash, double due, double *fees)
+    {
+        wf_v4 c = wf_ld(cash), p = wf_min(c, wf_all(due));
+        wf_st(cash, c - p); wf_st(fees, wf_ld(fees) + p);
+    }
+    /* a reserve funded up to its target from the cash */
+    static inline void wf_reserve4(double *cash, const double *target, double *reserve)
+    {
+        wf_v4 c = wf_ld(cash), x = wf_min(c, wf_ld(target));
+        wf_st(reserve, x); wf_st(cash, c - x);
+    }
+    /* a quiet period's accrual of tranche k: interest on the opening balance at the lane's
+       rate (unrounded), the schedule at most the balance */
+    static inline void wf_accrue4(const double *bal, const double *rate, double sched_t, double *int_due,
+                                  double *int_paid, double *sched, double *prin_due)
+    {
+        wf_v4 b = wf_ld(bal), sc = wf_min(b, wf_all(sched_t));
+        wf_st(int_due, b * wf_ld(rate)); wf_st(int_paid, wf_all(0.0));
+        wf_st(sched, sc); wf_st(prin_due, sc);
+    }
+    static inline int wf_any(wf_m4 m) { return (m[0] | m[1] | m[2] | m[3]) != 0; }
+    /* the covenants of a period where no lane is below the default DSCR (dd: -1 where no
+       such test on the period's own DSCR): the DSCR and its statistics, lock-up; returns 0,
+       having written nothing, where some lane is below (a cure or a breach: lane by lane) */
+    static inline int wf_cov4(const double *cfads, const double *ds, double dust, double dd, double lud,
+                              int lock_ok, int used, double t, double inflow, double *first_ds, double *n_ds,
+                              double *sum_dscr, double *min_dscr, double *last_cfads, double *last_ds,
+                              double *cure_count, double *eq_in_total, double *cov_cfads, double *cov_ds,
+                              double *cure, int64_t *locked)
+    {
+        wf_v4 c = wf_ld(cfads), d = wf_ld(ds), mn = wf_ld(min_dscr), fd = wf_ld(first_ds);
+        wf_m4 dsok = d > wf_all(dust), none = {0, 0, 0, 0};
+        wf_v4 dscr = wf_sel(dsok, c / d, wf_all(NAN));
+        wf_m4 ok = used ? dsok : none;
+        if (dd >= 0.0 && wf_any(ok & (dscr < wf_all(dd))))
+            return 0;
+        wf_st(cov_cfads, c); wf_st(cov_ds, d); wf_st(cure, wf_all(0.0));
+        wf_st(first_ds, wf_sel(dsok & (fd < wf_all(0.0)), wf_all(t), fd));
+        wf_st(last_cfads, c); wf_st(last_ds, d);
+        wf_st(n_ds, wf_sel(dsok, wf_ld(n_ds) + wf_all(1.0), wf_ld(n_ds)));
+        wf_st(sum_dscr, wf_sel(dsok, wf_ld(sum_dscr) + dscr, wf_ld(sum_dscr)));
+        wf_st(min_dscr, wf_sel(dsok & ((mn != mn) | (dscr < mn)), dscr, mn));
+        wf_stm(locked, (lock_ok && lud >= 0.0) ? (ok & (dscr < wf_all(lud))) : none);
+        wf_st(cure_count, wf_all(0.0));
+        wf_st(eq_in_total, wf_ld(eq_in_total) + (wf_all(inflow) + wf_all(0.0) + wf_all(0.0)));
+        return 1;
+    }
+    /* dsra_target_window's sum for tranche k on every lane: x += (S[hi] - S[t]) + (b + S[t])
+       (Q[hi] - Q[t]) - (R[hi] - R[t]), with Q and R the lanes' rows; 0 where some lane's
+       balance may run out inside the window (the caller goes lane by lane) */
+    static inline int wf_window4(const double *bal, double s_t, double s_hi, const double *q_t, const double *q_hi,
+                                 const double *r_t, const double *r_hi, double *x)
+    {
+        wf_v4 b = wf_ld(bal);
+        if (wf_any(b + wf_all(s_t) < wf_all(s_hi + 1e-9 * (1.0 + s_hi))))
+            return 0;
+        wf_st(x, wf_ld(x) + ((wf_all(s_hi - s_t) + (b + wf_all(s_t)) * (wf_ld(q_hi) - wf_ld(q_t)))
+                             - (wf_ld(r_hi) - wf_ld(r_t))));
+        return 1;
+    }
+    /* dst[t][l] = src[l][t], t < n, l < 4: four rows into [n][4] (4 x 4 blocks transposed in
+       registers) */
+    static void wf_transpose4(const double *const *src, int n, double *dst)
+    {
+        int t = 0, l;
+    #if defined(__AVX2__)
+        for (; t + 4 <= n; t += 4) {
+            wf_v4 a = wf_ld(src[0] + t), b = wf_ld(src[1] + t), c = wf_ld(src[2] + t), d = wf_ld(src[3] + t);
+            wf_v4 ab0 = __builtin_shuffle(a, b, (wf_m4){0, 4, 2, 6}), ab1 = __builtin_shuffle(a, b, (wf_m4){1, 5, 3, 7});
+            wf_v4 cd0 = __builtin_shuffle(c, d, (wf_m4){0, 4, 2, 6}), cd1 = __builtin_shuffle(c, d, (wf_m4){1, 5, 3, 7});
+            wf_st(dst + 4 * t, __builtin_shuffle(ab0, cd0, (wf_m4){0, 1, 4, 5}));
+            wf_st(dst + 4 * t + 4, __builtin_shuffle(ab1, cd1, (wf_m4){0, 1, 4, 5}));
+            wf_st(dst + 4 * t + 8, __builtin_shuffle(ab0, cd0, (wf_m4){2, 3, 6, 7}));
+            wf_st(dst + 4 * t + 12, __builtin_shuffle(ab1, cd1, (wf_m4){2, 3, 6, 7}));
+        }
+    #endif
+        for (; t < n; t++)
+            for (l = 0; l < 4; l++)
+                dst[4 * t + l] = src[l][t];
+    }
+    /* dst[l][t] = src[t][l]: [n][4] back into four rows (the same transposition) */
+    static void wf_untranspose4(const double *src, int n, double *const *dst)
+    {
+        int t = 0, l;
+    #if defined(__AVX2__)
+        for (; t + 4 <= n; t += 4) {
+            wf_v4 a = wf_ld(src + 4 * t), b = wf_ld(src + 4 * t + 4), c = wf_ld(src + 4 * t + 8), d = wf_ld(src + 4 * t + 12);
+            wf_v4 ab0 = __builtin_shuffle(a, b, (wf_m4){0, 4, 2, 6}), ab1 = __builtin_shuffle(a, b, (wf_m4){1, 5, 3, 7});
+            wf_v4 cd0 = __builtin_shuffle(c, d, (wf_m4){0, 4, 2, 6}), cd1 = __builtin_shuffle(c, d, (wf_m4){1, 5, 3, 7});
+            wf_st(dst[0] + t, __builtin_shuffle(ab0, cd0, (wf_m4){0, 1, 4, 5}));
+            wf_st(dst[1] + t, __builtin_shuffle(ab1, cd1, (wf_m4){0, 1, 4, 5}));
+            wf_st(dst[2] + t, __builtin_shuffle(ab0, cd0, (wf_m4){2, 3, 6, 7}));
+            wf_st(dst[3] + t, __builtin_shuffle(ab1, cd1, (wf_m4){2, 3, 6, 7}));
+        }
+    #endif
+        for (; t < n; t++)
+            for (l = 0; l < 4; l++)
+                dst[l][t] = src[4 * t + l];
+    }
+    """
+    void wf_transpose4(const double *const *src, int n, double *dst) noexcept nogil
+    void wf_untranspose4(const double *src, int n, double *const *dst) noexcept nogil
+    int wf_cov4(const double *cfads, const double *ds, double dust, double dd, double lud, int lock_ok, int used,
+                double t, double inflow, double *first_ds, double *n_ds, double *sum_dscr, double *min_dscr,
+                double *last_cfads, double *last_ds, double *cure_count, double *eq_in_total, double *cov_cfads,
+                double *cov_ds, double *cure, int64_t *locked) noexcept nogil
+    int wf_window4(const double *bal, double s_t, double s_hi, const double *q_t, const double *q_hi,
+                   const double *r_t, const double *r_hi, double *x) noexcept nogil
+    void wf_pay4(double *cash, const double *due, double *paid, double *lcf) noexcept nogil
+    void wf_interest4(double *int_paid, double *due, double *bal, const double *paid, int hard, double dust,
+                      int64_t *out) noexcept nogil
+    void wf_repay4(double *bal, double *repaid, double *repaid_t, const double *paid, double t) noexcept nogil
+    void wf_short4(const double *due, const double *paid, double dust, int64_t *out) noexcept nogil
+    void wf_sweep4(double *cash, const double *bal, const int64_t *locked, double share, double share_locked,
+                   double *paid, double *lcf) noexcept nogil
+    void wf_distribute4(double *cash, double *reserve, const int64_t *locked, double *equity) noexcept nogil
+    void wf_fee4(double *cash, double due, double *fees) noexcept nogil
+    void wf_reserve4(double *cash, const double *target, double *reserve) noexcept nogil
+    void wf_accrue4(const double *bal, const double *rate, double sched_t, double *int_due, double *int_paid,
+                    double *sched, double *prin_due) noexcept nogil
+
+
+cdef enum:
+    BLOCK = 4          # scenarios a block steps through together (AVX2: 4 doubles a vector)
+    LANE_MAX_K = 16    # tranches and accounts a lane block carries (more: scalar)
+    LANE_MAX_A = 16
+
+LANES = BLOCK
+
+
+ctypedef struct LaneCarry:
+    # what a lane carries from one period to the next (the snapshot taken at the start of
+    # each period has the same form): Scn's carried fields, lane by lane
+    double bal[LANE_MAX_K * BLOCK]        # [K][BLOCK] tranche balances
+    double repaid[LANE_MAX_K * BLOCK]     # principal repaid over life (WAL)
+    double repaid_t[LANE_MAX_K * BLOCK]   # sum of t x principal
+    double reserve[LANE_MAX_A * BLOCK]    # [A][BLOCK] account balances
+    double min_dscr[BLOCK]
+    double sum_dscr[BLOCK]
+    double eq_dist_total[BLOCK]
+    double eq_in_total[BLOCK]
+    double discount[BLOCK]
+    double npv_loan[BLOCK]
+    double npv_project[BLOCK]
+    double debt0[BLOCK]
+    double last_cfads[BLOCK]
+    double last_ds[BLOCK]
+    double cure_count[BLOCK]   # (an integer)
+    double cures[BLOCK]   # (an integer)
+    double n_ds[BLOCK]   # (an integer)
+    double first_ds[BLOCK]   # (an integer)
+
+
+cdef enum:
+    # the per-period flows a lane block keeps as [W][BLOCK] rows (lanes_unpack: into each
+    # lane's Scn arrays of the same name)
+    LF_LCF = 0
+    LF_ECF = 1
+    LF_NPV_BEFORE = 2
+    LF_DISC_BEFORE = 3
+    LF_DEBT_OPEN = 4
+    LF_DSRA_OPEN = 5
+    LF_COV_CFADS = 6
+    LF_COV_DS = 7
+    LF_TAX_INCOME = 8
+    N_LANE_FLOWS = 9
+
+
+ctypedef struct Lanes:
+    LaneCarry cur
+    LaneCarry snap
+    # the period's dues, [K][BLOCK]
+    double int_due[LANE_MAX_K * BLOCK]
+    double int_paid[LANE_MAX_K * BLOCK]
+    double sched[LANE_MAX_K * BLOCK]
+    double prin_due[LANE_MAX_K * BLOCK]
+    double *flows          # [N_LANE_FLOWS][W][BLOCK]
+    double *rows_in        # [3 + 3K][W][BLOCK] the lanes' rows (lane_in)
+    const double *f_cross[BLOCK]
+    bint live[BLOCK]       # still stepping with the block
+    int64_t out[BLOCK]     # nonzero: leaves the block this period
+    int64_t locked[BLOCK]  # nonzero: distributions locked up this period
+
+
+cdef enum:
+    # the lanes' input rows, [W][BLOCK] each: the rent and opex factors, the LLCR's
+    # discount factor, then K rows of per-period rates and K each of the DSRA's prefix sums
+    # Q and R (dsra_prefix; covered tranches only)
+    LI_RENT = 0
+    LI_OPEX = 1
+    LI_DFAC = 2
+    LI_RATE = 3
+
+
+cdef inline double *lane_in(Lanes *z, int r, int t, int W) noexcept nogil:
+    """Period t's row [BLOCK] of the lanes' input r (LI_*)."""
+    return z.rows_in + (r * W + t) * BLOCK
+
+
+cdef inline void lane_rows(Lanes *z, const double *src, int r, int l, int W) noexcept nogil:
+    """Lane l's row `src` [W] into the lanes' input r."""
+    cdef int t
+    cdef double *dst = z.rows_in + r * W * BLOCK + l
+    for t in range(W):
+        dst[t * BLOCK] = src[t]
+
+
+cdef bint lanes_eligible(const Prog *p) noexcept nogil:
+    """Whether a program's rules are all carried by the lane block (metrics only)."""
+    cdef int i, W = p.T + 1
+    cdef bint own_only
+    if p.K > LANE_MAX_K or p.A > LANE_MAX_A or p.H > 0 or p.hedge_ratio_min >= 0.0:
+        return False
+    own_only = not ((p.lock_up_dscr >= 0.0 and p.lock_up_basis != 0)
+                    or (p.default_dscr >= 0.0 and p.default_basis != 0))
+    if not own_only:
+        return False
+    for i in range(p.A * W):
+        if p.acct_lc[i] != 0.0:
+            return False
+    for i in range(p.S):
+        if not (p.sop[i] == OP_INTEREST or p.sop[i] == OP_PRINCIPAL or p.sop[i] == OP_RESERVE
+                or p.sop[i] == OP_SWEEP or p.sop[i] == OP_DISTRIBUTE or p.sop[i] == OP_FEE):
+            return False
+    return True
+
+
+cdef int lanes_until(const Prog *p) noexcept nogil:
+    """The first period the lanes do not run: a maturity with refinancing or extension
+    options (refinancing.at_maturity), else T + 1."""
+    cdef int k, until = p.T + 1
+    for k in range(p.K):
+        if (p.maturity[k] < p.T and (p.refi_periods[k] > 0 or p.ext_options[k] > 0)
+                and p.maturity[k] < until):
+            until = <int>p.maturity[k]
+    return until
+
+
+cdef void lanes_load(Lanes *z, Scn *c, const Prog *p) noexcept nogil:
+    """The block's lanes from their set-up scenarios (scn_setup): rows and opening state."""
+    cdef int l, k, a, K = p.K, W = p.T + 1
+    cdef const double *src[BLOCK]
+    for l in range(BLOCK):
+        src[l] = c[l].fch[CH_RENT]
+    wf_transpose4(src, W, lane_in(z, LI_RENT, 0, W))
+    for l in range(BLOCK):
+        src[l] = c[l].fch[CH_OPEX]
+    wf_transpose4(src, W, lane_in(z, LI_OPEX, 0, W))
+    if c[0].senior >= 0:
+        for l in range(BLOCK):
+            src[l] = c[l].dfac
+        wf_transpose4(src, W, lane_in(z, LI_DFAC, 0, W))   # (periods before COD unread)
+    for k in range(K):
+        for l in range(BLOCK):
+            src[l] = c[l].prr[k]
+        wf_transpose4(src, W, lane_in(z, LI_RATE + k, 0, W))
+        if p.any_dsra_window and p.dsra_cov8[k]:
+            for l in range(BLOCK):
+                src[l] = c[l].dsra_pre + 3 * k * W           # Q
+            wf_transpose4(src, W, lane_in(z, LI_RATE + K + k, 0, W))
+            for l in range(BLOCK):
+                src[l] = c[l].dsra_pre + 3 * k * W + 2 * W   # R
+            wf_transpose4(src, W, lane_in(z, LI_RATE + 2 * K + k, 0, W))
+    for l in range(BLOCK):
+        z.f_cross[l] = c[l].fch[CH_CROSS]
+        z.live[l] = True
+        z.out[l] = 0
+        z.locked[l] = 0
+        for k in range(K):
+            z.cur.bal[k * BLOCK + l] = 0.0
+            z.cur.repaid[k * BLOCK + l] = 0.0
+            z.cur.repaid_t[k * BLOCK + l] = 0.0
+        for a in range(p.A):
+            z.cur.reserve[a * BLOCK + l] = 0.0
+        z.cur.min_dscr[l] = NAN
+        z.cur.sum_dscr[l] = 0.0
+        z.cur.eq_dist_total[l] = 0.0
+        z.cur.eq_in_total[l] = 0.0
+        z.cur.discount[l] = 1.0
+        z.cur.npv_loan[l] = 0.0
+        z.cur.npv_project[l] = 0.0
+        z.cur.debt0[l] = NAN
+        z.cur.last_cfads[l] = 0.0
+        z.cur.last_ds[l] = 0.0
+        z.cur.cure_count[l] = 0
+        z.cur.cures[l] = 0
+        z.cur.n_ds[l] = 0
+        z.cur.first_ds[l] = -1
+
+
+cdef inline void lanes_snapshot(Lanes *z, int K, int A) noexcept nogil:
+    """The carried state at the start of the period, for a lane that leaves in it."""
+    cdef int q
+    for q in range(K * BLOCK):
+        z.snap.bal[q] = z.cur.bal[q]
+        z.snap.repaid[q] = z.cur.repaid[q]
+        z.snap.repaid_t[q] = z.cur.repaid_t[q]
+    for q in range(A * BLOCK):
+        z.snap.reserve[q] = z.cur.reserve[q]
+    for q in range(BLOCK):
+        z.snap.min_dscr[q] = z.cur.min_dscr[q]
+        z.snap.sum_dscr[q] = z.cur.sum_dscr[q]
+        z.snap.eq_dist_total[q] = z.cur.eq_dist_total[q]
+        z.snap.eq_in_total[q] = z.cur.eq_in_total[q]
+        z.snap.discount[q] = z.cur.discount[q]
+        z.snap.npv_loan[q] = z.cur.npv_loan[q]
+        z.snap.npv_project[q] = z.cur.npv_project[q]
+        z.snap.debt0[q] = z.cur.debt0[q]
+        z.snap.last_cfads[q] = z.cur.last_cfads[q]
+        z.snap.last_ds[q] = z.cur.last_ds[q]
+        z.snap.cure_count[q] = z.cur.cure_count[q]
+        z.snap.cures[q] = z.cur.cures[q]
+        z.snap.n_ds[q] = z.cur.n_ds[q]
+        z.snap.first_ds[q] = z.cur.first_ds[q]
+
+
+cdef void lanes_store(const LaneCarry *v, int l, Scn *c, const Prog *p) noexcept nogil:
+    """Lane l's carried state `v` (the current or the period's opening one) into its Scn."""
+    cdef int k, a
+    for k in range(p.K):
+        c.ts[k].balance = v.bal[k * BLOCK + l]
+        c.ts[k].repaid = v.repaid[k * BLOCK + l]
+        c.ts[k].repaid_t = v.repaid_t[k * BLOCK + l]
+    for a in range(p.A):
+        c.reserve[a] = v.reserve[a * BLOCK + l]
+    c.min_dscr = v.min_dscr[l]
+    c.sum_dscr = v.sum_dscr[l]
+    c.eq_dist_total = v.eq_dist_total[l]
+    c.eq_in_total = v.eq_in_total[l]
+    c.discount = v.discount[l]
+    c.npv_loan = v.npv_loan[l]
+    c.npv_project = v.npv_project[l]
+    c.debt0 = v.debt0[l]
+    c.last_cfads = v.last_cfads[l]
+    c.last_ds = v.last_ds[l]
+    c.cure_count = <int>v.cure_count[l]
+    c.cures = <int>v.cures[l]
+    c.n_ds = <int>v.n_ds[l]
+    c.first_ds = <int>v.first_ds[l]
+
+
+cdef inline void lanes_accrue(Lanes *z, const Prog *p, int t, double *draws, double *lcf_t) noexcept nogil:
+    """reference._accrue on the lanes (scn_periods' accrual): interest, capitalisation,
+    draws, the scheduled principal and a maturity's balloon; no refinancing (lanes_until)."""
+    cdef int k, l, K = p.K, W = p.T + 1, q
+    cdef double b, sc, d, interest, inc
+    cdef const double *rate
+    cdef bint cap, mat
+    for k in range(K):
+        inc = p.round_to[k]
+        sc = p.sched[k * W + t]
+        rate = lane_in(z, LI_RATE + k, t, W)
+        if p.quiet[t]:
+            q = k * BLOCK
+            wf_accrue4(z.cur.bal + q, rate, sc, z.int_due + q, z.int_paid + q, z.sched + q, z.prin_due + q)
+            if inc > 0.0:
+                for l in range(BLOCK):
+                    z.int_due[q + l] = money(z.int_due[q + l], inc)
+            continue
+        cap = p.cap8[k * W + t]
+        d = p.draw[k * W + t]
+        mat = t == p.maturity[k]
+        for l in range(BLOCK):
+            q = k * BLOCK + l
+            b = z.cur.bal[q]
+            if t == p.cod and p.dscr8[k]:
+                z.cur.debt0[l] = b if isnan(z.cur.debt0[l]) else z.cur.debt0[l] + b
+            interest = money(b * rate[l], inc)
+            z.int_paid[q] = 0.0
+            if cap:
+                b += interest
+                z.int_due[q] = 0.0
+            else:
+                z.int_due[q] = interest
+            b += d
+            draws[l] += d
+            lcf_t[l] -= d
+            z.sched[q] = b if b < sc else sc
+            z.prin_due[q] = b if mat else z.sched[q]
+            z.cur.bal[q] = b
+
+
+cdef inline double *lane_row(Lanes *z, int f, int t, int W) noexcept nogil:
+    """Period t's row [BLOCK] of the block's flow f (LF_*)."""
+    return z.flows + (f * W + t) * BLOCK
+
+
+cdef inline void lanes_cover(Lanes *z, const Prog *p, int t, const double *cfads) noexcept nogil:
+    """The LLCR path's opening figures and the discounted CFADS (scn_periods)."""
+    cdef int l, j, a, A = p.A, W = p.T + 1
+    cdef double x
+    cdef double *npv_before = lane_row(z, LF_NPV_BEFORE, t, W)
+    cdef double *disc_before = lane_row(z, LF_DISC_BEFORE, t, W)
+    cdef double *debt_open = lane_row(z, LF_DEBT_OPEN, t, W)
+    cdef double *dsra_open = lane_row(z, LF_DSRA_OPEN, t, W)
+    for l in range(BLOCK):
+        npv_before[l] = z.cur.npv_loan[l]
+        disc_before[l] = z.cur.discount[l]
+        x = NAN
+        for j in range(p.n_dscr):
+            x = z.cur.bal[p.dscr_k[j] * BLOCK + l] if isnan(x) else x + z.cur.bal[p.dscr_k[j] * BLOCK + l]
+        debt_open[l] = x
+        if p.llcr_dsra:
+            x = 0.0
+            for a in range(A):
+                if p.acct_kind[a] == ACC_DSRA:
+                    x += z.cur.reserve[a * BLOCK + l]
+            dsra_open[l] = x
+    cdef const double *dfac = lane_in(z, LI_DFAC, t, W)
+    for l in range(BLOCK):
+        z.cur.discount[l] *= dfac[l]
+    if t <= p.llcr_end:
+        for l in range(BLOCK):
+            z.cur.npv_loan[l] += cfads[l] * z.cur.discount[l]
+    for l in range(BLOCK):
+        z.cur.npv_project[l] += cfads[l] * z.cur.discount[l]
+
+
+cdef inline void lanes_sources(Lanes *z, Scn *c, const Prog *p, int t, const double *cfads, const double *draws,
+                               double *cash) noexcept nogil:
+    """reference._sources on the lanes: reserves released (with their interest), the exit
+    sale, and the cash available; a lane short of cash (sponsor support) leaves."""
+    cdef int l, a, A = p.A, W = p.T + 1, i
+    cdef double release[BLOCK]
+    cdef double earned[BLOCK]
+    cdef double exit_[BLOCK]
+    cdef double x, r, inflow = p.equity_in[t], capex = p.capex[t]
+    for l in range(BLOCK):
+        release[l] = 0.0
+        earned[l] = 0.0
+        exit_[l] = 0.0
+    for a in range(A):
+        r = p.acct_rate[a * W + t]
+        for l in range(BLOCK):
+            release[l] += z.cur.reserve[a * BLOCK + l]
+        if p.any_acct_rate:
+            for l in range(BLOCK):
+                earned[l] += z.cur.reserve[a * BLOCK + l] * r
+        for l in range(BLOCK):
+            z.cur.reserve[a * BLOCK + l] = 0.0
+    if t == p.T and p.exit_share > 0.0:
+        for l in range(BLOCK):
+            x = 0.0
+            for i in range(N_COMPONENTS):
+                x += p.asset_value[i * W + t] * c[l].fch[CH_VAL_LAND + i][t]
+            exit_[l] = p.exit_share * x
+            c[l].exit_proceeds = exit_[l]
+    for l in range(BLOCK):
+        cash[l] = cfads[l] + draws[l] + inflow - capex + release[l] + earned[l] + exit_[l]
+    for l in range(BLOCK):
+        if cash[l] < 0.0:
+            z.out[l] = 1
+
+
+cdef inline bint lanes_quiet_events(Lanes *z, const Prog *p, int t, const double *revenue) noexcept nogil:
+    """No lane's tenant stops paying this period, and no linked obligor has defaulted."""
+    cdef int l, W = p.T + 1
+    if p.tenant_accelerates and t != 0 and not (p.base_rent[t] <= 0.0):
+        for l in range(BLOCK):
+            if revenue[l] <= 0.0:
+                return False
+    if p.cross_accelerates:
+        for l in range(BLOCK):
+            if z.f_cross[l][t] <= 0.0:
+                return False
+    return True
+
+
+cdef inline void lanes_covenants(Lanes *z, const Prog *p, int t, const double *revenue,
+                                 const double *cfads, double *cash, double *cure) noexcept nogil:
+    """reference._covenants on the lanes, every set test on the period's own DSCR: debt
+    service, the DSCR, an equity cure, lock-up and a breach; a lane with an event of
+    default (any cause) leaves."""
+    cdef int l, j, k, T = p.T, W = p.T + 1
+    cdef double x, dd = p.default_dscr, lud = p.lock_up_dscr
+    cdef double ds[BLOCK]
+    cdef double dscr[BLOCK]
+    cdef bint ok, below, tenant_ev, cross_ev, breach
+    cdef bint used = p.lock_up_dscr >= 0.0 and p.lock_up_basis == 0 or p.default_dscr >= 0.0 and p.default_basis == 0
+    cdef double *cov_cfads = lane_row(z, LF_COV_CFADS, t, W)
+    cdef double *cov_ds = lane_row(z, LF_COV_DS, t, W)
+    for l in range(BLOCK):
+        ds[l] = 0.0
+    for j in range(p.n_dscr):
+        k = p.dscr_k[j]
+        for l in range(BLOCK):
+            ds[l] += z.int_due[k * BLOCK + l] + z.sched[k * BLOCK + l]
+    if lanes_quiet_events(z, p, t, revenue) and p.cure_periods >= 0 and wf_cov4(
+            cfads, ds, DUST, dd if p.default_basis == 0 else -1.0, lud, t != T and p.lock_up_basis == 0, used,
+            <double>t, p.equity_in[t], z.cur.first_ds, z.cur.n_ds, z.cur.sum_dscr, z.cur.min_dscr, z.cur.last_cfads,
+            z.cur.last_ds, z.cur.cure_count, z.cur.eq_in_total, cov_cfads, cov_ds, cure, z.locked):
+        return   # no lane below the default DSCR, none with an event: the vector path
+    for l in range(BLOCK):
+        dscr[l] = cfads[l] / ds[l] if ds[l] > DUST else NAN
+        cov_cfads[l] = cfads[l]
+        cov_ds[l] = ds[l]
+    for l in range(BLOCK):
+        if ds[l] > DUST and z.cur.first_ds[l] < 0:
+            z.cur.first_ds[l] = t
+        ok = ds[l] > DUST and used
+        below = ok and p.default_basis == 0 and dd >= 0.0 and dscr[l] < dd
+        tenant_ev = False
+        if p.tenant_accelerates and revenue[l] <= 0.0 and t != 0 and not (p.base_rent[t] <= 0.0):
+            tenant_ev = p.base_rent[t - 1] * lane_in(z, LI_RENT, t - 1, W)[l] > 0.0
+        cross_ev = p.cross_accelerates and z.f_cross[l][t] <= 0.0
+        cure[l] = 0.0
+        if below and z.cur.cure_count[l] + 1 > p.cure_periods and not (tenant_ev or cross_ev):
+            if z.cur.cures[l] < p.cure_max and t <= p.cure_until:   # reference._equity_cure
+                x = dd * ds[l] - cfads[l]
+                if x > 0.0 and not (p.cure_max_amount >= 0.0 and x > p.cure_max_amount):
+                    z.cur.cures[l] += 1
+                    cure[l] = x
+            if cure[l] > 0.0:
+                dscr[l] = (cfads[l] + cure[l]) / ds[l]
+                below = False
+        if cure[l] != 0.0:
+            cov_cfads[l] = cfads[l] + cure[l]
+        z.cur.last_cfads[l] = cfads[l]
+        z.cur.last_ds[l] = ds[l]
+        if ds[l] > DUST:
+            z.cur.n_ds[l] += 1
+            z.cur.sum_dscr[l] += dscr[l]
+            if isnan(z.cur.min_dscr[l]) or dscr[l] < z.cur.min_dscr[l]:
+                z.cur.min_dscr[l] = dscr[l]
+        z.locked[l] = t != T and p.lock_up_basis == 0 and ok and lud >= 0.0 and dscr[l] < lud
+        z.cur.cure_count[l] = z.cur.cure_count[l] + 1 if below else 0
+        breach = z.cur.cure_count[l] > p.cure_periods
+        if breach and t != T:
+            z.locked[l] = 1
+        if ((breach and p.breach_accelerates and z.cur.cure_count[l] > p.cure_periods + p.accelerate_after)
+                or tenant_ev or cross_ev):
+            z.out[l] = 1
+        if cure[l] != 0.0:
+            cash[l] += cure[l]
+        z.cur.eq_in_total[l] += p.equity_in[t] + 0.0 + cure[l]
+
+
+cdef inline bint lanes_window(Lanes *z, const Scn *c, const Prog *p, int a, int t, double *target) noexcept nogil:
+    """dsra_target_window on every lane (their balances in the block, their prefix sums Q
+    and R in the lanes' rows); False where it does not apply to some lane."""
+    cdef int T = p.T, W = p.T + 1, K = p.K, j, k, last, hi, l
+    cdef const double *S
+    for l in range(BLOCK):
+        target[l] = 0.0
+    last = t + <int>p.acct_periods[a]
+    if last > T:
+        last = T
+    for j in range(p.n_cover[a]):
+        k = p.cover[a * K + j]
+        if t + 1 <= p.last_cap[k]:
+            return False
+        hi = last if last < p.maturity[k] else <int>p.maturity[k]
+        if hi <= t:
+            continue
+        S = c[0].dsra_pre + 3 * k * W + W   # the schedule's prefix sums: the same in every lane
+        if not wf_window4(z.cur.bal + k * BLOCK, S[t], S[hi], lane_in(z, LI_RATE + K + k, t, W),
+                          lane_in(z, LI_RATE + K + k, hi, W), lane_in(z, LI_RATE + 2 * K + k, t, W),
+                          lane_in(z, LI_RATE + 2 * K + k, hi, W), target):
+            return False
+    return True
+
+
+cdef inline void lanes_reserve_target(Lanes *z, Scn *c, const Prog *p, int a, int t, double *target) noexcept nogil:
+    """The OP_RESERVE target of every lane: in O(1) where dsra_target_window applies to all
+    of them, else lane by lane (dsra_target_window or reserve_target)."""
+    cdef int k, l
+    cdef bint window = p.dsra_window8[a] and t < p.T
+    if window and lanes_window(z, c, p, a, t, target):
+        return
+    for l in range(BLOCK):   # lane by lane, as scn_periods
+        for k in range(p.K):
+            c[l].ts[k].balance = z.cur.bal[k * BLOCK + l]
+        if not (window and dsra_target_window(p, c[l].dsra_pre, c[l].ts, a, t, &target[l])):
+            target[l] = reserve_target(p, c[l].prr, c[l].schr, c[l].ts, a, t, c[l].index)
+
+
+cdef void lanes_steps(Lanes *z, Scn *c, const Prog *p, int t, double *cash, double *lcf_t, double *equity_out,
+                      double *fees_paid) noexcept nogil:
+    """The steps (waterfall/steps) on the lanes, each dispatched once for the block; a
+    lane that meets an event of default (a hard shortfall) leaves."""
+    cdef int i, l, op, arg, q, W = p.T + 1
+    cdef double pay[BLOCK]
+    cdef double target[BLOCK]
+    for i in range(p.S):
+        op = p.sop[i]
+        arg = p.sarg[i]
+        q = arg * BLOCK
+        if op == OP_INTEREST:
+            wf_pay4(cash, z.int_due + q, pay, lcf_t)
+            wf_interest4(z.int_paid + q, z.int_due + q, z.cur.bal + q, pay, <int>p.hard[arg], DUST, z.out)
+        elif op == OP_PRINCIPAL:
+            wf_pay4(cash, z.prin_due + q, pay, lcf_t)
+            wf_repay4(z.cur.bal + q, z.cur.repaid + q, z.cur.repaid_t + q, pay, <double>t)
+            if p.hard[arg] or t == p.maturity[arg]:
+                wf_short4(z.prin_due + q, pay, DUST, z.out)
+        elif op == OP_RESERVE:
+            lanes_reserve_target(z, c, p, arg, t, target)
+            wf_reserve4(cash, target, z.cur.reserve + q)
+        elif op == OP_SWEEP:
+            wf_sweep4(cash, z.cur.bal + q, z.locked, p.step_share[i], p.step_share_locked[i], pay, lcf_t)
+            wf_repay4(z.cur.bal + q, z.cur.repaid + q, z.cur.repaid_t + q, pay, <double>t)
+        elif op == OP_DISTRIBUTE:
+            wf_distribute4(cash, z.cur.reserve + q if arg >= 0 else NULL, z.locked, equity_out)
+        elif op == OP_FEE:
+            wf_fee4(cash, p.fee_due[arg * W + t], fees_paid)
+
+
+cdef void lanes_period(Lanes *z, Scn *c, const Prog *p, int t) noexcept nogil:
+    """Period t of every lane of the block (scn_periods' period, rules as lanes_eligible
+    allows): the lanes' own rows and state in, their flows out."""
+    cdef int l, k, W = p.T + 1
+    cdef double revenue[BLOCK]
+    cdef double cfads[BLOCK]
+    cdef double draws[BLOCK]
+    cdef double lcf_t[BLOCK]
+    cdef double cash[BLOCK]
+    cdef double cure[BLOCK]
+    cdef double equity_out[BLOCK]
+    cdef double fees_paid[BLOCK]
+    cdef double x, rent = p.base_rent[t], opex = p.opex[t], inflow = p.equity_in[t]
+    cdef double *row
+    cdef const double *f_rent = lane_in(z, LI_RENT, t, W)
+    cdef const double *f_opex = lane_in(z, LI_OPEX, t, W)
+    for l in range(BLOCK):
+        revenue[l] = rent * f_rent[l]
+        cfads[l] = revenue[l] - opex * f_opex[l]
+        draws[l] = 0.0
+        lcf_t[l] = 0.0
+        equity_out[l] = 0.0
+        fees_paid[l] = 0.0
+    if c[0].senior >= 0 and t >= p.cod:
+        lanes_cover(z, p, t, cfads)
+    lanes_accrue(z, p, t, draws, lcf_t)
+    lanes_sources(z, c, p, t, cfads, draws, cash)
+    lanes_covenants(z, p, t, revenue, cfads, cash, cure)
+    lanes_steps(z, c, p, t, cash, lcf_t, equity_out, fees_paid)
+    if p.tax_on:   # taxes.pre_depreciation_income (no hedges in a lane block)
+        row = lane_row(z, LF_TAX_INCOME, t, W)
+        for l in range(BLOCK):
+            x = cfads[l] - fees_paid[l] - 0.0
+            if p.tax_interest:
+                for k in range(p.K):
+                    x = x - z.int_paid[k * BLOCK + l]
+            row[l] = x
+    row = lane_row(z, LF_LCF, t, W)
+    for l in range(BLOCK):
+        row[l] = lcf_t[l]
+        z.cur.eq_dist_total[l] += equity_out[l]
+    row = lane_row(z, LF_ECF, t, W)
+    for l in range(BLOCK):
+        row[l] = equity_out[l] - inflow - 0.0 - cure[l]
+
+
+cdef inline bint lane_flow_read(const Prog *p, int f) noexcept nogil:
+    """Whether the scalar loop or the metrics read flow f (LF_*) of the periods already run
+    on a program the lanes carry: the covenant sums only feed trailing DSCRs (never in a
+    lane block), the DSRA's opening balances only an LLCR net of them, the taxable income
+    only the owner's tax."""
+    if f == LF_COV_CFADS or f == LF_COV_DS:
+        return False
+    if f == LF_DSRA_OPEN:
+        return p.llcr_dsra != 0
+    if f == LF_TAX_INCOME:
+        return p.tax_on != 0
+    return True
+
+
+cdef inline void lane_flow_rows(Scn *c, double **dst) noexcept nogil:
+    """A lane's Scn arrays by flow (LF_*)."""
+    dst[LF_LCF] = c.lcf
+    dst[LF_ECF] = c.ecf
+    dst[LF_NPV_BEFORE] = c.npv_before
+    dst[LF_DISC_BEFORE] = c.disc_before
+    dst[LF_DEBT_OPEN] = c.debt_open
+    dst[LF_DSRA_OPEN] = c.dsra_open
+    dst[LF_COV_CFADS] = c.cov_cfads
+    dst[LF_COV_DS] = c.cov_ds
+    dst[LF_TAX_INCOME] = c.tax_income
+
+
+cdef void lanes_unpack(Lanes *z, int l, Scn *c, const Prog *p, int t_end) noexcept nogil:
+    """Lane l's flows of periods 0 .. t_end - 1 into its Scn's arrays."""
+    cdef int t, f, W = p.T + 1
+    cdef double *dst[N_LANE_FLOWS]
+    cdef const double *src
+    lane_flow_rows(c, dst)
+    for f in range(N_LANE_FLOWS):
+        if lane_flow_read(p, f):
+            src = z.flows + f * W * BLOCK + l
+            for t in range(t_end):
+                dst[f][t] = src[t * BLOCK]
+
+
+cdef void lanes_unpack_all(Lanes *z, Scn *c, const Prog *p, int t_end) noexcept nogil:
+    """Every lane's flows of periods 0 .. t_end - 1 into its Scn's arrays (a lane that has
+    left the block gets its copy overwritten: its results are already out)."""
+    cdef int l, f, W = p.T + 1
+    cdef double *dst[N_LANE_FLOWS * BLOCK]
+    cdef double *rows[BLOCK]
+    for l in range(BLOCK):
+        lane_flow_rows(&c[l], dst + l * N_LANE_FLOWS)
+    for f in range(N_LANE_FLOWS):
+        if lane_flow_read(p, f):
+            for l in range(BLOCK):
+                rows[l] = dst[l * N_LANE_FLOWS + f]
+            wf_untranspose4(z.flows + f * W * BLOCK, t_end, rows)
+
+
+cdef inline void lanes_finish(Scn *c, const Prog *p, int t0, double *row, int64_t *status) noexcept nogil:
+    """A lane's scenario from period t0 on in the scalar loop (its state and its flows so far
+    in its Scn), then its metrics into `row`."""
+    if scn_periods(c, p, t0, <NoLedgerPtr>NULL, status):
+        scn_metrics(c, p, <NoLedgerPtr>NULL, row, row + N_METRICS)
+
+
+cdef void run_lane_block(const Prog *p, double **adj, int J, const double **base, double *scratch,
+                         Py_ssize_t scratch_size, double **ptrs, double **rows, int64_t **status) noexcept nogil:
+    """BLOCK scenarios through the periods together: lane l's adjustments (channel, from, to
+    as int64, then the values) at adj[l], its base-rate path base[l], its output row
+    rows[l] ([N_METRICS + 2K]) and status status[l]; `scratch` holds BLOCK scenarios' work
+    space of scratch_size each, then the block's flows [N_LANE_FLOWS][W][BLOCK] and its
+    input rows [3 + 3K][W][BLOCK]; `ptrs`
+    BLOCK x 3(K + 1) row pointers."""
+    cdef Scn c[BLOCK]
+    cdef Lanes z
+    cdef int l, t, until = lanes_until(p), live
+    cdef int64_t *adj_i
+    for l in range(BLOCK):
+        adj_i = <int64_t *>adj[l]
+        scn_setup(&c[l], p, 0, adj_i, adj_i + J, adj_i + 2 * J, adj[l] + 3 * J, J, base[l],
+                  scratch + l * scratch_size, ptrs + l * 3 * (p.K + 1), NULL)
+    z.flows = scratch + BLOCK * scratch_size
+    z.rows_in = z.flows + N_LANE_FLOWS * (p.T + 1) * BLOCK
+    lanes_load(&z, c, p)
+    live = BLOCK
+    for t in range(until):
+        if live == 0:
+            break
+        lanes_snapshot(&z, p.K, p.A)
+        lanes_period(&z, c, p, t)
+        for l in range(BLOCK):
+            if z.live[l] and z.out[l] != 0:   # from the start of this period on in the scalar loop
+                lanes_store(&z.snap, l, &c[l], p)
+                lanes_unpack(&z, l, &c[l], p, t)
+                lanes_finish(&c[l], p, t, rows[l], status[l])
+                z.live[l] = False
+                live -= 1
+    if live > 0:
+        lanes_unpack_all(&z, c, p, until)
+    for l in range(BLOCK):
+        if z.live[l]:
+            lanes_store(&z.cur, l, &c[l], p)
+            lanes_finish(&c[l], p, until, rows[l], status[l])
