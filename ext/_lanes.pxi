@@ -29,10 +29,18 @@ cdef extern from *:
     static inline wf_m4 wf_ldm(const int64_t *p) { wf_m4 v; memcpy(&v, p, sizeof v); return v; }
     static inline void wf_stm(int64_t *p, wf_m4 v) { memcpy(p, &v, sizeof v); }
     static inline wf_v4 wf_all(double x) { wf_v4 v = {x, x, x, x}; return v; }
+    /* x = v on every lane, in one vector store (a vector load of four scalar stores would
+       wait for them: no store forwarding) */
+    static inline void wf_fill4(double *x, double v) { wf_st(x, wf_all(v)); }
     /* m ? a : b, lane by lane (m: all ones or all zeros) */
     static inline wf_v4 wf_sel(wf_m4 m, wf_v4 a, wf_v4 b) { return (wf_v4)((m & (wf_m4)a) | (~m & (wf_m4)b)); }
-    /* `a if a < b else b`, as the scalar loop writes min */
+    /* `a if a < b else b`, as the scalar loop writes min (MINPD returns its second operand
+       unless the first is less: the same, NaN and signed zeros included) */
+    #if defined(__AVX__)
+    static inline wf_v4 wf_min(wf_v4 a, wf_v4 b) { return (wf_v4)_mm256_min_pd((__m256d)a, (__m256d)b); }
+    #else
     static inline wf_v4 wf_min(wf_v4 a, wf_v4 b) { return wf_sel(a < b, a, b); }
+    #endif
 
     /* a payment of min(cash, due): cash falls by it, the lenders' flow rises; `paid` = it */
     static inline void wf_pay4(double *cash, const double *due, double *paid, double *lcf)
@@ -190,7 +198,109 @@ cdef extern from *:
             for (l = 0; l < 4; l++)
                 dst[l][t] = src[4 * t + l];
     }
+    /* The steps on four lanes (lanes_steps): what they read and write */
+    typedef struct {
+        double *cash, *lcf, *equity, *fees;                       /* [4] the period's flows */
+        double *int_due, *int_paid, *prin_due, *bal, *repaid, *repaid_t;   /* [K][4] */
+        double *reserve;                                          /* [A][4] */
+        int64_t *out, *locked;                                    /* [4] */
+        const int *sop, *sarg;
+        const int64_t *hard, *maturity;
+        const double *share, *share_locked, *fee_due;
+        int S, W, t;
+        double dust;
+        int op_fee, op_interest, op_principal, op_reserve, op_sweep, op_distribute;   /* the OP_* codes */
+    } wf_steps;
+    /* steps i0.. of the period on every lane, the cash in registers, up to the first reserve
+       step (whose target the caller works out: returned, not run) or the end (S) */
+    static int wf_steps4(const wf_steps *a, int i)
+    {
+        wf_v4 cash = wf_ld(a->cash), lcf = wf_ld(a->lcf), eq = wf_ld(a->equity), fees = wf_ld(a->fees);
+        wf_v4 zero = wf_all(0.0), dust = wf_all(a->dust), tt = wf_all((double)a->t);
+        wf_m4 out = wf_ldm(a->out), locked = wf_ldm(a->locked) != 0;
+        for (; i < a->S; i++) {
+            int op = a->sop[i], q = 4 * a->sarg[i];
+            wf_v4 pay, due, b, s;
+            if (op == a->op_reserve)
+                break;
+            if (op == a->op_interest) {
+                due = wf_ld(a->int_due + q); pay = wf_min(cash, due);
+                cash = cash - pay; lcf = lcf + pay;
+                wf_st(a->int_paid + q, wf_ld(a->int_paid + q) + pay);
+                s = due - pay;
+                if (a->hard[a->sarg[i]]) {
+                    out = out | ((s > zero) & (s > dust));
+                } else {
+                    wf_m4 m = s > zero;
+                    b = wf_ld(a->bal + q);
+                    wf_st(a->bal + q, wf_sel(m, b + s, b));
+                    wf_st(a->int_due + q, wf_sel(m, pay, due));
+                }
+            } else if (op == a->op_principal) {
+                due = wf_ld(a->prin_due + q); pay = wf_min(cash, due);
+                cash = cash - pay; lcf = lcf + pay;
+                wf_st(a->bal + q, wf_ld(a->bal + q) - pay); wf_st(a->repaid + q, wf_ld(a->repaid + q) + pay);
+                wf_st(a->repaid_t + q, wf_ld(a->repaid_t + q) + pay * tt);
+                if (a->hard[a->sarg[i]] || a->t == a->maturity[a->sarg[i]])
+                    out = out | ((due - pay) > dust);
+            } else if (op == a->op_sweep) {
+                b = wf_ld(a->bal + q);
+                pay = wf_min(b, cash * wf_sel(locked, wf_all(a->share_locked[i]), wf_all(a->share[i])));
+                cash = cash - pay; lcf = lcf + pay;
+                wf_st(a->bal + q, b - pay); wf_st(a->repaid + q, wf_ld(a->repaid + q) + pay);
+                wf_st(a->repaid_t + q, wf_ld(a->repaid_t + q) + pay * tt);
+            } else if (op == a->op_distribute) {
+                if (a->sarg[i] >= 0) {
+                    b = wf_ld(a->reserve + q);
+                    wf_st(a->reserve + q, wf_sel(locked, b + cash, b));
+                    eq = wf_sel(locked, eq, eq + cash);
+                } else {
+                    eq = eq + cash;
+                }
+                cash = zero;
+            } else if (op == a->op_fee) {
+                pay = wf_min(cash, wf_all(a->fee_due[a->sarg[i] * a->W + a->t]));
+                cash = cash - pay; fees = fees + pay;
+            }
+        }
+        wf_st(a->cash, cash); wf_st(a->lcf, lcf); wf_st(a->equity, eq); wf_st(a->fees, fees);
+        wf_stm(a->out, out);
+        return i;
+    }
     """
+    ctypedef struct wf_steps:
+        double *cash
+        double *lcf
+        double *equity
+        double *fees
+        double *int_due
+        double *int_paid
+        double *prin_due
+        double *bal
+        double *repaid
+        double *repaid_t
+        double *reserve
+        int64_t *out
+        int64_t *locked
+        const int *sop
+        const int *sarg
+        const int64_t *hard
+        const int64_t *maturity
+        const double *share
+        const double *share_locked
+        const double *fee_due
+        int S
+        int W
+        int t
+        double dust
+        int op_fee
+        int op_interest
+        int op_principal
+        int op_reserve
+        int op_sweep
+        int op_distribute
+    int wf_steps4(const wf_steps *a, int i) noexcept nogil
+    void wf_fill4(double *x, double v) noexcept nogil
     void wf_transpose4(const double *const *src, int n, double *dst) noexcept nogil
     void wf_untranspose4(const double *src, int n, double *const *dst) noexcept nogil
     int wf_cov4(const double *cfads, const double *ds, double dust, double dd, double lud, int lock_ok, int used,
@@ -518,10 +628,9 @@ cdef inline void lanes_sources(Lanes *z, Scn *c, const Prog *p, int t, const dou
     cdef double earned[BLOCK]
     cdef double exit_[BLOCK]
     cdef double x, r, inflow = p.equity_in[t], capex = p.capex[t]
-    for l in range(BLOCK):
-        release[l] = 0.0
-        earned[l] = 0.0
-        exit_[l] = 0.0
+    wf_fill4(release, 0.0)
+    wf_fill4(earned, 0.0)
+    wf_fill4(exit_, 0.0)
     for a in range(A):
         r = p.acct_rate[a * W + t]
         for l in range(BLOCK):
@@ -572,8 +681,7 @@ cdef inline void lanes_covenants(Lanes *z, const Prog *p, int t, const double *r
     cdef bint used = p.lock_up_dscr >= 0.0 and p.lock_up_basis == 0 or p.default_dscr >= 0.0 and p.default_basis == 0
     cdef double *cov_cfads = lane_row(z, LF_COV_CFADS, t, W)
     cdef double *cov_ds = lane_row(z, LF_COV_DS, t, W)
-    for l in range(BLOCK):
-        ds[l] = 0.0
+    wf_fill4(ds, 0.0)
     for j in range(p.n_dscr):
         k = p.dscr_k[j]
         for l in range(BLOCK):
@@ -633,8 +741,7 @@ cdef inline bint lanes_window(Lanes *z, const Scn *c, const Prog *p, int a, int 
     and R in the lanes' rows); False where it does not apply to some lane."""
     cdef int T = p.T, W = p.T + 1, K = p.K, j, k, last, hi, l
     cdef const double *S
-    for l in range(BLOCK):
-        target[l] = 0.0
+    wf_fill4(target, 0.0)
     last = t + <int>p.acct_periods[a]
     if last > T:
         last = T
@@ -669,33 +776,49 @@ cdef inline void lanes_reserve_target(Lanes *z, Scn *c, const Prog *p, int a, in
 
 cdef void lanes_steps(Lanes *z, Scn *c, const Prog *p, int t, double *cash, double *lcf_t, double *equity_out,
                       double *fees_paid) noexcept nogil:
-    """The steps (waterfall/steps) on the lanes, each dispatched once for the block; a
-    lane that meets an event of default (a hard shortfall) leaves."""
-    cdef int i, l, op, arg, q, W = p.T + 1
-    cdef double pay[BLOCK]
+    """The steps (waterfall/steps) on the lanes, each dispatched once for the block
+    (wf_steps4; a reserve's target lane by lane here); a lane that meets an event of
+    default (a hard shortfall) leaves."""
+    cdef int i = 0, arg
     cdef double target[BLOCK]
-    for i in range(p.S):
-        op = p.sop[i]
-        arg = p.sarg[i]
-        q = arg * BLOCK
-        if op == OP_INTEREST:
-            wf_pay4(cash, z.int_due + q, pay, lcf_t)
-            wf_interest4(z.int_paid + q, z.int_due + q, z.cur.bal + q, pay, <int>p.hard[arg], DUST, z.out)
-        elif op == OP_PRINCIPAL:
-            wf_pay4(cash, z.prin_due + q, pay, lcf_t)
-            wf_repay4(z.cur.bal + q, z.cur.repaid + q, z.cur.repaid_t + q, pay, <double>t)
-            if p.hard[arg] or t == p.maturity[arg]:
-                wf_short4(z.prin_due + q, pay, DUST, z.out)
-        elif op == OP_RESERVE:
+    cdef wf_steps a
+    a.cash = cash
+    a.lcf = lcf_t
+    a.equity = equity_out
+    a.fees = fees_paid
+    a.int_due = z.int_due
+    a.int_paid = z.int_paid
+    a.prin_due = z.prin_due
+    a.bal = z.cur.bal
+    a.repaid = z.cur.repaid
+    a.repaid_t = z.cur.repaid_t
+    a.reserve = z.cur.reserve
+    a.out = z.out
+    a.locked = z.locked
+    a.sop = p.sop
+    a.sarg = p.sarg
+    a.hard = p.hard
+    a.maturity = p.maturity
+    a.share = p.step_share
+    a.share_locked = p.step_share_locked
+    a.fee_due = p.fee_due
+    a.S = p.S
+    a.W = p.T + 1
+    a.t = t
+    a.dust = DUST
+    a.op_fee = OP_FEE
+    a.op_interest = OP_INTEREST
+    a.op_principal = OP_PRINCIPAL
+    a.op_reserve = OP_RESERVE
+    a.op_sweep = OP_SWEEP
+    a.op_distribute = OP_DISTRIBUTE
+    while i < p.S:
+        i = wf_steps4(&a, i)
+        if i < p.S:   # OP_RESERVE
+            arg = p.sarg[i]
             lanes_reserve_target(z, c, p, arg, t, target)
-            wf_reserve4(cash, target, z.cur.reserve + q)
-        elif op == OP_SWEEP:
-            wf_sweep4(cash, z.cur.bal + q, z.locked, p.step_share[i], p.step_share_locked[i], pay, lcf_t)
-            wf_repay4(z.cur.bal + q, z.cur.repaid + q, z.cur.repaid_t + q, pay, <double>t)
-        elif op == OP_DISTRIBUTE:
-            wf_distribute4(cash, z.cur.reserve + q if arg >= 0 else NULL, z.locked, equity_out)
-        elif op == OP_FEE:
-            wf_fee4(cash, p.fee_due[arg * W + t], fees_paid)
+            wf_reserve4(cash, target, z.cur.reserve + arg * BLOCK)
+            i += 1
 
 
 cdef void lanes_period(Lanes *z, Scn *c, const Prog *p, int t) noexcept nogil:
@@ -716,11 +839,12 @@ cdef void lanes_period(Lanes *z, Scn *c, const Prog *p, int t) noexcept nogil:
     cdef const double *f_opex = lane_in(z, LI_OPEX, t, W)
     for l in range(BLOCK):
         revenue[l] = rent * f_rent[l]
+    for l in range(BLOCK):
         cfads[l] = revenue[l] - opex * f_opex[l]
-        draws[l] = 0.0
-        lcf_t[l] = 0.0
-        equity_out[l] = 0.0
-        fees_paid[l] = 0.0
+    wf_fill4(draws, 0.0)
+    wf_fill4(lcf_t, 0.0)
+    wf_fill4(equity_out, 0.0)
+    wf_fill4(fees_paid, 0.0)
     if c[0].senior >= 0 and t >= p.cod:
         lanes_cover(z, p, t, cfads)
     lanes_accrue(z, p, t, draws, lcf_t)

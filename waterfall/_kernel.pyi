@@ -15,8 +15,14 @@ def irr(cash_flows: npt.ArrayLike) -> float:
 def irr_many(cash_flows: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """Periodic IRR of each row of a 2-D array, GIL released."""
 
+LANES: int  # scenarios a lane block steps through the periods together (ext/_lanes.pxi)
+
+def lanes_for(program: Any) -> int:
+    """LANES where the program's metrics-only runs use lane blocks, else 1."""
+
 def run_batch(
-    program: Any, batch: Any, want_ledgers: bool = ..., threads: int = ..., want_losses: bool = ...
+    program: Any, batch: Any, want_ledgers: bool = ..., threads: int = ..., want_losses: bool = ...,
+    out: Any = ..., lanes: int = ...
 ) -> tuple[npt.NDArray[np.float64] | None, npt.NDArray[np.float64], npt.NDArray[np.float64],
            npt.NDArray[np.float64] | None, npt.NDArray[np.int64]]:
     """(ledgers [S, T+1, lines] or None, metrics [S, N_METRICS], wal [S, K], tranche loss

@@ -81,7 +81,7 @@ def bench(deal_path=None, scenarios: int = 100_000, threads: int | None = None,
     _, ref_metrics, ref_wal = reference.run_batch(program, _subset(batch, sample))
     ref_seconds = time.perf_counter() - t0
     report = {"deal": deal.name, "scenarios": scenarios, "periods": periods, "threads": threads,
-              "lanes": kernel_lanes(), "reference_sample": int(len(sample)),
+              "lanes": kernel_lanes(program), "reference_sample": int(len(sample)),
               "reference_ns_per_scenario_period": ref_seconds / (len(sample) * periods) * 1e9}
     if not kernel_available():
         report.update(compiled_ns_per_scenario_period=None, speedup=None, agree=None)
