@@ -6,6 +6,20 @@
 # (0, 1)); every other vector is solved by the scalar path after the same scan.
 cdef extern from *:
     """
+    /* Ask for the n doubles at p ahead of their use (a batch's next rows, read from memory
+       while this row's IRR is solved). */
+    static void wf_prefetch(const double *p, int n)
+    {
+    #if defined(__GNUC__)
+        int k;
+        for (k = 0; k < n; k += 8)
+            __builtin_prefetch(p + k, 0, 3);
+        __builtin_prefetch(p + n - 1, 0, 3);
+    #else
+        (void)p; (void)n;
+    #endif
+    }
+
     /* T[k][l] = c_l[k] for k < len[l], 0.0 past it (and for a lane of length 0), k < K
        (a multiple of 4): the four lanes' flows side by side, one 4x4 transpose a block. */
     static void wf_lanes_load(const double *const *c, const int *len, int K, double *T)
@@ -15,8 +29,10 @@ cdef extern from *:
         const __m256i lane = _mm256_set_epi64x(3, 2, 1, 0);
         __m256d r[4], t0, t1, t2, t3;
         for (k = 0; k < K; k += 4) {
-            for (l = 0; l < 4; l++)
-                r[l] = _mm256_maskload_pd(c[l] + k, _mm256_cmpgt_epi64(_mm256_set1_epi64x(len[l] - k), lane));
+            for (l = 0; l < 4; l++)   /* (a masked load only where the lane ends: the rows
+                                         were just stored, and a masked load waits for them) */
+                r[l] = k + 4 <= len[l] ? _mm256_loadu_pd(c[l] + k) :
+                       _mm256_maskload_pd(c[l] + k, _mm256_cmpgt_epi64(_mm256_set1_epi64x(len[l] - k), lane));
             t0 = _mm256_unpacklo_pd(r[0], r[1]);
             t1 = _mm256_unpackhi_pd(r[0], r[1]);
             t2 = _mm256_unpacklo_pd(r[2], r[3]);
@@ -106,6 +122,7 @@ cdef extern from *:
     #endif
     }
     """
+    void wf_prefetch(const double *p, int n) noexcept nogil
     void wf_lanes_load(const double **c, const int *len, int K, double *T) noexcept nogil
     void wf_npv3_lanes(const double *T, int K, const double *v, double *f, double *f1, double *f2) noexcept nogil
 
@@ -193,53 +210,72 @@ cdef void halley4(const double **c, const int *nn, const double *total, double *
 cdef void irr_periodic4(double **cf, int n, double *work, double *out) noexcept nogil:
     """irr_periodic of four flow vectors of n periods each, out[l] the periodic IRR of
     cf[l] (NaN where there is none), equal to irr_periodic's bit for bit. Noise (<= 1e-9)
-    is zeroed in place, as the scalar does. A vector with one sign change and its root in
-    the gain half (r > 0 where the flows sum to more than zero and start with an outlay:
-    loans and equity) is solved in the lanes; any other by the scalar path. `work` holds
-    irr4_work(n) doubles."""
-    irr_periodic4_from(<const double **>cf, cf, n, work, out)
+    is zeroed in place, as the scalar does. Where the root is the one Halley root of the
+    gain half (r > 0: flows that start with an outlay and sum to more than zero, as loans
+    and equity do) the vector is solved in the lanes; any other by the scalar path.
+    `work` holds irr4_work(n) doubles."""
+    irr_periodic4_from(<const double **>cf, cf, n, work, out, NULL)
+
+
+cdef int gain_lane(double *cf, int n, const double *st, double *sums, double *out,
+                   const double **c, int *nn, double *total, double *x) noexcept nogil:
+    """Whether the scanned vector cf (st: wf_scan's) is solved in a lane: 1 where its
+    one sign change puts the root in the gain half (irr_periodic's first case), 2 where
+    it has several and the gain half's Laguerre bound is one with the half's ends of
+    opposite signs (chosen_root's Halley case: a NaN there sends it back to the scalar);
+    then c, nn, total and x (the start) are set. 0: out holds its IRR (NaN, 0 or the
+    scalar path's)."""
+    cdef int first, last, lane = 0
+    cdef double size
+    if st[1] < 0.0 or st[3] < 0.0:
+        out[0] = NAN   # no sign change
+        return 0
+    first = <int>(st[0] if st[0] < st[2] else st[2])
+    last = <int>(st[1] if st[1] > st[3] else st[3])
+    total[0] = st[4] - st[5]
+    if total[0] != 0.0 and (total[0] > 0.0) != (cf[first] > 0.0):
+        if st[3] < st[0] or st[1] < st[2]:
+            lane = 1
+        elif gain_changes(cf + first, last - first + 1, sums, &size) == 1:
+            lane = 2
+    if lane == 0:
+        out[0] = irr_scanned(cf, n, sums, st)
+        return 0
+    c[0] = cf + first
+    nn[0] = last - first + 1
+    x[0] = start_in(GAIN, start_v(st[4], st[5], st[6], st[7], st[8], st[9]))
+    return lane
 
 
 cdef void irr_periodic4_from(const double **src, double **cf, int n, double *work,
-                             double *out) noexcept nogil:
+                             double *out, const double **ahead) noexcept nogil:
     """irr_periodic4 of the vectors src[l], each copied to cf[l] with its noise zeroed
-    (cf[l] = src[l]: in place)."""
+    (cf[l] = src[l]: in place); ahead[l] (NULL: none) are asked for from memory on the
+    way (a batch's next rows)."""
     cdef double st[10]
     cdef const double *c[IRR_LANES]
     cdef int nn[IRR_LANES]
     cdef int live[IRR_LANES]
+    cdef int kind[IRR_LANES]
     cdef double total[IRR_LANES]
     cdef double x[IRR_LANES]
     cdef double *scalar_work = work + 4 * (n + 8)
-    cdef int l, first, last, lanes = 0, K = 0, top = 0
+    cdef int l, lanes = 0, top = 0
     cdef Flows fl
     for l in range(IRR_LANES):
-        live[l] = 0
-        nn[l] = 0
         c[l] = cf[l]
+        nn[l] = 0
         x[l] = 0.5
         total[l] = 0.0
-        wf_scan_copy(src[l], cf[l], n, st)
-        if st[1] < 0.0 or st[3] < 0.0:
-            out[l] = NAN   # no sign change
-            continue
-        first = <int>(st[0] if st[0] < st[2] else st[2])
-        last = <int>(st[1] if st[1] > st[3] else st[3])
-        if (st[3] < st[0] or st[1] < st[2]) and st[4] - st[5] != 0.0 and (
-                (st[4] - st[5] > 0.0) != (cf[l][first] > 0.0)):
-            # one sign change, the root in the gain half: halley4 (irr_periodic's first case)
-            c[l] = cf[l] + first
-            nn[l] = last - first + 1
-            total[l] = st[4] - st[5]
-            x[l] = start_in(GAIN, start_v(st[4], st[5], st[6], st[7], st[8], st[9]))
-            live[l] = 1
+        wf_scan_ahead(src[l], cf[l], n, st, src[l] if ahead == NULL else ahead[l])
+        kind[l] = gain_lane(cf[l], n, st, scalar_work, &out[l], &c[l], &nn[l], &total[l], &x[l])
+        live[l] = kind[l] != 0
+        if live[l]:
             lanes += 1
             if (nn[l] - 1) // 8 > top:
                 top = (nn[l] - 1) // 8
         else:
-            out[l] = irr_scanned(cf[l], n, scalar_work, st)
-    if lanes == 0:
-        return
+            nn[l] = 0
     if lanes == 1:   # one vector: the scalar solve, without the lanes' set-up
         for l in range(IRR_LANES):
             if live[l]:
@@ -248,7 +284,10 @@ cdef void irr_periodic4_from(const double **src, double **cf, int n, double *wor
                 fl.rev = NULL
                 fl.dated = False
                 out[l] = halley(&fl, GAIN, total[l], x[l])
-        return
-    K = 8 * (top + 1)
-    wf_lanes_load(c, nn, K, work)
-    halley4(c, nn, total, x, live, work, K, out)
+    elif lanes > 1:
+        wf_lanes_load(c, nn, 8 * (top + 1), work)
+        halley4(c, nn, total, x, live, work, 8 * (top + 1), out)
+    for l in range(IRR_LANES):
+        if kind[l] == 2 and isnan(out[l]):   # no gain root after all: the loss half, scalar
+            wf_scan(cf[l], n, st)
+            out[l] = irr_scanned(cf[l], n, scalar_work, st)

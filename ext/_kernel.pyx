@@ -180,18 +180,23 @@ cdef extern from *:
        sums: inflow, outflow, sum t x inflow, sum t x outflow, sum t^2 x inflow, sum t^2 x
        outflow (in four lanes: the same starting point to rounding). The sign pattern
        decides 0, 1 or more sign changes. */
-    static void wf_scan_copy(const double *src, double *cf, int n, double *out);
+    static void wf_scan_ahead(const double *src, double *cf, int n, double *out, const double *ahead);
     static void wf_scan(double *cf, int n, double *out)
     {
-        wf_scan_copy(cf, cf, n, out);
+        wf_scan_ahead(cf, cf, n, out, cf);
+    }
+    static void wf_scan_copy(const double *src, double *cf, int n, double *out)
+    {
+        wf_scan_ahead(src, cf, n, out, src);
     }
 
     /* wf_scan of src, the flows with their noise zeroed written to cf (src itself, or a
        copy: one pass instead of a copy and a scan). Where the positive and negative flows
        lie is kept per block of four (a movemask and a branch on integer registers, off the
        vector units and off the sums' chains); the sums are wf_scan's, operation for
-       operation. */
-    static void wf_scan_copy(const double *src, double *cf, int n, double *out)
+       operation. ahead[0 .. n) is asked for from memory on the way (a batch's rows to
+       come; src itself where there are none). */
+    static void wf_scan_ahead(const double *src, double *cf, int n, double *out, const double *ahead)
     {
         double first_pos = n, last_pos = -1.0, first_neg = n, last_neg = -1.0;
         double inflow = 0.0, outflow = 0.0, t_in = 0.0, t_out = 0.0, tt_in = 0.0, tt_out = 0.0;
@@ -207,6 +212,7 @@ cdef extern from *:
             __m256d v, pos, neg, px, nx, tpx, tnx;
             int fp = -1, lp = -1, fn = -1, ln = -1, fpm = 0, lpm = 0, fnm = 0, lnm = 0, pm, nm;
             for (; t + 4 <= n; t += 4) {
+                __builtin_prefetch(ahead + t, 0, 3);
                 v = _mm256_loadu_pd(src + t);
                 v = _mm256_andnot_pd(_mm256_cmp_pd(_mm256_and_pd(v, absmask), noise, _CMP_LE_OQ), v);
                 _mm256_storeu_pd(cf + t, v);
@@ -439,6 +445,7 @@ cdef extern from *:
     double wf_collateral(const double *asset_value, double **rows, const int64_t *mask, int W, int t, int n_components) noexcept nogil
     void wf_scan(double *cf, int n, double *out) noexcept nogil
     void wf_scan_copy(const double *src, double *cf, int n, double *out) noexcept nogil
+    void wf_scan_ahead(const double *src, double *cf, int n, double *out, const double *ahead) noexcept nogil
     void *wf_opaque(void *p) noexcept nogil
     void wf_npv3(const double *cf, int n, double v, double *f, double *f1, double *f2) noexcept nogil
     void wf_npv_grid(const double *cf, int n, const double *v, double *out) noexcept nogil  # N_GRID = 24 points
@@ -1196,6 +1203,7 @@ def irr_many(cash_flows):
     cdef double[::1] work = np.empty(max(1, IRR_LANES * n + irr4_work(n)))
     cdef double *rowp[IRR_LANES]
     cdef const double *srcp[IRR_LANES]
+    cdef const double *aheadp[IRR_LANES]
     cdef double st[10]
     out = np.empty(rows)
     cdef double[::1] o = out
@@ -1209,7 +1217,9 @@ def irr_many(cash_flows):
         while i + IRR_LANES <= rows:
             for l in range(IRR_LANES):
                 srcp[l] = &cf[i + l, 0]
-            irr_periodic4_from(srcp, rowp, n, &work[IRR_LANES * n], &o[i])
+            for l in range(IRR_LANES):   # the next four rows, asked for while these are scanned
+                aheadp[l] = &cf[i + IRR_LANES + l, 0] if i + 2 * IRR_LANES <= rows else srcp[l]
+            irr_periodic4_from(srcp, rowp, n, &work[IRR_LANES * n], &o[i], aheadp)
             i += IRR_LANES
         while i < rows:
             wf_scan_copy(&cf[i, 0], rowp[0], n, st)
