@@ -1228,6 +1228,24 @@ def irr_many(cash_flows):
     return out
 
 
+def irr_four(cash_flows):
+    """The C entry irr_periodic4 from Python (tests): the periodic IRR of each of the four
+    rows of a 4 x n array, solved together in place on a copy."""
+    cdef double[:, ::1] cf = np.array(cash_flows, dtype=np.float64, order="C", ndmin=2)
+    cdef int n = <int>cf.shape[1], l
+    cdef double *rowp[IRR_LANES]
+    if cf.shape[0] != IRR_LANES or n == 0:
+        raise ValueError(f"irr_four takes {IRR_LANES} rows of at least one flow, not {cf.shape[0]} x {n}")
+    cdef double[::1] work = np.empty(irr4_work(n))
+    out = np.empty(IRR_LANES)
+    cdef double[::1] o = out
+    for l in range(IRR_LANES):
+        rowp[l] = &cf[l, 0]
+    with nogil:
+        irr_periodic4(rowp, n, &work[0], &o[0])
+    return out
+
+
 def irr_one_by_one(cash_flows):
     """irr_many without the lanes: each row by irr_periodic alone (the lanes' yardstick in
     tests/test_irr_lanes.py and the benchmarks)."""
