@@ -6,20 +6,6 @@
 # (0, 1)); every other vector is solved by the scalar path after the same scan.
 cdef extern from *:
     """
-    /* Ask for the n doubles at p ahead of their use (a batch's next rows, read from memory
-       while this row's IRR is solved). */
-    static void wf_prefetch(const double *p, int n)
-    {
-    #if defined(__GNUC__)
-        int k;
-        for (k = 0; k < n; k += 8)
-            __builtin_prefetch(p + k, 0, 3);
-        __builtin_prefetch(p + n - 1, 0, 3);
-    #else
-        (void)p; (void)n;
-    #endif
-    }
-
     /* T[k][l] = c_l[k] for k < len[l], 0.0 past it (and for a lane of length 0), k < K
        (a multiple of 4): the four lanes' flows side by side, one 4x4 transpose a block. */
     static void wf_lanes_load(const double *const *c, const int *len, int K, double *T)
@@ -122,7 +108,6 @@ cdef extern from *:
     #endif
     }
     """
-    void wf_prefetch(const double *p, int n) noexcept nogil
     void wf_lanes_load(const double **c, const int *len, int K, double *T) noexcept nogil
     void wf_npv3_lanes(const double *T, int K, const double *v, double *f, double *f1, double *f2) noexcept nogil
 
