@@ -137,3 +137,15 @@ def test_benchmark_flows_in_lanes_are_the_scalar():
     rows = np.array([f for ledger in ledgers for f in cash_flows(program, ledger)])
     _assert_lanes_are_the_scalar(rows)
     _assert_reference(rows[::7], K.irr_many(rows[::7]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(2, 30).flatmap(lambda n: st.lists(st.one_of(
+    _loan(n), _signed(n), st.lists(st.sampled_from([math.nan, math.inf, -math.inf, -5.0, 3.0, 0.0]),
+                                                    min_size=n, max_size=n).map(np.array)),
+    min_size=4, max_size=9)).map(np.array))
+def test_lanes_equal_the_scalar_on_nan_and_infinite_flows(rows):
+    # not money (the engine never produces them), but the lanes must not differ from the
+    # scalar on them either: the same operations give the same NaN or number
+    with np.errstate(all="ignore"):
+        _assert_lanes_are_the_scalar(rows)
