@@ -176,23 +176,40 @@ cdef extern from *:
        sums: inflow, outflow, sum t x inflow, sum t x outflow, sum t^2 x inflow, sum t^2 x
        outflow (in four lanes: the same starting point to rounding). The sign pattern
        decides 0, 1 or more sign changes. */
+    static void wf_scan_ahead(const double *src, double *cf, int n, double *out, const double *ahead);
     static void wf_scan(double *cf, int n, double *out)
+    {
+        wf_scan_ahead(cf, cf, n, out, cf);
+    }
+    static void wf_scan_copy(const double *src, double *cf, int n, double *out)
+    {
+        wf_scan_ahead(src, cf, n, out, src);
+    }
+
+    /* wf_scan of src, the flows with their noise zeroed written to cf (src itself, or a
+       copy: one pass instead of a copy and a scan). Where the positive and negative flows
+       lie is kept per block of four (a movemask and a branch on integer registers, off the
+       vector units and off the sums' chains); the sums are wf_scan's, operation for
+       operation. ahead[0 .. n) is asked for from memory on the way (a batch's rows to
+       come; src itself where there are none). */
+    static void wf_scan_ahead(const double *src, double *cf, int n, double *out, const double *ahead)
     {
         double first_pos = n, last_pos = -1.0, first_neg = n, last_neg = -1.0;
         double inflow = 0.0, outflow = 0.0, t_in = 0.0, t_out = 0.0, tt_in = 0.0, tt_out = 0.0;
         double x, lane[4];
-        int t = 0, j;
+        int t = 0;
     #if defined(__AVX2__) && defined(__FMA__)
         {
             const __m256d zero = _mm256_setzero_pd(), noise = _mm256_set1_pd(1e-9);
             const __m256d absmask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
             const __m256d four = _mm256_set1_pd(4.0);
             __m256d tv = _mm256_set_pd(3.0, 2.0, 1.0, 0.0);
-            __m256d fp = _mm256_set1_pd((double)n), lp = _mm256_set1_pd(-1.0);
-            __m256d fn = fp, ln = lp, in = zero, ou = zero, ti = zero, to = zero, tti = zero, tto = zero;
+            __m256d in = zero, ou = zero, ti = zero, to = zero, tti = zero, tto = zero;
             __m256d v, pos, neg, px, nx, tpx, tnx;
+            int fp = -1, lp = -1, fn = -1, ln = -1, fpm = 0, lpm = 0, fnm = 0, lnm = 0, pm, nm;
             for (; t + 4 <= n; t += 4) {
-                v = _mm256_loadu_pd(cf + t);
+                __builtin_prefetch(ahead + t, 0, 3);
+                v = _mm256_loadu_pd(src + t);
                 v = _mm256_andnot_pd(_mm256_cmp_pd(_mm256_and_pd(v, absmask), noise, _CMP_LE_OQ), v);
                 _mm256_storeu_pd(cf + t, v);
                 pos = _mm256_cmp_pd(v, zero, _CMP_GT_OQ);
@@ -207,16 +224,26 @@ cdef extern from *:
                 to = _mm256_add_pd(to, tnx);
                 tti = _mm256_fmadd_pd(tv, tpx, tti);
                 tto = _mm256_fmadd_pd(tv, tnx, tto);
-                fp = _mm256_min_pd(fp, _mm256_blendv_pd(fp, tv, pos));
-                lp = _mm256_max_pd(lp, _mm256_blendv_pd(lp, tv, pos));
-                fn = _mm256_min_pd(fn, _mm256_blendv_pd(fn, tv, neg));
-                ln = _mm256_max_pd(ln, _mm256_blendv_pd(ln, tv, neg));
                 tv = _mm256_add_pd(tv, four);
+                pm = _mm256_movemask_pd(pos);
+                nm = _mm256_movemask_pd(neg);
+                if (pm) {
+                    if (fp < 0) { fp = t; fpm = pm; }
+                    lp = t; lpm = pm;
+                }
+                if (nm) {
+                    if (fn < 0) { fn = t; fnm = nm; }
+                    ln = t; lnm = nm;
+                }
             }
-            _mm256_storeu_pd(lane, fp); for (j = 0; j < 4; j++) if (lane[j] < first_pos) first_pos = lane[j];
-            _mm256_storeu_pd(lane, lp); for (j = 0; j < 4; j++) if (lane[j] > last_pos) last_pos = lane[j];
-            _mm256_storeu_pd(lane, fn); for (j = 0; j < 4; j++) if (lane[j] < first_neg) first_neg = lane[j];
-            _mm256_storeu_pd(lane, ln); for (j = 0; j < 4; j++) if (lane[j] > last_neg) last_neg = lane[j];
+            if (fp >= 0) {
+                first_pos = fp + __builtin_ctz(fpm);
+                last_pos = lp + 31 - __builtin_clz(lpm);
+            }
+            if (fn >= 0) {
+                first_neg = fn + __builtin_ctz(fnm);
+                last_neg = ln + 31 - __builtin_clz(lnm);
+            }
             _mm256_storeu_pd(lane, in); inflow = (lane[0] + lane[1]) + (lane[2] + lane[3]);
             _mm256_storeu_pd(lane, ou); outflow = (lane[0] + lane[1]) + (lane[2] + lane[3]);
             _mm256_storeu_pd(lane, ti); t_in = (lane[0] + lane[1]) + (lane[2] + lane[3]);
@@ -225,12 +252,12 @@ cdef extern from *:
             _mm256_storeu_pd(lane, tto); tt_out = (lane[0] + lane[1]) + (lane[2] + lane[3]);
         }
     #endif
+        (void)lane;
         for (; t < n; t++) {
-            x = cf[t];
-            if (fabs(x) <= 1e-9) {
+            x = src[t];
+            if (fabs(x) <= 1e-9)
                 x = 0.0;
-                cf[t] = 0.0;
-            }
+            cf[t] = x;
             if (x > 0.0) {
                 inflow += x;
                 t_in += t * x;
@@ -413,6 +440,8 @@ cdef extern from *:
     double WF_MULADD(double a, double b, double c) noexcept nogil
     double wf_collateral(const double *asset_value, double **rows, const int64_t *mask, int W, int t, int n_components) noexcept nogil
     void wf_scan(double *cf, int n, double *out) noexcept nogil
+    void wf_scan_copy(const double *src, double *cf, int n, double *out) noexcept nogil
+    void wf_scan_ahead(const double *src, double *cf, int n, double *out, const double *ahead) noexcept nogil
     void *wf_opaque(void *p) noexcept nogil
     void wf_npv3(const double *cf, int n, double v, double *f, double *f1, double *f2) noexcept nogil
     void wf_npv_grid(const double *cf, int n, const double *v, double *out) noexcept nogil  # N_GRID = 24 points
@@ -921,18 +950,47 @@ cdef int partial_changes(const double *c, int n, int backward, double tol) noexc
     return out
 
 
-cdef double chosen_root(const Flows *fl, double total, double v0) noexcept nogil:
-    """Twin of irr._chosen_root."""
+cdef int gain_changes(const double *c, int n, double *sums, double *size_out) noexcept nogil:
+    """partial_changes(c, n, 0, 1e-12 sum |c|) with the flows' size and their partial sums
+    in one pass (two independent chains: half the latency of one sum after the other),
+    the partial sums kept in sums[0..n) and counted after: the same sums in the same
+    order, the same count. *size_out = sum |c| (in chosen_root's order)."""
+    cdef int i, out = 0
+    cdef double size = 0.0, total = 0.0, last = 0.0, tol
+    for i in range(n):
+        size += fabs(c[i])
+        total += c[i]
+        sums[i] = total
+    size_out[0] = size
+    tol = 1e-12 * size
+    for i in range(n):
+        total = sums[i]
+        if fabs(total) <= tol:
+            out += 1
+        else:
+            if last != 0.0 and ((total > 0.0) != (last > 0.0)):
+                out += 1
+            last = total
+    return out
+
+
+cdef double chosen_root(const Flows *fl, double total, double v0, double *sums=NULL) noexcept nogil:
+    """Twin of irr._chosen_root. `sums`, where given, holds fl.n doubles of scratch for
+    the gain half's bound (gain_changes)."""
     cdef double size = 0.0, tol, r
-    cdef int i
+    cdef int i, bound
     if total == 0.0:
         return 0.0
-    for i in range(fl.n):
-        size += fabs(fl.c[i])
-    tol = 1e-12 * size
-    r = half_root(fl, GAIN, partial_changes(fl.c, fl.n, 0, tol), total, v0)
+    if sums != NULL:
+        bound = gain_changes(fl.c, fl.n, sums, &size)
+    else:
+        for i in range(fl.n):
+            size += fabs(fl.c[i])
+        bound = partial_changes(fl.c, fl.n, 0, 1e-12 * size)
+    r = half_root(fl, GAIN, bound, total, v0)
     if not isnan(r):
         return r
+    tol = 1e-12 * size
     return half_root(fl, LOSS, partial_changes(fl.c, fl.n, 1, tol), total, v0)
 
 
@@ -963,11 +1021,16 @@ cdef double irr_periodic(double *cf, int n, double *work) noexcept nogil:
     magnitude <= 1e-9 are rounding noise and are zeroed in place first. The number of
     sign changes (0, 1 or more) follows from where the positive and negative flows lie:
     one change exactly when all of one sign come before all of the other. `work` holds
-    n doubles (the reversed flows)."""
+    2n doubles (the reversed flows, the partial sums)."""
     cdef double st[10]
+    wf_scan(cf, n, st)
+    return irr_scanned(cf, n, work, st)
+
+
+cdef double irr_scanned(double *cf, int n, double *work, const double *st) noexcept nogil:
+    """irr_periodic once wf_scan has zeroed the noise of cf and written st."""
     cdef Flows fl
     cdef int first, last, i
-    wf_scan(cf, n, st)
     if st[1] < 0.0 or st[3] < 0.0:
         return NAN  # no sign change
     first = <int>(st[0] if st[0] < st[2] else st[2])
@@ -984,7 +1047,7 @@ cdef double irr_periodic(double *cf, int n, double *work) noexcept nogil:
         work[i] = fl.c[fl.n - 1 - i]
     if st[3] < st[0] or st[1] < st[2]:  # one sign change
         return single_root(&fl, st[4] - st[5], start_v(st[4], st[5], st[6], st[7], st[8], st[9]))
-    return chosen_root(&fl, st[4] - st[5], start_v(st[4], st[5], st[6], st[7], st[8], st[9]))
+    return chosen_root(&fl, st[4] - st[5], start_v(st[4], st[5], st[6], st[7], st[8], st[9]), work + n)
 
 
 cdef double irr_dated(double *cf, const double *years, int n, double *work, double guess_v,
@@ -1053,6 +1116,9 @@ cdef double irr_dated(double *cf, const double *years, int n, double *work, doub
     return chosen_root(&fl, total, v0)
 
 
+include "_irr_lanes.pxi"  # irr_periodic4: four vectors in AVX2 lanes (issue 16)
+
+
 cdef inline double money(double x, double inc) noexcept nogil:
     """Twin of level_payment.money: x to the nearest multiple of inc, half away from zero
     (a quotient within ROUND_TIE below a half rounds up); x itself where inc is 0."""
@@ -1077,7 +1143,9 @@ cdef inline double annualise(double r, double periods_per_year) noexcept nogil:
 
 def irr(cash_flows):
     """Periodic IRR of a 1-D float array (NaN where there is no root)."""
-    cdef double buf[2 * IRR_STACK]
+    cdef double buf[3 * IRR_STACK]   # the flows, then irr_periodic's work (2n)
+    cdef double st[10]
+    cdef const double *src
     cdef double out
     cdef Py_ssize_t n
     cdef cnp.ndarray arr
@@ -1087,15 +1155,16 @@ def irr(cash_flows):
         # a float64 vector: copied to the stack (noise is zeroed in place), no array made
         arr = <cnp.ndarray>cash_flows
         n = arr.shape[0]
-        memcpy(buf, cnp.PyArray_DATA(arr), n * sizeof(double))
+        src = <const double *>cnp.PyArray_DATA(arr)
         with nogil:
-            out = irr_periodic(buf, <int>n, buf + n)
+            wf_scan_copy(src, buf, <int>n, st)
+            out = irr_scanned(buf, <int>n, buf + n, st)
         return out
     cdef double[::1] cf = np.array(cash_flows, dtype=np.float64)  # a copy: noise is zeroed in place
     cdef double *work
     if cf.shape[0] == 0:
         return NAN
-    work = <double *>malloc(cf.shape[0] * sizeof(double))
+    work = <double *>malloc(2 * cf.shape[0] * sizeof(double))
     if work == NULL:
         raise MemoryError()
     with nogil:
@@ -1122,11 +1191,64 @@ def xirr(cash_flows, years, guess=None):
 
 def irr_many(cash_flows):
     """Periodic IRR of each row of a 2-D array, GIL released. Each row is copied to a
-    small buffer (noise is zeroed in place there), the array itself is only read."""
+    small buffer (noise is zeroed in place there), the array itself is only read. Rows
+    are solved four at a time (irr_periodic4, the same results as one at a time)."""
+    cdef const double[:, ::1] cf = np.ascontiguousarray(cash_flows, dtype=np.float64)
+    cdef Py_ssize_t i, rows = cf.shape[0]
+    cdef int n = <int>cf.shape[1], l
+    cdef double[::1] work = np.empty(max(1, IRR_LANES * n + irr4_work(n)))
+    cdef double *rowp[IRR_LANES]
+    cdef const double *srcp[IRR_LANES]
+    cdef const double *aheadp[IRR_LANES]
+    cdef double st[10]
+    out = np.empty(rows)
+    cdef double[::1] o = out
+    if n == 0:
+        out[:] = NAN
+        return out
+    with nogil:
+        for l in range(IRR_LANES):
+            rowp[l] = &work[l * n]
+        i = 0
+        while i + IRR_LANES <= rows:
+            for l in range(IRR_LANES):
+                srcp[l] = &cf[i + l, 0]
+            for l in range(IRR_LANES):   # the next four rows, asked for while these are scanned
+                aheadp[l] = &cf[i + IRR_LANES + l, 0] if i + 2 * IRR_LANES <= rows else srcp[l]
+            irr_periodic4_from(srcp, rowp, n, &work[IRR_LANES * n], &o[i], aheadp)
+            i += IRR_LANES
+        while i < rows:
+            wf_scan_copy(&cf[i, 0], rowp[0], n, st)
+            o[i] = irr_scanned(rowp[0], n, &work[IRR_LANES * n], st)
+            i += 1
+    return out
+
+
+def irr_four(cash_flows):
+    """The C entry irr_periodic4 from Python (tests): the periodic IRR of each of the four
+    rows of a 4 x n array, solved together in place on a copy."""
+    cdef double[:, ::1] cf = np.array(cash_flows, dtype=np.float64, order="C", ndmin=2)
+    cdef int n = <int>cf.shape[1], l
+    cdef double *rowp[IRR_LANES]
+    if cf.shape[0] != IRR_LANES or n == 0:
+        raise ValueError(f"irr_four takes {IRR_LANES} rows of at least one flow, not {cf.shape[0]} x {n}")
+    cdef double[::1] work = np.empty(irr4_work(n))
+    out = np.empty(IRR_LANES)
+    cdef double[::1] o = out
+    for l in range(IRR_LANES):
+        rowp[l] = &cf[l, 0]
+    with nogil:
+        irr_periodic4(rowp, n, &work[0], &o[0])
+    return out
+
+
+def irr_one_by_one(cash_flows):
+    """irr_many without the lanes: each row by irr_periodic alone (the lanes' yardstick in
+    tests/test_irr_lanes.py and the benchmarks)."""
     cdef const double[:, ::1] cf = np.ascontiguousarray(cash_flows, dtype=np.float64)
     cdef Py_ssize_t i, rows = cf.shape[0]
     cdef int n = <int>cf.shape[1]
-    cdef double[::1] work = np.empty(max(1, 2 * n))
+    cdef double[::1] work = np.empty(max(1, 3 * n))
     out = np.empty(rows)
     cdef double[::1] o = out
     if n == 0:
