@@ -3059,13 +3059,19 @@ cdef bint scn_periods(Scn *c, const Prog *p, int t0, LedgerT L, int64_t *status)
     c.exit_proceeds = exit_proceeds
     c.in_workout = in_workout
     c.refinanced = refinanced
+    for t in range(stop, W):   # after the sale: no more flows
+        lcf[t] = 0.0
+        ecf[t] = 0.0
     return True
 
 
-cdef void scn_metrics(Scn *c, const Prog *p, LedgerT L, double *metrics, double *tranche_out) noexcept nogil:
+cdef void scn_metrics(Scn *c, const Prog *p, LedgerT L, double *metrics, double *tranche_out,
+                      const double *periodic_irr=NULL) noexcept nogil:
     """A scenario's metrics (reference.summarise; definitions: waterfall/metrics.py) once its
     periods have run: `metrics` [N_METRICS] and `tranche_out` [2K] (each tranche's WAL in
-    years, then its lender loss: metrics.tranche_losses)."""
+    years, then its lender loss: metrics.tranche_losses). `periodic_irr`, where given, is
+    the lenders' and equity's periodic IRR already solved (irr_periodic4, a lane block's;
+    their flows' noise zeroed), not annualised."""
     cdef int T = p.T, W = p.T + 1, K = p.K, cod = p.cod, llcr_end = p.llcr_end, t, k
     cdef int stop = c.stop, senior = c.senior, n_ds = c.n_ds
     cdef double *lcf = c.lcf
@@ -3092,10 +3098,8 @@ cdef void scn_metrics(Scn *c, const Prog *p, LedgerT L, double *metrics, double 
     cdef double *acf = c.acf
     cdef double accel_min_dscr = c.accel_min_dscr, accel_sum_dscr = c.accel_sum_dscr
     cdef int accel_n_ds = c.accel_n_ds
-    # after the sale: no more flows; the cover ratios still run to the end
+    # after the sale (no more flows: scn_periods): the cover ratios still run to the end
     for t in range(stop, W):
-        lcf[t] = 0.0
-        ecf[t] = 0.0
         if senior >= 0 and t >= cod:
             cfads = base_rent[t] * f_rent[t] - opex_[t] * f_opex[t]
             discount *= dfac[t] if not refinanced else 1.0 / (1.0 + prr[senior][t])
@@ -3150,8 +3154,12 @@ cdef void scn_metrics(Scn *c, const Prog *p, LedgerT L, double *metrics, double 
         metrics[M_INCOME_TAX_PAID] = owner_tax(p, L, tax_income, T if run.accel < 0 else run.accel - 1,
                                                exit_proceeds, ecf, acf)
         metrics[M_EQUITY_IRR_AFTER_TAX] = annualise(irr_periodic(acf, W, irr_work), ppy)
-    metrics[M_LENDER_IRR] = annualise(irr_periodic(lcf, W, irr_work), ppy)
-    metrics[M_EQUITY_IRR] = annualise(irr_periodic(ecf, W, irr_work), ppy)
+    if periodic_irr != NULL:
+        metrics[M_LENDER_IRR] = annualise(periodic_irr[0], ppy)
+        metrics[M_EQUITY_IRR] = annualise(periodic_irr[1], ppy)
+    else:
+        metrics[M_LENDER_IRR] = annualise(irr_periodic(lcf, W, irr_work), ppy)
+        metrics[M_EQUITY_IRR] = annualise(irr_periodic(ecf, W, irr_work), ppy)
     # the XIRRs start from the periodic ones, annualised (the same root to rounding)
     metrics[M_LENDER_XIRR] = irr_dated(lcf, p.flow_years, W, irr_work, 1.0 / (1.0 + metrics[M_LENDER_IRR]),
                                        p.flow_gap4, p.gap_min, p.gap_max)
@@ -3500,7 +3508,7 @@ cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, 
     cdef int lanes = BLOCK if use_lanes else 1   # scenarios a thread holds at once
     cdef Py_ssize_t n_blocks = S // BLOCK if use_lanes else 0
     # a thread's work space: one scenario's, or a lane block's (BLOCK scenarios' and its flows)
-    cdef Py_ssize_t thread_scratch = lanes * scratch_size + ((N_LANE_FLOWS + 3 + 3 * p.K) * W * BLOCK if use_lanes else 0)
+    cdef Py_ssize_t thread_scratch = lanes * scratch_size + ((N_LANE_FLOWS + 3 + 3 * p.K) * W * BLOCK + irr4_work(W) if use_lanes else 0)
     cdef double *scratch = <double *>malloc(threads * thread_scratch * sizeof(double))
     cdef double **ptrs = <double **>malloc(threads * lanes * 3 * (p.K + 1) * sizeof(double *))
     cdef double *rows = <double *>malloc(threads * lanes * row_size * sizeof(double))

@@ -935,8 +935,8 @@ cdef void run_lane_block(const Prog *p, double **adj, int J, const double **base
     """BLOCK scenarios through the periods together: lane l's adjustments (channel, from, to
     as int64, then the values) at adj[l], its base-rate path base[l], its output row
     rows[l] ([N_METRICS + 2K]) and status status[l]; `scratch` holds BLOCK scenarios' work
-    space of scratch_size each, then the block's flows [N_LANE_FLOWS][W][BLOCK] and its
-    input rows [3 + 3K][W][BLOCK]; `ptrs`
+    space of scratch_size each, then the block's flows [N_LANE_FLOWS][W][BLOCK], its
+    input rows [3 + 3K][W][BLOCK] and the IRRs' work space (irr4_work); `ptrs`
     BLOCK x 3(K + 1) row pointers."""
     cdef Scn c[BLOCK]
     cdef Lanes z
@@ -964,7 +964,35 @@ cdef void run_lane_block(const Prog *p, double **adj, int J, const double **base
                 live -= 1
     if live > 0:
         lanes_unpack_all(&z, c, p, until)
+        lanes_end(&z, c, p, until, rows, status, z.flows + (N_LANE_FLOWS + 3 + 3 * p.K) * (p.T + 1) * BLOCK)
+
+
+cdef void lanes_end(Lanes *z, Scn *c, const Prog *p, int until, double **rows, int64_t **status,
+                    double *irr_work) noexcept nogil:
+    """The lanes still in the block at `until`: the rest of their periods in the scalar loop
+    (none where until is T + 1), then their metrics, the lenders' and equity's periodic
+    IRRs solved four at a time (irr_periodic4: the scalar's bit for bit) where no owner's
+    tax reads the equity flows first."""
+    cdef int l, W = p.T + 1
+    cdef bint ran[BLOCK]
+    cdef double *flows[BLOCK]
+    cdef double lender[BLOCK]
+    cdef double equity[BLOCK]
+    cdef double given[2]
     for l in range(BLOCK):
+        ran[l] = False
         if z.live[l]:
             lanes_store(&z.cur, l, &c[l], p)
-            lanes_finish(&c[l], p, until, rows[l], status[l])
+            ran[l] = scn_periods(&c[l], p, until, <NoLedgerPtr>NULL, status[l])
+    if not p.tax_on:   # (a lane that has left has its own flows: solved, and not read)
+        for l in range(BLOCK):
+            flows[l] = c[l].lcf
+        irr_periodic4(flows, W, irr_work, lender)
+        for l in range(BLOCK):
+            flows[l] = c[l].ecf
+        irr_periodic4(flows, W, irr_work, equity)
+    for l in range(BLOCK):
+        if ran[l]:
+            given[0] = lender[l]
+            given[1] = equity[l]
+            scn_metrics(&c[l], p, <NoLedgerPtr>NULL, rows[l], rows[l] + N_METRICS, NULL if p.tax_on else given)

@@ -111,23 +111,46 @@ def test_a_lane_leaves_at_each_rule_the_lanes_do_not_carry():
 
 
 @pytest.mark.parametrize("path", [p for p in builtin_deals() if p.stem in (
-    "abilene_phase1", "jupiter", "tieout", "lighthouse")], ids=lambda p: p.stem)
+    "tieout", "meta_hyperion", "softbank_bridge", "oracle_notes_2025")], ids=lambda p: p.stem)
 def test_lanes_on_built_in_deals_with_their_scenarios_and_presets(path):
-    # the mini-perms' maturities carry extension options: every lane hands over there
     from waterfall.scenarios import prepare
     from waterfall.scenarios.presets import load_preset, preset_names
 
     deal = load_deal(path)
-    scens = [deal.scenario("base")] + list(deal.scenarios) + [load_preset(n) for n in preset_names()]
-    lowered = []
-    for scenario in scens:
-        changed, low = prepare(deal, scenario)
-        if changed is deal or changed == deal:
-            lowered.append(low)
     program = compile_deal(deal)
+    assert engine.kernel_lanes(program) == 4
+    lowered = []
+    for scenario in [deal.scenario("base")] + list(deal.scenarios) + [load_preset(n) for n in preset_names()]:
+        changed, low = prepare(deal, scenario)
+        if changed == deal:   # (a structural scenario changes the deal: another program)
+            lowered.append(low)
     batch = compile_scenarios(lowered * 3, program)
     lanes, scalar = runs(program, batch, 2)
     assert_bitwise(lanes, scalar, path.stem)
+
+
+def _unhedged(name: str):
+    """A built-in deal's data without its hedges (and their steps and covenant)."""
+    from waterfall.load import read_document, resolve_deal_path
+
+    raw = read_document(resolve_deal_path(name))
+    raw.pop("hedges", None)
+    raw["waterfall"] = [s for s in raw["waterfall"] if s.get("step") != "hedge"]
+    return deal_from_data(raw, f"<{name} without hedges>")
+
+
+def test_lanes_hand_over_at_a_maturity_with_extension_and_refinancing_options():
+    # Jupiter's mini-perm (4 years + two 1-year extensions, then a refinancing): every lane
+    # leaves its block at the first option's maturity (quarter 16) for the scalar loop, which
+    # tests the extensions and sizes the refinancing; the results are the scalar's bit for bit
+    deal = _unhedged("project_jupiter")
+    program = compile_deal(deal)
+    assert engine.kernel_lanes(program) == 4
+    batch = lease_scenarios(program.n_periods, 37, seed=5)
+    lanes, scalar = runs(program, batch, 2)
+    assert_bitwise(lanes, scalar, "jupiter without hedges")
+    _, met_r, _ = reference.run_batch(program, batch)
+    assert_same(lanes[1], met_r, "metrics")
 
 
 def test_programs_the_lanes_do_not_carry_run_scalar():
@@ -137,6 +160,7 @@ def test_programs_the_lanes_do_not_carry_run_scalar():
     batch = lease_scenarios(program.n_periods, 8, seed=3)
     with pytest.raises(ValueError, match="lanes must be"):
         engine.run_program(program, batch, lanes=3)
-    hedged = [p for p in builtin_deals() if compile_deal(load_deal(p)).n_hedges > 0]
-    assert hedged, "a built-in deal with a hedge"
-    assert engine.kernel_lanes(compile_deal(load_deal(hedged[0]))) == 1
+    hedged = compile_deal(load_deal("project_jupiter"))
+    assert hedged.n_hedges > 0 and engine.kernel_lanes(hedged) == 1
+    batch = lease_scenarios(hedged.n_periods, 9, seed=3)
+    assert_bitwise(*runs(hedged, batch, 1), "hedged: scalar either way")
