@@ -19,120 +19,68 @@ cdef extern from *:
     """
     #include <string.h>
     #include <stdint.h>
-    /* Four lanes of doubles (GCC vector extensions: AVX2 instructions where the build targets
-       them, the same operations lane by lane elsewhere). Every helper does, on each lane, the
-       scalar period loop's operations in its order: a lane equals the scalar kernel. */
-    typedef double wf_v4 __attribute__((vector_size(32)));
-    typedef long long wf_m4 __attribute__((vector_size(32)));
-    static inline wf_v4 wf_ld(const double *p) { wf_v4 v; memcpy(&v, p, sizeof v); return v; }
-    static inline void wf_st(double *p, wf_v4 v) { memcpy(p, &v, sizeof v); }
-    static inline wf_m4 wf_ldm(const int64_t *p) { wf_m4 v; memcpy(&v, p, sizeof v); return v; }
-    static inline void wf_stm(int64_t *p, wf_m4 v) { memcpy(p, &v, sizeof v); }
-    static inline wf_v4 wf_all(double x) { wf_v4 v = {x, x, x, x}; return v; }
-    /* x = v on every lane, in one vector store (a vector load of four scalar stores would
-       wait for them: no store forwarding) */
-    static inline void wf_fill4(double *x, double v) { wf_st(x, wf_all(v)); }
+    /* WF_BLOCK lanes of doubles (GCC vector extensions: AVX2 instructions where the build
+       targets them, two or more 4-wide ones to a vector, whose chains of dependent operations
+       then overlap; the same operations lane by lane elsewhere). Every helper does, on each
+       lane, the scalar period loop's operations in its order: a lane equals the scalar
+       kernel. */
+    #define WF_BLOCK 4
+    typedef double wf_v __attribute__((vector_size(8 * WF_BLOCK)));
+    typedef long long wf_m __attribute__((vector_size(8 * WF_BLOCK)));
+    static inline wf_v wf_ld(const double *p) { wf_v v; memcpy(&v, p, sizeof v); return v; }
+    static inline void wf_st(double *p, wf_v v) { memcpy(p, &v, sizeof v); }
+    static inline wf_m wf_ldm(const int64_t *p) { wf_m v; memcpy(&v, p, sizeof v); return v; }
+    static inline void wf_stm(int64_t *p, wf_m v) { memcpy(p, &v, sizeof v); }
+    static inline wf_v wf_all(double x) { wf_v v; for (int i = 0; i < WF_BLOCK; i++) v[i] = x; return v; }
+    /* x = v on every lane, in vector stores (a vector load of scalar stores would wait for
+       them: no store forwarding) */
+    static inline void wf_fill(double *x, double v) { wf_st(x, wf_all(v)); }
     /* m ? a : b, lane by lane (m: all ones or all zeros) */
-    static inline wf_v4 wf_sel(wf_m4 m, wf_v4 a, wf_v4 b) { return (wf_v4)((m & (wf_m4)a) | (~m & (wf_m4)b)); }
+    static inline wf_v wf_sel(wf_m m, wf_v a, wf_v b) { return (wf_v)((m & (wf_m)a) | (~m & (wf_m)b)); }
     /* `a if a < b else b`, as the scalar loop writes min (MINPD returns its second operand
        unless the first is less: the same, NaN and signed zeros included) */
     #if defined(__AVX__)
-    static inline wf_v4 wf_min(wf_v4 a, wf_v4 b) { return (wf_v4)_mm256_min_pd((__m256d)a, (__m256d)b); }
+    typedef union { wf_v v; __m256d h[WF_BLOCK / 4]; } wf_halves;
+    static inline wf_v wf_min(wf_v a, wf_v b)
+    {
+        wf_halves x, y, r;
+        x.v = a; y.v = b;
+        for (int i = 0; i < WF_BLOCK / 4; i++) r.h[i] = _mm256_min_pd(x.h[i], y.h[i]);
+        return r.v;
+    }
     #else
-    static inline wf_v4 wf_min(wf_v4 a, wf_v4 b) { return wf_sel(a < b, a, b); }
+    static inline wf_v wf_min(wf_v a, wf_v b) { return wf_sel(a < b, a, b); }
     #endif
 
-    /* a payment of min(cash, due): cash falls by it, the lenders' flow rises; `paid` = it */
-    static inline void wf_pay4(double *cash, const double *due, double *paid, double *lcf)
-    {
-        wf_v4 c = wf_ld(cash), p = wf_min(c, wf_ld(due));
-        wf_st(cash, c - p); wf_st(paid, p); wf_st(lcf, wf_ld(lcf) + p);
-    }
-    /* interest paid: a hard tranche's shortfall over dust flags the lane (out); a soft one's
-       shortfall is capitalised and what was due becomes what was paid */
-    static inline void wf_interest4(double *int_paid, double *due, double *bal, const double *paid,
-                                    int hard, double dust, int64_t *out)
-    {
-        wf_v4 p = wf_ld(paid), d = wf_ld(due), s = d - p, b = wf_ld(bal);
-        wf_m4 m = s > wf_all(0.0);
-        wf_st(int_paid, wf_ld(int_paid) + p);
-        if (hard) {
-            wf_stm(out, wf_ldm(out) | (m & (s > wf_all(dust))));
-        } else {
-            wf_st(bal, wf_sel(m, b + s, b));
-            wf_st(due, wf_sel(m, p, d));
-        }
-    }
-    /* principal repaid (repay): the balance falls, the WAL's sums rise */
-    static inline void wf_repay4(double *bal, double *repaid, double *repaid_t, const double *paid, double t)
-    {
-        wf_v4 p = wf_ld(paid);
-        wf_st(bal, wf_ld(bal) - p); wf_st(repaid, wf_ld(repaid) + p);
-        wf_st(repaid_t, wf_ld(repaid_t) + p * wf_all(t));
-    }
-    /* a principal shortfall over dust flags the lane where it is an event of default */
-    static inline void wf_short4(const double *due, const double *paid, double dust, int64_t *out)
-    {
-        wf_stm(out, wf_ldm(out) | ((wf_ld(due) - wf_ld(paid)) > wf_all(dust)));
-    }
-    /* the cash sweep: cash x the share (the locked share where locked), at most the balance */
-    static inline void wf_sweep4(double *cash, const double *bal, const int64_t *locked, double share,
-                                 double share_locked, double *paid, double *lcf)
-    {
-        wf_v4 c = wf_ld(cash);
-        wf_v4 x = c * wf_sel(wf_ldm(locked) != 0, wf_all(share_locked), wf_all(share));
-        wf_v4 p = wf_min(wf_ld(bal), x);
-        wf_st(cash, c - p); wf_st(paid, p); wf_st(lcf, wf_ld(lcf) + p);
-    }
-    /* what is left to equity, or to the lock-up account where locked */
-    static inline void wf_distribute4(double *cash, double *reserve, const int64_t *locked, double *equity)
-    {
-        wf_v4 c = wf_ld(cash);
-        if (reserve) {
-            wf_m4 m = wf_ldm(locked) != 0;
-            wf_v4 r = wf_ld(reserve), e = wf_ld(equity);
-            wf_st(reserve, wf_sel(m, r + c, r));
-            wf_st(equity, wf_sel(m, e, e + c));
-        } else {
-            wf_st(equity, wf_ld(equity) + c);
-        }
-        wf_st(cash, wf_all(0.0));
-    }
-    /* a fee of `due` on every lane */
-    static inline void wf_fee4(double *cash, double due, double *fees)
-    {
-        wf_v4 c = wf_ld(cash), p = wf_min(c, wf_all(due));
-        wf_st(cash, c - p); wf_st(fees, wf_ld(fees) + p);
-    }
     /* a reserve funded up to its target from the cash */
-    static inline void wf_reserve4(double *cash, const double *target, double *reserve)
+    static inline void wf_reserve(double *cash, const double *target, double *reserve)
     {
-        wf_v4 c = wf_ld(cash), x = wf_min(c, wf_ld(target));
+        wf_v c = wf_ld(cash), x = wf_min(c, wf_ld(target));
         wf_st(reserve, x); wf_st(cash, c - x);
     }
     /* a quiet period's accrual of tranche k: interest on the opening balance at the lane's
        rate (unrounded), the schedule at most the balance */
-    static inline void wf_accrue4(const double *bal, const double *rate, double sched_t, double *int_due,
+    static inline void wf_accrue(const double *bal, const double *rate, double sched_t, double *int_due,
                                   double *int_paid, double *sched, double *prin_due)
     {
-        wf_v4 b = wf_ld(bal), sc = wf_min(b, wf_all(sched_t));
+        wf_v b = wf_ld(bal), sc = wf_min(b, wf_all(sched_t));
         wf_st(int_due, b * wf_ld(rate)); wf_st(int_paid, wf_all(0.0));
         wf_st(sched, sc); wf_st(prin_due, sc);
     }
-    static inline int wf_any(wf_m4 m) { return (m[0] | m[1] | m[2] | m[3]) != 0; }
+    static inline int wf_any(wf_m m) { long long x = 0; for (int i = 0; i < WF_BLOCK; i++) x |= m[i]; return x != 0; }
     /* the covenants of a period where no lane is below the default DSCR (dd: -1 where no
        such test on the period's own DSCR): the DSCR and its statistics, lock-up; returns 0,
        having written nothing, where some lane is below (a cure or a breach: lane by lane) */
-    static inline int wf_cov4(const double *cfads, const double *ds, double dust, double dd, double lud,
+    static inline int wf_cov(const double *cfads, const double *ds, double dust, double dd, double lud,
                               int lock_ok, int used, double t, double inflow, double *first_ds, double *n_ds,
                               double *sum_dscr, double *min_dscr, double *last_cfads, double *last_ds,
                               double *cure_count, double *eq_in_total, double *cov_cfads, double *cov_ds,
                               double *cure, int64_t *locked)
     {
-        wf_v4 c = wf_ld(cfads), d = wf_ld(ds), mn = wf_ld(min_dscr), fd = wf_ld(first_ds);
-        wf_m4 dsok = d > wf_all(dust), none = {0, 0, 0, 0};
-        wf_v4 dscr = wf_sel(dsok, c / d, wf_all(NAN));
-        wf_m4 ok = used ? dsok : none;
+        wf_v c = wf_ld(cfads), d = wf_ld(ds), mn = wf_ld(min_dscr), fd = wf_ld(first_ds);
+        wf_m dsok = d > wf_all(dust), none = dsok & ~dsok;
+        wf_v dscr = wf_sel(dsok, c / d, wf_all(NAN));
+        wf_m ok = used ? dsok : none;
         if (dd >= 0.0 && wf_any(ok & (dscr < wf_all(dd))))
             return 0;
         wf_st(cov_cfads, c); wf_st(cov_ds, d); wf_st(cure, wf_all(0.0));
@@ -149,61 +97,71 @@ cdef extern from *:
     /* dsra_target_window's sum for tranche k on every lane: x += (S[hi] - S[t]) + (b + S[t])
        (Q[hi] - Q[t]) - (R[hi] - R[t]), with Q and R the lanes' rows; 0 where some lane's
        balance may run out inside the window (the caller goes lane by lane) */
-    static inline int wf_window4(const double *bal, double s_t, double s_hi, const double *q_t, const double *q_hi,
+    static inline int wf_window(const double *bal, double s_t, double s_hi, const double *q_t, const double *q_hi,
                                  const double *r_t, const double *r_hi, double *x)
     {
-        wf_v4 b = wf_ld(bal);
+        wf_v b = wf_ld(bal);
         if (wf_any(b + wf_all(s_t) < wf_all(s_hi + 1e-9 * (1.0 + s_hi))))
             return 0;
         wf_st(x, wf_ld(x) + ((wf_all(s_hi - s_t) + (b + wf_all(s_t)) * (wf_ld(q_hi) - wf_ld(q_t)))
                              - (wf_ld(r_hi) - wf_ld(r_t))));
         return 1;
     }
-    /* dst[t][l] = src[l][t], t < n, l < 4: four rows into [n][4] (4 x 4 blocks transposed in
-       registers) */
-    static void wf_transpose4(const double *const *src, int n, double *dst)
+    /* dst[t][l] = src[l][t], t < n, l < WF_BLOCK: WF_BLOCK rows into [n][WF_BLOCK] (four
+       lanes at a time, 4 x 4 blocks transposed in registers) */
+    static void wf_transpose(const double *const *src, int n, double *dst)
     {
-        int t = 0, l;
+        int t, l, g;
+        for (g = 0; g < WF_BLOCK; g += 4) {
+            const double *const *s4 = src + g;
+            t = 0;
     #if defined(__AVX2__)
-        for (; t + 4 <= n; t += 4) {
-            wf_v4 a = wf_ld(src[0] + t), b = wf_ld(src[1] + t), c = wf_ld(src[2] + t), d = wf_ld(src[3] + t);
-            wf_v4 ab0 = __builtin_shuffle(a, b, (wf_m4){0, 4, 2, 6}), ab1 = __builtin_shuffle(a, b, (wf_m4){1, 5, 3, 7});
-            wf_v4 cd0 = __builtin_shuffle(c, d, (wf_m4){0, 4, 2, 6}), cd1 = __builtin_shuffle(c, d, (wf_m4){1, 5, 3, 7});
-            wf_st(dst + 4 * t, __builtin_shuffle(ab0, cd0, (wf_m4){0, 1, 4, 5}));
-            wf_st(dst + 4 * t + 4, __builtin_shuffle(ab1, cd1, (wf_m4){0, 1, 4, 5}));
-            wf_st(dst + 4 * t + 8, __builtin_shuffle(ab0, cd0, (wf_m4){2, 3, 6, 7}));
-            wf_st(dst + 4 * t + 12, __builtin_shuffle(ab1, cd1, (wf_m4){2, 3, 6, 7}));
-        }
+            for (; t + 4 <= n; t += 4) {
+                __m256d a = _mm256_loadu_pd(s4[0] + t), b = _mm256_loadu_pd(s4[1] + t);
+                __m256d c = _mm256_loadu_pd(s4[2] + t), d = _mm256_loadu_pd(s4[3] + t);
+                __m256d ab0 = _mm256_unpacklo_pd(a, b), ab1 = _mm256_unpackhi_pd(a, b);
+                __m256d cd0 = _mm256_unpacklo_pd(c, d), cd1 = _mm256_unpackhi_pd(c, d);
+                _mm256_storeu_pd(dst + WF_BLOCK * t + g, _mm256_permute2f128_pd(ab0, cd0, 0x20));
+                _mm256_storeu_pd(dst + WF_BLOCK * (t + 1) + g, _mm256_permute2f128_pd(ab1, cd1, 0x20));
+                _mm256_storeu_pd(dst + WF_BLOCK * (t + 2) + g, _mm256_permute2f128_pd(ab0, cd0, 0x31));
+                _mm256_storeu_pd(dst + WF_BLOCK * (t + 3) + g, _mm256_permute2f128_pd(ab1, cd1, 0x31));
+            }
     #endif
-        for (; t < n; t++)
-            for (l = 0; l < 4; l++)
-                dst[4 * t + l] = src[l][t];
+            for (; t < n; t++)
+                for (l = 0; l < 4; l++)
+                    dst[WF_BLOCK * t + g + l] = s4[l][t];
+        }
     }
-    /* dst[l][t] = src[t][l]: [n][4] back into four rows (the same transposition) */
-    static void wf_untranspose4(const double *src, int n, double *const *dst)
+    /* dst[l][t] = src[t][l]: [n][WF_BLOCK] back into WF_BLOCK rows (the same transposition) */
+    static void wf_untranspose(const double *src, int n, double *const *dst)
     {
-        int t = 0, l;
+        int t, l, g;
+        for (g = 0; g < WF_BLOCK; g += 4) {
+            double *const *d4 = dst + g;
+            t = 0;
     #if defined(__AVX2__)
-        for (; t + 4 <= n; t += 4) {
-            wf_v4 a = wf_ld(src + 4 * t), b = wf_ld(src + 4 * t + 4), c = wf_ld(src + 4 * t + 8), d = wf_ld(src + 4 * t + 12);
-            wf_v4 ab0 = __builtin_shuffle(a, b, (wf_m4){0, 4, 2, 6}), ab1 = __builtin_shuffle(a, b, (wf_m4){1, 5, 3, 7});
-            wf_v4 cd0 = __builtin_shuffle(c, d, (wf_m4){0, 4, 2, 6}), cd1 = __builtin_shuffle(c, d, (wf_m4){1, 5, 3, 7});
-            wf_st(dst[0] + t, __builtin_shuffle(ab0, cd0, (wf_m4){0, 1, 4, 5}));
-            wf_st(dst[1] + t, __builtin_shuffle(ab1, cd1, (wf_m4){0, 1, 4, 5}));
-            wf_st(dst[2] + t, __builtin_shuffle(ab0, cd0, (wf_m4){2, 3, 6, 7}));
-            wf_st(dst[3] + t, __builtin_shuffle(ab1, cd1, (wf_m4){2, 3, 6, 7}));
-        }
+            for (; t + 4 <= n; t += 4) {
+                __m256d a = _mm256_loadu_pd(src + WF_BLOCK * t + g), b = _mm256_loadu_pd(src + WF_BLOCK * (t + 1) + g);
+                __m256d c = _mm256_loadu_pd(src + WF_BLOCK * (t + 2) + g), d = _mm256_loadu_pd(src + WF_BLOCK * (t + 3) + g);
+                __m256d ab0 = _mm256_unpacklo_pd(a, b), ab1 = _mm256_unpackhi_pd(a, b);
+                __m256d cd0 = _mm256_unpacklo_pd(c, d), cd1 = _mm256_unpackhi_pd(c, d);
+                _mm256_storeu_pd(d4[0] + t, _mm256_permute2f128_pd(ab0, cd0, 0x20));
+                _mm256_storeu_pd(d4[1] + t, _mm256_permute2f128_pd(ab1, cd1, 0x20));
+                _mm256_storeu_pd(d4[2] + t, _mm256_permute2f128_pd(ab0, cd0, 0x31));
+                _mm256_storeu_pd(d4[3] + t, _mm256_permute2f128_pd(ab1, cd1, 0x31));
+            }
     #endif
-        for (; t < n; t++)
-            for (l = 0; l < 4; l++)
-                dst[l][t] = src[4 * t + l];
+            for (; t < n; t++)
+                for (l = 0; l < 4; l++)
+                    d4[l][t] = src[WF_BLOCK * t + g + l];
+        }
     }
-    /* The steps on four lanes (lanes_steps): what they read and write */
+    /* The steps on the lanes (lanes_steps): what they read and write */
     typedef struct {
-        double *cash, *lcf, *equity, *fees;                       /* [4] the period's flows */
-        double *int_due, *int_paid, *prin_due, *bal, *repaid, *repaid_t;   /* [K][4] */
-        double *reserve;                                          /* [A][4] */
-        int64_t *out, *locked;                                    /* [4] */
+        double *cash, *lcf, *equity, *fees;                       /* [WF_BLOCK] the period's flows */
+        double *int_due, *int_paid, *prin_due, *bal, *repaid, *repaid_t;   /* [K][WF_BLOCK] */
+        double *reserve;                                          /* [A][WF_BLOCK] */
+        int64_t *out, *locked;                                    /* [WF_BLOCK] */
         const int *sop, *sarg;
         const int64_t *hard, *maturity;
         const double *share, *share_locked, *fee_due;
@@ -213,14 +171,14 @@ cdef extern from *:
     } wf_steps;
     /* steps i0.. of the period on every lane, the cash in registers, up to the first reserve
        step (whose target the caller works out: returned, not run) or the end (S) */
-    static int wf_steps4(const wf_steps *a, int i)
+    static int wf_steps_run(const wf_steps *a, int i)
     {
-        wf_v4 cash = wf_ld(a->cash), lcf = wf_ld(a->lcf), eq = wf_ld(a->equity), fees = wf_ld(a->fees);
-        wf_v4 zero = wf_all(0.0), dust = wf_all(a->dust), tt = wf_all((double)a->t);
-        wf_m4 out = wf_ldm(a->out), locked = wf_ldm(a->locked) != 0;
+        wf_v cash = wf_ld(a->cash), lcf = wf_ld(a->lcf), eq = wf_ld(a->equity), fees = wf_ld(a->fees);
+        wf_v zero = wf_all(0.0), dust = wf_all(a->dust), tt = wf_all((double)a->t);
+        wf_m out = wf_ldm(a->out), locked = wf_ldm(a->locked) != 0;
         for (; i < a->S; i++) {
-            int op = a->sop[i], q = 4 * a->sarg[i];
-            wf_v4 pay, due, b, s;
+            int op = a->sop[i], q = WF_BLOCK * a->sarg[i];
+            wf_v pay, due, b, s;
             if (op == a->op_reserve)
                 break;
             if (op == a->op_interest) {
@@ -231,7 +189,7 @@ cdef extern from *:
                 if (a->hard[a->sarg[i]]) {
                     out = out | ((s > zero) & (s > dust));
                 } else {
-                    wf_m4 m = s > zero;
+                    wf_m m = s > zero;
                     b = wf_ld(a->bal + q);
                     wf_st(a->bal + q, wf_sel(m, b + s, b));
                     wf_st(a->int_due + q, wf_sel(m, pay, due));
@@ -299,32 +257,26 @@ cdef extern from *:
         int op_reserve
         int op_sweep
         int op_distribute
-    int wf_steps4(const wf_steps *a, int i) noexcept nogil
-    void wf_fill4(double *x, double v) noexcept nogil
-    void wf_transpose4(const double *const *src, int n, double *dst) noexcept nogil
-    void wf_untranspose4(const double *src, int n, double *const *dst) noexcept nogil
-    int wf_cov4(const double *cfads, const double *ds, double dust, double dd, double lud, int lock_ok, int used,
+    int wf_steps_run(const wf_steps *a, int i) noexcept nogil
+    void wf_fill(double *x, double v) noexcept nogil
+    void wf_transpose(const double *const *src, int n, double *dst) noexcept nogil
+    void wf_untranspose(const double *src, int n, double *const *dst) noexcept nogil
+    int wf_cov(const double *cfads, const double *ds, double dust, double dd, double lud, int lock_ok, int used,
                 double t, double inflow, double *first_ds, double *n_ds, double *sum_dscr, double *min_dscr,
                 double *last_cfads, double *last_ds, double *cure_count, double *eq_in_total, double *cov_cfads,
                 double *cov_ds, double *cure, int64_t *locked) noexcept nogil
-    int wf_window4(const double *bal, double s_t, double s_hi, const double *q_t, const double *q_hi,
+    int wf_window(const double *bal, double s_t, double s_hi, const double *q_t, const double *q_hi,
                    const double *r_t, const double *r_hi, double *x) noexcept nogil
-    void wf_pay4(double *cash, const double *due, double *paid, double *lcf) noexcept nogil
-    void wf_interest4(double *int_paid, double *due, double *bal, const double *paid, int hard, double dust,
-                      int64_t *out) noexcept nogil
-    void wf_repay4(double *bal, double *repaid, double *repaid_t, const double *paid, double t) noexcept nogil
-    void wf_short4(const double *due, const double *paid, double dust, int64_t *out) noexcept nogil
-    void wf_sweep4(double *cash, const double *bal, const int64_t *locked, double share, double share_locked,
-                   double *paid, double *lcf) noexcept nogil
-    void wf_distribute4(double *cash, double *reserve, const int64_t *locked, double *equity) noexcept nogil
-    void wf_fee4(double *cash, double due, double *fees) noexcept nogil
-    void wf_reserve4(double *cash, const double *target, double *reserve) noexcept nogil
-    void wf_accrue4(const double *bal, const double *rate, double sched_t, double *int_due, double *int_paid,
+    void wf_reserve(double *cash, const double *target, double *reserve) noexcept nogil
+    void wf_accrue(const double *bal, const double *rate, double sched_t, double *int_due, double *int_paid,
                     double *sched, double *prin_due) noexcept nogil
 
 
+cdef extern from *:
+    enum: WF_BLOCK     # (the C helpers' lane count, above)
+
 cdef enum:
-    BLOCK = 4          # scenarios a block steps through together (AVX2: 4 doubles a vector)
+    BLOCK = WF_BLOCK   # scenarios a block steps through together: 4, an AVX2 vector
     LANE_MAX_K = 16    # tranches and accounts a lane block carries (more: scalar)
     LANE_MAX_A = 16
 
@@ -445,25 +397,25 @@ cdef void lanes_load(Lanes *z, Scn *c, const Prog *p) noexcept nogil:
     cdef const double *src[BLOCK]
     for l in range(BLOCK):
         src[l] = c[l].fch[CH_RENT]
-    wf_transpose4(src, W, lane_in(z, LI_RENT, 0, W))
+    wf_transpose(src, W, lane_in(z, LI_RENT, 0, W))
     for l in range(BLOCK):
         src[l] = c[l].fch[CH_OPEX]
-    wf_transpose4(src, W, lane_in(z, LI_OPEX, 0, W))
+    wf_transpose(src, W, lane_in(z, LI_OPEX, 0, W))
     if c[0].senior >= 0:
         for l in range(BLOCK):
             src[l] = c[l].dfac
-        wf_transpose4(src, W, lane_in(z, LI_DFAC, 0, W))   # (periods before COD unread)
+        wf_transpose(src, W, lane_in(z, LI_DFAC, 0, W))   # (periods before COD unread)
     for k in range(K):
         for l in range(BLOCK):
             src[l] = c[l].prr[k]
-        wf_transpose4(src, W, lane_in(z, LI_RATE + k, 0, W))
+        wf_transpose(src, W, lane_in(z, LI_RATE + k, 0, W))
         if p.any_dsra_window and p.dsra_cov8[k]:
             for l in range(BLOCK):
                 src[l] = c[l].dsra_pre + 3 * k * W           # Q
-            wf_transpose4(src, W, lane_in(z, LI_RATE + K + k, 0, W))
+            wf_transpose(src, W, lane_in(z, LI_RATE + K + k, 0, W))
             for l in range(BLOCK):
                 src[l] = c[l].dsra_pre + 3 * k * W + 2 * W   # R
-            wf_transpose4(src, W, lane_in(z, LI_RATE + 2 * K + k, 0, W))
+            wf_transpose(src, W, lane_in(z, LI_RATE + 2 * K + k, 0, W))
     for l in range(BLOCK):
         z.f_cross[l] = c[l].fch[CH_CROSS]
         z.live[l] = True
@@ -555,7 +507,7 @@ cdef inline void lanes_accrue(Lanes *z, const Prog *p, int t, double *draws, dou
         rate = lane_in(z, LI_RATE + k, t, W)
         if p.quiet[t]:
             q = k * BLOCK
-            wf_accrue4(z.cur.bal + q, rate, sc, z.int_due + q, z.int_paid + q, z.sched + q, z.prin_due + q)
+            wf_accrue(z.cur.bal + q, rate, sc, z.int_due + q, z.int_paid + q, z.sched + q, z.prin_due + q)
             if inc > 0.0:
                 for l in range(BLOCK):
                     z.int_due[q + l] = money(z.int_due[q + l], inc)
@@ -628,9 +580,9 @@ cdef inline void lanes_sources(Lanes *z, Scn *c, const Prog *p, int t, const dou
     cdef double earned[BLOCK]
     cdef double exit_[BLOCK]
     cdef double x, r, inflow = p.equity_in[t], capex = p.capex[t]
-    wf_fill4(release, 0.0)
-    wf_fill4(earned, 0.0)
-    wf_fill4(exit_, 0.0)
+    wf_fill(release, 0.0)
+    wf_fill(earned, 0.0)
+    wf_fill(exit_, 0.0)
     for a in range(A):
         r = p.acct_rate[a * W + t]
         for l in range(BLOCK):
@@ -681,12 +633,12 @@ cdef inline void lanes_covenants(Lanes *z, const Prog *p, int t, const double *r
     cdef bint used = p.lock_up_dscr >= 0.0 and p.lock_up_basis == 0 or p.default_dscr >= 0.0 and p.default_basis == 0
     cdef double *cov_cfads = lane_row(z, LF_COV_CFADS, t, W)
     cdef double *cov_ds = lane_row(z, LF_COV_DS, t, W)
-    wf_fill4(ds, 0.0)
+    wf_fill(ds, 0.0)
     for j in range(p.n_dscr):
         k = p.dscr_k[j]
         for l in range(BLOCK):
             ds[l] += z.int_due[k * BLOCK + l] + z.sched[k * BLOCK + l]
-    if lanes_quiet_events(z, p, t, revenue) and p.cure_periods >= 0 and wf_cov4(
+    if lanes_quiet_events(z, p, t, revenue) and p.cure_periods >= 0 and wf_cov(
             cfads, ds, DUST, dd if p.default_basis == 0 else -1.0, lud, t != T and p.lock_up_basis == 0, used,
             <double>t, p.equity_in[t], z.cur.first_ds, z.cur.n_ds, z.cur.sum_dscr, z.cur.min_dscr, z.cur.last_cfads,
             z.cur.last_ds, z.cur.cure_count, z.cur.eq_in_total, cov_cfads, cov_ds, cure, z.locked):
@@ -741,7 +693,7 @@ cdef inline bint lanes_window(Lanes *z, const Scn *c, const Prog *p, int a, int 
     and R in the lanes' rows); False where it does not apply to some lane."""
     cdef int T = p.T, W = p.T + 1, K = p.K, j, k, last, hi, l
     cdef const double *S
-    wf_fill4(target, 0.0)
+    wf_fill(target, 0.0)
     last = t + <int>p.acct_periods[a]
     if last > T:
         last = T
@@ -753,7 +705,7 @@ cdef inline bint lanes_window(Lanes *z, const Scn *c, const Prog *p, int a, int 
         if hi <= t:
             continue
         S = c[0].dsra_pre + 3 * k * W + W   # the schedule's prefix sums: the same in every lane
-        if not wf_window4(z.cur.bal + k * BLOCK, S[t], S[hi], lane_in(z, LI_RATE + K + k, t, W),
+        if not wf_window(z.cur.bal + k * BLOCK, S[t], S[hi], lane_in(z, LI_RATE + K + k, t, W),
                           lane_in(z, LI_RATE + K + k, hi, W), lane_in(z, LI_RATE + 2 * K + k, t, W),
                           lane_in(z, LI_RATE + 2 * K + k, hi, W), target):
             return False
@@ -777,7 +729,7 @@ cdef inline void lanes_reserve_target(Lanes *z, Scn *c, const Prog *p, int a, in
 cdef void lanes_steps(Lanes *z, Scn *c, const Prog *p, int t, double *cash, double *lcf_t, double *equity_out,
                       double *fees_paid) noexcept nogil:
     """The steps (waterfall/steps) on the lanes, each dispatched once for the block
-    (wf_steps4; a reserve's target lane by lane here); a lane that meets an event of
+    (wf_steps_run; a reserve's target lane by lane here); a lane that meets an event of
     default (a hard shortfall) leaves."""
     cdef int i = 0, arg
     cdef double target[BLOCK]
@@ -813,11 +765,11 @@ cdef void lanes_steps(Lanes *z, Scn *c, const Prog *p, int t, double *cash, doub
     a.op_sweep = OP_SWEEP
     a.op_distribute = OP_DISTRIBUTE
     while i < p.S:
-        i = wf_steps4(&a, i)
+        i = wf_steps_run(&a, i)
         if i < p.S:   # OP_RESERVE
             arg = p.sarg[i]
             lanes_reserve_target(z, c, p, arg, t, target)
-            wf_reserve4(cash, target, z.cur.reserve + arg * BLOCK)
+            wf_reserve(cash, target, z.cur.reserve + arg * BLOCK)
             i += 1
 
 
@@ -841,10 +793,10 @@ cdef void lanes_period(Lanes *z, Scn *c, const Prog *p, int t) noexcept nogil:
         revenue[l] = rent * f_rent[l]
     for l in range(BLOCK):
         cfads[l] = revenue[l] - opex * f_opex[l]
-    wf_fill4(draws, 0.0)
-    wf_fill4(lcf_t, 0.0)
-    wf_fill4(equity_out, 0.0)
-    wf_fill4(fees_paid, 0.0)
+    wf_fill(draws, 0.0)
+    wf_fill(lcf_t, 0.0)
+    wf_fill(equity_out, 0.0)
+    wf_fill(fees_paid, 0.0)
     if c[0].senior >= 0 and t >= p.cod:
         lanes_cover(z, p, t, cfads)
     lanes_accrue(z, p, t, draws, lcf_t)
@@ -920,7 +872,7 @@ cdef void lanes_unpack_all(Lanes *z, Scn *c, const Prog *p, int t_end) noexcept 
         if lane_flow_read(p, f):
             for l in range(BLOCK):
                 rows[l] = dst[l * N_LANE_FLOWS + f]
-            wf_untranspose4(z.flows + f * W * BLOCK, t_end, rows)
+            wf_untranspose(z.flows + f * W * BLOCK, t_end, rows)
 
 
 cdef inline void lanes_finish(Scn *c, const Prog *p, int t0, double *row, int64_t *status) noexcept nogil:
@@ -987,10 +939,12 @@ cdef void lanes_end(Lanes *z, Scn *c, const Prog *p, int until, double **rows, i
     if not p.tax_on:   # (a lane that has left has its own flows: solved, and not read)
         for l in range(BLOCK):
             flows[l] = c[l].lcf
-        irr_periodic4(flows, W, irr_work, lender)
+        for l in range(BLOCK // IRR_LANES):
+            irr_periodic4(flows + l * IRR_LANES, W, irr_work, lender + l * IRR_LANES)
         for l in range(BLOCK):
             flows[l] = c[l].ecf
-        irr_periodic4(flows, W, irr_work, equity)
+        for l in range(BLOCK // IRR_LANES):
+            irr_periodic4(flows + l * IRR_LANES, W, irr_work, equity + l * IRR_LANES)
     for l in range(BLOCK):
         if ran[l]:
             given[0] = lender[l]
