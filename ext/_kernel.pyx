@@ -2317,7 +2317,7 @@ cdef void scn_setup(Scn *c, const Prog *p, int s, const int64_t *adj_channel, co
         c.basis_used[i] = ((p.lock_up_dscr >= 0.0 and p.lock_up_basis == i)
                            or (p.default_dscr >= 0.0 and p.default_basis == i))
     c.own_only = not c.basis_used[1] and not c.basis_used[2]
-    for t in range(W):
+    for t in range(0 if c.own_only else W):   # read by the trailing DSCR only (dscr_window_sums)
         c.cov_cfads[t] = 0.0
         c.cov_ds[t] = 0.0
 

@@ -31,10 +31,19 @@ cdef extern from *:
     static inline void wf_st(double *p, wf_v v) { memcpy(p, &v, sizeof v); }
     static inline wf_m wf_ldm(const int64_t *p) { wf_m v; memcpy(&v, p, sizeof v); return v; }
     static inline void wf_stm(int64_t *p, wf_m v) { memcpy(p, &v, sizeof v); }
+    #if defined(__AVX__) && WF_BLOCK == 4
+    static inline wf_v wf_all(double x) { return (wf_v)_mm256_set1_pd(x); }
+    #else
     static inline wf_v wf_all(double x) { wf_v v; for (int i = 0; i < WF_BLOCK; i++) v[i] = x; return v; }
+    #endif
     /* x = v on every lane, in vector stores (a vector load of scalar stores would wait for
        them: no store forwarding) */
     static inline void wf_fill(double *x, double v) { wf_st(x, wf_all(v)); }
+    /* dst[i] = src[i], i < n (n a multiple of WF_BLOCK), in vector moves */
+    static inline void wf_copy(double *dst, const double *src, int n)
+    {
+        for (int i = 0; i < n; i += WF_BLOCK) wf_st(dst + i, wf_ld(src + i));
+    }
     /* m ? a : b, lane by lane (m: all ones or all zeros) */
     static inline wf_v wf_sel(wf_m m, wf_v a, wf_v b) { return (wf_v)((m & (wf_m)a) | (~m & (wf_m)b)); }
     /* `a if a < b else b`, as the scalar loop writes min (MINPD returns its second operand
@@ -67,7 +76,11 @@ cdef extern from *:
         wf_st(int_due, b * wf_ld(rate)); wf_st(int_paid, wf_all(0.0));
         wf_st(sched, sc); wf_st(prin_due, sc);
     }
+    #if defined(__AVX__) && WF_BLOCK == 4
+    static inline int wf_any(wf_m m) { return _mm256_movemask_pd((__m256d)m) != 0; }
+    #else
     static inline int wf_any(wf_m m) { long long x = 0; for (int i = 0; i < WF_BLOCK; i++) x |= m[i]; return x != 0; }
+    #endif
     /* the covenants of a period where no lane is below the default DSCR (dd: -1 where no
        such test on the period's own DSCR): the DSCR and its statistics, lock-up; returns 0,
        having written nothing, where some lane is below (a cure or a breach: lane by lane) */
@@ -225,7 +238,286 @@ cdef extern from *:
         wf_stm(a->out, out);
         return i;
     }
+    /* A quiet period (no close, COD, draw, capitalisation or maturity; not the last) of every
+       lane in one pass, the period's figures in registers: lanes_period's rules where they
+       are the common case (lanes_fast_ok), in its order of operations. Returns 0 (the state
+       half-written: the caller restores the period's opening snapshot and runs lanes_period)
+       where a lane needs a rule it leaves out: an equity cure, a tenant event, a reserve
+       target outside dsra_target_window's sum. */
+    typedef struct {
+        int K, A, S, W, T, cod, llcr_end, llcr_dsra, n_dscr, senior, used, lock0, cure_periods;
+        int tenant, any_acct_rate, tax_on, tax_interest, breach_accelerates, accelerate_after;
+        double dd, lud, dust;
+        const double *base_rent, *opex, *capex, *equity_in, *sched, *fee_due, *share, *share_locked, *acct_rate;
+        const unsigned char *quiet, *dsra_window8;
+        const int64_t *hard, *maturity, *acct_kind, *acct_periods;
+        const int *sop, *sarg, *dscr_k, *cover, *n_cover, *last_cap;
+        int op_fee, op_interest, op_principal, op_reserve, op_sweep, op_distribute, acc_dsra;
+        int li_rent, li_opex, li_dfac, li_rate, lf_lcf, lf_ecf, lf_npv_before, lf_disc_before, lf_debt_open;
+        int lf_dsra_open, lf_tax_income;
+        const double *sprefix;      /* the schedule's prefix sums (dsra_prefix's S): sprefix + 3kW */
+        const double *rows_in;      /* the lanes' input rows [r][W][WF_BLOCK] */
+        double *flows;              /* their flows [f][W][WF_BLOCK] */
+        double *bal, *repaid, *repaid_t, *reserve, *int_due, *int_paid, *sched_due, *prin_due;
+        double *min_dscr, *sum_dscr, *eq_dist_total, *eq_in_total, *discount, *npv_loan, *npv_project;
+        double *last_cfads, *last_ds, *cure_count, *n_ds, *first_ds;
+        int64_t *out, *locked;
+    } wf_fast;
+
+    static int wf_fast_period(const wf_fast *x, int t)
+    {
+        const int W = x->W, B = WF_BLOCK, K = x->K;
+        #define WF_ROW(r, u) (x->rows_in + ((size_t)(r) * W + (u)) * B)
+        #define WF_FLOW(f) (x->flows + ((size_t)(f) * W + t) * B)
+        wf_v zero = wf_all(0.0), dust = wf_all(x->dust), tt = wf_all((double)t);
+        wf_v revenue, cfads, cash, ds, dscr, lcf = zero, eq = zero, fees = zero, b, pay, due, s, tgt;
+        wf_m dsok, ok, none, out, locked;
+        int i, j, k, a, hi, last;
+        if (!x->quiet[t] || t == x->T)
+            return 0;
+        revenue = wf_all(x->base_rent[t]) * wf_ld(WF_ROW(x->li_rent, t));
+        cfads = revenue - wf_all(x->opex[t]) * wf_ld(WF_ROW(x->li_opex, t));
+        if (x->tenant && t != 0 && !(x->base_rent[t] <= 0.0) && wf_any(revenue <= zero))
+            return 0;
+        if (x->senior && t >= x->cod) {   /* the LLCR path (lanes_cover) */
+            wf_v d = wf_all(NAN), disc;
+            wf_st(WF_FLOW(x->lf_npv_before), wf_ld(x->npv_loan));
+            wf_st(WF_FLOW(x->lf_disc_before), wf_ld(x->discount));
+            for (j = 0; j < x->n_dscr; j++) {
+                b = wf_ld(x->bal + B * x->dscr_k[j]);
+                d = wf_sel(d != d, b, d + b);
+            }
+            wf_st(WF_FLOW(x->lf_debt_open), d);
+            if (x->llcr_dsra) {
+                d = zero;
+                for (a = 0; a < x->A; a++)
+                    if (x->acct_kind[a] == x->acc_dsra)
+                        d = d + wf_ld(x->reserve + B * a);
+                wf_st(WF_FLOW(x->lf_dsra_open), d);
+            }
+            disc = wf_ld(x->discount) * wf_ld(WF_ROW(x->li_dfac, t));
+            wf_st(x->discount, disc);
+            if (t <= x->llcr_end)
+                wf_st(x->npv_loan, wf_ld(x->npv_loan) + cfads * disc);
+            wf_st(x->npv_project, wf_ld(x->npv_project) + cfads * disc);
+        }
+        for (k = 0; k < K; k++) {   /* the accrual (wf_accrue: no rounding) */
+            b = wf_ld(x->bal + B * k);
+            s = wf_min(b, wf_all(x->sched[k * W + t]));
+            wf_st(x->int_due + B * k, b * wf_ld(WF_ROW(x->li_rate + k, t)));
+            wf_st(x->int_paid + B * k, zero);
+            wf_st(x->sched_due + B * k, s);
+            wf_st(x->prin_due + B * k, s);
+        }
+        {   /* the sources (lanes_sources) */
+            wf_v release = zero, earned = zero;
+            for (a = 0; a < x->A; a++) {
+                b = wf_ld(x->reserve + B * a);
+                release = release + b;
+                if (x->any_acct_rate)
+                    earned = earned + b * wf_all(x->acct_rate[a * W + t]);
+                wf_st(x->reserve + B * a, zero);
+            }
+            cash = (cfads + zero + wf_all(x->equity_in[t]) - wf_all(x->capex[t])) + release + earned + zero;
+        }
+        out = wf_ldm(x->out) | (cash < zero);
+        ds = zero;   /* the covenants (wf_cov) */
+        for (j = 0; j < x->n_dscr; j++) {
+            k = x->dscr_k[j];
+            ds = ds + (wf_ld(x->int_due + B * k) + wf_ld(x->sched_due + B * k));
+        }
+        dsok = ds > dust;
+        none = dsok & ~dsok;
+        dscr = wf_sel(dsok, cfads / ds, wf_all(NAN));
+        ok = x->used ? dsok : none;
+        if (x->dd >= 0.0 && wf_any(ok & (dscr < wf_all(x->dd))))
+            return 0;
+        {
+            wf_v mn = wf_ld(x->min_dscr), fd = wf_ld(x->first_ds);
+            wf_st(x->first_ds, wf_sel(dsok & (fd < zero), tt, fd));
+            wf_st(x->last_cfads, cfads); wf_st(x->last_ds, ds);
+            wf_st(x->n_ds, wf_sel(dsok, wf_ld(x->n_ds) + wf_all(1.0), wf_ld(x->n_ds)));
+            wf_st(x->sum_dscr, wf_sel(dsok, wf_ld(x->sum_dscr) + dscr, wf_ld(x->sum_dscr)));
+            wf_st(x->min_dscr, wf_sel(dsok & ((mn != mn) | (dscr < mn)), dscr, mn));
+            locked = (x->lock0 && x->lud >= 0.0) ? (ok & (dscr < wf_all(x->lud))) : none;
+            wf_st(x->cure_count, zero);
+            wf_st(x->eq_in_total, wf_ld(x->eq_in_total) + (wf_all(x->equity_in[t]) + zero + zero));
+        }
+        for (i = 0; i < x->S; i++) {   /* the steps (wf_steps_run, and the reserve's window) */
+            int op = x->sop[i], arg = x->sarg[i], q = B * arg;
+            if (op == x->op_interest) {
+                due = wf_ld(x->int_due + q); pay = wf_min(cash, due);
+                cash = cash - pay; lcf = lcf + pay;
+                wf_st(x->int_paid + q, wf_ld(x->int_paid + q) + pay);
+                s = due - pay;
+                if (x->hard[arg]) {
+                    out = out | ((s > zero) & (s > dust));
+                } else {
+                    wf_m m = s > zero;
+                    b = wf_ld(x->bal + q);
+                    wf_st(x->bal + q, wf_sel(m, b + s, b));
+                    wf_st(x->int_due + q, wf_sel(m, pay, due));
+                }
+            } else if (op == x->op_principal) {
+                due = wf_ld(x->prin_due + q); pay = wf_min(cash, due);
+                cash = cash - pay; lcf = lcf + pay;
+                wf_st(x->bal + q, wf_ld(x->bal + q) - pay); wf_st(x->repaid + q, wf_ld(x->repaid + q) + pay);
+                wf_st(x->repaid_t + q, wf_ld(x->repaid_t + q) + pay * tt);
+                if (x->hard[arg] || t == x->maturity[arg])
+                    out = out | ((due - pay) > dust);
+            } else if (op == x->op_reserve) {
+                if (!x->dsra_window8[arg])
+                    return 0;
+                tgt = zero;
+                last = t + (int)x->acct_periods[arg];
+                if (last > x->T)
+                    last = x->T;
+                for (j = 0; j < x->n_cover[arg]; j++) {
+                    const double *S;
+                    k = x->cover[arg * K + j];
+                    if (t + 1 <= x->last_cap[k])
+                        return 0;
+                    hi = last < x->maturity[k] ? last : (int)x->maturity[k];
+                    if (hi <= t)
+                        continue;
+                    S = x->sprefix + 3 * k * W;
+                    b = wf_ld(x->bal + B * k);
+                    if (wf_any(b + wf_all(S[t]) < wf_all(S[hi] + 1e-9 * (1.0 + S[hi]))))
+                        return 0;
+                    tgt = tgt + ((wf_all(S[hi] - S[t]) + (b + wf_all(S[t])) * (wf_ld(WF_ROW(x->li_rate + K + k, hi))
+                                 - wf_ld(WF_ROW(x->li_rate + K + k, t)))) - (wf_ld(WF_ROW(x->li_rate + 2 * K + k, hi))
+                                 - wf_ld(WF_ROW(x->li_rate + 2 * K + k, t))));
+                }
+                pay = wf_min(cash, tgt);
+                wf_st(x->reserve + q, pay);
+                cash = cash - pay;
+            } else if (op == x->op_sweep) {
+                b = wf_ld(x->bal + q);
+                pay = wf_min(b, cash * wf_sel(locked, wf_all(x->share_locked[i]), wf_all(x->share[i])));
+                cash = cash - pay; lcf = lcf + pay;
+                wf_st(x->bal + q, b - pay); wf_st(x->repaid + q, wf_ld(x->repaid + q) + pay);
+                wf_st(x->repaid_t + q, wf_ld(x->repaid_t + q) + pay * tt);
+            } else if (op == x->op_distribute) {
+                if (arg >= 0) {
+                    b = wf_ld(x->reserve + q);
+                    wf_st(x->reserve + q, wf_sel(locked, b + cash, b));
+                    eq = wf_sel(locked, eq, eq + cash);
+                } else {
+                    eq = eq + cash;
+                }
+                cash = zero;
+            } else if (op == x->op_fee) {
+                pay = wf_min(cash, wf_all(x->fee_due[arg * W + t]));
+                cash = cash - pay; fees = fees + pay;
+            } else {
+                return 0;
+            }
+        }
+        if (x->tax_on) {
+            wf_v v = cfads - fees - zero;
+            if (x->tax_interest)
+                for (k = 0; k < K; k++)
+                    v = v - wf_ld(x->int_paid + B * k);
+            wf_st(WF_FLOW(x->lf_tax_income), v);
+        }
+        wf_st(WF_FLOW(x->lf_lcf), lcf);
+        wf_st(x->eq_dist_total, wf_ld(x->eq_dist_total) + eq);
+        wf_st(WF_FLOW(x->lf_ecf), eq - wf_all(x->equity_in[t]) - zero - zero);
+        wf_stm(x->out, out);
+        wf_stm(x->locked, locked);
+        #undef WF_ROW
+        #undef WF_FLOW
+        return 1;
+    }
     """
+    ctypedef struct wf_fast:
+        int K
+        int A
+        int S
+        int W
+        int T
+        int cod
+        int llcr_end
+        int llcr_dsra
+        int n_dscr
+        int senior
+        int used
+        int lock0
+        int cure_periods
+        int tenant
+        int any_acct_rate
+        int tax_on
+        int tax_interest
+        int breach_accelerates
+        int accelerate_after
+        double dd
+        double lud
+        double dust
+        const double *base_rent
+        const double *opex
+        const double *capex
+        const double *equity_in
+        const double *sched
+        const double *fee_due
+        const double *share
+        const double *share_locked
+        const double *acct_rate
+        const unsigned char *quiet
+        const unsigned char *dsra_window8
+        const int64_t *hard
+        const int64_t *maturity
+        const int64_t *acct_kind
+        const int64_t *acct_periods
+        const int *sop
+        const int *sarg
+        const int *dscr_k
+        const int *cover
+        const int *n_cover
+        const int *last_cap
+        int op_fee
+        int op_interest
+        int op_principal
+        int op_reserve
+        int op_sweep
+        int op_distribute
+        int acc_dsra
+        int li_rent
+        int li_opex
+        int li_dfac
+        int li_rate
+        int lf_lcf
+        int lf_ecf
+        int lf_npv_before
+        int lf_disc_before
+        int lf_debt_open
+        int lf_dsra_open
+        int lf_tax_income
+        const double *sprefix
+        const double *rows_in
+        double *flows
+        double *bal
+        double *repaid
+        double *repaid_t
+        double *reserve
+        double *int_due
+        double *int_paid
+        double *sched_due
+        double *prin_due
+        double *min_dscr
+        double *sum_dscr
+        double *eq_dist_total
+        double *eq_in_total
+        double *discount
+        double *npv_loan
+        double *npv_project
+        double *last_cfads
+        double *last_ds
+        double *cure_count
+        double *n_ds
+        double *first_ds
+        int64_t *out
+        int64_t *locked
+    int wf_fast_period(const wf_fast *x, int t) noexcept nogil
     ctypedef struct wf_steps:
         double *cash
         double *lcf
@@ -259,6 +551,7 @@ cdef extern from *:
         int op_distribute
     int wf_steps_run(const wf_steps *a, int i) noexcept nogil
     void wf_fill(double *x, double v) noexcept nogil
+    void wf_copy(double *dst, const double *src, int n) noexcept nogil
     void wf_transpose(const double *const *src, int n, double *dst) noexcept nogil
     void wf_untranspose(const double *src, int n, double *const *dst) noexcept nogil
     int wf_cov(const double *cfads, const double *ds, double dust, double dd, double lud, int lock_ok, int used,
@@ -443,30 +736,31 @@ cdef void lanes_load(Lanes *z, Scn *c, const Prog *p) noexcept nogil:
         z.cur.first_ds[l] = -1
 
 
+cdef inline void lanes_copy(LaneCarry *dst, const LaneCarry *src, int K, int A) noexcept nogil:
+    """The carried state `src` into `dst` (K tranches and A accounts of it), in vector moves."""
+    wf_copy(dst.bal, src.bal, K * BLOCK)
+    wf_copy(dst.repaid, src.repaid, K * BLOCK)
+    wf_copy(dst.repaid_t, src.repaid_t, K * BLOCK)
+    wf_copy(dst.reserve, src.reserve, A * BLOCK)
+    wf_copy(dst.min_dscr, src.min_dscr, BLOCK)
+    wf_copy(dst.sum_dscr, src.sum_dscr, BLOCK)
+    wf_copy(dst.eq_dist_total, src.eq_dist_total, BLOCK)
+    wf_copy(dst.eq_in_total, src.eq_in_total, BLOCK)
+    wf_copy(dst.discount, src.discount, BLOCK)
+    wf_copy(dst.npv_loan, src.npv_loan, BLOCK)
+    wf_copy(dst.npv_project, src.npv_project, BLOCK)
+    wf_copy(dst.debt0, src.debt0, BLOCK)
+    wf_copy(dst.last_cfads, src.last_cfads, BLOCK)
+    wf_copy(dst.last_ds, src.last_ds, BLOCK)
+    wf_copy(dst.cure_count, src.cure_count, BLOCK)
+    wf_copy(dst.cures, src.cures, BLOCK)
+    wf_copy(dst.n_ds, src.n_ds, BLOCK)
+    wf_copy(dst.first_ds, src.first_ds, BLOCK)
+
+
 cdef inline void lanes_snapshot(Lanes *z, int K, int A) noexcept nogil:
     """The carried state at the start of the period, for a lane that leaves in it."""
-    cdef int q
-    for q in range(K * BLOCK):
-        z.snap.bal[q] = z.cur.bal[q]
-        z.snap.repaid[q] = z.cur.repaid[q]
-        z.snap.repaid_t[q] = z.cur.repaid_t[q]
-    for q in range(A * BLOCK):
-        z.snap.reserve[q] = z.cur.reserve[q]
-    for q in range(BLOCK):
-        z.snap.min_dscr[q] = z.cur.min_dscr[q]
-        z.snap.sum_dscr[q] = z.cur.sum_dscr[q]
-        z.snap.eq_dist_total[q] = z.cur.eq_dist_total[q]
-        z.snap.eq_in_total[q] = z.cur.eq_in_total[q]
-        z.snap.discount[q] = z.cur.discount[q]
-        z.snap.npv_loan[q] = z.cur.npv_loan[q]
-        z.snap.npv_project[q] = z.cur.npv_project[q]
-        z.snap.debt0[q] = z.cur.debt0[q]
-        z.snap.last_cfads[q] = z.cur.last_cfads[q]
-        z.snap.last_ds[q] = z.cur.last_ds[q]
-        z.snap.cure_count[q] = z.cur.cure_count[q]
-        z.snap.cures[q] = z.cur.cures[q]
-        z.snap.n_ds[q] = z.cur.n_ds[q]
-        z.snap.first_ds[q] = z.cur.first_ds[q]
+    lanes_copy(&z.snap, &z.cur, K, A)
 
 
 cdef void lanes_store(const LaneCarry *v, int l, Scn *c, const Prog *p) noexcept nogil:
@@ -882,6 +1176,113 @@ cdef inline void lanes_finish(Scn *c, const Prog *p, int t0, double *row, int64_
         scn_metrics(c, p, <NoLedgerPtr>NULL, row, row + N_METRICS)
 
 
+cdef bint lanes_fast_ok(const Prog *p) noexcept nogil:
+    """Whether wf_fast_period may run a program's quiet periods: no interest rounding, no
+    linked obligor, a cure period count of zero or more."""
+    cdef int k
+    if p.cross_accelerates or p.cure_periods < 0:
+        return False
+    for k in range(p.K):
+        if p.round_to[k] > 0.0:
+            return False
+    return True
+
+
+cdef void lanes_fast_setup(wf_fast *x, Lanes *z, const Scn *c, const Prog *p) noexcept nogil:
+    """wf_fast_period's view of the program and of the block."""
+    x.K = p.K
+    x.A = p.A
+    x.S = p.S
+    x.W = p.T + 1
+    x.T = p.T
+    x.cod = p.cod
+    x.llcr_end = p.llcr_end
+    x.llcr_dsra = p.llcr_dsra
+    x.n_dscr = p.n_dscr
+    x.senior = c[0].senior >= 0
+    x.used = c[0].basis_used[0]
+    x.lock0 = p.lock_up_basis == 0
+    x.cure_periods = p.cure_periods
+    x.tenant = p.tenant_accelerates
+    x.any_acct_rate = p.any_acct_rate
+    x.tax_on = p.tax_on
+    x.tax_interest = p.tax_interest
+    x.breach_accelerates = p.breach_accelerates
+    x.accelerate_after = p.accelerate_after
+    x.dd = p.default_dscr if p.default_basis == 0 else -1.0
+    x.lud = p.lock_up_dscr
+    x.dust = DUST
+    x.base_rent = p.base_rent
+    x.opex = p.opex
+    x.capex = p.capex
+    x.equity_in = p.equity_in
+    x.sched = p.sched
+    x.fee_due = p.fee_due
+    x.share = p.step_share
+    x.share_locked = p.step_share_locked
+    x.acct_rate = p.acct_rate
+    x.quiet = p.quiet
+    x.dsra_window8 = p.dsra_window8
+    x.hard = p.hard
+    x.maturity = p.maturity
+    x.acct_kind = p.acct_kind
+    x.acct_periods = p.acct_periods
+    x.sop = p.sop
+    x.sarg = p.sarg
+    x.dscr_k = p.dscr_k
+    x.cover = p.cover
+    x.n_cover = p.n_cover
+    x.last_cap = p.last_cap
+    x.op_fee = OP_FEE
+    x.op_interest = OP_INTEREST
+    x.op_principal = OP_PRINCIPAL
+    x.op_reserve = OP_RESERVE
+    x.op_sweep = OP_SWEEP
+    x.op_distribute = OP_DISTRIBUTE
+    x.acc_dsra = ACC_DSRA
+    x.li_rent = LI_RENT
+    x.li_opex = LI_OPEX
+    x.li_dfac = LI_DFAC
+    x.li_rate = LI_RATE
+    x.lf_lcf = LF_LCF
+    x.lf_ecf = LF_ECF
+    x.lf_npv_before = LF_NPV_BEFORE
+    x.lf_disc_before = LF_DISC_BEFORE
+    x.lf_debt_open = LF_DEBT_OPEN
+    x.lf_dsra_open = LF_DSRA_OPEN
+    x.lf_tax_income = LF_TAX_INCOME
+    x.sprefix = c[0].dsra_pre + (p.T + 1)   # (S of tranche k at sprefix + 3kW; read where it covers k)
+    x.rows_in = z.rows_in
+    x.flows = z.flows
+    x.bal = z.cur.bal
+    x.repaid = z.cur.repaid
+    x.repaid_t = z.cur.repaid_t
+    x.reserve = z.cur.reserve
+    x.int_due = z.int_due
+    x.int_paid = z.int_paid
+    x.sched_due = z.sched
+    x.prin_due = z.prin_due
+    x.min_dscr = z.cur.min_dscr
+    x.sum_dscr = z.cur.sum_dscr
+    x.eq_dist_total = z.cur.eq_dist_total
+    x.eq_in_total = z.cur.eq_in_total
+    x.discount = z.cur.discount
+    x.npv_loan = z.cur.npv_loan
+    x.npv_project = z.cur.npv_project
+    x.last_cfads = z.cur.last_cfads
+    x.last_ds = z.cur.last_ds
+    x.cure_count = z.cur.cure_count
+    x.n_ds = z.cur.n_ds
+    x.first_ds = z.cur.first_ds
+    x.out = z.out
+    x.locked = z.locked
+
+
+cdef inline void lanes_restore(Lanes *z, int K, int A) noexcept nogil:
+    """The carried state back to the period's opening snapshot (wf_fast_period gave up)."""
+    lanes_copy(&z.cur, &z.snap, K, A)
+
+
 cdef void run_lane_block(const Prog *p, double **adj, int J, const double **base, double *scratch,
                          Py_ssize_t scratch_size, double **ptrs, double **rows, int64_t **status) noexcept nogil:
     """BLOCK scenarios through the periods together: lane l's adjustments (channel, from, to
@@ -892,6 +1293,8 @@ cdef void run_lane_block(const Prog *p, double **adj, int J, const double **base
     BLOCK x 3(K + 1) row pointers."""
     cdef Scn c[BLOCK]
     cdef Lanes z
+    cdef wf_fast fx
+    cdef bint fast
     cdef int l, t, until = lanes_until(p), live
     cdef int64_t *adj_i
     for l in range(BLOCK):
@@ -901,12 +1304,17 @@ cdef void run_lane_block(const Prog *p, double **adj, int J, const double **base
     z.flows = scratch + BLOCK * scratch_size
     z.rows_in = z.flows + N_LANE_FLOWS * (p.T + 1) * BLOCK
     lanes_load(&z, c, p)
+    fast = lanes_fast_ok(p)
+    lanes_fast_setup(&fx, &z, c, p)
     live = BLOCK
     for t in range(until):
         if live == 0:
             break
         lanes_snapshot(&z, p.K, p.A)
-        lanes_period(&z, c, p, t)
+        if not (fast and wf_fast_period(&fx, t)):
+            if fast:
+                lanes_restore(&z, p.K, p.A)
+            lanes_period(&z, c, p, t)
         for l in range(BLOCK):
             if z.live[l] and z.out[l] != 0:   # from the start of this period on in the scalar loop
                 lanes_store(&z.snap, l, &c[l], p)
