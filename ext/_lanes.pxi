@@ -262,6 +262,7 @@ cdef extern from *:
         double *min_dscr, *sum_dscr, *eq_dist_total, *eq_in_total, *discount, *npv_loan, *npv_project;
         double *last_cfads, *last_ds, *cure_count, *n_ds, *first_ds;
         int64_t *out, *locked;
+        const int64_t *live;        /* [WF_BLOCK] -1: the lane is in the block, 0: it has left */
     } wf_fast;
 
     static int wf_fast_period(const wf_fast *x, int t)
@@ -271,13 +272,13 @@ cdef extern from *:
         #define WF_FLOW(f) (x->flows + ((size_t)(f) * W + t) * B)
         wf_v zero = wf_all(0.0), dust = wf_all(x->dust), tt = wf_all((double)t);
         wf_v revenue, cfads, cash, ds, dscr, lcf = zero, eq = zero, fees = zero, b, pay, due, s, tgt;
-        wf_m dsok, ok, none, out, locked;
+        wf_m dsok, ok, none, out, locked, live = wf_ldm(x->live);
         int i, j, k, a, hi, last;
         if (!x->quiet[t] || t == x->T)
             return 0;
         revenue = wf_all(x->base_rent[t]) * wf_ld(WF_ROW(x->li_rent, t));
         cfads = revenue - wf_all(x->opex[t]) * wf_ld(WF_ROW(x->li_opex, t));
-        if (x->tenant && t != 0 && !(x->base_rent[t] <= 0.0) && wf_any(revenue <= zero))
+        if (x->tenant && t != 0 && !(x->base_rent[t] <= 0.0) && wf_any(live & (revenue <= zero)))
             return 0;
         if (x->senior && t >= x->cod) {   /* the LLCR path (lanes_cover) */
             wf_v d = wf_all(NAN), disc;
@@ -330,7 +331,7 @@ cdef extern from *:
         none = dsok & ~dsok;
         dscr = wf_sel(dsok, cfads / ds, wf_all(NAN));
         ok = x->used ? dsok : none;
-        if (x->dd >= 0.0 && wf_any(ok & (dscr < wf_all(x->dd))))
+        if (x->dd >= 0.0 && wf_any(live & ok & (dscr < wf_all(x->dd))))
             return 0;
         {
             wf_v mn = wf_ld(x->min_dscr), fd = wf_ld(x->first_ds);
@@ -382,7 +383,7 @@ cdef extern from *:
                         continue;
                     S = x->sprefix + 3 * k * W;
                     b = wf_ld(x->bal + B * k);
-                    if (wf_any(b + wf_all(S[t]) < wf_all(S[hi] + 1e-9 * (1.0 + S[hi]))))
+                    if (wf_any(live & (b + wf_all(S[t]) < wf_all(S[hi] + 1e-9 * (1.0 + S[hi])))))
                         return 0;
                     tgt = tgt + ((wf_all(S[hi] - S[t]) + (b + wf_all(S[t])) * (wf_ld(WF_ROW(x->li_rate + K + k, hi))
                                  - wf_ld(WF_ROW(x->li_rate + K + k, t)))) - (wf_ld(WF_ROW(x->li_rate + 2 * K + k, hi))
@@ -517,6 +518,7 @@ cdef extern from *:
         double *first_ds
         int64_t *out
         int64_t *locked
+        const int64_t *live
     int wf_fast_period(const wf_fast *x, int t) noexcept nogil
     ctypedef struct wf_steps:
         double *cash
@@ -628,6 +630,7 @@ ctypedef struct Lanes:
     bint live[BLOCK]       # still stepping with the block
     int64_t out[BLOCK]     # nonzero: leaves the block this period
     int64_t locked[BLOCK]  # nonzero: distributions locked up this period
+    int64_t live_mask[BLOCK]   # -1 where live, else 0 (wf_fast_period's checks ignore a lane that has left)
 
 
 cdef enum:
@@ -712,6 +715,7 @@ cdef void lanes_load(Lanes *z, Scn *c, const Prog *p) noexcept nogil:
     for l in range(BLOCK):
         z.f_cross[l] = c[l].fch[CH_CROSS]
         z.live[l] = True
+        z.live_mask[l] = -1
         z.out[l] = 0
         z.locked[l] = 0
         for k in range(K):
@@ -1276,6 +1280,7 @@ cdef void lanes_fast_setup(wf_fast *x, Lanes *z, const Scn *c, const Prog *p) no
     x.first_ds = z.cur.first_ds
     x.out = z.out
     x.locked = z.locked
+    x.live = z.live_mask
 
 
 cdef inline void lanes_restore(Lanes *z, int K, int A) noexcept nogil:
@@ -1321,6 +1326,7 @@ cdef void run_lane_block(const Prog *p, double **adj, int J, const double **base
                 lanes_unpack(&z, l, &c[l], p, t)
                 lanes_finish(&c[l], p, t, rows[l], status[l])
                 z.live[l] = False
+                z.live_mask[l] = 0
                 live -= 1
     if live > 0:
         lanes_unpack_all(&z, c, p, until)

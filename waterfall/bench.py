@@ -106,6 +106,11 @@ def bench(deal_path=None, scenarios: int = 100_000, threads: int | None = None,
         one_thread, _ = _best_of(repeats, run_program, program, batch, 1)
         report["compiled_ns_per_scenario_period_1_thread"] = one_thread / (scenarios * periods) * 1e9
         report["thread_scaling"] = one_thread / compiled_seconds
+    if report["lanes"] > 1:   # the same kernel one scenario at a time: what the lanes buy
+        stage("the kernel without lanes")
+        scalar, _ = _best_of(repeats, lambda *a, **k: run_program(*a, lanes=1, **k), program, batch, threads)
+        report["compiled_ns_per_scenario_period_scalar"] = scalar / (scenarios * periods) * 1e9
+        report["lane_speedup"] = scalar / compiled_seconds
     report["bench_process_peak_rss_mb"] = _peak_rss_mb()
     return report
 
@@ -172,7 +177,7 @@ def _best_of(repeats: int, fn, program, batch, threads):
 def bench_main(args) -> int:
     from .progress import Stages
 
-    with Stages("bench", 4, show=False if args.quiet else None) as stage:
+    with Stages("bench", 5, show=False if args.quiet else None) as stage:
         report = bench(args.deal, args.scenarios, args.threads, args.reference_sample, args.seed,
                        args.repeats, stage=stage)
     if args.json:
@@ -190,6 +195,9 @@ def bench_main(args) -> int:
     if "thread_scaling" in report:
         print(f"1 thread   {report['compiled_ns_per_scenario_period_1_thread']:12.1f} ns per "
               f"scenario-period; {report['threads']} threads are {report['thread_scaling']:.2f}x faster")
+    if "lane_speedup" in report:
+        print(f"scalar     {report['compiled_ns_per_scenario_period_scalar']:12.1f} ns per scenario-period "
+              f"one scenario at a time; {report['lanes']} lanes are {report['lane_speedup']:.2f}x faster")
     print(f"speedup    {report['speedup']:12.1f}x; agree to 1e-9: {report['agree']}")
     print(f"end to end {report['end_to_end_s']:12.2f} s for {report['scenarios']:,} scenarios (build "
           f"{report['end_to_end_build_s']:.2f}, kernel {report['end_to_end_kernel_s']:.2f}, DataFrame "
