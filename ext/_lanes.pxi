@@ -265,169 +265,228 @@ cdef extern from *:
         const int64_t *live;        /* [WF_BLOCK] -1: the lane is in the block, 0: it has left */
     } wf_fast;
 
-    static int wf_fast_period(const wf_fast *x, int t)
+    #define WF_ALWAYS_INLINE static inline __attribute__((always_inline))
+    /* a fast period's figures, lane by lane (in registers once the parts are inlined) */
+    typedef struct {
+        wf_v zero, dust, tt, revenue, cfads, cash, lcf, eq, fees;
+        wf_m out, locked, live;
+    } wf_fp;
+    WF_ALWAYS_INLINE const double *wf_row(const wf_fast *x, int r, int u)
     {
-        const int W = x->W, B = WF_BLOCK, K = x->K;
-        #define WF_ROW(r, u) (x->rows_in + ((size_t)(r) * W + (u)) * B)
-        #define WF_FLOW(f) (x->flows + ((size_t)(f) * W + t) * B)
-        wf_v zero = wf_all(0.0), dust = wf_all(x->dust), tt = wf_all((double)t);
-        wf_v revenue, cfads, cash, ds, dscr, lcf = zero, eq = zero, fees = zero, b, pay, due, s, tgt;
-        wf_m dsok, ok, none, out, locked, live = wf_ldm(x->live);
-        int i, j, k, a, hi, last;
-        if (!x->quiet[t] || t == x->T)
-            return 0;
-        revenue = wf_all(x->base_rent[t]) * wf_ld(WF_ROW(x->li_rent, t));
-        cfads = revenue - wf_all(x->opex[t]) * wf_ld(WF_ROW(x->li_opex, t));
-        if (x->tenant && t != 0 && !(x->base_rent[t] <= 0.0) && wf_any(live & (revenue <= zero)))
-            return 0;
-        if (x->senior && t >= x->cod) {   /* the LLCR path (lanes_cover) */
-            wf_v d = wf_all(NAN), disc;
-            wf_st(WF_FLOW(x->lf_npv_before), wf_ld(x->npv_loan));
-            wf_st(WF_FLOW(x->lf_disc_before), wf_ld(x->discount));
-            for (j = 0; j < x->n_dscr; j++) {
-                b = wf_ld(x->bal + B * x->dscr_k[j]);
-                d = wf_sel(d != d, b, d + b);
-            }
-            wf_st(WF_FLOW(x->lf_debt_open), d);
-            if (x->llcr_dsra) {
-                d = zero;
-                for (a = 0; a < x->A; a++)
-                    if (x->acct_kind[a] == x->acc_dsra)
-                        d = d + wf_ld(x->reserve + B * a);
-                wf_st(WF_FLOW(x->lf_dsra_open), d);
-            }
-            disc = wf_ld(x->discount) * wf_ld(WF_ROW(x->li_dfac, t));
-            wf_st(x->discount, disc);
-            if (t <= x->llcr_end)
-                wf_st(x->npv_loan, wf_ld(x->npv_loan) + cfads * disc);
-            wf_st(x->npv_project, wf_ld(x->npv_project) + cfads * disc);
+        return x->rows_in + ((size_t)r * x->W + u) * WF_BLOCK;
+    }
+    WF_ALWAYS_INLINE double *wf_flow(const wf_fast *x, int f, int t)
+    {
+        return x->flows + ((size_t)f * x->W + t) * WF_BLOCK;
+    }
+    /* the LLCR path (lanes_cover) */
+    WF_ALWAYS_INLINE void wf_fast_cover(const wf_fast *x, int t, const wf_fp *f)
+    {
+        const int B = WF_BLOCK;
+        wf_v d = wf_all(NAN), b, disc;
+        int j, a;
+        wf_st(wf_flow(x, x->lf_npv_before, t), wf_ld(x->npv_loan));
+        wf_st(wf_flow(x, x->lf_disc_before, t), wf_ld(x->discount));
+        for (j = 0; j < x->n_dscr; j++) {
+            b = wf_ld(x->bal + B * x->dscr_k[j]);
+            d = wf_sel(d != d, b, d + b);
         }
-        for (k = 0; k < K; k++) {   /* the accrual (wf_accrue: no rounding) */
+        wf_st(wf_flow(x, x->lf_debt_open, t), d);
+        if (x->llcr_dsra) {
+            d = f->zero;
+            for (a = 0; a < x->A; a++)
+                if (x->acct_kind[a] == x->acc_dsra)
+                    d = d + wf_ld(x->reserve + B * a);
+            wf_st(wf_flow(x, x->lf_dsra_open, t), d);
+        }
+        disc = wf_ld(x->discount) * wf_ld(wf_row(x, x->li_dfac, t));
+        wf_st(x->discount, disc);
+        if (t <= x->llcr_end)
+            wf_st(x->npv_loan, wf_ld(x->npv_loan) + f->cfads * disc);
+        wf_st(x->npv_project, wf_ld(x->npv_project) + f->cfads * disc);
+    }
+    /* the accrual of a quiet period (wf_accrue, no rounding) */
+    WF_ALWAYS_INLINE void wf_fast_accrue(const wf_fast *x, int t, const wf_fp *f)
+    {
+        const int B = WF_BLOCK;
+        wf_v b, s;
+        for (int k = 0; k < x->K; k++) {
             b = wf_ld(x->bal + B * k);
-            s = wf_min(b, wf_all(x->sched[k * W + t]));
-            wf_st(x->int_due + B * k, b * wf_ld(WF_ROW(x->li_rate + k, t)));
-            wf_st(x->int_paid + B * k, zero);
+            s = wf_min(b, wf_all(x->sched[k * x->W + t]));
+            wf_st(x->int_due + B * k, b * wf_ld(wf_row(x, x->li_rate + k, t)));
+            wf_st(x->int_paid + B * k, f->zero);
             wf_st(x->sched_due + B * k, s);
             wf_st(x->prin_due + B * k, s);
         }
-        {   /* the sources (lanes_sources) */
-            wf_v release = zero, earned = zero;
-            for (a = 0; a < x->A; a++) {
-                b = wf_ld(x->reserve + B * a);
-                release = release + b;
-                if (x->any_acct_rate)
-                    earned = earned + b * wf_all(x->acct_rate[a * W + t]);
-                wf_st(x->reserve + B * a, zero);
-            }
-            cash = (cfads + zero + wf_all(x->equity_in[t]) - wf_all(x->capex[t])) + release + earned + zero;
+    }
+    /* the sources (lanes_sources): the reserves released, the cash available */
+    WF_ALWAYS_INLINE void wf_fast_sources(const wf_fast *x, int t, wf_fp *f)
+    {
+        wf_v release = f->zero, earned = f->zero, b;
+        for (int a = 0; a < x->A; a++) {
+            b = wf_ld(x->reserve + WF_BLOCK * a);
+            release = release + b;
+            if (x->any_acct_rate)
+                earned = earned + b * wf_all(x->acct_rate[a * x->W + t]);
+            wf_st(x->reserve + WF_BLOCK * a, f->zero);
         }
-        out = wf_ldm(x->out) | (cash < zero);
-        ds = zero;   /* the covenants (wf_cov) */
-        for (j = 0; j < x->n_dscr; j++) {
-            k = x->dscr_k[j];
-            ds = ds + (wf_ld(x->int_due + B * k) + wf_ld(x->sched_due + B * k));
+        f->cash = (f->cfads + f->zero + wf_all(x->equity_in[t]) - wf_all(x->capex[t])) + release + earned + f->zero;
+        f->out = f->out | (f->cash < f->zero);
+    }
+    /* the covenants (wf_cov); 0 (nothing carried written) where a lane is below the default DSCR */
+    WF_ALWAYS_INLINE int wf_fast_covenants(const wf_fast *x, int t, wf_fp *f)
+    {
+        wf_v ds = f->zero, dscr, mn, fd;
+        wf_m dsok, ok, none;
+        for (int j = 0; j < x->n_dscr; j++) {
+            int k = x->dscr_k[j];
+            ds = ds + (wf_ld(x->int_due + WF_BLOCK * k) + wf_ld(x->sched_due + WF_BLOCK * k));
         }
-        dsok = ds > dust;
+        dsok = ds > f->dust;
         none = dsok & ~dsok;
-        dscr = wf_sel(dsok, cfads / ds, wf_all(NAN));
+        dscr = wf_sel(dsok, f->cfads / ds, wf_all(NAN));
         ok = x->used ? dsok : none;
-        if (x->dd >= 0.0 && wf_any(live & ok & (dscr < wf_all(x->dd))))
+        if (x->dd >= 0.0 && wf_any(f->live & ok & (dscr < wf_all(x->dd))))
             return 0;
-        {
-            wf_v mn = wf_ld(x->min_dscr), fd = wf_ld(x->first_ds);
-            wf_st(x->first_ds, wf_sel(dsok & (fd < zero), tt, fd));
-            wf_st(x->last_cfads, cfads); wf_st(x->last_ds, ds);
-            wf_st(x->n_ds, wf_sel(dsok, wf_ld(x->n_ds) + wf_all(1.0), wf_ld(x->n_ds)));
-            wf_st(x->sum_dscr, wf_sel(dsok, wf_ld(x->sum_dscr) + dscr, wf_ld(x->sum_dscr)));
-            wf_st(x->min_dscr, wf_sel(dsok & ((mn != mn) | (dscr < mn)), dscr, mn));
-            locked = (x->lock0 && x->lud >= 0.0) ? (ok & (dscr < wf_all(x->lud))) : none;
-            wf_st(x->cure_count, zero);
-            wf_st(x->eq_in_total, wf_ld(x->eq_in_total) + (wf_all(x->equity_in[t]) + zero + zero));
+        mn = wf_ld(x->min_dscr);
+        fd = wf_ld(x->first_ds);
+        wf_st(x->first_ds, wf_sel(dsok & (fd < f->zero), f->tt, fd));
+        wf_st(x->last_cfads, f->cfads);
+        wf_st(x->last_ds, ds);
+        wf_st(x->n_ds, wf_sel(dsok, wf_ld(x->n_ds) + wf_all(1.0), wf_ld(x->n_ds)));
+        wf_st(x->sum_dscr, wf_sel(dsok, wf_ld(x->sum_dscr) + dscr, wf_ld(x->sum_dscr)));
+        wf_st(x->min_dscr, wf_sel(dsok & ((mn != mn) | (dscr < mn)), dscr, mn));
+        f->locked = (x->lock0 && x->lud >= 0.0) ? (ok & (dscr < wf_all(x->lud))) : none;
+        wf_st(x->cure_count, f->zero);
+        wf_st(x->eq_in_total, wf_ld(x->eq_in_total) + (wf_all(x->equity_in[t]) + f->zero + f->zero));
+        return 1;
+    }
+    /* a reserve step, its target in O(1) (lanes_window); 0 where some lane is outside it */
+    WF_ALWAYS_INLINE int wf_fast_reserve(const wf_fast *x, int t, int arg, wf_fp *f)
+    {
+        const int K = x->K, W = x->W;
+        wf_v tgt = f->zero, b, pay;
+        int last = t + (int)x->acct_periods[arg], hi;
+        if (!x->dsra_window8[arg])
+            return 0;
+        if (last > x->T)
+            last = x->T;
+        for (int j = 0; j < x->n_cover[arg]; j++) {
+            int k = x->cover[arg * K + j];
+            const double *S = x->sprefix + 3 * k * W;
+            if (t + 1 <= x->last_cap[k])
+                return 0;
+            hi = last < x->maturity[k] ? last : (int)x->maturity[k];
+            if (hi <= t)
+                continue;
+            b = wf_ld(x->bal + WF_BLOCK * k);
+            if (wf_any(f->live & (b + wf_all(S[t]) < wf_all(S[hi] + 1e-9 * (1.0 + S[hi])))))
+                return 0;
+            tgt = tgt + ((wf_all(S[hi] - S[t]) + (b + wf_all(S[t])) * (wf_ld(wf_row(x, x->li_rate + K + k, hi))
+                         - wf_ld(wf_row(x, x->li_rate + K + k, t)))) - (wf_ld(wf_row(x, x->li_rate + 2 * K + k, hi))
+                         - wf_ld(wf_row(x, x->li_rate + 2 * K + k, t))));
         }
-        for (i = 0; i < x->S; i++) {   /* the steps (wf_steps_run, and the reserve's window) */
-            int op = x->sop[i], arg = x->sarg[i], q = B * arg;
+        pay = wf_min(f->cash, tgt);
+        wf_st(x->reserve + WF_BLOCK * arg, pay);
+        f->cash = f->cash - pay;
+        return 1;
+    }
+    /* principal repaid (repay): the balance falls, the WAL's sums rise */
+    WF_ALWAYS_INLINE void wf_fast_repay(const wf_fast *x, int q, wf_v pay, const wf_fp *f)
+    {
+        wf_st(x->bal + q, wf_ld(x->bal + q) - pay);
+        wf_st(x->repaid + q, wf_ld(x->repaid + q) + pay);
+        wf_st(x->repaid_t + q, wf_ld(x->repaid_t + q) + pay * f->tt);
+    }
+    /* the steps (wf_steps_run, with the reserve's window); 0 where one is left to lanes_period */
+    WF_ALWAYS_INLINE int wf_fast_steps(const wf_fast *x, int t, wf_fp *f)
+    {
+        wf_v b, pay, due, s;
+        for (int i = 0; i < x->S; i++) {
+            int op = x->sop[i], arg = x->sarg[i], q = WF_BLOCK * arg;
             if (op == x->op_interest) {
-                due = wf_ld(x->int_due + q); pay = wf_min(cash, due);
-                cash = cash - pay; lcf = lcf + pay;
+                due = wf_ld(x->int_due + q); pay = wf_min(f->cash, due);
+                f->cash = f->cash - pay; f->lcf = f->lcf + pay;
                 wf_st(x->int_paid + q, wf_ld(x->int_paid + q) + pay);
                 s = due - pay;
                 if (x->hard[arg]) {
-                    out = out | ((s > zero) & (s > dust));
+                    f->out = f->out | ((s > f->zero) & (s > f->dust));
                 } else {
-                    wf_m m = s > zero;
+                    wf_m m = s > f->zero;
                     b = wf_ld(x->bal + q);
                     wf_st(x->bal + q, wf_sel(m, b + s, b));
                     wf_st(x->int_due + q, wf_sel(m, pay, due));
                 }
             } else if (op == x->op_principal) {
-                due = wf_ld(x->prin_due + q); pay = wf_min(cash, due);
-                cash = cash - pay; lcf = lcf + pay;
-                wf_st(x->bal + q, wf_ld(x->bal + q) - pay); wf_st(x->repaid + q, wf_ld(x->repaid + q) + pay);
-                wf_st(x->repaid_t + q, wf_ld(x->repaid_t + q) + pay * tt);
+                due = wf_ld(x->prin_due + q); pay = wf_min(f->cash, due);
+                f->cash = f->cash - pay; f->lcf = f->lcf + pay;
+                wf_fast_repay(x, q, pay, f);
                 if (x->hard[arg] || t == x->maturity[arg])
-                    out = out | ((due - pay) > dust);
+                    f->out = f->out | ((due - pay) > f->dust);
             } else if (op == x->op_reserve) {
-                if (!x->dsra_window8[arg])
+                if (!wf_fast_reserve(x, t, arg, f))
                     return 0;
-                tgt = zero;
-                last = t + (int)x->acct_periods[arg];
-                if (last > x->T)
-                    last = x->T;
-                for (j = 0; j < x->n_cover[arg]; j++) {
-                    const double *S;
-                    k = x->cover[arg * K + j];
-                    if (t + 1 <= x->last_cap[k])
-                        return 0;
-                    hi = last < x->maturity[k] ? last : (int)x->maturity[k];
-                    if (hi <= t)
-                        continue;
-                    S = x->sprefix + 3 * k * W;
-                    b = wf_ld(x->bal + B * k);
-                    if (wf_any(live & (b + wf_all(S[t]) < wf_all(S[hi] + 1e-9 * (1.0 + S[hi])))))
-                        return 0;
-                    tgt = tgt + ((wf_all(S[hi] - S[t]) + (b + wf_all(S[t])) * (wf_ld(WF_ROW(x->li_rate + K + k, hi))
-                                 - wf_ld(WF_ROW(x->li_rate + K + k, t)))) - (wf_ld(WF_ROW(x->li_rate + 2 * K + k, hi))
-                                 - wf_ld(WF_ROW(x->li_rate + 2 * K + k, t))));
-                }
-                pay = wf_min(cash, tgt);
-                wf_st(x->reserve + q, pay);
-                cash = cash - pay;
             } else if (op == x->op_sweep) {
                 b = wf_ld(x->bal + q);
-                pay = wf_min(b, cash * wf_sel(locked, wf_all(x->share_locked[i]), wf_all(x->share[i])));
-                cash = cash - pay; lcf = lcf + pay;
-                wf_st(x->bal + q, b - pay); wf_st(x->repaid + q, wf_ld(x->repaid + q) + pay);
-                wf_st(x->repaid_t + q, wf_ld(x->repaid_t + q) + pay * tt);
+                pay = wf_min(b, f->cash * wf_sel(f->locked, wf_all(x->share_locked[i]), wf_all(x->share[i])));
+                f->cash = f->cash - pay; f->lcf = f->lcf + pay;
+                wf_fast_repay(x, q, pay, f);
             } else if (op == x->op_distribute) {
                 if (arg >= 0) {
                     b = wf_ld(x->reserve + q);
-                    wf_st(x->reserve + q, wf_sel(locked, b + cash, b));
-                    eq = wf_sel(locked, eq, eq + cash);
+                    wf_st(x->reserve + q, wf_sel(f->locked, b + f->cash, b));
+                    f->eq = wf_sel(f->locked, f->eq, f->eq + f->cash);
                 } else {
-                    eq = eq + cash;
+                    f->eq = f->eq + f->cash;
                 }
-                cash = zero;
+                f->cash = f->zero;
             } else if (op == x->op_fee) {
-                pay = wf_min(cash, wf_all(x->fee_due[arg * W + t]));
-                cash = cash - pay; fees = fees + pay;
+                pay = wf_min(f->cash, wf_all(x->fee_due[arg * x->W + t]));
+                f->cash = f->cash - pay; f->fees = f->fees + pay;
             } else {
                 return 0;
             }
         }
+        return 1;
+    }
+    /* the period's flows out (lanes_period's tail) */
+    WF_ALWAYS_INLINE void wf_fast_tail(const wf_fast *x, int t, const wf_fp *f)
+    {
         if (x->tax_on) {
-            wf_v v = cfads - fees - zero;
+            wf_v v = f->cfads - f->fees - f->zero;
             if (x->tax_interest)
-                for (k = 0; k < K; k++)
-                    v = v - wf_ld(x->int_paid + B * k);
-            wf_st(WF_FLOW(x->lf_tax_income), v);
+                for (int k = 0; k < x->K; k++)
+                    v = v - wf_ld(x->int_paid + WF_BLOCK * k);
+            wf_st(wf_flow(x, x->lf_tax_income, t), v);
         }
-        wf_st(WF_FLOW(x->lf_lcf), lcf);
-        wf_st(x->eq_dist_total, wf_ld(x->eq_dist_total) + eq);
-        wf_st(WF_FLOW(x->lf_ecf), eq - wf_all(x->equity_in[t]) - zero - zero);
-        wf_stm(x->out, out);
-        wf_stm(x->locked, locked);
-        #undef WF_ROW
-        #undef WF_FLOW
+        wf_st(wf_flow(x, x->lf_lcf, t), f->lcf);
+        wf_st(x->eq_dist_total, wf_ld(x->eq_dist_total) + f->eq);
+        wf_st(wf_flow(x, x->lf_ecf, t), f->eq - wf_all(x->equity_in[t]) - f->zero - f->zero);
+        wf_stm(x->out, f->out);
+        wf_stm(x->locked, f->locked);
+    }
+    static int wf_fast_period(const wf_fast *x, int t)
+    {
+        wf_fp f;
+        if (!x->quiet[t] || t == x->T)
+            return 0;
+        f.zero = wf_all(0.0);
+        f.dust = wf_all(x->dust);
+        f.tt = wf_all((double)t);
+        f.lcf = f.eq = f.fees = f.zero;
+        f.live = wf_ldm(x->live);
+        f.out = wf_ldm(x->out);
+        f.revenue = wf_all(x->base_rent[t]) * wf_ld(wf_row(x, x->li_rent, t));
+        f.cfads = f.revenue - wf_all(x->opex[t]) * wf_ld(wf_row(x, x->li_opex, t));
+        if (x->tenant && t != 0 && !(x->base_rent[t] <= 0.0) && wf_any(f.live & (f.revenue <= f.zero)))
+            return 0;
+        if (x->senior && t >= x->cod)
+            wf_fast_cover(x, t, &f);
+        wf_fast_accrue(x, t, &f);
+        wf_fast_sources(x, t, &f);
+        if (!wf_fast_covenants(x, t, &f) || !wf_fast_steps(x, t, &f))
+            return 0;
+        wf_fast_tail(x, t, &f);
         return 1;
     }
     """
