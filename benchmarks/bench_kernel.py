@@ -23,12 +23,14 @@ BATCHES = {n: lease_scenarios(PROGRAM.n_periods, n, seed=11) for n in (1, 1_000,
 
 @pytest.mark.parametrize("scenarios", [1, 1_000, 100_000, 1_000_000])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_compiled(benchmark, scenarios, threads):
+@pytest.mark.parametrize("lanes", [1, _kernel.LANES], ids=lambda n: f"lanes{n}")
+def test_compiled(benchmark, scenarios, threads, lanes):
+    # lanes 1: the scalar kernel, one scenario at a time; LANES: lane blocks (ext/_lanes.pxi)
     benchmark.group = f"kernel {scenarios} scenarios"
     batch = BATCHES[scenarios]
     rounds = 1 if scenarios >= 100_000 else 5
     _, metrics, _ = benchmark.pedantic(engine.run_program, args=(PROGRAM, batch),
-                                       kwargs={"threads": threads}, rounds=rounds, iterations=1)
+                                       kwargs={"threads": threads, "lanes": lanes}, rounds=rounds, iterations=1)
     assert metrics.shape[0] == scenarios
     benchmark.extra_info["ns_per_scenario_period"] = (
         benchmark.stats["min"] / (scenarios * (PROGRAM.n_periods + 1)) * 1e9)

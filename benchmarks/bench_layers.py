@@ -48,6 +48,23 @@ def test_irr_batch_and_single(benchmark):
     assert figures["periods"] == 181
 
 
+def test_irr_against_another_build(benchmark):
+    """The IRR timings of this build and another (WATERFALL_OTHER_KERNEL: the path of, e.g.,
+    main's built _kernel*.so) in one process, taking turns, best of 5 (docs/speed.md)."""
+    import os
+
+    other = os.environ.get("WATERFALL_OTHER_KERNEL")
+    if not other:
+        pytest.skip("set WATERFALL_OTHER_KERNEL to another build's _kernel*.so")
+    from waterfall import _kernel
+
+    benchmark.group = "irr 181 periods, this build vs another"
+    kernels = {"other": speed.kernel_copy(other), "": _kernel}
+    figures = _record(benchmark, benchmark.pedantic(speed.irr_timings, kwargs={"kernels": kernels, "repeats": 5},
+                                                    rounds=1, iterations=1))
+    assert figures["periods"] == 181
+
+
 def test_one_run_of_a_compiled_deal(benchmark):
     benchmark.group = "run() Abilene"
     _record(benchmark, benchmark.pedantic(speed.run_call, rounds=1, iterations=1))

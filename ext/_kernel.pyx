@@ -21,10 +21,6 @@ from libc.stdint cimport int64_t
 
 cnp.import_array()
 
-# scenarios one thread steps through the periods together: 1, the scalar kernel (SIMD lanes
-# across scenarios are issue 16's item 1, designed in docs/speed.md)
-LANES = 1
-
 # Fused multiply-add for the IRR's Horner chains where the build targets FMA hardware
 # (setup.py); everywhere else the build keeps -ffp-contract=off, so the ledger and the
 # metrics-only specialisations of the waterfall round identically.
@@ -180,23 +176,40 @@ cdef extern from *:
        sums: inflow, outflow, sum t x inflow, sum t x outflow, sum t^2 x inflow, sum t^2 x
        outflow (in four lanes: the same starting point to rounding). The sign pattern
        decides 0, 1 or more sign changes. */
+    static void wf_scan_ahead(const double *src, double *cf, int n, double *out, const double *ahead);
     static void wf_scan(double *cf, int n, double *out)
+    {
+        wf_scan_ahead(cf, cf, n, out, cf);
+    }
+    static void wf_scan_copy(const double *src, double *cf, int n, double *out)
+    {
+        wf_scan_ahead(src, cf, n, out, src);
+    }
+
+    /* wf_scan of src, the flows with their noise zeroed written to cf (src itself, or a
+       copy: one pass instead of a copy and a scan). Where the positive and negative flows
+       lie is kept per block of four (a movemask and a branch on integer registers, off the
+       vector units and off the sums' chains); the sums are wf_scan's, operation for
+       operation. ahead[0 .. n) is asked for from memory on the way (a batch's rows to
+       come; src itself where there are none). */
+    static void wf_scan_ahead(const double *src, double *cf, int n, double *out, const double *ahead)
     {
         double first_pos = n, last_pos = -1.0, first_neg = n, last_neg = -1.0;
         double inflow = 0.0, outflow = 0.0, t_in = 0.0, t_out = 0.0, tt_in = 0.0, tt_out = 0.0;
         double x, lane[4];
-        int t = 0, j;
+        int t = 0;
     #if defined(__AVX2__) && defined(__FMA__)
         {
             const __m256d zero = _mm256_setzero_pd(), noise = _mm256_set1_pd(1e-9);
             const __m256d absmask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
             const __m256d four = _mm256_set1_pd(4.0);
             __m256d tv = _mm256_set_pd(3.0, 2.0, 1.0, 0.0);
-            __m256d fp = _mm256_set1_pd((double)n), lp = _mm256_set1_pd(-1.0);
-            __m256d fn = fp, ln = lp, in = zero, ou = zero, ti = zero, to = zero, tti = zero, tto = zero;
+            __m256d in = zero, ou = zero, ti = zero, to = zero, tti = zero, tto = zero;
             __m256d v, pos, neg, px, nx, tpx, tnx;
+            int fp = -1, lp = -1, fn = -1, ln = -1, fpm = 0, lpm = 0, fnm = 0, lnm = 0, pm, nm;
             for (; t + 4 <= n; t += 4) {
-                v = _mm256_loadu_pd(cf + t);
+                __builtin_prefetch(ahead + t, 0, 3);
+                v = _mm256_loadu_pd(src + t);
                 v = _mm256_andnot_pd(_mm256_cmp_pd(_mm256_and_pd(v, absmask), noise, _CMP_LE_OQ), v);
                 _mm256_storeu_pd(cf + t, v);
                 pos = _mm256_cmp_pd(v, zero, _CMP_GT_OQ);
@@ -211,16 +224,26 @@ cdef extern from *:
                 to = _mm256_add_pd(to, tnx);
                 tti = _mm256_fmadd_pd(tv, tpx, tti);
                 tto = _mm256_fmadd_pd(tv, tnx, tto);
-                fp = _mm256_min_pd(fp, _mm256_blendv_pd(fp, tv, pos));
-                lp = _mm256_max_pd(lp, _mm256_blendv_pd(lp, tv, pos));
-                fn = _mm256_min_pd(fn, _mm256_blendv_pd(fn, tv, neg));
-                ln = _mm256_max_pd(ln, _mm256_blendv_pd(ln, tv, neg));
                 tv = _mm256_add_pd(tv, four);
+                pm = _mm256_movemask_pd(pos);
+                nm = _mm256_movemask_pd(neg);
+                if (pm) {
+                    if (fp < 0) { fp = t; fpm = pm; }
+                    lp = t; lpm = pm;
+                }
+                if (nm) {
+                    if (fn < 0) { fn = t; fnm = nm; }
+                    ln = t; lnm = nm;
+                }
             }
-            _mm256_storeu_pd(lane, fp); for (j = 0; j < 4; j++) if (lane[j] < first_pos) first_pos = lane[j];
-            _mm256_storeu_pd(lane, lp); for (j = 0; j < 4; j++) if (lane[j] > last_pos) last_pos = lane[j];
-            _mm256_storeu_pd(lane, fn); for (j = 0; j < 4; j++) if (lane[j] < first_neg) first_neg = lane[j];
-            _mm256_storeu_pd(lane, ln); for (j = 0; j < 4; j++) if (lane[j] > last_neg) last_neg = lane[j];
+            if (fp >= 0) {
+                first_pos = fp + __builtin_ctz(fpm);
+                last_pos = lp + 31 - __builtin_clz(lpm);
+            }
+            if (fn >= 0) {
+                first_neg = fn + __builtin_ctz(fnm);
+                last_neg = ln + 31 - __builtin_clz(lnm);
+            }
             _mm256_storeu_pd(lane, in); inflow = (lane[0] + lane[1]) + (lane[2] + lane[3]);
             _mm256_storeu_pd(lane, ou); outflow = (lane[0] + lane[1]) + (lane[2] + lane[3]);
             _mm256_storeu_pd(lane, ti); t_in = (lane[0] + lane[1]) + (lane[2] + lane[3]);
@@ -229,12 +252,12 @@ cdef extern from *:
             _mm256_storeu_pd(lane, tto); tt_out = (lane[0] + lane[1]) + (lane[2] + lane[3]);
         }
     #endif
+        (void)lane;
         for (; t < n; t++) {
-            x = cf[t];
-            if (fabs(x) <= 1e-9) {
+            x = src[t];
+            if (fabs(x) <= 1e-9)
                 x = 0.0;
-                cf[t] = 0.0;
-            }
+            cf[t] = x;
             if (x > 0.0) {
                 inflow += x;
                 t_in += t * x;
@@ -417,6 +440,8 @@ cdef extern from *:
     double WF_MULADD(double a, double b, double c) noexcept nogil
     double wf_collateral(const double *asset_value, double **rows, const int64_t *mask, int W, int t, int n_components) noexcept nogil
     void wf_scan(double *cf, int n, double *out) noexcept nogil
+    void wf_scan_copy(const double *src, double *cf, int n, double *out) noexcept nogil
+    void wf_scan_ahead(const double *src, double *cf, int n, double *out, const double *ahead) noexcept nogil
     void *wf_opaque(void *p) noexcept nogil
     void wf_npv3(const double *cf, int n, double v, double *f, double *f1, double *f2) noexcept nogil
     void wf_npv_grid(const double *cf, int n, const double *v, double *out) noexcept nogil  # N_GRID = 24 points
@@ -925,18 +950,47 @@ cdef int partial_changes(const double *c, int n, int backward, double tol) noexc
     return out
 
 
-cdef double chosen_root(const Flows *fl, double total, double v0) noexcept nogil:
-    """Twin of irr._chosen_root."""
+cdef int gain_changes(const double *c, int n, double *sums, double *size_out) noexcept nogil:
+    """partial_changes(c, n, 0, 1e-12 sum |c|) with the flows' size and their partial sums
+    in one pass (two independent chains: half the latency of one sum after the other),
+    the partial sums kept in sums[0..n) and counted after: the same sums in the same
+    order, the same count. *size_out = sum |c| (in chosen_root's order)."""
+    cdef int i, out = 0
+    cdef double size = 0.0, total = 0.0, last = 0.0, tol
+    for i in range(n):
+        size += fabs(c[i])
+        total += c[i]
+        sums[i] = total
+    size_out[0] = size
+    tol = 1e-12 * size
+    for i in range(n):
+        total = sums[i]
+        if fabs(total) <= tol:
+            out += 1
+        else:
+            if last != 0.0 and ((total > 0.0) != (last > 0.0)):
+                out += 1
+            last = total
+    return out
+
+
+cdef double chosen_root(const Flows *fl, double total, double v0, double *sums=NULL) noexcept nogil:
+    """Twin of irr._chosen_root. `sums`, where given, holds fl.n doubles of scratch for
+    the gain half's bound (gain_changes)."""
     cdef double size = 0.0, tol, r
-    cdef int i
+    cdef int i, bound
     if total == 0.0:
         return 0.0
-    for i in range(fl.n):
-        size += fabs(fl.c[i])
-    tol = 1e-12 * size
-    r = half_root(fl, GAIN, partial_changes(fl.c, fl.n, 0, tol), total, v0)
+    if sums != NULL:
+        bound = gain_changes(fl.c, fl.n, sums, &size)
+    else:
+        for i in range(fl.n):
+            size += fabs(fl.c[i])
+        bound = partial_changes(fl.c, fl.n, 0, 1e-12 * size)
+    r = half_root(fl, GAIN, bound, total, v0)
     if not isnan(r):
         return r
+    tol = 1e-12 * size
     return half_root(fl, LOSS, partial_changes(fl.c, fl.n, 1, tol), total, v0)
 
 
@@ -967,11 +1021,16 @@ cdef double irr_periodic(double *cf, int n, double *work) noexcept nogil:
     magnitude <= 1e-9 are rounding noise and are zeroed in place first. The number of
     sign changes (0, 1 or more) follows from where the positive and negative flows lie:
     one change exactly when all of one sign come before all of the other. `work` holds
-    n doubles (the reversed flows)."""
+    2n doubles (the reversed flows, the partial sums)."""
     cdef double st[10]
+    wf_scan(cf, n, st)
+    return irr_scanned(cf, n, work, st)
+
+
+cdef double irr_scanned(double *cf, int n, double *work, const double *st) noexcept nogil:
+    """irr_periodic once wf_scan has zeroed the noise of cf and written st."""
     cdef Flows fl
     cdef int first, last, i
-    wf_scan(cf, n, st)
     if st[1] < 0.0 or st[3] < 0.0:
         return NAN  # no sign change
     first = <int>(st[0] if st[0] < st[2] else st[2])
@@ -988,7 +1047,7 @@ cdef double irr_periodic(double *cf, int n, double *work) noexcept nogil:
         work[i] = fl.c[fl.n - 1 - i]
     if st[3] < st[0] or st[1] < st[2]:  # one sign change
         return single_root(&fl, st[4] - st[5], start_v(st[4], st[5], st[6], st[7], st[8], st[9]))
-    return chosen_root(&fl, st[4] - st[5], start_v(st[4], st[5], st[6], st[7], st[8], st[9]))
+    return chosen_root(&fl, st[4] - st[5], start_v(st[4], st[5], st[6], st[7], st[8], st[9]), work + n)
 
 
 cdef double irr_dated(double *cf, const double *years, int n, double *work, double guess_v,
@@ -1057,6 +1116,9 @@ cdef double irr_dated(double *cf, const double *years, int n, double *work, doub
     return chosen_root(&fl, total, v0)
 
 
+include "_irr_lanes.pxi"  # irr_periodic4: four vectors in AVX2 lanes (issue 16)
+
+
 cdef inline double money(double x, double inc) noexcept nogil:
     """Twin of level_payment.money: x to the nearest multiple of inc, half away from zero
     (a quotient within ROUND_TIE below a half rounds up); x itself where inc is 0."""
@@ -1081,7 +1143,9 @@ cdef inline double annualise(double r, double periods_per_year) noexcept nogil:
 
 def irr(cash_flows):
     """Periodic IRR of a 1-D float array (NaN where there is no root)."""
-    cdef double buf[2 * IRR_STACK]
+    cdef double buf[3 * IRR_STACK]   # the flows, then irr_periodic's work (2n)
+    cdef double st[10]
+    cdef const double *src
     cdef double out
     cdef Py_ssize_t n
     cdef cnp.ndarray arr
@@ -1091,15 +1155,16 @@ def irr(cash_flows):
         # a float64 vector: copied to the stack (noise is zeroed in place), no array made
         arr = <cnp.ndarray>cash_flows
         n = arr.shape[0]
-        memcpy(buf, cnp.PyArray_DATA(arr), n * sizeof(double))
+        src = <const double *>cnp.PyArray_DATA(arr)
         with nogil:
-            out = irr_periodic(buf, <int>n, buf + n)
+            wf_scan_copy(src, buf, <int>n, st)
+            out = irr_scanned(buf, <int>n, buf + n, st)
         return out
     cdef double[::1] cf = np.array(cash_flows, dtype=np.float64)  # a copy: noise is zeroed in place
     cdef double *work
     if cf.shape[0] == 0:
         return NAN
-    work = <double *>malloc(cf.shape[0] * sizeof(double))
+    work = <double *>malloc(2 * cf.shape[0] * sizeof(double))
     if work == NULL:
         raise MemoryError()
     with nogil:
@@ -1126,11 +1191,64 @@ def xirr(cash_flows, years, guess=None):
 
 def irr_many(cash_flows):
     """Periodic IRR of each row of a 2-D array, GIL released. Each row is copied to a
-    small buffer (noise is zeroed in place there), the array itself is only read."""
+    small buffer (noise is zeroed in place there), the array itself is only read. Rows
+    are solved four at a time (irr_periodic4, the same results as one at a time)."""
+    cdef const double[:, ::1] cf = np.ascontiguousarray(cash_flows, dtype=np.float64)
+    cdef Py_ssize_t i, rows = cf.shape[0]
+    cdef int n = <int>cf.shape[1], l
+    cdef double[::1] work = np.empty(max(1, IRR_LANES * n + irr4_work(n)))
+    cdef double *rowp[IRR_LANES]
+    cdef const double *srcp[IRR_LANES]
+    cdef const double *aheadp[IRR_LANES]
+    cdef double st[10]
+    out = np.empty(rows)
+    cdef double[::1] o = out
+    if n == 0:
+        out[:] = NAN
+        return out
+    with nogil:
+        for l in range(IRR_LANES):
+            rowp[l] = &work[l * n]
+        i = 0
+        while i + IRR_LANES <= rows:
+            for l in range(IRR_LANES):
+                srcp[l] = &cf[i + l, 0]
+            for l in range(IRR_LANES):   # the next four rows, asked for while these are scanned
+                aheadp[l] = &cf[i + IRR_LANES + l, 0] if i + 2 * IRR_LANES <= rows else srcp[l]
+            irr_periodic4_from(srcp, rowp, n, &work[IRR_LANES * n], &o[i], aheadp)
+            i += IRR_LANES
+        while i < rows:
+            wf_scan_copy(&cf[i, 0], rowp[0], n, st)
+            o[i] = irr_scanned(rowp[0], n, &work[IRR_LANES * n], st)
+            i += 1
+    return out
+
+
+def irr_four(cash_flows):
+    """The C entry irr_periodic4 from Python (tests): the periodic IRR of each of the four
+    rows of a 4 x n array, solved together in place on a copy."""
+    cdef double[:, ::1] cf = np.array(cash_flows, dtype=np.float64, order="C", ndmin=2)
+    cdef int n = <int>cf.shape[1], l
+    cdef double *rowp[IRR_LANES]
+    if cf.shape[0] != IRR_LANES or n == 0:
+        raise ValueError(f"irr_four takes {IRR_LANES} rows of at least one flow, not {cf.shape[0]} x {n}")
+    cdef double[::1] work = np.empty(irr4_work(n))
+    out = np.empty(IRR_LANES)
+    cdef double[::1] o = out
+    for l in range(IRR_LANES):
+        rowp[l] = &cf[l, 0]
+    with nogil:
+        irr_periodic4(rowp, n, &work[0], &o[0])
+    return out
+
+
+def irr_one_by_one(cash_flows):
+    """irr_many without the lanes: each row by irr_periodic alone (the lanes' yardstick in
+    tests/test_irr_lanes.py and the benchmarks)."""
     cdef const double[:, ::1] cf = np.ascontiguousarray(cash_flows, dtype=np.float64)
     cdef Py_ssize_t i, rows = cf.shape[0]
     cdef int n = <int>cf.shape[1]
-    cdef double[::1] work = np.empty(max(1, 2 * n))
+    cdef double[::1] work = np.empty(max(1, 3 * n))
     out = np.empty(rows)
     cdef double[::1] o = out
     if n == 0:
@@ -2081,118 +2199,164 @@ cdef double owner_tax(const Prog *p, LedgerT L, const double *income, int last, 
     return total
 
 
-cdef void run_scenario(const Prog *p, int s,
-                       const int64_t *adj_channel, const int64_t *adj_from, const int64_t *adj_to,
-                       const double *adj_value, int J, const double *base,
-                       double *scratch, double **ptrs, LedgerT L, double *metrics, double *tranche_out,
-                       int64_t *status) noexcept nogil:
-    """One scenario: `scratch` and `ptrs` are this thread's work space, `L` the ledger
-    [T+1, lines] or NULL for metrics only, `metrics` [N_METRICS] and `tranche_out` [2K]
-    (each tranche's WAL in years, then its lender loss: metrics.tranche_losses) are outputs;
-    `status` [2] is set to (ERR_UNKNOWN_STEP, step index) if a step has no branch.
-    Rows a scenario does not change (factor channels it does not touch, fixed-rate
-    tranches' rates, schedules until a refinancing) are read from shared rows. Once the
-    lenders accelerate, the periods run in the cold functions above (Run)."""
-    cdef int T = p.T, W = p.T + 1, K = p.K, A = p.A, NL = p.n_lines, S = p.S, cod = p.cod, H = p.H, h
-    cdef bint ledger = LedgerT is DoublePtr
-    cdef int t, k, a, j, c, i, op, arg, ch, lo, hi, cure_count = 0, n_ds = 0, cures = 0, stop = W
-    cdef int tc, acc0 = N_GLOBAL + K * N_TRANCHE_LINES, fee0 = N_GLOBAL + K * N_TRANCHE_LINES + A * N_ACCOUNT_LINES
-    cdef int ts_words = <int>(sizeof(TState) // sizeof(double))
-    cdef double *own_factor = scratch              # [N_CHANNELS, W]
-    cdef double *own_an = own_factor + N_CHANNELS * W    # [K, W]
-    cdef double *own_pr = own_an + K * W           # [K, W]
-    cdef double *lcf = own_pr + K * W              # [W]
-    cdef double *ecf = lcf + W                     # [W]
-    cdef TState *ts = <TState *>(ecf + W)          # [K] tranche state
-    cdef double *own_sched = ecf + W + ts_words * K  # [K, W] scenario copy of a schedule
-    cdef double *reserve = own_sched + K * W       # [A]
-    cdef double *alloc = reserve + A               # [2K] allocate's scratch
-    cdef double *index = alloc + 2 * K             # [W] the hedges' index (base + rate add-on)
-    cdef double *hdue = index + W                  # [H] hedge settlements due in cash
-    cdef double *hpay = hdue + H                   # [H] paid by the hedge steps (signed)
-    cdef double *hclaim = hpay + H                 # [H] termination claims
-    cdef double *to_hedge = hclaim + H             # [H] allocate's scratch
-    cdef double *npv_before = to_hedge + H         # [W] LLCR path: NPV from COD through t-1,
-    cdef double *disc_before = npv_before + W      # [W] the discount factor through t-1,
-    cdef double *debt_open = disc_before + W       # [W] covenant tranches' opening balance,
-    cdef double *dsra_open = debt_open + W         # [W] DSRA opening balances
-    cdef double *irr_work = dsra_open + W          # [2W] the IRRs' work space
-    cdef double *cov_cfads = irr_work + 2 * W      # [W] each period's CFADS + equity cure (trailing DSCR)
-    cdef double *cov_ds = cov_cfads + W            # [W] each period's debt service (trailing DSCR)
-    cdef double *tax_income = cov_ds + W           # [W] taxable income before depreciation
-    cdef double *acf = tax_income + W              # [W] equity flows after the owner's tax
-    cdef double *dsra_pre = acf + W                # [3K, W] the DSRA's prefix sums (dsra_prefix)
-    cdef double *dfac = dsra_pre + 3 * K * W       # [W] the LLCR's discount factor of each period
-    cdef double *lc_owed = dfac + W                # [A] owed to each account's LC bank
-    cdef double *lc_out = lc_owed + A              # [A] the period's LC amount at the waterfall's disposal
-    cdef double *lc_open = lc_out + A              # [A] lc_owed at the start of the period
-    cdef double hedge_net
-    cdef double **anr = ptrs                       # [K] row pointers: annual rate,
-    cdef double **prr = ptrs + K                   # per-period rate,
-    cdef double **schr = ptrs + 2 * K              # scheduled principal
-    cdef double *fch[N_CHANNELS]                         # factor rows by channel
-    cdef double *row
-    cdef const double *base_rent = p.base_rent
-    cdef const double *opex_ = p.opex
-    cdef const double *capex = p.capex
-    cdef const double *equity_in = p.equity_in
-    cdef const double *draw_ = p.draw   # p.no_draw once the lenders have accelerated
-    cdef const unsigned char *cap8 = p.cap8
-    cdef const unsigned char *dscr8 = p.dscr8
-    cdef const int *sop = p.sop
-    cdef const int *sarg = p.sarg
-    cdef const double *f_rent
-    cdef const double *f_opex
-    cdef double revenue, opx, cfads, draws, release, earned, cash, support, debt_service, dscr
-    cdef double interest, pay, shortfall, target, share, equity_out, fees_paid, due
-    cdef double min_dscr = NAN, sum_dscr = 0.0, rate, x, debt0, v
-    cdef double eq_dist_total = 0.0, eq_in_total = 0.0, discount, npv_loan, npv_project
-    cdef double ppy, collateral, excess, b, d, sc, lcf_t, cause, cure, unpaid, support_used = 0.0
-    cdef double claim, received, pv, loss, loss_pv, hedge_ds
-    cdef double exit_proceeds, lock_up_dscr = p.lock_up_dscr, default_dscr = p.default_dscr
-    cdef double accel_min_dscr = NAN, accel_sum_dscr = 0.0
-    cdef bint locked, below, breach, in_workout = False, ended, tenant_ev, cross_ev
-    cdef int lenders
-    cdef int senior, mat, cure_periods = p.cure_periods, accel_n_ds = 0, llcr_end = p.llcr_end
-    cdef const unsigned char *quiet = p.quiet
-    cdef bint refinanced = False
-    cdef double short = 0.0, refi_short, other, balloon, value, ext_pay, ext_fee, ods, sc2, oint, ext_rate
-    cdef double last_cfads = 0.0, last_ds = 0.0   # the period before's CFADS and debt service (extension test)
-    cdef Run run
-    cdef double hr_debt = 0.0              # the hedge ratio's floating covenant debt (opening balances)
-    cdef bint hedge_breach
-    cdef int first_ds = -1                 # the first period with debt service (trailing DSCR)
-    cdef bint basis_used[3]                # the DSCR bases a set covenant tests (dscr_windows.bases_used)
-    cdef bint basis_ok[3]
-    cdef bint own_only                     # no set test on a trailing or projected basis
-    cdef double basis_num[3]
-    cdef double basis_den[3]
-    for i in range(3):
-        basis_used[i] = ((lock_up_dscr >= 0.0 and p.lock_up_basis == i)
-                         or (default_dscr >= 0.0 and p.default_basis == i))
-        basis_num[i] = 0.0
-        basis_den[i] = 1.0
-    own_only = not basis_used[1] and not basis_used[2]
-    basis_ok[1] = False
-    basis_ok[2] = False
+ctypedef struct Scn:
+    # A scenario's work space and its state from one period to the next: carved out and set
+    # up by scn_setup, carried by scn_periods (which can start at any period: the lane
+    # block hands a lane over to it mid-life, _lanes.pxi) and summarised by scn_metrics.
+    double *own_an        # [K, W] floating tranches' annual rate (ledger) / a refinanced one's
+    double *own_pr        # [K, W] their per-period rate
+    double *own_sched     # [K, W] scenario copy of a schedule
+    double *lcf           # [W] lenders' cash flow
+    double *ecf           # [W] equity cash flow
+    TState *ts            # [K] tranche state
+    double *reserve       # [A]
+    double *alloc         # [2K] allocate's scratch
+    double *index         # [W] the hedges' index (base + rate add-on)
+    double *hdue          # [H] hedge settlements due in cash
+    double *hpay          # [H] paid by the hedge steps (signed)
+    double *hclaim        # [H] termination claims
+    double *to_hedge      # [H] allocate's scratch
+    double *npv_before    # [W] LLCR path: NPV from COD through t-1,
+    double *disc_before   # [W] the discount factor through t-1,
+    double *debt_open     # [W] covenant tranches' opening balance,
+    double *dsra_open     # [W] DSRA opening balances
+    double *irr_work      # [2W] the IRRs' work space
+    double *cov_cfads     # [W] each period's CFADS + equity cure (trailing DSCR)
+    double *cov_ds        # [W] each period's debt service (trailing DSCR)
+    double *tax_income    # [W] taxable income before depreciation
+    double *acf           # [W] equity flows after the owner's tax
+    double *dsra_pre      # [3K, W] the DSRA's prefix sums (dsra_prefix)
+    double *dfac          # [W] the LLCR's discount factor of each period
+    double *lc_owed       # [A] owed to each account's LC bank
+    double *lc_out        # [A] the period's LC amount at the waterfall's disposal
+    double *lc_open       # [A] lc_owed at the start of the period
+    double **anr          # [K] row pointers: annual rate,
+    double **prr          # per-period rate,
+    double **schr         # scheduled principal
+    double *fch[N_CHANNELS]   # factor rows by channel
+    const double *base    # [W] the base-rate path
+    int senior            # the first covenant tranche (-1: none): the LLCR's discount rate
+    bint own_only         # no set test on a trailing or projected basis
+    bint basis_used[3]    # the DSCR bases a set covenant tests (dscr_windows.bases_used)
+    Run run
+    # carried from one period to the next
+    const double *draw_   # p.draw; p.no_draw once the lenders have accelerated
+    int cure_count        # consecutive periods below the default DSCR
+    int cures             # equity cures used
+    int n_ds              # periods with debt service (the average DSCR)
+    int first_ds          # the first period with debt service (trailing DSCR)
+    int accel_n_ds
+    int stop              # the period after the last that ran (W: all of them)
+    double min_dscr
+    double sum_dscr
+    double accel_min_dscr
+    double accel_sum_dscr
+    double eq_dist_total
+    double eq_in_total
+    double discount       # LLCR/PLCR: the discount factor through the period
+    double npv_loan
+    double npv_project
+    double debt0          # the covenant tranches' balance at COD
+    double support_used   # capped sponsor support drawn so far
+    double last_cfads     # the period before's CFADS and debt service (extension test)
+    double last_ds
+    double exit_proceeds  # the last period's exit proceeds (the owner's tax)
+    bint in_workout
+    bint refinanced       # a maturity has moved: no quiet periods from here on
+
+
+cdef void floating_rates(const double *base, const double *add, double floor_, const double *spread,
+                         const double *accrual, int W, double *per_period, double *annual) noexcept nogil:
+    """A floating tranche's rate each period: the base rate plus the scenario's add-on, at
+    least the floor, plus the spread, at least zero; `per_period` the rate x the period's
+    accrual fraction, `annual` (NULL: none wanted) the annual rate. (Branch-free, so the
+    compiler runs the loop in vectors.)"""
+    cdef int t
+    cdef double rate
     for t in range(W):
-        cov_cfads[t] = 0.0
-        cov_ds[t] = 0.0
+        rate = base[t] + add[t]
+        rate = floor_ if rate < floor_ else rate
+        rate = rate + spread[t]
+        rate = 0.0 if rate < 0.0 else rate
+        per_period[t] = rate * accrual[t]
+    if annual != NULL:
+        for t in range(W):
+            rate = base[t] + add[t]
+            rate = floor_ if rate < floor_ else rate
+            rate = rate + spread[t]
+            annual[t] = 0.0 if rate < 0.0 else rate
+
+
+cdef void scn_setup(Scn *c, const Prog *p, int s, const int64_t *adj_channel, const int64_t *adj_from,
+                    const int64_t *adj_to, const double *adj_value, int J, const double *base,
+                    double *scratch, double **ptrs, double *ledger) noexcept nogil:
+    """A scenario's set-up: its work space carved out of `scratch` and `ptrs` (this
+    thread's or this lane's), its factor rows from its adjustments, its rates, the
+    tranches' and accounts' opening state, the DSRA's prefix sums and the LLCR's
+    discount factors. `ledger` is its ledger [T+1, lines], or NULL for metrics only.
+    Rows a scenario does not change (factor channels it does not touch, fixed-rate
+    tranches' rates, schedules until a refinancing) point to shared rows."""
+    cdef int W = p.T + 1, K = p.K, A = p.A, H = p.H, cod = p.cod
+    cdef int t, k, a, j, ch, lo, hi, h, i
+    cdef int ts_words = <int>(sizeof(TState) // sizeof(double))
+    cdef double v, rate
+    cdef double *row
+    cdef double *own_factor = scratch                   # [N_CHANNELS, W]
+    cdef TState *ts
+    c.own_an = own_factor + N_CHANNELS * W
+    c.own_pr = c.own_an + K * W
+    c.lcf = c.own_pr + K * W
+    c.ecf = c.lcf + W
+    c.ts = <TState *>(c.ecf + W)
+    ts = c.ts
+    c.own_sched = c.ecf + W + ts_words * K
+    c.reserve = c.own_sched + K * W
+    c.alloc = c.reserve + A
+    c.index = c.alloc + 2 * K
+    c.hdue = c.index + W
+    c.hpay = c.hdue + H
+    c.hclaim = c.hpay + H
+    c.to_hedge = c.hclaim + H
+    c.npv_before = c.to_hedge + H
+    c.disc_before = c.npv_before + W
+    c.debt_open = c.disc_before + W
+    c.dsra_open = c.debt_open + W
+    c.irr_work = c.dsra_open + W
+    c.cov_cfads = c.irr_work + 2 * W
+    c.cov_ds = c.cov_cfads + W
+    c.tax_income = c.cov_ds + W
+    c.acf = c.tax_income + W
+    c.dsra_pre = c.acf + W
+    c.dfac = c.dsra_pre + 3 * K * W
+    c.lc_owed = c.dfac + W
+    c.lc_out = c.lc_owed + A
+    c.lc_open = c.lc_out + A
+    c.anr = ptrs
+    c.prr = ptrs + K
+    c.schr = ptrs + 2 * K
+    c.base = base
+    for i in range(3):
+        c.basis_used[i] = ((p.lock_up_dscr >= 0.0 and p.lock_up_basis == i)
+                           or (p.default_dscr >= 0.0 and p.default_basis == i))
+    c.own_only = not c.basis_used[1] and not c.basis_used[2]
+    for t in range(0 if c.own_only else W):   # read by the trailing DSCR only (dscr_window_sums)
+        c.cov_cfads[t] = 0.0
+        c.cov_ds[t] = 0.0
 
     # scenario factors: only the channels the scenario touches get a row of their own;
     # an additive channel (ops.ADDITIVE_CHANNELS) starts at 0 and adds, any other at 1 and multiplies
     for ch in range(N_CHANNELS):
-        fch[ch] = p.zeros if p.additive[ch] else p.ones
+        c.fch[ch] = p.zeros if p.additive[ch] else p.ones
     for j in range(J):
         ch = <int>adj_channel[s * J + j]
         if ch < 0:
             continue
         row = own_factor + ch * W
-        if fch[ch] != row:
+        if c.fch[ch] != row:
             v = 0.0 if p.additive[ch] else 1.0
             for t in range(W):
                 row[t] = v
-            fch[ch] = row
+            c.fch[ch] = row
         lo = <int>adj_from[s * J + j]
         hi = <int>adj_to[s * J + j]
         v = adj_value[s * J + j]
@@ -2202,27 +2366,17 @@ cdef void run_scenario(const Prog *p, int s,
         else:
             for t in range(lo, hi + 1):
                 row[t] = row[t] * v
-    f_rent = fch[CH_RENT]
-    f_opex = fch[CH_OPEX]
     for k in range(K):
         if p.is_floating[k]:
-            row = own_pr + k * W
-            for t in range(W):
-                rate = base[t] + fch[CH_RATE_ADD][t]
-                if rate < p.floor[k]:
-                    rate = p.floor[k]
-                rate = rate + p.spread[k * W + t]
-                if rate < 0.0:
-                    rate = 0.0
-                if ledger:
-                    own_an[k * W + t] = rate
-                row[t] = rate * p.accrual[k * W + t]
-            prr[k] = row
-            anr[k] = own_an + k * W
+            row = c.own_pr + k * W
+            floating_rates(base, c.fch[CH_RATE_ADD], p.floor[k], p.spread + k * W, p.accrual + k * W, W, row,
+                           c.own_an + k * W if ledger != NULL else NULL)
+            c.prr[k] = row
+            c.anr[k] = c.own_an + k * W
         else:
-            prr[k] = p.pr_fixed + k * W
-            anr[k] = p.an_fixed + k * W
-        schr[k] = p.sched + k * W
+            c.prr[k] = p.pr_fixed + k * W
+            c.anr[k] = p.an_fixed + k * W
+        c.schr[k] = p.sched + k * W
         ts[k].balance = 0.0
         ts[k].maturity = p.maturity[k]
         ts[k].matured = -1
@@ -2235,56 +2389,162 @@ cdef void run_scenario(const Prog *p, int s,
         ts[k].pv = 0.0
         ts[k].discount = 1.0
     for a in range(A):
-        reserve[a] = 0.0
-        lc_owed[a] = 0.0
-        lc_out[a] = 0.0
-    run.p = p
-    if LedgerT is DoublePtr:
-        run.L = L
-    else:
-        run.L = NULL
-    run.ts = ts
-    run.reserve = reserve
-    run.fch = fch
-    run.prr = prr
-    run.to_int = alloc
-    run.to_prin = alloc + K
+        c.reserve[a] = 0.0
+        c.lc_owed[a] = 0.0
+        c.lc_out[a] = 0.0
     if p.any_dsra_window:   # the DSRA target's prefix sums (dsra_target_window)
         for k in range(K):
             if p.dsra_cov8[k]:
-                dsra_prefix(prr[k], schr[k], W, dsra_pre + 3 * k * W)
+                dsra_prefix(c.prr[k], c.schr[k], W, c.dsra_pre + 3 * k * W)
     for t in range(W if H > 0 else 0):   # read by the hedges' rules only
-        index[t] = base[t] + fch[CH_RATE_ADD][t]
+        c.index[t] = base[t] + c.fch[CH_RATE_ADD][t]
     for h in range(H):
-        hdue[h] = 0.0
-        hpay[h] = 0.0
-        hclaim[h] = 0.0
-        to_hedge[h] = 0.0
-    run.index = index
-    run.hdue = hdue
-    run.hpay = hpay
-    run.hclaim = hclaim
-    run.to_hedge = to_hedge
-    run.accel = -1
-    run.sale_at = -1
-    run.end = -1
-    run.in_workout = False
-    run.cause = 0.0
-    debt0 = NAN
+        c.hdue[h] = 0.0
+        c.hpay[h] = 0.0
+        c.hclaim[h] = 0.0
+        c.to_hedge[h] = 0.0
+    scn_setup_run(c, p, ledger)
     # LLCR/PLCR are accumulated as the periods run (definitions: waterfall/metrics.py)
-    senior = -1
+    c.senior = -1
     for k in range(K):
-        if dscr8[k] and senior < 0:
-            senior = k
-    discount = 1.0
-    npv_loan = 0.0
-    npv_project = 0.0
-    if senior >= 0:   # 1 / (1 + rate) of every period at once (vectorised), out of the period loop
-        row = prr[senior]
+        if p.dscr8[k] and c.senior < 0:
+            c.senior = k
+    if c.senior >= 0:   # 1 / (1 + rate) of every period at once (vectorised), out of the period loop
+        row = c.prr[c.senior]
         for t in range(cod if cod > 0 else 0, W):
-            dfac[t] = 1.0 / (1.0 + row[t])
+            c.dfac[t] = 1.0 / (1.0 + row[t])
 
-    for t in range(W):
+
+cdef void scn_setup_run(Scn *c, const Prog *p, double *ledger) noexcept nogil:
+    """The enforcement state (Run) and the carried state at financial close."""
+    c.run.p = p
+    c.run.L = ledger
+    c.run.ts = c.ts
+    c.run.reserve = c.reserve
+    c.run.fch = c.fch
+    c.run.prr = c.prr
+    c.run.to_int = c.alloc
+    c.run.to_prin = c.alloc + p.K
+    c.run.index = c.index
+    c.run.hdue = c.hdue
+    c.run.hpay = c.hpay
+    c.run.hclaim = c.hclaim
+    c.run.to_hedge = c.to_hedge
+    c.run.accel = -1
+    c.run.sale_at = -1
+    c.run.end = -1
+    c.run.in_workout = False
+    c.run.cause = 0.0
+    c.draw_ = p.draw
+    c.cure_count = 0
+    c.cures = 0
+    c.n_ds = 0
+    c.first_ds = -1
+    c.accel_n_ds = 0
+    c.stop = p.T + 1
+    c.min_dscr = NAN
+    c.sum_dscr = 0.0
+    c.accel_min_dscr = NAN
+    c.accel_sum_dscr = 0.0
+    c.eq_dist_total = 0.0
+    c.eq_in_total = 0.0
+    c.discount = 1.0
+    c.npv_loan = 0.0
+    c.npv_project = 0.0
+    c.debt0 = NAN
+    c.support_used = 0.0
+    c.last_cfads = 0.0
+    c.last_ds = 0.0
+    c.exit_proceeds = 0.0
+    c.in_workout = False
+    c.refinanced = False
+
+
+cdef bint scn_periods(Scn *c, const Prog *p, int t0, LedgerT L, int64_t *status) noexcept nogil:
+    """Periods t0..T of a set-up scenario (reference._period, one after another), from the
+    state `c` carries in, which it carries out. False (and `status` set to
+    (ERR_UNKNOWN_STEP, step index)) where a step has no branch. Once the lenders
+    accelerate, the periods run in the cold functions above (Run)."""
+    cdef int T = p.T, W = p.T + 1, K = p.K, A = p.A, NL = p.n_lines, S = p.S, cod = p.cod, H = p.H, h
+    cdef bint ledger = LedgerT is DoublePtr
+    cdef int t, k, a, j, c_, i, op, arg
+    cdef int tc, acc0 = N_GLOBAL + K * N_TRANCHE_LINES, fee0 = N_GLOBAL + K * N_TRANCHE_LINES + A * N_ACCOUNT_LINES
+    cdef double *own_an = c.own_an
+    cdef double *own_pr = c.own_pr
+    cdef double *own_sched = c.own_sched
+    cdef double *lcf = c.lcf
+    cdef double *ecf = c.ecf
+    cdef TState *ts = c.ts
+    cdef double *reserve = c.reserve
+    cdef double *index = c.index
+    cdef double *hdue = c.hdue
+    cdef double *hpay = c.hpay
+    cdef double *hclaim = c.hclaim
+    cdef double *npv_before = c.npv_before
+    cdef double *disc_before = c.disc_before
+    cdef double *debt_open = c.debt_open
+    cdef double *dsra_open = c.dsra_open
+    cdef double *cov_cfads = c.cov_cfads
+    cdef double *cov_ds = c.cov_ds
+    cdef double *tax_income = c.tax_income
+    cdef double *dsra_pre = c.dsra_pre
+    cdef double *dfac = c.dfac
+    cdef double *lc_owed = c.lc_owed
+    cdef double *lc_out = c.lc_out
+    cdef double *lc_open = c.lc_open
+    cdef double **anr = c.anr
+    cdef double **prr = c.prr
+    cdef double **schr = c.schr
+    cdef double **fch = c.fch
+    cdef const double *base = c.base
+    cdef Run *run = &c.run
+    cdef double hedge_net
+    cdef const double *base_rent = p.base_rent
+    cdef const double *opex_ = p.opex
+    cdef const double *capex = p.capex
+    cdef const double *equity_in = p.equity_in
+    cdef const double *draw_ = c.draw_
+    cdef const unsigned char *cap8 = p.cap8
+    cdef const unsigned char *dscr8 = p.dscr8
+    cdef const int *sop = p.sop
+    cdef const int *sarg = p.sarg
+    cdef const double *f_rent = c.fch[CH_RENT]
+    cdef const double *f_opex = c.fch[CH_OPEX]
+    cdef double revenue, opx, cfads, draws, release, earned, cash, support, debt_service, dscr
+    cdef double interest, pay, shortfall, target, share, equity_out, fees_paid, due
+    cdef double rate, x, v
+    cdef double collateral, excess, b, d, sc, lcf_t, cause, cure, unpaid
+    cdef double hedge_ds, exit_proceeds = c.exit_proceeds
+    cdef double lock_up_dscr = p.lock_up_dscr, default_dscr = p.default_dscr
+    cdef bint locked, below, breach, ended, tenant_ev, cross_ev
+    cdef int lenders
+    cdef int senior = c.senior, mat, cure_periods = p.cure_periods, llcr_end = p.llcr_end
+    cdef const unsigned char *quiet = p.quiet
+    cdef double short = 0.0, refi_short, other, balloon, value, ext_pay, ext_fee, ods, sc2, oint, ext_rate
+    cdef double hr_debt = 0.0              # the hedge ratio's floating covenant debt (opening balances)
+    cdef bint hedge_breach
+    cdef bint basis_used[3]
+    cdef bint basis_ok[3]
+    cdef bint own_only = c.own_only
+    cdef double basis_num[3]
+    cdef double basis_den[3]
+    # the carried state, in locals (registers) while the periods run
+    cdef int cure_count = c.cure_count, n_ds = c.n_ds, cures = c.cures, stop = c.stop
+    cdef int first_ds = c.first_ds, accel_n_ds = c.accel_n_ds
+    cdef double min_dscr = c.min_dscr, sum_dscr = c.sum_dscr, eq_dist_total = c.eq_dist_total
+    cdef double eq_in_total = c.eq_in_total, discount = c.discount, npv_loan = c.npv_loan
+    cdef double npv_project = c.npv_project, debt0 = c.debt0, support_used = c.support_used
+    cdef double accel_min_dscr = c.accel_min_dscr, accel_sum_dscr = c.accel_sum_dscr
+    cdef double last_cfads = c.last_cfads, last_ds = c.last_ds
+    cdef bint in_workout = c.in_workout, refinanced = c.refinanced
+    for i in range(3):
+        basis_used[i] = c.basis_used[i]
+        basis_num[i] = 0.0
+        basis_den[i] = 1.0
+    basis_ok[1] = False
+    basis_ok[2] = False
+
+    for t in range(t0, W):
         revenue = base_rent[t] * f_rent[t]
         opx = opex_[t] * f_opex[t]
         cfads = revenue - opx
@@ -2321,9 +2581,9 @@ cdef void run_scenario(const Prog *p, int s,
             run.lcf_t = 0.0
             run.equity_out = 0.0
             if LedgerT is DoublePtr:
-                ended = call_cold(workout_ledger, &run)
+                ended = call_cold(workout_ledger, run)
             else:
-                ended = call_cold(workout_metrics, &run)
+                ended = call_cold(workout_metrics, run)
             in_workout = run.in_workout
             lcf[t] = run.lcf_t
             ecf[t] = run.equity_out
@@ -2471,8 +2731,8 @@ cdef void run_scenario(const Prog *p, int s,
         exit_proceeds = 0.0
         if t == T and p.exit_share > 0.0:
             x = 0.0
-            for c in range(N_COMPONENTS):
-                x += p.asset_value[c * W + t] * fch[CH_VAL_LAND + c][t]
+            for c_ in range(N_COMPONENTS):
+                x += p.asset_value[c_ * W + t] * fch[CH_VAL_LAND + c_][t]
             exit_proceeds = p.exit_share * x
         put(L, NL, t, G_EXIT_PROCEEDS, exit_proceeds)
         cash = cfads + draws + equity_in[t] - capex[t] + release + earned + exit_proceeds
@@ -2735,7 +2995,7 @@ cdef void run_scenario(const Prog *p, int s,
                 else:  # an opcode with no branch: stop this scenario and say which step
                     status[0] = ERR_UNKNOWN_STEP
                     status[1] = i
-                    return
+                    return False
 
         hedge_net = 0.0
         for h in range(H):   # reference._write_steps: paid at the step, less what the bank paid in
@@ -2763,9 +3023,9 @@ cdef void run_scenario(const Prog *p, int s,
             run.lcf_t = lcf_t
             run.equity_out = equity_out
             if LedgerT is DoublePtr:
-                ended = call_cold(accelerate_ledger, &run)
+                ended = call_cold(accelerate_ledger, run)
             else:
-                ended = call_cold(accelerate_metrics, &run)
+                ended = call_cold(accelerate_metrics, run)
             in_workout = run.in_workout
             draw_ = p.no_draw  # accelerated: the commitments are cancelled
             lcf_t = run.lcf_t
@@ -2789,10 +3049,71 @@ cdef void run_scenario(const Prog *p, int s,
             for k in range(K):
                 put(L, NL, t, N_GLOBAL + k * N_TRANCHE_LINES + T_BALANCE_CLOSE, ts[k].balance)
 
-    # after the sale: no more flows; the cover ratios still run to the end
-    for t in range(stop, W):
+
+    c.draw_ = draw_
+    c.cure_count = cure_count
+    c.n_ds = n_ds
+    c.cures = cures
+    c.stop = stop
+    c.first_ds = first_ds
+    c.accel_n_ds = accel_n_ds
+    c.min_dscr = min_dscr
+    c.sum_dscr = sum_dscr
+    c.eq_dist_total = eq_dist_total
+    c.eq_in_total = eq_in_total
+    c.discount = discount
+    c.npv_loan = npv_loan
+    c.npv_project = npv_project
+    c.debt0 = debt0
+    c.support_used = support_used
+    c.accel_min_dscr = accel_min_dscr
+    c.accel_sum_dscr = accel_sum_dscr
+    c.last_cfads = last_cfads
+    c.last_ds = last_ds
+    c.exit_proceeds = exit_proceeds
+    c.in_workout = in_workout
+    c.refinanced = refinanced
+    for t in range(stop, W):   # after the sale: no more flows
         lcf[t] = 0.0
         ecf[t] = 0.0
+    return True
+
+
+cdef void scn_metrics(Scn *c, const Prog *p, LedgerT L, double *metrics, double *tranche_out,
+                      const double *periodic_irr=NULL) noexcept nogil:
+    """A scenario's metrics (reference.summarise; definitions: waterfall/metrics.py) once its
+    periods have run: `metrics` [N_METRICS] and `tranche_out` [2K] (each tranche's WAL in
+    years, then its lender loss: metrics.tranche_losses). `periodic_irr`, where given, is
+    the lenders' and equity's periodic IRR already solved (irr_periodic4, a lane block's;
+    their flows' noise zeroed), not annualised."""
+    cdef int T = p.T, W = p.T + 1, K = p.K, cod = p.cod, llcr_end = p.llcr_end, t, k
+    cdef int stop = c.stop, senior = c.senior, n_ds = c.n_ds
+    cdef double *lcf = c.lcf
+    cdef double *ecf = c.ecf
+    cdef double *dfac = c.dfac
+    cdef double **prr = c.prr
+    cdef TState *ts = c.ts
+    cdef Run *run = &c.run
+    cdef double *irr_work = c.irr_work
+    cdef const double *base_rent = p.base_rent
+    cdef const double *opex_ = p.opex
+    cdef const double *f_rent = c.fch[CH_RENT]
+    cdef const double *f_opex = c.fch[CH_OPEX]
+    cdef bint refinanced = c.refinanced
+    cdef double cfads, x, ppy, claim, received, pv, loss, loss_pv
+    cdef double discount = c.discount, npv_loan = c.npv_loan, npv_project = c.npv_project
+    cdef double min_dscr = c.min_dscr, sum_dscr = c.sum_dscr, debt0 = c.debt0
+    cdef double exit_proceeds = c.exit_proceeds, eq_dist_total = c.eq_dist_total, eq_in_total = c.eq_in_total
+    cdef double *npv_before = c.npv_before
+    cdef double *disc_before = c.disc_before
+    cdef double *debt_open = c.debt_open
+    cdef double *dsra_open = c.dsra_open
+    cdef double *tax_income = c.tax_income
+    cdef double *acf = c.acf
+    cdef double accel_min_dscr = c.accel_min_dscr, accel_sum_dscr = c.accel_sum_dscr
+    cdef int accel_n_ds = c.accel_n_ds
+    # after the sale (no more flows: scn_periods): the cover ratios still run to the end
+    for t in range(stop, W):
         if senior >= 0 and t >= cod:
             cfads = base_rent[t] * f_rent[t] - opex_[t] * f_opex[t]
             discount *= dfac[t] if not refinanced else 1.0 / (1.0 + prr[senior][t])
@@ -2847,8 +3168,12 @@ cdef void run_scenario(const Prog *p, int s,
         metrics[M_INCOME_TAX_PAID] = owner_tax(p, L, tax_income, T if run.accel < 0 else run.accel - 1,
                                                exit_proceeds, ecf, acf)
         metrics[M_EQUITY_IRR_AFTER_TAX] = annualise(irr_periodic(acf, W, irr_work), ppy)
-    metrics[M_LENDER_IRR] = annualise(irr_periodic(lcf, W, irr_work), ppy)
-    metrics[M_EQUITY_IRR] = annualise(irr_periodic(ecf, W, irr_work), ppy)
+    if periodic_irr != NULL:
+        metrics[M_LENDER_IRR] = annualise(periodic_irr[0], ppy)
+        metrics[M_EQUITY_IRR] = annualise(periodic_irr[1], ppy)
+    else:
+        metrics[M_LENDER_IRR] = annualise(irr_periodic(lcf, W, irr_work), ppy)
+        metrics[M_EQUITY_IRR] = annualise(irr_periodic(ecf, W, irr_work), ppy)
     # the XIRRs start from the periodic ones, annualised (the same root to rounding)
     metrics[M_LENDER_XIRR] = irr_dated(lcf, p.flow_years, W, irr_work, 1.0 / (1.0 + metrics[M_LENDER_IRR]),
                                        p.flow_gap4, p.gap_min, p.gap_max)
@@ -2860,6 +3185,27 @@ cdef void run_scenario(const Prog *p, int s,
         tranche_out[k] = (ts[k].repaid_t * p.months / 12.0) / ts[k].repaid if ts[k].repaid > 0.0 else NAN
         x = ts[k].claim - ts[k].received
         tranche_out[K + k] = x if x > 0.0 else 0.0
+
+
+cdef void run_scenario(const Prog *p, int s,
+                       const int64_t *adj_channel, const int64_t *adj_from, const int64_t *adj_to,
+                       const double *adj_value, int J, const double *base,
+                       double *scratch, double **ptrs, LedgerT L, double *metrics, double *tranche_out,
+                       int64_t *status) noexcept nogil:
+    """One scenario: `scratch` and `ptrs` are this thread's work space, `L` the ledger
+    [T+1, lines] or NULL for metrics only, `metrics` [N_METRICS] and `tranche_out` [2K]
+    are outputs (scn_metrics); `status` [2] is set to (ERR_UNKNOWN_STEP, step index) if a
+    step has no branch."""
+    cdef Scn c
+    if LedgerT is DoublePtr:
+        scn_setup(&c, p, s, adj_channel, adj_from, adj_to, adj_value, J, base, scratch, ptrs, L)
+    else:
+        scn_setup(&c, p, s, adj_channel, adj_from, adj_to, adj_value, J, base, scratch, ptrs, NULL)
+    if scn_periods(&c, p, 0, L, status):
+        scn_metrics(&c, p, L, metrics, tranche_out)
+
+
+include "_lanes.pxi"  # SIMD lanes across scenarios: BLOCK scenarios step through the periods together
 
 
 cdef inline double *dptr(cnp.ndarray arr):
@@ -2905,17 +3251,23 @@ def _prepared(program):
     return prep
 
 
-def run_batch(program, batch, bint want_ledgers=False, int threads=1, bint want_losses=True, out=None):
+def run_batch(program, batch, bint want_ledgers=False, int threads=1, bint want_losses=True, out=None,
+              int lanes=0):
     """Run every scenario of `batch` on `program`. Returns (ledgers [S, T+1, L] or None,
     metrics [S, N_METRICS], wal [S, K], tranche loss [S, K], status [S, 2]): status row (0, 0) where the
     scenario ran, (ERR_UNKNOWN_STEP, step index) where a step's opcode has no branch.
     The metrics, WAL and loss are column views of one Fortran-ordered block; without
     `want_losses` the block has no loss columns and the loss returned is None. `out`, if
     given, is that block: a float64 [S, columns] view whose columns are contiguous (a
-    sweep's table), written in place."""
+    sweep's table), written in place. `lanes`: scenarios stepped through the periods
+    together (_lanes.pxi): 0 the kernel's choice (LANES where the program's rules allow,
+    metrics only), 1 one at a time; the results are the same bit for bit."""
     cdef _Prepared prep = _prepared(program)
     cdef Prog p = prep.p   # points into prep's arrays: prep is held until the run returns
-    return _run(program, batch, want_ledgers, threads, p, p.T + 1, want_losses, out)
+    if lanes not in (0, 1, LANES):
+        raise ValueError(f"lanes must be 0 (the kernel's choice), 1 or {LANES}, not {lanes}")
+    cdef bint use_lanes = lanes != 1 and not want_ledgers and lanes_eligible(&p)
+    return _run(program, batch, want_ledgers, threads, p, p.T + 1, want_losses, out, use_lanes)
 
 
 cdef _Prepared _prepare(program):
@@ -3128,7 +3480,8 @@ cdef _Prepared _prepare(program):
     return prep
 
 
-cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, bint want_losses, out):
+cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, bint want_losses, out,
+                 bint use_lanes):
     """run_batch on a prepared Program `p` (W = periods + 1)."""
     # the scenarios' adjustments as J columns of (channel, from, to, value), each read with
     # its own stride: a dense [S, J] batch or a parametric one whose constant columns are
@@ -3166,41 +3519,47 @@ cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, 
                                     + W + 4 * p.H + 4 * W + 2 * W + 2 * W + 8    # ... tax [2W], trailing DSCR [2W]
                                     + 3 * p.K * W + W + 3 * p.A)                 # DSRA prefix sums [3K, W], dfac [W], LC [3A]
     cdef Py_ssize_t row_size = n_row + 4 * J + 1   # a scenario's outputs and its gathered adjustments
-    cdef double *scratch = <double *>malloc(threads * scratch_size * sizeof(double))
-    cdef double **ptrs = <double **>malloc(threads * 3 * (p.K + 1) * sizeof(double *))
-    cdef double *rows = <double *>malloc(threads * row_size * sizeof(double))
+    cdef int lanes = BLOCK if use_lanes else 1   # scenarios a thread holds at once
+    cdef Py_ssize_t n_blocks = S // BLOCK if use_lanes else 0
+    # a thread's work space: one scenario's, or a lane block's (BLOCK scenarios' and its flows)
+    cdef Py_ssize_t thread_scratch = lanes * scratch_size + ((N_LANE_FLOWS + 3 + 3 * p.K) * W * BLOCK + irr4_work(W) if use_lanes else 0)
+    cdef double *scratch = <double *>malloc(threads * thread_scratch * sizeof(double))
+    cdef double **ptrs = <double **>malloc(threads * lanes * 3 * (p.K + 1) * sizeof(double *))
+    cdef double *rows = <double *>malloc(threads * lanes * row_size * sizeof(double))
     cdef char **col_ptr = <char **>malloc((4 * J + 1) * sizeof(char *))
     cdef Py_ssize_t *col_step = <Py_ssize_t *>malloc((4 * J + 1) * sizeof(Py_ssize_t))
     if scratch == NULL or ptrs == NULL or rows == NULL or col_ptr == NULL or col_step == NULL:
         free(scratch); free(ptrs); free(rows); free(col_ptr); free(col_step)
         raise MemoryError()
     _column_pointers(cols, J, col_ptr, col_step)
-    cdef Py_ssize_t s, q
-    cdef int tid
+    cdef Py_ssize_t s, q, b
+    cdef int tid, l
     cdef double *row
     cdef int64_t *adj_i
     cdef double *adj_v
     cdef Py_ssize_t stride = W * p.n_lines
     try:
         with nogil:
-            for s in prange(S, num_threads=threads, schedule="static"):
+            for b in prange(n_blocks, num_threads=threads, schedule="static"):
                 tid = threadid()
-                row = rows + tid * row_size
+                _lane_block(&p, b * BLOCK, J, col_ptr, col_step, paths_ptr, pi_ptr, pi_step, W,
+                            scratch + tid * thread_scratch, scratch_size, ptrs + tid * lanes * 3 * (p.K + 1),
+                            rows + tid * lanes * row_size, row_size, n_row, n_out, o_ptr, o_step, st_ptr)
+            for s in prange(n_blocks * BLOCK, S, num_threads=threads, schedule="static"):
+                tid = threadid()
+                row = rows + tid * lanes * row_size
+                _gather(s, J, col_ptr, col_step, row + n_row)
                 adj_i = <int64_t *>(row + n_row)
                 adj_v = row + n_row + 3 * J
-                for q in range(3 * J):
-                    adj_i[q] = (<int64_t *>(col_ptr[q] + s * col_step[q]))[0]
-                for q in range(J):
-                    adj_v[q] = (<double *>(col_ptr[3 * J + q] + s * col_step[3 * J + q]))[0]
                 if l_ptr != NULL:
                     run_scenario(&p, 0, adj_i, adj_i + J, adj_i + 2 * J, adj_v, J,
-                                 paths_ptr + (pi_ptr[s * pi_step] + 1) * W, scratch + tid * scratch_size,
-                                 ptrs + tid * 3 * (p.K + 1),
+                                 paths_ptr + (pi_ptr[s * pi_step] + 1) * W, scratch + tid * thread_scratch,
+                                 ptrs + tid * lanes * 3 * (p.K + 1),
                                  <DoublePtr>(l_ptr + s * stride), row, row + N_METRICS, st_ptr + 2 * s)
                 else:
                     run_scenario(&p, 0, adj_i, adj_i + J, adj_i + 2 * J, adj_v, J,
-                                 paths_ptr + (pi_ptr[s * pi_step] + 1) * W, scratch + tid * scratch_size,
-                                 ptrs + tid * 3 * (p.K + 1),
+                                 paths_ptr + (pi_ptr[s * pi_step] + 1) * W, scratch + tid * thread_scratch,
+                                 ptrs + tid * lanes * 3 * (p.K + 1),
                                  <NoLedgerPtr>NULL, row, row + N_METRICS, st_ptr + 2 * s)
                 for q in range(n_out):
                     o_ptr[q * o_step + s] = row[q]
@@ -3208,6 +3567,42 @@ cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, 
         free(scratch); free(ptrs); free(rows); free(col_ptr); free(col_step)
     return (ledgers, out[:, :N_METRICS], out[:, N_METRICS:N_METRICS + p.K],
             out[:, N_METRICS + p.K:] if want_losses else None, status)
+
+
+cdef inline void _gather(Py_ssize_t s, int J, char **col_ptr, const Py_ssize_t *col_step, double *adj) noexcept nogil:
+    """Scenario s's J adjustments from the batch's columns into `adj`: (channel, from, to)
+    as int64 [3J], then the values [J]."""
+    cdef int64_t *adj_i = <int64_t *>adj
+    cdef Py_ssize_t q
+    for q in range(3 * J):
+        adj_i[q] = (<int64_t *>(col_ptr[q] + s * col_step[q]))[0]
+    for q in range(J):
+        adj[3 * J + q] = (<double *>(col_ptr[3 * J + q] + s * col_step[3 * J + q]))[0]
+
+
+cdef void _lane_block(const Prog *p, Py_ssize_t s0, int J, char **col_ptr, const Py_ssize_t *col_step,
+                      const double *paths_ptr, const int64_t *pi_ptr, Py_ssize_t pi_step, int W,
+                      double *scratch, Py_ssize_t scratch_size, double **ptrs, double *rows, Py_ssize_t row_size,
+                      Py_ssize_t n_row, Py_ssize_t n_out, double *o_ptr, Py_ssize_t o_step,
+                      int64_t *st_ptr) noexcept nogil:
+    """Scenarios s0 .. s0 + BLOCK - 1 as one lane block (run_lane_block), their rows out."""
+    cdef double *adj[BLOCK]
+    cdef const double *base[BLOCK]
+    cdef double *out_rows[BLOCK]
+    cdef int64_t *status[BLOCK]
+    cdef int l
+    cdef Py_ssize_t q, s
+    for l in range(BLOCK):
+        s = s0 + l
+        out_rows[l] = rows + l * row_size
+        adj[l] = out_rows[l] + n_row
+        _gather(s, J, col_ptr, col_step, adj[l])
+        base[l] = paths_ptr + (pi_ptr[s * pi_step] + 1) * W
+        status[l] = st_ptr + 2 * s
+    run_lane_block(p, adj, J, base, scratch, scratch_size, ptrs, out_rows, status)
+    for l in range(BLOCK):
+        for q in range(n_out):
+            o_ptr[q * o_step + s0 + l] = out_rows[l][q]
 
 
 def _output_block(out, Py_ssize_t S, Py_ssize_t n_out):
@@ -3256,3 +3651,10 @@ def _adjustment_columns(batch):
     return tuple([_strided(c, t) for c in field] for field, t in zip(cols, types))
 
 
+
+
+def lanes_for(program):
+    """Scenarios the kernel steps through the periods together on this program's metrics-only
+    runs: LANES where lanes_eligible allows, else 1."""
+    cdef _Prepared prep = _prepared(program)
+    return LANES if lanes_eligible(&prep.p) else 1

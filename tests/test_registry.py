@@ -132,8 +132,8 @@ def test_debug_build_has_bounds_checks(tmp_path):
     Cython = pytest.importorskip("Cython.Build")
     setup_ns = runpy.run_path(str(ROOT / "setup.py"), run_name="setup_under_test")
     setup_ns["write_layout"]()
-    for name in ("_kernel.pyx", "_layout.pxi"):
-        shutil.copy(ROOT / "ext" / name, tmp_path / name)
+    for path in [ROOT / "ext" / "_kernel.pyx", *sorted((ROOT / "ext").glob("*.pxi"))]:
+        shutil.copy(path, tmp_path / path.name)
     c_file = tmp_path / "_kernel.c"
     for debug in (True, False):
         env = dict(os.environ)

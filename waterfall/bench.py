@@ -91,7 +91,7 @@ def bench(deal_path=None, scenarios: int = 100_000, threads: int | None = None,
     _, ref_metrics, ref_wal = reference.run_batch(program, _subset(batch, sample))
     ref_seconds = time.perf_counter() - t0
     report = {"deal": deal.name, "scenarios": scenarios, "periods": periods, "threads": threads,
-              "lanes": kernel_lanes(), "reference_sample": int(len(sample)),
+              "lanes": kernel_lanes(program), "reference_sample": int(len(sample)),
               "reference_ns_per_scenario_period": ref_seconds / (len(sample) * periods) * 1e9}
     if not kernel_available():
         report.update(compiled_ns_per_scenario_period=None, speedup=None, agree=None)
@@ -116,6 +116,11 @@ def bench(deal_path=None, scenarios: int = 100_000, threads: int | None = None,
         one_thread, _ = _best_of(repeats, run_program, program, batch, 1)
         report["compiled_ns_per_scenario_period_1_thread"] = one_thread / (scenarios * periods) * 1e9
         report["thread_scaling"] = one_thread / compiled_seconds
+    if report["lanes"] > 1:   # the same kernel one scenario at a time: what the lanes buy
+        stage("the kernel without lanes")
+        scalar, _ = _best_of(repeats, lambda *a, **k: run_program(*a, lanes=1, **k), program, batch, threads)
+        report["compiled_ns_per_scenario_period_scalar"] = scalar / (scenarios * periods) * 1e9
+        report["lane_speedup"] = scalar / compiled_seconds
     report["bench_process_peak_rss_mb"] = _peak_rss_mb()
     return report
 
@@ -186,7 +191,7 @@ def _best_of(repeats: int, fn, program, batch, threads):
 def bench_main(args) -> int:
     from .progress import Stages
 
-    with Stages("bench", 4, show=False if args.quiet else None) as stage:
+    with Stages("bench", 5, show=False if args.quiet else None) as stage:
         report = bench(args.deal, args.scenarios, args.threads, args.reference_sample, args.seed,
                        args.repeats, stage=stage)
     if args.json:
@@ -204,6 +209,9 @@ def bench_main(args) -> int:
     if "thread_scaling" in report:
         print(f"1 thread   {report['compiled_ns_per_scenario_period_1_thread']:12.1f} ns per "
               f"scenario-period; {report['threads']} threads are {report['thread_scaling']:.2f}x faster")
+    if "lane_speedup" in report:
+        print(f"scalar     {report['compiled_ns_per_scenario_period_scalar']:12.1f} ns per scenario-period "
+              f"one scenario at a time; {report['lanes']} lanes are {report['lane_speedup']:.2f}x faster")
     print(f"speedup    {report['speedup']:12.1f}x; agree to 1e-9: {report['agree']}")
     print(f"end to end {report['end_to_end_s']:12.2f} s for {report['scenarios']:,} scenarios (build "
           f"{report['end_to_end_build_s']:.2f}, kernel {report['end_to_end_kernel_s']:.2f}, DataFrame "

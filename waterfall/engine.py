@@ -44,9 +44,14 @@ def kernel_available() -> bool:
     return _kernel is not None
 
 
-def kernel_lanes() -> int:
-    """Scenarios the kernel runs side by side in one vector (1: scalar, one at a time)."""
-    return int(getattr(_kernel, "LANES", 1)) if _kernel is not None else 1
+def kernel_lanes(program: Program | None = None) -> int:
+    """Scenarios the kernel steps through the periods together, in one vector: the build's
+    lane width, or with a program the width its metrics-only runs use (1 where its rules
+    run scalar: ledgers, hedges, letters of credit, trailing or projected DSCR tests, the
+    hedge-ratio covenant, a borrowing base). 1 without the kernel."""
+    if _kernel is None:
+        return 1
+    return int(_kernel.lanes_for(program)) if program is not None else int(_kernel.LANES)
 
 
 def kernel_error() -> str | None:
@@ -238,12 +243,15 @@ def _finite_or_error(deal: Deal, program: Program, names, ledgers, metrics) -> N
 
 
 def run_program(program: Program, batch: ScenarioBatch, ledgers: bool = False,
-                threads: int | None = None, engine: str = "compiled", losses: bool = False, out=None):
+                threads: int | None = None, engine: str = "compiled", losses: bool = False, out=None,
+                lanes: int = 0):
     """Run a compiled batch: (ledgers [S,T+1,L] or None, metrics [S,M], wal [S,K]), and
     with `losses` each tranche's lender loss [S,K] after them (metrics.tranche_losses; the
     kernel computes it in its metrics pass, without ledgers). The metrics, WAL and loss
     are columns of one block [S, M + K (+ K)]: `out` if given (float64, contiguous
-    columns: written in place), else a new column-major one."""
+    columns: written in place), else a new column-major one. `lanes`: the kernel's
+    scenarios stepped through together (0: its choice, kernel_lanes(program); 1: one at a
+    time; the same results bit for bit)."""
     if pick_engine(engine) == "reference":
         led, met, wal = reference.run_batch(program, batch)
         result = ((led if ledgers else None), met, wal)
@@ -256,7 +264,7 @@ def run_program(program: Program, batch: ScenarioBatch, ledgers: bool = False,
             result = (result[0], out[:, :m], out[:, m:m + k]) + ((out[:, m + k:],) if losses else ())
         return result
     threads = threads or default_threads()
-    led, met, wal, loss, status = _kernel.run_batch(program, batch, ledgers, threads, losses, out)
+    led, met, wal, loss, status = _kernel.run_batch(program, batch, ledgers, threads, losses, out, lanes)
     failed = np.nonzero(status[:, 0])[0]
     if len(failed):  # the kernel's dispatch ends in a failure, reported per scenario
         code, index = int(status[failed[0], 0]), int(status[failed[0], 1])

@@ -6,7 +6,8 @@ Used by benchmarks/bench_layers.py and scripts/speed_table.py (the README's tabl
   the same deal, both on the sweep's own scenarios and on the bench's lease scenarios;
 - dask_vs_local: the same sweep on a two-worker distributed.LocalCluster on loopback
   (started before the clock) against local;
-- irr_timings: the kernel's IRR per 181-period vector, in a batch and one call at a time;
+- irr_timings: the kernel's IRR per 181-period vector, in a batch and one call at a time
+  (kernel_copy loads another build beside this one, to time them interleaved);
 - run_call: one `waterfall.run()` of a deal already compiled (the cache's path).
 The 10^6-scenario end to end is bench.end_to_end_process (a fresh process: its peak RSS
 is the whole process's).
@@ -91,9 +92,40 @@ def dask_vs_local(deal=ABILENE, samples: int = 100_000, repeats: int = 3) -> dic
             "dask_points_per_s": samples / remote, "dask_vs_local": local / remote}
 
 
-def irr_timings(vectors: int = 20_000, calls: int = 20_000) -> dict:
-    """The kernel's IRR of the benchmark deal's lender flows (181 periods): microseconds
-    per vector in a batch (`irr_many`, the GIL released) and per single call from Python."""
+def kernel_copy(path: str):
+    """Another build of the compiled kernel (a `_kernel*.so`, e.g. main's) loaded beside
+    this one, to time the two interleaved in one process (docs/speed.md). The copy is
+    imported as `<tmp package>._kernel`; this package's own kernel is imported first, as
+    both register under the module name waterfall._kernel."""
+    import importlib
+    import shutil
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from waterfall import _kernel  # noqa: F401  (first: see above)
+
+    root = Path(tempfile.mkdtemp(prefix="wf_kernel_"))
+    package = root / "wf_other_kernel"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    shutil.copy(path, package / Path(path).name)
+    sys.path.insert(0, str(root))
+    try:
+        module = importlib.import_module("wf_other_kernel._kernel")
+    finally:
+        sys.path.remove(str(root))
+    assert module is not _kernel
+    return module
+
+
+def irr_timings(vectors: int = 20_000, calls: int = 20_000, kernels: dict | None = None,
+                repeats: int = 3) -> dict:
+    """The kernel's IRR of the benchmark deal's flows (181 periods, 64 lease scenarios):
+    microseconds per vector in a batch (`irr_many`, the GIL released) of the lender flows
+    and of the equity flows, and per single call from Python (a lender vector). `kernels`
+    (name -> module, e.g. {"main": kernel_copy(path), "": _kernel}) are timed taking turns,
+    best of `repeats`; keys are suffixed with the name (none for "")."""
     from waterfall import _kernel
     from waterfall.bench import lease_scenarios
     from waterfall.compile import compile_deal
@@ -103,18 +135,27 @@ def irr_timings(vectors: int = 20_000, calls: int = 20_000) -> dict:
 
     program = compile_deal(load_deal("benchmark_spv"))
     ledgers, _, _ = run_program(program, lease_scenarios(program.n_periods, 64), ledgers=True)
-    flows = np.array([cash_flows(program, ledger)[0] for ledger in ledgers])
-    batch = flows[np.arange(vectors) % len(flows)]
-    one = flows[0]
-    _kernel.irr_many(batch[:100])
-    batch_s = _best(lambda: _kernel.irr_many(batch))
+    pairs = [cash_flows(program, ledger) for ledger in ledgers]
+    pick = np.arange(vectors) % len(pairs)
+    lender = np.array([p[0] for p in pairs])[pick]
+    equity = np.array([p[1] for p in pairs])[pick]
+    one = lender[0]
+    kernels = kernels or {"": _kernel}
+    fns, keys = [], []
+    for name, kernel in kernels.items():
+        kernel.irr_many(lender[:100])
 
-    def singles():
-        for _ in range(calls):
-            _kernel.irr(one)
-    single_s = _best(singles)
-    return {"periods": int(flows.shape[1]), "irr_batch_us": batch_s / vectors * 1e6,
-            "irr_single_us": single_s / calls * 1e6}
+        def singles(irr=kernel.irr):
+            for _ in range(calls):
+                irr(one)
+        fns += [lambda k=kernel: k.irr_many(lender), lambda k=kernel: k.irr_many(equity), singles]
+        suffix = f"_{name}" if name else ""
+        keys += [("irr_batch_us" + suffix, vectors), ("irr_batch_equity_us" + suffix, vectors),
+                 ("irr_single_us" + suffix, calls)]
+    best = _alternated(fns, repeats)
+    out = {"periods": int(lender.shape[1])}
+    out.update({key: seconds / count * 1e6 for (key, count), seconds in zip(keys, best)})
+    return out
 
 
 def run_call(deal=ABILENE, calls: int = 2_000) -> dict:
