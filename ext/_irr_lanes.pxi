@@ -360,13 +360,13 @@ cdef void irr_periodic4_from(const double **src, double **cf, int n, double *wor
 # then halley's step per lane.
 cdef int dated_lane(double *cf, const double *years, int n, double *work, double guess_v,
                     const double *gap4, int gap_min, int gap_max, int *first, int *nn,
-                    double *total, double *x, double *out) noexcept nogil:
+                    double *total, double *x, double *out, double *st) noexcept nogil:
     """Whether the vector cf (noise zeroed in place here) is solved in a lane: 1 where
     irr_dated would go straight to halley in the gain half (one sign change, an outlay
     first and a positive sum, or the reverse: single_root's GAIN case) with the program's
     gap table; then first, nn (its flows first .. first + nn - 1), total and x (the start,
-    from guess_v as irr_dated takes it) are set. 0: out holds its XIRR (the scalar's)."""
-    cdef double st[10]
+    from guess_v as irr_dated takes it) are set. 0: out holds its XIRR (the scalar's).
+    st [10]: wf_scan_w's."""
     cdef double v0
     cdef int last
     wf_scan_w(cf, years, n, st)
@@ -378,7 +378,7 @@ cdef int dated_lane(double *cf, const double *years, int n, double *work, double
     total[0] = st[4] - st[5]
     if (gap4 == NULL or gap_max - gap_min >= MAX_GAPS or not (st[3] < st[0] or st[1] < st[2])
             or total[0] == 0.0 or (total[0] > 0.0) == (cf[first[0]] > 0.0)):
-        out[0] = irr_dated(cf, years, n, work, guess_v, gap4, gap_min, gap_max)
+        out[0] = irr_dated_scanned(cf, years, n, work, guess_v, gap4, gap_min, gap_max, st)
         return 0
     nn[0] = last - first[0] + 1
     if guess_v > 0.0 and isfinite(guess_v):
@@ -515,6 +515,7 @@ cdef void irr_dated4(double **cf, const double *years, int n, double *work, cons
     cdef double total[IRR_LANES]
     cdef double x[IRR_LANES]
     cdef Flows fl[IRR_LANES]
+    cdef double st[10]
     cdef double *yrs = work + 4 * (n + 8)
     cdef int l, i, lanes = 0, top = 0, f0 = -1
     for l in range(IRR_LANES):
@@ -529,11 +530,11 @@ cdef void irr_dated4(double **cf, const double *years, int n, double *work, cons
             out[l] = NAN
             continue
         if dated_lane(cf[l], years, n, work, guess_v[l], gap4, gap_min, gap_max,
-                      &first[l], &nn[l], &total[l], &x[l], &out[l]):
+                      &first[l], &nn[l], &total[l], &x[l], &out[l], st):
             if f0 < 0:
                 f0 = first[l]
-            if first[l] != f0:   # another first flow: the scalar (the same scan again)
-                out[l] = irr_dated(cf[l], years, n, work, guess_v[l], gap4, gap_min, gap_max)
+            if first[l] != f0:   # another first flow: the scalar
+                out[l] = irr_dated_scanned(cf[l], years, n, work, guess_v[l], gap4, gap_min, gap_max, st)
                 nn[l] = 0
                 continue
             live[l] = 1

@@ -1060,10 +1060,16 @@ cdef double irr_dated(double *cf, const double *years, int n, double *work, doub
     gap; gap_max the longest): the table then spans the program's gaps. NULL: worked out
     here, over the flows' own span."""
     cdef double st[10]
+    wf_scan_w(cf, years, n, st)   # noise zeroed; where the positive and negative flows lie
+    return irr_dated_scanned(cf, years, n, work, guess_v, gap4, gap_min, gap_max, st)
+
+
+cdef double irr_dated_scanned(double *cf, const double *years, int n, double *work, double guess_v,
+                              const double *gap4, int gap_min, int gap_max, const double *st) noexcept nogil:
+    """irr_dated once wf_scan_w has zeroed the noise of cf and written st."""
     cdef double x, total, d, v0
     cdef int i, g, first, last, changes
     cdef Flows fl
-    wf_scan_w(cf, years, n, st)   # noise zeroed; where the positive and negative flows lie
     if st[1] < 0.0 or st[3] < 0.0:
         return NAN  # no sign change (or no flow at all)
     first = <int>(st[0] if st[0] < st[2] else st[2])
