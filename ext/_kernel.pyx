@@ -370,11 +370,9 @@ cdef extern from *:
         {
             const __m256d zero = _mm256_setzero_pd(), noise = _mm256_set1_pd(1e-9);
             const __m256d absmask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
-            const __m256d four = _mm256_set1_pd(4.0);
-            __m256d iv = _mm256_set_pd(3.0, 2.0, 1.0, 0.0), tv;
-            __m256d fp = _mm256_set1_pd((double)n), lp = _mm256_set1_pd(-1.0);
-            __m256d fn = fp, ln = lp, in = zero, ou = zero, ti = zero, to = zero, tti = zero, tto = zero;
+            __m256d tv, in = zero, ou = zero, ti = zero, to = zero, tti = zero, tto = zero;
             __m256d v, pos, neg, px, nx, tpx, tnx;
+            int fp = -1, lp = -1, fn = -1, ln = -1, fpm = 0, lpm = 0, fnm = 0, lnm = 0, pm, nm;
             for (; i + 4 <= n; i += 4) {
                 v = _mm256_loadu_pd(cf + i);
                 tv = _mm256_loadu_pd(w + i);
@@ -392,16 +390,25 @@ cdef extern from *:
                 to = _mm256_add_pd(to, tnx);
                 tti = _mm256_fmadd_pd(tv, tpx, tti);
                 tto = _mm256_fmadd_pd(tv, tnx, tto);
-                fp = _mm256_min_pd(fp, _mm256_blendv_pd(fp, iv, pos));
-                lp = _mm256_max_pd(lp, _mm256_blendv_pd(lp, iv, pos));
-                fn = _mm256_min_pd(fn, _mm256_blendv_pd(fn, iv, neg));
-                ln = _mm256_max_pd(ln, _mm256_blendv_pd(ln, iv, neg));
-                iv = _mm256_add_pd(iv, four);
+                pm = _mm256_movemask_pd(pos);   /* where the signs lie: wf_scan_ahead's way */
+                nm = _mm256_movemask_pd(neg);
+                if (pm) {
+                    if (fp < 0) { fp = i; fpm = pm; }
+                    lp = i; lpm = pm;
+                }
+                if (nm) {
+                    if (fn < 0) { fn = i; fnm = nm; }
+                    ln = i; lnm = nm;
+                }
             }
-            _mm256_storeu_pd(lane, fp); for (j = 0; j < 4; j++) if (lane[j] < first_pos) first_pos = lane[j];
-            _mm256_storeu_pd(lane, lp); for (j = 0; j < 4; j++) if (lane[j] > last_pos) last_pos = lane[j];
-            _mm256_storeu_pd(lane, fn); for (j = 0; j < 4; j++) if (lane[j] < first_neg) first_neg = lane[j];
-            _mm256_storeu_pd(lane, ln); for (j = 0; j < 4; j++) if (lane[j] > last_neg) last_neg = lane[j];
+            if (fp >= 0) {
+                first_pos = fp + __builtin_ctz(fpm);
+                last_pos = lp + 31 - __builtin_clz(lpm);
+            }
+            if (fn >= 0) {
+                first_neg = fn + __builtin_ctz(fnm);
+                last_neg = ln + 31 - __builtin_clz(lnm);
+            }
             _mm256_storeu_pd(lane, in); inflow = (lane[0] + lane[1]) + (lane[2] + lane[3]);
             _mm256_storeu_pd(lane, ou); outflow = (lane[0] + lane[1]) + (lane[2] + lane[3]);
             _mm256_storeu_pd(lane, ti); t_in = (lane[0] + lane[1]) + (lane[2] + lane[3]);
