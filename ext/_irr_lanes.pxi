@@ -107,8 +107,83 @@ cdef extern from *:
         (void)h;
     #endif
     }
+
+    /* The gain half of four dated NPVs with one gap table (flows_at's side GAIN, table
+       case, i.e. wf_dated_gain) at the lanes' x: T [K][4] the lanes' flows side by side
+       from their common first flow (0.0 past a lane's last), years [K] and gap [K] the
+       terms' years and gap-table indices (shared: the lanes start at the same flow),
+       P0 [4][4] exp(years[k] lx_l) of the first four terms, M [G][4] the lanes' tables
+       x_l^((gmin + g) / 365) side by side. Chain j of lane l sums its terms k = 4m + j in
+       wf_dated_gain's order with its operations (no fused multiply-add); a lane's terms
+       past its last add exactly 0. out [3][4]: the sums of c x^e, e c x^e, e^2 c x^e. */
+    static void wf_dated_gain_lanes(const double *T, const double *years, const double *gap,
+                                    int K, const double *P0, const double *M, double *out)
+    {
+        int k, j, l;
+    #if defined(__AVX2__) && defined(__FMA__)
+        const __m256d z = _mm256_setzero_pd();
+        __m256d P[4], A[4], B[4], C[4], t, ev, e2;
+        for (j = 0; j < 4; j++) {
+            P[j] = _mm256_loadu_pd(P0 + 4 * j);
+            A[j] = z; B[j] = z; C[j] = z;
+        }
+        for (k = 0; k < 4 && k < K; k++) {
+            ev = _mm256_set1_pd(years[k]);
+            e2 = _mm256_set1_pd(years[k] * years[k]);
+            t = _mm256_mul_pd(_mm256_loadu_pd(T + 4 * k), P[k]);
+            A[k] = _mm256_add_pd(A[k], t);
+            B[k] = _mm256_add_pd(B[k], _mm256_mul_pd(ev, t));
+            C[k] = _mm256_add_pd(C[k], _mm256_mul_pd(e2, t));
+        }
+        for (; k + 4 <= K; k += 4)
+            for (j = 0; j < 4; j++) {
+                ev = _mm256_set1_pd(years[k + j]);
+                e2 = _mm256_set1_pd(years[k + j] * years[k + j]);
+                P[j] = _mm256_mul_pd(P[j], _mm256_loadu_pd(M + 4 * (int)gap[k + j]));
+                t = _mm256_mul_pd(_mm256_loadu_pd(T + 4 * (k + j)), P[j]);
+                A[j] = _mm256_add_pd(A[j], t);
+                B[j] = _mm256_add_pd(B[j], _mm256_mul_pd(ev, t));
+                C[j] = _mm256_add_pd(C[j], _mm256_mul_pd(e2, t));
+            }
+        for (; k < K; k++) {
+            j = k & 3;
+            ev = _mm256_set1_pd(years[k]);
+            e2 = _mm256_set1_pd(years[k] * years[k]);
+            P[j] = _mm256_mul_pd(P[j], _mm256_loadu_pd(M + 4 * (int)gap[k]));
+            t = _mm256_mul_pd(_mm256_loadu_pd(T + 4 * k), P[j]);
+            A[j] = _mm256_add_pd(A[j], t);
+            B[j] = _mm256_add_pd(B[j], _mm256_mul_pd(ev, t));
+            C[j] = _mm256_add_pd(C[j], _mm256_mul_pd(e2, t));
+        }
+        _mm256_storeu_pd(out, _mm256_add_pd(_mm256_add_pd(A[0], A[1]), _mm256_add_pd(A[2], A[3])));
+        _mm256_storeu_pd(out + 4, _mm256_add_pd(_mm256_add_pd(B[0], B[1]), _mm256_add_pd(B[2], B[3])));
+        _mm256_storeu_pd(out + 8, _mm256_add_pd(_mm256_add_pd(C[0], C[1]), _mm256_add_pd(C[2], C[3])));
+        (void)l;
+    #else
+        for (l = 0; l < 4; l++) {   /* wf_dated_gain's portable loop, on lane l's column */
+            double P[4], A[4] = {0.0, 0.0, 0.0, 0.0}, B[4] = {0.0, 0.0, 0.0, 0.0};
+            double C[4] = {0.0, 0.0, 0.0, 0.0}, e, term;
+            for (j = 0; j < 4; j++)
+                P[j] = P0[4 * j + l];
+            for (k = 0; k < K; k++) {
+                j = k & 3;
+                e = years[k];
+                if (k >= 4)
+                    P[j] *= M[4 * (int)gap[k] + l];
+                term = T[4 * k + l] * P[j];
+                A[j] += term;
+                B[j] += e * term;
+                C[j] += e * e * term;
+            }
+            out[l] = (A[0] + A[1]) + (A[2] + A[3]);
+            out[4 + l] = (B[0] + B[1]) + (B[2] + B[3]);
+            out[8 + l] = (C[0] + C[1]) + (C[2] + C[3]);
+        }
+    #endif
+    }
     """
     void wf_lanes_load(const double **c, const int *len, int K, double *T) noexcept nogil
+    void wf_dated_gain_lanes(const double *T, const double *years, const double *gap, int K, const double *P0, const double *M, double *out) noexcept nogil
     void wf_npv3_lanes(const double *T, int K, const double *v, double *f, double *f1, double *f2) noexcept nogil
 
 
@@ -276,3 +351,219 @@ cdef void irr_periodic4_from(const double **src, double **cf, int n, double *wor
         if kind[l] == 2 and isnan(out[l]):   # no gain root after all: the loss half, scalar
             wf_scan(cf[l], n, st)
             out[l] = irr_scanned(cf[l], n, scalar_work, st)
+
+
+# The XIRR of four flow vectors at once: irr_dated's gain-half Halley in the lanes, with the
+# program's gap table (issue 16). Each lane does the scalar's operations in the same order:
+# the same log and exps per pass (one lane at a time: libm's), the table x^(g/365) built
+# along the four lanes at once, wf_dated_gain's chains side by side (wf_dated_gain_lanes),
+# then halley's step per lane.
+cdef int dated_lane(double *cf, const double *years, int n, double *work, double guess_v,
+                    const double *gap4, int gap_min, int gap_max, int *first, int *nn,
+                    double *total, double *x, double *out, double *st) noexcept nogil:
+    """Whether the vector cf (noise zeroed in place here) is solved in a lane: 1 where
+    irr_dated would go straight to halley in the gain half (one sign change, an outlay
+    first and a positive sum, or the reverse: single_root's GAIN case) with the program's
+    gap table; then first, nn (its flows first .. first + nn - 1), total and x (the start,
+    from guess_v as irr_dated takes it) are set. 0: out holds its XIRR (the scalar's).
+    st [10]: wf_scan_w's."""
+    cdef double v0
+    cdef int last
+    wf_scan_w(cf, years, n, st)
+    if st[1] < 0.0 or st[3] < 0.0:
+        out[0] = NAN   # no sign change (or no flow at all)
+        return 0
+    first[0] = <int>(st[0] if st[0] < st[2] else st[2])
+    last = <int>(st[1] if st[1] > st[3] else st[3])
+    total[0] = st[4] - st[5]
+    if (gap4 == NULL or gap_max - gap_min >= MAX_GAPS or not (st[3] < st[0] or st[1] < st[2])
+            or total[0] == 0.0 or (total[0] > 0.0) == (cf[first[0]] > 0.0)):
+        out[0] = irr_dated_scanned(cf, years, n, work, guess_v, gap4, gap_min, gap_max, st)
+        return 0
+    nn[0] = last - first[0] + 1
+    if guess_v > 0.0 and isfinite(guess_v):
+        v0 = guess_v
+    else:
+        v0 = start_v(st[4], st[5], st[6], st[7], st[8], st[9])
+    x[0] = start_in(GAIN, v0)
+    return 1
+
+
+cdef void dated_pass4(const double *x, const int *live, const double *yrs, const double *gap,
+                      int gap_min, int G, const double *T, int K, double *f, double *f1,
+                      double *f2) noexcept nogil:
+    """flows_at(GAIN, x[l], deriv) of the live lanes (the dated gain half with the gap table):
+    per lane the log, the table's two exps and the first four terms' exps as flows_at and
+    wf_dated_gain take them; the table's G entries along the four lanes; then the sums.
+    A lane not live gets a table of ones and no flows' exps (its column is ignored)."""
+    cdef double M[MAX_GAPS * IRR_LANES]
+    cdef double P0[4 * IRR_LANES]
+    cdef double lx[IRR_LANES]
+    cdef double q[IRR_LANES]
+    cdef double s[3 * IRR_LANES]
+    cdef int l, g, k
+    for l in range(IRR_LANES):
+        q[l] = 1.0
+        M[l] = 1.0
+        for k in range(4):
+            P0[4 * k + l] = 0.0
+        if live[l] and x[l] != 0.0:
+            lx[l] = log(x[l])
+            q[l] = exp(lx[l] / 365.0)
+            M[l] = exp(gap_min * lx[l] / 365.0)
+            for k in range(4 if K > 4 else K):
+                P0[4 * k + l] = exp(yrs[k] * lx[l])
+    for g in range(1, G):
+        for l in range(IRR_LANES):
+            M[IRR_LANES * g + l] = M[IRR_LANES * (g - 1) + l] * q[l]
+    wf_dated_gain_lanes(T, yrs, gap, K, P0, M, s)
+    for l in range(IRR_LANES):
+        f[l] = s[l]
+        f1[l] = s[IRR_LANES + l] / x[l]
+        f2[l] = (s[2 * IRR_LANES + l] - s[IRR_LANES + l]) / x[l] / x[l]
+
+
+cdef void dated_halley4(Flows *fl, const double *total, double *x, int *live, const double *T,
+                        int K, double *out) noexcept nogil:
+    """halley() on the dated gain half of the live lanes (fl[l]: lane l's flows, all from one
+    first flow, with the program's gap table), in lockstep as halley4: one dated_pass4 a pass
+    for all four, then each live lane's step exactly as halley's; a lane still going after
+    MAX_NEWTON passes ends in bisect_x, as the scalar does."""
+    cdef double lo[IRR_LANES]
+    cdef double hi[IRR_LANES]
+    cdef double f_lo[IRR_LANES]
+    cdef double f_hi[IRR_LANES]
+    cdef double f[IRR_LANES]
+    cdef double f1[IRR_LANES]
+    cdef double f2[IRR_LANES]
+    cdef double d, q, x_new
+    cdef int it, l, left = 0, G = 1
+    cdef const double *yrs = NULL
+    cdef const double *gap = NULL
+    for l in range(IRR_LANES):
+        lo[l] = 0.0
+        hi[l] = 1.0
+        f_lo[l] = fl[l].c[0] if live[l] else 0.0
+        f_hi[l] = total[l]
+        left += live[l]
+        if live[l]:
+            yrs = fl[l].years
+            gap = fl[l].gap
+            G = fl[l].gmax - fl[l].gmin + 1
+    for it in range(MAX_NEWTON):
+        dated_pass4(x, live, yrs, gap, fl[0].gmin, G, T, K, f, f1, f2)
+        for l in range(IRR_LANES):
+            if not live[l]:
+                continue
+            if x[l] == 0.0:   # flows_at's limit r -> +inf (unreachable from halley's steps)
+                f[l] = fl[l].c[0]
+                f1[l] = 0.0
+                f2[l] = 0.0
+            if f[l] == 0.0:
+                out[l] = rate_of(GAIN, x[l])
+                live[l] = 0
+                left -= 1
+                continue
+            if (f[l] > 0.0) == (f_lo[l] > 0.0):
+                lo[l] = x[l]
+                f_lo[l] = f[l]
+            else:
+                hi[l] = x[l]
+                f_hi[l] = f[l]
+            x_new = NAN
+            if f1[l] != 0.0:
+                d = f[l] / f1[l]
+                q = d * f2[l] / (2.0 * f1[l])
+                if fabs(q) <= 0.5:
+                    d = d / (1.0 - q)
+                x_new = x[l] - d
+            if fabs(x_new - x[l]) <= TOL_STEP * x[l]:  # (false for NaN)
+                out[l] = rate_of(GAIN, x_new)
+                live[l] = 0
+                left -= 1
+                continue
+            if not (lo[l] < x_new and x_new < hi[l]):
+                x[l] = 0.5 * (lo[l] + hi[l])
+                continue
+            x[l] = x_new
+        if left == 0:
+            return
+    for l in range(IRR_LANES):
+        if live[l]:
+            out[l] = rate_of(GAIN, bisect_x(&fl[l], GAIN, lo[l], hi[l], f_lo[l], f_hi[l], 0))
+
+
+cdef inline int dated4_work(int n) noexcept nogil:
+    """Doubles of irr_dated4's work space for vectors of n flows (irr4_work(n): the lanes'
+    side-by-side flows, then the years from the first flow, or the scalar path's 2n)."""
+    return irr4_work(n)
+
+
+cdef void irr_dated4(double **cf, const double *years, int n, double *work, const double *guess_v,
+                     const double *gap4, int gap_min, int gap_max, double *out) noexcept nogil:
+    """irr_dated of four flow vectors of n flows at `years` (ACT/365F, shared), lane l from
+    guess_v[l] (1/(1 + an annual rate), as irr_dated's guess_v) with the program's gap table
+    gap4/gap_min/gap_max (irr_dated's): out[l] the XIRR of cf[l] (NaN where there is none;
+    cf[l] NULL: no vector, NaN), equal to irr_dated's bit for bit. Noise is zeroed in place.
+    The vectors whose root is the gain half's one Halley root (single_root's GAIN case)
+    and whose first flow is the first such vector's are solved in the lanes, every other
+    by the scalar irr_dated (no gap table: all of them). `work` holds dated4_work(n)."""
+    cdef const double *c[IRR_LANES]
+    cdef int nn[IRR_LANES]
+    cdef int first[IRR_LANES]
+    cdef int live[IRR_LANES]
+    cdef double total[IRR_LANES]
+    cdef double x[IRR_LANES]
+    cdef Flows fl[IRR_LANES]
+    cdef double st[10]
+    cdef double *yrs = work + 4 * (n + 8)
+    cdef int l, i, lanes = 0, top = 0, f0 = -1
+    for l in range(IRR_LANES):
+        live[l] = 0
+        nn[l] = 0
+        c[l] = cf[l]
+        x[l] = 0.5
+        total[l] = 0.0
+        first[l] = 0
+        if cf[l] == NULL:
+            c[l] = years   # (any flows: a lane of length 0 reads none)
+            out[l] = NAN
+            continue
+        if dated_lane(cf[l], years, n, work, guess_v[l], gap4, gap_min, gap_max,
+                      &first[l], &nn[l], &total[l], &x[l], &out[l], st):
+            if f0 < 0:
+                f0 = first[l]
+            if first[l] != f0:   # another first flow: the scalar
+                out[l] = irr_dated_scanned(cf[l], years, n, work, guess_v[l], gap4, gap_min, gap_max, st)
+                nn[l] = 0
+                continue
+            live[l] = 1
+            lanes += 1
+            c[l] = cf[l] + f0
+            if nn[l] > top:
+                top = nn[l]
+        else:
+            nn[l] = 0
+    if lanes == 0:
+        return
+    if years[f0] != 0.0:   # irr_dated's years from the first flow (in place from year 0)
+        for i in range(top):
+            yrs[i] = years[f0 + i] - years[f0]
+    for l in range(IRR_LANES):
+        fl[l].c = c[l]
+        fl[l].n = nn[l]
+        fl[l].rev = NULL
+        fl[l].dated = True
+        fl[l].years = years + f0
+        if years[f0] != 0.0:
+            fl[l].years = yrs
+        fl[l].gap = gap4 + f0
+        fl[l].gmin = gap_min
+        fl[l].gmax = gap_max
+    if lanes == 1:   # one vector: the scalar solve, without the lanes' set-up
+        for l in range(IRR_LANES):
+            if live[l]:
+                out[l] = halley(&fl[l], GAIN, total[l], x[l])
+        return
+    wf_lanes_load(c, nn, 4 * ((top + 3) // 4), work)
+    dated_halley4(fl, total, x, live, work, top, out)

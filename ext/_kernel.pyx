@@ -370,11 +370,9 @@ cdef extern from *:
         {
             const __m256d zero = _mm256_setzero_pd(), noise = _mm256_set1_pd(1e-9);
             const __m256d absmask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
-            const __m256d four = _mm256_set1_pd(4.0);
-            __m256d iv = _mm256_set_pd(3.0, 2.0, 1.0, 0.0), tv;
-            __m256d fp = _mm256_set1_pd((double)n), lp = _mm256_set1_pd(-1.0);
-            __m256d fn = fp, ln = lp, in = zero, ou = zero, ti = zero, to = zero, tti = zero, tto = zero;
+            __m256d tv, in = zero, ou = zero, ti = zero, to = zero, tti = zero, tto = zero;
             __m256d v, pos, neg, px, nx, tpx, tnx;
+            int fp = -1, lp = -1, fn = -1, ln = -1, fpm = 0, lpm = 0, fnm = 0, lnm = 0, pm, nm;
             for (; i + 4 <= n; i += 4) {
                 v = _mm256_loadu_pd(cf + i);
                 tv = _mm256_loadu_pd(w + i);
@@ -392,16 +390,25 @@ cdef extern from *:
                 to = _mm256_add_pd(to, tnx);
                 tti = _mm256_fmadd_pd(tv, tpx, tti);
                 tto = _mm256_fmadd_pd(tv, tnx, tto);
-                fp = _mm256_min_pd(fp, _mm256_blendv_pd(fp, iv, pos));
-                lp = _mm256_max_pd(lp, _mm256_blendv_pd(lp, iv, pos));
-                fn = _mm256_min_pd(fn, _mm256_blendv_pd(fn, iv, neg));
-                ln = _mm256_max_pd(ln, _mm256_blendv_pd(ln, iv, neg));
-                iv = _mm256_add_pd(iv, four);
+                pm = _mm256_movemask_pd(pos);   /* where the signs lie: wf_scan_ahead's way */
+                nm = _mm256_movemask_pd(neg);
+                if (pm) {
+                    if (fp < 0) { fp = i; fpm = pm; }
+                    lp = i; lpm = pm;
+                }
+                if (nm) {
+                    if (fn < 0) { fn = i; fnm = nm; }
+                    ln = i; lnm = nm;
+                }
             }
-            _mm256_storeu_pd(lane, fp); for (j = 0; j < 4; j++) if (lane[j] < first_pos) first_pos = lane[j];
-            _mm256_storeu_pd(lane, lp); for (j = 0; j < 4; j++) if (lane[j] > last_pos) last_pos = lane[j];
-            _mm256_storeu_pd(lane, fn); for (j = 0; j < 4; j++) if (lane[j] < first_neg) first_neg = lane[j];
-            _mm256_storeu_pd(lane, ln); for (j = 0; j < 4; j++) if (lane[j] > last_neg) last_neg = lane[j];
+            if (fp >= 0) {
+                first_pos = fp + __builtin_ctz(fpm);
+                last_pos = lp + 31 - __builtin_clz(lpm);
+            }
+            if (fn >= 0) {
+                first_neg = fn + __builtin_ctz(fnm);
+                last_neg = ln + 31 - __builtin_clz(lnm);
+            }
             _mm256_storeu_pd(lane, in); inflow = (lane[0] + lane[1]) + (lane[2] + lane[3]);
             _mm256_storeu_pd(lane, ou); outflow = (lane[0] + lane[1]) + (lane[2] + lane[3]);
             _mm256_storeu_pd(lane, ti); t_in = (lane[0] + lane[1]) + (lane[2] + lane[3]);
@@ -1060,10 +1067,16 @@ cdef double irr_dated(double *cf, const double *years, int n, double *work, doub
     gap; gap_max the longest): the table then spans the program's gaps. NULL: worked out
     here, over the flows' own span."""
     cdef double st[10]
+    wf_scan_w(cf, years, n, st)   # noise zeroed; where the positive and negative flows lie
+    return irr_dated_scanned(cf, years, n, work, guess_v, gap4, gap_min, gap_max, st)
+
+
+cdef double irr_dated_scanned(double *cf, const double *years, int n, double *work, double guess_v,
+                              const double *gap4, int gap_min, int gap_max, const double *st) noexcept nogil:
+    """irr_dated once wf_scan_w has zeroed the noise of cf and written st."""
     cdef double x, total, d, v0
     cdef int i, g, first, last, changes
     cdef Flows fl
-    wf_scan_w(cf, years, n, st)   # noise zeroed; where the positive and negative flows lie
     if st[1] < 0.0 or st[3] < 0.0:
         return NAN  # no sign change (or no flow at all)
     first = <int>(st[0] if st[0] < st[2] else st[2])
@@ -1239,6 +1252,94 @@ def irr_four(cash_flows):
         rowp[l] = &cf[l, 0]
     with nogil:
         irr_periodic4(rowp, n, &work[0], &o[0])
+    return out
+
+
+def _dated_rows(cash_flows, years, guesses, gap4):
+    """xirr_four's and xirr_one_by_one's inputs as C arrays: the rows (a copy), the years,
+    the guesses as irr_dated's guess_v (1/(1 + rate); NaN: none) and the gap table."""
+    cf = np.array(cash_flows, dtype=np.float64, order="C", ndmin=2)
+    yrs = np.ascontiguousarray(years, dtype=np.float64)
+    if yrs.ndim != 1 or yrs.shape[0] != cf.shape[1] or cf.shape[1] == 0:
+        raise ValueError(f"{cf.shape[1]} cash flows a row but {yrs.shape} year fractions")
+    g = np.full(cf.shape[0], np.nan) if guesses is None else np.asarray(guesses, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        v = np.ascontiguousarray(1.0 / (1.0 + g), dtype=np.float64)
+    table = None if gap4 is None else np.ascontiguousarray(gap4, dtype=np.float64)
+    if table is not None and table.shape[0] != cf.shape[1]:
+        raise ValueError(f"a gap table of {table.shape[0]} for {cf.shape[1]} flows")
+    return cf, yrs, v, table
+
+
+def xirr_four(cash_flows, years, guesses=None, gap4=None, int gap_min=0, int gap_max=0):
+    """The C entry irr_dated4 from Python (tests): the XIRR of each of the four rows of a
+    4 x n array at `years` (shared), lane l started from the annual rate guesses[l] (None
+    or NaN: irr.initial_v's estimate), with the gap table gap4 (the index of each flow's
+    gap in days from the flow four before, less gap_min; None: none), solved together."""
+    cf, yrs, v, table = _dated_rows(cash_flows, years, guesses, gap4)
+    if cf.shape[0] != IRR_LANES:
+        raise ValueError(f"xirr_four takes {IRR_LANES} rows, not {cf.shape[0]}")
+    cdef double[:, ::1] c = cf
+    cdef double[::1] y = yrs
+    cdef double[::1] gv = v
+    cdef double[::1] work = np.empty(dated4_work(c.shape[1]))
+    cdef double[::1] gt = table if table is not None else np.zeros(1)
+    cdef const double *gp = &gt[0] if table is not None else NULL
+    cdef double *rowp[IRR_LANES]
+    cdef int l, n = <int>c.shape[1]
+    out = np.empty(IRR_LANES)
+    cdef double[::1] o = out
+    for l in range(IRR_LANES):
+        rowp[l] = &c[l, 0]
+    with nogil:
+        irr_dated4(rowp, &y[0], n, &work[0], &gv[0], gp, gap_min, gap_max, &o[0])
+    return out
+
+
+def xirr_many(cash_flows, years, guesses=None, gap4=None, int gap_min=0, int gap_max=0):
+    """xirr_four's rows (any number) four at a time by irr_dated4, the rest (fewer than four)
+    by irr_dated: the lanes' timing in the benchmarks and tests."""
+    cf, yrs, v, table = _dated_rows(cash_flows, years, guesses, gap4)
+    cdef double[:, ::1] c = cf
+    cdef double[::1] y = yrs
+    cdef double[::1] gv = v
+    cdef double[::1] work = np.empty(dated4_work(c.shape[1]))
+    cdef double[::1] gt = table if table is not None else np.zeros(1)
+    cdef const double *gp = &gt[0] if table is not None else NULL
+    cdef double *rowp[IRR_LANES]
+    cdef Py_ssize_t i = 0, rows = c.shape[0]
+    cdef int l, n = <int>c.shape[1]
+    out = np.empty(rows)
+    cdef double[::1] o = out
+    with nogil:
+        while i + IRR_LANES <= rows:
+            for l in range(IRR_LANES):
+                rowp[l] = &c[i + l, 0]
+            irr_dated4(rowp, &y[0], n, &work[0], &gv[i], gp, gap_min, gap_max, &o[i])
+            i += IRR_LANES
+        while i < rows:
+            o[i] = irr_dated(&c[i, 0], &y[0], n, &work[0], gv[i], gp, gap_min, gap_max)
+            i += 1
+    return out
+
+
+def xirr_one_by_one(cash_flows, years, guesses=None, gap4=None, int gap_min=0, int gap_max=0):
+    """xirr_four's rows (any number) by irr_dated alone, one at a time (the lanes'
+    yardstick in tests/test_irr_lanes.py)."""
+    cf, yrs, v, table = _dated_rows(cash_flows, years, guesses, gap4)
+    cdef double[:, ::1] c = cf
+    cdef double[::1] y = yrs
+    cdef double[::1] gv = v
+    cdef double[::1] work = np.empty(2 * c.shape[1])
+    cdef double[::1] gt = table if table is not None else np.zeros(1)
+    cdef const double *gp = &gt[0] if table is not None else NULL
+    cdef Py_ssize_t i
+    cdef int n = <int>c.shape[1]
+    out = np.empty(c.shape[0])
+    cdef double[::1] o = out
+    with nogil:
+        for i in range(c.shape[0]):
+            o[i] = irr_dated(&c[i, 0], &y[0], n, &work[0], gv[i], gp, gap_min, gap_max)
     return out
 
 
@@ -3080,12 +3181,13 @@ cdef bint scn_periods(Scn *c, const Prog *p, int t0, LedgerT L, int64_t *status)
 
 
 cdef void scn_metrics(Scn *c, const Prog *p, LedgerT L, double *metrics, double *tranche_out,
-                      const double *periodic_irr=NULL) noexcept nogil:
+                      const double *periodic_irr=NULL, const double *dated_irr=NULL) noexcept nogil:
     """A scenario's metrics (reference.summarise; definitions: waterfall/metrics.py) once its
     periods have run: `metrics` [N_METRICS] and `tranche_out` [2K] (each tranche's WAL in
     years, then its lender loss: metrics.tranche_losses). `periodic_irr`, where given, is
     the lenders' and equity's periodic IRR already solved (irr_periodic4, a lane block's;
-    their flows' noise zeroed), not annualised."""
+    their flows' noise zeroed), not annualised; `dated_irr`, where given, their XIRRs already
+    solved (irr_dated4, from those periodic IRRs annualised)."""
     cdef int T = p.T, W = p.T + 1, K = p.K, cod = p.cod, llcr_end = p.llcr_end, t, k
     cdef int stop = c.stop, senior = c.senior, n_ds = c.n_ds
     cdef double *lcf = c.lcf
@@ -3175,10 +3277,14 @@ cdef void scn_metrics(Scn *c, const Prog *p, LedgerT L, double *metrics, double 
         metrics[M_LENDER_IRR] = annualise(irr_periodic(lcf, W, irr_work), ppy)
         metrics[M_EQUITY_IRR] = annualise(irr_periodic(ecf, W, irr_work), ppy)
     # the XIRRs start from the periodic ones, annualised (the same root to rounding)
-    metrics[M_LENDER_XIRR] = irr_dated(lcf, p.flow_years, W, irr_work, 1.0 / (1.0 + metrics[M_LENDER_IRR]),
-                                       p.flow_gap4, p.gap_min, p.gap_max)
-    metrics[M_EQUITY_XIRR] = irr_dated(ecf, p.flow_years, W, irr_work, 1.0 / (1.0 + metrics[M_EQUITY_IRR]),
-                                       p.flow_gap4, p.gap_min, p.gap_max)
+    if dated_irr != NULL:
+        metrics[M_LENDER_XIRR] = dated_irr[0]
+        metrics[M_EQUITY_XIRR] = dated_irr[1]
+    else:
+        metrics[M_LENDER_XIRR] = irr_dated(lcf, p.flow_years, W, irr_work, 1.0 / (1.0 + metrics[M_LENDER_IRR]),
+                                           p.flow_gap4, p.gap_min, p.gap_max)
+        metrics[M_EQUITY_XIRR] = irr_dated(ecf, p.flow_years, W, irr_work, 1.0 / (1.0 + metrics[M_EQUITY_IRR]),
+                                           p.flow_gap4, p.gap_min, p.gap_max)
     metrics[M_EQUITY_DISTRIBUTIONS] = eq_dist_total
     metrics[M_EQUITY_INVESTED] = eq_in_total
     for k in range(K):

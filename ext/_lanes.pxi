@@ -1397,13 +1397,18 @@ cdef void lanes_end(Lanes *z, Scn *c, const Prog *p, int until, double **rows, i
     """The lanes still in the block at `until`: the rest of their periods in the scalar loop
     (none where until is T + 1), then their metrics, the lenders' and equity's periodic
     IRRs solved four at a time (irr_periodic4: the scalar's bit for bit) where no owner's
-    tax reads the equity flows first."""
+    tax reads the equity flows first, and then their XIRRs (irr_dated4: irr_dated's bit for
+    bit) started from them as scn_metrics starts irr_dated."""
     cdef int l, W = p.T + 1
     cdef bint ran[BLOCK]
     cdef double *flows[BLOCK]
     cdef double lender[BLOCK]
     cdef double equity[BLOCK]
+    cdef double lender_x[BLOCK]
+    cdef double equity_x[BLOCK]
     cdef double given[2]
+    cdef double dated[2]
+    cdef double ppy = 12.0 / p.months
     for l in range(BLOCK):
         ran[l] = False
         if z.live[l]:
@@ -1418,8 +1423,29 @@ cdef void lanes_end(Lanes *z, Scn *c, const Prog *p, int until, double **rows, i
             flows[l] = c[l].ecf
         for l in range(BLOCK // IRR_LANES):
             irr_periodic4(flows + l * IRR_LANES, W, irr_work, equity + l * IRR_LANES)
+        lanes_xirr(c, p, ran, lender, ppy, irr_work, lender_x, 0)
+        lanes_xirr(c, p, ran, equity, ppy, irr_work, equity_x, 1)
     for l in range(BLOCK):
         if ran[l]:
             given[0] = lender[l]
             given[1] = equity[l]
-            scn_metrics(&c[l], p, <NoLedgerPtr>NULL, rows[l], rows[l] + N_METRICS, NULL if p.tax_on else given)
+            dated[0] = lender_x[l]
+            dated[1] = equity_x[l]
+            scn_metrics(&c[l], p, <NoLedgerPtr>NULL, rows[l], rows[l] + N_METRICS,
+                        NULL if p.tax_on else given, NULL if p.tax_on else dated)
+
+
+cdef void lanes_xirr(Scn *c, const Prog *p, const bint *ran, const double *periodic, double ppy,
+                     double *irr_work, double *out, bint equity) noexcept nogil:
+    """The lenders' (equity: the equity's) XIRR of the lanes that ran, four at a time
+    (irr_dated4), each started where scn_metrics starts irr_dated: from its periodic IRR
+    annualised, as 1/(1 + r)."""
+    cdef double *flows[BLOCK]
+    cdef double guess[BLOCK]
+    cdef int l
+    for l in range(BLOCK):
+        flows[l] = (c[l].ecf if equity else c[l].lcf) if ran[l] else NULL
+        guess[l] = 1.0 / (1.0 + annualise(periodic[l], ppy))
+    for l in range(BLOCK // IRR_LANES):
+        irr_dated4(flows + l * IRR_LANES, p.flow_years, p.T + 1, irr_work, guess + l * IRR_LANES,
+                   p.flow_gap4, p.gap_min, p.gap_max, out + l * IRR_LANES)

@@ -22,6 +22,19 @@ def irr_four(cash_flows: npt.ArrayLike) -> npt.NDArray[np.float64]:
 def irr_one_by_one(cash_flows: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """irr_many without the lanes: each row by the scalar irr_periodic."""
 
+def xirr_four(cash_flows: npt.ArrayLike, years: npt.ArrayLike, guesses: Any = ..., gap4: Any = ...,
+              gap_min: int = ..., gap_max: int = ...) -> npt.NDArray[np.float64]:
+    """XIRR of the four rows of a 4 x n array at `years` by irr_dated4 (tests): lane l from
+    the annual rate guesses[l] (None or NaN: none), with the gap table gap4/gap_min/gap_max."""
+
+def xirr_many(cash_flows: npt.ArrayLike, years: npt.ArrayLike, guesses: Any = ..., gap4: Any = ...,
+              gap_min: int = ..., gap_max: int = ...) -> npt.NDArray[np.float64]:
+    """xirr_four's rows (any number), four at a time by irr_dated4."""
+
+def xirr_one_by_one(cash_flows: npt.ArrayLike, years: npt.ArrayLike, guesses: Any = ..., gap4: Any = ...,
+                    gap_min: int = ..., gap_max: int = ...) -> npt.NDArray[np.float64]:
+    """xirr_many without the lanes: each row by the scalar irr_dated."""
+
 LANES: int  # scenarios a lane block steps through the periods together (ext/_lanes.pxi)
 
 def lanes_for(program: Any) -> int:
