@@ -3371,7 +3371,7 @@ def run_batch(program, batch, bint want_ledgers=False, int threads=1, bint want_
     cdef _Prepared prep = _prepared(program)
     cdef Prog p = prep.p   # points into prep's arrays: prep is held until the run returns
     if lanes not in (0, 1, LANES):
-        raise ValueError(f"lanes must be 0 (the kernel's choice), 1 or {LANES}, not {lanes}")
+        raise ValueError(f"lanes must be 0 (the kernel's choice), 1 or {LANES} (this build's), not {lanes}")
     cdef bint use_lanes = lanes != 1 and not want_ledgers and lanes_eligible(&p)
     return _run(program, batch, want_ledgers, threads, p, p.T + 1, want_losses, out, use_lanes)
 

@@ -25,6 +25,13 @@ cdef extern from *:
        lane, the scalar period loop's operations in its order: a lane equals the scalar
        kernel. */
     #define WF_BLOCK 4
+    /* 1 where the build has AVX2 vectors: without them the lanes' vector code runs lane by
+       lane and is slower than the scalar kernel (0.54x measured), so lane blocks are off */
+    #if defined(__AVX2__)
+    #define WF_LANES_ON 1
+    #else
+    #define WF_LANES_ON 0
+    #endif
     typedef double wf_v __attribute__((vector_size(8 * WF_BLOCK)));
     typedef long long wf_m __attribute__((vector_size(8 * WF_BLOCK)));
     static inline wf_v wf_ld(const double *p) { wf_v v; memcpy(&v, p, sizeof v); return v; }
@@ -628,13 +635,14 @@ cdef extern from *:
 
 cdef extern from *:
     enum: WF_BLOCK     # (the C helpers' lane count, above)
+    enum: WF_LANES_ON  # (whether the build runs lane blocks, above)
 
 cdef enum:
     BLOCK = WF_BLOCK   # scenarios a block steps through together: 4, an AVX2 vector
     LANE_MAX_K = 16    # tranches and accounts a lane block carries (more: scalar)
     LANE_MAX_A = 16
 
-LANES = BLOCK
+LANES = BLOCK if WF_LANES_ON else 1   # what the build runs: 1 without AVX2
 
 
 ctypedef struct LaneCarry:
@@ -719,7 +727,7 @@ cdef bint lanes_eligible(const Prog *p) noexcept nogil:
     """Whether a program's rules are all carried by the lane block (metrics only)."""
     cdef int i, W = p.T + 1
     cdef bint own_only
-    if p.K > LANE_MAX_K or p.A > LANE_MAX_A or p.H > 0 or p.hedge_ratio_min >= 0.0:
+    if not WF_LANES_ON or p.K > LANE_MAX_K or p.A > LANE_MAX_A or p.H > 0 or p.hedge_ratio_min >= 0.0:
         return False
     own_only = not ((p.lock_up_dscr >= 0.0 and p.lock_up_basis != 0)
                     or (p.default_dscr >= 0.0 and p.default_basis != 0))
