@@ -8,7 +8,9 @@ Used by benchmarks/bench_layers.py and scripts/speed_table.py (the README's tabl
   (started before the clock) against local;
 - irr_timings: the kernel's IRR per 181-period vector, in a batch and one call at a time
   (kernel_copy loads another build beside this one, to time them interleaved);
-- run_call: one `waterfall.run()` of a deal already compiled (the cache's path).
+- run_call: one `waterfall.run()` of a deal already compiled (the cache's path);
+- lanes_vs_scalar: the kernel on the benchmark deal with lane blocks and one scenario at a
+  time (the same build), at 1 and 2 threads.
 The 10^6-scenario end to end is bench.end_to_end_process (a fresh process: its peak RSS
 is the whole process's).
 """
@@ -29,6 +31,28 @@ def _best(fn, repeats: int = 3) -> float:
         fn()
         best = min(best, time.perf_counter() - t0)
     return best
+
+
+def lanes_vs_scalar(scenarios: int = 100_000, repeats: int = 5) -> dict:
+    """ns per scenario-period of the kernel (metrics only) on the benchmark deal's generated
+    lease scenarios, with lane blocks (the kernel's choice) and one scenario at a time, taking
+    turns, at 1 and 2 threads; and the lanes the deal runs with."""
+    from .bench import BENCH_DEAL, lease_scenarios
+    from .compile import compile_deal
+    from .engine import kernel_lanes, run_program
+    from .load import load_deal
+
+    program = compile_deal(load_deal(BENCH_DEAL))
+    batch = lease_scenarios(program.n_periods, scenarios, seed=7)
+    per = 1e9 / (scenarios * (program.n_periods + 1))
+    out = {"scenarios": scenarios, "lanes": kernel_lanes(program)}
+    for threads in (1, 2):
+        lanes, scalar = _alternated([lambda: run_program(program, batch, threads=threads, lanes=0),
+                                     lambda: run_program(program, batch, threads=threads, lanes=1)], repeats)
+        out[f"lanes_ns_{threads}"] = lanes * per
+        out[f"scalar_ns_{threads}"] = scalar * per
+    out["thread_scaling"] = out["lanes_ns_1"] / out["lanes_ns_2"]
+    return out
 
 
 def _alternated(fns, repeats: int) -> list[float]:
