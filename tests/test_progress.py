@@ -38,7 +38,7 @@ def test_a_long_command_in_a_pipe_logs_its_step_and_quiet_silences_it(name, tmp_
     assert loud.returncode == 0, loud.stderr
     lines = [ln for ln in loud.stderr.splitlines() if ln.startswith(f"{name}: ")]
     assert lines, loud.stderr
-    # "bench: the kernel on 20,000 scenarios, best of 5 (2 of 4), 3.0 s": the step, its place, the time
+    # "bench: the kernel on 20,000 scenarios, best of 5 (2 of 5), 3.0 s": the step, its place, the time
     assert all(" of " in ln and ln.endswith(" s") for ln in lines), lines
     quiet = cli(*args, "--quiet", env=FAST_LOG)
     assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
@@ -70,7 +70,7 @@ def test_a_long_command_on_a_terminal_draws_a_bar():
     os.close(main)
     assert proc.returncode == 0
     text = seen.decode(errors="replace")
-    assert "bench: " in text and "of 4" in text and "\r" in text, text   # a bar redrawn in place
+    assert "bench: " in text and "of 5" in text and "\r" in text, text   # a bar redrawn in place (5 stages)
 
 
 def test_a_sweep_in_a_jupyter_kernel_shows_a_widget():
