@@ -187,16 +187,19 @@ cdef extern from *:
     }
 
     /* wf_scan of src, the flows with their noise zeroed written to cf (src itself, or a
-       copy: one pass instead of a copy and a scan). Where the positive and negative flows
-       lie is kept per block of four (a movemask and a branch on integer registers, off the
-       vector units and off the sums' chains); the sums are wf_scan's, operation for
-       operation. ahead[0 .. n) is asked for from memory on the way (a batch's rows to
-       come; src itself where there are none). */
-    static void wf_scan_ahead(const double *src, double *cf, int n, double *out, const double *ahead)
+       copy: one pass instead of a copy and a scan), each flow's time its period t, or w[t]
+       where `dated` (a dated IRR's years). Where the positive and negative flows lie is kept
+       per block of four (a movemask and a branch on integer registers, off the vector units
+       and off the sums' chains); the sums are wf_scan's, operation for operation. ahead[0 ..
+       n) is asked for from memory on the way (a batch's rows to come; src itself where there
+       are none). Written once for both: the wrappers below pass `dated` as a constant, so the
+       compiler makes each its own loop. */
+    static inline __attribute__((always_inline)) void wf_scan_body(
+        const double *src, double *cf, const double *w, int n, double *out, const double *ahead, const int dated)
     {
         double first_pos = n, last_pos = -1.0, first_neg = n, last_neg = -1.0;
         double inflow = 0.0, outflow = 0.0, t_in = 0.0, t_out = 0.0, tt_in = 0.0, tt_out = 0.0;
-        double x, lane[4];
+        double x, tw, lane[4];
         int t = 0;
     #if defined(__AVX2__) && defined(__FMA__)
         {
@@ -208,8 +211,11 @@ cdef extern from *:
             __m256d v, pos, neg, px, nx, tpx, tnx;
             int fp = -1, lp = -1, fn = -1, ln = -1, fpm = 0, lpm = 0, fnm = 0, lnm = 0, pm, nm;
             for (; t + 4 <= n; t += 4) {
-                __builtin_prefetch(ahead + t, 0, 3);
+                if (!dated)
+                    __builtin_prefetch(ahead + t, 0, 3);
                 v = _mm256_loadu_pd(src + t);
+                if (dated)
+                    tv = _mm256_loadu_pd(w + t);
                 v = _mm256_andnot_pd(_mm256_cmp_pd(_mm256_and_pd(v, absmask), noise, _CMP_LE_OQ), v);
                 _mm256_storeu_pd(cf + t, v);
                 pos = _mm256_cmp_pd(v, zero, _CMP_GT_OQ);
@@ -224,7 +230,8 @@ cdef extern from *:
                 to = _mm256_add_pd(to, tnx);
                 tti = _mm256_fmadd_pd(tv, tpx, tti);
                 tto = _mm256_fmadd_pd(tv, tnx, tto);
-                tv = _mm256_add_pd(tv, four);
+                if (!dated)
+                    tv = _mm256_add_pd(tv, four);
                 pm = _mm256_movemask_pd(pos);
                 nm = _mm256_movemask_pd(neg);
                 if (pm) {
@@ -252,22 +259,23 @@ cdef extern from *:
             _mm256_storeu_pd(lane, tto); tt_out = (lane[0] + lane[1]) + (lane[2] + lane[3]);
         }
     #endif
-        (void)lane;
+        (void)lane; (void)ahead;
         for (; t < n; t++) {
             x = src[t];
             if (fabs(x) <= 1e-9)
                 x = 0.0;
             cf[t] = x;
+            tw = dated ? w[t] : (double)t;
             if (x > 0.0) {
                 inflow += x;
-                t_in += t * x;
-                tt_in += (double)t * t * x;
+                t_in += tw * x;
+                tt_in += tw * tw * x;
                 if (t < first_pos) first_pos = t;
                 last_pos = t;
             } else if (x < 0.0) {
                 outflow -= x;
-                t_out -= t * x;
-                tt_out -= (double)t * t * x;
+                t_out -= tw * x;
+                tt_out -= tw * tw * x;
                 if (t < first_neg) first_neg = t;
                 last_neg = t;
             }
@@ -275,6 +283,10 @@ cdef extern from *:
         out[0] = first_pos; out[1] = last_pos; out[2] = first_neg; out[3] = last_neg;
         out[4] = inflow; out[5] = outflow; out[6] = t_in; out[7] = t_out;
         out[8] = tt_in; out[9] = tt_out;
+    }
+    static void wf_scan_ahead(const double *src, double *cf, int n, double *out, const double *ahead)
+    {
+        wf_scan_body(src, cf, NULL, n, out, ahead, 0);
     }
 
     /* The pointer p, laundered: the compiler cannot see which function a call through it
@@ -362,86 +374,7 @@ cdef extern from *:
        out[4..9] inflow, outflow and their sums weighted by w and w^2 (irr.initial_v). */
     static void wf_scan_w(double *cf, const double *w, int n, double *out)
     {
-        double first_pos = n, last_pos = -1.0, first_neg = n, last_neg = -1.0;
-        double inflow = 0.0, outflow = 0.0, t_in = 0.0, t_out = 0.0, tt_in = 0.0, tt_out = 0.0;
-        double x, t, lane[4];
-        int i = 0, j;
-    #if defined(__AVX2__) && defined(__FMA__)
-        {
-            const __m256d zero = _mm256_setzero_pd(), noise = _mm256_set1_pd(1e-9);
-            const __m256d absmask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
-            __m256d tv, in = zero, ou = zero, ti = zero, to = zero, tti = zero, tto = zero;
-            __m256d v, pos, neg, px, nx, tpx, tnx;
-            int fp = -1, lp = -1, fn = -1, ln = -1, fpm = 0, lpm = 0, fnm = 0, lnm = 0, pm, nm;
-            for (; i + 4 <= n; i += 4) {
-                v = _mm256_loadu_pd(cf + i);
-                tv = _mm256_loadu_pd(w + i);
-                v = _mm256_andnot_pd(_mm256_cmp_pd(_mm256_and_pd(v, absmask), noise, _CMP_LE_OQ), v);
-                _mm256_storeu_pd(cf + i, v);
-                pos = _mm256_cmp_pd(v, zero, _CMP_GT_OQ);
-                neg = _mm256_cmp_pd(v, zero, _CMP_LT_OQ);
-                px = _mm256_and_pd(pos, v);
-                nx = _mm256_and_pd(neg, _mm256_sub_pd(zero, v));
-                in = _mm256_add_pd(in, px);
-                ou = _mm256_add_pd(ou, nx);
-                tpx = _mm256_mul_pd(tv, px);
-                tnx = _mm256_mul_pd(tv, nx);
-                ti = _mm256_add_pd(ti, tpx);
-                to = _mm256_add_pd(to, tnx);
-                tti = _mm256_fmadd_pd(tv, tpx, tti);
-                tto = _mm256_fmadd_pd(tv, tnx, tto);
-                pm = _mm256_movemask_pd(pos);   /* where the signs lie: wf_scan_ahead's way */
-                nm = _mm256_movemask_pd(neg);
-                if (pm) {
-                    if (fp < 0) { fp = i; fpm = pm; }
-                    lp = i; lpm = pm;
-                }
-                if (nm) {
-                    if (fn < 0) { fn = i; fnm = nm; }
-                    ln = i; lnm = nm;
-                }
-            }
-            if (fp >= 0) {
-                first_pos = fp + __builtin_ctz(fpm);
-                last_pos = lp + 31 - __builtin_clz(lpm);
-            }
-            if (fn >= 0) {
-                first_neg = fn + __builtin_ctz(fnm);
-                last_neg = ln + 31 - __builtin_clz(lnm);
-            }
-            _mm256_storeu_pd(lane, in); inflow = (lane[0] + lane[1]) + (lane[2] + lane[3]);
-            _mm256_storeu_pd(lane, ou); outflow = (lane[0] + lane[1]) + (lane[2] + lane[3]);
-            _mm256_storeu_pd(lane, ti); t_in = (lane[0] + lane[1]) + (lane[2] + lane[3]);
-            _mm256_storeu_pd(lane, to); t_out = (lane[0] + lane[1]) + (lane[2] + lane[3]);
-            _mm256_storeu_pd(lane, tti); tt_in = (lane[0] + lane[1]) + (lane[2] + lane[3]);
-            _mm256_storeu_pd(lane, tto); tt_out = (lane[0] + lane[1]) + (lane[2] + lane[3]);
-        }
-    #endif
-        (void)j; (void)lane;
-        for (; i < n; i++) {
-            x = cf[i];
-            if (fabs(x) <= 1e-9) {
-                cf[i] = 0.0;
-                continue;
-            }
-            t = w[i];
-            if (x > 0.0) {
-                inflow += x;
-                t_in += t * x;
-                tt_in += t * t * x;
-                if (first_pos > i) first_pos = i;
-                last_pos = i;
-            } else {
-                outflow -= x;
-                t_out -= t * x;
-                tt_out -= t * t * x;
-                if (first_neg > i) first_neg = i;
-                last_neg = i;
-            }
-        }
-        out[0] = first_pos; out[1] = last_pos; out[2] = first_neg; out[3] = last_neg;
-        out[4] = inflow; out[5] = outflow; out[6] = t_in; out[7] = t_out;
-        out[8] = tt_in; out[9] = tt_out;
+        wf_scan_body(cf, cf, w, n, out, cf, 1);
     }
     """
     double WF_MULADD(double a, double b, double c) noexcept nogil
