@@ -875,18 +875,25 @@ cdef inline int count_changes(const double *c, int n) noexcept nogil:
     return changes
 
 
+cdef inline int sum_change(double total, double tol, double *last) noexcept nogil:
+    """One partial sum's count in irr.partial_sum_changes: 1 where it is zero (to `tol`) or
+    has the other sign from the last non-zero one (*last, moved on to it)."""
+    cdef int out = 0
+    if fabs(total) <= tol:
+        return 1
+    if last[0] != 0.0 and ((total > 0.0) != (last[0] > 0.0)):
+        out = 1
+    last[0] = total
+    return out
+
+
 cdef int partial_changes(const double *c, int n, int backward, double tol) noexcept nogil:
     """Twin of irr.partial_sum_changes (one direction)."""
     cdef int i, out = 0
     cdef double total = 0.0, last = 0.0
     for i in range(n):
         total += c[n - 1 - i] if backward else c[i]
-        if fabs(total) <= tol:
-            out += 1
-        else:
-            if last != 0.0 and ((total > 0.0) != (last > 0.0)):
-                out += 1
-            last = total
+        out += sum_change(total, tol, &last)
     return out
 
 
@@ -904,13 +911,7 @@ cdef int gain_changes(const double *c, int n, double *sums, double *size_out) no
     size_out[0] = size
     tol = 1e-12 * size
     for i in range(n):
-        total = sums[i]
-        if fabs(total) <= tol:
-            out += 1
-        else:
-            if last != 0.0 and ((total > 0.0) != (last > 0.0)):
-                out += 1
-            last = total
+        out += sum_change(sums[i], tol, &last)
     return out
 
 
