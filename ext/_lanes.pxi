@@ -1261,6 +1261,12 @@ cdef bint lanes_fast_ok(const Prog *p) noexcept nogil:
 
 cdef void lanes_fast_setup(wf_fast *x, Lanes *z, const Scn *c, const Prog *p) noexcept nogil:
     """wf_fast_period's view of the program and of the block."""
+    lanes_fast_program(x, c, p)
+    lanes_fast_block(x, z, c, p)
+
+
+cdef void lanes_fast_program(wf_fast *x, const Scn *c, const Prog *p) noexcept nogil:
+    """wf_fast_period's program facts and the codes it dispatches on (OP_*, ACC_DSRA, LI_*, LF_*)."""
     x.K = p.K
     x.A = p.A
     x.S = p.S
@@ -1322,6 +1328,11 @@ cdef void lanes_fast_setup(wf_fast *x, Lanes *z, const Scn *c, const Prog *p) no
     x.lf_debt_open = LF_DEBT_OPEN
     x.lf_dsra_open = LF_DSRA_OPEN
     x.lf_tax_income = LF_TAX_INCOME
+
+
+
+cdef void lanes_fast_block(wf_fast *x, Lanes *z, const Scn *c, const Prog *p) noexcept nogil:
+    """wf_fast_period's view of the block: its rows and its state."""
     x.sprefix = c[0].dsra_pre + (p.T + 1)   # (S of tranche k at sprefix + 3kW; read where it covers k)
     x.rows_in = z.rows_in
     x.flows = z.flows
