@@ -176,75 +176,6 @@ cdef extern from *:
                     d4[l][t] = src[WF_BLOCK * t + g + l];
         }
     }
-    /* The steps on the lanes (lanes_steps): what they read and write */
-    typedef struct {
-        double *cash, *lcf, *equity, *fees;                       /* [WF_BLOCK] the period's flows */
-        double *int_due, *int_paid, *prin_due, *bal, *repaid, *repaid_t;   /* [K][WF_BLOCK] */
-        double *reserve;                                          /* [A][WF_BLOCK] */
-        int64_t *out, *locked;                                    /* [WF_BLOCK] */
-        const int *sop, *sarg;
-        const int64_t *hard, *maturity;
-        const double *share, *share_locked, *fee_due;
-        int S, W, t;
-        double dust;
-        int op_fee, op_interest, op_principal, op_reserve, op_sweep, op_distribute;   /* the OP_* codes */
-    } wf_steps;
-    /* steps i0.. of the period on every lane, the cash in registers, up to the first reserve
-       step (whose target the caller works out: returned, not run) or the end (S) */
-    static int wf_steps_run(const wf_steps *a, int i)
-    {
-        wf_v cash = wf_ld(a->cash), lcf = wf_ld(a->lcf), eq = wf_ld(a->equity), fees = wf_ld(a->fees);
-        wf_v zero = wf_all(0.0), dust = wf_all(a->dust), tt = wf_all((double)a->t);
-        wf_m out = wf_ldm(a->out), locked = wf_ldm(a->locked) != 0;
-        for (; i < a->S; i++) {
-            int op = a->sop[i], q = WF_BLOCK * a->sarg[i];
-            wf_v pay, due, b, s;
-            if (op == a->op_reserve)
-                break;
-            if (op == a->op_interest) {
-                due = wf_ld(a->int_due + q); pay = wf_min(cash, due);
-                cash = cash - pay; lcf = lcf + pay;
-                wf_st(a->int_paid + q, wf_ld(a->int_paid + q) + pay);
-                s = due - pay;
-                if (a->hard[a->sarg[i]]) {
-                    out = out | ((s > zero) & (s > dust));
-                } else {
-                    wf_m m = s > zero;
-                    b = wf_ld(a->bal + q);
-                    wf_st(a->bal + q, wf_sel(m, b + s, b));
-                    wf_st(a->int_due + q, wf_sel(m, pay, due));
-                }
-            } else if (op == a->op_principal) {
-                due = wf_ld(a->prin_due + q); pay = wf_min(cash, due);
-                cash = cash - pay; lcf = lcf + pay;
-                wf_st(a->bal + q, wf_ld(a->bal + q) - pay); wf_st(a->repaid + q, wf_ld(a->repaid + q) + pay);
-                wf_st(a->repaid_t + q, wf_ld(a->repaid_t + q) + pay * tt);
-                if (a->hard[a->sarg[i]] || a->t == a->maturity[a->sarg[i]])
-                    out = out | ((due - pay) > dust);
-            } else if (op == a->op_sweep) {
-                b = wf_ld(a->bal + q);
-                pay = wf_min(b, cash * wf_sel(locked, wf_all(a->share_locked[i]), wf_all(a->share[i])));
-                cash = cash - pay; lcf = lcf + pay;
-                wf_st(a->bal + q, b - pay); wf_st(a->repaid + q, wf_ld(a->repaid + q) + pay);
-                wf_st(a->repaid_t + q, wf_ld(a->repaid_t + q) + pay * tt);
-            } else if (op == a->op_distribute) {
-                if (a->sarg[i] >= 0) {
-                    b = wf_ld(a->reserve + q);
-                    wf_st(a->reserve + q, wf_sel(locked, b + cash, b));
-                    eq = wf_sel(locked, eq, eq + cash);
-                } else {
-                    eq = eq + cash;
-                }
-                cash = zero;
-            } else if (op == a->op_fee) {
-                pay = wf_min(cash, wf_all(a->fee_due[a->sarg[i] * a->W + a->t]));
-                cash = cash - pay; fees = fees + pay;
-            }
-        }
-        wf_st(a->cash, cash); wf_st(a->lcf, lcf); wf_st(a->equity, eq); wf_st(a->fees, fees);
-        wf_stm(a->out, out);
-        return i;
-    }
     /* A quiet period (no close, COD, draw, capitalisation or maturity; not the last) of every
        lane in one pass, the period's figures in registers: lanes_period's rules where they
        are the common case (lanes_fast_ok), in its order of operations. Returns 0 (the state
@@ -405,11 +336,13 @@ cdef extern from *:
         wf_st(x->repaid + q, wf_ld(x->repaid + q) + pay);
         wf_st(x->repaid_t + q, wf_ld(x->repaid_t + q) + pay * f->tt);
     }
-    /* the steps (wf_steps_run, with the reserve's window); 0 where one is left to lanes_period */
-    WF_ALWAYS_INLINE int wf_fast_steps(const wf_fast *x, int t, wf_fp *f)
+    /* the steps from step i on, each once for all the lanes: where `window`, a reserve step's
+       target by wf_fast_reserve; the index of the first step not run (a reserve step whose
+       target is the caller's, or an op this loop does not carry), S at the end */
+    WF_ALWAYS_INLINE int wf_steps_from(const wf_fast *x, int t, wf_fp *f, int i, const int window)
     {
         wf_v b, pay, due, s;
-        for (int i = 0; i < x->S; i++) {
+        for (; i < x->S; i++) {
             int op = x->sop[i], arg = x->sarg[i], q = WF_BLOCK * arg;
             if (op == x->op_interest) {
                 due = wf_ld(x->int_due + q); pay = wf_min(f->cash, due);
@@ -431,8 +364,8 @@ cdef extern from *:
                 if (x->hard[arg] || t == x->maturity[arg])
                     f->out = f->out | ((due - pay) > f->dust);
             } else if (op == x->op_reserve) {
-                if (!wf_fast_reserve(x, t, arg, f))
-                    return 0;
+                if (!window || !wf_fast_reserve(x, t, arg, f))
+                    return i;
             } else if (op == x->op_sweep) {
                 b = wf_ld(x->bal + q);
                 pay = wf_min(b, f->cash * wf_sel(f->locked, wf_all(x->share_locked[i]), wf_all(x->share[i])));
@@ -451,10 +384,32 @@ cdef extern from *:
                 pay = wf_min(f->cash, wf_all(x->fee_due[arg * x->W + t]));
                 f->cash = f->cash - pay; f->fees = f->fees + pay;
             } else {
-                return 0;
+                return i;
             }
         }
-        return 1;
+        return x->S;
+    }
+    /* the steps of a fast period (0 where one is left to lanes_period) */
+    WF_ALWAYS_INLINE int wf_fast_steps(const wf_fast *x, int t, wf_fp *f)
+    {
+        return wf_steps_from(x, t, f, 0, 1) == x->S;
+    }
+    /* the steps from step i on for lanes_period (its flows in memory, the reserves' targets
+       its own); returns the first step not run, S at the end */
+    static int wf_steps_mem(const wf_fast *x, int t, double *cash, double *lcf, double *eq, double *fees, int i)
+    {
+        wf_fp f;
+        f.zero = wf_all(0.0);
+        f.dust = wf_all(x->dust);
+        f.tt = wf_all((double)t);
+        f.cash = wf_ld(cash); f.lcf = wf_ld(lcf); f.eq = wf_ld(eq); f.fees = wf_ld(fees);
+        f.out = wf_ldm(x->out);
+        f.locked = wf_ldm(x->locked) != 0;
+        f.live = f.locked | ~f.locked;
+        i = wf_steps_from(x, t, &f, i, 0);
+        wf_st(cash, f.cash); wf_st(lcf, f.lcf); wf_st(eq, f.eq); wf_st(fees, f.fees);
+        wf_stm(x->out, f.out);
+        return i;
     }
     /* the period's flows out (lanes_period's tail) */
     WF_ALWAYS_INLINE void wf_fast_tail(const wf_fast *x, int t, const wf_fp *f)
@@ -586,38 +541,7 @@ cdef extern from *:
         int64_t *locked
         const int64_t *live
     int wf_fast_period(const wf_fast *x, int t) noexcept nogil
-    ctypedef struct wf_steps:
-        double *cash
-        double *lcf
-        double *equity
-        double *fees
-        double *int_due
-        double *int_paid
-        double *prin_due
-        double *bal
-        double *repaid
-        double *repaid_t
-        double *reserve
-        int64_t *out
-        int64_t *locked
-        const int *sop
-        const int *sarg
-        const int64_t *hard
-        const int64_t *maturity
-        const double *share
-        const double *share_locked
-        const double *fee_due
-        int S
-        int W
-        int t
-        double dust
-        int op_fee
-        int op_interest
-        int op_principal
-        int op_reserve
-        int op_sweep
-        int op_distribute
-    int wf_steps_run(const wf_steps *a, int i) noexcept nogil
+    int wf_steps_mem(const wf_fast *x, int t, double *cash, double *lcf, double *eq, double *fees, int i) noexcept nogil
     void wf_fill(double *x, double v) noexcept nogil
     void wf_copy(double *dst, const double *src, int n) noexcept nogil
     void wf_transpose(const double *const *src, int n, double *dst) noexcept nogil
@@ -1091,54 +1015,23 @@ cdef inline void lanes_reserve_target(Lanes *z, Scn *c, const Prog *p, int a, in
             target[l] = reserve_target(p, c[l].prr, c[l].schr, c[l].ts, a, t, c[l].index)
 
 
-cdef void lanes_steps(Lanes *z, Scn *c, const Prog *p, int t, double *cash, double *lcf_t, double *equity_out,
-                      double *fees_paid) noexcept nogil:
+cdef void lanes_steps(Lanes *z, Scn *c, const Prog *p, const wf_fast *fx, int t, double *cash, double *lcf_t,
+                      double *equity_out, double *fees_paid) noexcept nogil:
     """The steps (waterfall/steps) on the lanes, each dispatched once for the block
-    (wf_steps_run; a reserve's target lane by lane here); a lane that meets an event of
-    default (a hard shortfall) leaves."""
+    (wf_steps_mem: wf_fast_period's loop; a reserve's target lane by lane here); a lane that
+    meets an event of default (a hard shortfall) leaves."""
     cdef int i = 0, arg
     cdef double target[BLOCK]
-    cdef wf_steps a
-    a.cash = cash
-    a.lcf = lcf_t
-    a.equity = equity_out
-    a.fees = fees_paid
-    a.int_due = z.int_due
-    a.int_paid = z.int_paid
-    a.prin_due = z.prin_due
-    a.bal = z.cur.bal
-    a.repaid = z.cur.repaid
-    a.repaid_t = z.cur.repaid_t
-    a.reserve = z.cur.reserve
-    a.out = z.out
-    a.locked = z.locked
-    a.sop = p.sop
-    a.sarg = p.sarg
-    a.hard = p.hard
-    a.maturity = p.maturity
-    a.share = p.step_share
-    a.share_locked = p.step_share_locked
-    a.fee_due = p.fee_due
-    a.S = p.S
-    a.W = p.T + 1
-    a.t = t
-    a.dust = DUST
-    a.op_fee = OP_FEE
-    a.op_interest = OP_INTEREST
-    a.op_principal = OP_PRINCIPAL
-    a.op_reserve = OP_RESERVE
-    a.op_sweep = OP_SWEEP
-    a.op_distribute = OP_DISTRIBUTE
     while i < p.S:
-        i = wf_steps_run(&a, i)
-        if i < p.S:   # OP_RESERVE
+        i = wf_steps_mem(fx, t, cash, lcf_t, equity_out, fees_paid, i)
+        if i < p.S:   # a reserve step (lanes_eligible admits no other the loop leaves)
             arg = p.sarg[i]
             lanes_reserve_target(z, c, p, arg, t, target)
             wf_reserve(cash, target, z.cur.reserve + arg * BLOCK)
             i += 1
 
 
-cdef void lanes_period(Lanes *z, Scn *c, const Prog *p, int t) noexcept nogil:
+cdef void lanes_period(Lanes *z, Scn *c, const Prog *p, const wf_fast *fx, int t) noexcept nogil:
     """Period t of every lane of the block (scn_periods' period, rules as lanes_eligible
     allows): the lanes' own rows and state in, their flows out."""
     cdef int l, k, W = p.T + 1
@@ -1167,7 +1060,7 @@ cdef void lanes_period(Lanes *z, Scn *c, const Prog *p, int t) noexcept nogil:
     lanes_accrue(z, p, t, draws, lcf_t)
     lanes_sources(z, c, p, t, cfads, draws, cash)
     lanes_covenants(z, p, t, revenue, cfads, cash, cure)
-    lanes_steps(z, c, p, t, cash, lcf_t, equity_out, fees_paid)
+    lanes_steps(z, c, p, fx, t, cash, lcf_t, equity_out, fees_paid)
     if p.tax_on:   # taxes.pre_depreciation_income (no hedges in a lane block)
         row = lane_row(z, LF_TAX_INCOME, t, W)
         for l in range(BLOCK):
@@ -1397,7 +1290,7 @@ cdef void run_lane_block(const Prog *p, double **adj, int J, const double **base
         if not (fast and wf_fast_period(&fx, t)):
             if fast:
                 lanes_restore(&z, p.K, p.A)
-            lanes_period(&z, c, p, t)
+            lanes_period(&z, c, p, &fx, t)
         for l in range(BLOCK):
             if z.live[l] and z.out[l] != 0:   # from the start of this period on in the scalar loop
                 lanes_store(&z.snap, l, &c[l], p)
