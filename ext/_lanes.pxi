@@ -114,19 +114,6 @@ cdef extern from *:
         wf_st(eq_in_total, wf_ld(eq_in_total) + (wf_all(inflow) + wf_all(0.0) + wf_all(0.0)));
         return 1;
     }
-    /* dsra_target_window's sum for tranche k on every lane: x += (S[hi] - S[t]) + (b + S[t])
-       (Q[hi] - Q[t]) - (R[hi] - R[t]), with Q and R the lanes' rows; 0 where some lane's
-       balance may run out inside the window (the caller goes lane by lane) */
-    static inline int wf_window(const double *bal, double s_t, double s_hi, const double *q_t, const double *q_hi,
-                                 const double *r_t, const double *r_hi, double *x)
-    {
-        wf_v b = wf_ld(bal);
-        if (wf_any(b + wf_all(s_t) < wf_all(s_hi + 1e-9 * (1.0 + s_hi))))
-            return 0;
-        wf_st(x, wf_ld(x) + ((wf_all(s_hi - s_t) + (b + wf_all(s_t)) * (wf_ld(q_hi) - wf_ld(q_t)))
-                             - (wf_ld(r_hi) - wf_ld(r_t))));
-        return 1;
-    }
     /* dst[t][l] = src[l][t], t < n, l < WF_BLOCK: WF_BLOCK rows into [n][WF_BLOCK] (four
        lanes at a time, 4 x 4 blocks transposed in registers) */
     static void wf_transpose(const double *const *src, int n, double *dst)
@@ -217,7 +204,7 @@ cdef extern from *:
     {
         return x->flows + ((size_t)f * x->W + t) * WF_BLOCK;
     }
-    /* the LLCR path (lanes_cover) */
+    /* the LLCR path: the opening figures and the discounted CFADS (scn_periods' LLCR lines) */
     WF_ALWAYS_INLINE void wf_fast_cover(const wf_fast *x, int t, const wf_fp *f)
     {
         const int B = WF_BLOCK;
@@ -242,6 +229,14 @@ cdef extern from *:
         if (t <= x->llcr_end)
             wf_st(x->npv_loan, wf_ld(x->npv_loan) + f->cfads * disc);
         wf_st(x->npv_project, wf_ld(x->npv_project) + f->cfads * disc);
+    }
+    /* wf_fast_cover for lanes_period (its CFADS in memory) */
+    static void wf_cover_mem(const wf_fast *x, int t, const double *cfads)
+    {
+        wf_fp f;
+        f.zero = wf_all(0.0);
+        f.cfads = wf_ld(cfads);
+        wf_fast_cover(x, t, &f);
     }
     /* the accrual of a quiet period (wf_accrue, no rounding) */
     WF_ALWAYS_INLINE void wf_fast_accrue(const wf_fast *x, int t, const wf_fp *f)
@@ -299,11 +294,12 @@ cdef extern from *:
         wf_st(x->eq_in_total, wf_ld(x->eq_in_total) + (wf_all(x->equity_in[t]) + f->zero + f->zero));
         return 1;
     }
-    /* a reserve step, its target in O(1) (lanes_window); 0 where some lane is outside it */
-    WF_ALWAYS_INLINE int wf_fast_reserve(const wf_fast *x, int t, int arg, wf_fp *f)
+    /* a reserve's target on every lane from dsra_target_window's O(1) sum; 0 where the sum
+       does not apply to some lane still in the block (the caller goes lane by lane) */
+    WF_ALWAYS_INLINE int wf_window_target(const wf_fast *x, int t, int arg, wf_m live, wf_v zero, wf_v *target)
     {
         const int K = x->K, W = x->W;
-        wf_v tgt = f->zero, b, pay;
+        wf_v tgt = zero, b;
         int last = t + (int)x->acct_periods[arg], hi;
         if (!x->dsra_window8[arg])
             return 0;
@@ -318,15 +314,34 @@ cdef extern from *:
             if (hi <= t)
                 continue;
             b = wf_ld(x->bal + WF_BLOCK * k);
-            if (wf_any(f->live & (b + wf_all(S[t]) < wf_all(S[hi] + 1e-9 * (1.0 + S[hi])))))
+            if (wf_any(live & (b + wf_all(S[t]) < wf_all(S[hi] + 1e-9 * (1.0 + S[hi])))))
                 return 0;
             tgt = tgt + ((wf_all(S[hi] - S[t]) + (b + wf_all(S[t])) * (wf_ld(wf_row(x, x->li_rate + K + k, hi))
                          - wf_ld(wf_row(x, x->li_rate + K + k, t)))) - (wf_ld(wf_row(x, x->li_rate + 2 * K + k, hi))
                          - wf_ld(wf_row(x, x->li_rate + 2 * K + k, t))));
         }
+        *target = tgt;
+        return 1;
+    }
+    /* a reserve step of a fast period: funded to its target from the cash; 0 where the O(1)
+       sum does not apply */
+    WF_ALWAYS_INLINE int wf_fast_reserve(const wf_fast *x, int t, int arg, wf_fp *f)
+    {
+        wf_v tgt, pay;
+        if (!wf_window_target(x, t, arg, f->live, f->zero, &tgt))
+            return 0;
         pay = wf_min(f->cash, tgt);
         wf_st(x->reserve + WF_BLOCK * arg, pay);
         f->cash = f->cash - pay;
+        return 1;
+    }
+    /* wf_window_target for lanes_period (the target into memory) */
+    static int wf_window_mem(const wf_fast *x, int t, int arg, double *target)
+    {
+        wf_v tgt;
+        if (!wf_window_target(x, t, arg, wf_ldm(x->live), wf_all(0.0), &tgt))
+            return 0;
+        wf_st(target, tgt);
         return 1;
     }
     /* principal repaid (repay): the balance falls, the WAL's sums rise */
@@ -542,6 +557,8 @@ cdef extern from *:
         const int64_t *live
     int wf_fast_period(const wf_fast *x, int t) noexcept nogil
     int wf_steps_mem(const wf_fast *x, int t, double *cash, double *lcf, double *eq, double *fees, int i) noexcept nogil
+    int wf_window_mem(const wf_fast *x, int t, int arg, double *target) noexcept nogil
+    void wf_cover_mem(const wf_fast *x, int t, const double *cfads) noexcept nogil
     void wf_fill(double *x, double v) noexcept nogil
     void wf_copy(double *dst, const double *src, int n) noexcept nogil
     void wf_transpose(const double *const *src, int n, double *dst) noexcept nogil
@@ -550,8 +567,6 @@ cdef extern from *:
                 double t, double inflow, double *first_ds, double *n_ds, double *sum_dscr, double *min_dscr,
                 double *last_cfads, double *last_ds, double *cure_count, double *eq_in_total, double *cov_cfads,
                 double *cov_ds, double *cure, int64_t *locked) noexcept nogil
-    int wf_window(const double *bal, double s_t, double s_hi, const double *q_t, const double *q_hi,
-                   const double *r_t, const double *r_hi, double *x) noexcept nogil
     void wf_reserve(double *cash, const double *target, double *reserve) noexcept nogil
     void wf_accrue(const double *bal, const double *rate, double sched_t, double *int_due, double *int_paid,
                     double *sched, double *prin_due) noexcept nogil
@@ -829,37 +844,6 @@ cdef inline double *lane_row(Lanes *z, int f, int t, int W) noexcept nogil:
     return z.flows + (f * W + t) * BLOCK
 
 
-cdef inline void lanes_cover(Lanes *z, const Prog *p, int t, const double *cfads) noexcept nogil:
-    """The LLCR path's opening figures and the discounted CFADS (scn_periods)."""
-    cdef int l, j, a, A = p.A, W = p.T + 1
-    cdef double x
-    cdef double *npv_before = lane_row(z, LF_NPV_BEFORE, t, W)
-    cdef double *disc_before = lane_row(z, LF_DISC_BEFORE, t, W)
-    cdef double *debt_open = lane_row(z, LF_DEBT_OPEN, t, W)
-    cdef double *dsra_open = lane_row(z, LF_DSRA_OPEN, t, W)
-    for l in range(BLOCK):
-        npv_before[l] = z.cur.npv_loan[l]
-        disc_before[l] = z.cur.discount[l]
-        x = NAN
-        for j in range(p.n_dscr):
-            x = z.cur.bal[p.dscr_k[j] * BLOCK + l] if isnan(x) else x + z.cur.bal[p.dscr_k[j] * BLOCK + l]
-        debt_open[l] = x
-        if p.llcr_dsra:
-            x = 0.0
-            for a in range(A):
-                if p.acct_kind[a] == ACC_DSRA:
-                    x += z.cur.reserve[a * BLOCK + l]
-            dsra_open[l] = x
-    cdef const double *dfac = lane_in(z, LI_DFAC, t, W)
-    for l in range(BLOCK):
-        z.cur.discount[l] *= dfac[l]
-    if t <= p.llcr_end:
-        for l in range(BLOCK):
-            z.cur.npv_loan[l] += cfads[l] * z.cur.discount[l]
-    for l in range(BLOCK):
-        z.cur.npv_project[l] += cfads[l] * z.cur.discount[l]
-
-
 cdef inline void lanes_sources(Lanes *z, Scn *c, const Prog *p, int t, const double *cfads, const double *draws,
                                double *cash) noexcept nogil:
     """reference._sources on the lanes: reserves released (with their interest), the exit
@@ -977,36 +961,13 @@ cdef inline void lanes_covenants(Lanes *z, const Prog *p, int t, const double *r
         z.cur.eq_in_total[l] += p.equity_in[t] + 0.0 + cure[l]
 
 
-cdef inline bint lanes_window(Lanes *z, const Scn *c, const Prog *p, int a, int t, double *target) noexcept nogil:
-    """dsra_target_window on every lane (their balances in the block, their prefix sums Q
-    and R in the lanes' rows); False where it does not apply to some lane."""
-    cdef int T = p.T, W = p.T + 1, K = p.K, j, k, last, hi, l
-    cdef const double *S
-    wf_fill(target, 0.0)
-    last = t + <int>p.acct_periods[a]
-    if last > T:
-        last = T
-    for j in range(p.n_cover[a]):
-        k = p.cover[a * K + j]
-        if t + 1 <= p.last_cap[k]:
-            return False
-        hi = last if last < p.maturity[k] else <int>p.maturity[k]
-        if hi <= t:
-            continue
-        S = c[0].dsra_pre + 3 * k * W + W   # the schedule's prefix sums: the same in every lane
-        if not wf_window(z.cur.bal + k * BLOCK, S[t], S[hi], lane_in(z, LI_RATE + K + k, t, W),
-                          lane_in(z, LI_RATE + K + k, hi, W), lane_in(z, LI_RATE + 2 * K + k, t, W),
-                          lane_in(z, LI_RATE + 2 * K + k, hi, W), target):
-            return False
-    return True
-
-
-cdef inline void lanes_reserve_target(Lanes *z, Scn *c, const Prog *p, int a, int t, double *target) noexcept nogil:
+cdef inline void lanes_reserve_target(Lanes *z, Scn *c, const Prog *p, const wf_fast *fx, int a, int t,
+                                      double *target) noexcept nogil:
     """The OP_RESERVE target of every lane: in O(1) where dsra_target_window applies to all
     of them, else lane by lane (dsra_target_window or reserve_target)."""
     cdef int k, l
     cdef bint window = p.dsra_window8[a] and t < p.T
-    if window and lanes_window(z, c, p, a, t, target):
+    if window and wf_window_mem(fx, t, a, target):
         return
     for l in range(BLOCK):   # lane by lane, as scn_periods
         for k in range(p.K):
@@ -1026,7 +987,7 @@ cdef void lanes_steps(Lanes *z, Scn *c, const Prog *p, const wf_fast *fx, int t,
         i = wf_steps_mem(fx, t, cash, lcf_t, equity_out, fees_paid, i)
         if i < p.S:   # a reserve step (lanes_eligible admits no other the loop leaves)
             arg = p.sarg[i]
-            lanes_reserve_target(z, c, p, arg, t, target)
+            lanes_reserve_target(z, c, p, fx, arg, t, target)
             wf_reserve(cash, target, z.cur.reserve + arg * BLOCK)
             i += 1
 
@@ -1056,7 +1017,7 @@ cdef void lanes_period(Lanes *z, Scn *c, const Prog *p, const wf_fast *fx, int t
     wf_fill(equity_out, 0.0)
     wf_fill(fees_paid, 0.0)
     if c[0].senior >= 0 and t >= p.cod:
-        lanes_cover(z, p, t, cfads)
+        wf_cover_mem(fx, t, cfads)
     lanes_accrue(z, p, t, draws, lcf_t)
     lanes_sources(z, c, p, t, cfads, draws, cash)
     lanes_covenants(z, p, t, revenue, cfads, cash, cure)
