@@ -53,11 +53,10 @@ def test_lanes_equal_the_scalar_kernel_on_random_deals(data, threads):
 
 
 def test_random_deals_often_run_in_lanes():
-    if _kernel.LANES == 1:
-        pytest.skip("this build runs no lane blocks (no AVX2: WATERFALL_PORTABLE or another CPU)")
     # the property above is not vacuous: a good share of random deals without hedges use
-    # lane blocks (about a quarter: the strategy often draws a letter of credit, a trailing
-    # or projected DSCR test, the hedge-ratio covenant or a borrowing base, which run scalar)
+    # lane blocks (about 15%: the strategy often draws a letter of credit, a trailing or
+    # projected DSCR test, the hedge-ratio covenant or a borrowing base, which run scalar);
+    # a build without AVX2 (LANES 1) runs none of them in lanes
     found = []
 
     @settings(max_examples=100, deadline=None, database=None, derandomize=True,
@@ -67,7 +66,10 @@ def test_random_deals_often_run_in_lanes():
         found.append(engine.kernel_lanes(compile_deal(deal_from_data(raw, "<random>"))))
 
     draw()
-    assert sum(n > 1 for n in found) >= 10, found
+    if _kernel.LANES == 1:
+        assert set(found) == {1}, found
+    else:
+        assert sum(n > 1 for n in found) >= 10, found
 
 
 @pytest.mark.parametrize("threads", [1, 2])
