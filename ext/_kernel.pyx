@@ -1385,8 +1385,9 @@ cdef void lc_close(LedgerT L, int NL, int t, int acc0, int A, const double *owed
 
 
 cdef inline double reserve_target(const Prog *p, double **prr, double **schr,
-                                  const TState *ts, int a, int t, const double *index) noexcept nogil:
-    """Twin of reference.reserve_target (same operations in the same order)."""
+                                  const TState *ts, int a, int t, const double *hpre) noexcept nogil:
+    """Twin of reference.reserve_target (same operations in the same order; the hedges'
+    settlements from their prefix sums hpre, hedge_prefix)."""
     cdef int T = p.T, W = p.T + 1, K = p.K, j, k, u, last, hi
     cdef double target = 0.0, b, interest, principal, target0, b0, wlast = p.acct_last_weight[a]
     cdef int full
@@ -1444,9 +1445,7 @@ cdef inline double reserve_target(const Prog *p, double **prr, double **schr,
                     target += interest + principal
                 b -= principal
     if p.dsra_hedged[a]:   # the covered tranches' hedges, projected on the scenario's index
-        target += hedge_service(p, index, NULL, p.acct_mask + a * K, t, last)
-        if target < 0.0:
-            target = 0.0
+        target = hedged_target(p, hpre, a, t, target)
     return target
 
 
@@ -1818,13 +1817,35 @@ cdef double hedge_termination(const Prog *p, int h, int t, const double *index) 
     return value
 
 
-cdef double hedge_service(const Prog *p, const double *index, const unsigned char *mask8,
+cdef void hedge_prefix(const Prog *p, const double *index, double *out) noexcept nogil:
+    """Each hedge's cash settlements on the scenario's index path summed through each
+    period, out[h * W + u] (USD; hedge_service's legs: a part owed in a period its tranche
+    capitalises is left out), built once per scenario so that hedge_service is O(1) in the
+    window (issue 16)."""
+    cdef int W = p.T + 1, h, k, u
+    cdef double total, leg
+    for h in range(p.H):
+        k = <int>p.hedge_tranche[h]
+        total = 0.0
+        for u in range(W):
+            leg = hedge_settlement(<int>p.hedge_kind[h], p.hedge_notional[h * W + u], p.hedge_accrual[h * W + u],
+                                   index[u], p.hedge_rate[h])
+            if not (p.cap8[k * W + u] and leg > 0.0):
+                total += leg
+            out[h * W + u] = total
+
+
+cdef double hedge_service(const Prog *p, const double *hpre, const unsigned char *mask8,
                           const int64_t *mask64, int t, int last) noexcept nogil:
     """Twin of dscr_windows.hedge_service: the net settlements owed in cash over periods
     t+1 .. last by the hedges on the tranches the mask selects (mask8 if not NULL, else
-    mask64), on the scenario's index path; a part owed in a capitalised period is left out."""
-    cdef int W = p.T + 1, h, k, u
-    cdef double total = 0.0, leg
+    mask64), on the scenario's index path; a part owed in a capitalised period is left out.
+    From the prefix sums hpre (hedge_prefix): the reference's loop to rounding (~1e-15 of
+    the settlements summed)."""
+    cdef int W = p.T + 1, h, k
+    cdef double total = 0.0
+    if last <= t:
+        return 0.0
     for h in range(p.H):
         k = <int>p.hedge_tranche[h]
         if mask8 != NULL:
@@ -1832,19 +1853,24 @@ cdef double hedge_service(const Prog *p, const double *index, const unsigned cha
                 continue
         elif not mask64[k]:
             continue
-        for u in range(t + 1, last + 1):
-            leg = hedge_settlement(<int>p.hedge_kind[h], p.hedge_notional[h * W + u], p.hedge_accrual[h * W + u],
-                                   index[u], p.hedge_rate[h])
-            if p.cap8[k * W + u] and leg > 0.0:
-                continue
-            total += leg
+        total += hpre[h * W + last] - hpre[h * W + t]
     return total
+
+
+cdef inline double hedged_target(const Prog *p, const double *hpre, int a, int t, double target) noexcept nogil:
+    """A DSRA's target with its covered tranches' hedges added: their net settlements over
+    its window (t+1 .. min(t + acct_periods, T)), at least 0 (reference.reserve_target)."""
+    cdef int last = t + <int>p.acct_periods[a]
+    if last > p.T:
+        last = p.T
+    target += hedge_service(p, hpre, NULL, p.acct_mask + a * p.K, t, last)
+    return 0.0 if target < 0.0 else target
 
 
 cdef bint dscr_window_sums(const Prog *p, int basis, int t, double cfads, double debt_service,
                            const double *cov_cfads, const double *cov_ds, int first_ds,
                            const TState *ts, double **prr, double **schr, const double *f_rent,
-                           const double *f_opex, const double *index, double *num, double *den) noexcept nogil:
+                           const double *f_opex, const double *hpre, double *num, double *den) noexcept nogil:
     """Twin of reference._dscr_tests for one basis (dscr_windows.trailing_sums,
     forward_sums): the DSCR's numerator and denominator; True where it is tested."""
     cdef int T = p.T, W = p.T + 1, lo, last, k, u
@@ -1879,7 +1905,7 @@ cdef bint dscr_window_sums(const Prog *p, int basis, int t, double cfads, double
                 b += interest + principal
                 bal -= principal
         if p.H > 0:
-            b += hedge_service(p, index, p.dscr8, NULL, t, last)
+            b += hedge_service(p, hpre, p.dscr8, NULL, t, last)
     num[0] = a
     den[0] = b
     return b > DUST
@@ -2265,6 +2291,7 @@ ctypedef struct Scn:
     double *lc_owed       # [A] owed to each account's LC bank
     double *lc_out        # [A] the period's LC amount at the waterfall's disposal
     double *lc_open       # [A] lc_owed at the start of the period
+    double *hedge_pre     # [H, W] each hedge's cash settlements summed through each period (hedge_prefix)
     double **anr          # [K] row pointers: annual rate,
     double **prr          # per-period rate,
     double **schr         # scheduled principal
@@ -2366,6 +2393,7 @@ cdef void scn_setup(Scn *c, const Prog *p, int s, const int64_t *adj_channel, co
     c.lc_owed = c.dfac + W
     c.lc_out = c.lc_owed + A
     c.lc_open = c.lc_out + A
+    c.hedge_pre = c.lc_open + A
     c.anr = ptrs
     c.prr = ptrs + K
     c.schr = ptrs + 2 * K
@@ -2433,6 +2461,8 @@ cdef void scn_setup(Scn *c, const Prog *p, int s, const int64_t *adj_channel, co
                 dsra_prefix(c.prr[k], c.schr[k], W, c.dsra_pre + 3 * k * W)
     for t in range(W if H > 0 else 0):   # read by the hedges' rules only
         c.index[t] = base[t] + c.fch[CH_RATE_ADD][t]
+    if H > 0:
+        hedge_prefix(p, c.index, c.hedge_pre)
     for h in range(H):
         c.hdue[h] = 0.0
         c.hpay[h] = 0.0
@@ -2523,6 +2553,7 @@ cdef bint scn_periods(Scn *c, const Prog *p, int t0, LedgerT L, int64_t *status)
     cdef double *cov_ds = c.cov_ds
     cdef double *tax_income = c.tax_income
     cdef double *dsra_pre = c.dsra_pre
+    cdef double *hedge_pre = c.hedge_pre
     cdef double *dfac = c.dfac
     cdef double *lc_owed = c.lc_owed
     cdef double *lc_out = c.lc_out
@@ -2828,7 +2859,7 @@ cdef bint scn_periods(Scn *c, const Prog *p, int t0, LedgerT L, int64_t *status)
                     basis_ok[0] = True
                 else:
                     basis_ok[i] = dscr_window_sums(p, i, t, cfads, debt_service, cov_cfads, cov_ds, first_ds, ts,
-                                                   prr, schr, f_rent, f_opex, index, &basis_num[i], &basis_den[i])
+                                                   prr, schr, f_rent, f_opex, hedge_pre, &basis_num[i], &basis_den[i])
         # on basis 0 the ratio is dscr itself (cfads / debt_service: the same division)
         below = (basis_ok[p.default_basis] and default_dscr >= 0.0
                  and (dscr if p.default_basis == 0 else basis_num[p.default_basis] / basis_den[p.default_basis])
@@ -2975,7 +3006,7 @@ cdef bint scn_periods(Scn *c, const Prog *p, int t0, LedgerT L, int64_t *status)
                     # O(1) where it applies (rates and schedules as at the start: no refinancing yet)
                     if not (p.dsra_window8[arg] and t < T and not refinanced
                             and dsra_target_window(p, dsra_pre, ts, arg, t, &target)):
-                        target = reserve_target(p, prr, schr, ts, arg, t, index)
+                        target = reserve_target(p, prr, schr, ts, arg, t, hedge_pre)
                     if lc_owed[arg] != 0.0 or lc_out[arg] != 0.0 or p.acct_lc[arg * W + t] != 0.0:
                         target = lc_reimburse(p, arg, t, W, target, &cash, lc_owed, lc_out)
                     x = cash if cash < target else target
@@ -3557,7 +3588,8 @@ cdef object _run(program, batch, bint want_ledgers, int threads, Prog p, int W, 
     cdef Py_ssize_t ts_words = sizeof(TState) // sizeof(double)
     cdef Py_ssize_t scratch_size = (N_CHANNELS * W + 3 * p.K * W + 4 * W + ts_words * p.K + p.A + 2 * p.K
                                     + W + 4 * p.H + 4 * W + 2 * W + 2 * W + 8    # ... tax [2W], trailing DSCR [2W]
-                                    + 3 * p.K * W + W + 3 * p.A)                 # DSRA prefix sums [3K, W], dfac [W], LC [3A]
+                                    + 3 * p.K * W + W + 3 * p.A                  # DSRA prefix sums [3K, W], dfac [W], LC [3A]
+                                    + p.H * W)                                   # the hedges' prefix sums [H, W]
     cdef Py_ssize_t row_size = n_row + 4 * J + 1   # a scenario's outputs and its gathered adjustments
     cdef int lanes = BLOCK if use_lanes else 1   # scenarios a thread holds at once
     cdef Py_ssize_t n_blocks = S // BLOCK if use_lanes else 0

@@ -973,7 +973,7 @@ cdef inline void lanes_reserve_target(Lanes *z, Scn *c, const Prog *p, const wf_
         for k in range(p.K):
             c[l].ts[k].balance = z.cur.bal[k * BLOCK + l]
         if not (window and dsra_target_window(p, c[l].dsra_pre, c[l].ts, a, t, &target[l])):
-            target[l] = reserve_target(p, c[l].prr, c[l].schr, c[l].ts, a, t, c[l].index)
+            target[l] = reserve_target(p, c[l].prr, c[l].schr, c[l].ts, a, t, c[l].hedge_pre)
 
 
 cdef void lanes_steps(Lanes *z, Scn *c, const Prog *p, const wf_fast *fx, int t, double *cash, double *lcf_t,
