@@ -169,6 +169,9 @@ cdef extern from *:
        half-written: the caller restores the period's opening snapshot and runs lanes_period)
        where a lane needs a rule it leaves out: an equity cure, a tenant event, a reserve
        target outside dsra_target_window's sum. */
+    /* a reserve step's target on every lane where dsra_target_window's O(1) sum does not
+       apply to all of them (lanes_reserve_target: lane by lane, as the scalar loop) */
+    typedef void (*wf_target_fn)(void *ctx, int a, int t, double *target);
     typedef struct {
         int K, A, S, W, T, cod, llcr_end, llcr_dsra, n_dscr, senior, used, lock0, cure_periods;
         int tenant, any_acct_rate, tax_on, tax_interest, breach_accelerates, accelerate_after;
@@ -188,6 +191,8 @@ cdef extern from *:
         double *last_cfads, *last_ds, *cure_count, *n_ds, *first_ds;
         int64_t *out, *locked;
         const int64_t *live;        /* [WF_BLOCK] -1: the lane is in the block, 0: it has left */
+        wf_target_fn reserve_target; /* the target lane by lane (NULL: none; the caller's) */
+        void *target_ctx;
     } wf_fast;
 
     #define WF_ALWAYS_INLINE static inline __attribute__((always_inline))
@@ -323,13 +328,18 @@ cdef extern from *:
         *target = tgt;
         return 1;
     }
-    /* a reserve step of a fast period: funded to its target from the cash; 0 where the O(1)
-       sum does not apply */
+    /* a reserve step of a fast period: funded to its target from the cash (the O(1) sum,
+       else x->reserve_target's, lane by lane); 0 where neither is at hand */
     WF_ALWAYS_INLINE int wf_fast_reserve(const wf_fast *x, int t, int arg, wf_fp *f)
     {
         wf_v tgt, pay;
-        if (!wf_window_target(x, t, arg, f->live, f->zero, &tgt))
-            return 0;
+        double lane[WF_BLOCK];
+        if (!wf_window_target(x, t, arg, f->live, f->zero, &tgt)) {
+            if (x->reserve_target == NULL)
+                return 0;
+            x->reserve_target(x->target_ctx, arg, t, lane);
+            tgt = wf_ld(lane);
+        }
         pay = wf_min(f->cash, tgt);
         wf_st(x->reserve + WF_BLOCK * arg, pay);
         f->cash = f->cash - pay;
@@ -467,6 +477,7 @@ cdef extern from *:
         return 1;
     }
     """
+    ctypedef void (*wf_target_fn)(void *ctx, int a, int t, double *target) noexcept nogil
     ctypedef struct wf_fast:
         int K
         int A
@@ -555,6 +566,8 @@ cdef extern from *:
         int64_t *out
         int64_t *locked
         const int64_t *live
+        wf_target_fn reserve_target
+        void *target_ctx
     int wf_fast_period(const wf_fast *x, int t) noexcept nogil
     int wf_steps_mem(const wf_fast *x, int t, double *cash, double *lcf, double *eq, double *fees, int i) noexcept nogil
     int wf_window_mem(const wf_fast *x, int t, int arg, double *target) noexcept nogil
@@ -965,15 +978,36 @@ cdef inline void lanes_reserve_target(Lanes *z, Scn *c, const Prog *p, const wf_
                                       double *target) noexcept nogil:
     """The OP_RESERVE target of every lane: in O(1) where dsra_target_window applies to all
     of them, else lane by lane (dsra_target_window or reserve_target)."""
+    if p.dsra_window8[a] and t < p.T and wf_window_mem(fx, t, a, target):
+        return
+    lanes_target_each(z, c, p, a, t, target)
+
+
+cdef void lanes_target_each(Lanes *z, Scn *c, const Prog *p, int a, int t, double *target) noexcept nogil:
+    """The OP_RESERVE target of each lane, as scn_periods takes it (dsra_target_window where
+    it applies to the lane, else reserve_target), on the lanes' current balances."""
     cdef int k, l
     cdef bint window = p.dsra_window8[a] and t < p.T
-    if window and wf_window_mem(fx, t, a, target):
-        return
-    for l in range(BLOCK):   # lane by lane, as scn_periods
+    for l in range(BLOCK):
         for k in range(p.K):
             c[l].ts[k].balance = z.cur.bal[k * BLOCK + l]
         if not (window and dsra_target_window(p, c[l].dsra_pre, c[l].ts, a, t, &target[l])):
             target[l] = reserve_target(p, c[l].prr, c[l].schr, c[l].ts, a, t, c[l].hedge_pre)
+
+
+ctypedef struct LaneTargets:
+    # what wf_fast_period's reserve_target callback needs (lanes_target_cb)
+    Lanes *z
+    Scn *c
+    const Prog *p
+
+
+cdef void lanes_target_cb(void *ctx, int a, int t, double *target) noexcept nogil:
+    """wf_fast.reserve_target: a fast period's reserve target lane by lane where the O(1) sum
+    does not apply to every lane (near the end of a loan's life, a capitalised period
+    ahead), instead of the whole block going by lanes_period."""
+    cdef LaneTargets *q = <LaneTargets *>ctx
+    lanes_target_each(q.z, q.c, q.p, a, t, target)
 
 
 cdef void lanes_steps(Lanes *z, Scn *c, const Prog *p, const wf_fast *fx, int t, double *cash, double *lcf_t,
@@ -1213,6 +1247,8 @@ cdef void lanes_fast_block(wf_fast *x, Lanes *z, const Scn *c, const Prog *p) no
     x.out = z.out
     x.locked = z.locked
     x.live = z.live_mask
+    x.reserve_target = NULL   # (run_lane_block's lanes_target_cb)
+    x.target_ctx = NULL
 
 
 cdef inline void lanes_restore(Lanes *z, int K, int A) noexcept nogil:
@@ -1231,6 +1267,7 @@ cdef void run_lane_block(const Prog *p, double **adj, int J, const double **base
     cdef Scn c[BLOCK]
     cdef Lanes z
     cdef wf_fast fx
+    cdef LaneTargets targets
     cdef bint fast
     cdef int l, t, until = lanes_until(p), live
     cdef int64_t *adj_i
@@ -1243,6 +1280,11 @@ cdef void run_lane_block(const Prog *p, double **adj, int J, const double **base
     lanes_load(&z, c, p)
     fast = lanes_fast_ok(p)
     lanes_fast_setup(&fx, &z, c, p)
+    targets.z = &z
+    targets.c = c
+    targets.p = p
+    fx.reserve_target = lanes_target_cb
+    fx.target_ctx = &targets
     live = BLOCK
     for t in range(until):
         if live == 0:
