@@ -274,7 +274,7 @@ cdef void irr_periodic4(double **cf, int n, double *work, double *out) noexcept 
     gain half (r > 0: flows that start with an outlay and sum to more than zero, as loans
     and equity do) the vector is solved in the lanes; any other by the scalar path.
     `work` holds irr4_work(n) doubles."""
-    irr_periodic4_from(<const double **>cf, cf, n, work, out, NULL)
+    irr_periodic4_from(<const double **>cf, cf, n, work, out, NULL, NULL, NULL)
 
 
 cdef int gain_lane(double *cf, int n, const double *st, double *sums, double *out,
@@ -308,10 +308,12 @@ cdef int gain_lane(double *cf, int n, const double *st, double *sums, double *ou
 
 
 cdef void irr_periodic4_from(const double **src, double **cf, int n, double *work,
-                             double *out, const double **ahead) noexcept nogil:
+                             double *out, const double **ahead, const double *years,
+                             double *dated_st) noexcept nogil:
     """irr_periodic4 of the vectors src[l], each copied to cf[l] with its noise zeroed
     (cf[l] = src[l]: in place); ahead[l] (NULL: none) are asked for from memory on the
-    way (a batch's next rows)."""
+    way (a batch's next rows). Where dated_st is not NULL, the same pass writes wf_scan_w's
+    figures of each vector by `years` to dated_st[10 l ..] (irr_dated4's `scanned`)."""
     cdef double st[10]
     cdef const double *c[IRR_LANES]
     cdef int nn[IRR_LANES]
@@ -327,7 +329,10 @@ cdef void irr_periodic4_from(const double **src, double **cf, int n, double *wor
         nn[l] = 0
         x[l] = 0.5
         total[l] = 0.0
-        wf_scan_ahead(src[l], cf[l], n, st, src[l] if ahead == NULL else ahead[l])
+        if dated_st != NULL:
+            wf_scan_both(src[l], cf[l], years, n, st, dated_st + 10 * l, src[l] if ahead == NULL else ahead[l])
+        else:
+            wf_scan_ahead(src[l], cf[l], n, st, src[l] if ahead == NULL else ahead[l])
         kind[l] = gain_lane(cf[l], n, st, scalar_work, &out[l], &c[l], &nn[l], &total[l], &x[l])
         live[l] = kind[l] != 0
         if live[l]:
@@ -360,16 +365,21 @@ cdef void irr_periodic4_from(const double **src, double **cf, int n, double *wor
 # then halley's step per lane.
 cdef int dated_lane(double *cf, const double *years, int n, double *work, double guess_v,
                     const double *gap4, int gap_min, int gap_max, int *first, int *nn,
-                    double *total, double *x, double *out, double *st) noexcept nogil:
+                    double *total, double *x, double *out, double *st, const double *scanned) noexcept nogil:
     """Whether the vector cf (noise zeroed in place here) is solved in a lane: 1 where
     irr_dated would go straight to halley in the gain half (one sign change, an outlay
     first and a positive sum, or the reverse: single_root's GAIN case) with the program's
     gap table; then first, nn (its flows first .. first + nn - 1), total and x (the start,
     from guess_v as irr_dated takes it) are set. 0: out holds its XIRR (the scalar's).
-    st [10]: wf_scan_w's."""
+    st [10]: wf_scan_w's, made here, or copied from `scanned` (not NULL: cf's noise is
+    already zeroed and wf_scan_w's figures of it are there: wf_scan_both's)."""
     cdef double v0
-    cdef int last
-    wf_scan_w(cf, years, n, st)
+    cdef int last, i
+    if scanned != NULL:
+        for i in range(10):
+            st[i] = scanned[i]
+    else:
+        wf_scan_w(cf, years, n, st)
     if st[1] < 0.0 or st[3] < 0.0:
         out[0] = NAN   # no sign change (or no flow at all)
         return 0
@@ -500,14 +510,17 @@ cdef inline int dated4_work(int n) noexcept nogil:
 
 
 cdef void irr_dated4(double **cf, const double *years, int n, double *work, const double *guess_v,
-                     const double *gap4, int gap_min, int gap_max, double *out) noexcept nogil:
+                     const double *gap4, int gap_min, int gap_max, double *out,
+                     const double *scanned) noexcept nogil:
     """irr_dated of four flow vectors of n flows at `years` (ACT/365F, shared), lane l from
     guess_v[l] (1/(1 + an annual rate), as irr_dated's guess_v) with the program's gap table
     gap4/gap_min/gap_max (irr_dated's): out[l] the XIRR of cf[l] (NaN where there is none;
     cf[l] NULL: no vector, NaN), equal to irr_dated's bit for bit. Noise is zeroed in place.
     The vectors whose root is the gain half's one Halley root (single_root's GAIN case)
     and whose first flow is the first such vector's are solved in the lanes, every other
-    by the scalar irr_dated (no gap table: all of them). `work` holds dated4_work(n)."""
+    by the scalar irr_dated (no gap table: all of them). `work` holds dated4_work(n).
+    scanned (NULL: none) holds wf_scan_w's figures of each vector, its noise zeroed
+    (irr_periodic4_from's dated_st), in place of a scan here."""
     cdef const double *c[IRR_LANES]
     cdef int nn[IRR_LANES]
     cdef int first[IRR_LANES]
@@ -530,7 +543,8 @@ cdef void irr_dated4(double **cf, const double *years, int n, double *work, cons
             out[l] = NAN
             continue
         if dated_lane(cf[l], years, n, work, guess_v[l], gap4, gap_min, gap_max,
-                      &first[l], &nn[l], &total[l], &x[l], &out[l], st):
+                      &first[l], &nn[l], &total[l], &x[l], &out[l], st,
+                      NULL if scanned == NULL else scanned + 10 * l):
             if f0 < 0:
                 f0 = first[l]
             if first[l] != f0:   # another first flow: the scalar

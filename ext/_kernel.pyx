@@ -192,13 +192,17 @@ cdef extern from *:
        per block of four (a movemask and a branch on integer registers, off the vector units
        and off the sums' chains); the sums are wf_scan's, operation for operation. ahead[0 ..
        n) is asked for from memory on the way (a batch's rows to come; src itself where there
-       are none). Written once for both: the wrappers below pass `dated` as a constant, so the
+       are none). Where `both`, outw gets wf_scan_w's figures of the same flows by weights w
+       (the periodic and the dated IRR's scans in one pass: the same operations on each sum).
+       Written once for all: the wrappers below pass `dated` and `both` as constants, so the
        compiler makes each its own loop. */
     static inline __attribute__((always_inline)) void wf_scan_body(
-        const double *src, double *cf, const double *w, int n, double *out, const double *ahead, const int dated)
+        const double *src, double *cf, const double *w, int n, double *out, const double *ahead, const int dated,
+        double *outw, const int both)
     {
         double first_pos = n, last_pos = -1.0, first_neg = n, last_neg = -1.0;
         double inflow = 0.0, outflow = 0.0, t_in = 0.0, t_out = 0.0, tt_in = 0.0, tt_out = 0.0;
+        double w_in = 0.0, w_out = 0.0, ww_in = 0.0, ww_out = 0.0;
         double x, tw, lane[4];
         int t = 0;
     #if defined(__AVX2__) && defined(__FMA__)
@@ -208,6 +212,7 @@ cdef extern from *:
             const __m256d four = _mm256_set1_pd(4.0);
             __m256d tv = _mm256_set_pd(3.0, 2.0, 1.0, 0.0);
             __m256d in = zero, ou = zero, ti = zero, to = zero, tti = zero, tto = zero;
+            __m256d wi = zero, wo = zero, wwi = zero, wwo = zero, wv;
             __m256d v, pos, neg, px, nx, tpx, tnx;
             int fp = -1, lp = -1, fn = -1, ln = -1, fpm = 0, lpm = 0, fnm = 0, lnm = 0, pm, nm;
             for (; t + 4 <= n; t += 4) {
@@ -230,6 +235,15 @@ cdef extern from *:
                 to = _mm256_add_pd(to, tnx);
                 tti = _mm256_fmadd_pd(tv, tpx, tti);
                 tto = _mm256_fmadd_pd(tv, tnx, tto);
+                if (both) {
+                    wv = _mm256_loadu_pd(w + t);
+                    tpx = _mm256_mul_pd(wv, px);
+                    tnx = _mm256_mul_pd(wv, nx);
+                    wi = _mm256_add_pd(wi, tpx);
+                    wo = _mm256_add_pd(wo, tnx);
+                    wwi = _mm256_fmadd_pd(wv, tpx, wwi);
+                    wwo = _mm256_fmadd_pd(wv, tnx, wwo);
+                }
                 if (!dated)
                     tv = _mm256_add_pd(tv, four);
                 pm = _mm256_movemask_pd(pos);
@@ -257,6 +271,12 @@ cdef extern from *:
             _mm256_storeu_pd(lane, to); t_out = (lane[0] + lane[1]) + (lane[2] + lane[3]);
             _mm256_storeu_pd(lane, tti); tt_in = (lane[0] + lane[1]) + (lane[2] + lane[3]);
             _mm256_storeu_pd(lane, tto); tt_out = (lane[0] + lane[1]) + (lane[2] + lane[3]);
+            if (both) {
+                _mm256_storeu_pd(lane, wi); w_in = (lane[0] + lane[1]) + (lane[2] + lane[3]);
+                _mm256_storeu_pd(lane, wo); w_out = (lane[0] + lane[1]) + (lane[2] + lane[3]);
+                _mm256_storeu_pd(lane, wwi); ww_in = (lane[0] + lane[1]) + (lane[2] + lane[3]);
+                _mm256_storeu_pd(lane, wwo); ww_out = (lane[0] + lane[1]) + (lane[2] + lane[3]);
+            }
         }
     #endif
         (void)lane; (void)ahead;
@@ -270,12 +290,20 @@ cdef extern from *:
                 inflow += x;
                 t_in += tw * x;
                 tt_in += tw * tw * x;
+                if (both) {
+                    w_in += w[t] * x;
+                    ww_in += w[t] * w[t] * x;
+                }
                 if (t < first_pos) first_pos = t;
                 last_pos = t;
             } else if (x < 0.0) {
                 outflow -= x;
                 t_out -= tw * x;
                 tt_out -= tw * tw * x;
+                if (both) {
+                    w_out -= w[t] * x;
+                    ww_out -= w[t] * w[t] * x;
+                }
                 if (t < first_neg) first_neg = t;
                 last_neg = t;
             }
@@ -283,10 +311,22 @@ cdef extern from *:
         out[0] = first_pos; out[1] = last_pos; out[2] = first_neg; out[3] = last_neg;
         out[4] = inflow; out[5] = outflow; out[6] = t_in; out[7] = t_out;
         out[8] = tt_in; out[9] = tt_out;
+        if (both) {
+            for (int i = 0; i < 6; i++)
+                outw[i] = out[i];
+            outw[6] = w_in; outw[7] = w_out; outw[8] = ww_in; outw[9] = ww_out;
+        }
+        (void)w_in; (void)w_out; (void)ww_in; (void)ww_out;
     }
     static void wf_scan_ahead(const double *src, double *cf, int n, double *out, const double *ahead)
     {
-        wf_scan_body(src, cf, NULL, n, out, ahead, 0);
+        wf_scan_body(src, cf, NULL, n, out, ahead, 0, NULL, 0);
+    }
+    /* wf_scan_ahead, and wf_scan_w's figures of the same flows by weights w into outw */
+    static void wf_scan_both(const double *src, double *cf, const double *w, int n, double *out, double *outw,
+                             const double *ahead)
+    {
+        wf_scan_body(src, cf, w, n, out, ahead, 0, outw, 1);
     }
 
     /* The pointer p, laundered: the compiler cannot see which function a call through it
@@ -374,7 +414,7 @@ cdef extern from *:
        out[4..9] inflow, outflow and their sums weighted by w and w^2 (irr.initial_v). */
     static void wf_scan_w(double *cf, const double *w, int n, double *out)
     {
-        wf_scan_body(cf, cf, w, n, out, cf, 1);
+        wf_scan_body(cf, cf, w, n, out, cf, 1, NULL, 0);
     }
     """
     double WF_MULADD(double a, double b, double c) noexcept nogil
@@ -388,6 +428,8 @@ cdef extern from *:
     double wf_npv1(const double *cf, int n, double v) noexcept nogil
     void wf_dated_gain(const double *c, const double *years, const double *gap, int n, double lx, const double *mult, double *out) noexcept nogil
     void wf_scan_w(double *cf, const double *w, int n, double *out) noexcept nogil
+    void wf_scan_both(const double *src, double *cf, const double *w, int n, double *out, double *outw,
+                      const double *ahead) noexcept nogil
 
 include "_layout.pxi"  # opcodes, channels, ledger lines, metrics: generated by setup.py
 
@@ -1162,7 +1204,7 @@ def irr_many(cash_flows):
                 srcp[l] = &cf[i + l, 0]
             for l in range(IRR_LANES):   # the next four rows, asked for while these are scanned
                 aheadp[l] = &cf[i + IRR_LANES + l, 0] if i + 2 * IRR_LANES <= rows else srcp[l]
-            irr_periodic4_from(srcp, rowp, n, &work[IRR_LANES * n], &o[i], aheadp)
+            irr_periodic4_from(srcp, rowp, n, &work[IRR_LANES * n], &o[i], aheadp, NULL, NULL)
             i += IRR_LANES
         while i < rows:
             wf_scan_copy(&cf[i, 0], rowp[0], n, st)
@@ -1226,7 +1268,7 @@ def xirr_four(cash_flows, years, guesses=None, gap4=None, int gap_min=0, int gap
     for l in range(IRR_LANES):
         rowp[l] = &c[l, 0]
     with nogil:
-        irr_dated4(rowp, &y[0], n, &work[0], &gv[0], gp, gap_min, gap_max, &o[0])
+        irr_dated4(rowp, &y[0], n, &work[0], &gv[0], gp, gap_min, gap_max, &o[0], NULL)
     return out
 
 
@@ -1249,7 +1291,7 @@ def xirr_many(cash_flows, years, guesses=None, gap4=None, int gap_min=0, int gap
         while i + IRR_LANES <= rows:
             for l in range(IRR_LANES):
                 rowp[l] = &c[i + l, 0]
-            irr_dated4(rowp, &y[0], n, &work[0], &gv[i], gp, gap_min, gap_max, &o[i])
+            irr_dated4(rowp, &y[0], n, &work[0], &gv[i], gp, gap_min, gap_max, &o[i], NULL)
             i += IRR_LANES
         while i < rows:
             o[i] = irr_dated(&c[i, 0], &y[0], n, &work[0], gv[i], gp, gap_min, gap_max)

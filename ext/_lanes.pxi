@@ -1323,6 +1323,8 @@ cdef void lanes_end(Lanes *z, Scn *c, const Prog *p, int until, double **rows, i
     cdef double equity_x[BLOCK]
     cdef double given[2]
     cdef double dated[2]
+    cdef double lender_st[10 * BLOCK]   # wf_scan_w's figures of each lane's flows (wf_scan_both)
+    cdef double equity_st[10 * BLOCK]
     cdef double ppy = 12.0 / p.months
     for l in range(BLOCK):
         ran[l] = False
@@ -1333,13 +1335,15 @@ cdef void lanes_end(Lanes *z, Scn *c, const Prog *p, int until, double **rows, i
         for l in range(BLOCK):
             flows[l] = c[l].lcf
         for l in range(BLOCK // IRR_LANES):
-            irr_periodic4(flows + l * IRR_LANES, W, irr_work, lender + l * IRR_LANES)
+            irr_periodic4_from(<const double **>(flows + l * IRR_LANES), flows + l * IRR_LANES, W, irr_work,
+                               lender + l * IRR_LANES, NULL, p.flow_years, lender_st + 10 * l * IRR_LANES)
         for l in range(BLOCK):
             flows[l] = c[l].ecf
         for l in range(BLOCK // IRR_LANES):
-            irr_periodic4(flows + l * IRR_LANES, W, irr_work, equity + l * IRR_LANES)
-        lanes_xirr(c, p, ran, lender, ppy, irr_work, lender_x, 0)
-        lanes_xirr(c, p, ran, equity, ppy, irr_work, equity_x, 1)
+            irr_periodic4_from(<const double **>(flows + l * IRR_LANES), flows + l * IRR_LANES, W, irr_work,
+                               equity + l * IRR_LANES, NULL, p.flow_years, equity_st + 10 * l * IRR_LANES)
+        lanes_xirr(c, p, ran, lender, ppy, irr_work, lender_x, 0, lender_st)
+        lanes_xirr(c, p, ran, equity, ppy, irr_work, equity_x, 1, equity_st)
     for l in range(BLOCK):
         if ran[l]:
             given[0] = lender[l]
@@ -1351,10 +1355,11 @@ cdef void lanes_end(Lanes *z, Scn *c, const Prog *p, int until, double **rows, i
 
 
 cdef void lanes_xirr(Scn *c, const Prog *p, const bint *ran, const double *periodic, double ppy,
-                     double *irr_work, double *out, bint equity) noexcept nogil:
+                     double *irr_work, double *out, bint equity, const double *scanned) noexcept nogil:
     """The lenders' (equity: the equity's) XIRR of the lanes that ran, four at a time
     (irr_dated4), each started where scn_metrics starts irr_dated: from its periodic IRR
-    annualised, as 1/(1 + r)."""
+    annualised, as 1/(1 + r); `scanned` [10 BLOCK]: their flows' dated scans, made with
+    the periodic IRR's (irr_periodic4_from)."""
     cdef double *flows[BLOCK]
     cdef double guess[BLOCK]
     cdef int l
@@ -1363,4 +1368,4 @@ cdef void lanes_xirr(Scn *c, const Prog *p, const bint *ran, const double *perio
         guess[l] = 1.0 / (1.0 + annualise(periodic[l], ppy))
     for l in range(BLOCK // IRR_LANES):
         irr_dated4(flows + l * IRR_LANES, p.flow_years, p.T + 1, irr_work, guess + l * IRR_LANES,
-                   p.flow_gap4, p.gap_min, p.gap_max, out + l * IRR_LANES)
+                   p.flow_gap4, p.gap_min, p.gap_max, out + l * IRR_LANES, scanned + 10 * l * IRR_LANES)
