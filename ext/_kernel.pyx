@@ -2238,9 +2238,11 @@ cdef inline bint call_cold(ColdFn fn, Run *r) noexcept nogil:
 
 cdef inline void llcr_path(const Prog *p, LedgerT L, double npv_end, const double *npv_before,
                            const double *disc_before, const double *debt_open, const double *dsra_open,
-                           int senior, int stop, int accel, double *metrics) noexcept nogil:
+                           int senior, int stop, int accel, double *metrics, double *work) noexcept nogil:
     """Twin of metrics.llcr_path: the LLCR at each calculation date from COD to the notional
-    maturity, up to the acceleration period (ledger line llcr, NaN elsewhere), and its minimum."""
+    maturity, up to the acceleration period (ledger line llcr, NaN elsewhere), and its minimum.
+    `work` [W]: the dates' ratios, computed first in a pass of independent divisions (vector
+    ones), then read where the date is tested."""
     cdef int t, last = p.T if accel < 0 else accel, NL = p.n_lines
     cdef double value, low = NAN
     if LedgerT is DoublePtr:
@@ -2250,18 +2252,24 @@ cdef inline void llcr_path(const Prog *p, LedgerT L, double npv_end, const doubl
         last = p.llcr_end
     if last > p.llcr_dates_end:
         last = p.llcr_dates_end
-    if senior >= 0:
+    if last >= stop:
+        last = stop - 1
+    if senior < 0:
+        last = p.cod - 1
+    # (npv_end - npv_before) / disc (+ DSRA) over the debt, in one division
+    if p.llcr_dsra:
         for t in range(p.cod, last + 1):
-            if t >= stop or not (debt_open[t] > DUST):
-                continue
-            # (npv_end - npv_before) / disc (+ DSRA) over the debt, in one division
-            if p.llcr_dsra:
-                value = ((npv_end - npv_before[t]) + dsra_open[t] * disc_before[t]) / (disc_before[t] * debt_open[t])
-            else:
-                value = (npv_end - npv_before[t]) / (disc_before[t] * debt_open[t])
-            put(L, NL, t, G_LLCR, value)
-            if isnan(low) or value < low:
-                low = value
+            work[t] = ((npv_end - npv_before[t]) + dsra_open[t] * disc_before[t]) / (disc_before[t] * debt_open[t])
+    else:
+        for t in range(p.cod, last + 1):
+            work[t] = (npv_end - npv_before[t]) / (disc_before[t] * debt_open[t])
+    for t in range(p.cod, last + 1):
+        if not (debt_open[t] > DUST):
+            continue
+        value = work[t]
+        put(L, NL, t, G_LLCR, value)
+        if isnan(low) or value < low:
+            low = value
     metrics[M_MIN_LLCR] = low
 
 
@@ -3244,7 +3252,7 @@ cdef void scn_metrics(Scn *c, const Prog *p, LedgerT L, double *metrics, double 
         metrics[M_LLCR] = x / debt0
         metrics[M_PLCR] = npv_project / debt0
     llcr_path(p, L, npv_loan, npv_before, disc_before, debt_open, dsra_open, senior, stop,
-              run.accel, metrics)
+              run.accel, metrics, irr_work)
     claim = 0.0
     received = 0.0
     pv = 0.0
