@@ -647,6 +647,7 @@ ctypedef struct Lanes:
     double *rows_in        # [3 + 3K][W][BLOCK] the lanes' rows (lane_in)
     const double *f_cross[BLOCK]
     bint live[BLOCK]       # still stepping with the block
+    bint done[BLOCK]       # left it, and its scalar periods ran: its metrics wait for lanes_end
     int64_t out[BLOCK]     # nonzero: leaves the block this period
     int64_t locked[BLOCK]  # nonzero: distributions locked up this period
     int64_t live_mask[BLOCK]   # -1 where live, else 0 (wf_fast_period's checks ignore a lane that has left)
@@ -1113,9 +1114,9 @@ cdef void lanes_unpack(Lanes *z, int l, Scn *c, const Prog *p, int t_end) noexce
                 dst[f][t] = src[t * BLOCK]
 
 
-cdef void lanes_unpack_all(Lanes *z, Scn *c, const Prog *p, int t_end) noexcept nogil:
-    """Every lane's flows of periods 0 .. t_end - 1 into its Scn's arrays (a lane that has
-    left the block gets its copy overwritten: its results are already out)."""
+cdef void lanes_unpack_all(Lanes *z, Scn *c, const Prog *p, int t_end, double *sink) noexcept nogil:
+    """The flows of periods 0 .. t_end - 1 of every lane still in the block into its Scn's
+    arrays (a lane that has left keeps its own: its row goes to `sink`, [W] doubles)."""
     cdef int l, f, W = p.T + 1
     cdef double *dst[N_LANE_FLOWS * BLOCK]
     cdef double *rows[BLOCK]
@@ -1124,15 +1125,8 @@ cdef void lanes_unpack_all(Lanes *z, Scn *c, const Prog *p, int t_end) noexcept 
     for f in range(N_LANE_FLOWS):
         if lane_flow_read(p, f):
             for l in range(BLOCK):
-                rows[l] = dst[l * N_LANE_FLOWS + f]
+                rows[l] = dst[l * N_LANE_FLOWS + f] if z.live[l] else sink
             wf_untranspose(z.flows + f * W * BLOCK, t_end, rows)
-
-
-cdef inline void lanes_finish(Scn *c, const Prog *p, int t0, double *row, int64_t *status) noexcept nogil:
-    """A lane's scenario from period t0 on in the scalar loop (its state and its flows so far
-    in its Scn), then its metrics into `row`."""
-    if scn_periods(c, p, t0, <NoLedgerPtr>NULL, status):
-        scn_metrics(c, p, <NoLedgerPtr>NULL, row, row + N_METRICS)
 
 
 cdef bint lanes_fast_ok(const Prog *p) noexcept nogil:
@@ -1271,6 +1265,7 @@ cdef void run_lane_block(const Prog *p, double **adj, int J, const double **base
     cdef bint fast
     cdef int l, t, until = lanes_until(p), live
     cdef int64_t *adj_i
+    cdef double *irr_work
     for l in range(BLOCK):
         adj_i = <int64_t *>adj[l]
         scn_setup(&c[l], p, 0, adj_i, adj_i + J, adj_i + 2 * J, adj[l] + 3 * J, J, base[l],
@@ -1286,6 +1281,8 @@ cdef void run_lane_block(const Prog *p, double **adj, int J, const double **base
     fx.reserve_target = lanes_target_cb
     fx.target_ctx = &targets
     live = BLOCK
+    for l in range(BLOCK):
+        z.done[l] = False
     for t in range(until):
         if live == 0:
             break
@@ -1298,22 +1295,25 @@ cdef void run_lane_block(const Prog *p, double **adj, int J, const double **base
             if z.live[l] and z.out[l] != 0:   # from the start of this period on in the scalar loop
                 lanes_store(&z.snap, l, &c[l], p)
                 lanes_unpack(&z, l, &c[l], p, t)
-                lanes_finish(&c[l], p, t, rows[l], status[l])
+                # the rest of its life in the scalar loop; its metrics with the block's (lanes_end)
+                z.done[l] = scn_periods(&c[l], p, t, <NoLedgerPtr>NULL, status[l])
                 z.live[l] = False
                 z.live_mask[l] = 0
                 live -= 1
+    irr_work = z.flows + (N_LANE_FLOWS + 3 + 3 * p.K) * (p.T + 1) * BLOCK
     if live > 0:
-        lanes_unpack_all(&z, c, p, until)
-        lanes_end(&z, c, p, until, rows, status, z.flows + (N_LANE_FLOWS + 3 + 3 * p.K) * (p.T + 1) * BLOCK)
+        lanes_unpack_all(&z, c, p, until, irr_work)
+    lanes_end(&z, c, p, until, rows, status, irr_work)
 
 
 cdef void lanes_end(Lanes *z, Scn *c, const Prog *p, int until, double **rows, int64_t **status,
                     double *irr_work) noexcept nogil:
     """The lanes still in the block at `until`: the rest of their periods in the scalar loop
-    (none where until is T + 1), then their metrics, the lenders' and equity's periodic
-    IRRs solved four at a time (irr_periodic4: the scalar's bit for bit) where no owner's
-    tax reads the equity flows first, and then their XIRRs (irr_dated4: irr_dated's bit for
-    bit) started from them as scn_metrics starts irr_dated."""
+    (none where until is T + 1); then the metrics of every lane whose periods ran (those
+    that left the block earlier too), the lenders' and equity's periodic IRRs solved four
+    at a time (irr_periodic4: the scalar's bit for bit) where no owner's tax reads the
+    equity flows first, and then their XIRRs (irr_dated4: irr_dated's bit for bit) started
+    from them as scn_metrics starts irr_dated."""
     cdef int l, W = p.T + 1
     cdef bint ran[BLOCK]
     cdef double *flows[BLOCK]
@@ -1327,11 +1327,11 @@ cdef void lanes_end(Lanes *z, Scn *c, const Prog *p, int until, double **rows, i
     cdef double equity_st[10 * BLOCK]
     cdef double ppy = 12.0 / p.months
     for l in range(BLOCK):
-        ran[l] = False
+        ran[l] = z.done[l]
         if z.live[l]:
             lanes_store(&z.cur, l, &c[l], p)
             ran[l] = scn_periods(&c[l], p, until, <NoLedgerPtr>NULL, status[l])
-    if not p.tax_on:   # (a lane that has left has its own flows: solved, and not read)
+    if not p.tax_on:   # (a lane whose periods did not run: solved, and not read)
         for l in range(BLOCK):
             flows[l] = c[l].lcf
         for l in range(BLOCK // IRR_LANES):
