@@ -204,7 +204,7 @@ cdef void halley4(const double **c, const int *nn, const double *total, double *
     for all four, then each live lane's step exactly as halley's (bracket, Halley or Newton
     step, the 1e-9 stopping rule, bisection where a step leaves the bracket); a lane that
     stops is masked off (its column is still computed, and ignored). A lane still going
-    after MAX_NEWTON passes ends in bisect_x, as the scalar does."""
+    after MAX_NEWTON passes ends in last_bracket, as the scalar does."""
     cdef double lo[IRR_LANES]
     cdef double hi[IRR_LANES]
     cdef double f_lo[IRR_LANES]
@@ -265,7 +265,7 @@ cdef void halley4(const double **c, const int *nn, const double *total, double *
         if live[l]:
             fl.c = c[l]
             fl.n = nn[l]
-            out[l] = reported(rate_of(GAIN, bisect_x(&fl, GAIN, lo[l], hi[l], f_lo[l], f_hi[l], 0)))
+            out[l] = reported(last_bracket(&fl, GAIN, lo[l], hi[l], f_lo[l], f_hi[l]))
 
 
 cdef void irr_periodic4(double **cf, int n, double *work, double *out) noexcept nogil:
@@ -439,7 +439,7 @@ cdef void dated_halley4(Flows *fl, const double *total, double *x, int *live, co
     """halley() on the dated gain half of the live lanes (fl[l]: lane l's flows, all from one
     first flow, with the program's gap table), in lockstep as halley4: one dated_pass4 a pass
     for all four, then each live lane's step exactly as halley's; a lane still going after
-    MAX_NEWTON passes ends in bisect_x, as the scalar does."""
+    MAX_NEWTON passes ends in last_bracket, as the scalar does."""
     cdef double lo[IRR_LANES]
     cdef double hi[IRR_LANES]
     cdef double f_lo[IRR_LANES]
@@ -501,7 +501,7 @@ cdef void dated_halley4(Flows *fl, const double *total, double *x, int *live, co
             return
     for l in range(IRR_LANES):
         if live[l]:
-            out[l] = reported(rate_of(GAIN, bisect_x(&fl[l], GAIN, lo[l], hi[l], f_lo[l], f_hi[l], 0)))
+            out[l] = reported(last_bracket(&fl[l], GAIN, lo[l], hi[l], f_lo[l], f_hi[l]))
 
 
 cdef inline int dated4_work(int n) noexcept nogil:

@@ -443,6 +443,7 @@ cdef enum:
     XIRR_CHAINS = 4  # interleaved chains of the dated NPV (terms 4m + j; j = k & 3)
 cdef double TOL_V = 1e-15
 cdef double TOL_STEP = 1e-9
+cdef double V_MIN = 5.56268464626801e-309   # irr.V_MIN: the smallest v with a finite 1/v - 1
 cdef double NOISE = 1e-9
 
 cdef double U_GRID[24]
@@ -836,6 +837,24 @@ cdef double halley(const Flows *fl, int side, double total, double x) noexcept n
             x = 0.5 * (lo + hi)
             continue
         x = x_new
+    return last_bracket(fl, side, lo, hi, f_lo, f_hi)
+
+
+cdef double last_bracket(const Flows *fl, int side, double lo, double hi, double f_lo,
+                         double f_hi) noexcept nogil:
+    """Twin of irr._last_bracket: the rate of the root left in [lo, hi] after MAX_NEWTON
+    passes, a gain-half bracket first cut at V_MIN (+inf: the root is below it)."""
+    cdef double f_min
+    if side == GAIN and lo < V_MIN:
+        if hi <= V_MIN:
+            return INFINITY
+        f_min = pick(fl, GAIN, V_MIN, 0)
+        if f_min == 0.0:
+            return rate_of(GAIN, V_MIN)
+        if (f_min > 0.0) != (f_lo > 0.0):
+            return INFINITY
+        lo = V_MIN
+        f_lo = f_min
     return rate_of(side, bisect_x(fl, side, lo, hi, f_lo, f_hi, 0))
 
 

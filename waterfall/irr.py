@@ -73,6 +73,9 @@ MAX_BRACKET = 200
 NOISE = 1e-9
 TOL_V = 1e-15
 TOL_STEP = 1e-9
+# The smallest discount factor v whose rate 1/v - 1 is a finite double (2^-1024 + 2^-1074,
+# r = 1.8e308): a gain-half root below it is beyond the range (+inf, reported NaN).
+V_MIN = 5.56268464626801e-309
 
 
 def npv_v(cf, v: float) -> float:
@@ -245,6 +248,24 @@ def _halley(fl: _Flows, side: int, x: float) -> float:
             x = 0.5 * (lo + hi)
             continue
         x = x_new
+    return _last_bracket(fl, side, lo, hi, f_lo, f_hi)
+
+
+def _last_bracket(fl: _Flows, side: int, lo: float, hi: float, f_lo: float, f_hi: float) -> float:
+    """The rate of the one root left in [lo, hi] after MAX_NEWTON Halley passes: Illinois
+    false position on it, a gain-half bracket first cut at V_MIN (the largest finite rate):
+    a root below V_MIN is +inf (beyond the range, reported NaN), not a point of the 300
+    decades of v below it that the search cannot resolve ([-1e-8, 1e308] a period apart:
+    v = 1e-316, r = 1e316)."""
+    if side == GAIN and lo < V_MIN:
+        if hi <= V_MIN:
+            return math.inf
+        f_min = fl.at(GAIN, V_MIN)[0]
+        if f_min == 0.0:
+            return rate_of(GAIN, V_MIN)
+        if (f_min > 0.0) != (f_lo > 0.0):
+            return math.inf  # the sign changes below V_MIN
+        lo, f_lo = V_MIN, f_min
     return rate_of(side, _bisect(fl, side, lo, hi, f_lo, f_hi))
 
 
