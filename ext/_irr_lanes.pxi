@@ -1,7 +1,8 @@
 # The periodic IRR of four flow vectors at once (issue 16): one AVX2 lane per vector.
 # Included from _kernel.pyx after irr_periodic (it uses the IRR's Flows, start_v, halley,
 # bisect_x). Each lane does exactly the scalar irr_periodic's operations in the same order,
-# so a lane's IRR equals the scalar's bit for bit (tests/test_irr_lanes.py); only the usual
+# so a lane's IRR equals the scalar's bit for bit (tests/test_irr_lanes.py; a root beyond the
+# largest double is NaN, `reported`, in the lanes as in the scalar); only the usual
 # case runs in lanes (one sign change, the root in the gain half: r >= 0 ... +inf, v in
 # (0, 1)); every other vector is solved by the scalar path after the same scan.
 cdef extern from *:
@@ -203,7 +204,7 @@ cdef void halley4(const double **c, const int *nn, const double *total, double *
     for all four, then each live lane's step exactly as halley's (bracket, Halley or Newton
     step, the 1e-9 stopping rule, bisection where a step leaves the bracket); a lane that
     stops is masked off (its column is still computed, and ignored). A lane still going
-    after MAX_NEWTON passes ends in bisect_x, as the scalar does."""
+    after MAX_NEWTON passes ends in last_bracket, as the scalar does."""
     cdef double lo[IRR_LANES]
     cdef double hi[IRR_LANES]
     cdef double f_lo[IRR_LANES]
@@ -230,7 +231,7 @@ cdef void halley4(const double **c, const int *nn, const double *total, double *
                 f1[l] = 0.0
                 f2[l] = 0.0
             if f[l] == 0.0:
-                out[l] = rate_of(GAIN, x[l])
+                out[l] = reported(rate_of(GAIN, x[l]))
                 live[l] = 0
                 left -= 1
                 continue
@@ -248,7 +249,7 @@ cdef void halley4(const double **c, const int *nn, const double *total, double *
                     d = d / (1.0 - q)
                 x_new = x[l] - d
             if fabs(x_new - x[l]) <= TOL_STEP * x[l]:  # (false for NaN)
-                out[l] = rate_of(GAIN, x_new)
+                out[l] = reported(rate_of(GAIN, x_new))
                 live[l] = 0
                 left -= 1
                 continue
@@ -264,7 +265,7 @@ cdef void halley4(const double **c, const int *nn, const double *total, double *
         if live[l]:
             fl.c = c[l]
             fl.n = nn[l]
-            out[l] = rate_of(GAIN, bisect_x(&fl, GAIN, lo[l], hi[l], f_lo[l], f_hi[l], 0))
+            out[l] = reported(last_bracket(&fl, GAIN, lo[l], hi[l], f_lo[l], f_hi[l]))
 
 
 cdef void irr_periodic4(double **cf, int n, double *work, double *out) noexcept nogil:
@@ -348,7 +349,7 @@ cdef void irr_periodic4_from(const double **src, double **cf, int n, double *wor
                 fl.n = nn[l]
                 fl.rev = NULL
                 fl.dated = False
-                out[l] = halley(&fl, GAIN, total[l], x[l])
+                out[l] = reported(halley(&fl, GAIN, total[l], x[l]))
     elif lanes > 1:
         wf_lanes_load(c, nn, 8 * (top + 1), work)
         halley4(c, nn, total, x, live, work, 8 * (top + 1), out)
@@ -438,7 +439,7 @@ cdef void dated_halley4(Flows *fl, const double *total, double *x, int *live, co
     """halley() on the dated gain half of the live lanes (fl[l]: lane l's flows, all from one
     first flow, with the program's gap table), in lockstep as halley4: one dated_pass4 a pass
     for all four, then each live lane's step exactly as halley's; a lane still going after
-    MAX_NEWTON passes ends in bisect_x, as the scalar does."""
+    MAX_NEWTON passes ends in last_bracket, as the scalar does."""
     cdef double lo[IRR_LANES]
     cdef double hi[IRR_LANES]
     cdef double f_lo[IRR_LANES]
@@ -470,7 +471,7 @@ cdef void dated_halley4(Flows *fl, const double *total, double *x, int *live, co
                 f1[l] = 0.0
                 f2[l] = 0.0
             if f[l] == 0.0:
-                out[l] = rate_of(GAIN, x[l])
+                out[l] = reported(rate_of(GAIN, x[l]))
                 live[l] = 0
                 left -= 1
                 continue
@@ -488,7 +489,7 @@ cdef void dated_halley4(Flows *fl, const double *total, double *x, int *live, co
                     d = d / (1.0 - q)
                 x_new = x[l] - d
             if fabs(x_new - x[l]) <= TOL_STEP * x[l]:  # (false for NaN)
-                out[l] = rate_of(GAIN, x_new)
+                out[l] = reported(rate_of(GAIN, x_new))
                 live[l] = 0
                 left -= 1
                 continue
@@ -500,7 +501,7 @@ cdef void dated_halley4(Flows *fl, const double *total, double *x, int *live, co
             return
     for l in range(IRR_LANES):
         if live[l]:
-            out[l] = rate_of(GAIN, bisect_x(&fl[l], GAIN, lo[l], hi[l], f_lo[l], f_hi[l], 0))
+            out[l] = reported(last_bracket(&fl[l], GAIN, lo[l], hi[l], f_lo[l], f_hi[l]))
 
 
 cdef inline int dated4_work(int n) noexcept nogil:
@@ -577,7 +578,7 @@ cdef void irr_dated4(double **cf, const double *years, int n, double *work, cons
     if lanes == 1:   # one vector: the scalar solve, without the lanes' set-up
         for l in range(IRR_LANES):
             if live[l]:
-                out[l] = halley(&fl[l], GAIN, total[l], x[l])
+                out[l] = reported(halley(&fl[l], GAIN, total[l], x[l]))
         return
     wf_lanes_load(c, nn, 4 * ((top + 3) // 4), work)
     dated_halley4(fl, total, x, live, work, top, out)

@@ -443,6 +443,7 @@ cdef enum:
     XIRR_CHAINS = 4  # interleaved chains of the dated NPV (terms 4m + j; j = k & 3)
 cdef double TOL_V = 1e-15
 cdef double TOL_STEP = 1e-9
+cdef double V_MIN = 5.56268464626801e-309   # irr.V_MIN: the smallest v with a finite 1/v - 1
 cdef double NOISE = 1e-9
 
 cdef double U_GRID[24]
@@ -757,7 +758,15 @@ cdef void flows_at(const Flows *fl, int side, double x, bint deriv, double *f, d
 
 
 cdef inline double rate_of(int side, double x) noexcept nogil:
+    """Twin of irr.rate_of: +inf at v = 0 (1/0 under cdivision) or where 1/v overflows."""
     return x - 1.0 if side == LOSS else 1.0 / x - 1.0
+
+
+cdef inline double reported(double r) noexcept nogil:
+    """Twin of irr.reported: NaN for a root beyond the largest double (+-inf), the
+    spreadsheet's #NUM!; applied to every IRR the solvers hand out, never inside the
+    search (the root choice sees +inf as the largest rate)."""
+    return r if isfinite(r) else NAN
 
 
 cdef inline double pick(const Flows *fl, int side, double x, int which) noexcept nogil:
@@ -828,6 +837,24 @@ cdef double halley(const Flows *fl, int side, double total, double x) noexcept n
             x = 0.5 * (lo + hi)
             continue
         x = x_new
+    return last_bracket(fl, side, lo, hi, f_lo, f_hi)
+
+
+cdef double last_bracket(const Flows *fl, int side, double lo, double hi, double f_lo,
+                         double f_hi) noexcept nogil:
+    """Twin of irr._last_bracket: the rate of the root left in [lo, hi] after MAX_NEWTON
+    passes, a gain-half bracket first cut at V_MIN (+inf: the root is below it)."""
+    cdef double f_min
+    if side == GAIN and lo < V_MIN:
+        if hi <= V_MIN:
+            return INFINITY
+        f_min = pick(fl, GAIN, V_MIN, 0)
+        if f_min == 0.0:
+            return rate_of(GAIN, V_MIN)
+        if (f_min > 0.0) != (f_lo > 0.0):
+            return INFINITY
+        lo = V_MIN
+        f_lo = f_min
     return rate_of(side, bisect_x(fl, side, lo, hi, f_lo, f_hi, 0))
 
 
@@ -837,7 +864,7 @@ cdef double single_root(const Flows *fl, double total, double v0) noexcept nogil
     if total == 0.0:
         return 0.0
     side = LOSS if (total > 0.0) == (fl.c[0] > 0.0) else GAIN
-    return halley(fl, side, total, start_in(side, v0))
+    return reported(halley(fl, side, total, start_in(side, v0)))
 
 
 cdef int split_at_extremum(const Flows *fl, int side, double lo, double hi, double f_lo,
@@ -972,9 +999,9 @@ cdef double chosen_root(const Flows *fl, double total, double v0, double *sums=N
         bound = partial_changes(fl.c, fl.n, 0, 1e-12 * size)
     r = half_root(fl, GAIN, bound, total, v0)
     if not isnan(r):
-        return r
+        return reported(r)
     tol = 1e-12 * size
-    return half_root(fl, LOSS, partial_changes(fl.c, fl.n, 1, tol), total, v0)
+    return reported(half_root(fl, LOSS, partial_changes(fl.c, fl.n, 1, tol), total, v0))
 
 
 cdef double start_v(double inflow, double outflow, double t_in, double t_out, double tt_in,
@@ -1125,9 +1152,10 @@ _F64 = np.dtype(np.float64)
 
 
 cdef inline double annualise(double r, double periods_per_year) noexcept nogil:
+    """Twin of irr.annualise: (1 + r)^periods_per_year - 1, NaN where it overflows."""
     if isnan(r):
         return NAN
-    return pow(1.0 + r, periods_per_year) - 1.0
+    return reported(pow(1.0 + r, periods_per_year) - 1.0)
 
 
 def irr(cash_flows):
@@ -1168,7 +1196,9 @@ def xirr(cash_flows, years, guess=None):
     cdef double[::1] cf = np.array(cash_flows, dtype=np.float64)
     cdef double[::1] yrs = np.ascontiguousarray(years, dtype=np.float64)
     cdef double[::1] work = np.empty(max(1, 2 * cf.shape[0]))
-    cdef double out, g = 0.0 if guess is None else 1.0 / (1.0 + guess)
+    cdef double out, g = 0.0   # guess_v; 0: none (as irr.xirr, a guess of -100% or below is none)
+    if guess is not None and guess > -1.0:
+        g = 1.0 / (1.0 + guess)
     if yrs.shape[0] != cf.shape[0]:
         raise ValueError(f"{cf.shape[0]} cash flows but {yrs.shape[0]} year fractions")
     if cf.shape[0] == 0:

@@ -12,7 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from waterfall import engine
-from waterfall.irr import NOISE, annualise, irr, npv_v, xirr
+from waterfall.irr import NOISE, V_MIN, annualise, irr, npv_v, xirr
 
 from .xirr_check import assert_is_pyxirr
 
@@ -333,3 +333,102 @@ def test_run_json_has_the_xirr_metrics(capsys):
     assert main(["run", "abilene", "--json"]) in (0, None)
     metrics = json.loads(capsys.readouterr().out)["metrics"]
     assert 0.0 < metrics["lender_xirr"] < 0.2 and 0.0 < metrics["equity_xirr"] < 0.3
+
+
+# ------------------------------------------- an IRR beyond the float range is NaN (#NUM!)
+# A root r above the largest double (DBL_MAX = 1.797e308 = 10^308.25) is not representable:
+# both engines report NaN, as the spreadsheet XIRR gives #NUM! (before: the reference raised
+# ZeroDivisionError at v = 1/(1+r) = 0, the kernel returned inf). A root just inside stays.
+kernel = engine._kernel if engine.kernel_available() else None
+DAY = 1.0 / 365.0
+
+
+def _both_xirr(cf, years):
+    """The reference's and every kernel entry's XIRR of cf at years (one row, four rows)."""
+    out = [xirr(cf, years)]
+    if kernel is not None:
+        rows = np.array([cf] * 4, dtype=float)
+        out += [kernel.xirr(cf, years), *kernel.xirr_one_by_one(rows, years), *kernel.xirr_many(rows, years)]
+    return out
+
+
+def _both_irr(cf):
+    out = [irr(cf)]
+    if kernel is not None:
+        rows = np.array([cf] * 4, dtype=float)
+        out += [kernel.irr(np.array(cf, dtype=float)), *kernel.irr_many(rows), *kernel.irr_one_by_one(rows)]
+    return out
+
+
+@pytest.mark.parametrize("k", [1e10, 7.0])
+def test_xirr_beyond_the_float_range_is_nan(k):
+    # -1 today, k a day later: -1 + k (1 + r)^(-1/365) = 0, 1 + r = k^365. For k = 1e10 that
+    # is 1e3650 (v = 1/(1+r) underflows to 0); for k = 7, 10^(365 log10 7) = 10^308.46 >
+    # DBL_MAX = 10^308.25. Neither is a number: NaN in both engines
+    assert all(math.isnan(r) for r in _both_xirr([-1.0, k], [0.0, DAY]))
+
+
+@pytest.mark.parametrize("k", [2.0, 6.9])
+def test_xirr_just_inside_the_float_range_is_reported(k):
+    # the same with k = 2: r = 2^365 - 1 = 7.5153e109; k = 6.9: 10^(365 log10 6.9) =
+    # 10^306.18 = 1.5133e306, below DBL_MAX: reported (as Python's k ** 365 - 1)
+    expected = k ** 365 - 1.0
+    for r in _both_xirr([-1.0, k], [0.0, DAY]):
+        assert r == pytest.approx(expected, rel=1e-12)
+    assert expected == pytest.approx(7.5153362648762e109 if k == 2.0 else 1.5133e306, rel=1e-4)
+
+
+def test_periodic_irr_beyond_the_float_range_is_nan():
+    # -1e-8 (above the 1e-9 noise) then X a period later: 1 + r = X / 1e-8.
+    # X = 1e300: r = 1e308 - 1, representable; X = 1e301: 1e309 > DBL_MAX, NaN (the kernel
+    # gave inf); X = 1e308: 1e316, v = 1e-316 is subnormal (below 1/DBL_MAX = 5.6e-309),
+    # which the search cannot resolve (it returned 9.26e77, not a root): NaN
+    for r in _both_irr([-1e-8, 1e300]):
+        assert r == pytest.approx(1e308, rel=1e-12)
+    for x in (1e301, 1e308):
+        assert all(math.isnan(r) for r in _both_irr([-1e-8, x]))
+    # V_MIN, where the search cuts the gain half, is the smallest v with a finite 1/v
+    assert math.isfinite(1.0 / V_MIN) and 1.0 / math.nextafter(V_MIN, 0.0) == math.inf
+
+
+def test_beyond_the_range_root_is_chosen_as_nan_not_the_loss_root():
+    # -1 today, 1e10 a day later, -1e9 a year on. Partial sums from the first flow -1,
+    # 1e10 - 1, 9e9 - 1: one change, at most one root r >= 0 (Laguerre), and p(0) = -1 < 0 <
+    # p(1) = 9e9 - 1: exactly one. At it 1e10 v^(1/365) = 1 + 1e9 v <= 1 + 1e9, so
+    # v^(1/365) <= 0.1 and v <= 1e-365: r >= 1e365, beyond the range. The loss half has a
+    # root too (q(0) = -1e9 < 0 < q(1) = sum), but the rule takes the smallest non-negative
+    # root when there is one: that root is not a number, so the IRR is NaN (not the loss root)
+    assert all(math.isnan(r) for r in _both_xirr([-1.0, 1e10, -1e9], [0.0, DAY, 1.0]))
+
+
+def test_a_root_beyond_the_range_does_not_hide_a_smaller_one():
+    # -1, 1e10 a day later, -2e10 a year on, 5e9 two years on: besides a root beyond the
+    # range (v ~ 1e-3650, where -1 + 1e10 v^(1/365) = 0) the NPV changes sign between
+    # 70% and 72% a year (checked below on the equation itself): the smallest
+    # non-negative root, reported
+    cf, years = [-1.0, 1e10, -2e10, 5e9], [0.0, DAY, 1.0, 2.0]
+
+    def npv(r):
+        return sum(c * (1.0 + r) ** -t for c, t in zip(cf, years))
+    assert npv(0.70) * npv(0.72) < 0.0
+    rates = _both_xirr(cf, years)
+    assert 0.70 < rates[0] < 0.72 and abs(npv(rates[0])) < 1e-12 * 2e10
+    for r in rates[1:]:
+        assert r == pytest.approx(rates[0], rel=1e-9)
+
+
+def test_annualised_irr_beyond_the_float_range_is_nan():
+    # (1 + r)^n - 1: 1e10 a period for 365 periods a year is 1e3650; 1e100 a quarter is
+    # 1e400: NaN (was math.inf). 100% a period daily is 2^365 - 1, representable
+    assert math.isnan(annualise(1e10 - 1.0, 365))
+    assert math.isnan(annualise(1e100, 4))
+    assert annualise(1.0, 365) == pytest.approx(2.0 ** 365 - 1.0, rel=1e-15)
+    assert math.isnan(annualise(math.nan, 4))
+
+
+def test_xirr_guess_of_minus_100_percent_is_ignored():
+    # -100 then 110 a year on: 10%. A start at r = -100% (v = 1/(1+r) undefined) is no
+    # start: both engines ignore it (the kernel divided by zero)
+    assert xirr([-100.0, 110.0], [0.0, 1.0], -1.0) == pytest.approx(0.1, rel=1e-12)
+    if kernel is not None:
+        assert kernel.xirr([-100.0, 110.0], [0.0, 1.0], -1.0) == pytest.approx(0.1, rel=1e-12)

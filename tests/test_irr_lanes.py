@@ -305,3 +305,29 @@ def test_benchmark_xirrs_in_lanes_are_the_scalar():
     guesses = [(1.0 + K.irr(row)) ** 12 - 1.0 for row in rows]
     got = _assert_dated_lanes_are_the_scalar(rows, years, guesses, table)
     _assert_dated_reference(rows[::5], years, got[::5], guesses[::5])
+
+
+def test_lanes_report_an_irr_beyond_the_float_range_as_nan():
+    # periodic, -1e-8 then X a period later (1 + r = X / 1e-8): X = 1e301 is r = 1e309 >
+    # DBL_MAX = 1.797e308, NaN; X = 1e308 is 1e316 (v subnormal, the search's last bracket),
+    # NaN; X = 1e300 is 1e308 - 1, reported; -100 then 110: 10%. In lanes as the scalar
+    rows = np.zeros((4, 4))
+    rows[:, 0] = [-1e-8, -1e-8, -1e-8, -100.0]
+    rows[:, 1] = [1e301, 1e308, 1e300, 110.0]
+    _assert_lanes_are_the_scalar(rows)
+    got = K.irr_four(rows)
+    assert math.isnan(got[0]) and math.isnan(got[1])
+    assert got[2] == pytest.approx(1e308, rel=1e-12) and got[3] == pytest.approx(0.1, rel=1e-12)
+    # dated, on _QUARTERS with its gap table: -1 at day 0 and X at day 91, 1 + r =
+    # X^(365/91): X = 1e80 is 10^320.9 > DBL_MAX, NaN; X = 1e70 is 10^280.8, reported
+    # (Python's 1e70 ** (365 / 91) - 1); -1 and 1e80 one year on is 1e80 - 1; 10% again
+    rows = np.zeros((4, 9))
+    rows[:, 0] = -1.0
+    rows[0, 1], rows[1, 1], rows[2, 4] = 1e80, 1e70, 1e80
+    rows[3, [0, 4]] = [-100.0, 110.0]
+    table = _gap_table(_QUARTERS)
+    got = _assert_dated_lanes_are_the_scalar(rows, _QUARTERS, None, table)
+    assert math.isnan(got[0])
+    assert got[1] == pytest.approx(1e70 ** (365.0 / 91.0) - 1.0, rel=1e-12)
+    assert got[2] == pytest.approx(1e80, rel=1e-12) and got[3] == pytest.approx(0.1, rel=1e-12)
+    _assert_dated_reference(rows, _QUARTERS, got)

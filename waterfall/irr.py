@@ -38,7 +38,13 @@ magnitude), which we follow. The installed numpy-financial 1.0.0 instead returns
 root closest to zero whatever its sign, from np.roots keeping only roots whose
 imaginary part is exactly 0; the two agree whenever all roots have one sign.
 
-There is no cap on the rate: a root above 1,000% a period is reported like any other.
+There is no cap on the rate: a root above 1,000% a period is reported like any other,
+up to the largest double (about 1.8e308). A root beyond it (v = 1/(1+r) below about
+5.6e-309, or underflowing to 0: -1 then 1e10 a day later is r = 1e10^365 - 1 a year) is
+not representable and is reported as NaN, as the spreadsheet XIRR gives #NUM!; so is an
+annualised IRR (1 + r)^n - 1 that overflows. Inside the search such a root is +inf (the
+limit of the gain half at v = 0), so the root choice is unchanged: it is NaN only as the
+answer (never the loss half's root instead, where the chosen root is beyond the range).
 The dated NPV is evaluated term by term (exp in the reference; the kernel builds
 x^tau_i from a table over the few distinct gaps between payment dates, the same to
 rounding); the engine starts each XIRR from the annualised periodic IRR.
@@ -67,6 +73,9 @@ MAX_BRACKET = 200
 NOISE = 1e-9
 TOL_V = 1e-15
 TOL_STEP = 1e-9
+# The smallest discount factor v whose rate 1/v - 1 is a finite double (2^-1024 + 2^-1074,
+# r = 1.8e308): a gain-half root below it is beyond the range (+inf, reported NaN).
+V_MIN = 5.56268464626801e-309
 
 
 def npv_v(cf, v: float) -> float:
@@ -120,8 +129,17 @@ def _horner3(coef, x: float):
 
 
 def rate_of(side: int, x: float) -> float:
-    """The rate r of the point x of a half: u - 1 (LOSS) or 1/v - 1 (GAIN)."""
-    return x - 1.0 if side == LOSS else 1.0 / x - 1.0
+    """The rate r of the point x of a half: u - 1 (LOSS) or 1/v - 1 (GAIN); +inf at v = 0,
+    the limit r -> +inf (as C's 1/0; also where 1/v overflows, v below ~5.6e-309)."""
+    if side == LOSS:
+        return x - 1.0
+    return 1.0 / x - 1.0 if x > 0.0 else math.inf
+
+
+def reported(r: float) -> float:
+    """The IRR as reported: NaN where the root is beyond the largest double (+-inf), a
+    rate no analyst can read (the spreadsheet's #NUM!); NaN and finite rates unchanged."""
+    return r if math.isfinite(r) else math.nan
 
 
 def sign_changes(cf) -> int:
@@ -230,6 +248,24 @@ def _halley(fl: _Flows, side: int, x: float) -> float:
             x = 0.5 * (lo + hi)
             continue
         x = x_new
+    return _last_bracket(fl, side, lo, hi, f_lo, f_hi)
+
+
+def _last_bracket(fl: _Flows, side: int, lo: float, hi: float, f_lo: float, f_hi: float) -> float:
+    """The rate of the one root left in [lo, hi] after MAX_NEWTON Halley passes: Illinois
+    false position on it, a gain-half bracket first cut at V_MIN (the largest finite rate):
+    a root below V_MIN is +inf (beyond the range, reported NaN), not a point of the 300
+    decades of v below it that the search cannot resolve ([-1e-8, 1e308] a period apart:
+    v = 1e-316, r = 1e316)."""
+    if side == GAIN and lo < V_MIN:
+        if hi <= V_MIN:
+            return math.inf
+        f_min = fl.at(GAIN, V_MIN)[0]
+        if f_min == 0.0:
+            return rate_of(GAIN, V_MIN)
+        if (f_min > 0.0) != (f_lo > 0.0):
+            return math.inf  # the sign changes below V_MIN
+        lo, f_lo = V_MIN, f_min
     return rate_of(side, _bisect(fl, side, lo, hi, f_lo, f_hi))
 
 
@@ -332,18 +368,19 @@ def _solve(cf, times=None, guess=None) -> float:
     v0 = initial_v(c, times)
     if guess is not None and math.isfinite(guess) and guess > -1.0:
         v0 = 1.0 / (1.0 + guess)
-    return _single_root(fl, v0) if changes == 1 else _chosen_root(fl, v0)
+    return reported(_single_root(fl, v0) if changes == 1 else _chosen_root(fl, v0))
 
 
 def irr(cash_flows) -> float:
-    """Periodic IRR of cash flows at t = 0, 1, ...; NaN where there is no root."""
+    """Periodic IRR of cash flows at t = 0, 1, ...; NaN where there is no root or it is
+    beyond the largest double."""
     return _solve(cash_flows)
 
 
 def xirr(cash_flows, years, guess: float | None = None) -> float:
     """Annual IRR of cash flows at times `years` (ACT/365F year fractions from the first
     flow's date, non-decreasing): sum cf_i (1 + r)^(-years_i) = 0; NaN where there is no
-    root. pyxirr.xirr(dates, amounts) and the spreadsheet XIRR solve the same equation.
+    root or it is beyond the largest double (the spreadsheet's #NUM!). pyxirr.xirr(dates, amounts) and the spreadsheet XIRR solve the same equation.
     `guess` (an annual rate, e.g. the annualised periodic IRR) starts the iteration
     instead of initial_v's estimate; the root found is the same to rounding."""
     if len(years) != len(cash_flows):
@@ -352,13 +389,16 @@ def xirr(cash_flows, years, guess: float | None = None) -> float:
 
 
 def annualise(periodic: float, periods_per_year: float) -> float:
-    """(1 + r)^periods_per_year - 1; NaN stays NaN."""
+    """The annual rate (1 + r)^periods_per_year - 1 of a periodic rate r (a fraction a
+    period; periods_per_year = 12 / months a period). NaN stays NaN; an annual rate beyond
+    the largest double (C's pow gives inf, Python raises OverflowError: 100x a quarter is
+    101^4 - 1 = 1.04e8, fine, 1e100 a quarter is 1e400) is NaN, as an IRR beyond it."""
     if math.isnan(periodic):
         return math.nan
     try:
-        return (1.0 + periodic) ** periods_per_year - 1.0
-    except OverflowError:  # C's pow gives inf here; so do we
-        return math.inf
+        return reported((1.0 + periodic) ** periods_per_year - 1.0)
+    except OverflowError:
+        return math.nan
 
 
 def irr_or_none(cash_flows, periods_per_year: float = 1.0):
