@@ -56,10 +56,12 @@ def test_random_deals_often_run_in_lanes():
     # the property above is not vacuous: a good share of random deals without hedges use
     # lane blocks (about 15%: the strategy often draws a letter of credit, a trailing or
     # projected DSCR test, the hedge-ratio covenant or a borrowing base, which run scalar);
-    # a build without AVX2 (LANES 1) runs none of them in lanes
+    # a build without AVX2 (LANES 1) runs none of them in lanes. 300 draws: the share
+    # shifts with what the process ran before (9 of 100 after the CLI had run a deal), so
+    # at least 5% of 300 (15, against about 45 expected) is asked for
     found = []
 
-    @settings(max_examples=100, deadline=None, database=None, derandomize=True,
+    @settings(max_examples=300, deadline=None, database=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow])
     @given(raw=deals(hedges=False))
     def draw(raw):
@@ -69,7 +71,7 @@ def test_random_deals_often_run_in_lanes():
     if _kernel.LANES == 1:
         assert set(found) == {1}, found
     else:
-        assert sum(n > 1 for n in found) >= 10, found
+        assert sum(n > 1 for n in found) >= 15, (sum(n > 1 for n in found), found)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
