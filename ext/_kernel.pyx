@@ -196,6 +196,18 @@ cdef extern from *:
        (the periodic and the dated IRR's scans in one pass: the same operations on each sum).
        Written once for all: the wrappers below pass `dated` and `both` as constants, so the
        compiler makes each its own loop. */
+    #if defined(__AVX2__) && defined(__FMA__)
+    /* the first and second moments of the inflows px and outflows nx at times tv, added */
+    static inline __attribute__((always_inline)) void wf_moments(
+        __m256d tv, __m256d px, __m256d nx, __m256d *ti, __m256d *to, __m256d *tti, __m256d *tto)
+    {
+        __m256d tpx = _mm256_mul_pd(tv, px), tnx = _mm256_mul_pd(tv, nx);
+        *ti = _mm256_add_pd(*ti, tpx);
+        *to = _mm256_add_pd(*to, tnx);
+        *tti = _mm256_fmadd_pd(tv, tpx, *tti);
+        *tto = _mm256_fmadd_pd(tv, tnx, *tto);
+    }
+    #endif
     static inline __attribute__((always_inline)) void wf_scan_body(
         const double *src, double *cf, const double *w, int n, double *out, const double *ahead, const int dated,
         double *outw, const int both)
@@ -213,7 +225,7 @@ cdef extern from *:
             __m256d tv = _mm256_set_pd(3.0, 2.0, 1.0, 0.0);
             __m256d in = zero, ou = zero, ti = zero, to = zero, tti = zero, tto = zero;
             __m256d wi = zero, wo = zero, wwi = zero, wwo = zero, wv;
-            __m256d v, pos, neg, px, nx, tpx, tnx;
+            __m256d v, pos, neg, px, nx;
             int fp = -1, lp = -1, fn = -1, ln = -1, fpm = 0, lpm = 0, fnm = 0, lnm = 0, pm, nm;
             for (; t + 4 <= n; t += 4) {
                 if (!dated)
@@ -229,20 +241,10 @@ cdef extern from *:
                 nx = _mm256_and_pd(neg, _mm256_sub_pd(zero, v));
                 in = _mm256_add_pd(in, px);
                 ou = _mm256_add_pd(ou, nx);
-                tpx = _mm256_mul_pd(tv, px);
-                tnx = _mm256_mul_pd(tv, nx);
-                ti = _mm256_add_pd(ti, tpx);
-                to = _mm256_add_pd(to, tnx);
-                tti = _mm256_fmadd_pd(tv, tpx, tti);
-                tto = _mm256_fmadd_pd(tv, tnx, tto);
+                wf_moments(tv, px, nx, &ti, &to, &tti, &tto);
                 if (both) {
                     wv = _mm256_loadu_pd(w + t);
-                    tpx = _mm256_mul_pd(wv, px);
-                    tnx = _mm256_mul_pd(wv, nx);
-                    wi = _mm256_add_pd(wi, tpx);
-                    wo = _mm256_add_pd(wo, tnx);
-                    wwi = _mm256_fmadd_pd(wv, tpx, wwi);
-                    wwo = _mm256_fmadd_pd(wv, tnx, wwo);
+                    wf_moments(wv, px, nx, &wi, &wo, &wwi, &wwo);
                 }
                 if (!dated)
                     tv = _mm256_add_pd(tv, four);
