@@ -475,6 +475,14 @@ ctypedef struct TState:
     int64_t maturity      # this scenario's (a refinancing moves it)
     int64_t matured       # the maturity a refinancing moved on from (-1: none)
     int64_t ext_left      # extension options left
+    # an option exercised this period, until its conditions are met (reference._maturity_cure)
+    int64_t ext_at        # the period it was exercised (-1: none pending)
+    double ext_loan       # the refinancing on offer without it (0: none)
+    double ext_short      # what that leaves of the balloon
+    double ext_ods        # the others' debt service that refinancing was sized beside
+    double ext_pay        # the option's paydown
+    double ext_int        # the cash interest due before its fee
+    double ext_line       # the interest-due line before its fee
 
 
 cdef inline void repay(TState *tranche, double pay, int t) noexcept nogil:
@@ -1736,6 +1744,57 @@ cdef void ext_apply(const Prog *p, int k, int t, double **anr, double **prr, dou
     ts[k].maturity = u if u < T else T
 
 
+cdef double refi_uncovered(const Prog *p, int t, double cash, const TState *ts, const double *hdue,
+                           double short) noexcept nogil:
+    """Twin of refinancing.uncovered: the shortfall less the period's cash after its fees,
+    hedge settlements owed, cash interest (extension fees included) and scheduled
+    principal (never below zero), USD."""
+    cdef int W = p.T + 1, i, h, k
+    cdef double x = cash
+    for i in range(p.F):
+        x -= p.fee_due[i * W + t]
+    for h in range(p.H):
+        if hdue[h] > 0.0:
+            x -= hdue[h]
+    for k in range(p.K):
+        x -= ts[k].int_due + ts[k].scheduled
+    return short - (x if x > 0.0 else 0.0)
+
+
+cdef inline bint refi_curable(const Prog *p, double need, int cures, int t) noexcept nogil:
+    """refinancing.cure's terms: a need above dust, a cure left, in time, within the cap."""
+    return need > DUST and cures < p.cure_max and t <= p.cure_until and not (
+        p.cure_max_amount >= 0.0 and need > p.cure_max_amount)
+
+
+cdef double ext_undo(LedgerT L, int NL, int t, const Prog *p, int k, TState *ts, double **anr, double **prr,
+                     double **schr, double *own_an, double *own_pr, double *own_sched, bint ledger,
+                     const double *base, double **fch, const double *f_rent, double refi_short) noexcept nogil:
+    """Twin of refinancing.unextend and its lines (reference._maturity_cure): tranche k's
+    option exercised at t is not: the option is left, the step-up taken off, the maturity
+    back at t, a refinancing on offer applied; its interest due without the fee, the
+    balloon or the refinancing's shortfall due. Returns the period's shortfalls, USD."""
+    cdef int W = p.T + 1, u, tc = N_GLOBAL + k * N_TRANCHE_LINES
+    cdef double step = p.ext_step[k]
+    cdef double *pr = prr[k]
+    ts[k].ext_at = -1
+    ts[k].ext_left += 1
+    for u in range(t + 1, W):
+        if ledger:
+            anr[k][u] -= step
+        pr[u] -= step * p.accrual[k * W + u]
+    ts[k].maturity = t
+    if ts[k].ext_loan > 0.0:
+        refi_apply(p, k, t, ts[k].ext_loan, base, fch[CH_RATE_ADD], anr, prr, schr, own_an, own_pr, own_sched, ts,
+                   ledger, fch[CH_REFI_SPREAD][t], f_rent, ts[k].ext_ods)
+    ts[k].int_due = ts[k].ext_int
+    put(L, NL, t, tc + T_INTEREST_DUE, ts[k].ext_line)
+    put(L, NL, t, tc + T_REFINANCED, ts[k].ext_loan)
+    ts[k].prin_due = ts[k].scheduled + ts[k].ext_short
+    put(L, NL, t, tc + T_PRINCIPAL_DUE, ts[k].prin_due)
+    return refi_short + (ts[k].ext_short - ts[k].ext_pay)
+
+
 cdef void refi_apply(const Prog *p, int k, int t, double loan, const double *base, const double *f_rate,
                      double **anr, double **prr, double **schr, double *own_an, double *own_pr,
                      double *own_sched, TState *ts, bint ledger, double add, const double *f_rent,
@@ -2526,6 +2585,7 @@ cdef void scn_setup(Scn *c, const Prog *p, int s, const int64_t *adj_channel, co
         ts[k].maturity = p.maturity[k]
         ts[k].matured = -1
         ts[k].ext_left = p.ext_options[k]
+        ts[k].ext_at = -1
         ts[k].repaid = 0.0
         ts[k].repaid_t = 0.0
         ts[k].arrears = 0.0
@@ -2685,6 +2745,7 @@ cdef bint scn_periods(Scn *c, const Prog *p, int t0, LedgerT L, int64_t *status)
     cdef double accel_min_dscr = c.accel_min_dscr, accel_sum_dscr = c.accel_sum_dscr
     cdef double last_cfads = c.last_cfads, last_ds = c.last_ds
     cdef bint in_workout = c.in_workout, refinanced = c.refinanced
+    cdef bint ext_now = False             # an extension option exercised this period (ext_undo)
     for i in range(3):
         basis_used[i] = c.basis_used[i]
         basis_num[i] = 0.0
@@ -2751,6 +2812,7 @@ cdef bint scn_periods(Scn *c, const Prog *p, int t0, LedgerT L, int64_t *status)
                     hr_debt += ts[k].balance
         draws = 0.0
         refi_short = 0.0
+        ext_now = False
         lcf_t = 0.0
         if not ledger and quiet[t] and not refinanced:
             # no close/COD, draw, capitalisation or maturity this period: the loop below
@@ -2833,6 +2895,14 @@ cdef bint scn_periods(Scn *c, const Prog *p, int t0, LedgerT L, int64_t *status)
                     if 0.0 <= ext_pay and ext_pay <= short:
                         ts[k].ext_left -= 1
                         ext_apply(p, k, t, anr, prr, own_an, own_pr, ts, ledger)
+                        ts[k].ext_at = t   # what undoing it restores (reference._maturity_cure)
+                        ts[k].ext_loan = x
+                        ts[k].ext_short = short
+                        ts[k].ext_ods = ods if x > 0.0 else 0.0
+                        ts[k].ext_pay = ext_pay
+                        ts[k].ext_int = ts[k].int_due
+                        ts[k].ext_line = interest
+                        ext_now = True
                         x = 0.0
                         short = ext_pay
                         ext_fee = p.ext_fee[k] * balloon
@@ -3024,25 +3094,25 @@ cdef bint scn_periods(Scn *c, const Prog *p, int t0, LedgerT L, int64_t *status)
                 cause = 0.0
             elif unpaid > 0.0:  # costs the SPV cannot meet: the lenders step in
                 cause = p.cause_payment
-        if refi_short > DUST:  # refinancing.cure: the sponsors may meet a refinancing shortfall
+        if refi_short > DUST or ext_now:  # reference._maturity_cure: refinancing.cure, the options' conditions
             if lenders < 0:
                 lenders = has_lenders(ts, K, run.accel, hdue, H)
-            if lenders and cause == 0.0:
-                x = cash
-                for i in range(p.F):
-                    x -= p.fee_due[i * W + t]
-                for h in range(H):
-                    if hdue[h] > 0.0:
-                        x -= hdue[h]
-                for k in range(K):
-                    x -= ts[k].int_due + ts[k].scheduled
-                x = refi_short - (x if x > 0.0 else 0.0)
-                if x > DUST and cures < p.cure_max and t <= p.cure_until and not (
-                        p.cure_max_amount >= 0.0 and x > p.cure_max_amount):
-                    cures += 1
-                    cure += x
-                    add(L, NL, t, G_EQUITY_CURE, x)
-                    cash += x
+            v = refi_uncovered(p, t, cash, ts, hdue, refi_short)
+            x = v if refi_short > DUST and lenders and cause == 0.0 and refi_curable(p, v, cures, t) else 0.0
+            if ext_now and (not (lenders and cause == 0.0) or (refi_short > DUST and x <= 0.0 and v > DUST)):
+                for k in range(K):   # refinancing.unextend: an option whose conditions are not met
+                    if ts[k].ext_at == t:
+                        refi_short = ext_undo(L, NL, t, p, k, ts, anr, prr, schr, own_an, own_pr, own_sched, ledger,
+                                              base, fch, f_rent, refi_short)
+                v = refi_uncovered(p, t, cash, ts, hdue, refi_short)
+                x = v if refi_short > DUST and lenders and cause == 0.0 and refi_curable(p, v, cures, t) else 0.0
+            for k in range(K if ext_now else 0):
+                ts[k].ext_at = -1
+            if x > 0.0:
+                cures += 1
+                cure += x
+                add(L, NL, t, G_EQUITY_CURE, x)
+                cash += x
         eq_in_total += equity_in[t] + support + cure
         for a in range(A):   # the letters of credit at the waterfall's disposal (reference._lc_liquidity)
             if p.acct_lc[a * W + t] != 0.0 and lenders < 0:

@@ -457,3 +457,33 @@ def test_values_and_formula_workbooks_share_the_cash_flows_columns():
     assert model.ledger_keys == excel.ledger_keys(result.program)
     grid = excel.values_grid(result.program)
     assert sorted(k for k in grid.index if k.startswith("L:")) == sorted(model.ledger_keys)
+
+
+# --------------------------------------------------------------------------- 7. unfunded extension
+# Lighthouse under rates-stay-high: at its first maturity (quarter 16) the extension's DSCR
+# paydown is more than the quarter's cash and the one capped cure (docs/credit.md,
+# "Extension options"). Before the fix the option was treated as exercised anyway: the
+# 0.25% fee (~36.7) charged ahead of principal, the margin stepped up, and the claim and
+# PV loss ~36.7 higher. An option whose conditions are not met is not exercised: the
+# maturity is what it would be without the option, so every tranche and hedge line and
+# the lenders' metrics equal those of the same deal with no extension terms (the
+# covenant lines of quarter 16 are tested with the option exercised, before the
+# payments, and are not compared).
+def test_an_unfunded_extension_leaves_the_maturity_as_without_the_option():
+    path = next(p for p in waterfall.load.builtin_deals() if p.stem == "vantage_lighthouse")
+    data = copy.deepcopy(read_document(path))
+    with_option = waterfall.run(deal_from_data(copy.deepcopy(data), str(path)), "rates-stay-high")
+    for tranche in data["tranches"]:
+        tranche.pop("extension", None)
+    without = waterfall.run(deal_from_data(data, str(path)), "rates-stay-high")
+    assert with_option.metrics.default_period == without.metrics.default_period == 16
+    assert with_option.metrics.default_cause == "maturity"
+    for metric in ("lender_claim", "lender_received", "lender_loss", "lender_loss_pv", "recovery_rate_pv"):
+        assert getattr(with_option.metrics, metric) == pytest.approx(getattr(without.metrics, metric),
+                                                                     rel=1e-12, abs=1e-9), metric
+    a, b = with_option.cash_flows(), without.cash_flows()
+    lines = [c for c in a.columns if c.startswith(("lighthouse-facility.", "lighthouse-facility-swap."))]
+    assert lines
+    for line in lines:
+        assert np.allclose(a[line].to_numpy(float), b[line].to_numpy(float), rtol=1e-12, atol=1e-9,
+                           equal_nan=True), line

@@ -388,7 +388,10 @@ REFI_CASES = {"refi-ltv-cure/base": ("min_dscr = 1.0, max_ltv = 0.30",
 EXT_CASES = {"ext-ltv-cure/base": ("min_dscr = 1.5, max_ltv = 0.3, min_debt_yield = 0.1",
                                    "equity_cure = { max_cures = 1, max_amount = 20.0 }"),
              # the DSCR test failed, restored by a paydown (cured), then passed
-             "ext-dscr-cure/base": ("min_dscr = 2.0", "equity_cure = { max_cures = 1, max_amount = 200.0 }")}
+             "ext-dscr-cure/base": ("min_dscr = 2.0", "equity_cure = { max_cures = 1, max_amount = 200.0 }"),
+             # the LTV paydown 50 more than the 36.5 the quarter leaves after the fee, no cure:
+             # the option is not exercised (no fee, no step-up) and the balloon defaults at 20
+             "ext-unfunded/base": ("min_dscr = 1.5, max_ltv = 0.3", "")}
 # the new loan's terms and the rent in place: a fixed-rate level payment; a floating level
 # payment under the market's margin add-on; the appraisal on the rent in place after a
 # later rent cut (tests/test_refinancing.py derives each by hand)

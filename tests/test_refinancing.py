@@ -405,15 +405,25 @@ def test_an_extension_that_fails_its_dscr_is_paid_down_and_cured(tmp_path):
 
 
 def test_an_extension_that_fails_its_dscr_defaults_without_a_cure(tmp_path):
-    """The same DSCR test with no cure terms: the loan extends (the 218.33 paydown is less
-    than the 350 nothing would refinance), the fee is charged, and the 36.5 the quarter
-    leaves does not meet the paydown: a maturity default at 20. With no cash rate to pay
-    down (the interest capitalised in the tested quarter) the test cannot be restored
-    (refinancing.extension_paydown returns -1)."""
+    """The same DSCR test with no cure terms: the 218.33 paydown is less than the 350
+    nothing would refinance, but the quarter leaves 63.0125 - 5.5125 - 3.5 fee - 17.5 =
+    36.5 for it and no cure can be made: the option's conditions are not met, so it is not
+    exercised (docs/credit.md, "Extension options"). No fee: interest due 5.5125; the
+    balloon is due with the schedule, 17.5 + 350 = 367.5, of which the 63.0125 - 5.5125 =
+    57.5 left is paid: a maturity default at 20 on the balloon, the claim the balance owed
+    367.5 plus the quarter's interest 5.5125 = 373.0125 (reference._accelerate). (Before
+    the rule: the 3.5 fee charged ahead of principal, 54.0 paid, the claim 376.5125.) With
+    no cash rate to pay down (the interest capitalised in the tested quarter) the test
+    cannot be restored (refinancing.extension_paydown returns -1)."""
     path = extension_deal(tmp_path, EXT.format(tests="min_dscr = 2.0"))
     for r in _runs(path):
-        assert _at(r, "senior.interest_due", 20) == pytest.approx(5.5125 + 3.5, abs=1e-9)
+        assert _at(r, "senior.interest_due", 20) == pytest.approx(5.5125, abs=1e-9)
+        assert _at(r, "senior.interest_paid", 20) == pytest.approx(5.5125, abs=1e-9)
+        assert _at(r, "senior.principal_due", 20) == pytest.approx(367.5, abs=1e-9)
+        assert _at(r, "senior.principal_paid", 20) == pytest.approx(57.5, abs=1e-9)
+        assert _at(r, "senior.claim", 20) == pytest.approx(373.0125, abs=1e-9)
         assert r.metrics.default_period == 20 and r.metrics.default_cause == "maturity"
+        assert_all(r.program, r.ledger)
     from waterfall import refinancing
     program = r.program
     k = 0
@@ -421,6 +431,61 @@ def test_an_extension_that_fails_its_dscr_defaults_without_a_cure(tmp_path):
     assert refinancing.extension_paydown(program, k, 20, 350.0, 0.0, None, 1000.0, 40.0, 23.275,
                                          0.015) == pytest.approx(3.275 / 0.015, abs=1e-9)
     assert refinancing.extension_paydown(program, k, 20, 350.0, 0.0, None, 1000.0, 40.0, 20.0, 0.015) == 0.0
+
+
+LIGHTHOUSE_TERMS = "extension = {{ options = 2, periods = 4, fee = 0.0025, margin_step = 0.0025, {tests} }}"
+
+
+def test_an_extension_its_fee_leaves_unfunded_is_not_exercised(tmp_path):
+    """Lighthouse's option terms (0.25% fee, +25bp) with LTV <= 31.05%: the balloon B = 350
+    is over the 310.5 limit by X = 39.5, the paydown; the quarter leaves C = 63.0125 -
+    5.5125 - 17.5 = 40.0 after its interest and schedule, more than X but not X plus the
+    fee 0.0025 x 350 = 0.875 (39.125 < 39.5), and there is no cure. A lender extends only
+    on its conditions, the fee with the paydown: the option is not exercised. No fee,
+    the margin not stepped up, the balloon due: 17.5 + 350 = 367.5, 57.5 of it paid, a
+    maturity default at 20, the claim 367.5 + 5.5125 = 373.0125. (Before the rule: 0.875
+    charged with the interest, 17.5 + 39.5 = 57.0 due, 56.625 paid, a default at 20
+    with the maturity moved to 24 and the claim 367.5 + 6.3875 = 373.8875.)"""
+    path = extension_deal(tmp_path, LIGHTHOUSE_TERMS.format(tests="max_ltv = 0.3105"))
+    for r in _runs(path):
+        assert _at(r, "senior.interest_due", 20) == pytest.approx(5.5125, abs=1e-9)
+        assert _at(r, "senior.principal_due", 20) == pytest.approx(367.5, abs=1e-9)
+        assert _at(r, "senior.principal_paid", 20) == pytest.approx(57.5, abs=1e-9)
+        assert _at(r, "senior.claim", 20) == pytest.approx(373.0125, abs=1e-9)
+        assert r.metrics.default_period == 20 and r.metrics.default_cause == "maturity"
+        assert_all(r.program, r.ledger)
+
+
+def test_an_extension_met_with_the_fee_is_exercised(tmp_path):
+    """The same terms with LTV <= 31.2%: X = 350 - 312 = 38.0, and 40.0 - 0.875 = 39.125 >=
+    38.0 meets it: the option stands, the 0.875 fee paid with the 5.5125 interest, 17.5 +
+    38.0 = 55.5 principal paid, the rate 6% + 0.25% = 6.25% from 21 and no default at 20."""
+    path = extension_deal(tmp_path, LIGHTHOUSE_TERMS.format(tests="max_ltv = 0.312"))
+    for r in _runs(path):
+        assert _at(r, "senior.interest_due", 20) == pytest.approx(5.5125 + 0.875, abs=1e-9)
+        assert _at(r, "senior.principal_paid", 20) == pytest.approx(17.5 + 38.0, abs=1e-9)
+        assert _at(r, "senior.rate", 21) == pytest.approx(0.0625, abs=1e-12)
+        assert r.metrics.default_period != 20
+        assert_all(r.program, r.ledger)
+
+
+def test_an_unfunded_extension_leaves_the_refinancing_on_offer(tmp_path):
+    """Refinancing terms as test_ltv_binds_and_the_shortfall_is_cured's (the new loan 300,
+    LTV 30% of 1,000; a 50 shortfall) beside the option (LTV <= 31.05%: X = 39.5 <= 50, so
+    the borrower would extend). The 40.0 the quarter leaves does not meet X plus the 0.875
+    fee, and there is no cure: the option is not exercised, and the maturity is what it
+    would be without it: the refinancing of 300 rewrites the loan, its 50 shortfall due
+    with the schedule (67.5), 57.5 paid: a maturity default at 20 on the shortfall."""
+    text = LIGHTHOUSE_TERMS.format(tests="max_ltv = 0.3105")
+    refi = "refinancing = { spread = 0.01, floor = 0.0, amort_periods = 20, min_dscr = 1.0, max_ltv = 0.30 }"
+    path = extension_deal(tmp_path, refi + "\n" + text)
+    for r in _runs(path):
+        assert _at(r, "senior.refinanced", 20) == pytest.approx(300.0, abs=1e-9)
+        assert _at(r, "senior.interest_due", 20) == pytest.approx(5.5125, abs=1e-9)
+        assert _at(r, "senior.principal_due", 20) == pytest.approx(17.5 + 50.0, abs=1e-9)
+        assert _at(r, "senior.principal_paid", 20) == pytest.approx(57.5, abs=1e-9)
+        assert r.metrics.default_period == 20 and r.metrics.default_cause == "maturity"
+        assert_all(r.program, r.ledger)
 
 
 def test_workbook_formulas_reproduce_the_extensions(tmp_path):
@@ -437,6 +502,17 @@ def test_workbook_formulas_reproduce_the_extensions(tmp_path):
         _, lowered = prepare(deal, deal.scenario("base"))
         model = build_model(result.program, compile_scenarios([lowered], result.program))
         assert check_against(model, result.ledger) == [], tests
+    # an option its fee leaves unfunded, one met with its fee, and one unfunded beside a
+    # refinancing on offer (the tests above): the options that stand and those that do not
+    refi = "refinancing = { spread = 0.01, floor = 0.0, amort_periods = 20, min_dscr = 1.0, max_ltv = 0.30 }\n"
+    for i, text in enumerate([LIGHTHOUSE_TERMS.format(tests="max_ltv = 0.3105"),
+                              LIGHTHOUSE_TERMS.format(tests="max_ltv = 0.312"),
+                              refi + LIGHTHOUSE_TERMS.format(tests="max_ltv = 0.3105")]):
+        deal = w.load_deal(extension_deal(tmp_path, text, name=f"u{i}.toml"))
+        result = w.run(deal, "base", engine="reference")
+        _, lowered = prepare(deal, deal.scenario("base"))
+        model = build_model(result.program, compile_scenarios([lowered], result.program))
+        assert check_against(model, result.ledger) == [], text
 
 
 # --- sizing on the rent in place (docs/credit.md, "Refinancing": "On the rent in place") ---

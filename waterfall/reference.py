@@ -140,6 +140,7 @@ class _State:
         self.sale_value = sale_values(program, self.factor, self.projected_cfads)
         self.cures = 0
         self.ext_left = [int(x) for x in program.ext_options]   # extension options left
+        self.ext_undo = [None] * k_count   # an option exercised this period, until its conditions are met
         self.support_used = 0.0
         self.cause = 0
         self.accel = -1          # period the lenders accelerated (-1: not)
@@ -187,10 +188,8 @@ def _period(program: Program, st: _State, t: int) -> bool:
         cause = 0
     elif unpaid > 0.0:
         cause = CAUSE["payment"]   # costs the SPV cannot meet: the lenders step in
-    if st.refi_shortfall > ops.DUST and lenders and not cause:   # the sponsors may cure a refinancing shortfall
-        refi_cure = refinancing.cure(program, st, t, cash, int_due, scheduled, hedge_due, st.refi_shortfall)
-        row[G["equity_cure"]] += refi_cure
-        cash += refi_cure
+    cash += _maturity_cure(program, st, t, row, cash, lenders and not cause, int_due, prin_due, scheduled,
+                           hedge_due)
     st.terms.t = t
     cash += _lc_liquidity(program, st, t, row, lenders)
     p = FloatPeriod(program, t, st.terms, cash, float(cause), locked, int_due, prin_due, st.balance, st.reserve)
@@ -208,6 +207,40 @@ def _period(program: Program, st: _State, t: int) -> bool:
     for a in range(program.n_accounts):
         row[st.ac[a][1]] = st.reserve[a]
     return False
+
+
+def _maturity_cure(program: Program, st: _State, t: int, row, cash: float, open_: bool, int_due, prin_due,
+                   scheduled, hedge_due) -> float:
+    """The sponsors' cure of the period's refinancing shortfalls (refinancing.cure), and
+    whether each extension option exercised at t stands (docs/credit.md, "Extension
+    options"): only if its paydown is met, from the cash the period leaves after its fees,
+    hedge settlements, cash interest (the extension fee with it) and scheduled principal,
+    or by the cure, and the lenders do not accelerate in the period. Else the option is
+    not exercised (refinancing.unextend: no fee, no step-up, the maturity stays, the
+    balloon or what a refinancing on offer leaves of it is due) and the cure is tried on
+    that. `open_`: the lenders are owed and nothing else accelerates. Returns the cure
+    paid in, USD."""
+    short = st.refi_shortfall
+    cure = refinancing.cure(program, st, t, cash, int_due, scheduled, hedge_due, short) \
+        if short > ops.DUST and open_ else 0.0
+    extended = [k for k in range(program.n_tranches) if st.ext_undo[k] is not None]
+    if extended and (not open_ or (short > ops.DUST and cure <= 0.0 and refinancing.uncovered(
+            program, t, cash, int_due, scheduled, hedge_due, short) > ops.DUST)):
+        for k in extended:
+            c = st.tc[k]
+            pay, int_before, line_before = st.ext_undo[k][4:]
+            loan, refi_short = refinancing.unextend(program, st, k, t)
+            int_due[k], row[c[TL["interest_due"]]], row[c[TL["refinanced"]]] = int_before, line_before, loan
+            prin_due[k] = scheduled[k] + refi_short
+            row[c[TL["principal_due"]]] = prin_due[k]
+            st.refi_shortfall += refi_short - pay
+        short = st.refi_shortfall
+        cure = refinancing.cure(program, st, t, cash, int_due, scheduled, hedge_due, short) \
+            if short > ops.DUST and open_ else 0.0
+    for k in extended:
+        st.ext_undo[k] = None
+    row[G["equity_cure"]] += cure
+    return cure
 
 
 def _lc_liquidity(program: Program, st: _State, t: int, row, lenders: bool) -> float:
@@ -278,6 +311,8 @@ def _accrue(program: Program, st: _State, t: int, row):
             row[c[TL["refinanced"]]] = loan
             prin_due[k] = scheduled[k] + short   # what the new loan (or extension) leaves of the balloon
             st.refi_shortfall += short
+            if st.ext_undo[k] is not None:   # an extension: what its undoing restores (_maturity_cure)
+                st.ext_undo[k] += (short, int_due[k], row[c[TL["interest_due"]]])
             if fee > 0.0:   # an extension fee, paid with the interest
                 int_due[k] += fee
                 row[c[TL["interest_due"]]] += fee

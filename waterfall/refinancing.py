@@ -265,6 +265,7 @@ def at_maturity(program, st, k: int, t: int, balance: float, scheduled: float, o
         if 0.0 <= pay <= short:
             st.ext_left[k] -= 1
             extend(program, k, t, st.annual, st.per_rate, st.maturity)
+            st.ext_undo[k] = (t, loan, terms, short)   # the maturity without the option (unextend)
             return 0.0, pay, program.ext_fee[k] * balloon
     if loan > 0.0:
         apply(program, k, t, loan, terms, st.annual, st.per_rate, st.sched, st.maturity)
@@ -279,6 +280,26 @@ def extend(program, k: int, t: int, annual, per_rate, maturity) -> None:
         annual[k, u] += step
         per_rate[k, u] += step * program.accrual[k, u]
     maturity[k] = min(t + int(program.ext_periods[k]), n)
+
+
+def unextend(program, st, k: int, t: int) -> tuple:
+    """Undo the extension option tranche k exercised at t, its conditions not met at the
+    maturity date (docs/credit.md, "Extension options": a paydown neither the period's cash
+    nor a cure meets, or the lenders accelerate then): the option is left, the margin is
+    not stepped up, the maturity stays at t, and the maturity is what it would have been
+    without the option: a refinancing on offer (its terms kept from at_maturity) rewrites
+    the loan, else the balloon is due. Returns (new loan, shortfall now due), USD."""
+    _t, loan, terms, short = st.ext_undo[k][:4]
+    st.ext_undo[k] = None
+    st.ext_left[k] += 1
+    n, step = program.n_periods, program.ext_step[k]
+    for u in range(t + 1, n + 1):
+        st.annual[k, u] -= step
+        st.per_rate[k, u] -= step * program.accrual[k, u]
+    st.maturity[k] = t
+    if loan > 0.0:
+        apply(program, k, t, loan, terms, st.annual, st.per_rate, st.sched, st.maturity)
+    return loan, short
 
 
 def apply(program, k: int, t: int, loan: float, terms, annual, per_rate, sched, maturity) -> None:
@@ -305,12 +326,10 @@ def apply(program, k: int, t: int, loan: float, terms, annual, per_rate, sched, 
     maturity[k] = min(t + periods, n)
 
 
-def cure(program, st, t: int, cash: float, int_due, scheduled, hedge_due, shortfall: float) -> float:
-    """The sponsors' equity cure of a refinancing shortfall: the cash the paydown needs
-    beyond what the period leaves after its fees, hedge settlements owed, cash interest
-    and scheduled principal, paid in on the deal's equity-cure terms (a cure left, in
-    time, within the per-cure cap; it counts as one of them). All or nothing: a cure that
-    would not meet the whole paydown is not made. Returns the cure, USD."""
+def uncovered(program, t: int, cash: float, int_due, scheduled, hedge_due, shortfall: float) -> float:
+    """What the period's cash leaves of a refinancing (or extension) shortfall, USD: the
+    shortfall less the cash after the period's fees, hedge settlements owed, cash interest
+    (an extension fee included) and scheduled principal (never below zero)."""
     free = cash
     for f in range(program.n_fees):
         free -= program.fee_due[f, t]
@@ -318,7 +337,16 @@ def cure(program, st, t: int, cash: float, int_due, scheduled, hedge_due, shortf
         free -= max(due, 0.0)
     for k in range(program.n_tranches):
         free -= int_due[k] + scheduled[k]
-    need = shortfall - max(free, 0.0)
+    return shortfall - max(free, 0.0)
+
+
+def cure(program, st, t: int, cash: float, int_due, scheduled, hedge_due, shortfall: float) -> float:
+    """The sponsors' equity cure of a refinancing shortfall: the cash the paydown needs
+    beyond what the period leaves after its fees, hedge settlements owed, cash interest
+    and scheduled principal (`uncovered`), paid in on the deal's equity-cure terms (a cure
+    left, in time, within the per-cure cap; it counts as one of them). All or nothing: a
+    cure that would not meet the whole paydown is not made. Returns the cure, USD."""
+    need = uncovered(program, t, cash, int_due, scheduled, hedge_due, shortfall)
     if need <= ops.DUST or st.cures >= program.cure_max or t > program.cure_until:
         return 0.0
     if program.cure_max_amount >= 0.0 and need > program.cure_max_amount:

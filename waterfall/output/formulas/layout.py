@@ -120,10 +120,35 @@ def _refi_rows(grid: Grid, program: Program, names_safe) -> None:
         if ext:
             grid.add(f"t{k}.ext_left_after", "Extension options left after this period", "int", level=1)
             grid.add(f"t{k}.ext_add_after", "Margin added by extensions after this period (annual)", "rate", level=1)
+            _ext_pre_rows(grid, program, k)
     covered = [k for k in range(program.n_tranches) if program.dscr_mask[k]]
     if covered and covered[0] in refi_tranches(program):
         grid.add("discount", f"Discount factor at the {names_safe(tr[covered[0]])} rate, from COD (LLCR, PLCR)",
                  "factor", level=1)
+
+
+def _ext_pre_rows(grid: Grid, program: Program, k: int) -> None:
+    """Tranche k's option as exercised before its conditions are known (refinancing.settle
+    with final False: what the covenants and the cure read), and whether it stands."""
+    pre = " (the option as exercised, before its conditions are known)"
+    if has_refi(program, k):
+        grid.add(f"t{k}.refi_pre", "Refinanced this period" + pre, "flag", level=1)
+    grid.add(f"t{k}.new_pre", "New loan" + pre, "amount", level=1)
+    grid.add(f"t{k}.refi_short_pre", "Shortfall due now" + pre, "amount", level=1)
+    if has_refi(program, k):
+        grid.add(f"t{k}.on_pre", "On refinanced terms after this period" + pre, "flag", level=1)
+        grid.add(f"t{k}.amort_pre", "Amortisation after this period" + pre, "amount", level=1)
+        grid.add(f"t{k}.radd_pre", "Margin add-on locked after this period" + pre, "rate", level=1)
+        if level(program, k):
+            grid.add(f"t{k}.r1_pre", "Level payment: first-period rate after this period" + pre, "rate", level=1)
+            grid.add(f"t{k}.t0_pre", "Level payment: signing period after this period" + pre, "int", level=1)
+        if sculpt(program, k):
+            _shape_rows(grid, k, "_pre")
+    grid.add(f"t{k}.ext_left_pre", "Extension options left after this period" + pre, "int", level=1)
+    grid.add(f"t{k}.ext_add_pre", "Margin added by extensions after this period" + pre, "rate", level=1)
+    grid.add(f"t{k}.mat_pre", "Maturity period after this period" + pre, "int", level=1)
+    grid.add(f"t{k}.ext_ok", "Extension stands (1 = yes: exercised, its paydown and fee met, no acceleration)",
+             "flag")
 
 
 def _shape_rows(grid: Grid, k: int, suffix: str) -> None:
@@ -179,6 +204,16 @@ def _covenant_rows(grid: Grid, program: Program, names_safe) -> None:
         grid.add("cure_ok", "Sponsors cure (1 = yes: cures left, in time, within the cap)", "flag", level=1)
         grid.add("cures_dscr", "Equity cures made so far, with this period's covenant cure", "int", level=1)
     grid.add("dscr_cure", "Equity cure of the DSCR covenant", "amount", total=True, level=1)
+    if any(has_ext(program, k) for k in range(program.n_tranches)):
+        pre = " (the options as exercised)"
+        grid.add("ext_short_pre", "Refinancing and extension shortfalls due this period" + pre, "amount", level=1)
+        grid.add("ext_free_pre", "Cash left for them after fees, hedges, interest and scheduled principal" + pre,
+                 "amount", level=1)
+        grid.add("ext_need_pre", "Equity cure they need" + pre, "amount", level=1)
+        if refi_cures_possible(program):
+            grid.add("ext_cure_ok_pre", "Sponsors would cure them (1 = yes)" + pre, "flag", level=1)
+        grid.add("ext_stand", "The extensions exercised stand (1 = yes: paydowns met by the cash or a cure, "
+                              "the lenders owed and not accelerating)", "flag", level=1)
     if refi_cures_possible(program):
         grid.add("refi_short_total", "Refinancing shortfalls due this period", "amount", level=1)
         grid.add("refi_free", "Cash left for them after fees, hedges, interest and scheduled principal",

@@ -17,8 +17,8 @@ from .grid import A, Grid, T, exit_share, put_discount
 from .hedges import owed_in_cash, settlements
 from .letters_of_credit import lc_liquidity, lc_settle
 from .protocol import CellPeriod, projected_service
-from .refinancing import (SHAPE_KEYS, has_ext, has_refi, level, refi_cure, refi_terms, refi_tranches, refinance,
-                          sculpt)
+from .refinancing import (SHAPE_KEYS, has_ext, has_refi, level, maturity_cure, refi_terms, refi_tranches,
+                          refinance, sculpt)
 from .state import open_state
 from .taxes import tax_period
 from .xmath import ROUND_TO
@@ -54,6 +54,7 @@ class Accrued:
         self.cap_lines, self.draws, self.per_rate, self.opening = [], [], [], []
         self.balloon, self.after = {}, {}
         self.refi_short = []   # refinancing shortfalls due this period (refinancing.refinance)
+        self.ext = {}          # k: tranche k's maturity decision, settled after the cure (refinancing.maturity_cure)
         self.hedge_due = []
 
 
@@ -91,12 +92,14 @@ def _accrue_one(c: Sheets, acc: Accrued, st, k: int) -> None:
         # period's accrual and draws, those after k at their opening balance
         other = SUM_SEQ(c.ref(f"t{j}.bal_due") if j < k else c.P(T(j, "balance_close"))
                         for j in range(program.n_tranches) if j != k)
-        acc.balloon[k], acc.after[k], short, fee = refinance(program, c.cf, c.inputs, c.S, k, c.t, b, terms,
-                                                             c.put, acc.scheduled[k], other,
-                                                             lambda: _others_service(c, acc, k))
+        acc.balloon[k], acc.after[k], short, fee, dec = refinance(program, c.cf, c.inputs, c.S, k, c.t, b, terms,
+                                                                  c.put, acc.scheduled[k], other,
+                                                                  lambda: _others_service(c, acc, k))
         if has_ext(program, k):   # an extension fee is paid with the interest (and counts as it)
             fee = ZERO if fee is None else fee
-            c.put(T(k, "interest_due"), interest + fee)
+            # as exercised, until maturity_cure settles whether its conditions are met
+            acc.ext[k] = {"dec": dec, "int_due": acc.int_due[-1], "interest": interest, "fee": fee, "b": b,
+                          "short_at": len(acc.refi_short) if short is not None else None}
             acc.int_due[-1] = acc.int_due[-1] + fee
         if short is not None:   # what the new loan leaves of the balloon is due with the schedule
             acc.refi_short.append(short)
@@ -107,7 +110,7 @@ def _accrue_one(c: Sheets, acc: Accrued, st, k: int) -> None:
         acc.balloon[k] = c.I(f"t{k}.maturity")
         c.put(T(k, "refinanced"), ZERO)
         due = IF(acc.balloon[k], b, acc.scheduled[k])
-    acc.prin_due.append(c.put(T(k, "principal_due"), due))
+    acc.prin_due.append(due if k in acc.ext else c.put(T(k, "principal_due"), due))
 
 
 def _others_service(c: Sheets, acc: Accrued, k: int):
@@ -220,7 +223,7 @@ def cash_flow_period(program: Program, cf: Grid, inputs: Grid, S: dict, t: int) 
     acc = _accrue(c, st)
     cash, exit_proceeds, unpaid, unpaid_flag = _sources(c, acc, st, cfads, equity_in, capex)
     locked, cause = covenants(c, acc, normal, cfads, unpaid_flag, c.ref("lenders"))
-    cash = c.put("cash_steps", IF(normal, refi_cure(c, acc, cash + c.ref("dscr_cure"), cause), 0))
+    cash = c.put("cash_steps", IF(normal, maturity_cure(c, acc, cash + c.ref("dscr_cure"), cause), 0))
     cash, lc_open, lc_out = lc_liquidity(c, cash, normal)
     p = CellPeriod(c, normal, cash, cause, locked, acc)
     p.lc_owed, p.lc_out = list(lc_open), list(lc_out)

@@ -260,12 +260,15 @@ def refinance(program: Program, cf: Grid, inputs: Grid, S: dict, k: int, t: int,
     maturity by the option's periods, its margin by the step-up, a fee on the balloon);
     else a new loan > 0 (_sizing; the market open) refinances it at the refinancing rate,
     amortising loan / periods, maturing at min(t + periods, T). What either leaves of the
-    balloon (the shortfall) is due now with the schedule. Returns (maturity flag, the terms
-    after this period, the shortfall, the extension fee)."""
+    balloon (the shortfall) is due now with the schedule. With extension options this is
+    the option as exercised before its conditions are known (the `_pre` rows, which the
+    covenants and the cure read); `settle` writes what stands once they are (reference.
+    _maturity_cure). Returns (maturity flag, the terms after this period, the shortfall,
+    the extension fee, the decision for settle)."""
     n = program.n_periods
     I = lambda key: inputs.ref(key, t, qualified=True)  # noqa: E731
     refi_terms_, ext_terms = has_refi(program, k), has_ext(program, k)
-    at_mat = terms["at_mat"]
+    dec = {"at_mat": terms["at_mat"], "terms": terms, "t": t, "k": k}
     if t < n:
         balloon = put(f"t{k}.refi_balloon", MAX(0, b - scheduled))
         noi = _noi(program, inputs, k, t, put) if needs_noi(program, k) else None
@@ -275,64 +278,161 @@ def refinance(program: Program, cf: Grid, inputs: Grid, S: dict, k: int, t: int,
             offer = IF(I("refi_open") > 0, loan, 0)
         else:
             offer = ZERO
-        live = IF(at_mat, IF(balloon > DUST, 1, 0), 0)
+        live = IF(dec["at_mat"], IF(balloon > DUST, 1, 0), 0)
+        dec.update(balloon=balloon, offer=offer, live=live, pay=None)
         if ext_terms:
             prev = lambda key: cf.ref(key, t - 1) if t > 0 else ZERO  # noqa: E731
             pay = _ext_paydown(prev, program, inputs, S, k, t, balloon, other, noi, put)
             ext = put(f"t{k}.ext", IF(live, IF(terms["ext_left"] > 0, IF(pay < 0, 0, IF(pay > balloon - offer, 0, 1)),
                                                 0), 0))
             fee = put(f"t{k}.ext_fee", IF(ext, S[f"t{k}.ext_fee"] * balloon, 0))
+            dec.update(pay=pay, ext=ext)
         else:
             ext, fee = ZERO, None
-        refi = put(f"t{k}.refi", IF(live, IF(ext, 0, IF(offer > 0, 1, 0)), 0)) if refi_terms_ else ZERO
-        new = put(T(k, "refinanced"), IF(refi, offer, 0))
-        short = put(f"t{k}.refi_short", IF(at_mat, IF(ext, pay, balloon - new), 0) if ext_terms
-                    else IF(at_mat, balloon - new, 0))
     else:   # the last period: nothing to refinance into
         for key in refi_sizing_keys(program, k):
             put(key, ZERO)
+        ext = fee = None
+    after, short = settle(program, cf, inputs, S, dec, ext, put, final=not ext_terms)
+    return dec["at_mat"], after, short, fee, dec
+
+
+def settle(program: Program, cf: Grid, inputs: Grid, S: dict, dec: dict, ext: X, put, final: bool = True):
+    """What the maturity decision `dec` (refinance) writes with the extension flag `ext`:
+    the refinancing flag, the new loan, the shortfall due now and the terms after the
+    period; `final` False: the rows of the option as exercised before its conditions are
+    known (`_pre`), True: the ledger's lines and the terms that carry on. Returns (the
+    terms after, the shortfall; None in the last period)."""
+    n, k, t, terms = program.n_periods, dec["k"], dec["t"], dec["terms"]
+    sfx = "_after" if final else "_pre"
+    I = lambda key: inputs.ref(key, t, qualified=True)  # noqa: E731
+    refi_terms_, ext_terms = has_refi(program, k), has_ext(program, k)
+    at_mat = dec["at_mat"]
+    refi_key, new_key = (f"t{k}.refi", T(k, "refinanced")) if final else (f"t{k}.refi_pre", f"t{k}.new_pre")
+    if t < n:
+        live, offer, balloon, pay = dec["live"], dec["offer"], dec["balloon"], dec["pay"]
+        refi = put(refi_key, IF(live, IF(ext, 0, IF(offer > 0, 1, 0)), 0)) if refi_terms_ else ZERO
+        new = put(new_key, IF(refi, offer, 0))
+        short_key = f"t{k}.refi_short" + ("" if final else "_pre")
+        short = put(short_key, IF(at_mat, IF(ext, pay, balloon - new), 0) if ext_terms
+                    else IF(at_mat, balloon - new, 0))
+    else:
         if refi_terms_:
-            put(f"t{k}.refi", ZERO)
+            put(refi_key, ZERO)
         refi = ext = ZERO
-        new = put(T(k, "refinanced"), ZERO)
-        short = fee = None
+        new = put(new_key, ZERO)
+        short = None
+        if not final:
+            put(f"t{k}.refi_short_pre", ZERO)
     last = ref(inputs.cells[("period", n)].v, inputs.row_of("period"), inputs.col(n), IN_SHEET, absolute=True)
     after = {}
     if refi_terms_:
         periods = S[f"t{k}.refi_periods"]
-        after["on"] = put(f"t{k}.on_after", IF(refi, 1, terms["on"]))
+        after["on"] = put(f"t{k}.on{sfx}", IF(refi, 1, terms["on"]))
         # straight-line: the amortisation loan / N; level payment: the loan (its principal by period follows)
         scale = (new / cf.ref(f"t{k}.refi_dscr_cap", t) if t < n else ZERO) if sculpt(program, k) else None
-        after["amort"] = put(f"t{k}.amort_after", IF(refi, new if level(program, k) else
+        after["amort"] = put(f"t{k}.amort{sfx}", IF(refi, new if level(program, k) else
                                                      (scale if sculpt(program, k) else new / periods), terms["amort"]))
-        after["radd"] = put(f"t{k}.radd_after", IF(refi, I("refi_add"), terms["radd"]))
+        after["radd"] = put(f"t{k}.radd{sfx}", IF(refi, I("refi_add"), terms["radd"]))
         if level(program, k):
             first = new_per_rate(inputs, k, t + 1, I("refi_add")) if t < n else ZERO
-            after["r1"] = put(f"t{k}.r1_after", IF(refi, first, terms["r1"]))
-            after["t0"] = put(f"t{k}.t0_after", IF(refi, I("period"), terms["t0"]))
+            after["r1"] = put(f"t{k}.r1{sfx}", IF(refi, first, terms["r1"]))
+            after["t0"] = put(f"t{k}.t0{sfx}", IF(refi, I("period"), terms["t0"]))
         if sculpt(program, k):   # signed: the shape L, the rent in place and the others' service of t
             signed = ((cf.ref(f"t{k}.refi_dscr_cap", t), I("rent_mult"), cf.ref(f"t{k}.refi_others", t)) if t < n
                       else (ZERO, ZERO, ZERO))
-            after["sb"] = put(f"t{k}.sb_after", IF(refi, signed[0], terms["sb"] - terms["sc_pay"]))
-            after["rm"] = put(f"t{k}.rm_after", IF(refi, signed[1], terms["rm"]))
-            after["ods"] = put(f"t{k}.ods_after", IF(refi, signed[2], terms["ods"]))
+            after["sb"] = put(f"t{k}.sb{sfx}", IF(refi, signed[0], terms["sb"] - terms["sc_pay"]))
+            after["rm"] = put(f"t{k}.rm{sfx}", IF(refi, signed[1], terms["rm"]))
+            after["ods"] = put(f"t{k}.ods{sfx}", IF(refi, signed[2], terms["ods"]))
         mat_after = IF(refi, MIN(I("period") + periods, last), terms["mat"])
     else:
         after["on"], after["amort"] = ZERO, ZERO
         mat_after = terms["mat"]
     if ext_terms:
         mat_after = IF(ext, MIN(I("period") + S[f"t{k}.ext_periods"], last), mat_after)
-        after["ext_left"] = put(f"t{k}.ext_left_after", IF(ext, terms["ext_left"] - 1, terms["ext_left"]))
-        after["ext_add"] = put(f"t{k}.ext_add_after", IF(refi, 0, IF(ext, terms["ext_add"] + S[f"t{k}.ext_step"],
+        after["ext_left"] = put(f"t{k}.ext_left{sfx}", IF(ext, terms["ext_left"] - 1, terms["ext_left"]))
+        after["ext_add"] = put(f"t{k}.ext_add{sfx}", IF(refi, 0, IF(ext, terms["ext_add"] + S[f"t{k}.ext_step"],
                                                                       terms["ext_add"])))
-    after["mat"] = put(f"t{k}.mat_after", mat_after)
-    return at_mat, after, short, fee
+    after["mat"] = put(f"t{k}.mat{sfx}", mat_after)
+    return after, short
 
 
 def refi_cures_possible(program: Program) -> bool:
     """A refinancing shortfall can be cured: a tranche with refinancing terms, cures allowed
     and a period they may be made (refinancing.cure)."""
     return bool(refi_tranches(program)) and int(program.cure_max) > 0 and int(program.cure_until) >= 0
+
+
+def _free(c, acc, cash: X) -> X:
+    """refinancing.uncovered's cash: the period's cash after its fees, hedge settlements
+    owed, cash interest (extension fees included) and scheduled principal."""
+    program = c.program
+    free = cash
+    for f in range(program.n_fees):
+        free = free - c.I(f"f{f}.due")
+    for due in acc.hedge_due:
+        free = free - MAX(due, 0)
+    for k in range(program.n_tranches):
+        free = free - (acc.int_due[k] + acc.scheduled[k])
+    return free
+
+
+def _cure_terms(c, need: X, count: X, ok: X) -> X:
+    """refinancing.cure's terms on top of `ok`: a need above dust, a cure left, in time,
+    within the cap."""
+    S = c.S
+    ok = IF(ok, IF(need > DUST, IF(count < S["cure_max"], IF(c.I("period") <= S["cure_until"], 1, 0), 0), 0), 0)
+    if "cure_max_amount" in S:
+        ok = IF(need > S["cure_max_amount"], 0, ok)
+    return ok
+
+
+def _cure_count(c):
+    """The cures made before this period's refinancing cure (None: no cure can be made)."""
+    from .inputs import cures_possible
+    program = c.program
+    return c.ref("cures_dscr") if cures_possible(program) else (c.P("cures_used") if refi_cures_possible(program)
+                                                                 else None)
+
+
+def maturity_cure(c, acc, cash: X, cause: X) -> X:
+    """reference._maturity_cure as formulas: whether the extension options exercised this
+    period stand (`ext_stand`: the lenders owed and nothing else accelerating, and the
+    shortfalls met by the cash left or by the cure, as refinancing.cure reads them with
+    the options exercised), each tranche's option (`ext_ok`) then settled (settle: its
+    fee, its paydown, or the balloon and any refinancing on offer; its terms after), and
+    the cure (refi_cure) on what stands. Returns the cash for the steps."""
+    program = c.program
+    if not acc.ext:
+        return refi_cure(c, acc, cash, cause)
+    if acc.refi_short:
+        open_ = IF(c.ref("lenders"), IF(cause > 0, 0, 1), 0)
+        total = c.put("ext_short_pre", SUM_SEQ(acc.refi_short))
+        need = c.put("ext_need_pre", total - MAX(c.put("ext_free_pre", _free(c, acc, cash)), 0))
+        count = _cure_count(c)
+        ok = (c.put("ext_cure_ok_pre", _cure_terms(c, need, count, IF(total > DUST, open_, 0)))
+              if refi_cures_possible(program) else ZERO)
+        stand = c.put("ext_stand", IF(open_, IF(total > DUST, IF(ok, 1, IF(need > DUST, 0, 1)), 1), 0))
+    else:   # the last period: no option
+        for key in EXT_STAND_KEYS if refi_cures_possible(program) else EXT_STAND_KEYS[:3] + EXT_STAND_KEYS[4:]:
+            c.put(key, ZERO)
+        stand = ZERO
+    for k, e in acc.ext.items():
+        dec = e["dec"]
+        ext_ok = c.put(f"t{k}.ext_ok", IF(dec["ext"], stand, 0) if "ext" in dec else ZERO)
+        acc.after[k], short = settle(program, c.cf, c.inputs, c.S, dec, ext_ok, c.put, final=True)
+        acc.int_due[k] = e["int_due"] + IF(ext_ok, e["fee"], 0)
+        c.put(T(k, "interest_due"), e["interest"] + IF(ext_ok, e["fee"], 0))
+        if short is not None:
+            acc.refi_short[e["short_at"]] = short
+            due = IF(acc.balloon[k], acc.scheduled[k] + short, acc.scheduled[k])
+        else:
+            due = IF(acc.balloon[k], e["b"], acc.scheduled[k])
+        acc.prin_due[k] = c.put(T(k, "principal_due"), due)
+    return refi_cure(c, acc, cash, cause)
+
+
+EXT_STAND_KEYS = ("ext_short_pre", "ext_free_pre", "ext_need_pre", "ext_cure_ok_pre", "ext_stand")
 
 
 def refi_cure(c, acc, cash: X, cause: X) -> X:
