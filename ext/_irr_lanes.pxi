@@ -1,5 +1,5 @@
 # The periodic IRR of four flow vectors at once (issue 16): one AVX2 lane per vector.
-# Included from _kernel.pyx after irr_periodic (it uses the IRR's Flows, start_v, halley,
+# Included from _kernel.pyx after irr_periodic (it uses the IRR's Flows, start_of, halley,
 # bisect_x). Each lane does exactly the scalar irr_periodic's operations in the same order,
 # so a lane's IRR equals the scalar's bit for bit (tests/test_irr_lanes.py; a root beyond the
 # largest double is NaN, `reported`, in the lanes as in the scalar); only the usual
@@ -304,7 +304,7 @@ cdef int gain_lane(double *cf, int n, const double *st, double *sums, double *ou
         return 0
     c[0] = cf + first
     nn[0] = last - first + 1
-    x[0] = start_in(GAIN, start_v(st[4], st[5], st[6], st[7], st[8], st[9]))
+    x[0] = start_in(GAIN, start_of(cf, NULL, n, st))
     return lane
 
 
@@ -395,7 +395,7 @@ cdef int dated_lane(double *cf, const double *years, int n, double *work, double
     if guess_v > 0.0 and isfinite(guess_v):
         v0 = guess_v
     else:
-        v0 = start_v(st[4], st[5], st[6], st[7], st[8], st[9])
+        v0 = start_of(cf, years, n, st)
     x[0] = start_in(GAIN, v0)
     return 1
 

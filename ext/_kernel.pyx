@@ -14,7 +14,8 @@ scenario has accelerated.
 import numpy as np
 cimport numpy as cnp
 from cython.parallel cimport prange, threadid
-from libc.math cimport NAN, INFINITY, isnan, isfinite, fabs, floor, pow, exp, log, sqrt
+from libc.math cimport NAN, INFINITY, isnan, isfinite, fabs, floor, pow, exp, log, sqrt, frexp, ldexp
+from libc.float cimport DBL_MIN, DBL_MAX
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 from libc.stdint cimport int64_t
@@ -446,6 +447,7 @@ cdef enum:
 cdef double TOL_V = 1e-15
 cdef double TOL_STEP = 1e-9
 cdef double V_MIN = 5.56268464626801e-309   # irr.V_MIN: the smallest v with a finite 1/v - 1
+cdef double X_TINY = 5e-324                 # irr.X_TINY: the smallest positive double, 2^-1074
 cdef double NOISE = 1e-9
 
 cdef double U_GRID[24]
@@ -788,7 +790,8 @@ cdef inline double pick(const Flows *fl, int side, double x, int which) noexcept
 cdef double bisect_x(const Flows *fl, int side, double lo, double hi, double f_lo, double f_hi,
                      int which) noexcept nogil:
     """Twin of irr._bisect: Illinois false position on [lo, hi] for the half's f
-    (which = 0) or its slope (which = 1), to machine precision relative to x."""
+    (which = 0) or its slope (which = 1), to machine precision relative to x; unconverged
+    after MAX_BRACKET steps, bisection in log x from the bracket reached (log_bisect)."""
     cdef double x = lo, f_x
     cdef int i, side_ = 0
     for i in range(MAX_BRACKET):
@@ -810,7 +813,33 @@ cdef double bisect_x(const Flows *fl, int side, double lo, double hi, double f_l
             if side_ == -1:
                 f_lo *= 0.5
             side_ = -1
-    return x
+    return log_bisect(fl, side, lo, hi, f_lo, which)
+
+
+cdef double log_bisect(const Flows *fl, int side, double lo, double hi, double f_lo,
+                       int which) noexcept nogil:
+    """Twin of irr._log_bisect: bisection in log x on [lo, hi] (an end at 0 counts as
+    X_TINY), the arithmetic midpoint once the geometric one rounds to an end; converged as
+    Illinois (or adjacent doubles: hi); NaN, no root found, past MAX_BRACKET steps."""
+    cdef double x, f_x
+    cdef int i
+    for i in range(MAX_BRACKET):
+        x = sqrt(lo if lo > X_TINY else X_TINY) * sqrt(hi)
+        if not (lo < x and x < hi):
+            x = 0.5 * (lo + hi)
+            if not (lo < x and x < hi):
+                return hi
+        f_x = pick(fl, side, x, which)
+        if f_x == 0.0:
+            return x
+        if (f_x > 0.0) == (f_lo > 0.0):
+            lo = x
+            f_lo = f_x
+        else:
+            hi = x
+        if hi - lo <= TOL_V * x:
+            return x
+    return NAN
 
 
 cdef inline double start_in(int side, double v0) noexcept nogil:
@@ -853,7 +882,8 @@ cdef double halley(const Flows *fl, int side, double total, double x) noexcept n
 cdef double last_bracket(const Flows *fl, int side, double lo, double hi, double f_lo,
                          double f_hi) noexcept nogil:
     """Twin of irr._last_bracket: the rate of the root left in [lo, hi] after MAX_NEWTON
-    passes, a gain-half bracket first cut at V_MIN (+inf: the root is below it)."""
+    passes (Illinois, then bisection in log v where it creeps: converged or NaN), a
+    gain-half bracket first cut at V_MIN (+inf: the root is below it)."""
     cdef double f_min
     if side == GAIN and lo < V_MIN:
         if hi <= V_MIN:
@@ -885,6 +915,8 @@ cdef int split_at_extremum(const Flows *fl, int side, double lo, double hi, doub
     if not ((s_lo < 0.0 and 0.0 < s_hi) if up else (s_lo > 0.0 and 0.0 > s_hi)):
         return 0
     xm = bisect_x(fl, side, lo, hi, s_lo, s_hi, 1)
+    if isnan(xm):   # no extremum found
+        return 0
     fm = pick(fl, side, xm, 0)
     if fm == 0.0:
         out[0] = xm
@@ -938,6 +970,8 @@ cdef double half_root(const Flows *fl, int side, int bound, double total, double
                 m = split_at_extremum(fl, side, lo, hi, f_lo, f_hi, two)
                 for k in range(m):
                     r = rate_of(side, two[k])
+                    if isnan(r):   # a refinement that found none
+                        continue
                     if isnan(best) or (r < best if side == GAIN else r > best):
                         best = r
     return best
@@ -1016,8 +1050,9 @@ cdef double chosen_root(const Flows *fl, double total, double v0, double *sums=N
 
 cdef double start_v(double inflow, double outflow, double t_in, double t_out, double tt_in,
                     double tt_out) noexcept nogil:
-    """Twin of irr.initial_v, from the sums of the flows in and out, and of t and t^2 times them."""
-    cdef double mean_in, mean_out, gap, c, a, disc, delta
+    """Twin of irr._estimate (irr.initial_v's), from the sums of the flows in and out, and of
+    t and t^2 times them."""
+    cdef double mean_in, mean_out, gap, c, a, disc, delta, ratio
     if inflow <= 0.0 or outflow <= 0.0:
         return 1.0
     mean_in = t_in / inflow
@@ -1025,7 +1060,8 @@ cdef double start_v(double inflow, double outflow, double t_in, double t_out, do
     gap = mean_in - mean_out
     if gap == 0.0:
         return 1.0
-    c = log(inflow / outflow)
+    ratio = inflow / outflow
+    c = log(ratio) if (DBL_MIN <= ratio and ratio <= DBL_MAX) else log(inflow) - log(outflow)
     a = 0.5 * ((tt_in / inflow - mean_in * mean_in) - (tt_out / outflow - mean_out * mean_out))
     delta = c / gap
     disc = gap * gap - 4.0 * a * c
@@ -1034,6 +1070,37 @@ cdef double start_v(double inflow, double outflow, double t_in, double t_out, do
     if -delta > 700.0:
         return INFINITY
     return exp(-delta)
+
+
+cdef double start_of(const double *cf, const double *years, int n, const double *st) noexcept nogil:
+    """Twin of irr.initial_v: start_v of wf_scan's sums st[4..9] (wf_scan_w's, years not
+    NULL: the flows' times); where one overflowed (1e308 forty periods out), the sums of the
+    flows cf[0..n) times 2^-e, the largest then in [0.5, 1) (irr._moments, in its order)."""
+    cdef double s[6]
+    cdef double big = 0.0, scale, t, x
+    cdef int i, e
+    if (isfinite(st[4]) and isfinite(st[5]) and isfinite(st[6]) and isfinite(st[7])
+            and isfinite(st[8]) and isfinite(st[9])):
+        return start_v(st[4], st[5], st[6], st[7], st[8], st[9])
+    for i in range(n):
+        if fabs(cf[i]) > big:
+            big = fabs(cf[i])
+    frexp(big, &e)
+    scale = ldexp(1.0, -e)
+    for i in range(6):
+        s[i] = 0.0
+    for i in range(n):
+        t = <double>i if years == NULL else years[i]
+        x = cf[i] * scale
+        if x > 0.0:
+            s[0] += x
+            s[2] += t * x
+            s[4] += t * t * x
+        elif x < 0.0:
+            s[1] -= x
+            s[3] -= t * x
+            s[5] -= t * t * x
+    return start_v(s[0], s[1], s[2], s[3], s[4], s[5])
 
 
 cdef double irr_periodic(double *cf, int n, double *work) noexcept nogil:
@@ -1062,12 +1129,12 @@ cdef double irr_scanned(double *cf, int n, double *work, const double *st) noexc
     if (st[3] < st[0] or st[1] < st[2]) and (st[4] - st[5] == 0.0 or (
             (st[4] - st[5] > 0.0) != (fl.c[0] > 0.0))):
         # one sign change, its root in the gain half (single_root): the reversed flows unread
-        return single_root(&fl, st[4] - st[5], start_v(st[4], st[5], st[6], st[7], st[8], st[9]))
+        return single_root(&fl, st[4] - st[5], start_of(cf, NULL, n, st))
     for i in range(fl.n):
         work[i] = fl.c[fl.n - 1 - i]
     if st[3] < st[0] or st[1] < st[2]:  # one sign change
-        return single_root(&fl, st[4] - st[5], start_v(st[4], st[5], st[6], st[7], st[8], st[9]))
-    return chosen_root(&fl, st[4] - st[5], start_v(st[4], st[5], st[6], st[7], st[8], st[9]), work + n)
+        return single_root(&fl, st[4] - st[5], start_of(cf, NULL, n, st))
+    return chosen_root(&fl, st[4] - st[5], start_of(cf, NULL, n, st), work + n)
 
 
 cdef double irr_dated(double *cf, const double *years, int n, double *work, double guess_v,
@@ -1135,7 +1202,7 @@ cdef double irr_dated_scanned(double *cf, const double *years, int n, double *wo
     if guess_v > 0.0 and isfinite(guess_v):
         v0 = guess_v
     else:
-        v0 = start_v(st[4], st[5], st[6], st[7], st[8], st[9])
+        v0 = start_of(cf, years, n, st)
     total = st[4] - st[5]
     if changes == 1:
         return single_root(&fl, total, v0)

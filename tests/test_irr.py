@@ -12,7 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from waterfall import engine
-from waterfall.irr import NOISE, V_MIN, annualise, irr, npv_v, xirr
+from waterfall.irr import GAIN, NOISE, V_MIN, _bisect, _Flows, annualise, initial_v, irr, npv_v, xirr
 
 from .xirr_check import assert_is_pyxirr
 
@@ -432,3 +432,77 @@ def test_xirr_guess_of_minus_100_percent_is_ignored():
     assert xirr([-100.0, 110.0], [0.0, 1.0], -1.0) == pytest.approx(0.1, rel=1e-12)
     if kernel is not None:
         assert kernel.xirr([-100.0, 110.0], [0.0, 1.0], -1.0) == pytest.approx(0.1, rel=1e-12)
+
+
+# -------------------------------- flows spanning > 1e250: a root, converged, or none at all
+# One outlay and one receipt n periods apart: c_0 (1 + r)^n = c_n, so r = (c_n / c_0)^(1/n) - 1
+# exactly. From v = 1/(1+r) = 0.5 Halley shrinks v only by (n - 1)/(n + 1) a pass where the
+# top flow dominates, and false position then creeps across the bracket [0, 0.5]: both
+# engines returned an unconverged point as the root (2.39e186, 4.40e220; for n = 3 the
+# reference 2.96e212, the kernel 5.18e226), where the NPV is -1 (or -1e-8), not 0.
+@pytest.mark.parametrize("cf, expected", [
+    # (1 + r)^40 = 1e308: r = 10^(308/40) - 1 = 10^7.7 - 1 = 5.0119e7
+    ([-1.0] + [0.0] * 39 + [1e308], 10.0 ** 7.7 - 1.0),
+    # 1e-8 (1 + r)^2 = 1e301: (1 + r)^2 = 1e309, r = 10^154.5 - 1 = 3.1623e154
+    ([-1e-8, 0.0, 1e301], math.sqrt(10.0) * 1e154 - 1.0),
+    # (1 + r)^3 = 1e308: r = 10^(308/3) - 1 = 4.6416e102 (the engines disagreed)
+    ([-1.0, 0.0, 0.0, 1e308], 10.0 ** (308.0 / 3.0) - 1.0),
+])
+def test_flows_spanning_hundreds_of_decades_give_their_root(cf, expected):
+    rates = _both_irr(cf)
+    for r in rates:
+        assert r == pytest.approx(expected, rel=1e-9)
+    assert len(set(rates[1:])) <= 1  # the kernel's entries (scalar, lanes) bit for bit
+    assert expected == pytest.approx(5.0119e7 if len(cf) == 41 else 3.1623e154 if len(cf) == 3 else 4.6416e102, rel=1e-4)
+
+
+def test_halley_giving_up_on_a_lopsided_bracket_still_converges():
+    # -1, then 1e308 at t = 40 and -1e307 at t = 41 (two sign changes, one gain root:
+    # partial sums -1, 1e308 - 1, 9e307). The start is 0.5 (initial_v's estimate is v = 10,
+    # the outflows' mean time 41 after the inflow's 40), so Halley gives up and the bracket
+    # is refined: -1 + 1e308 v^40 (1 - 0.1 v) = 0, v^40 = 1e-308 / (1 - 0.1 v), so
+    # v = 10^-7.7 (1 + 0.0025 v + ...) = 10^-7.7 (1 + 5e-11): r = 10^7.7 - 1 to 1e-10 (was 1.24e14)
+    cf = [-1.0] + [0.0] * 39 + [1e308, -1e307]
+    rates = _both_irr(cf)
+    for r in rates:
+        assert r == pytest.approx(10.0 ** 7.7 - 1.0, rel=1e-9)
+    assert len(set(rates[1:])) == 1
+
+
+def _both_xirr_guess(cf, years, guess):
+    """_both_xirr from a guess (the start of the iteration)."""
+    out = [xirr(cf, years, guess)]
+    if kernel is not None:
+        rows, g = np.array([cf] * 4, dtype=float), [guess] * 4
+        out += [kernel.xirr(cf, years, guess), *kernel.xirr_one_by_one(rows, years, g),
+                *kernel.xirr_many(rows, years, g), *kernel.xirr_four(rows, years, g)]
+    return out
+
+
+def test_xirr_from_a_far_guess_converges_in_both_halves():
+    # Whole years 0..40. Gain half: -1, then 1e308 in year 40, from a 10% guess:
+    # (1 + r)^40 = 1e308, r = 10^7.7 - 1 (was 1.51e198). Loss half: 1e308, then -1 in
+    # year 40, from -50%: (1 + r)^40 = 1e-308, 1 + r = 10^-7.7 = 1.995e-8 (was -1.0: 1 + r = 0);
+    # 1 + r is checked, r = -0.99999998 carries it only to about 3e-9
+    years = [float(t) for t in range(41)]
+    for r in _both_xirr_guess([-1.0] + [0.0] * 39 + [1e308], years, 0.1):
+        assert r == pytest.approx(10.0 ** 7.7 - 1.0, rel=1e-9)
+    for r in _both_xirr_guess([1e308] + [0.0] * 39 + [-1.0], years, -0.5):
+        assert 1.0 + r == pytest.approx(10.0 ** -7.7, rel=1e-8)
+
+
+def test_the_start_does_not_overflow():
+    # one outlay, one receipt n apart: the estimate is exact, v = (c_0 / c_n)^(1/n). 40 x 1e308
+    # overflowed (t x inf: a start of 1.0), 1e301 / 1e-8 = 1e309 too (log inf: a start of 0)
+    assert initial_v([-1.0] + [0.0] * 39 + [1e308]) == pytest.approx(10.0 ** -7.7, rel=1e-12)
+    assert initial_v([-1e-8, 0.0, 1e301]) == pytest.approx(10.0 ** -154.5, rel=1e-12)
+    # ordinary flows (no rescaling where nothing overflows): 100 (1 + r) = 110, v = 1/1.1
+    assert initial_v([-100.0, 110.0]) == pytest.approx(1.0 / 1.1, rel=1e-15)
+
+
+def test_the_bracket_refinement_converges_on_hundreds_of_decades():
+    # f(x) = -1 + 1e308 x^40 on [0, 1]: the root 10^-7.7, to machine precision, though false
+    # position alone (200 steps) creeps from the flat end: it returned 8.0e-249, f = -1
+    fl = _Flows([-1.0] + [0.0] * 39 + [1e308])
+    x = _bisect(fl, GAIN, 0.0, 1.0, -1.0, 1e308 - 1.0)
+    assert x == pytest.approx(10.0 ** -7.7, rel=1e-14)

@@ -331,3 +331,41 @@ def test_lanes_report_an_irr_beyond_the_float_range_as_nan():
     assert got[1] == pytest.approx(1e70 ** (365.0 / 91.0) - 1.0, rel=1e-12)
     assert got[2] == pytest.approx(1e80, rel=1e-12) and got[3] == pytest.approx(0.1, rel=1e-12)
     _assert_dated_reference(rows, _QUARTERS, got)
+
+
+def test_flows_spanning_hundreds_of_decades_in_four_lanes():
+    # rows 0-2: one outlay, one receipt 40 periods on, so (1 + r)^40 = c_40 / c_0:
+    # 1e308 (r = 10^7.7 - 1 = 5.01e7), 1e300 / 1e-8 (r = 10^7.7 - 1 too), 1e40 (r = 9);
+    # row 3: 1e308 at 40 and -1e307 at 41 after -1: Halley from 0.5 gives up, the bracket
+    # is refined: r = 10^7.7 - 1 to 1e-10 (test_irr.py derives it); rows 4-7: an ordinary
+    # 10% row (-100, 110) beside the three wide ones. The lanes end where the scalar ends
+    # (its Halley passes, then its bracket refinement), bit for bit
+    def row(c0, c40, tail=0.0):
+        r = np.zeros(42)
+        r[0], r[40], r[41] = c0, c40, tail
+        return r
+    ten = np.zeros(42)
+    ten[:2] = [-100.0, 110.0]
+    rows = np.array([row(-1.0, 1e308), row(-1e-8, 1e300), row(-1.0, 1e40), row(-1.0, 1e308, -1e307),
+                     ten, row(-1.0, 1e308), ten, row(-1.0, 1e308, -1e307)])
+    _assert_lanes_are_the_scalar(rows)
+    got = K.irr_many(rows)
+    _assert_reference(rows, got)
+    assert got == pytest.approx([10.0 ** 7.7 - 1.0] * 2 + [9.0] + [10.0 ** 7.7 - 1.0] + [0.1, 10.0 ** 7.7 - 1.0, 0.1, 10.0 ** 7.7 - 1.0], rel=1e-9)
+
+
+def test_xirr_from_a_far_guess_in_four_lanes():
+    # whole years 0..40 (a gap table of one length, 1460 days four apart): -1 then 1e308 in
+    # year 40 from guesses of 10% and 0% (Halley gives up: the bracket is refined), -1 then
+    # 1e40 from 10% (r = 9), -100 then 110 a year on (10%): (1 + r)^40 = 1e308, r = 10^7.7 - 1
+    years = np.arange(41.0)
+    rows = np.zeros((4, 41))
+    rows[:, 0] = [-1.0, -1.0, -1.0, -100.0]
+    rows[:3, 40] = [1e308, 1e308, 1e40]
+    rows[3, 1] = 110.0
+    guesses = [0.1, 0.0, 0.1, 0.1]
+    table = _gap_table(years)
+    assert table is not None and table[1] == table[2] == 1460
+    got = _assert_dated_lanes_are_the_scalar(rows, years, guesses, table)
+    _assert_dated_reference(rows, years, got, guesses)
+    assert list(got) == pytest.approx([10.0 ** 7.7 - 1.0] * 2 + [9.0, 0.1], rel=1e-9)

@@ -18,7 +18,11 @@ v = 32) is an ordinary point u = 0.031 of the loss half.
   method (Newton's step where Halley's correction is large) from a one-pass estimate
   (initial_v), kept inside the bracket [0, 1] of that half (a bisection step when a
   step leaves it); it stops once a Halley or Newton step is below 1e-9 relative to the
-  iterate (the error after such a step is already at machine precision).
+  iterate (the error after such a step is already at machine precision). Where it has not
+  after MAX_NEWTON passes (from v = 0.5 a degree-n polynomial whose top flow dominates
+  shrinks v only by (n - 1)/(n + 1) a pass: -1 then 1e308 forty periods on has its root at
+  v = 2e-8), the bracket it kept is refined by Illinois, then by bisection in log v where
+  that creeps across the decades: a root is returned only converged, else NaN.
 - Several sign changes: the number of roots in each half is bounded by the sign changes
   of the flows' partial sums (Laguerre's rule of signs: from the first flow on for the
   gain half, from the last flow back for the loss half). A half with no possible root is
@@ -76,6 +80,9 @@ TOL_STEP = 1e-9
 # The smallest discount factor v whose rate 1/v - 1 is a finite double (2^-1024 + 2^-1074,
 # r = 1.8e308): a gain-half root below it is beyond the range (+inf, reported NaN).
 V_MIN = 5.56268464626801e-309
+# The smallest positive double (2^-1074): the log-bisection's stand-in for an end at 0.
+X_TINY = 5e-324
+DBL_MIN, DBL_MAX = 2.2250738585072014e-308, 1.7976931348623157e308  # the normal doubles
 
 
 def npv_v(cf, v: float) -> float:
@@ -130,10 +137,13 @@ def _horner3(coef, x: float):
 
 def rate_of(side: int, x: float) -> float:
     """The rate r of the point x of a half: u - 1 (LOSS) or 1/v - 1 (GAIN); +inf at v = 0,
-    the limit r -> +inf (as C's 1/0; also where 1/v overflows, v below ~5.6e-309)."""
+    the limit r -> +inf (as C's 1/0; also where 1/v overflows, v below ~5.6e-309); NaN
+    (no root found) stays NaN."""
     if side == LOSS:
         return x - 1.0
-    return 1.0 / x - 1.0 if x > 0.0 else math.inf
+    if x > 0.0:
+        return 1.0 / x - 1.0
+    return math.inf if x == 0.0 else math.nan
 
 
 def reported(r: float) -> float:
@@ -155,7 +165,9 @@ def sign_changes(cf) -> int:
 def _bisect(fl: _Flows, side: int, lo: float, hi: float, f_lo: float, f_hi: float, which: int = 0) -> float:
     """Root in x between lo < hi of the half's f (which = 0) or of its slope f'
     (which = 1), which changes sign there: Illinois false position, which converges
-    superlinearly, to machine precision relative to x."""
+    superlinearly, to machine precision relative to x; where it has not after MAX_BRACKET
+    steps (a bracket over many decades), bisection in log x (_log_bisect) from the bracket
+    it reached. NaN only where neither converges."""
     pick = (lambda x: fl.at(side, x)[0]) if which == 0 else (lambda x: fl.at(side, x, True)[1])
     side_ = 0
     x = lo
@@ -176,7 +188,34 @@ def _bisect(fl: _Flows, side: int, lo: float, hi: float, f_lo: float, f_hi: floa
             if side_ == -1:
                 f_lo *= 0.5
             side_ = -1
-    return x
+    return _log_bisect(pick, lo, hi, f_lo)
+
+
+def _log_bisect(pick, lo: float, hi: float, f_lo: float) -> float:
+    """The root in x of `pick` between lo < hi (f_lo: the sign at lo) where Illinois false
+    position ran MAX_BRACKET steps unconverged (a bracket spanning hundreds of decades, as
+    [1e-300, 1] for a rate near 1e300: each secant step creeps from the flat end): bisection
+    in log x, the geometric midpoint halving the decades left (lo = 0 counts as the smallest
+    double, 5e-324: ~60 steps take [0, 1] to machine precision), the arithmetic one once the
+    bracket is within rounding of a factor 1. The same stopping rule as Illinois (a bracket
+    1e-15 of x wide, or f = 0); adjacent doubles are converged (hi). NaN, no root found,
+    where it does not converge (unreachable: the step count is bounded well within the cap)."""
+    for _ in range(MAX_BRACKET):
+        x = math.sqrt(max(lo, X_TINY)) * math.sqrt(hi)
+        if not lo < x < hi:
+            x = 0.5 * (lo + hi)
+            if not lo < x < hi:
+                return hi
+        f_x = pick(x)
+        if f_x == 0.0:
+            return x
+        if (f_x > 0.0) == (f_lo > 0.0):
+            lo, f_lo = x, f_x
+        else:
+            hi = x
+        if hi - lo <= TOL_V * x:
+            return x
+    return math.nan
 
 
 def initial_v(cf, times=None) -> float:
@@ -187,10 +226,23 @@ def initial_v(cf, times=None) -> float:
     log(sum x e^(-d t)) ~ log(total) - d m + d^2 s^2 / 2, so d solves
     (s_in^2 - s_out^2)/2 d^2 - (m_in - m_out) d + log(in/out) = 0 (the root nearest the
     first-order log(in/out) / (m_in - m_out)); v = e^(-d). One pass; within about 1% of
-    the root for loan and equity flows (the first-order estimate alone: about 10%)."""
+    the root for loan and equity flows (the first-order estimate alone: about 10%).
+    Where a sum overflows (1e308 forty periods out: t x = 4e309) the sums are taken of the
+    flows times 2^-e, the largest then in [0.5, 1): exact, and the estimate depends only
+    on ratios of the sums."""
+    sums = _moments(cf, times, 1.0)
+    if not all(math.isfinite(x) for x in sums):
+        sums = _moments(cf, times, math.ldexp(1.0, -math.frexp(max(abs(x) for x in cf))[1]))
+    return _estimate(*sums)
+
+
+def _moments(cf, times, scale: float):
+    """(inflow, outflow, sum t x in, sum t x out, sum t^2 x in, sum t^2 x out) of the flows
+    x = cf[i] scale (positive amounts) at times t = i or times[i]."""
     inflow = outflow = t_in = t_out = tt_in = tt_out = 0.0
     for i, x in enumerate(cf):
-        t = float(i) if times is None else times[i]
+        t = float(i) if times is None else float(times[i])
+        x = x * scale
         if x > 0.0:
             inflow += x
             t_in += t * x
@@ -199,13 +251,20 @@ def initial_v(cf, times=None) -> float:
             outflow -= x
             t_out -= t * x
             tt_out -= t * t * x
+    return inflow, outflow, t_in, t_out, tt_in, tt_out
+
+
+def _estimate(inflow, outflow, t_in, t_out, tt_in, tt_out) -> float:
+    """initial_v's estimate from the sums (see there). log(in/out) is the difference of the
+    logs where the ratio leaves the normal doubles (1e301 in for 1e-8 out: 1e309)."""
     if inflow <= 0.0 or outflow <= 0.0:
         return 1.0
     mean_in, mean_out = t_in / inflow, t_out / outflow
     gap = mean_in - mean_out
     if gap == 0.0:
         return 1.0
-    c = math.log(inflow / outflow)
+    ratio = inflow / outflow
+    c = math.log(ratio) if DBL_MIN <= ratio <= DBL_MAX else math.log(inflow) - math.log(outflow)
     a = 0.5 * ((tt_in / inflow - mean_in * mean_in) - (tt_out / outflow - mean_out * mean_out))
     delta = c / gap
     disc = gap * gap - 4.0 * a * c
@@ -252,8 +311,11 @@ def _halley(fl: _Flows, side: int, x: float) -> float:
 
 
 def _last_bracket(fl: _Flows, side: int, lo: float, hi: float, f_lo: float, f_hi: float) -> float:
-    """The rate of the one root left in [lo, hi] after MAX_NEWTON Halley passes: Illinois
-    false position on it, a gain-half bracket first cut at V_MIN (the largest finite rate):
+    """The rate of the one root left in [lo, hi] after MAX_NEWTON Halley passes (Halley
+    from v = 0.5 shrinks v only by (n - 1)/(n + 1) a pass on a degree-n polynomial whose top
+    flow dominates: 60 passes are far from a root near 1e-8): Illinois false position on
+    it, then bisection in log v where that creeps (_bisect), converged or NaN, never an
+    unconverged point; a gain-half bracket is first cut at V_MIN (the largest finite rate):
     a root below V_MIN is +inf (beyond the range, reported NaN), not a point of the 300
     decades of v below it that the search cannot resolve ([-1e-8, 1e308] a period apart:
     v = 1e-316, r = 1e316)."""
@@ -309,6 +371,8 @@ def _split_at_extremum(fl: _Flows, side: int, lo: float, hi: float, f_lo: float,
     if not ((s_lo < 0.0 < s_hi) if up else (s_lo > 0.0 > s_hi)):
         return []
     xm = _bisect(fl, side, lo, hi, s_lo, s_hi, which=1)
+    if math.isnan(xm):  # no extremum found
+        return []
     fm = fl.at(side, xm)[0]
     if fm == 0.0:
         return [xm]
@@ -340,7 +404,7 @@ def _half_roots(fl: _Flows, side: int, bound: int, v0: float) -> list[float]:
         for lo, hi, f_lo, f_hi in cells:
             if f_lo != 0.0 and f_hi != 0.0 and (f_lo > 0.0) == (f_hi > 0.0):
                 roots += [rate_of(side, x) for x in _split_at_extremum(fl, side, lo, hi, f_lo, f_hi)]
-    return roots
+    return [r for r in roots if not math.isnan(r)]  # (NaN: a refinement that found none)
 
 
 def _chosen_root(fl: _Flows, v0: float) -> float:
