@@ -479,9 +479,12 @@ ctypedef struct TState:
     int64_t ext_left      # extension options left
     # an option exercised this period, until its conditions are met (reference._maturity_cure)
     int64_t ext_at        # the period it was exercised (-1: none pending)
-    double ext_loan       # the refinancing on offer without it (0: none)
+    double ext_loan       # the refinancing on offer without it (0: none; -1: not sized yet, ext_undo sizes it)
     double ext_short      # what that leaves of the balloon
     double ext_ods        # the others' debt service that refinancing was sized beside
+    double ext_balloon    # what refi_size sizes it from: the balloon, the other tranches' balances,
+    double ext_other      # the appraisal
+    double ext_value
     double ext_pay        # the option's paydown
     double ext_int        # the cash interest due before its fee
     double ext_line       # the interest-due line before its fee
@@ -1811,11 +1814,9 @@ cdef void ext_apply(const Prog *p, int k, int t, double **anr, double **prr, dou
     ts[k].maturity = u if u < T else T
 
 
-cdef double refi_uncovered(const Prog *p, int t, double cash, const TState *ts, const double *hdue,
-                           double short) noexcept nogil:
-    """Twin of refinancing.uncovered: the shortfall less the period's cash after its fees,
-    hedge settlements owed, cash interest (extension fees included) and scheduled
-    principal (never below zero), USD."""
+cdef double refi_free(const Prog *p, int t, double cash, const TState *ts, const double *hdue) noexcept nogil:
+    """Twin of refinancing.free_cash: the period's cash after its fees, hedge settlements
+    owed, cash interest (extension fees included) and scheduled principal, USD."""
     cdef int W = p.T + 1, i, h, k
     cdef double x = cash
     for i in range(p.F):
@@ -1825,6 +1826,13 @@ cdef double refi_uncovered(const Prog *p, int t, double cash, const TState *ts, 
             x -= hdue[h]
     for k in range(p.K):
         x -= ts[k].int_due + ts[k].scheduled
+    return x
+
+
+cdef inline double refi_uncovered(const Prog *p, int t, double cash, const TState *ts, const double *hdue,
+                                  double short) noexcept nogil:
+    """Twin of refinancing.uncovered: the shortfall less refi_free (never below zero), USD."""
+    cdef double x = refi_free(p, t, cash, ts, hdue)
     return short - (x if x > 0.0 else 0.0)
 
 
@@ -1851,6 +1859,10 @@ cdef double ext_undo(LedgerT L, int NL, int t, const Prog *p, int k, TState *ts,
             anr[k][u] -= step
         pr[u] -= step * p.accrual[k * W + u]
     ts[k].maturity = t
+    if ts[k].ext_loan < 0.0:   # the refinancing on offer, sized now (as at the maturity: its inputs kept)
+        ts[k].ext_loan = refi_size(p, k, t, ts[k].ext_balloon, ts[k].ext_other, base, fch[CH_RATE_ADD], f_rent,
+                                   fch[CH_OPEX], ts[k].ext_value, ts[k].ext_ods, fch[CH_REFI_SPREAD][t])
+        ts[k].ext_short = ts[k].ext_balloon - ts[k].ext_loan
     if ts[k].ext_loan > 0.0:
         refi_apply(p, k, t, ts[k].ext_loan, base, fch[CH_RATE_ADD], anr, prr, schr, own_an, own_pr, own_sched, ts,
                    ledger, fch[CH_REFI_SPREAD][t], f_rent, ts[k].ext_ods)
@@ -2813,6 +2825,7 @@ cdef bint scn_periods(Scn *c, const Prog *p, int t0, LedgerT L, int64_t *status)
     cdef double last_cfads = c.last_cfads, last_ds = c.last_ds
     cdef bint in_workout = c.in_workout, refinanced = c.refinanced
     cdef bint ext_now = False             # an extension option exercised this period (ext_undo)
+    cdef bint offer, deferred             # a refinancing on offer at a maturity; its sizing left to ext_undo
     for i in range(3):
         basis_used[i] = c.basis_used[i]
         basis_num[i] = 0.0
@@ -2941,31 +2954,40 @@ cdef bint scn_periods(Scn *c, const Prog *p, int t0, LedgerT L, int64_t *status)
                 if short > DUST:
                     balloon = short
                     value = refi_appraisal(p, fch, t)
-                    if p.refi_periods[k] > 0 and fch[CH_REFI][t] > 0.0:
+                    offer = p.refi_periods[k] > 0 and fch[CH_REFI][t] > 0.0
+                    ods = 0.0
+                    if offer:
                         # refinancing.other_service: the other tranches' debt service of t+1
-                        ods = 0.0
                         for j in range(K):
                             if j == k or t + 1 > ts[j].maturity:
                                 continue
                             oint = 0.0 if cap8[j * W + t + 1] else ts[j].balance * prr[j][t + 1]
                             sc2 = schr[j][t + 1]
                             ods += oint + (sc2 if sc2 < ts[j].balance else ts[j].balance)
-                        x = refi_size(p, k, t, balloon, other, base, fch[CH_RATE_ADD], f_rent, f_opex, value, ods,
-                                      fch[CH_REFI_SPREAD][t])
-                    short = balloon - x
                     ext_pay = -1.0
                     if ts[k].ext_left > 0:
                         # refinancing.tested_rate: the cash rate of t-1 on covenant debt
                         ext_rate = prr[k][t - 1] if t >= 1 and dscr8[k] and not cap8[k * W + t - 1] else 0.0
                         ext_pay = ext_paydown(p, k, t, balloon, other, f_rent, f_opex, value, last_cfads, last_ds,
                                               ext_rate)
+                    # the new loan (refi_size, at most the balloon) decides only against a paydown:
+                    # an option that needs none extends whatever is on offer, which is sized only
+                    # if the option is undone (ext_undo)
+                    deferred = offer and ext_pay == 0.0
+                    if offer and not deferred:
+                        x = refi_size(p, k, t, balloon, other, base, fch[CH_RATE_ADD], f_rent, f_opex, value, ods,
+                                      fch[CH_REFI_SPREAD][t])
+                    short = balloon - x
                     if 0.0 <= ext_pay and ext_pay <= short:
                         ts[k].ext_left -= 1
                         ext_apply(p, k, t, anr, prr, own_an, own_pr, ts, ledger)
                         ts[k].ext_at = t   # what undoing it restores (reference._maturity_cure)
-                        ts[k].ext_loan = x
+                        ts[k].ext_loan = -1.0 if deferred else x
                         ts[k].ext_short = short
-                        ts[k].ext_ods = ods if x > 0.0 else 0.0
+                        ts[k].ext_ods = ods if x > 0.0 or deferred else 0.0
+                        ts[k].ext_balloon = balloon
+                        ts[k].ext_other = other
+                        ts[k].ext_value = value
                         ts[k].ext_pay = ext_pay
                         ts[k].ext_int = ts[k].int_due
                         ts[k].ext_line = interest
@@ -3166,7 +3188,8 @@ cdef bint scn_periods(Scn *c, const Prog *p, int t0, LedgerT L, int64_t *status)
                 lenders = has_lenders(ts, K, run.accel, hdue, H)
             v = refi_uncovered(p, t, cash, ts, hdue, refi_short)
             x = v if refi_short > DUST and lenders and cause == 0.0 and refi_curable(p, v, cures, t) else 0.0
-            if ext_now and (not (lenders and cause == 0.0) or (refi_short > DUST and x <= 0.0 and v > DUST)):
+            if ext_now and (not (lenders and cause == 0.0) or refi_free(p, t, cash, ts, hdue) < -DUST
+                            or (refi_short > DUST and x <= 0.0 and v > DUST)):
                 for k in range(K):   # refinancing.unextend: an option whose conditions are not met
                     if ts[k].ext_at == t:
                         refi_short = ext_undo(L, NL, t, p, k, ts, anr, prr, schr, own_an, own_pr, own_sched, ledger,

@@ -488,6 +488,45 @@ def test_an_unfunded_extension_leaves_the_refinancing_on_offer(tmp_path):
         assert_all(r.program, r.ledger)
 
 
+BIG_FEE = "extension = {{ options = 2, periods = 4, fee = 0.12, margin_step = 0.0025, {tests} }}"
+
+
+def test_an_extension_whose_fee_the_quarter_cannot_pay_is_not_exercised(tmp_path):
+    """LTV <= 50%: the balloon 350 is 35% of the 1,000 value, no paydown is needed; but the
+    fee 0.12 x 350 = 42.0 with the interest 5.5125 and the schedule 17.5 is 65.0125 against
+    the quarter's 63.0125: 2.0 short. A lender extends on its conditions, the fee paid with
+    the maturity's interest: the option is not exercised. No fee, the balloon due: 17.5 +
+    350 = 367.5, 63.0125 - 5.5125 = 57.5 of it paid, a maturity default at 20, the claim
+    367.5 + 5.5125 = 373.0125. (Before: the option stood, 47.5125 of interest due with the
+    fee, 15.5 of the 17.5 schedule paid, the claim 415.0125.)"""
+    path = extension_deal(tmp_path, BIG_FEE.format(tests="max_ltv = 0.5"))
+    for r in _runs(path):
+        assert _at(r, "senior.interest_due", 20) == pytest.approx(5.5125, abs=1e-9)
+        assert _at(r, "senior.principal_due", 20) == pytest.approx(367.5, abs=1e-9)
+        assert _at(r, "senior.principal_paid", 20) == pytest.approx(57.5, abs=1e-9)
+        assert _at(r, "senior.claim", 20) == pytest.approx(373.0125, abs=1e-9)
+        assert r.metrics.default_period == 20 and r.metrics.default_cause == "maturity"
+        assert_all(r.program, r.ledger)
+
+
+def test_an_extension_needing_no_paydown_undone_takes_the_refinancing_on_offer(tmp_path):
+    """As above beside test_ltv_binds_and_the_shortfall_is_cured's refinancing terms (the new
+    loan 300 at LTV 30%): the option needs no paydown, so it would extend whatever the offer
+    (the kernel sizes the offer only when the option is undone); its 42.0 fee leaves the
+    quarter 2.0 short, so it is not exercised and the refinancing of 300 applies: 17.5 + 50
+    = 67.5 due, 57.5 paid, a maturity default at 20 on the shortfall, the claim 373.0125."""
+    refi = "refinancing = { spread = 0.01, floor = 0.0, amort_periods = 20, min_dscr = 1.0, max_ltv = 0.30 }"
+    path = extension_deal(tmp_path, refi + "\n" + BIG_FEE.format(tests="max_ltv = 0.5"))
+    for r in _runs(path):
+        assert _at(r, "senior.refinanced", 20) == pytest.approx(300.0, abs=1e-9)
+        assert _at(r, "senior.interest_due", 20) == pytest.approx(5.5125, abs=1e-9)
+        assert _at(r, "senior.principal_due", 20) == pytest.approx(67.5, abs=1e-9)
+        assert _at(r, "senior.principal_paid", 20) == pytest.approx(57.5, abs=1e-9)
+        assert _at(r, "senior.claim", 20) == pytest.approx(373.0125, abs=1e-9)
+        assert r.metrics.default_period == 20 and r.metrics.default_cause == "maturity"
+        assert_all(r.program, r.ledger)
+
+
 def test_workbook_formulas_reproduce_the_extensions(tmp_path):
     from waterfall.compile import compile_scenarios
     from waterfall.output.formulas import build_model, check_against
@@ -507,7 +546,9 @@ def test_workbook_formulas_reproduce_the_extensions(tmp_path):
     refi = "refinancing = { spread = 0.01, floor = 0.0, amort_periods = 20, min_dscr = 1.0, max_ltv = 0.30 }\n"
     for i, text in enumerate([LIGHTHOUSE_TERMS.format(tests="max_ltv = 0.3105"),
                               LIGHTHOUSE_TERMS.format(tests="max_ltv = 0.312"),
-                              refi + LIGHTHOUSE_TERMS.format(tests="max_ltv = 0.3105")]):
+                              refi + LIGHTHOUSE_TERMS.format(tests="max_ltv = 0.3105"),
+                              BIG_FEE.format(tests="max_ltv = 0.5"),
+                              refi + BIG_FEE.format(tests="max_ltv = 0.5")]):
         deal = w.load_deal(extension_deal(tmp_path, text, name=f"u{i}.toml"))
         result = w.run(deal, "base", engine="reference")
         _, lowered = prepare(deal, deal.scenario("base"))

@@ -215,7 +215,8 @@ def _maturity_cure(program: Program, st: _State, t: int, row, cash: float, open_
     whether each extension option exercised at t stands (docs/credit.md, "Extension
     options"): only if its paydown is met, from the cash the period leaves after its fees,
     hedge settlements, cash interest (the extension fee with it) and scheduled principal,
-    or by the cure, and the lenders do not accelerate in the period. Else the option is
+    or by the cure, that cash covers the fee with the period's interest and schedule, and
+    the lenders do not accelerate in the period. Else the option is
     not exercised (refinancing.unextend: no fee, no step-up, the maturity stays, the
     balloon or what a refinancing on offer leaves of it is due) and the cure is tried on
     that. `open_`: the lenders are owed and nothing else accelerates. Returns the cure
@@ -224,8 +225,9 @@ def _maturity_cure(program: Program, st: _State, t: int, row, cash: float, open_
     cure = refinancing.cure(program, st, t, cash, int_due, scheduled, hedge_due, short) \
         if short > ops.DUST and open_ else 0.0
     extended = [k for k in range(program.n_tranches) if st.ext_undo[k] is not None]
-    if extended and (not open_ or (short > ops.DUST and cure <= 0.0 and refinancing.uncovered(
-            program, t, cash, int_due, scheduled, hedge_due, short) > ops.DUST)):
+    free = refinancing.free_cash(program, t, cash, int_due, scheduled, hedge_due)
+    if extended and (not open_ or free < -ops.DUST or (short > ops.DUST and cure <= 0.0
+                                                      and short - max(free, 0.0) > ops.DUST)):
         for k in extended:
             c = st.tc[k]
             pay, int_before, line_before = st.ext_undo[k][4:]

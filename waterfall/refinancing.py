@@ -326,10 +326,9 @@ def apply(program, k: int, t: int, loan: float, terms, annual, per_rate, sched, 
     maturity[k] = min(t + periods, n)
 
 
-def uncovered(program, t: int, cash: float, int_due, scheduled, hedge_due, shortfall: float) -> float:
-    """What the period's cash leaves of a refinancing (or extension) shortfall, USD: the
-    shortfall less the cash after the period's fees, hedge settlements owed, cash interest
-    (an extension fee included) and scheduled principal (never below zero)."""
+def free_cash(program, t: int, cash: float, int_due, scheduled, hedge_due) -> float:
+    """The period's cash after its fees, hedge settlements owed, cash interest (an extension
+    fee included) and scheduled principal, USD (negative: they are not all covered)."""
     free = cash
     for f in range(program.n_fees):
         free -= program.fee_due[f, t]
@@ -337,7 +336,13 @@ def uncovered(program, t: int, cash: float, int_due, scheduled, hedge_due, short
         free -= max(due, 0.0)
     for k in range(program.n_tranches):
         free -= int_due[k] + scheduled[k]
-    return shortfall - max(free, 0.0)
+    return free
+
+
+def uncovered(program, t: int, cash: float, int_due, scheduled, hedge_due, shortfall: float) -> float:
+    """What the period's cash leaves of a refinancing (or extension) shortfall, USD: the
+    shortfall less free_cash (never below zero)."""
+    return shortfall - max(free_cash(program, t, cash, int_due, scheduled, hedge_due), 0.0)
 
 
 def cure(program, st, t: int, cash: float, int_due, scheduled, hedge_due, shortfall: float) -> float:

@@ -212,8 +212,9 @@ def _covenant_rows(grid: Grid, program: Program, names_safe) -> None:
         grid.add("ext_need_pre", "Equity cure they need" + pre, "amount", level=1)
         if refi_cures_possible(program):
             grid.add("ext_cure_ok_pre", "Sponsors would cure them (1 = yes)" + pre, "flag", level=1)
-        grid.add("ext_stand", "The extensions exercised stand (1 = yes: paydowns met by the cash or a cure, "
-                              "the lenders owed and not accelerating)", "flag", level=1)
+        grid.add("ext_stand", "The extensions exercised stand (1 = yes: their fees with the interest and "
+                              "schedule covered by the cash, paydowns met by the cash or a cure, the lenders "
+                              "owed and not accelerating)", "flag", level=1)
     if refi_cures_possible(program):
         grid.add("refi_short_total", "Refinancing shortfalls due this period", "amount", level=1)
         grid.add("refi_free", "Cash left for them after fees, hedges, interest and scheduled principal",

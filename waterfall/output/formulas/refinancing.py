@@ -397,7 +397,8 @@ def _cure_count(c):
 
 def maturity_cure(c, acc, cash: X, cause: X) -> X:
     """reference._maturity_cure as formulas: whether the extension options exercised this
-    period stand (`ext_stand`: the lenders owed and nothing else accelerating, and the
+    period stand (`ext_stand`: the lenders owed and nothing else accelerating, the fees,
+    interest (the options' fees with it) and schedule covered by the cash, and the
     shortfalls met by the cash left or by the cure, as refinancing.cure reads them with
     the options exercised), each tranche's option (`ext_ok`) then settled (settle: its
     fee, its paydown, or the balloon and any refinancing on offer; its terms after), and
@@ -408,11 +409,12 @@ def maturity_cure(c, acc, cash: X, cause: X) -> X:
     if acc.refi_short:
         open_ = IF(c.ref("lenders"), IF(cause > 0, 0, 1), 0)
         total = c.put("ext_short_pre", SUM_SEQ(acc.refi_short))
-        need = c.put("ext_need_pre", total - MAX(c.put("ext_free_pre", _free(c, acc, cash)), 0))
+        free = c.put("ext_free_pre", _free(c, acc, cash))
+        need = c.put("ext_need_pre", total - MAX(free, 0))
         count = _cure_count(c)
         ok = (c.put("ext_cure_ok_pre", _cure_terms(c, need, count, IF(total > DUST, open_, 0)))
               if refi_cures_possible(program) else ZERO)
-        stand = c.put("ext_stand", IF(open_, IF(total > DUST, IF(ok, 1, IF(need > DUST, 0, 1)), 1), 0))
+        stand = c.put("ext_stand", IF(open_, IF(free < -DUST, 0, IF(total > DUST, IF(ok, 1, IF(need > DUST, 0, 1)), 1)), 0))
     else:   # the last period: no option
         for key in EXT_STAND_KEYS if refi_cures_possible(program) else EXT_STAND_KEYS[:3] + EXT_STAND_KEYS[4:]:
             c.put(key, ZERO)
