@@ -445,7 +445,7 @@ def refi_cure(c, acc, cash: X, cause: X) -> X:
     and within the cap. Writes the equity cure line (covenant cure + this) and the cures
     made so far; returns the cash for the steps."""
     from .inputs import cures_possible
-    program, S = c.program, c.S
+    program = c.program
     count = c.ref("cures_dscr") if cures_possible(program) else (c.P("cures_used") if refi_cures_possible(program)
                                                                   else None)
     if not refi_cures_possible(program):
@@ -455,19 +455,9 @@ def refi_cure(c, acc, cash: X, cause: X) -> X:
         return cash
     if acc.refi_short:
         total = c.put("refi_short_total", SUM_SEQ(acc.refi_short))
-        free = cash
-        for f in range(program.n_fees):
-            free = free - c.I(f"f{f}.due")
-        for due in acc.hedge_due:
-            free = free - MAX(due, 0)
-        for k in range(program.n_tranches):
-            free = free - (acc.int_due[k] + acc.scheduled[k])
-        free = c.put("refi_free", free)
+        free = c.put("refi_free", _free(c, acc, cash))
         need = c.put("refi_need", total - MAX(free, 0))
-        ok = IF(total > DUST, IF(c.ref("lenders"), IF(cause > 0, 0, 1), 0), 0)
-        ok = IF(ok, IF(need > DUST, IF(count < S["cure_max"], IF(c.I("period") <= S["cure_until"], 1, 0), 0), 0), 0)
-        if "cure_max_amount" in S:
-            ok = IF(need > S["cure_max_amount"], 0, ok)
+        ok = _cure_terms(c, need, count, IF(total > DUST, IF(c.ref("lenders"), IF(cause > 0, 0, 1), 0), 0))
         ok = c.put("refi_cure_ok", ok)
         cure = c.put("refi_cure", IF(ok, need, 0))
     else:   # the last period: no refinancing
