@@ -121,6 +121,7 @@ class _Flows:
             f2 += e * (e - 1.0) * term
         # (x * x underflows first for a rate near -100%; an infinite slope there, as a Python
         # float, is the same value numpy gives, without its overflow warning)
+        x = float(x)
         return float(f), float(f1) / x, float(f2) / x / x
 
 
