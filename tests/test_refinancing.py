@@ -148,6 +148,16 @@ def _at(result, line, t=20):
     return float(result.cash_flows()[line].loc[t])
 
 
+def _maturity_default_at_20(path, lines: dict) -> None:
+    """Both engines: each ledger line at quarter 20 as derived, a maturity default there,
+    and the ledger's invariants."""
+    for r in _runs(path):
+        for name, value in lines.items():
+            assert _at(r, name, 20) == pytest.approx(value, abs=1e-9), name
+        assert r.metrics.default_period == 20 and r.metrics.default_cause == "maturity"
+        assert_all(r.program, r.ledger)
+
+
 def test_the_hand_worked_deal_reaches_maturity_as_derived():
     """The premises of every case below (module doc), on a deal that never refinances short."""
     import tempfile
@@ -447,13 +457,11 @@ def test_an_extension_its_fee_leaves_unfunded_is_not_exercised(tmp_path):
     charged with the interest, 17.5 + 39.5 = 57.0 due, 56.625 paid, a default at 20
     with the maturity moved to 24 and the claim 367.5 + 6.3875 = 373.8875.)"""
     path = extension_deal(tmp_path, LIGHTHOUSE_TERMS.format(tests="max_ltv = 0.3105"))
-    for r in _runs(path):
-        assert _at(r, "senior.interest_due", 20) == pytest.approx(5.5125, abs=1e-9)
-        assert _at(r, "senior.principal_due", 20) == pytest.approx(367.5, abs=1e-9)
-        assert _at(r, "senior.principal_paid", 20) == pytest.approx(57.5, abs=1e-9)
-        assert _at(r, "senior.claim", 20) == pytest.approx(373.0125, abs=1e-9)
-        assert r.metrics.default_period == 20 and r.metrics.default_cause == "maturity"
-        assert_all(r.program, r.ledger)
+    _maturity_default_at_20(path, {
+        "senior.interest_due": 5.5125,
+        "senior.principal_due": 367.5,
+        "senior.principal_paid": 57.5,
+        "senior.claim": 373.0125})
 
 
 def test_an_extension_met_with_the_fee_is_exercised(tmp_path):
@@ -479,13 +487,11 @@ def test_an_unfunded_extension_leaves_the_refinancing_on_offer(tmp_path):
     text = LIGHTHOUSE_TERMS.format(tests="max_ltv = 0.3105")
     refi = "refinancing = { spread = 0.01, floor = 0.0, amort_periods = 20, min_dscr = 1.0, max_ltv = 0.30 }"
     path = extension_deal(tmp_path, refi + "\n" + text)
-    for r in _runs(path):
-        assert _at(r, "senior.refinanced", 20) == pytest.approx(300.0, abs=1e-9)
-        assert _at(r, "senior.interest_due", 20) == pytest.approx(5.5125, abs=1e-9)
-        assert _at(r, "senior.principal_due", 20) == pytest.approx(17.5 + 50.0, abs=1e-9)
-        assert _at(r, "senior.principal_paid", 20) == pytest.approx(57.5, abs=1e-9)
-        assert r.metrics.default_period == 20 and r.metrics.default_cause == "maturity"
-        assert_all(r.program, r.ledger)
+    _maturity_default_at_20(path, {
+        "senior.refinanced": 300.0,
+        "senior.interest_due": 5.5125,
+        "senior.principal_due": 17.5 + 50.0,
+        "senior.principal_paid": 57.5})
 
 
 BIG_FEE = "extension = {{ options = 2, periods = 4, fee = 0.12, margin_step = 0.0025, {tests} }}"
@@ -500,13 +506,11 @@ def test_an_extension_whose_fee_the_quarter_cannot_pay_is_not_exercised(tmp_path
     367.5 + 5.5125 = 373.0125. (Before: the option stood, 47.5125 of interest due with the
     fee, 15.5 of the 17.5 schedule paid, the claim 415.0125.)"""
     path = extension_deal(tmp_path, BIG_FEE.format(tests="max_ltv = 0.5"))
-    for r in _runs(path):
-        assert _at(r, "senior.interest_due", 20) == pytest.approx(5.5125, abs=1e-9)
-        assert _at(r, "senior.principal_due", 20) == pytest.approx(367.5, abs=1e-9)
-        assert _at(r, "senior.principal_paid", 20) == pytest.approx(57.5, abs=1e-9)
-        assert _at(r, "senior.claim", 20) == pytest.approx(373.0125, abs=1e-9)
-        assert r.metrics.default_period == 20 and r.metrics.default_cause == "maturity"
-        assert_all(r.program, r.ledger)
+    _maturity_default_at_20(path, {
+        "senior.interest_due": 5.5125,
+        "senior.principal_due": 367.5,
+        "senior.principal_paid": 57.5,
+        "senior.claim": 373.0125})
 
 
 def test_an_extension_needing_no_paydown_undone_takes_the_refinancing_on_offer(tmp_path):
@@ -517,14 +521,12 @@ def test_an_extension_needing_no_paydown_undone_takes_the_refinancing_on_offer(t
     = 67.5 due, 57.5 paid, a maturity default at 20 on the shortfall, the claim 373.0125."""
     refi = "refinancing = { spread = 0.01, floor = 0.0, amort_periods = 20, min_dscr = 1.0, max_ltv = 0.30 }"
     path = extension_deal(tmp_path, refi + "\n" + BIG_FEE.format(tests="max_ltv = 0.5"))
-    for r in _runs(path):
-        assert _at(r, "senior.refinanced", 20) == pytest.approx(300.0, abs=1e-9)
-        assert _at(r, "senior.interest_due", 20) == pytest.approx(5.5125, abs=1e-9)
-        assert _at(r, "senior.principal_due", 20) == pytest.approx(67.5, abs=1e-9)
-        assert _at(r, "senior.principal_paid", 20) == pytest.approx(57.5, abs=1e-9)
-        assert _at(r, "senior.claim", 20) == pytest.approx(373.0125, abs=1e-9)
-        assert r.metrics.default_period == 20 and r.metrics.default_cause == "maturity"
-        assert_all(r.program, r.ledger)
+    _maturity_default_at_20(path, {
+        "senior.refinanced": 300.0,
+        "senior.interest_due": 5.5125,
+        "senior.principal_due": 67.5,
+        "senior.principal_paid": 57.5,
+        "senior.claim": 373.0125})
 
 
 def test_workbook_formulas_reproduce_the_extensions(tmp_path):
