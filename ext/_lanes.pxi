@@ -88,6 +88,11 @@ cdef extern from *:
     #else
     static inline int wf_any(wf_m m) { long long x = 0; for (int i = 0; i < WF_BLOCK; i++) x |= m[i]; return x != 0; }
     #endif
+    /* whether a[l] & b[l] is nonzero on some lane (a lane still in the block that leaves it) */
+    static inline int wf_any_and(const int64_t *a, const int64_t *b)
+    {
+        return wf_any((wf_ldm(a) & wf_ldm(b)) != 0);
+    }
     /* the covenants of a period where no lane is below the default DSCR (dd: -1 where no
        such test on the period's own DSCR): the DSCR and its statistics, lock-up; returns 0,
        having written nothing, where some lane is below (a cure or a breach: lane by lane) */
@@ -574,6 +579,7 @@ cdef extern from *:
     void wf_cover_mem(const wf_fast *x, int t, const double *cfads) noexcept nogil
     void wf_fill(double *x, double v) noexcept nogil
     void wf_copy(double *dst, const double *src, int n) noexcept nogil
+    int wf_any_and(const int64_t *a, const int64_t *b) noexcept nogil
     void wf_transpose(const double *const *src, int n, double *dst) noexcept nogil
     void wf_untranspose(const double *src, int n, double *const *dst) noexcept nogil
     int wf_cov(const double *cfads, const double *ds, double dust, double dd, double lud, int lock_ok, int used,
@@ -1291,6 +1297,8 @@ cdef void run_lane_block(const Prog *p, double **adj, int J, const double **base
             if fast:
                 lanes_restore(&z, p.K, p.A)
             lanes_period(&z, c, p, &fx, t)
+        if not wf_any_and(z.out, z.live_mask):
+            continue
         for l in range(BLOCK):
             if z.live[l] and z.out[l] != 0:   # from the start of this period on in the scalar loop
                 lanes_store(&z.snap, l, &c[l], p)
