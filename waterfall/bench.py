@@ -122,7 +122,49 @@ def bench(deal_path=None, scenarios: int = 100_000, threads: int | None = None,
         report["compiled_ns_per_scenario_period_scalar"] = scalar / (scenarios * periods) * 1e9
         report["lane_speedup"] = scalar / compiled_seconds
     report["bench_process_peak_rss_mb"] = _peak_rss_mb()
+    report["issue_16_targets"] = speed_targets(report)
     return report
+
+
+# issue 16's targets, set on the benchmark deal on a 2-core machine: (name, the report's
+# figure, "<=" or ">=", the bound, what the run must be for the target to apply)
+SPEED_TARGETS = (
+    ("ns_per_scenario_period_1_thread", "<=", 18.0, "the benchmark deal"),
+    ("ns_per_scenario_period_2_threads", "<=", 8.0, "the benchmark deal on 2 threads"),
+    ("thread_scaling", ">=", 1.8, "the benchmark deal on 2 threads"),
+    ("end_to_end_s", "<=", 1.5, "10^6 scenarios of the benchmark deal on 2 threads"),
+    ("peak_rss_mb", "<=", 300.0, "10^6 scenarios of the benchmark deal on 2 threads"),
+)
+
+
+def speed_targets(report: dict) -> dict:
+    """Each of issue 16's kernel and end-to-end targets against a bench report: the
+    measured figure, the bound, whether the run is one the target is set for
+    (`applies`) and whether it is met (None where not measured). `all_met`: every
+    applicable target measured and met."""
+    bench_deal = report.get("deal") == "benchmark_spv"
+    two = report.get("threads") == 2
+    figures = {
+        "ns_per_scenario_period_1_thread": report.get("compiled_ns_per_scenario_period_1_thread",
+                                                      report.get("compiled_ns_per_scenario_period")
+                                                      if report.get("threads") == 1 else None),
+        "ns_per_scenario_period_2_threads": report.get("compiled_ns_per_scenario_period") if two else None,
+        "thread_scaling": report.get("thread_scaling") if two else None,
+        "end_to_end_s": report.get("end_to_end_s"),
+        "peak_rss_mb": report.get("peak_rss_mb"),
+    }
+    full = report.get("scenarios", 0) >= 1_000_000
+    applies = {"ns_per_scenario_period_1_thread": bench_deal, "ns_per_scenario_period_2_threads": bench_deal and two,
+               "thread_scaling": bench_deal and two, "end_to_end_s": bench_deal and two and full,
+               "peak_rss_mb": bench_deal and two and full}
+    out = {}
+    for name, sense, bound, when in SPEED_TARGETS:
+        value = figures[name]
+        met = None if value is None else (value <= bound if sense == "<=" else value >= bound)
+        out[name] = {"measured": value, "target": f"{sense} {bound:g}", "set_for": when,
+                     "applies": applies[name], "met": met}
+    live = [t for t in out.values() if t["applies"]]
+    return {"targets": out, "all_met": bool(live) and all(t["met"] for t in live)}
 
 
 def _peak_rss_mb() -> float:
@@ -216,4 +258,16 @@ def bench_main(args) -> int:
     print(f"end to end {report['end_to_end_s']:12.2f} s for {report['scenarios']:,} scenarios (build "
           f"{report['end_to_end_build_s']:.2f}, kernel {report['end_to_end_kernel_s']:.2f}, DataFrame "
           f"{report['end_to_end_frame_s']:.2f}); peak {report['peak_rss_mb']:,.0f} MB (a process doing only this)")
+    _print_targets(report["issue_16_targets"])
     return 0
+
+
+def _print_targets(checked: dict) -> None:
+    """The targets line by line: measured, bound, met or not (or why it does not apply)."""
+    print("targets (issue 16):")
+    for name, t in checked["targets"].items():
+        value = "-" if t["measured"] is None else f"{t['measured']:,.2f}"
+        verdict = ("met" if t["met"] else "not met") if t["applies"] and t["met"] is not None \
+            else f"set for {t['set_for']}"
+        print(f"  {name:34s} {value:>10s}  {t['target']:>8s}  {verdict}")
+    print(f"  all applicable targets met: {checked['all_met']}")
